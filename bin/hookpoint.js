@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Entry point: the CLI is TypeScript run by Node's own type stripping (Node >= 22.18).
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 18)) {
+  process.stderr.write(
+    `hookpoint: Node ${process.versions.node} is too old; Hookpoint needs Node 22.18 or newer. ` +
+      'Run it through npm (`npx hookpoint …` or `npm run …`), which uses the Node 22 the project installs, or install Node 22.\n',
+  );
+  process.exit(3);
+}
+const { main } = await import('../support/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,70 @@
+/**
+ * `hookpoint` — one CLI, one module per subcommand (support/cli/<name>.ts exports register()).
+ * Errors become one paragraph and an exit code (README: exit codes); stacks only with --debug.
+ */
+import { Command, CommanderError } from 'commander';
+import { describeError, ExitCode, exitCodeOf, UsageError } from '../errors.ts';
+import { cancelAll } from '../exec/index.ts';
+
+export type Registrar = (program: Command) => void;
+
+/** Subcommands, in help order. Each module registers itself; unbuilt ones say so and exit 2. */
+const SUBCOMMANDS = ['run', 'matrix', 'report', 'plan', 'doctor', 'steps', 'parse', 'lab', 'down'] as const;
+
+export function notBuilt(program: Command, name: string, summary: string): void {
+  program
+    .command(name)
+    .description(`${summary} (not built yet)`)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(() => {
+      throw new UsageError(`\`hookpoint ${name}\` is not built yet in this version.`, 'See README.md for what exists.');
+    });
+}
+
+export async function buildProgram(): Promise<Command> {
+  const program = new Command('hookpoint')
+    .description('Kubernetes datapath expectations in plain Gherkin, checked with evidence.')
+    .option('--debug', 'show stack traces and verbose diagnostics')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const name of SUBCOMMANDS) {
+    const mod = (await import(`./${name}.ts`)) as { register: Registrar };
+    mod.register(program);
+  }
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+let interrupted = false;
+function onSignal(sig: NodeJS.Signals): void {
+  if (interrupted) return;
+  interrupted = true;
+  process.stderr.write(`hookpoint: ${sig} received — stopping commands and cleaning up…\n`);
+  process.exitCode = ExitCode.interrupted;
+  cancelAll(sig);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const debug = argv.includes('--debug');
+  try {
+    const program = await buildProgram();
+    if (argv.length === 0) {
+      program.outputHelp();
+      return ExitCode.usage;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are not errors; commander already printed its message otherwise.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version')
+        return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    process.stderr.write(`${describeError(err, debug)}\n`);
+    return interrupted ? ExitCode.interrupted : exitCodeOf(err);
+  }
+}

@@ -1,0 +1,6 @@
+import type { Command } from 'commander';
+import { notBuilt } from './main.ts';
+
+export function register(program: Command): void {
+  notBuilt(program, 'parse', 'parse tool output into typed data');
+}

@@ -1,0 +1,81 @@
+/**
+ * Evidence<T>: what a probe saw, where, by which commands, raw and parsed. Every attachment
+ * is named `<nn>-<probe>-<where>.<ext>` with an explicit media type.
+ */
+
+export const MediaType = {
+  text: 'text/plain',
+  json: 'application/json',
+  pcap: 'application/vnd.tcpdump.pcap',
+  svg: 'image/svg+xml',
+  markdown: 'text/markdown',
+} as const;
+export type MediaType = (typeof MediaType)[keyof typeof MediaType];
+
+const EXT: Record<MediaType, string> = {
+  'text/plain': 'txt',
+  'application/json': 'json',
+  'application/vnd.tcpdump.pcap': 'pcap',
+  'image/svg+xml': 'svg',
+  'text/markdown': 'md',
+};
+
+export interface Evidence<T> {
+  /** Probe kind: "iptables", "monitor", "capture", "bpftool", "routes", "neigh", "status", "traffic". */
+  kind: string;
+  /** Where it was taken: "node cilium-kubeproxy-worker", "pod client eth0". */
+  where: string;
+  commands: string[];
+  raw: string;
+  /** Path of a binary file (pcap), when the evidence has one. */
+  file?: string;
+  data: T;
+  summary: string;
+}
+
+/** A file-system and Allure safe slug of a place name. */
+export function slug(text: string): string {
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9.]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || 'x'
+  );
+}
+
+export function attachmentName(seq: number, probe: string, where: string, media: MediaType): string {
+  return `${String(seq).padStart(2, '0')}-${slug(probe)}-${slug(where)}.${EXT[media]}`;
+}
+
+export interface Attachment {
+  name: string;
+  media: MediaType;
+  body: string | Buffer;
+}
+
+/**
+ * Collects a scenario's attachments with running numbers; the World flushes them to the
+ * reporter (cucumber attach → Allure) as they are added.
+ */
+export class EvidenceRecorder {
+  private seq = 0;
+  readonly attached: Attachment[] = [];
+  private readonly sink: (a: Attachment) => void | Promise<void>;
+  constructor(sink: (a: Attachment) => void | Promise<void>) {
+    this.sink = sink;
+  }
+
+  async attach(probe: string, where: string, media: MediaType, body: string | Buffer): Promise<Attachment> {
+    const a: Attachment = { name: attachmentName(++this.seq, probe, where, media), media, body };
+    this.attached.push(a);
+    await this.sink(a);
+    return a;
+  }
+
+  /** Attach the raw text and the parsed data of one piece of evidence. */
+  async attachEvidence<T>(ev: Evidence<T>): Promise<void> {
+    const header = `# ${ev.summary}\n# where: ${ev.where}\n${ev.commands.map((c) => `# $ ${c}`).join('\n')}\n`;
+    await this.attach(ev.kind, ev.where, MediaType.text, `${header}\n${ev.raw}`);
+  }
+}
