@@ -1,0 +1,155 @@
+/**
+ * CLI flags + environment + profile → one validated Config. Invalid values get one paragraph
+ * listing the valid choices (zod schema; messages rewritten for people).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { UsageError } from './errors.ts';
+
+export const BACKENDS = ['lab', 'kind', 'existing'] as const;
+export const KEEP = ['never', 'on-failure', 'always'] as const;
+export const IPTABLES_MODES = ['nft', 'legacy'] as const;
+export const LAB_VARIANTS = ['no-tc', 'no-native-route', 'no-local-redirect'] as const;
+
+export const DEFAULTS = {
+  backend: 'lab',
+  cilium: '1.17.15',
+  k8s: 'v1.27.3',
+  cluster: 'cilium-kubeproxy',
+  kindConfig: 'kind-configs/two-node.yaml',
+  reportsDir: 'reports',
+} as const;
+
+/** DNS-1123 label: what Kubernetes accepts for pod, service and namespace names. */
+export const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const CILIUM_VERSION = /^\d+\.\d+\.\d+(-(rc|pre|snapshot)\.?\d+)?$/;
+export const K8S_VERSION = /^v\d+\.\d+\.\d+$/;
+
+const csv = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+export const ConfigSchema = z.object({
+  backend: z.enum(BACKENDS),
+  cilium: z.string().regex(CILIUM_VERSION, 'a Cilium version like 1.17.15'),
+  k8s: z.string().regex(K8S_VERSION, 'a Kubernetes version like v1.27.3'),
+  cluster: z
+    .string()
+    .max(40, 'at most 40 characters')
+    .regex(DNS1123, 'a DNS-1123 name: lower-case letters, digits and "-", starting and ending with a letter or digit'),
+  kindConfig: z.string().min(1),
+  valuesFiles: z.array(z.string()),
+  keep: z.enum(KEEP),
+  iptables: z.enum(IPTABLES_MODES).optional(),
+  variants: z.array(z.enum(LAB_VARIANTS)),
+  tags: z.string().optional(),
+  name: z.string().optional(),
+  retry: z.number().int().min(0).max(10),
+  parallel: z.number().int().min(1).max(16),
+  reportsDir: z.string().min(1),
+  kubeconfig: z.string().optional(),
+  context: z.string().optional(),
+  reuse: z.boolean(),
+  debug: z.boolean(),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+export interface RawOptions {
+  backend?: string;
+  cilium?: string;
+  k8s?: string;
+  cluster?: string;
+  kindConfig?: string;
+  values?: string[] | string;
+  keep?: string;
+  iptables?: string;
+  variant?: string;
+  tags?: string;
+  name?: string;
+  retry?: string | number;
+  parallel?: string | number;
+  reports?: string;
+  kubeconfig?: string;
+  context?: string;
+  reuse?: boolean;
+  debug?: boolean;
+}
+
+function toInt(flag: string, v: string | number | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(n)) throw new UsageError(`--${flag} must be a whole number, got "${v}".`);
+  return n;
+}
+
+/** Flags win over environment (HOOKPOINT_BACKEND, HOOKPOINT_CILIUM, …), which wins over defaults. */
+export function loadConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.env): Config {
+  const pick = (flag: string | undefined, envName: string, dflt?: string) => flag ?? env[envName] ?? dflt;
+  const variant = pick(raw.variant, 'HOOKPOINT_VARIANT');
+  const values = raw.values === undefined ? [] : Array.isArray(raw.values) ? raw.values : [raw.values];
+  const candidate = {
+    backend: pick(raw.backend, 'HOOKPOINT_BACKEND', DEFAULTS.backend),
+    cilium: pick(raw.cilium, 'HOOKPOINT_CILIUM', DEFAULTS.cilium),
+    k8s: pick(raw.k8s, 'HOOKPOINT_K8S', DEFAULTS.k8s),
+    cluster: pick(raw.cluster, 'HOOKPOINT_CLUSTER', DEFAULTS.cluster),
+    kindConfig: pick(raw.kindConfig, 'HOOKPOINT_KIND_CONFIG', DEFAULTS.kindConfig),
+    valuesFiles: values.flatMap(csv),
+    keep: pick(raw.keep, 'HOOKPOINT_KEEP', 'never'),
+    iptables: pick(raw.iptables, 'HOOKPOINT_IPTABLES'),
+    variants: variant ? csv(variant) : [],
+    tags: raw.tags,
+    name: raw.name,
+    retry: toInt('retry', raw.retry, 0),
+    parallel: toInt('parallel', raw.parallel, 1),
+    reportsDir: pick(raw.reports, 'HOOKPOINT_REPORTS', DEFAULTS.reportsDir),
+    kubeconfig: pick(raw.kubeconfig, 'KUBECONFIG'),
+    context: raw.context,
+    reuse: Boolean(raw.reuse),
+    debug: Boolean(raw.debug),
+  };
+  const parsed = ConfigSchema.safeParse(candidate);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[0] ?? '');
+    const flag = FLAG_OF[key] ?? key;
+    const given = (candidate as Record<string, unknown>)[key];
+    const shown = Array.isArray(given) ? given.join(',') : String(given);
+    const options = (issue as { values?: unknown[] }).values;
+    const choices = Array.isArray(options) ? ` Valid choices: ${options.join(', ')}.` : '';
+    const expected = issue.code === 'invalid_value' ? '' : ` Expected ${issue.message}.`;
+    throw new UsageError(`Invalid ${flag} "${shown}".${choices}${expected}`);
+  }
+  const cfg = parsed.data;
+  if (cfg.variants.length > 0 && cfg.backend !== 'lab')
+    throw new UsageError(
+      `--variant ${cfg.variants.join(',')} only applies to the lab backend, not "${cfg.backend}".`,
+      'Drop --variant or use --backend lab.',
+    );
+  if (cfg.backend === 'existing' && !cfg.kubeconfig)
+    throw new UsageError('The existing backend needs a kubeconfig.', 'Pass --kubeconfig FILE (or set KUBECONFIG).');
+  return cfg;
+}
+
+const FLAG_OF: Record<string, string> = {
+  backend: '--backend',
+  cilium: '--cilium',
+  k8s: '--k8s',
+  cluster: '--cluster',
+  kindConfig: '--kind-config',
+  keep: '--keep',
+  iptables: '--iptables',
+  variants: '--variant',
+  retry: '--retry',
+  parallel: '--parallel',
+  reportsDir: '--reports',
+};
+
+/** Resolve a project-relative path (kind configs) and check it exists. */
+export function resolveExisting(file: string, what: string, root = process.cwd()): string {
+  const p = path.resolve(root, file);
+  if (!existsSync(p)) throw new UsageError(`The ${what} "${file}" does not exist (looked at ${p}).`);
+  return p;
+}
