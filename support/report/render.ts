@@ -1,0 +1,138 @@
+/**
+ * Rendering with Allure 2 (allure-commandline): the multi-file site `allure-report/` and the
+ * single file `hookpoint-report.html` that opens from file://. Always through allure-commandline's
+ * own launcher (node_modules/allure-commandline/dist/bin/allure): `npx allure` may resolve to
+ * Allure 3, which installs a bin of the same name. History: the previous report's `history/`
+ * is copied into the results before generating, so consecutive runs build a trend.
+ */
+import { access, constants, cp, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { EnvironmentError } from '../errors.ts';
+import { run } from '../exec/index.ts';
+
+export const JAVA_APT_PACKAGE = 'openjdk-17-jre-headless';
+const GENERATE_TIMEOUT_MS = 180_000;
+
+async function executable(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.X_OK);
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The java the launcher will use (JAVA_HOME first, then PATH), or an EnvironmentError. */
+export async function findJava(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if (env.JAVA_HOME) {
+    const j = path.join(env.JAVA_HOME, 'bin', 'java');
+    if (await executable(j)) return j;
+    throw new EnvironmentError(
+      `JAVA_HOME is set to ${env.JAVA_HOME}, but ${j} is not an executable, so Allure cannot render the report.`,
+      `Unset JAVA_HOME or point it at a Java 17 runtime (Debian/Ubuntu: \`apt-get install -y ${JAVA_APT_PACKAGE}\`).`,
+    );
+  }
+  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const j = path.join(dir, 'java');
+    if (await executable(j)) return j;
+  }
+  throw new EnvironmentError(
+    'Java is not installed (no `java` on PATH and no JAVA_HOME), and Allure 2 needs it to render the report; summary.md, summary.json and junit.xml were still written.',
+    `Install a Java 17 runtime: \`apt-get install -y ${JAVA_APT_PACKAGE}\` (Debian/Ubuntu), then rerun \`hookpoint report\`.`,
+  );
+}
+
+/** Path of allure-commandline's own launcher script. */
+export async function allureLauncher(): Promise<string> {
+  let pkg: string;
+  try {
+    pkg = createRequire(import.meta.url).resolve('allure-commandline/package.json');
+  } catch {
+    throw new EnvironmentError(
+      'The npm package allure-commandline is not installed, so the Allure report cannot be rendered.',
+      'Run `npm ci` in the Hookpoint directory.',
+    );
+  }
+  const launcher = path.join(path.dirname(pkg), 'dist', 'bin', 'allure');
+  if (!(await executable(launcher))) {
+    throw new EnvironmentError(
+      `allure-commandline's launcher ${launcher} is missing or not executable.`,
+      'Reinstall the dependencies with `npm ci`.',
+    );
+  }
+  return launcher;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Copy `<reportDir>/history/` into `<resultsDir>/history/`; true when there was one. */
+export async function carryHistory(reportDir: string, resultsDir: string): Promise<boolean> {
+  const from = path.join(reportDir, 'history');
+  if (!(await exists(path.join(from, 'history-trend.json')))) return false;
+  const to = path.join(resultsDir, 'history');
+  await rm(to, { recursive: true, force: true });
+  await cp(from, to, { recursive: true });
+  return true;
+}
+
+/** Number of builds in a report's trend (0 when there is none). */
+export async function trendLength(reportDir: string): Promise<number> {
+  try {
+    const t = JSON.parse(await readFile(path.join(reportDir, 'history', 'history-trend.json'), 'utf8'));
+    return Array.isArray(t) ? t.length : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export interface RenderOptions {
+  /** A writable results directory (the report build's staging copy; history/ is written into it). */
+  resultsDir: string;
+  reportsDir: string;
+  /** Carry history from the previous `allure-report/` (default true). */
+  history?: boolean;
+  timeoutMs?: number;
+}
+
+export interface Rendered {
+  site: string;
+  singleFile: string;
+  historyCarried: boolean;
+}
+
+/** `allure generate` twice: the site and the single file; both carry the previous history. */
+export async function renderAllure(opts: RenderOptions): Promise<Rendered> {
+  await findJava();
+  const launcher = await allureLauncher();
+  const timeoutMs = opts.timeoutMs ?? GENERATE_TIMEOUT_MS;
+  const site = path.join(opts.reportsDir, 'allure-report');
+  const singleFile = path.join(opts.reportsDir, 'hookpoint-report.html');
+  const historyCarried = opts.history === false ? false : await carryHistory(site, opts.resultsDir);
+  await run([launcher, 'generate', opts.resultsDir, '-o', site, '--clean'], { timeoutMs, where: 'host' });
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'hookpoint-single-'));
+  try {
+    const out = path.join(tmp, 'report');
+    await run([launcher, 'generate', '--single-file', opts.resultsDir, '-o', out, '--clean'], {
+      timeoutMs,
+      where: 'host',
+    });
+    try {
+      await rename(path.join(out, 'index.html'), singleFile);
+    } catch {
+      // Different file systems: copy instead.
+      await cp(path.join(out, 'index.html'), singleFile);
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  return { site, singleFile, historyCarried };
+}
