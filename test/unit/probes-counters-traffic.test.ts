@@ -1,0 +1,256 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Backend, ExecOptions, ExecTarget } from '../../support/backends/types.ts';
+import { InfraError } from '../../support/errors.ts';
+import type { RunResult } from '../../support/exec/index.ts';
+import { forgetIptablesModes, snapshotCounters } from '../../support/probes/counters.ts';
+import { sendRequests } from '../../support/probes/traffic.ts';
+
+interface Call {
+  target: ExecTarget;
+  argv: string[];
+  opts?: ExecOptions;
+}
+type Reply = { exitCode?: number; stdout?: string; stderr?: string } | Error;
+
+/** A Backend whose exec answers from recorded text; spawn is not used by these probes. */
+function fakeBackend(reply: (c: Call) => Reply): { backend: Backend; calls: Call[] } {
+  const calls: Call[] = [];
+  const backend = {
+    name: 'lab',
+    describe: () => 'fake',
+    capabilities: () => new Set(),
+    async exec(target: ExecTarget, argv: readonly string[], opts?: ExecOptions): Promise<RunResult> {
+      const call = { target, argv: [...argv], opts };
+      calls.push(call);
+      const r = reply(call);
+      if (r instanceof Error) throw r;
+      const where = target.kind === 'node' ? target.node : target.kind === 'pod' ? target.pod : 'host';
+      const wrapped = ['ip', 'netns', 'exec', where, ...argv];
+      return {
+        argv: [...argv],
+        exitCode: r.exitCode ?? 0,
+        stdout: r.stdout ?? '',
+        stderr: r.stderr ?? '',
+        durationMs: 1,
+        record: {
+          seq: calls.length,
+          where,
+          argv: wrapped,
+          exitCode: r.exitCode ?? 0,
+          signal: null,
+          timedOut: false,
+          durationMs: 1,
+          startedAt: new Date(0).toISOString(),
+          stdout: '',
+          stderr: '',
+          background: false,
+        },
+      };
+    },
+    spawn() {
+      throw new Error('spawn not expected');
+    },
+    scratchDir: () => '/tmp',
+  } as unknown as Backend;
+  return { backend, calls };
+}
+
+const NAT_WITH_KUBE = `*nat
+:PREROUTING ACCEPT [0:0]
+:KUBE-SERVICES - [0:0]
+[0:0] -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+[3:180] -A KUBE-SERVICES -d 10.96.94.95/32 -p tcp -m comment --comment "default/echo:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-ZJMBFACUQCTMIK2C
+COMMIT
+`;
+const NAT_EMPTY = `*nat
+:PREROUTING ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+COMMIT
+`;
+const NODES = ['cilium-kubeproxy-control-plane', 'cilium-kubeproxy-worker'];
+
+test('counters: nft nodes are detected once, then snapshotted with one iptables-save -c -t nat per node', async () => {
+  const { backend, calls } = fakeBackend(({ argv }) =>
+    argv[0] === 'iptables-legacy-save' ? { stdout: NAT_EMPTY } : { stdout: NAT_WITH_KUBE },
+  );
+  const first = await snapshotCounters(backend, NODES);
+  assert.deepEqual([...first.keys()], NODES);
+  assert.deepEqual(calls.map((c) => c.argv.join(' ')).sort(), [
+    'iptables-legacy-save -c -t nat',
+    'iptables-legacy-save -c -t nat',
+    'iptables-nft-save -c -t nat',
+    'iptables-nft-save -c -t nat',
+  ]);
+  for (const c of calls) {
+    assert.equal(c.target.kind, 'node');
+    assert.ok(!c.argv.includes('-Z') && !c.argv.includes('-L'), 'never zero, never list per chain');
+    assert.ok((c.opts?.timeoutMs ?? 0) > 0, 'every call has a timeout');
+  }
+  const cp = first.get(NODES[0]!)!;
+  assert.equal(cp.kind, 'iptables');
+  assert.equal(cp.where, 'node cilium-kubeproxy-control-plane');
+  assert.match(cp.summary, /via iptables-nft/);
+  assert.deepEqual(cp.commands, [
+    'ip netns exec cilium-kubeproxy-control-plane iptables-legacy-save -c -t nat',
+    'ip netns exec cilium-kubeproxy-control-plane iptables-nft-save -c -t nat',
+  ]);
+  assert.equal(cp.data.chains.find((c) => c.name === 'KUBE-SERVICES')?.rules[0]?.packets, 3);
+
+  calls.length = 0;
+  const second = await snapshotCounters(backend, NODES);
+  assert.equal(second.size, 2);
+  assert.deepEqual(
+    calls.map((c) => `${(c.target as { node: string }).node} ${c.argv.join(' ')}`).sort(),
+    NODES.map((n) => `${n} iptables-nft-save -c -t nat`),
+    'exactly one iptables-save per node per snapshot',
+  );
+});
+
+test('counters: KUBE-* chains in the legacy tables make legacy the mode, with a single call', async () => {
+  const { backend, calls } = fakeBackend(({ argv }) =>
+    argv[0] === 'iptables-legacy-save' ? { stdout: NAT_WITH_KUBE } : { stdout: NAT_EMPTY },
+  );
+  const snaps = await snapshotCounters(backend, [NODES[1]!]);
+  assert.deepEqual(
+    calls.map((c) => c.argv.join(' ')),
+    ['iptables-legacy-save -c -t nat'],
+  );
+  assert.match(snaps.get(NODES[1]!)!.summary, /via iptables-legacy \(KUBE-\* chains found in the legacy tables\)/);
+});
+
+test('counters: a mode passed by the caller skips detection', async () => {
+  const { backend, calls } = fakeBackend(() => ({ stdout: NAT_WITH_KUBE }));
+  await snapshotCounters(backend, NODES, { mode: 'legacy' });
+  assert.deepEqual(
+    calls.map((c) => c.argv[0]),
+    ['iptables-legacy-save', 'iptables-legacy-save'],
+  );
+});
+
+test('counters: an unreadable snapshot is an InfraError naming node and command', async () => {
+  const { backend } = fakeBackend(({ argv }) =>
+    argv[0] === 'iptables-legacy-save'
+      ? { exitCode: 1, stderr: "can't initialize iptables table `nat'" }
+      : { exitCode: 4, stderr: 'iptables-nft-save: Permission denied (you must be root)' },
+  );
+  await assert.rejects(snapshotCounters(backend, [NODES[1]!]), (err: unknown) => {
+    assert.ok(err instanceof InfraError);
+    assert.match(
+      err.message,
+      /on node cilium-kubeproxy-worker: `ip netns exec cilium-kubeproxy-worker iptables-nft-save -c -t nat` exited with 4 — iptables-nft-save: Permission denied/,
+    );
+    return true;
+  });
+  forgetIptablesModes(backend);
+  const garbled = fakeBackend(() => ({ stdout: 'Fatal: no table\n' }));
+  await assert.rejects(snapshotCounters(garbled.backend, ['n1']), /printed no nat table/);
+  const uncounted = fakeBackend(({ argv }) =>
+    argv[0] === 'iptables-legacy-save' ? { stdout: '' } : { stdout: NAT_WITH_KUBE.replace(/^\[\d+:\d+\] /gm, '') },
+  );
+  await assert.rejects(snapshotCounters(uncounted.backend, ['n1']), /rules without counters/);
+});
+
+test('counters: a node without the -nft/-legacy tools falls back to plain iptables-save', async () => {
+  const { backend, calls } = fakeBackend(({ argv }) =>
+    argv[0] === 'iptables-save'
+      ? { stdout: NAT_WITH_KUBE }
+      : { exitCode: 127, stderr: 'executable file not found in $PATH' },
+  );
+  const snaps = await snapshotCounters(backend, ['n1']);
+  assert.deepEqual(
+    calls.map((c) => c.argv[0]),
+    ['iptables-legacy-save', 'iptables-nft-save', 'iptables-save'],
+  );
+  assert.match(snaps.get('n1')!.summary, /via iptables \(/);
+  calls.length = 0;
+  await snapshotCounters(backend, ['n1']);
+  assert.deepEqual(
+    calls.map((c) => c.argv[0]),
+    ['iptables-save'],
+    'the fallback is remembered too',
+  );
+});
+
+const echo = (pod: string, port: number) =>
+  `pod=${pod} client=10.244.0.10:${port} host=10.96.94.95\n\nhookpoint-curl code=200 local=10.244.0.10:${port} remote=10.96.94.95:80\n`;
+
+test('traffic: one curl per request, fresh connection, bounded, in the source namespace', async () => {
+  let n = 0;
+  const { backend, calls } = fakeBackend(() => {
+    n++;
+    return { stdout: echo(n % 2 ? 'echo-cp' : 'echo-worker', 40000 + n) };
+  });
+  const ev = await sendRequests(backend, { kind: 'pod', pod: 'client' }, { ip: '10.96.94.95', port: 80 }, 4);
+  assert.equal(calls.length, 4);
+  for (const c of calls) {
+    assert.deepEqual(c.target, { kind: 'pod', pod: 'client' });
+    assert.equal(c.argv[0], 'curl');
+    assert.ok(c.argv.includes('-sS'));
+    assert.equal(c.argv[c.argv.indexOf('--max-time') + 1], '2');
+    assert.equal(c.argv[c.argv.indexOf('-o') + 1], '-');
+    assert.match(c.argv[c.argv.indexOf('-w') + 1]!, /%\{http_code\}.*%\{local_port\}/);
+    assert.equal(c.argv.at(-1), 'http://10.96.94.95:80/');
+    assert.ok(!c.argv.includes('--keepalive') && !c.argv.includes('--local-port'));
+    assert.equal(c.opts?.check, false, 'a failed request is an outcome, not an exec error');
+    assert.ok((c.opts?.timeoutMs ?? 0) > 2000 && (c.opts?.timeoutMs ?? 0) <= 10_000);
+  }
+  assert.equal(ev.kind, 'traffic');
+  assert.equal(ev.where, 'pod client');
+  assert.equal(ev.commands.length, 4);
+  assert.match(ev.commands[0]!, /^ip netns exec client curl -sS/);
+  assert.deepEqual(
+    ev.data.map((o) => [o.seq, o.ok, o.answeredBy, o.localPort]),
+    [
+      [1, true, 'echo-cp', 40001],
+      [2, true, 'echo-worker', 40002],
+      [3, true, 'echo-cp', 40003],
+      [4, true, 'echo-worker', 40004],
+    ],
+  );
+  assert.equal(
+    ev.summary,
+    '4/4 HTTP requests from pod client to 10.96.94.95:80 succeeded (answered by echo-cp ×2, echo-worker ×2)',
+  );
+});
+
+test('traffic: failures are outcomes; concurrency and max time are honoured; IPv6 is bracketed', async () => {
+  const { backend, calls } = fakeBackend(() => ({
+    exitCode: 28,
+    stdout: '\nhookpoint-curl code=000 local=10.244.0.10:40100 remote=:0\n',
+    stderr: 'curl: (28) Connection timed out after 1001 milliseconds\n',
+  }));
+  const ev = await sendRequests(
+    backend,
+    { kind: 'node', node: 'cilium-kubeproxy-control-plane' },
+    { ip: '172.18.0.3', port: 30080 },
+    3,
+    {
+      maxTimeSec: 1,
+      concurrency: 3,
+    },
+  );
+  assert.equal(calls[0]!.argv[calls[0]!.argv.indexOf('--max-time') + 1], '1');
+  assert.deepEqual(
+    ev.data.map((o) => o.error),
+    ['timeout', 'timeout', 'timeout'],
+  );
+  assert.match(
+    ev.summary,
+    /^0\/3 HTTP requests from node cilium-kubeproxy-control-plane to 172\.18\.0\.3:30080 succeeded; failed: timeout ×3$/,
+  );
+  assert.match(ev.raw, /#1 timeout: curl: \(28\)/);
+
+  const v6 = fakeBackend(() => ({ stdout: echo('e', 1) }));
+  await sendRequests(v6.backend, { kind: 'pod', pod: 'c' }, { ip: 'fd00::1', port: 80 }, 1);
+  assert.equal(v6.calls[0]!.argv.at(-1), 'http://[fd00::1]:80/');
+  await assert.rejects(sendRequests(v6.backend, { kind: 'pod', pod: 'c' }, { ip: 'fd00::1', port: 80 }, 0), RangeError);
+});
+
+test('traffic: an exec that could not run is infrastructure trouble (InfraError propagates)', async () => {
+  const { backend } = fakeBackend(() => new InfraError('Command timed out after 5000 ms on pod client: curl …'));
+  await assert.rejects(
+    sendRequests(backend, { kind: 'pod', pod: 'client' }, { ip: '10.96.94.95', port: 80 }, 1),
+    InfraError,
+  );
+});
