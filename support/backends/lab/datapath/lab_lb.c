@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hookpoint lab: service translation at tc, the way Cilium does it with
+ * kubeProxyReplacement=false in native-routing mode (ClusterIP only; NodePort and host
+ * traffic stay with kube-proxy). Written for the lab's kernel reproduction; not Cilium code.
+ *
+ * from_container  tc ingress of every lxc (packets leaving a pod)
+ *   - ClusterIP:port -> backend DNAT, backend chosen once per connection (ct4, LRU)
+ *   - same-node backend (local redirect on): TTL-1, L2 rewrite, bpf_redirect to its lxc
+ *   - reply of a same-node backend to a same-node client (local redirect on): reverse NAT
+ *     to ClusterIP:port, then bpf_redirect to the client's lxc
+ *   - anything else: TC_ACT_OK, the kernel routes it (legacy host routing)
+ * to_container    tc egress of every lxc (packets entering a pod)
+ *   - reverse NAT of replies that came through the stack (remote backends, and same-node
+ *     backends when local redirect is off)
+ *   - packets this program already redirected are only un-marked (the redirect already
+ *     traced them)
+ *
+ * Every IPv4 packet seen produces one trace record in the perf event array `events`
+ * when config flag LAB_F_TRACE is set.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/pkt_cls.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#define LAB_F_TRACE 0x1
+#define LAB_F_LOCAL_REDIRECT 0x2
+
+/* skb->mark set on packets redirected by from_container (cleared by to_container). */
+#define LAB_MARK_REDIRECTED 0x0b1ab000
+
+#define OBS_TO_STACK 1
+#define OBS_TO_ENDPOINT_REDIRECT 2
+#define OBS_TO_ENDPOINT 3
+
+#define XLATE_NONE 0
+#define XLATE_DNAT 1
+#define XLATE_REVNAT 2
+
+#define STATE_UNTRACKED 0
+#define STATE_NEW 1
+#define STATE_ESTABLISHED 2
+#define STATE_REPLY 3
+
+#define ETH_HLEN_ 14
+#define IP_CSUM_OFF (ETH_HLEN_ + offsetof(struct iphdr, check))
+#define IP_TTL_OFF (ETH_HLEN_ + offsetof(struct iphdr, ttl))
+#define IP_SRC_OFF (ETH_HLEN_ + offsetof(struct iphdr, saddr))
+#define IP_DST_OFF (ETH_HLEN_ + offsetof(struct iphdr, daddr))
+
+struct lab_config {
+	__u32 flags;
+};
+
+/* Service key: slot 0 holds the backend count, slots 1..n the backends. */
+struct svc_key {
+	__u32 vip; /* network order */
+	__u16 port; /* network order */
+	__u8 proto;
+	__u8 slot;
+};
+
+struct svc_val {
+	__u32 backend_ip; /* network order (slot >= 1) */
+	__u16 backend_port; /* network order (slot >= 1) */
+	__u16 count; /* host order, slot 0 only */
+	__u32 svc_id; /* host order */
+};
+
+struct endpoint_val {
+	__u32 ifindex; /* lxc ifindex in the node netns */
+	__u32 ep_id;
+	__u8 pod_mac[6];
+	__u8 lxc_mac[6];
+};
+
+struct ct_key {
+	__u32 saddr;
+	__u32 daddr;
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 dir; /* 0 forward (client -> vip), 1 reverse (backend -> client) */
+	__u16 pad;
+};
+
+struct ct_val {
+	__u32 addr; /* forward: backend ip; reverse: vip */
+	__u16 port; /* forward: backend port; reverse: vip port */
+	__u8 slot;
+	__u8 count;
+	__u64 packets;
+};
+
+/* One trace record: 64 bytes, fixed layout read by monitor.ts. */
+struct trace_ev {
+	__u64 ts_ns;
+	__u32 ifindex; /* lxc the program ran on */
+	__u32 target_ifindex; /* redirect target, 0 when none */
+	__u32 src_ep;
+	__u32 dst_ep;
+	__u8 obs;
+	__u8 proto;
+	__u8 tcp_flags; /* TCP flags byte; ICMP type for ICMP */
+	__u8 xlate;
+	__u8 state;
+	__u8 slot;
+	__u8 count;
+	__u8 version; /* record layout version: 1 */
+	__u32 orig_saddr;
+	__u32 orig_daddr;
+	__u16 orig_sport;
+	__u16 orig_dport;
+	__u32 saddr;
+	__u32 daddr;
+	__u16 sport;
+	__u16 dport;
+	__u32 len;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lab_config);
+} lab_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct svc_key);
+	__type(value, struct svc_val);
+} lb4_services SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct endpoint_val);
+} lxc_endpoints SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ct_key);
+	__type(value, struct ct_val);
+} ct4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} events SEC(".maps");
+
+struct pkt {
+	__u32 saddr;
+	__u32 daddr;
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 tcp_flags;
+	__u8 has_ports;
+	__u8 ttl;
+	__u32 l4_off;
+	__u32 l4_csum_off;
+	__u32 len;
+};
+
+static __always_inline __u32 cfg_flags(void)
+{
+	__u32 zero = 0;
+	struct lab_config *c = bpf_map_lookup_elem(&lab_config, &zero);
+
+	return c ? c->flags : 0;
+}
+
+/* Parse Ethernet/IPv4 and the L4 ports. Returns 0 for IPv4, -1 otherwise. */
+static __always_inline int parse(struct __sk_buff *skb, struct pkt *p)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip;
+	__u32 ihl;
+
+	if ((void *)(eth + 1) > data_end)
+		return -1;
+	if (eth->h_proto != bpf_htons(ETH_P_IP))
+		return -1;
+	ip = (void *)(eth + 1);
+	if ((void *)(ip + 1) > data_end)
+		return -1;
+	if (ip->version != 4)
+		return -1;
+	ihl = ip->ihl * 4;
+	if (ihl < sizeof(*ip))
+		return -1;
+	p->saddr = ip->saddr;
+	p->daddr = ip->daddr;
+	p->proto = ip->protocol;
+	p->ttl = ip->ttl;
+	p->len = skb->len;
+	p->sport = 0;
+	p->dport = 0;
+	p->tcp_flags = 0;
+	p->has_ports = 0;
+	p->l4_off = ETH_HLEN_ + ihl;
+	p->l4_csum_off = 0;
+	/* Only first fragments (or unfragmented packets) carry ports. */
+	if (ip->frag_off & bpf_htons(0x1fff))
+		return 0;
+	if (p->proto == IPPROTO_TCP) {
+		__u8 hdr[14];
+
+		if (bpf_skb_load_bytes(skb, p->l4_off, hdr, sizeof(hdr)) < 0)
+			return 0;
+		__builtin_memcpy(&p->sport, &hdr[0], 2);
+		__builtin_memcpy(&p->dport, &hdr[2], 2);
+		p->tcp_flags = hdr[13];
+		p->has_ports = 1;
+		p->l4_csum_off = p->l4_off + offsetof(struct tcphdr, check);
+	} else if (p->proto == IPPROTO_UDP) {
+		__u8 hdr[4];
+
+		if (bpf_skb_load_bytes(skb, p->l4_off, hdr, sizeof(hdr)) < 0)
+			return 0;
+		__builtin_memcpy(&p->sport, &hdr[0], 2);
+		__builtin_memcpy(&p->dport, &hdr[2], 2);
+		p->has_ports = 1;
+		p->l4_csum_off = p->l4_off + offsetof(struct udphdr, check);
+	} else if (p->proto == IPPROTO_ICMP) {
+		__u8 type;
+
+		/* The ICMP type travels in the tcp_flags slot of the trace record. */
+		if (bpf_skb_load_bytes(skb, p->l4_off, &type, 1) == 0)
+			p->tcp_flags = type;
+	}
+	return 0;
+}
+
+static __always_inline __u64 l4_flags(const struct pkt *p, __u64 size)
+{
+	return p->proto == IPPROTO_UDP ? (size | BPF_F_MARK_MANGLED_0) : size;
+}
+
+/* Rewrite an address (IP_SRC_OFF or IP_DST_OFF) with L3 and L4 checksum updates. */
+static __always_inline int rewrite_addr(struct __sk_buff *skb, const struct pkt *p, __u32 off, __u32 old, __u32 new)
+{
+	if (old == new)
+		return 0;
+	if (p->l4_csum_off &&
+	    bpf_l4_csum_replace(skb, p->l4_csum_off, old, new, l4_flags(p, BPF_F_PSEUDO_HDR | sizeof(new))) < 0)
+		return -1;
+	if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, old, new, sizeof(new)) < 0)
+		return -1;
+	return bpf_skb_store_bytes(skb, off, &new, sizeof(new), 0);
+}
+
+/* Rewrite a port (offset 0: source, 2: destination within the L4 header). */
+static __always_inline int rewrite_port(struct __sk_buff *skb, const struct pkt *p, __u32 which, __u16 old, __u16 new)
+{
+	if (old == new)
+		return 0;
+	if (bpf_l4_csum_replace(skb, p->l4_csum_off, old, new, l4_flags(p, sizeof(new))) < 0)
+		return -1;
+	return bpf_skb_store_bytes(skb, p->l4_off + which, &new, sizeof(new), 0);
+}
+
+/* Decrement TTL (the TTL/protocol 16-bit word) with the L3 checksum fix. */
+static __always_inline int dec_ttl(struct __sk_buff *skb, const struct pkt *p)
+{
+	__u8 word[2];
+	__u16 old, new;
+
+	if (p->ttl <= 1)
+		return -1;
+	if (bpf_skb_load_bytes(skb, IP_TTL_OFF, word, 2) < 0)
+		return -1;
+	__builtin_memcpy(&old, word, 2);
+	word[0] = word[0] - 1;
+	__builtin_memcpy(&new, word, 2);
+	if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, old, new, 2) < 0)
+		return -1;
+	return bpf_skb_store_bytes(skb, IP_TTL_OFF, word, 1, 0);
+}
+
+/* L2 rewrite for delivery to a local pod, then redirect to its lxc (enters its tc egress). */
+static __always_inline int redirect_to(struct __sk_buff *skb, const struct pkt *p, const struct endpoint_val *ep)
+{
+	if (dec_ttl(skb, p) < 0)
+		return -1;
+	if (bpf_skb_store_bytes(skb, 0, ep->pod_mac, 6, 0) < 0)
+		return -1;
+	if (bpf_skb_store_bytes(skb, 6, ep->lxc_mac, 6, 0) < 0)
+		return -1;
+	skb->mark = LAB_MARK_REDIRECTED;
+	return 0;
+}
+
+static __always_inline void trace(struct __sk_buff *skb, __u32 flags, struct trace_ev *ev)
+{
+	if (!(flags & LAB_F_TRACE))
+		return;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->version = 1;
+	bpf_perf_event_output(skb, &events, BPF_F_CURRENT_CPU, ev, sizeof(*ev));
+}
+
+static __always_inline void ev_init(struct trace_ev *ev, struct __sk_buff *skb, const struct pkt *p)
+{
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->ifindex = skb->ifindex;
+	ev->proto = p->proto;
+	ev->tcp_flags = p->tcp_flags;
+	ev->orig_saddr = p->saddr;
+	ev->orig_daddr = p->daddr;
+	ev->orig_sport = p->sport;
+	ev->orig_dport = p->dport;
+	ev->saddr = p->saddr;
+	ev->daddr = p->daddr;
+	ev->sport = p->sport;
+	ev->dport = p->dport;
+	ev->len = p->len;
+}
+
+static __always_inline __u8 untracked_state(const struct pkt *p)
+{
+	if (p->proto != IPPROTO_TCP)
+		return STATE_UNTRACKED;
+	/* SYN without ACK opens a connection; everything else continues one. */
+	if ((p->tcp_flags & 0x12) == 0x02)
+		return STATE_NEW;
+	return STATE_ESTABLISHED;
+}
+
+SEC("tc")
+int from_container(struct __sk_buff *skb)
+{
+	struct pkt p = {};
+	struct trace_ev ev;
+	struct endpoint_val *src_ep, *dst_ep;
+	struct svc_key sk = {};
+	struct svc_val *svc;
+	struct ct_key ck = {};
+	struct ct_val *ct;
+	__u32 flags;
+	int ret = TC_ACT_OK;
+
+	if (parse(skb, &p) < 0)
+		return TC_ACT_OK;
+	flags = cfg_flags();
+	ev_init(&ev, skb, &p);
+	ev.obs = OBS_TO_STACK;
+	ev.state = untracked_state(&p);
+	src_ep = bpf_map_lookup_elem(&lxc_endpoints, &p.saddr);
+	if (src_ep)
+		ev.src_ep = src_ep->ep_id;
+
+	if (!p.has_ports)
+		goto out;
+
+	/* 1. Service translation: ClusterIP:port -> backend, chosen once per connection. */
+	sk.vip = p.daddr;
+	sk.port = p.dport;
+	sk.proto = p.proto;
+	sk.slot = 0;
+	svc = bpf_map_lookup_elem(&lb4_services, &sk);
+	if (svc && svc->count > 0) {
+		struct ct_val fwd = {};
+		__u32 backend_ip;
+		__u16 backend_port;
+
+		ck.saddr = p.saddr;
+		ck.daddr = p.daddr;
+		ck.sport = p.sport;
+		ck.dport = p.dport;
+		ck.proto = p.proto;
+		ck.dir = 0;
+		ct = bpf_map_lookup_elem(&ct4, &ck);
+		if (ct) {
+			struct svc_key bk = sk;
+			struct svc_val *b;
+
+			/* The connection's backend must still be in the service. */
+			bk.slot = ct->slot;
+			b = bpf_map_lookup_elem(&lb4_services, &bk);
+			if (!b || b->backend_ip != ct->addr || b->backend_port != ct->port)
+				ct = NULL;
+		}
+		if (ct) {
+			__sync_fetch_and_add(&ct->packets, 1);
+			backend_ip = ct->addr;
+			backend_port = ct->port;
+			ev.slot = ct->slot;
+			ev.state = STATE_ESTABLISHED;
+		} else {
+			struct svc_key bk = sk;
+			struct svc_val *b;
+			struct ct_key rk = {};
+			struct ct_val rev = {};
+			__u16 count = svc->count;
+
+			if (count > 255)
+				count = 255;
+			bk.slot = (bpf_get_prandom_u32() % count) + 1;
+			b = bpf_map_lookup_elem(&lb4_services, &bk);
+			if (!b)
+				goto out;
+			backend_ip = b->backend_ip;
+			backend_port = b->backend_port;
+			fwd.addr = backend_ip;
+			fwd.port = backend_port;
+			fwd.slot = bk.slot;
+			fwd.count = count;
+			fwd.packets = 1;
+			bpf_map_update_elem(&ct4, &ck, &fwd, BPF_ANY);
+			rk.saddr = backend_ip;
+			rk.daddr = p.saddr;
+			rk.sport = backend_port;
+			rk.dport = p.sport;
+			rk.proto = p.proto;
+			rk.dir = 1;
+			rev.addr = p.daddr;
+			rev.port = p.dport;
+			rev.slot = bk.slot;
+			rev.count = count;
+			bpf_map_update_elem(&ct4, &rk, &rev, BPF_ANY);
+			ev.slot = bk.slot;
+			ev.state = STATE_NEW;
+		}
+		ev.count = svc->count > 255 ? 255 : svc->count;
+		if (rewrite_addr(skb, &p, IP_DST_OFF, p.daddr, backend_ip) < 0 ||
+		    rewrite_port(skb, &p, 2, p.dport, backend_port) < 0)
+			return TC_ACT_SHOT;
+		ev.xlate = XLATE_DNAT;
+		ev.daddr = backend_ip;
+		ev.dport = backend_port;
+		p.daddr = backend_ip;
+		p.dport = backend_port;
+
+		dst_ep = bpf_map_lookup_elem(&lxc_endpoints, &backend_ip);
+		if (dst_ep) {
+			ev.dst_ep = dst_ep->ep_id;
+			if (flags & LAB_F_LOCAL_REDIRECT) {
+				if (redirect_to(skb, &p, dst_ep) < 0)
+					return TC_ACT_SHOT;
+				ev.obs = OBS_TO_ENDPOINT_REDIRECT;
+				ev.target_ifindex = dst_ep->ifindex;
+				ret = bpf_redirect(dst_ep->ifindex, 0);
+			}
+		}
+		goto out;
+	}
+
+	/* 2. Reply of a same-node backend to a same-node client: reverse NAT here and redirect.
+	 * Without local redirect the reply goes through the stack untouched and to_container
+	 * of the client's lxc reverse-NATs it (so the kernel's conntrack sees a consistent flow). */
+	if (!(flags & LAB_F_LOCAL_REDIRECT))
+		goto out;
+	dst_ep = bpf_map_lookup_elem(&lxc_endpoints, &p.daddr);
+	if (!dst_ep)
+		goto out;
+	ev.dst_ep = dst_ep->ep_id;
+	ck.saddr = p.saddr;
+	ck.daddr = p.daddr;
+	ck.sport = p.sport;
+	ck.dport = p.dport;
+	ck.proto = p.proto;
+	ck.dir = 1;
+	ct = bpf_map_lookup_elem(&ct4, &ck);
+	if (!ct)
+		goto out;
+	{
+		__u32 vip = ct->addr;
+		__u16 vport = ct->port;
+
+		__sync_fetch_and_add(&ct->packets, 1);
+		ev.slot = ct->slot;
+		ev.count = ct->count;
+		ev.state = STATE_REPLY;
+		if (rewrite_addr(skb, &p, IP_SRC_OFF, p.saddr, vip) < 0 || rewrite_port(skb, &p, 0, p.sport, vport) < 0)
+			return TC_ACT_SHOT;
+		ev.xlate = XLATE_REVNAT;
+		ev.saddr = vip;
+		ev.sport = vport;
+		if (redirect_to(skb, &p, dst_ep) < 0)
+			return TC_ACT_SHOT;
+		ev.obs = OBS_TO_ENDPOINT_REDIRECT;
+		ev.target_ifindex = dst_ep->ifindex;
+		ret = bpf_redirect(dst_ep->ifindex, 0);
+	}
+out:
+	trace(skb, flags, &ev);
+	return ret;
+}
+
+SEC("tc")
+int to_container(struct __sk_buff *skb)
+{
+	struct pkt p = {};
+	struct trace_ev ev;
+	struct endpoint_val *ep;
+	struct ct_key ck = {};
+	struct ct_val *ct;
+	__u32 flags;
+
+	if (skb->mark == LAB_MARK_REDIRECTED) {
+		/* Redirected by from_container, already translated and traced. */
+		skb->mark = 0;
+		return TC_ACT_OK;
+	}
+	if (parse(skb, &p) < 0)
+		return TC_ACT_OK;
+	flags = cfg_flags();
+	ev_init(&ev, skb, &p);
+	ev.obs = OBS_TO_ENDPOINT;
+	ev.state = untracked_state(&p);
+	ep = bpf_map_lookup_elem(&lxc_endpoints, &p.daddr);
+	if (ep)
+		ev.dst_ep = ep->ep_id;
+	ep = bpf_map_lookup_elem(&lxc_endpoints, &p.saddr);
+	if (ep)
+		ev.src_ep = ep->ep_id;
+	if (!p.has_ports)
+		goto out;
+
+	/* Reply that came through the stack: reverse NAT backend -> ClusterIP:port. */
+	ck.saddr = p.saddr;
+	ck.daddr = p.daddr;
+	ck.sport = p.sport;
+	ck.dport = p.dport;
+	ck.proto = p.proto;
+	ck.dir = 1;
+	ct = bpf_map_lookup_elem(&ct4, &ck);
+	if (!ct)
+		goto out;
+	{
+		__u32 vip = ct->addr;
+		__u16 vport = ct->port;
+
+		__sync_fetch_and_add(&ct->packets, 1);
+		ev.slot = ct->slot;
+		ev.count = ct->count;
+		ev.state = STATE_REPLY;
+		if (rewrite_addr(skb, &p, IP_SRC_OFF, p.saddr, vip) < 0 || rewrite_port(skb, &p, 0, p.sport, vport) < 0)
+			return TC_ACT_SHOT;
+		ev.xlate = XLATE_REVNAT;
+		ev.saddr = vip;
+		ev.sport = vport;
+	}
+out:
+	trace(skb, flags, &ev);
+	return TC_ACT_OK;
+}
+
+char _license[] SEC("license") = "GPL";

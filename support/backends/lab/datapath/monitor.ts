@@ -1,0 +1,348 @@
+/**
+ * The lab's trace stream: records of lab_lb.c's perf event array `events`, read by
+ * `bpftool map event_pipe` (one process per node, started with spawnBackground) and decoded
+ * here from its hex dump into lines shaped like `cilium monitor` trace lines, prefixed
+ * `[<node>]`. Why bpftool and not a C reader: no second userspace program to build, ship and
+ * keep in sync; bpftool flushes each record as it arrives, and the record layout is fixed
+ * (64 bytes, version 1), so decoding it in TypeScript is a pure, unit-tested function.
+ *
+ * A perf event array has ONE consumer (lab-findings pitfall 12): a second reader silently
+ * steals the events. startMonitor() therefore refuses a second stream on the same node in
+ * this process; share the returned stream between probes instead.
+ */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { InfraError } from '../../../errors.ts';
+import { type BackgroundProcess, spawnBackground } from '../../../exec/index.ts';
+import type { NodeDatapath } from './node-datapath.ts';
+
+export const TRACE_RECORD_SIZE = 64;
+
+export const OBS = { toStack: 1, toEndpointRedirect: 2, toEndpoint: 3 } as const;
+export const XLATE = { none: 0, dnat: 1, revnat: 2 } as const;
+const STATES = ['unknown', 'new', 'established', 'reply'] as const;
+
+/** One decoded record of lab_lb.c's struct trace_ev. */
+export interface TraceRecord {
+  tsNs: bigint;
+  /** lxc the program ran on. */
+  ifindex: number;
+  /** bpf_redirect target (0: none). */
+  targetIfindex: number;
+  srcEndpoint: number;
+  dstEndpoint: number;
+  /** 1 to-stack (from_container), 2 to-endpoint by bpf_redirect (from_container), 3 to-endpoint (to_container). */
+  obs: number;
+  proto: number;
+  /** TCP flags byte; the ICMP type for ICMP. */
+  tcpFlags: number;
+  /** 0 none, 1 service DNAT, 2 reverse NAT. */
+  xlate: number;
+  state: (typeof STATES)[number];
+  slot: number;
+  count: number;
+  version: number;
+  orig: { saddr: string; daddr: string; sport: number; dport: number };
+  saddr: string;
+  daddr: string;
+  sport: number;
+  dport: number;
+  len: number;
+}
+
+function ip(b: Uint8Array, off: number): string {
+  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+}
+
+/** Decode a 64-byte record (host byte order for counters, network order for addresses/ports). */
+export function decodeTraceRecord(bytes: Uint8Array, littleEndian = true): TraceRecord {
+  if (bytes.length < TRACE_RECORD_SIZE)
+    throw new InfraError(`internal: a lab trace record has ${bytes.length} bytes, expected ${TRACE_RECORD_SIZE}.`);
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const u32 = (o: number) => v.getUint32(o, littleEndian);
+  const be16 = (o: number) => v.getUint16(o, false);
+  return {
+    tsNs: v.getBigUint64(0, littleEndian),
+    ifindex: u32(8),
+    targetIfindex: u32(12),
+    srcEndpoint: u32(16),
+    dstEndpoint: u32(20),
+    obs: bytes[24]!,
+    proto: bytes[25]!,
+    tcpFlags: bytes[26]!,
+    xlate: bytes[27]!,
+    state: STATES[bytes[28]!] ?? 'unknown',
+    slot: bytes[29]!,
+    count: bytes[30]!,
+    version: bytes[31]!,
+    orig: { saddr: ip(bytes, 32), daddr: ip(bytes, 36), sport: be16(40), dport: be16(42) },
+    saddr: ip(bytes, 44),
+    daddr: ip(bytes, 48),
+    sport: be16(52),
+    dport: be16(54),
+    len: u32(56),
+  };
+}
+
+/** TCP flags the way cilium monitor prints them ("SYN, ACK", "ACK, FIN"). */
+export function tcpFlagsText(flags: number): string {
+  const names: string[] = [];
+  if (flags & 0x02) names.push('SYN');
+  if (flags & 0x10) names.push('ACK');
+  if (flags & 0x04) names.push('RST');
+  if (flags & 0x01) names.push('FIN');
+  return names.join(', ');
+}
+
+const ICMP_TYPES: Record<number, string> = {
+  0: 'EchoReply',
+  3: 'DestinationUnreachable',
+  8: 'EchoRequest',
+  11: 'TimeExceeded',
+};
+
+export interface FormatContext {
+  node: string;
+  /** ifindex → interface name in the node netns; falls back to the number. */
+  ifname?: (ifindex: number) => string | undefined;
+}
+
+/**
+ * One line in the `cilium monitor` trace shape:
+ * `[cp] -> endpoint 2103 flow 0x0 , identity 0->0 state new ifindex lxc2420d7527a95 orig-ip 10.96.94.95: 10.244.0.10:40003 -> 10.244.0.20:80 tcp SYN [lab FROM 1573 from-container lxcd2a04d71301a, svc DNAT backend 1/2, bpf_redirect lxc2420d7527a95]`
+ *
+ * - `-> stack` / `-> endpoint N`: observation point (N = destination endpoint id).
+ * - `ifindex`: the redirect target for a redirect, else the lxc the program ran on.
+ * - `orig-ip`: the ClusterIP before DNAT, the backend IP before reverse NAT, else 0.0.0.0.
+ * - the 5-tuple is the packet as it leaves the program (translated).
+ * - identities are not modelled by the lab (always 0->0).
+ * - the trailing `[lab …]` carries the source endpoint (`FROM N`, when the source is a local
+ *   endpoint), the program and lxc, the translation and the bpf_redirect target.
+ */
+export function formatTraceRecord(rec: TraceRecord, ctx: FormatContext): string {
+  const name = (ifindex: number) => ctx.ifname?.(ifindex) ?? String(ifindex);
+  const redirected = rec.obs === OBS.toEndpointRedirect;
+  const head = rec.obs === OBS.toStack ? '-> stack' : `-> endpoint ${rec.dstEndpoint}`;
+  const ifname = redirected ? name(rec.targetIfindex) : name(rec.ifindex);
+  const orig = rec.xlate === XLATE.dnat ? rec.orig.daddr : rec.xlate === XLATE.revnat ? rec.orig.saddr : '0.0.0.0';
+  let tuple: string;
+  let summary: string;
+  if (rec.proto === 6 || rec.proto === 17) {
+    tuple = `${rec.saddr}:${rec.sport} -> ${rec.daddr}:${rec.dport}`;
+    const flags = rec.proto === 6 ? tcpFlagsText(rec.tcpFlags) : '';
+    summary = rec.proto === 6 ? `tcp${flags ? ` ${flags}` : ''}` : 'udp';
+  } else {
+    tuple = `${rec.saddr} -> ${rec.daddr}`;
+    summary = rec.proto === 1 ? `icmp ${ICMP_TYPES[rec.tcpFlags] ?? `type ${rec.tcpFlags}`}` : `proto ${rec.proto}`;
+  }
+  const lab: string[] = [];
+  const program = rec.obs === OBS.toEndpoint ? 'to-container' : 'from-container';
+  lab.push(`${rec.srcEndpoint ? `FROM ${rec.srcEndpoint} ` : ''}${program} ${name(rec.ifindex)}`);
+  if (rec.xlate === XLATE.dnat) lab.push(`svc DNAT backend ${rec.slot}/${rec.count}`);
+  if (rec.xlate === XLATE.revnat) lab.push('rev-NAT');
+  if (redirected) lab.push(`bpf_redirect ${name(rec.targetIfindex)}`);
+  return `[${ctx.node}] ${head} flow 0x0 , identity 0->0 state ${rec.state} ifindex ${ifname} orig-ip ${orig}: ${tuple} ${summary} [lab ${lab.join(', ')}]`;
+}
+
+/** The first line of every lab stream: says where it comes from. */
+export function traceHeader(node: string): string {
+  return `[${node}] # Hookpoint lab (kernel reproduction), not Cilium: trace stream of the lab's tc programs on node ${node}, in cilium monitor trace format; identities are not modelled (0->0); [lab FROM <endpoint> …] names the source endpoint, program, translation and bpf_redirect target`;
+}
+
+/**
+ * Incremental parser of `bpftool map event_pipe` text output:
+ *   == @424.323070973 CPU: 0 index: 0 =====
+ *   6e 4c ab cb 62 00 00 00  02 00 00 00 00 00 00 00
+ *   …
+ * A record is complete once TRACE_RECORD_SIZE bytes arrived. Lost-sample notices are counted.
+ */
+export class EventPipeDecoder {
+  private partial = '';
+  private current: number[] | undefined;
+  private emitted = false;
+  lost = 0;
+  /** Lines that were neither headers nor hex (kept for diagnosis). */
+  readonly other: string[] = [];
+
+  push(chunk: string): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    const text = this.partial + chunk;
+    const lines = text.split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const raw of lines) this.line(raw.trim(), out);
+    return out;
+  }
+
+  /** Flush a final line without newline. */
+  end(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    if (this.partial) this.line(this.partial.trim(), out);
+    this.partial = '';
+    return out;
+  }
+
+  private line(line: string, out: Uint8Array[]): void {
+    if (!line) return;
+    if (line.startsWith('==')) {
+      this.current = [];
+      this.emitted = false;
+      return;
+    }
+    const lost = /^lost (\d+) (?:events|samples)/i.exec(line);
+    if (lost) {
+      this.lost += Number(lost[1]);
+      return;
+    }
+    if (this.current && /^[0-9a-f]{2}( +[0-9a-f]{2})*$/i.test(line)) {
+      for (const h of line.split(/ +/)) this.current.push(Number.parseInt(h, 16));
+      if (!this.emitted && this.current.length >= TRACE_RECORD_SIZE) {
+        out.push(Uint8Array.from(this.current.slice(0, TRACE_RECORD_SIZE)));
+        this.emitted = true;
+      }
+      return;
+    }
+    if (this.other.length < 100) this.other.push(line);
+  }
+}
+
+export interface TraceStream {
+  readonly node: string;
+  /** Header line followed by one line per record so far. */
+  lines(): string[];
+  records(): TraceRecord[];
+  /** Samples the kernel reported lost. */
+  lost(): number;
+  running(): boolean;
+  /** Stop the reader and return the final lines (names resolved where possible). */
+  stop(): Promise<string[]>;
+}
+
+const active = new Set<string>();
+
+function possibleCpus(): number {
+  try {
+    const text = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim();
+    let n = 0;
+    for (const part of text.split(',')) {
+      const [a, b] = part.split('-').map(Number);
+      n += b === undefined ? 1 : b! - a! + 1;
+    }
+    return n || 1;
+  } catch {
+    return 1;
+  }
+}
+
+function perfFds(pid: number): number {
+  try {
+    let n = 0;
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`).includes('perf_event')) n++;
+      } catch {
+        // fd closed meanwhile
+      }
+    }
+    return n;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Start the node's trace stream. Resolves once the reader has opened its per-CPU buffers, so
+ * traffic sent afterwards is seen. Stop it before dp.unload().
+ */
+export async function startMonitor(dp: NodeDatapath, opts: { maxMs?: number } = {}): Promise<TraceStream> {
+  const key = dp.eventsMapPath;
+  if (active.has(key))
+    throw new InfraError(
+      `A trace stream is already reading ${key} for node ${dp.node}; a perf event array has a single consumer, so share that stream.`,
+    );
+  active.add(key);
+  try {
+    await dp.interfaceNames(true);
+  } catch {
+    // Names are cosmetic; numbers are printed until they resolve.
+  }
+  const decoder = new EventPipeDecoder();
+  const records: TraceRecord[] = [];
+  let consumed = 0;
+  let bg: BackgroundProcess;
+  try {
+    bg = spawnBackground(['bpftool', 'map', 'event_pipe', 'pinned', key], {
+      maxMs: opts.maxMs ?? 6 * 3600_000,
+      where: `node ${dp.node}`,
+    });
+  } catch (err) {
+    active.delete(key);
+    throw err;
+  }
+  let refreshing: Promise<unknown> | undefined;
+  const pump = () => {
+    const out = bg.output();
+    if (out.length > consumed) {
+      const chunk = out.slice(consumed);
+      consumed = out.length;
+      for (const bytes of decoder.push(chunk)) {
+        const rec = decodeTraceRecord(bytes);
+        records.push(rec);
+        const unknown = [rec.ifindex, rec.targetIfindex].some((i) => i !== 0 && dp.interfaceName(i) === undefined);
+        if (unknown && !refreshing)
+          refreshing = dp
+            .interfaceNames(true)
+            .catch(() => undefined)
+            .finally(() => {
+              refreshing = undefined;
+            });
+      }
+    }
+  };
+  const format = () => {
+    pump();
+    const ctx: FormatContext = { node: dp.node, ifname: (i) => dp.interfaceName(i) };
+    return [traceHeader(dp.node), ...records.map((r) => formatTraceRecord(r, ctx))];
+  };
+  // Ready once every possible CPU has its perf buffer (bpftool opens one per CPU).
+  const cpus = possibleCpus();
+  const deadline = Date.now() + 5000;
+  while (bg.running() && bg.pid !== undefined && perfFds(bg.pid) < cpus && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 10));
+  if (!bg.running()) {
+    active.delete(key);
+    const res = await bg.stop();
+    throw new InfraError(
+      `The trace reader for node ${dp.node} exited at start: ${(res.stderr || res.stdout).trim().slice(-300)}.`,
+    );
+  }
+  await new Promise((r) => setTimeout(r, 30));
+  let stopped: Promise<string[]> | undefined;
+  return {
+    node: dp.node,
+    lines: format,
+    records: () => {
+      pump();
+      return [...records];
+    },
+    lost: () => decoder.lost,
+    running: () => bg.running(),
+    stop(): Promise<string[]> {
+      if (!stopped)
+        stopped = (async () => {
+          try {
+            await bg.stop();
+            pump();
+            for (const bytes of decoder.end()) records.push(decodeTraceRecord(bytes));
+            if (refreshing) await refreshing;
+            const unknown = records.some((r) =>
+              [r.ifindex, r.targetIfindex].some((i) => i !== 0 && dp.interfaceName(i) === undefined),
+            );
+            if (unknown) await dp.interfaceNames(true).catch(() => undefined);
+            return format();
+          } finally {
+            active.delete(key);
+          }
+        })();
+      return stopped;
+    },
+  };
+}
