@@ -1,6 +1,31 @@
 import type { Command } from 'commander';
-import { notBuilt } from './main.ts';
+import { BACKENDS } from '../config.ts';
+import { backendChecks, blocking } from '../doctor.ts';
+import { ExitCode, UsageError } from '../errors.ts';
 
 export function register(program: Command): void {
-  notBuilt(program, 'doctor', 'check that this machine can run a backend');
+  program
+    .command('doctor')
+    .description('check that this machine can run a backend; prints what is missing and the exact install command')
+    .option('--backend <name>', `backend to check: ${BACKENDS.join('|')}`, 'lab')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { backend: string; json?: boolean }) => {
+      if (!(BACKENDS as readonly string[]).includes(opts.backend))
+        throw new UsageError(`Unknown backend "${opts.backend}".`, `Valid choices: ${BACKENDS.join(', ')}.`);
+      const checks = await backendChecks(opts.backend as (typeof BACKENDS)[number]);
+      const missing = blocking(checks);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ backend: opts.backend, ready: missing.length === 0, checks }, null, 2)}\n`);
+      } else {
+        for (const c of checks) process.stdout.write(`${c.ok ? 'ok  ' : 'MISS'} ${c.name.padEnd(24)} ${c.detail}\n`);
+        const fixes = [...new Set(checks.filter((c) => !c.ok && c.install).map((c) => c.install!))];
+        if (fixes.length) process.stdout.write(`\nTo fix:\n${fixes.map((f) => `  ${f}`).join('\n')}\n`);
+        process.stdout.write(
+          missing.length === 0
+            ? `\nThe ${opts.backend} backend can run on this machine.\n`
+            : `\nThe ${opts.backend} backend cannot run here: ${missing.map((c) => c.name).join(', ')} missing.\n`,
+        );
+      }
+      process.exitCode = missing.length === 0 ? ExitCode.ok : ExitCode.environment;
+    });
 }

@@ -1,0 +1,34 @@
+/** What the traffic did: all succeeded, all failed in a given way, answered by which backends. */
+import { expectAllFail, expectAllSucceeded, expectAnsweredBy } from '../support/expectations/traffic.ts';
+import { defineStep } from '../support/vocabulary.ts';
+import { requireWindow } from '../support/assertions.ts';
+import type { HookpointWorld } from '../support/world.ts';
+import { resolveService } from '../support/resolve.ts';
+
+defineStep(
+  'Then',
+  'all {count} requests succeed',
+  { example: 'Then all 10 requests succeed', doc: 'Every request of the last traffic step got an HTTP answer.' },
+  function (this: HookpointWorld, n: number) {
+    expectAllSucceeded(requireWindow(this).traffic, n);
+  },
+);
+
+defineStep(
+  'Then',
+  'every request {failure}',
+  { example: 'Then every request fails', doc: 'Expected failure: "is refused", "times out" or any failure ("fails").' },
+  function (this: HookpointWorld, how: 'refused' | 'timeout' | 'any') {
+    expectAllFail(requireWindow(this).traffic, how);
+  },
+);
+
+defineStep(
+  'Then',
+  'every request is answered by a backend of service {service}',
+  { example: 'Then every request is answered by a backend of service "echo"', doc: 'Each answer names an echo pod behind the service.' },
+  async function (this: HookpointWorld, service: string) {
+    const svc = resolveService(await this.topology(), service);
+    expectAnsweredBy(requireWindow(this).traffic, svc.backends.map((b) => b.pod));
+  },
+);

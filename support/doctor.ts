@@ -1,0 +1,102 @@
+/**
+ * What a backend needs on this machine, checked without side effects; the main job can install
+ * the lab's apt packages when root (with a visible message).
+ */
+import { accessSync, constants, existsSync } from 'node:fs';
+import path from 'node:path';
+import type { BackendName } from './backends/types.ts';
+import { run } from './exec/index.ts';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** Exact command that fixes it. */
+  install?: string;
+}
+
+/** Find an executable on PATH (and the sbin dirs root uses) without spawning anything. */
+export function which(tool: string, envPath = process.env.PATH ?? ''): string | null {
+  const dirs = [...envPath.split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin'];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const p = path.join(dir, tool);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {}
+  }
+  return null;
+}
+
+/** Tools of the lab and the Debian package that provides each. */
+export const LAB_TOOLS: Array<[tool: string, pkg: string]> = [
+  ['ip', 'iproute2'],
+  ['tc', 'iproute2'],
+  ['iptables-nft-restore', 'iptables'],
+  ['iptables-legacy-restore', 'iptables'],
+  ['tcpdump', 'tcpdump'],
+  ['bpftool', 'bpftool'],
+  ['clang', 'clang'],
+  ['llc', 'llvm'],
+  ['curl', 'curl'],
+  ['nsenter', 'util-linux'],
+];
+export const LAB_HEADERS: Array<[file: string, pkg: string]> = [
+  ['/usr/include/bpf/bpf_helpers.h', 'libbpf-dev'],
+  ['/usr/include/asm/types.h', 'gcc-multilib'],
+];
+
+export function labPackagesMissing(): string[] {
+  const missing = new Set<string>();
+  for (const [tool, pkg] of LAB_TOOLS) if (!which(tool)) missing.add(pkg);
+  for (const [file, pkg] of LAB_HEADERS) if (!existsSync(file)) missing.add(pkg);
+  return [...missing];
+}
+
+export function aptCommand(pkgs: string[]): string {
+  return `apt-get update && apt-get install -y ${pkgs.join(' ')}`;
+}
+
+function nodeCheck(): Check {
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  const ok = major > 22 || (major === 22 && minor >= 18);
+  return { name: 'node', ok, detail: `Node ${process.versions.node}${ok ? '' : ' (need ≥ 22.18)'}`, install: ok ? undefined : 'npm ci (installs Node 22 as the npm package "node"); then use npx/npm run' };
+}
+
+async function javaCheck(): Promise<Check> {
+  const java = which('java');
+  if (!java) return { name: 'java', ok: false, detail: 'no Java runtime: allure-commandline cannot render the report', install: aptCommand(['openjdk-17-jre-headless']) };
+  const res = await run([java, '-version'], { timeoutMs: 15_000, check: false });
+  const line = (res.stderr || res.stdout).split('\n')[0] ?? '';
+  return { name: 'java', ok: res.exitCode === 0, detail: line.trim() };
+}
+
+export function labChecks(): Check[] {
+  const checks: Check[] = [];
+  const root = process.getuid?.() === 0;
+  checks.push({ name: 'root', ok: root, detail: root ? 'running as root' : 'the lab creates network namespaces and loads eBPF: it needs root', install: root ? undefined : 'sudo -E npx hookpoint …' });
+  for (const [tool, pkg] of LAB_TOOLS) {
+    const p = which(tool);
+    checks.push({ name: tool, ok: Boolean(p), detail: p ?? 'not found', install: p ? undefined : aptCommand([pkg]) });
+  }
+  for (const [file, pkg] of LAB_HEADERS) {
+    const ok = existsSync(file);
+    checks.push({ name: path.basename(file), ok, detail: ok ? file : `${file} missing (eBPF compile)`, install: ok ? undefined : aptCommand([pkg]) });
+  }
+  return checks;
+}
+
+export async function backendChecks(backend: BackendName): Promise<Check[]> {
+  const checks: Check[] = [nodeCheck(), await javaCheck()];
+  if (backend === 'lab') return [...checks, ...labChecks()];
+  // kind and existing share the Docker/kind/helm/kubectl checks (support/cli/doctor-kind.ts).
+  const modulePath = './cli/doctor-kind.ts';
+  const { checkKind } = (await import(modulePath)) as { checkKind: () => Promise<Check[]> };
+  return [...checks, ...(await checkKind())];
+}
+
+/** Required checks: Java only affects the report, so it warns without failing the backend. */
+export function blocking(checks: Check[]): Check[] {
+  return checks.filter((c) => !c.ok && c.name !== 'java');
+}

@@ -1,0 +1,71 @@
+/**
+ * Scenario lifecycle: arm probes from the scenario's own step texts, skip (with the reason) what
+ * the backend or Cilium version cannot do, attach the transcript always, and collect node
+ * evidence when a scenario fails or breaks.
+ */
+import 'allure-cucumberjs';
+import { After, AfterAll, Before, type ITestCaseHookParameter, setDefaultTimeout, Status } from '@cucumber/cucumber';
+import * as allure from 'allure-js-commons';
+import type { Capability } from './backends/types.ts';
+import { Transcript } from './exec/index.ts';
+import { MediaType } from './evidence/index.ts';
+import { CAPTURE_POINT_RE, capturePoint, registerParameterTypes } from './parameter-types.ts';
+import { collectFailureEvidence } from './probes/collectors.ts';
+import { runContext, setRunContext } from './run/context.ts';
+import { versionSatisfies } from './run/version-gate.ts';
+import type { HookpointWorld } from './world.ts';
+
+registerParameterTypes();
+setDefaultTimeout(120_000);
+
+const MONITOR_RE = /cilium monitor on node "([^"]*)"/;
+
+Before(async function (this: HookpointWorld, { pickle }: ITestCaseHookParameter) {
+  await this.init();
+  const { config, backend } = this.ctx;
+  await allure.parameter('backend', backend.name);
+  await allure.parameter('cilium', config.cilium);
+  if (config.variants.length) await allure.parameter('lab variant', config.variants.join(','));
+
+  for (const tag of pickle.tags.map((t) => t.name)) {
+    const req = /^@requires:(.+)$/.exec(tag);
+    if (req && !backend.capabilities().has(req[1] as Capability)) {
+      await this.evidence.attach('skipped', 'scenario', MediaType.text, `Skipped: the ${backend.name} backend lacks capability "${req[1]}".`);
+      return Status.SKIPPED.toLowerCase() as 'skipped';
+    }
+    const gate = /^@cilium:(.+)$/.exec(tag);
+    if (gate && !versionSatisfies(config.cilium, gate[1]!)) {
+      await this.evidence.attach('skipped', 'scenario', MediaType.text, `Skipped: Cilium ${config.cilium} does not satisfy ${gate[1]}.`);
+      return 'skipped';
+    }
+  }
+
+  // Arm exactly what the scenario's Then steps read.
+  for (const step of pickle.steps) {
+    const cap = CAPTURE_POINT_RE.exec(step.text);
+    if (cap && /capture on/.test(step.text)) this.armed.captures.push(capturePoint(cap[1], cap[2], cap[3], cap[4]));
+    const mon = MONITOR_RE.exec(step.text);
+    if (mon && !this.armed.monitors.includes(mon[1]!)) this.armed.monitors.push(mon[1]!);
+  }
+  return undefined;
+});
+
+After(async function (this: HookpointWorld, { result }: ITestCaseHookParameter) {
+  const failed = result && (result.status === Status.FAILED || result.status === Status.UNDEFINED || result.status === Status.AMBIGUOUS);
+  if (failed && this.ctx) {
+    try {
+      await collectFailureEvidence(this, [...this.involvedNodes]);
+    } catch (err) {
+      await this.evidence.attach('collectors', 'scenario', MediaType.text, `Failure collectors could not run: ${(err as Error).message}`);
+    }
+  }
+  if (this.transcript.records.length) await this.evidence.attach('transcript', 'scenario', MediaType.text, Transcript.render(this.transcript.records));
+});
+
+AfterAll(async () => {
+  // Only a plain `cucumber-js` run owns its backend here; `hookpoint run` tears down itself.
+  if (process.env.HOOKPOINT_RUN_OWNER === 'hookpoint') return;
+  const ctx = await runContext();
+  if (ctx.config.keep !== 'always') await ctx.backend.teardown();
+  setRunContext(undefined);
+});

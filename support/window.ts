@@ -1,0 +1,136 @@
+/**
+ * The observation window: a traffic step arms the scenario's probes (captures, monitor), takes
+ * one counter snapshot per node, runs the traffic, snapshots again and stops the probes. Then
+ * steps assert on the window; every piece of evidence is attached as it is taken, so it is in
+ * the report whether the assertion passes or fails.
+ */
+import type { ExecTarget, NodeInfo, ServiceInfo } from './backends/types.ts';
+import type { CitedEvidence } from './expectations/evidence-ref.ts';
+import type { IptablesDump } from './parsers/index.ts';
+import type { MonitorEvent, Packet } from './parsers/index.ts';
+import { type CapturePoint, type RunningCapture, startCapture } from './probes/capture.ts';
+import { snapshotCounters } from './probes/counters.ts';
+import { type RunningMonitor, startMonitor } from './probes/monitor.ts';
+import { type RequestOutcome, sendRequests } from './probes/traffic.ts';
+import { resolveNode, resolvePod } from './resolve.ts';
+import type { HookpointWorld } from './world.ts';
+
+export interface TrafficSpec {
+  /** Where the requests start. */
+  from: { kind: 'pod'; pod: string } | { kind: 'node'; node: NodeInfo };
+  to: { ip: string; port: number };
+  count: number;
+  /** The service addressed, when the traffic goes to one (ClusterIP or NodePort). */
+  service?: ServiceInfo;
+  via: 'clusterip' | 'nodeport' | 'pod-ip';
+}
+
+export interface CaptureResult {
+  point: CapturePoint;
+  label: string;
+  evidence: CitedEvidence<{ packets: Packet[]; pcapFile: string }>;
+}
+
+export interface ObservationWindow {
+  spec: TrafficSpec;
+  /** The client's address as seen on the wire (pod IP or node IP). */
+  clientIp: string;
+  clientEndpoint?: number;
+  before: Map<string, CitedEvidence<IptablesDump>>;
+  after: Map<string, CitedEvidence<IptablesDump>>;
+  traffic: CitedEvidence<RequestOutcome[]>;
+  captures: CaptureResult[];
+  monitors: Map<string, CitedEvidence<MonitorEvent[]>>;
+}
+
+export function captureLabel(p: CapturePoint): string {
+  switch (p.kind) {
+    case 'pod-eth0':
+      return `pod ${p.pod} eth0`;
+    case 'host-veth':
+      return `host veth of pod ${p.pod}`;
+    case 'node-eth0':
+      return `node ${p.node} eth0`;
+    case 'cilium-host':
+      return `node ${p.node} cilium_host`;
+  }
+}
+
+function captureFilter(spec: TrafficSpec): string[] {
+  const ports = new Set<number>([spec.to.port]);
+  if (spec.service) {
+    ports.add(spec.service.port);
+    ports.add(spec.service.targetPort);
+    if (spec.service.nodePort) ports.add(spec.service.nodePort);
+  }
+  const tokens: string[] = ['tcp', 'and', '('];
+  [...ports].forEach((p, i) => {
+    if (i > 0) tokens.push('or');
+    tokens.push('port', String(p));
+  });
+  tokens.push(')');
+  return tokens;
+}
+
+export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise<ObservationWindow> {
+  const topo = await world.topology(true);
+  const nodes = topo.nodes.map((n) => n.name);
+  for (const n of nodes) world.involvedNodes.add(n);
+  const backend = world.backend;
+  let clientIp: string;
+  let clientEndpoint: number | undefined;
+  let from: ExecTarget;
+  if (spec.from.kind === 'pod') {
+    const pod = resolvePod(topo, spec.from.pod);
+    clientIp = pod.ip;
+    clientEndpoint = pod.endpointId;
+    from = { kind: 'pod', pod: pod.name, namespace: pod.namespace };
+  } else {
+    clientIp = spec.from.node.ip;
+    from = { kind: 'node', node: spec.from.node.name };
+  }
+
+  // Arm the probes the scenario's Then steps will read.
+  const points: CapturePoint[] = world.armed.captures.map((c) => {
+    if (c.kind === 'pod-eth0' || c.kind === 'host-veth') return { kind: c.kind, pod: resolvePod(topo, c.pod).name };
+    return { kind: c.kind, node: resolveNode(topo, c.node).name };
+  });
+  const filter = captureFilter(spec);
+  const running: Array<{ point: CapturePoint; cap: RunningCapture }> = [];
+  const monitors: Array<{ node: string; mon: RunningMonitor }> = [];
+  try {
+    for (const point of points) running.push({ point, cap: await startCapture(backend, point, { filter }) });
+    for (const m of new Set(world.armed.monitors.map((t) => resolveNode(topo, t).name))) monitors.push({ node: m, mon: await startMonitor(backend, m) });
+
+    const before = await snapshotCounters(backend, nodes);
+    const citedBefore = new Map<string, CitedEvidence<IptablesDump>>();
+    for (const [n, ev] of before) citedBefore.set(n, await world.cite({ ...ev, kind: 'iptables-before' }));
+
+    const traffic = await world.cite(await sendRequests(backend, from, spec.to, spec.count));
+
+    const after = await snapshotCounters(backend, nodes);
+    const citedAfter = new Map<string, CitedEvidence<IptablesDump>>();
+    for (const [n, ev] of after) citedAfter.set(n, await world.cite({ ...ev, kind: 'iptables-after' }));
+
+    const captures: CaptureResult[] = [];
+    for (const { point, cap } of running.splice(0)) {
+      const ev = await cap.stop();
+      const cited = await world.cite(ev);
+      if (ev.data.pcapFile) {
+        const { readFile } = await import('node:fs/promises');
+        await world.evidence.attach('capture', captureLabel(point), 'application/vnd.tcpdump.pcap', await readFile(ev.data.pcapFile));
+      }
+      captures.push({ point, label: captureLabel(point), evidence: cited });
+    }
+    const monitorEv = new Map<string, CitedEvidence<MonitorEvent[]>>();
+    for (const { node, mon } of monitors.splice(0)) monitorEv.set(node, await world.cite(await mon.stop()));
+
+    const window: ObservationWindow = { spec, clientIp, clientEndpoint, before: citedBefore, after: citedAfter, traffic, captures, monitors: monitorEv };
+    world.window = window;
+    return window;
+  } finally {
+    // Probes still running here mean the window failed part-way: stop them so nothing is left behind.
+    for (const { cap } of running) await cap.stop().catch(() => undefined);
+    for (const { mon } of monitors) await mon.stop().catch(() => undefined);
+  }
+}

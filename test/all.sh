@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# `npm test`: typecheck, lint, unit tests, lab kernel tests (root), then the seed suite on the lab.
+# Ends with one plain line "N passed, N failed" summing every layer.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p reports
+passed=0; failed=0; skipped=0
+layer() { # name passed failed skipped
+  printf '%s: %d passed, %d failed, %d skipped\n' "$1" "$2" "$3" "$4"
+  passed=$((passed + $2)); failed=$((failed + $3)); skipped=$((skipped + $4))
+}
+tap_counts() { # file -> "p f s"
+  awk '/^# pass /{p=$3} /^# fail /{f=$3} /^# skipped /{s=$3} /^# cancelled /{c=$3} END{printf "%d %d %d\n",p,f+c,s}' "$1"
+}
+
+if npx tsc --noEmit -p .; then layer typecheck 1 0 0; else layer typecheck 0 1 0; fi
+if npx biome check . >reports/lint.txt 2>&1; then layer lint 1 0 0; else cat reports/lint.txt; layer lint 0 1 0; fi
+
+node_tests() { # name glob...
+  local name=$1; shift
+  npx node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="reports/$name.tap" "$@"
+  read -r p f s < <(tap_counts "reports/$name.tap")
+  layer "$name" "$p" "$f" "$s"
+}
+node_tests unit 'test/unit/**/*.test.ts'
+if [ "$(id -u)" = 0 ]; then
+  [ -d test/lab ] && node_tests lab 'test/lab/**/*.test.ts'
+  [ -d test/browser ] && node_tests browser 'test/browser/**/*.test.ts'
+  if [ -f features/seed/.ready ] || ls features/*/*.feature >/dev/null 2>&1; then
+    if npm run --silent conformance; then :; fi
+    if [ -f reports/summary.json ]; then
+      read -r p f s < <(node -e 'const s=require("./reports/summary.json").totals;console.log(s.passed,(s.failed||0)+(s.broken||0),s.skipped||0)' 2>/dev/null || echo "0 1 0")
+      layer seed-suite "$p" "$f" "$s"
+    fi
+  fi
+else
+  echo "lab tests and the seed suite need root; skipped (CI runs as root)"
+fi
+
+printf '%d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ]
