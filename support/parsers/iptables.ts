@@ -1,0 +1,737 @@
+/**
+ * iptables output → typed chains and rules. Three formats, one shape:
+ *   - `iptables-save [-c]` (`*nat`, `:CHAIN POLICY [p:b]`, `[p:b] -A CHAIN …`, `COMMIT`), legacy and nft alike;
+ *   - `iptables -S` (`-P CHAIN POLICY`, `-N CHAIN`, `-A CHAIN …`);
+ *   - `iptables -L -n [-v] [-x]` (`Chain X (policy ACCEPT 9386 packets, 1544K bytes)` and column rows).
+ * Helpers find a service's kube-proxy chains from the rule comments (`ns/svc:port …`) and compare
+ * two counter snapshots rule by rule. Pure functions: text in, data out, no I/O.
+ */
+
+export interface IptablesRule {
+  /** Table from the `*table` line of iptables-save; null when the format does not say. */
+  table: string | null;
+  chain: string;
+  /** Packet / byte counters; null when the output carries none (`-S`, `-L` without `-v`, save without `-c`). */
+  packets: number | null;
+  bytes: number | null;
+  /** `-j`/`-g` target (DNAT, KUBE-SVC-…, MASQUERADE…); null for a rule without target. */
+  target: string | null;
+  /** `-p` protocol as printed (`tcp`, `udp`, `all`, `6`…), with `!` kept when negated. */
+  protocol: string | null;
+  /** `-m comment --comment` text (kube-proxy: `ns/svc:port cluster IP`, `ns/svc:port -> 10.244.1.5:80`). */
+  comment: string | null;
+  /** DNAT destination (`--to-destination` / `to:` of -L), e.g. `10.244.1.2:8080`. */
+  dnatTo: string | null;
+  /** Match part of the rule: the rule text between the chain and the target. */
+  matches: string;
+  /** The line as printed (trimmed). */
+  raw: string;
+  /** The rule without its counters: the identity of the rule across snapshots (see ruleKey). */
+  spec: string;
+  /** 1-based line number in the parsed text. */
+  line: number;
+}
+
+export interface IptablesChain {
+  table: string | null;
+  name: string;
+  /** Built-in chains: ACCEPT/DROP; user chains: null (`-` in iptables-save). */
+  policy: string | null;
+  /** Policy counters of a built-in chain (user chains print `[0:0]`); null when not printed. */
+  packets: number | null;
+  bytes: number | null;
+  /** `(N references)` of `iptables -L`; null elsewhere. */
+  references: number | null;
+  rules: IptablesRule[];
+}
+
+export type IptablesFormat = 'save' | 'rules' | 'list';
+
+export interface IptablesDump {
+  chains: IptablesChain[];
+  /** Which of the three formats was read. */
+  format: IptablesFormat;
+  /** True when the counters are exact (`-c` save, or `-L -v -x`); false for `3898K`-style or absent counters. */
+  exactCounters: boolean;
+  /** Lines that are none of the format's line kinds (prompts, annotations, other tools). */
+  unknownLines: Array<{ line: number; text: string }>;
+}
+
+/** Chain lookup: dump.chains by name (first table that has it, or the given table). */
+export function findChain(dump: IptablesDump, name: string, table?: string): IptablesChain | undefined {
+  return dump.chains.find((c) => c.name === name && (table === undefined || c.table === table));
+}
+
+/** All rules of a dump in order, chain by chain. */
+export function allRules(dump: IptablesDump): IptablesRule[] {
+  const out: IptablesRule[] = [];
+  for (const c of dump.chains) for (const r of c.rules) out.push(r);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared builder
+
+class DumpBuilder {
+  readonly chains: IptablesChain[] = [];
+  readonly unknownLines: Array<{ line: number; text: string }> = [];
+  private readonly index = new Map<string, IptablesChain>();
+  table: string | null = null;
+
+  chain(name: string, table: string | null = this.table): IptablesChain {
+    const key = `${table ?? ''}\u0000${name}`;
+    let c = this.index.get(key);
+    if (!c) {
+      c = { table, name, policy: null, packets: null, bytes: null, references: null, rules: [] };
+      this.index.set(key, c);
+      this.chains.push(c);
+    }
+    return c;
+  }
+
+  unknown(line: number, text: string): void {
+    this.unknownLines.push({ line, text });
+  }
+}
+
+function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l.endsWith('\r')) lines[i] = l.slice(0, -1);
+  }
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rule-spec tokenizer (iptables-save / -S syntax), quote aware, with token offsets.
+
+interface Tok {
+  text: string;
+  start: number;
+  end: number;
+}
+
+function tokenize(s: string, from: number): Tok[] {
+  const toks: Tok[] = [];
+  const n = s.length;
+  let i = from;
+  while (i < n) {
+    let c = s.charCodeAt(i);
+    if (c === 32 || c === 9) {
+      i++;
+      continue;
+    }
+    const start = i;
+    if (c === 34 /* " */) {
+      // iptables-save quotes comments and escapes inner quotes with a backslash.
+      let text = '';
+      i++;
+      while (i < n) {
+        c = s.charCodeAt(i);
+        if (c === 92 /* \ */ && i + 1 < n) {
+          text += s[i + 1];
+          i += 2;
+          continue;
+        }
+        if (c === 34) {
+          i++;
+          break;
+        }
+        text += s[i];
+        i++;
+      }
+      toks.push({ text, start, end: i });
+      continue;
+    }
+    while (i < n) {
+      c = s.charCodeAt(i);
+      if (c === 32 || c === 9) break;
+      i++;
+    }
+    toks.push({ text: s.slice(start, i), start, end: i });
+  }
+  return toks;
+}
+
+/**
+ * Fill a rule from its spec text (everything after `-A CHAIN`). `body` is the whole trimmed
+ * line, `from` the offset where the rule options start.
+ */
+function ruleFromSpec(
+  table: string | null,
+  chain: string,
+  body: string,
+  from: number,
+  packets: number | null,
+  bytes: number | null,
+  raw: string,
+  spec: string,
+  line: number,
+): IptablesRule {
+  const toks = tokenize(body, from);
+  let target: string | null = null;
+  let protocol: string | null = null;
+  let comment: string | null = null;
+  let dnatTo: string | null = null;
+  let targetAt = -1;
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!.text;
+    if (t === '-j' || t === '--jump' || t === '-g' || t === '--goto') {
+      if (target === null && i + 1 < toks.length) {
+        target = toks[i + 1]!.text;
+        targetAt = toks[i]!.start;
+      }
+      i++;
+    } else if (t === '-p' || t === '--protocol') {
+      if (i + 1 < toks.length) {
+        const neg = i > 0 && toks[i - 1]!.text === '!';
+        protocol = (neg ? '!' : '') + toks[i + 1]!.text;
+      }
+      i++;
+    } else if (t === '--comment') {
+      if (comment === null && i + 1 < toks.length) comment = toks[i + 1]!.text;
+      i++;
+    } else if (t === '--to-destination') {
+      if (dnatTo === null && i + 1 < toks.length) dnatTo = toks[i + 1]!.text;
+      i++;
+    }
+  }
+  const matches = (targetAt >= 0 ? body.slice(from, targetAt) : body.slice(from)).trim();
+  return { table, chain, packets, bytes, target, protocol, comment, dnatTo, matches, raw, spec, line };
+}
+
+/** `[12:3456]` at s[from] → [packets, bytes, offset after]; null when not a counter pair. */
+function readCounterPair(s: string, from: number): [number, number, number] | null {
+  if (s.charCodeAt(from) !== 91 /* [ */) return null;
+  const colon = s.indexOf(':', from);
+  const close = s.indexOf(']', from);
+  if (colon < 0 || close < 0 || colon > close) return null;
+  const p = s.slice(from + 1, colon);
+  const b = s.slice(colon + 1, close);
+  if (!isDigits(p) || !isDigits(b)) return null;
+  return [Number(p), Number(b), close + 1];
+}
+
+function isDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+function isChainName(s: string | undefined): s is string {
+  return s !== undefined && s.length > 0 && s.length <= 64 && !s.startsWith('-');
+}
+
+/** Core of iptables-save and -S: both share the rule syntax. */
+function parseSpecLines(text: string, format: 'save' | 'rules'): IptablesDump {
+  const b = new DumpBuilder();
+  const lines = splitLines(text);
+  let sawCounters = false;
+  let sawUncounted = false;
+  for (let ln = 0; ln < lines.length; ln++) {
+    const line = lines[ln]!.trim();
+    if (line.length === 0) continue;
+    const c0 = line.charCodeAt(0);
+    if (c0 === 35 /* # */) continue; // iptables-save writes "# Generated by …" / "# Completed on …"
+    if (line === 'COMMIT') continue;
+    if (c0 === 42 /* * */) {
+      b.table = line.slice(1).trim() || null;
+      continue;
+    }
+    if (c0 === 58 /* : */) {
+      // :CHAIN POLICY [p:b]
+      const sp = line.indexOf(' ');
+      const name = sp < 0 ? line.slice(1) : line.slice(1, sp);
+      if (!isChainName(name)) {
+        b.unknown(ln + 1, lines[ln]!);
+        continue;
+      }
+      const ch = b.chain(name);
+      if (sp > 0) {
+        const rest = line.slice(sp + 1).trim();
+        const sp2 = rest.indexOf(' ');
+        const pol = sp2 < 0 ? rest : rest.slice(0, sp2);
+        ch.policy = pol === '-' || pol === '' ? null : pol;
+        if (sp2 > 0) {
+          const cp = readCounterPair(rest, sp2 + 1);
+          if (cp) {
+            ch.packets = cp[0];
+            ch.bytes = cp[1];
+          }
+        }
+      }
+      continue;
+    }
+    let at = 0;
+    let packets: number | null = null;
+    let bytes: number | null = null;
+    if (c0 === 91 /* [ */) {
+      const cp = readCounterPair(line, 0);
+      if (!cp) {
+        b.unknown(ln + 1, lines[ln]!);
+        continue;
+      }
+      packets = cp[0];
+      bytes = cp[1];
+      at = cp[2];
+      while (line.charCodeAt(at) === 32) at++;
+    }
+    if (line.startsWith('-A ', at) || line.startsWith('-I ', at) || line.startsWith('--append ', at)) {
+      const nameStart = line.indexOf(' ', at) + 1;
+      let nameEnd = line.indexOf(' ', nameStart);
+      if (nameEnd < 0) nameEnd = line.length;
+      const chainName = line.slice(nameStart, nameEnd);
+      if (!isChainName(chainName)) {
+        b.unknown(ln + 1, lines[ln]!);
+        continue;
+      }
+      if (packets === null) sawUncounted = true;
+      else sawCounters = true;
+      const ch = b.chain(chainName);
+      const spec = line.slice(at);
+      ch.rules.push(ruleFromSpec(b.table, chainName, line, nameEnd, packets, bytes, line, spec, ln + 1));
+      continue;
+    }
+    if (at === 0 && (line.startsWith('-P ') || line.startsWith('-N '))) {
+      const parts = line.split(/\s+/);
+      if (!isChainName(parts[1])) {
+        b.unknown(ln + 1, lines[ln]!);
+        continue;
+      }
+      const ch = b.chain(parts[1]);
+      if (parts[0] === '-P') ch.policy = parts[2] ?? null;
+      if (parts[0] === '-P' && parts[3] === '-c' && isDigits(parts[4] ?? '') && isDigits(parts[5] ?? '')) {
+        ch.packets = Number(parts[4]);
+        ch.bytes = Number(parts[5]);
+      }
+      continue;
+    }
+    b.unknown(ln + 1, lines[ln]!);
+  }
+  return {
+    chains: b.chains,
+    format,
+    exactCounters: sawCounters && !sawUncounted,
+    unknownLines: b.unknownLines,
+  };
+}
+
+/** `iptables-save` / `iptables-nft-save` / `iptables-legacy-save`, with or without `-c`. */
+export function parseIptablesSave(text: string): IptablesDump {
+  return parseSpecLines(text, 'save');
+}
+
+/** `iptables -S` (and `-S -v` / `-S -c` rule lines with `-c p b`). */
+export function parseIptablesRules(text: string): IptablesDump {
+  const dump = parseSpecLines(text, 'rules');
+  // `iptables -S -v` prints counters as `-A CHAIN … -c 12 3456`; lift them into the rule.
+  for (const c of dump.chains)
+    for (const r of c.rules) {
+      if (r.packets !== null) continue;
+      const m = / -c (\d+) (\d+)$/.exec(r.raw);
+      if (m) {
+        r.packets = Number(m[1]);
+        r.bytes = Number(m[2]);
+        r.spec = r.raw.slice(0, m.index);
+      }
+    }
+  return dump;
+}
+
+// ---------------------------------------------------------------------------------------------
+// iptables -L -n [-v] [-x]
+
+/** iptables -L numbers: `3898K` = 3898 × 1000 (iptables scales by 1000: K, M, G, T). */
+export function parseIptablesNumber(s: string): number | null {
+  if (s.length === 0) return null;
+  const last = s.charCodeAt(s.length - 1);
+  let mult = 1;
+  let digits = s;
+  if (last === 75 /* K */) mult = 1e3;
+  else if (last === 77 /* M */) mult = 1e6;
+  else if (last === 71 /* G */) mult = 1e9;
+  else if (last === 84 /* T */) mult = 1e12;
+  else if (last === 80 /* P */) mult = 1e15;
+  if (mult !== 1) digits = s.slice(0, -1);
+  if (!isDigits(digits)) return null;
+  return Number(digits) * mult;
+}
+
+function isOptColumn(s: string | undefined): boolean {
+  return s === '--' || s === '-f' || s === '!f';
+}
+
+/** Split the first `count` whitespace-separated fields; returns them and the offset of the rest. */
+function fields(s: string, count: number): { parts: string[]; rest: string } {
+  const parts: string[] = [];
+  let i = 0;
+  const n = s.length;
+  while (parts.length < count && i < n) {
+    while (i < n && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9)) i++;
+    if (i >= n) break;
+    const st = i;
+    while (i < n && s.charCodeAt(i) !== 32 && s.charCodeAt(i) !== 9) i++;
+    parts.push(s.slice(st, i));
+  }
+  return { parts, rest: s.slice(i).trim() };
+}
+
+const CHAIN_HEADER = /^Chain (\S+) \((?:policy (\S+)(?: (\S+) packets, (\S+) bytes)?|(\d+) references?)\)\s*$/;
+
+/** `iptables -L -n`, `-L -n -v`, `-L -n -v -x`, `-nvL`, `-nt nat -L CHAIN`… */
+export function parseIptablesList(text: string): IptablesDump {
+  const b = new DumpBuilder();
+  const lines = splitLines(text);
+  let current: IptablesChain | null = null;
+  let verbose = false;
+  let sawCounters = false;
+  let sawSuffix = false;
+  for (let ln = 0; ln < lines.length; ln++) {
+    const orig = lines[ln]!;
+    const line = orig.trim();
+    if (line.length === 0) {
+      current = null;
+      continue;
+    }
+    if (line.startsWith('Chain ')) {
+      const m = CHAIN_HEADER.exec(line);
+      if (!m) {
+        b.unknown(ln + 1, orig);
+        current = null;
+        continue;
+      }
+      // -L shows one table; iptables does not print which.
+      current = b.chain(m[1]!, null);
+      // A chain listed twice (two `-L CHAIN` runs pasted together): the later listing wins.
+      current.rules = [];
+      if (m[2] !== undefined) current.policy = m[2];
+      if (m[3] !== undefined) {
+        current.packets = parseIptablesNumber(m[3]);
+        current.bytes = parseIptablesNumber(m[4]!);
+        if (/[KMGTP]$/.test(m[3]) || /[KMGTP]$/.test(m[4]!)) sawSuffix = true;
+      }
+      if (m[5] !== undefined) current.references = Number(m[5]);
+      continue;
+    }
+    if (current && (line.startsWith('pkts bytes target') || line.startsWith('target '))) {
+      verbose = line.startsWith('pkts');
+      continue;
+    }
+    if (!current) {
+      b.unknown(ln + 1, orig);
+      continue;
+    }
+    const rule = verbose ? listRowVerbose(current.name, line, ln + 1) : listRowPlain(current.name, line, ln + 1);
+    if (!rule) {
+      b.unknown(ln + 1, orig);
+      continue;
+    }
+    if (rule.packets !== null) {
+      sawCounters = true;
+      if (/[KMGTP]\s/.test(line.slice(0, 14))) sawSuffix = true;
+    }
+    current.rules.push(rule);
+  }
+  return { chains: b.chains, format: 'list', exactCounters: sawCounters && !sawSuffix, unknownLines: b.unknownLines };
+}
+
+function listRowVerbose(chain: string, line: string, ln: number): IptablesRule | null {
+  // pkts bytes [target] prot opt in out source destination [extra…]
+  const { parts, rest } = fields(line, 10);
+  if (parts.length < 8) return null;
+  const packets = parseIptablesNumber(parts[0]!);
+  const bytes = parseIptablesNumber(parts[1]!);
+  if (packets === null || bytes === null) return null;
+  let target: string | null;
+  let cols: string[];
+  if (isOptColumn(parts[4])) {
+    target = parts[2]!;
+    cols = parts.slice(3);
+  } else if (isOptColumn(parts[3])) {
+    target = null; // a rule without -j (kube-proxy's KUBE-FW "other traffic … will be dropped")
+    cols = parts.slice(2);
+  } else return null;
+  // cols: prot opt in out source destination [first extra word]
+  if (cols.length < 6) return null;
+  const extra = [cols.slice(6).join(' '), rest].filter(Boolean).join(' ');
+  const spec = line.slice(nthFieldOffset(line, 2)).trim();
+  const matches = target === null ? spec : spec.slice(nthFieldOffset(spec, 1)).trim();
+  return listRule(chain, line, spec, packets, bytes, target, cols[0]!, extra, matches, ln);
+}
+
+function listRowPlain(chain: string, line: string, ln: number): IptablesRule | null {
+  // [target] prot opt source destination [extra…]
+  const { parts, rest } = fields(line, 6);
+  if (parts.length < 4) return null;
+  let target: string | null;
+  let cols: string[];
+  if (isOptColumn(parts[2])) {
+    target = parts[0]!;
+    cols = parts.slice(1);
+  } else if (isOptColumn(parts[1])) {
+    target = null;
+    cols = parts.slice(0);
+  } else return null;
+  if (cols.length < 4) return null;
+  const extra = [cols.slice(4).join(' '), rest].filter(Boolean).join(' ');
+  const matches = target === null ? line : line.slice(nthFieldOffset(line, 1)).trim();
+  return listRule(chain, line, line, null, null, target, cols[0]!, extra, matches, ln);
+}
+
+function nthFieldOffset(s: string, n: number): number {
+  let i = 0;
+  for (let k = 0; k < n; k++) {
+    while (i < s.length && (s[i] === ' ' || s[i] === '\t')) i++;
+    while (i < s.length && s[i] !== ' ' && s[i] !== '\t') i++;
+  }
+  return i;
+}
+
+function listRule(
+  chain: string,
+  raw: string,
+  spec: string,
+  packets: number | null,
+  bytes: number | null,
+  target: string | null,
+  protocol: string,
+  extra: string,
+  matches: string,
+  ln: number,
+): IptablesRule {
+  let comment: string | null = null;
+  const cs = extra.indexOf('/* ');
+  if (cs >= 0) {
+    const ce = extra.indexOf(' */', cs + 3);
+    if (ce >= 0) comment = extra.slice(cs + 3, ce);
+  }
+  let dnatTo: string | null = null;
+  if (target === 'DNAT') {
+    const m = /(?:^|\s)to:(\S+)/.exec(extra);
+    if (m) dnatTo = m[1]!;
+  }
+  return { table: null, chain, packets, bytes, target, protocol, comment, dnatTo, matches, raw, spec, line: ln };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detection
+
+/** Detect the format (save, -S or -L) and parse. */
+export function parseIptables(text: string): IptablesDump {
+  const format = detectIptablesFormat(text);
+  if (format === 'list') return parseIptablesList(text);
+  return format === 'rules' ? parseIptablesRules(text) : parseIptablesSave(text);
+}
+
+export function detectIptablesFormat(text: string): IptablesFormat {
+  // Look at the first lines that decide; a 12 MB dump is decided within a few lines.
+  let start = 0;
+  let seen = 0;
+  while (start < text.length && seen < 5000) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end).trim();
+    start = end + 1;
+    if (!line) continue;
+    seen++;
+    if (line.startsWith('Chain ') && CHAIN_HEADER.test(line)) return 'list';
+    if (line.startsWith('*') || line.startsWith(':') || /^\[\d+:\d+\] -A /.test(line)) return 'save';
+    if (line.startsWith('-P ') || line.startsWith('-N ')) return 'rules';
+  }
+  return 'save';
+}
+
+// ---------------------------------------------------------------------------------------------
+// kube-proxy services
+
+export interface ServiceRef {
+  namespace: string;
+  name: string;
+  /** Port name; null for an unnamed port (`default/echo cluster IP`). */
+  port: string | null;
+}
+
+const DNS_CHARS = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
+
+/**
+ * The service a kube-proxy comment is about: `ns/svc:port cluster IP`, `ns/svc:port -> 10.244.1.5:80`,
+ * `masquerade traffic for ns/svc:port external destinations`, `ns/svc` … ; null for other comments.
+ */
+export function serviceRefOf(comment: string | null): ServiceRef | null {
+  if (!comment) return null;
+  let from = 0;
+  for (;;) {
+    const slash = comment.indexOf('/', from);
+    if (slash < 0) return null;
+    const sp = comment.lastIndexOf(' ', slash) + 1;
+    let end = comment.indexOf(' ', slash);
+    if (end < 0) end = comment.length;
+    const ns = comment.slice(sp, slash);
+    const rest = comment.slice(slash + 1, end);
+    const colon = rest.indexOf(':');
+    const name = colon < 0 ? rest : rest.slice(0, colon);
+    const port = colon < 0 ? null : rest.slice(colon + 1);
+    if (DNS_CHARS.test(ns) && DNS_CHARS.test(name) && (port === null || port.length > 0))
+      return { namespace: ns, name, port };
+    from = slash + 1;
+  }
+}
+
+export interface ServiceRules {
+  /** KUBE-SERVICES → KUBE-SVC-… / KUBE-SVL-… jumps for the ClusterIP (counts each new connection). */
+  svcJumps: IptablesRule[];
+  /** KUBE-NODEPORTS → KUBE-EXT-* (or KUBE-SVC-* in older kube-proxy) jumps. */
+  nodePortJumps: IptablesRule[];
+  /** The DNAT rule of each KUBE-SEP-* chain of the service (counts connections per backend). */
+  sepDnat: IptablesRule[];
+  svcChains: string[];
+  sepChains: string[];
+  extChains: string[];
+}
+
+function isSvcChain(name: string | null): boolean {
+  return name !== null && (name.startsWith('KUBE-SVC-') || name.startsWith('KUBE-SVL-'));
+}
+
+/**
+ * The rules that count a service's traffic, found from kube-proxy's comments. `portName`
+ * narrows to one service port; without it every port of the service is returned.
+ */
+export function serviceRules(
+  dump: IptablesDump,
+  sel: { namespace: string; service: string; portName?: string },
+): ServiceRules {
+  const mine = (r: IptablesRule): boolean => {
+    const ref = serviceRefOf(r.comment);
+    if (!ref || ref.namespace !== sel.namespace || ref.name !== sel.service) return false;
+    return sel.portName === undefined || ref.port === sel.portName;
+  };
+  const svcJumps: IptablesRule[] = [];
+  const nodePortJumps: IptablesRule[] = [];
+  const sepDnat: IptablesRule[] = [];
+  const svc = new Set<string>();
+  const sep = new Set<string>();
+  const ext = new Set<string>();
+  for (const c of dump.chains) {
+    for (const r of c.rules) {
+      if (!mine(r)) continue;
+      if (c.name === 'KUBE-SERVICES') {
+        if (isSvcChain(r.target)) {
+          svcJumps.push(r);
+          svc.add(r.target!);
+        } else if (r.target?.startsWith('KUBE-EXT-') || r.target?.startsWith('KUBE-FW-')) ext.add(r.target);
+      } else if (c.name === 'KUBE-NODEPORTS') {
+        if (
+          r.target &&
+          (r.target.startsWith('KUBE-EXT-') || isSvcChain(r.target) || r.target.startsWith('KUBE-XLB-'))
+        ) {
+          nodePortJumps.push(r);
+          if (r.target.startsWith('KUBE-EXT-') || r.target.startsWith('KUBE-XLB-')) ext.add(r.target);
+          else svc.add(r.target);
+        }
+      } else if (c.name.startsWith('KUBE-SEP-')) {
+        sep.add(c.name);
+        if (r.target === 'DNAT') sepDnat.push(r);
+      } else if (isSvcChain(c.name)) {
+        svc.add(c.name);
+        if (r.target?.startsWith('KUBE-SEP-')) sep.add(r.target);
+      } else if (c.name.startsWith('KUBE-EXT-') || c.name.startsWith('KUBE-XLB-')) {
+        ext.add(c.name);
+      }
+    }
+  }
+  // Rules without comments inside the service's own chains (KUBE-EXT-… -j KUBE-SVC-…, or SEP
+  // chains reached from the service's SVC chain whose comments were trimmed).
+  for (const name of svc) {
+    const c = dump.chains.find((x) => x.name === name);
+    if (c) for (const r of c.rules) if (r.target?.startsWith('KUBE-SEP-')) sep.add(r.target);
+  }
+  for (const name of sep) {
+    const c = dump.chains.find((x) => x.name === name);
+    if (c) for (const r of c.rules) if (r.target === 'DNAT' && !sepDnat.includes(r)) sepDnat.push(r);
+  }
+  return {
+    svcJumps,
+    nodePortJumps,
+    sepDnat,
+    svcChains: [...svc],
+    sepChains: [...sep],
+    extChains: [...ext],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counter deltas
+
+/** Stable identity of a rule across two snapshots: table, chain and the rule text without counters. */
+export function ruleKey(rule: IptablesRule): string {
+  return `${rule.table ?? ''}|${rule.chain}|${rule.spec}`;
+}
+
+export interface CounterDelta {
+  rule: IptablesRule;
+  chain: string;
+  comment: string | null;
+  before: number;
+  after: number;
+  delta: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  bytesDelta: number;
+  /**
+   * The rule is absent from the after snapshot (kube-proxy rewrote the chain, endpoint gone):
+   * after/delta then repeat the before value / 0 and must not be read as "stayed flat".
+   */
+  gone: boolean;
+}
+
+/**
+ * Per-rule packet and byte deltas between `before` rules (usually the serviceRules of the
+ * first snapshot) and the `after` snapshot. Identical duplicate rules are matched in order.
+ * Throws when a snapshot has no counters (take it with `iptables-save -c`).
+ */
+export function counterDelta(before: IptablesRule[], after: IptablesDump): CounterDelta[] {
+  const afterByKey = new Map<string, IptablesRule[]>();
+  for (const c of after.chains)
+    for (const r of c.rules) {
+      const k = ruleKey(r);
+      const list = afterByKey.get(k);
+      if (list) list.push(r);
+      else afterByKey.set(k, [r]);
+    }
+  const used = new Map<string, number>();
+  const out: CounterDelta[] = [];
+  for (const r of before) {
+    if (r.packets === null || r.bytes === null)
+      throw new Error(
+        `The "before" snapshot has no counters for rule ${r.chain} (line ${r.line}): take snapshots with \`iptables-save -c\` so per-rule packet counts can be compared.`,
+      );
+    const k = ruleKey(r);
+    const n = used.get(k) ?? 0;
+    used.set(k, n + 1);
+    const a = afterByKey.get(k)?.[n];
+    if (a && (a.packets === null || a.bytes === null))
+      throw new Error(
+        `The "after" snapshot has no counters for rule ${a.chain} (line ${a.line}): take snapshots with \`iptables-save -c\`.`,
+      );
+    const ap = a ? a.packets! : r.packets;
+    const ab = a ? a.bytes! : r.bytes;
+    out.push({
+      rule: a ?? r,
+      chain: r.chain,
+      comment: r.comment,
+      before: r.packets,
+      after: ap,
+      delta: ap - r.packets,
+      bytesBefore: r.bytes,
+      bytesAfter: ab,
+      bytesDelta: ab - r.bytes,
+      gone: !a,
+    });
+  }
+  return out;
+}
