@@ -71,8 +71,8 @@ function clip(s: string, max: number): string {
 
 const WIDTH = 820;
 const LEFT = 24;
-const MARK_X = 56;
-const BOX_X = 96;
+const MARK_X = 72;
+const BOX_X = 112;
 const BOX_W = WIDTH - BOX_X - 24;
 const LINE = 17;
 const GAP = 26;
@@ -124,30 +124,48 @@ export function packetPathSvg(p: PacketPath): string {
     y += h + GAP;
   }
 
+  // Redirects: the packet jumps from a redirecting hook point to the next one where it was
+  // seen again; the hook points in between are bypassed, not failures of the path.
+  const bypassed = new Set<number>();
+  const redirectTo = new Map<number, number>();
+  p.hops.forEach((hop, i) => {
+    if (hop.verdict !== 'redirected' || i + 1 >= p.hops.length) return;
+    let j = i + 1;
+    while (j < p.hops.length - 1 && (p.hops[j]!.verdict === 'no-evidence' || p.hops[j]!.verdict === 'not-seen')) j++;
+    redirectTo.set(i, j);
+    for (let k = i + 1; k < j; k++) bypassed.add(k);
+  });
+
   // Connectors first, so boxes draw over them.
   let stopped = false;
   for (let i = 0; i + 1 < p.hops.length; i++) {
     const hop = p.hops[i]!;
-    const from = tops[i]! + heights[i]!;
+    const from = tops[i]! + 36;
     const to = tops[i + 1]!;
-    const cx = MARK_X;
-    if (hop.verdict === 'not-seen') stopped = true;
-    if (hop.verdict === 'redirected') {
-      // Bypass: the packet skips ahead; draw an arc on the left margin to the next seen hop.
-      let j = i + 1;
-      while (j < p.hops.length - 1 && p.hops[j]!.verdict === 'no-evidence') j++;
-      const target = tops[j]! + 20;
+    if (hop.verdict === 'not-seen' && !bypassed.has(i)) stopped = true;
+    const target = redirectTo.get(i);
+    if (target !== undefined) {
       const s = VERDICT_STYLE.redirected;
+      const y1 = tops[i]! + 20;
+      const y2 = tops[target]! + 20;
+      const bend = LEFT - 4;
+      const mid = (y1 + y2) / 2;
       parts.push(
-        `<path class="connector redirect" d="M ${cx - 14} ${tops[i]! + 20} C ${LEFT - 14} ${tops[i]! + 20}, ${LEFT - 14} ${target}, ${cx - 14} ${target}" fill="none" stroke="${s.stroke}" stroke-width="2.5" marker-end="url(#arrow-redirect)"/>`,
-        `<text x="${LEFT - 10}" y="${(tops[i]! + target) / 2 + 40}" font-size="11" fill="${s.text}" transform="rotate(-90 ${LEFT - 10} ${(tops[i]! + target) / 2 + 40})">redirect</text>`,
+        `<path class="connector redirect" d="M ${MARK_X - 16} ${y1} C ${bend} ${y1}, ${bend} ${y2}, ${MARK_X - 17} ${y2}" fill="none" stroke="${s.stroke}" stroke-width="2.5" marker-end="url(#arrow-redirect)"/>`,
+        `<text x="${LEFT - 8}" y="${mid}" font-size="11" text-anchor="middle" fill="${s.text}" transform="rotate(-90 ${LEFT - 8} ${mid})">redirect</text>`,
       );
     }
-    const style = stopped ? VERDICT_STYLE['not-seen'] : VERDICT_STYLE.seen;
-    const dash = stopped || hop.verdict === 'no-evidence' ? ' stroke-dasharray="6 5"' : '';
-    const color = stopped ? style.stroke : hop.verdict === 'no-evidence' ? '#9e9e9e' : '#424242';
+    const skipped = bypassed.has(i + 1) || bypassed.has(i);
+    const cls = stopped ? 'connector stopped' : skipped ? 'connector bypassed' : 'connector';
+    const color = stopped
+      ? VERDICT_STYLE['not-seen'].stroke
+      : skipped || hop.verdict === 'no-evidence'
+        ? '#9e9e9e'
+        : '#424242';
+    const dash = stopped || skipped || hop.verdict === 'no-evidence' ? ' stroke-dasharray="6 5"' : '';
+    const marker = stopped ? 'arrow-stopped' : skipped ? 'arrow-bypassed' : 'arrow';
     parts.push(
-      `<line class="connector${stopped ? ' stopped' : ''}" x1="${cx}" y1="${from - heights[i]! + 36}" x2="${cx}" y2="${to + 4}" stroke="${color}" stroke-width="2"${dash} marker-end="url(#arrow${stopped ? '-stopped' : ''})"/>`,
+      `<line class="${cls}" x1="${MARK_X}" y1="${from}" x2="${MARK_X}" y2="${to + 4}" stroke="${color}" stroke-width="2"${dash} marker-end="url(#${marker})"/>`,
     );
   }
 
@@ -156,13 +174,14 @@ export function packetPathSvg(p: PacketPath): string {
     const top = tops[i]!;
     const h = heights[i]!;
     const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
-    parts.push(`<g class="hop verdict-${hop.verdict}" data-verdict="${hop.verdict}">`);
+    const by = bypassed.has(i) ? ' bypassed' : '';
+    parts.push(`<g class="hop verdict-${hop.verdict}${by}" data-verdict="${hop.verdict}">`);
     parts.push(
       `<circle cx="${MARK_X}" cy="${top + 20}" r="15" fill="${s.fill}" stroke="${s.stroke}" stroke-width="2"${dash}/>`,
       `<text x="${MARK_X}" y="${top + 25}" font-size="15" text-anchor="middle" fill="${s.text}">${escapeXml(s.glyph)}</text>`,
       `<rect x="${BOX_X}" y="${top}" width="${BOX_W}" height="${h}" rx="6" fill="${s.fill}" stroke="${s.stroke}" stroke-width="1.5"${dash}/>`,
       `<text x="${BOX_X + 12}" y="${top + 20}" font-size="14" font-weight="bold" fill="${s.text}">${i + 1}. ${escapeXml(clip(hop.point, 40))}</text>`,
-      `<text x="${BOX_X + BOX_W - 12}" y="${top + 20}" font-size="12" text-anchor="end" fill="${s.text}">${escapeXml(s.label)} · ${escapeXml(clip(hop.where, 48))}</text>`,
+      `<text x="${BOX_X + BOX_W - 12}" y="${top + 20}" font-size="12" text-anchor="end" fill="${s.text}">${escapeXml(s.label)}${by ? ' (bypassed)' : ''} · ${escapeXml(clip(hop.where, 48))}</text>`,
     );
     const lines = hop.observed.slice(0, MAX_LINES).map((l) => clip(l, MAX_CHARS));
     if (hop.observed.length > MAX_LINES) lines.push(`… ${hop.observed.length - MAX_LINES} more`);
@@ -185,6 +204,7 @@ export function packetPathSvg(p: PacketPath): string {
     '<defs>',
     '<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#424242"/></marker>',
     '<marker id="arrow-stopped" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#c62828"/></marker>',
+    '<marker id="arrow-bypassed" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#9e9e9e"/></marker>',
     '<marker id="arrow-redirect" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#6a1b9a"/></marker>',
     '</defs>',
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
