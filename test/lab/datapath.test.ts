@@ -250,6 +250,7 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
 
   after(async () => {
     if (timings.length) console.log(`# timings: ${timings.join('; ')}`);
+    if (process.env.HPDP_SHOW_TRACE && mon1) console.log(mon1.lines().slice(0, 40).join('\n'));
     await teardown();
   });
 
@@ -273,22 +274,33 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     const r = await curl(VIP_LOCAL);
     assert.ok(r.ok, `curl http://${VIP_LOCAL}/ from the client failed: ${r.body}`);
     assert.match(r.body, /^pod=e1 client=10\.244\.0\.10:\d+ local=10\.244\.0\.20:8080$/);
+    assert.match(
+      mon1.lines()[0]!,
+      /^\[\S+\] Listening for events of the Hookpoint lab \(kernel reproduction, not Cilium\)/,
+    );
     // The TCP handshake completing proves the SYN-ACK came from VIP:80; the trace shows the rev-NAT.
     const lines = mon1.lines().filter((l) => l.includes(`:${r.localPort} `));
     const fwd = lines.find((l) =>
-      l.includes(`orig-ip ${VIP_LOCAL}: 10.244.0.10:${r.localPort} -> 10.244.0.20:8080 tcp SYN`),
+      l.includes(`orig-ip ${VIP_LOCAL}:80: 10.244.0.10:${r.localPort} -> 10.244.0.20:8080 tcp SYN  `),
     );
     assert.ok(fwd, `a trace line shows the ClusterIP and the backend:\n${lines.join('\n')}`);
-    assert.match(fwd, /^\[hpdp-\w+-control-plane\] -> endpoint 2103 flow 0x0 , identity 0->0 state new ifindex lxc/);
     assert.match(
       fwd,
-      new RegExp(`FROM 1573 from-container ${pods.c1.lxc}, svc DNAT backend 1/1, bpf_redirect ${pods.e1.lxc}\\]$`),
+      new RegExp(
+        `^\\[${P}-control-plane\\] -> endpoint 2103 from-container ep 1573 flow 0x0 , identity 0->0 state new ifindex ${pods.c1.lxc} `,
+      ),
     );
+    assert.match(fwd, new RegExp(`tcp SYN  \\[svc DNAT backend 1/1\\] bpf_redirect->${pods.e1.lxc}$`));
     const rev = lines.find((l) =>
-      l.includes(`orig-ip 10.244.0.20: ${VIP_LOCAL}:80 -> 10.244.0.10:${r.localPort} tcp SYN, ACK`),
+      l.includes(`orig-ip 10.244.0.20:8080: ${VIP_LOCAL}:80 -> 10.244.0.10:${r.localPort} tcp SYN, ACK`),
     );
     assert.ok(rev, `a trace line shows the reply reverse-NATed to the ClusterIP:\n${lines.join('\n')}`);
-    assert.match(rev, new RegExp(`-> endpoint 1573 .*rev-NAT, bpf_redirect ${pods.c1.lxc}\\]$`));
+    assert.match(
+      rev,
+      new RegExp(
+        `-> endpoint 1573 from-container ep 2103 .* ifindex ${pods.e1.lxc} .*\\[rev-NAT\\] bpf_redirect->${pods.c1.lxc}$`,
+      ),
+    );
   });
 
   it('pod → ClusterIP with a remote backend: handed to the kernel, reply reverse-NATed at the client lxc egress', async () => {
@@ -301,16 +313,16 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     );
     const lines = mon1.lines().filter((l) => l.includes(`:${r.localPort} `));
     const fwd = lines.find((l) =>
-      l.includes(`orig-ip ${VIP_REMOTE}: 10.244.0.10:${r.localPort} -> 10.244.1.30:8080 tcp SYN`),
+      l.includes(`orig-ip ${VIP_REMOTE}:80: 10.244.0.10:${r.localPort} -> 10.244.1.30:8080 tcp SYN  `),
     );
     assert.ok(fwd, `trace shows ClusterIP → remote backend:\n${lines.join('\n')}`);
-    assert.match(fwd, /-> stack flow/);
+    assert.match(fwd, /-> stack from-container ep 1573 flow/);
     assert.doesNotMatch(fwd, /bpf_redirect/);
     const rev = lines.find((l) =>
-      l.includes(`orig-ip 10.244.1.30: ${VIP_REMOTE}:80 -> 10.244.0.10:${r.localPort} tcp SYN, ACK`),
+      l.includes(`orig-ip 10.244.1.30:8080: ${VIP_REMOTE}:80 -> 10.244.0.10:${r.localPort} tcp SYN, ACK`),
     );
     assert.ok(rev, `trace shows the remote reply reverse-NATed at to-container:\n${lines.join('\n')}`);
-    assert.match(rev, new RegExp(`-> endpoint 1573 .*to-container ${pods.c1.lxc}, rev-NAT\\]$`));
+    assert.match(rev, new RegExp(`-> endpoint 1573 to-container flow .* ifindex ${pods.c1.lxc} .*  \\[rev-NAT\\]$`));
   });
 
   it('a service with backends on both nodes: every connection works, both backends answer', async () => {
@@ -345,13 +357,15 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
       const lines = mon1.lines().filter((l) => l.includes(`:${r.localPort} `));
       assert.ok(
         lines.some((l) =>
-          l.includes(`-> stack flow 0x0 , identity 0->0 state new ifindex ${pods.c1.lxc} orig-ip ${VIP_LOCAL}:`),
+          l.includes(
+            `-> stack from-container ep 1573 flow 0x0 , identity 0->0 state new ifindex ${pods.c1.lxc} orig-ip ${VIP_LOCAL}:80:`,
+          ),
         ),
         `the translated SYN goes to the stack:\n${lines.join('\n')}`,
       );
       assert.ok(
         lines.some((l) =>
-          l.includes(`orig-ip 10.244.0.20: ${VIP_LOCAL}:80 -> 10.244.0.10:${r.localPort} tcp SYN, ACK`),
+          l.includes(`orig-ip 10.244.0.20:8080: ${VIP_LOCAL}:80 -> 10.244.0.10:${r.localPort} tcp SYN, ACK`),
         ),
         `the reply is reverse-NATed (at the client's to-container):\n${lines.join('\n')}`,
       );

@@ -107,23 +107,31 @@ export interface FormatContext {
 }
 
 /**
- * One line in the `cilium monitor` trace shape:
- * `[cp] -> endpoint 2103 flow 0x0 , identity 0->0 state new ifindex lxc2420d7527a95 orig-ip 10.96.94.95: 10.244.0.10:40003 -> 10.244.0.20:80 tcp SYN [lab FROM 1573 from-container lxcd2a04d71301a, svc DNAT backend 1/2, bpf_redirect lxc2420d7527a95]`
+ * One line in the `cilium monitor` trace shape, with the lab's words the project's monitor
+ * parser reads (support/parsers/monitor.ts):
+ * `[cp] -> endpoint 2103 from-container ep 1573 flow 0x0 , identity 0->0 state new ifindex lxcd2a04d71301a orig-ip 10.96.94.95:80: 10.244.0.10:40003 -> 10.244.0.20:8080 tcp SYN  [svc DNAT backend 1/2] bpf_redirect->lxc2420d7527a95`
  *
- * - `-> stack` / `-> endpoint N`: observation point (N = destination endpoint id).
- * - `ifindex`: the redirect target for a redirect, else the lxc the program ran on.
- * - `orig-ip`: the ClusterIP before DNAT, the backend IP before reverse NAT, else 0.0.0.0.
+ * - `-> stack` / `-> endpoint N`: observation point (N = destination endpoint id; a packet
+ *   bpf_redirect'ed to a local pod is `-> endpoint N` already at from-container).
+ * - `from-container` / `to-container`: the lab program; `ep M`: the source endpoint, when the
+ *   source is an endpoint of this node.
+ * - `ifindex`: the lxc the program ran on. `bpf_redirect->lxc…` at the end: the redirect target.
+ * - `orig-ip`: ClusterIP:port before DNAT, backend ip:port before reverse NAT, else 0.0.0.0.
  * - the 5-tuple is the packet as it leaves the program (translated).
- * - identities are not modelled by the lab (always 0->0).
- * - the trailing `[lab …]` carries the source endpoint (`FROM N`, when the source is a local
- *   endpoint), the program and lxc, the translation and the bpf_redirect target.
+ * - identities are not modelled by the lab (always 0->0); the flow id is always 0x0.
+ * - the bracketed note says which translation happened (`svc DNAT backend 1/2`, `rev-NAT`).
  */
 export function formatTraceRecord(rec: TraceRecord, ctx: FormatContext): string {
   const name = (ifindex: number) => ctx.ifname?.(ifindex) ?? String(ifindex);
-  const redirected = rec.obs === OBS.toEndpointRedirect;
   const head = rec.obs === OBS.toStack ? '-> stack' : `-> endpoint ${rec.dstEndpoint}`;
-  const ifname = redirected ? name(rec.targetIfindex) : name(rec.ifindex);
-  const orig = rec.xlate === XLATE.dnat ? rec.orig.daddr : rec.xlate === XLATE.revnat ? rec.orig.saddr : '0.0.0.0';
+  const hook = rec.obs === OBS.toEndpoint ? 'to-container' : 'from-container';
+  const ep = rec.srcEndpoint ? ` ep ${rec.srcEndpoint}` : '';
+  const orig =
+    rec.xlate === XLATE.dnat
+      ? hostPort(rec.proto, rec.orig.daddr, rec.orig.dport)
+      : rec.xlate === XLATE.revnat
+        ? hostPort(rec.proto, rec.orig.saddr, rec.orig.sport)
+        : '0.0.0.0';
   let tuple: string;
   let summary: string;
   if (rec.proto === 6 || rec.proto === 17) {
@@ -134,18 +142,20 @@ export function formatTraceRecord(rec: TraceRecord, ctx: FormatContext): string 
     tuple = `${rec.saddr} -> ${rec.daddr}`;
     summary = rec.proto === 1 ? `icmp ${ICMP_TYPES[rec.tcpFlags] ?? `type ${rec.tcpFlags}`}` : `proto ${rec.proto}`;
   }
-  const lab: string[] = [];
-  const program = rec.obs === OBS.toEndpoint ? 'to-container' : 'from-container';
-  lab.push(`${rec.srcEndpoint ? `FROM ${rec.srcEndpoint} ` : ''}${program} ${name(rec.ifindex)}`);
-  if (rec.xlate === XLATE.dnat) lab.push(`svc DNAT backend ${rec.slot}/${rec.count}`);
-  if (rec.xlate === XLATE.revnat) lab.push('rev-NAT');
-  if (redirected) lab.push(`bpf_redirect ${name(rec.targetIfindex)}`);
-  return `[${ctx.node}] ${head} flow 0x0 , identity 0->0 state ${rec.state} ifindex ${ifname} orig-ip ${orig}: ${tuple} ${summary} [lab ${lab.join(', ')}]`;
+  let tail = '';
+  if (rec.xlate === XLATE.dnat) tail += `  [svc DNAT backend ${rec.slot}/${rec.count}]`;
+  else if (rec.xlate === XLATE.revnat) tail += '  [rev-NAT]';
+  if (rec.obs === OBS.toEndpointRedirect) tail += `${tail ? ' ' : '  '}bpf_redirect->${name(rec.targetIfindex)}`;
+  return `[${ctx.node}] ${head} ${hook}${ep} flow 0x0 , identity 0->0 state ${rec.state} ifindex ${name(rec.ifindex)} orig-ip ${orig}: ${tuple} ${summary}${tail}`;
 }
 
-/** The first line of every lab stream: says where it comes from. */
+function hostPort(proto: number, addr: string, port: number): string {
+  return proto === 6 || proto === 17 ? `${addr}:${port}` : addr;
+}
+
+/** The first line of every lab stream (an info line for the parser): says where it comes from. */
 export function traceHeader(node: string): string {
-  return `[${node}] # Hookpoint lab (kernel reproduction), not Cilium: trace stream of the lab's tc programs on node ${node}, in cilium monitor trace format; identities are not modelled (0->0); [lab FROM <endpoint> …] names the source endpoint, program, translation and bpf_redirect target`;
+  return `[${node}] Listening for events of the Hookpoint lab (kernel reproduction, not Cilium) on node ${node}: tc programs from_container/to_container on every lxc, cilium monitor trace format, identities not modelled`;
 }
 
 /**
