@@ -7,7 +7,7 @@ import { resolveService } from '../support/resolve.ts';
 
 defineStep(
   'Then',
-  'all {count} requests succeed',
+  'all {count} request(s) succeed',
   { example: 'Then all 10 requests succeed', doc: 'Every request of the last traffic step got an HTTP answer.' },
   function (this: HookpointWorld, n: number) {
     expectAllSucceeded(requireWindow(this).traffic, n);

@@ -8,7 +8,7 @@ import { UsageError } from '../support/errors.ts';
 
 defineStep(
   'When',
-  'pod {pod} sends {count} HTTP requests to service {service}',
+  'pod {pod} sends {count} HTTP request(s) to service {service}',
   { example: 'When pod "client" sends 10 HTTP requests to service "echo"', doc: 'Requests to the ClusterIP of a service, each on a fresh connection.' },
   async function (this: HookpointWorld, pod: string, count: number, service: string) {
     const svc = resolveService(await this.topology(true), service);
@@ -18,7 +18,7 @@ defineStep(
 
 defineStep(
   'When',
-  'node {node} sends {count} HTTP requests to service {service}',
+  'node {node} sends {count} HTTP request(s) to service {service}',
   { example: 'When node "control-plane" sends 6 HTTP requests to service "echo"', doc: 'Requests from the node itself to a ClusterIP (in this mode kube-proxy handles them).' },
   async function (this: HookpointWorld, node: NodeRef, count: number, service: string) {
     const topo = await this.topology(true);
@@ -36,7 +36,7 @@ async function nodePortTarget(world: HookpointWorld, service: string, node: Node
 
 defineStep(
   'When',
-  'pod {pod} sends {count} HTTP requests to the NodePort of service {service} on node {node}',
+  'pod {pod} sends {count} HTTP request(s) to the NodePort of service {service} on node {node}',
   { example: 'When pod "client" sends 6 HTTP requests to the NodePort of service "echo" on node "worker"', doc: 'Requests to <node IP>:<node port>.' },
   async function (this: HookpointWorld, pod: string, count: number, service: string, node: NodeRef) {
     const { svc, target } = await nodePortTarget(this, service, node);
@@ -46,7 +46,7 @@ defineStep(
 
 defineStep(
   'When',
-  'node {node} sends {count} HTTP requests to the NodePort of service {service} on node {node}',
+  'node {node} sends {count} HTTP request(s) to the NodePort of service {service} on node {node}',
   { example: 'When node "control-plane" sends 6 HTTP requests to the NodePort of service "echo" on node "control-plane"', doc: 'Requests from a node to <node IP>:<node port>.' },
   async function (this: HookpointWorld, from: NodeRef, count: number, service: string, node: NodeRef) {
     const { svc, target, topo } = await nodePortTarget(this, service, node);
@@ -56,7 +56,7 @@ defineStep(
 
 defineStep(
   'When',
-  'pod {pod} sends {count} HTTP requests to the {deployment} replica on node {node}',
+  'pod {pod} sends {count} HTTP request(s) to the {deployment} replica on node {node}',
   { example: 'When pod "client" sends 4 HTTP requests to the "echo" replica on node "worker"', doc: 'Requests straight to a pod IP (port 80), no service involved.' },
   async function (this: HookpointWorld, pod: string, count: number, app: string, node: NodeRef) {
     const topo = await this.topology(true);

@@ -18,7 +18,7 @@ async function captureAt(world: HookpointWorld, ref: CapturePointRef): Promise<C
     ref.kind === 'pod-eth0' || ref.kind === 'host-veth' ? { kind: ref.kind, pod: resolvePod(topo, ref.pod).name } : { kind: ref.kind, node: resolveNode(topo, ref.node).name },
   );
   const cap = w.captures.find((c) => c.label === label);
-  if (!cap) throw new InconclusiveError(`Inconclusive: no capture was armed on ${label} for the traffic window.`, 'Captures are armed from the scenario\'s own "a capture on …" steps before the traffic step runs.');
+  if (!cap) throw new InconclusiveError(`Inconclusive: no capture was armed on ${label} for the traffic window.`, { hint: 'Captures are armed from the scenario\'s own "a capture on …" steps before the traffic step runs.' });
   return cap;
 }
 

@@ -33,7 +33,9 @@ export class HookpointWorld extends World {
     super(options);
     useTranscript(this.transcript);
     this.evidence = new EvidenceRecorder((a: Attachment) =>
-      this.attach(typeof a.body === 'string' ? a.body : a.body, { mediaType: a.media, fileName: a.name }),
+      typeof a.body === 'string'
+        ? this.attach(a.body, { mediaType: a.media, fileName: a.name })
+        : this.attach(a.body, { mediaType: a.media, fileName: a.name }),
     );
   }
 

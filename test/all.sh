@@ -30,7 +30,7 @@ if [ "$(id -u)" = 0 ]; then
   if [ -f features/seed/.ready ] || ls features/*/*.feature >/dev/null 2>&1; then
     if npm run --silent conformance; then :; fi
     if [ -f reports/summary.json ]; then
-      read -r p f s < <(node -e 'const s=require("./reports/summary.json").totals;console.log(s.passed,(s.failed||0)+(s.broken||0),s.skipped||0)' 2>/dev/null || echo "0 1 0")
+      read -r p f s < <(node -e 'const s=require("./reports/summary.json").counts;console.log(s.passed,(s.failed||0)+(s.broken||0),s.skipped||0)' 2>/dev/null || echo "0 1 0")
       layer seed-suite "$p" "$f" "$s"
     fi
   fi

@@ -1,6 +1,37 @@
 import type { Command } from 'commander';
-import { notBuilt } from './main.ts';
+import { BACKENDS, KEEP, LAB_VARIANTS, loadConfig, type RawOptions } from '../config.ts';
+import { runFeatures } from '../run/runner.ts';
+
+/** Options shared by run and matrix. */
+export function runOptions(cmd: Command): Command {
+  return cmd
+    .option('--backend <name>', `backend: ${BACKENDS.join('|')} (default lab)`)
+    .option('--cilium <version>', 'Cilium version (default 1.17.15, as in the seed)')
+    .option('--k8s <version>', 'Kubernetes version (default v1.27.3)')
+    .option('--cluster <name>', 'cluster / lab name (default cilium-kubeproxy)')
+    .option('--kind-config <file>', 'kind config (default kind-configs/two-node.yaml)')
+    .option('--values <files>', 'extra Helm values files, comma-separated')
+    .option('--keep <policy>', `keep the cluster: ${KEEP.join('|')} (default never)`)
+    .option('--reuse', 'reuse an existing cluster after checking its fingerprint')
+    .option('--iptables <mode>', 'lab: nft|legacy (default nft)')
+    .option('--variant <list>', `lab datapath variants, comma-separated: ${LAB_VARIANTS.join(', ')}`)
+    .option('--tags <expression>', 'cucumber tag expression, e.g. "@seed and not @flaky"')
+    .option('--name <regex>', 'only scenarios whose name matches')
+    .option('--retry <n>', 'retries for scenarios tagged @flaky (each attempt shows in the report)')
+    .option('--reports <dir>', 'output directory (default reports)')
+    .option('--kubeconfig <file>', 'existing backend: kubeconfig')
+    .option('--context <name>', 'existing backend: kubeconfig context');
+}
 
 export function register(program: Command): void {
-  notBuilt(program, 'run', 'run features on a backend and render the report');
+  runOptions(program.command('run'))
+    .description('run features on a backend and render the report (exit 0 all passed, 1 a scenario failed or broke)')
+    .argument('[paths...]', 'feature files or folders (default features/)')
+    .option('--list', 'print the scenarios that would run, and exit')
+    .option('--dry-run', 'check that every step is defined, without running anything')
+    .option('--no-report', 'skip rendering the report')
+    .action(async (paths: string[], opts: RawOptions & { list?: boolean; dryRun?: boolean; report?: boolean }) => {
+      const config = loadConfig({ ...opts, debug: program.opts().debug });
+      process.exitCode = await runFeatures({ config, paths, list: opts.list, dryRun: opts.dryRun, report: opts.report });
+    });
 }

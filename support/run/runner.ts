@@ -1,0 +1,185 @@
+/**
+ * `hookpoint run`: plan the scenarios, prove every step is defined (closest steps suggested),
+ * check the machine, provision once, run cucumber in-process, tear down, render the reports.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { loadConfiguration, loadSupport, runCucumber } from '@cucumber/cucumber/api';
+import parseTagExpression from '@cucumber/tag-expressions';
+import type { Config } from '../config.ts';
+import { aptCommand, backendChecks, blocking, labPackagesMissing } from '../doctor.ts';
+import { EnvironmentError, ExitCode, UsageError } from '../errors.ts';
+import { run } from '../exec/index.ts';
+import { type StepDoc, catalog, closestSteps } from '../vocabulary.ts';
+import { baseEnvironment, environmentOf } from './environment.ts';
+import { createBackend, ensureProvisioned, type RunContext, setRunContext } from './context.ts';
+import { expandFeaturePaths, type PlannedScenario, planScenarios } from './features.ts';
+
+export interface RunRequest {
+  config: Config;
+  paths: string[];
+  list?: boolean;
+  dryRun?: boolean;
+  /** Render reports at the end (default true). */
+  report?: boolean;
+  log?: (line: string) => void;
+}
+
+export function selectScenarios(all: PlannedScenario[], tags?: string, name?: string): PlannedScenario[] {
+  let out = all;
+  if (tags) {
+    let expr: ReturnType<typeof parseTagExpression>;
+    try {
+      expr = parseTagExpression(tags);
+    } catch (err) {
+      throw new UsageError(`Invalid --tags expression "${tags}": ${(err as Error).message}.`, 'Example: --tags "@seed and not @flaky".');
+    }
+    out = out.filter((s) => expr.evaluate(s.tags));
+  }
+  if (name) {
+    let re: RegExp;
+    try {
+      re = new RegExp(name);
+    } catch {
+      throw new UsageError(`Invalid --name regular expression "${name}".`);
+    }
+    out = out.filter((s) => re.test(s.name));
+  }
+  return out;
+}
+
+interface Matcher {
+  pattern: string;
+  matches(text: string): boolean;
+}
+
+/** Undefined and ambiguous steps fail before anything is provisioned, naming the closest known steps. */
+export function checkSteps(scenarios: PlannedScenario[], defs: Matcher[], docs: readonly StepDoc[]): void {
+  for (const sc of scenarios) {
+    for (const step of sc.steps) {
+      const hits = defs.filter((d) => d.matches(step.text));
+      const where = `${sc.uri}:${step.line}`;
+      if (hits.length === 0) {
+        const close = closestSteps(step.text, docs)
+          .map((d) => `"${d.example.split('\n')[0]!.replace(/^(Given|When|Then) /, '')}"`)
+          .join(', ');
+        throw new UsageError(`Undefined step at ${where}: "${step.text}".`, `Closest known steps: ${close}. \`hookpoint steps\` lists them all.`);
+      }
+      if (hits.length > 1)
+        throw new UsageError(`Ambiguous step at ${where}: "${step.text}" matches ${hits.map((h) => `"${h.pattern}"`).join(' and ')}.`, 'Reword the step so only one definition matches.');
+    }
+  }
+}
+
+/** The cluster the Background asks for, from the first scenario that states one. */
+export function clusterRequestOf(scenarios: PlannedScenario[]): { kindConfig?: string; values: Record<string, string> } | undefined {
+  for (const sc of scenarios) {
+    let kindConfig: string | undefined;
+    for (const step of sc.steps) {
+      const m = /^a cluster from kind config "([^"]*)"$/.exec(step.text);
+      if (m) kindConfig = m[1];
+      if (step.text === 'Cilium is installed with:' && step.table)
+        return { kindConfig, values: Object.fromEntries(step.table.map((r) => [r[0]!.trim(), (r[1] ?? '').trim()])) };
+    }
+  }
+  return undefined;
+}
+
+async function ensurePrerequisites(config: Config, log: (l: string) => void): Promise<void> {
+  if (config.backend === 'lab' && process.getuid?.() === 0) {
+    const missing = labPackagesMissing();
+    if (missing.length) {
+      log(`hookpoint: installing the lab's prerequisites with apt: ${missing.join(' ')}`);
+      await run(['apt-get', 'update', '-qq'], { timeoutMs: 300_000 });
+      await run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], { timeoutMs: 900_000, env: { DEBIAN_FRONTEND: 'noninteractive' } });
+    }
+  }
+  const missing = blocking(await backendChecks(config.backend));
+  if (missing.length) {
+    const fixes = [...new Set(missing.map((c) => c.install).filter(Boolean))].join('; ');
+    throw new EnvironmentError(
+      `The ${config.backend} backend cannot run on this machine: ${missing.map((c) => `${c.name} (${c.detail})`).join(', ')}.`,
+      fixes ? `Fix: ${fixes}. \`hookpoint doctor --backend ${config.backend}\` shows every check.` : undefined,
+    );
+  }
+}
+
+export async function runFeatures(req: RunRequest): Promise<number> {
+  const log = req.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const { config } = req;
+  const files = expandFeaturePaths(req.paths.length ? req.paths : ['features']);
+  if (files.length === 0) throw new UsageError(`No .feature files under ${req.paths.join(', ') || 'features'}.`);
+  const scenarios = selectScenarios(planScenarios(files), config.tags, config.name);
+  if (req.list) {
+    for (const s of scenarios) log(`${s.uri}:${s.line}\t${s.name}\t${s.tags.join(' ')}`);
+    log(`${scenarios.length} scenarios`);
+    return ExitCode.ok;
+  }
+  if (scenarios.length === 0) throw new UsageError('No scenario matches the given paths, --tags and --name.');
+
+  const reportsDir = path.resolve(config.reportsDir);
+  const resultsDir = path.join(reportsDir, 'allure-results');
+  const { runConfiguration } = await loadConfiguration({
+    file: 'cucumber.js',
+    provided: {
+      paths: files,
+      tags: config.tags ?? '',
+      name: config.name ? [config.name] : [],
+      retry: config.retry,
+      retryTagFilter: '@flaky',
+      dryRun: Boolean(req.dryRun),
+      format: [
+        'progress',
+        `message:${path.join(reportsDir, 'cucumber-messages.ndjson')}`,
+        ['allure-cucumberjs/reporter', path.join(reportsDir, 'allure-reporter.out')],
+      ],
+      formatOptions: { resultsDir },
+    },
+  });
+  const support = await loadSupport(runConfiguration);
+  // The library's step definitions are not in cucumber's public types, but are its documented runtime shape.
+  const library = support as unknown as { stepDefinitions: Array<{ pattern: unknown; matchesStepName(text: string): boolean }> };
+  const defs = library.stepDefinitions.map((d) => ({ pattern: String(d.pattern), matches: (t: string) => d.matchesStepName(t) }));
+  checkSteps(scenarios, defs, catalog);
+  if (req.dryRun) {
+    log(`dry run: ${scenarios.length} scenarios, ${scenarios.reduce((n, s) => n + s.steps.length, 0)} steps, every step defined`);
+    return ExitCode.ok;
+  }
+
+  await ensurePrerequisites(config, log);
+  await rm(resultsDir, { recursive: true, force: true });
+  const backend = await createBackend(config);
+  const ctx: RunContext = { config, backend };
+  setRunContext(ctx);
+  process.env.HOOKPOINT_RUN_OWNER = 'hookpoint';
+  let success = false;
+  let environment: Record<string, string> | undefined;
+  try {
+    const request = clusterRequestOf(scenarios);
+    if (request) {
+      const { clusterSpec } = await import('../cluster-setup.ts');
+      log(`hookpoint: provisioning ${backend.describe()} from ${request.kindConfig ?? config.kindConfig} …`);
+      const started = Date.now();
+      await ensureProvisioned(ctx, clusterSpec({ ctx } as never, request.kindConfig, request.values));
+      log(`hookpoint: cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+    const result = await runCucumber({ ...runConfiguration, support });
+    success = result.success;
+    environment = await environmentOf(ctx);
+  } finally {
+    const keep = config.keep === 'always' || (config.keep === 'on-failure' && !success);
+    if (keep) log(`hookpoint: keeping the cluster (--keep ${config.keep}); remove it with \`hookpoint down\`.`);
+    else await backend.teardown();
+    setRunContext(undefined);
+  }
+  if (req.report !== false) await renderRunReports(reportsDir, resultsDir, environment ?? baseEnvironment(ctx), log);
+  return success ? ExitCode.ok : ExitCode.scenarioFailed;
+}
+
+async function renderRunReports(reportsDir: string, resultsDir: string, environment: Record<string, string>, log: (l: string) => void): Promise<void> {
+  const { buildReports } = await import('../report/index.ts');
+  const built = await buildReports({ resultsDirs: [resultsDir], reportsDir, environment });
+  const t = built.summary.counts;
+  log(`hookpoint: ${t.total} scenarios — ${t.passed} passed, ${t.failed} failed, ${t.broken} broken, ${t.skipped} skipped`);
+  for (const f of built.files) log(`  ${path.relative(process.cwd(), f) || f}`);
+}
