@@ -1,0 +1,97 @@
+/**
+ * Monitor probe: `cilium-dbg monitor --type trace` on the Cilium agent of a node (the kind
+ * backend runs it in the agent pod; the lab serves it from its own trace stream, in the same
+ * line format), read for the length of an observation window.
+ *
+ * Readiness: `cilium-dbg monitor` prints "Listening for events on N CPUs …" once it reads, and
+ * the lab prints a header line once its reader has opened the per-CPU buffers. startMonitor()
+ * therefore resolves at the first line the reader prints; if none comes within `readyMs`
+ * (default 3 s) but the reader is still running, it resolves anyway — a short bounded delay —
+ * and the evidence says so. A reader that exits before that is an InfraError.
+ *
+ * Stopping waits `settleMs` (default 250 ms) first: trace events travel through a perf ring
+ * buffer, so the last packets of the window reach the reader a moment after the traffic ends.
+ */
+import type { Backend } from '../backends/types.ts';
+import { InfraError } from '../errors.ts';
+import type { Evidence } from '../evidence/index.ts';
+import { type MonitorEvent, parseMonitor } from '../parsers/monitor.ts';
+import { commandOf, sleep, tail } from './common.ts';
+
+export interface MonitorOptions {
+  /** Only events related to this endpoint id (`--related-to`). */
+  relatedTo?: number;
+  /** Wait at most this long for the reader's first line (default 3000 ms). */
+  readyMs?: number;
+  /** Pause before stopping so in-flight events arrive (default 250 ms). */
+  settleMs?: number;
+  /** Hard bound on the reader's life (default 10 minutes). */
+  maxMs?: number;
+}
+
+export interface RunningMonitor {
+  readonly node: string;
+  readonly argv: readonly string[];
+  /** Stop the reader and return what it saw. Idempotent. */
+  stop(): Promise<Evidence<MonitorEvent[]>>;
+}
+
+export function monitorArgv(opts: MonitorOptions = {}): string[] {
+  const argv = ['cilium-dbg', 'monitor', '--type', 'trace'];
+  if (opts.relatedTo !== undefined) argv.push('--related-to', String(opts.relatedTo));
+  return argv;
+}
+
+function summarize(events: MonitorEvent[], node: string, note: string): string {
+  const traces = events.filter((e) => e.type === 'trace');
+  const translated = traces.filter((e) => e.origIp !== null && e.origIp !== '0.0.0.0' && e.origIp !== '::');
+  const redirected = traces.filter((e) => e.redirect !== null);
+  return `cilium monitor on node ${node}: ${traces.length} trace events (${translated.length} with orig-ip, ${redirected.length} redirected)${note}`;
+}
+
+export async function startMonitor(backend: Backend, node: string, opts: MonitorOptions = {}): Promise<RunningMonitor> {
+  const argv = monitorArgv(opts);
+  const proc = backend.spawn({ kind: 'agent', node }, argv, { maxMs: opts.maxMs ?? 600_000 });
+  const readyMs = opts.readyMs ?? 3000;
+  let note = '';
+  try {
+    await proc.waitFor(/\n/, readyMs);
+  } catch (err) {
+    if (!proc.running()) {
+      const res = await proc.stop();
+      throw new InfraError(
+        `The monitor on node ${node} exited before it was ready: \`${commandOf(res)}\` exited with ${res.exitCode}${tail(res.stderr || res.stdout) ? ` — ${tail(res.stderr || res.stdout)}` : ''}.`,
+        { hint: 'Check that the Cilium agent runs on that node (`hookpoint doctor`).', cause: err },
+      );
+    }
+    note = `; no ready line within ${readyMs} ms, read from then on`;
+  }
+  let result: Promise<Evidence<MonitorEvent[]>> | undefined;
+  const finish = async (): Promise<Evidence<MonitorEvent[]>> => {
+    const diedEarly = !proc.running();
+    if (!diedEarly && (opts.settleMs ?? 250) > 0) await sleep(opts.settleMs ?? 250);
+    const res = await proc.stop();
+    if (diedEarly) {
+      throw new InfraError(
+        `The monitor on node ${node} stopped by itself during the window (exit ${res.exitCode}), so it may have missed events: \`${commandOf(res)}\`${tail(res.stderr) ? ` — ${tail(res.stderr)}` : ''}.`,
+      );
+    }
+    const { events } = parseMonitor(res.stdout);
+    return {
+      kind: 'monitor',
+      where: `node ${node}`,
+      commands: [commandOf(res)],
+      raw: res.stdout,
+      data: events,
+      summary: summarize(events, node, note),
+    };
+  };
+  return {
+    node,
+    argv,
+    stop() {
+      result ??= finish();
+      return result;
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Backend, ExecTarget } from '../../support/backends/types.ts';
+import { InfraError } from '../../support/errors.ts';
+import type { BackgroundProcess, RunResult } from '../../support/exec/index.ts';
+import { startMonitor } from '../../support/probes/monitor.ts';
+
+interface Script {
+  /** Printed right away (the reader's ready line), or nothing. */
+  first?: string;
+  /** Printed during the window (after start). */
+  later?: string;
+  /** The process dies right away with this exit code. */
+  dies?: number;
+  stderr?: string;
+}
+
+function fakeSpawner(script: Script) {
+  const spawned: Array<{ target: ExecTarget; argv: string[]; maxMs?: number; stopped: number }> = [];
+  const backend = {
+    name: 'lab',
+    spawn(target: ExecTarget, argv: readonly string[], opts?: { maxMs?: number }): BackgroundProcess {
+      const rec = { target, argv: [...argv], maxMs: opts?.maxMs, stopped: 0 };
+      spawned.push(rec);
+      let out = script.first ?? '';
+      let alive = script.dies === undefined;
+      const result = (): RunResult => ({
+        argv: [...argv],
+        exitCode: script.dies ?? -1,
+        stdout: out,
+        stderr: script.stderr ?? '',
+        durationMs: 5,
+        record: {
+          seq: 1,
+          where: 'agent',
+          argv: ['ip', 'netns', 'exec', 'cp', ...argv],
+          exitCode: script.dies ?? null,
+          signal: script.dies === undefined ? 'SIGTERM' : null,
+          timedOut: false,
+          durationMs: 5,
+          startedAt: new Date(0).toISOString(),
+          stdout: out,
+          stderr: '',
+          background: true,
+        },
+      });
+      setTimeout(() => {
+        if (alive) out += script.later ?? '';
+      }, 5);
+      return {
+        pid: 1,
+        output: () => out,
+        running: () => alive,
+        exited: Promise.resolve(null),
+        async waitFor(re: RegExp, timeoutMs: number) {
+          if (re.test(out)) return;
+          if (!alive) throw new InfraError('exited before printing');
+          await new Promise((r) => setTimeout(r, timeoutMs));
+          if (!re.test(out)) throw new InfraError(`Timed out after ${timeoutMs} ms`);
+        },
+        async stop() {
+          rec.stopped++;
+          alive = false;
+          return result();
+        },
+      };
+    },
+  } as unknown as Backend;
+  return { backend, spawned };
+}
+
+const EVENTS = `[cp] -> stack from-container ep 1573 (lxcd2a04d71301a) orig-ip 10.96.94.95:80: 10.244.0.10:40001 -> 10.244.1.30:80 tcp SYN  [svc DNAT backend 2/2]
+[cp] -> endpoint 2103 from-container ep 1573 (lxcd2a04d71301a) orig-ip 10.96.94.95:80: 10.244.0.10:40003 -> 10.244.0.20:80 tcp SYN  [svc DNAT backend 1/2] bpf_redirect->lxc2420d7527a95
+`;
+
+test('monitor: cilium-dbg monitor --type trace on the agent of the node; ready at its first line', async () => {
+  const { backend, spawned } = fakeSpawner({ first: '[cp] # Hookpoint lab trace stream header\n', later: EVENTS });
+  const t0 = Date.now();
+  const mon = await startMonitor(backend, 'cilium-kubeproxy-control-plane', { settleMs: 20 });
+  assert.ok(Date.now() - t0 < 500, 'resolves at the ready line, without waiting for the bounded delay');
+  assert.deepEqual(spawned[0]!.target, { kind: 'agent', node: 'cilium-kubeproxy-control-plane' });
+  assert.deepEqual(spawned[0]!.argv, ['cilium-dbg', 'monitor', '--type', 'trace']);
+  assert.ok((spawned[0]!.maxMs ?? 0) > 0, 'the reader is bounded');
+  const ev = await mon.stop();
+  assert.equal(spawned[0]!.stopped, 1);
+  assert.equal(ev.kind, 'monitor');
+  assert.equal(ev.where, 'node cilium-kubeproxy-control-plane');
+  assert.deepEqual(ev.commands, ['ip netns exec cp cilium-dbg monitor --type trace']);
+  const traces = ev.data.filter((e) => e.type === 'trace');
+  assert.equal(traces.length, 2);
+  assert.match(ev.summary, /2 trace events \(2 with orig-ip, 1 redirected\)$/);
+  assert.strictEqual(await mon.stop(), ev, 'stop is idempotent');
+  assert.equal(spawned[0]!.stopped, 1);
+});
+
+test('monitor: --related-to is passed through; no ready line → starts after the bounded delay and says so', async () => {
+  const { backend, spawned } = fakeSpawner({ later: '' });
+  const mon = await startMonitor(backend, 'cilium-kubeproxy-worker', { relatedTo: 1573, readyMs: 30, settleMs: 0 });
+  assert.deepEqual(spawned[0]!.argv, ['cilium-dbg', 'monitor', '--type', 'trace', '--related-to', '1573']);
+  const ev = await mon.stop();
+  assert.match(ev.summary, /no ready line within 30 ms/);
+});
+
+test('monitor: a reader that dies at start is an InfraError naming the node and the command', async () => {
+  const { backend } = fakeSpawner({ dies: 1, stderr: 'Error: cannot connect to the agent socket' });
+  await assert.rejects(startMonitor(backend, 'cilium-kubeproxy-worker'), (err: unknown) => {
+    assert.ok(err instanceof InfraError);
+    assert.match(
+      err.message,
+      /monitor on node cilium-kubeproxy-worker exited before it was ready: `ip netns exec cp cilium-dbg monitor --type trace` exited with 1 — Error: cannot connect/,
+    );
+    return true;
+  });
+});
