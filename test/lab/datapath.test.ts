@@ -17,7 +17,9 @@ import { after, before, describe, it } from 'node:test';
 import {
   compileLabProgram,
   type DatapathService,
+  gatherDatapathState,
   NodeDatapath,
+  renderStatus,
   startMonitor,
   type TraceStream,
 } from '../../support/backends/lab/datapath/index.ts';
@@ -375,6 +377,28 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     }
   });
 
+  it('status is read from the real state: programs, maps, native route', async () => {
+    const opts = { remotePodCIDRs: [nodes.n2.cidr], podCIDR: nodes.n1.cidr };
+    const st = await gatherDatapathState(dp1, opts);
+    assert.equal(st.programsAttached, 4);
+    assert.deepEqual(st.interfacesWithPrograms, [pods.c1.lxc, pods.e1.lxc].sort());
+    assert.equal(st.servicesInMaps, 3);
+    assert.equal(st.endpointsInMaps, 2);
+    assert.equal(st.routingNetwork, 'Native');
+    assert.equal(st.localRedirect, true);
+    const text = renderStatus(st);
+    assert.match(text, /^Hookpoint lab \(kernel reproduction\)/);
+    assert.match(text, /^Routing: +Network: Native {3}Host: Legacy$/m);
+    await sh(['ip', '-n', ns.n1, 'route', 'del', nodes.n2.cidr]);
+    try {
+      const broken = await gatherDatapathState(dp1, opts);
+      assert.equal(broken.routingNetwork, 'Unknown');
+      assert.doesNotMatch(renderStatus(broken), /Network: Native/);
+    } finally {
+      await sh(['ip', '-n', ns.n1, 'route', 'add', nodes.n2.cidr, 'via', nodes.n2.ip, 'dev', 'eth0']);
+    }
+  });
+
   it('setServices replaces the whole content; detach leaves kube-proxy-less ClusterIP unreachable', async () => {
     await dp1.setServices([services[1]!]);
     assert.deepEqual(await dp1.mapCounts().then((c) => [c.services, c.backends]), [1, 1]);
@@ -383,6 +407,7 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     await dp1.setServices(services);
     await dp1.detach(pods.c1.lxc);
     assert.equal((await dp1.attachedPrograms()).filter((a) => a.interface === pods.c1.lxc).length, 0);
+    assert.equal((await gatherDatapathState(dp1, { remotePodCIDRs: [nodes.n2.cidr] })).programsAttached, 2);
     const untranslated = await curl(VIP_LOCAL);
     assert.equal(
       untranslated.ok,

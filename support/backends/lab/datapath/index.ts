@@ -5,12 +5,14 @@ export {
   EventPipeDecoder,
   type FormatContext,
   formatTraceRecord,
+  OBS,
   startMonitor,
   TRACE_RECORD_SIZE,
   type TraceRecord,
   type TraceStream,
   tcpFlagsText,
   traceHeader,
+  XLATE,
 } from './monitor.ts';
 export {
   type AttachedProgram,
@@ -18,9 +20,14 @@ export {
   type DatapathOptions,
   type DatapathService,
   isBpffs,
+  LAB_F_LOCAL_REDIRECT,
+  LAB_F_TRACE,
+  MAP_NAMES,
   type MapCounts,
   mountBpffs,
   NodeDatapath,
   type NodeDatapathConfig,
+  PROGRAM_NAMES,
   unmountBpffs,
 } from './node-datapath.ts';
+export { type DatapathState, gatherDatapathState, renderStatus, routingFromState } from './status.ts';

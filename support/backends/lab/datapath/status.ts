@@ -1,0 +1,160 @@
+/**
+ * A `cilium-dbg status`-like text for a lab node, rendered from its real state (attached tc
+ * programs, map contents, routes). It always says it is the Hookpoint lab, never Cilium; the
+ * labels it shares with Cilium (KubeProxyReplacement, Routing, IPAM, Device Mode) use the same
+ * layout, so the status parser reads them the same way.
+ */
+import { release } from 'node:os';
+import { run } from '../../../exec/index.ts';
+import type { NodeDatapath } from './node-datapath.ts';
+
+export interface DatapathState {
+  node: string;
+  kernel: string;
+  /** Native: every remote pod CIDR has a route via a gateway on a non-tunnel device. */
+  routingNetwork: 'Native' | 'Tunnel' | 'Unknown';
+  /** Tunnel kind, or why routing is not native ("no route to 10.244.1.0/24"). */
+  routingDetail?: string;
+  /** Legacy: the lab hands non-local traffic to the kernel's routing (TC_ACT_OK). */
+  hostRouting: 'Legacy' | 'BPF';
+  /** The lab never translates on the host/socket path: NodePort and node traffic stay with kube-proxy. */
+  kubeProxyReplacement: 'False' | 'True';
+  /** This node's from_container/to_container attachments found on tc. */
+  programsAttached: number;
+  interfacesWithPrograms: string[];
+  servicesInMaps: number;
+  backendsInMaps: number;
+  endpointsInMaps: number;
+  connectionsTracked: number;
+  localRedirect: boolean;
+  trace: boolean;
+  /** This node's pod CIDR, for the IPAM line. */
+  podCIDR?: string;
+}
+
+const WIDTH = 25;
+
+function field(label: string, value: string): string {
+  return `${`${label}:`.padEnd(WIDTH)}${value}`;
+}
+
+function cidrSize(cidr: string): number | null {
+  const bits = Number(cidr.split('/')[1]);
+  if (!Number.isInteger(bits) || bits < 0 || bits > 32) return null;
+  return Math.max(2 ** (32 - bits) - 2, 0);
+}
+
+/** Render the status text (pure). The first line names the lab; no line claims to be Cilium. */
+export function renderStatus(s: DatapathState): string {
+  const lines: string[] = [];
+  lines.push(
+    `Hookpoint lab (kernel reproduction) - datapath of node ${s.node}, read from the kernel (not a Cilium agent)`,
+  );
+  lines.push(field('KubeProxyReplacement', s.kubeProxyReplacement));
+  const network = s.routingDetail ? `${s.routingNetwork} [${s.routingDetail}]` : s.routingNetwork;
+  lines.push(field('Routing', `Network: ${network}   Host: ${s.hostRouting}`));
+  if (s.podCIDR) {
+    const size = cidrSize(s.podCIDR);
+    lines.push(field('IPAM', `IPv4: ${s.endpointsInMaps}/${size ?? '?'} allocated from ${s.podCIDR}`));
+  }
+  lines.push(field('Device Mode', 'veth'));
+  const ifaces = s.interfacesWithPrograms.length;
+  lines.push(
+    field(
+      'Lab tc programs',
+      s.programsAttached === 0
+        ? 'none attached (ClusterIP is left to kube-proxy)'
+        : `${s.programsAttached} attached on ${ifaces} lxc interface${ifaces === 1 ? '' : 's'} (from_container ingress, to_container egress)`,
+    ),
+  );
+  lines.push(field('Lab services', `${s.servicesInMaps} in the BPF maps, ${s.backendsInMaps} backends`));
+  lines.push(
+    field('Lab endpoints', `${s.endpointsInMaps} in the BPF maps, ${s.connectionsTracked} connection entries tracked`),
+  );
+  lines.push(
+    field('Lab local redirect', s.localRedirect ? 'Enabled (bpf_redirect to same-node backends)' : 'Disabled'),
+  );
+  lines.push(field('Lab trace stream', s.trace ? 'Enabled' : 'Disabled'));
+  lines.push(field('Kernel', s.kernel));
+  return `${lines.join('\n')}\n`;
+}
+
+interface RouteJson {
+  dst: string;
+  gateway?: string;
+  dev?: string;
+}
+
+interface LinkJson {
+  ifname: string;
+  linkinfo?: { info_kind?: string };
+}
+
+const TUNNEL_KINDS = new Set(['vxlan', 'geneve', 'ipip', 'gre', 'sit']);
+
+/** Native / Tunnel / Unknown from the node's routes and links (pure). */
+export function routingFromState(
+  routes: readonly RouteJson[],
+  links: readonly LinkJson[],
+  remotePodCIDRs: readonly string[],
+): { network: DatapathState['routingNetwork']; detail?: string } {
+  const tunnels = new Map(
+    links.filter((l) => TUNNEL_KINDS.has(l.linkinfo?.info_kind ?? '')).map((l) => [l.ifname, l.linkinfo!.info_kind!]),
+  );
+  const missing: string[] = [];
+  const viaTunnel = new Set<string>();
+  for (const cidr of remotePodCIDRs) {
+    const r = routes.find((x) => x.dst === cidr);
+    if (!r) missing.push(cidr);
+    else if (r.dev && tunnels.has(r.dev)) viaTunnel.add(tunnels.get(r.dev)!);
+    else if (!r.gateway) missing.push(cidr);
+  }
+  if (viaTunnel.size > 0 && missing.length === 0) return { network: 'Tunnel', detail: [...viaTunnel].join(',') };
+  if (missing.length > 0) return { network: 'Unknown', detail: `no route to ${missing.join(', ')}` };
+  if (remotePodCIDRs.length === 0 && tunnels.size > 0)
+    return { network: 'Tunnel', detail: [...new Set(tunnels.values())].join(',') };
+  return { network: 'Native' };
+}
+
+/**
+ * Read the real state of a node: tc attachments (bpftool net show inside the node), map
+ * contents and flags (when loaded), routes and links. `remotePodCIDRs` are the other nodes'
+ * pod CIDRs: routing is Native only if each has a route via a gateway on a non-tunnel device.
+ */
+export async function gatherDatapathState(
+  dp: NodeDatapath,
+  opts: { remotePodCIDRs: readonly string[]; podCIDR?: string },
+): Promise<DatapathState> {
+  const where = `node ${dp.node}`;
+  const [attached, routesRes, linksRes] = await Promise.all([
+    dp.attachedPrograms(),
+    run(['ip', '-n', dp.netns, '-j', 'route', 'show'], { timeoutMs: 15_000, where }),
+    run(['ip', '-n', dp.netns, '-j', '-d', 'link', 'show'], { timeoutMs: 15_000, where, quietStdout: true }),
+  ]);
+  const ours = attached.filter((a) => a.ours);
+  const loaded = dp.loaded();
+  const counts = loaded ? await dp.mapCounts() : { services: 0, backends: 0, endpoints: 0, connections: 0 };
+  const flags = loaded ? await dp.readFlags() : { trace: false, localRedirect: false };
+  const routing = routingFromState(
+    JSON.parse(routesRes.stdout || '[]') as RouteJson[],
+    JSON.parse(linksRes.stdout || '[]') as LinkJson[],
+    opts.remotePodCIDRs,
+  );
+  return {
+    node: dp.node,
+    kernel: release(),
+    routingNetwork: routing.network,
+    routingDetail: routing.detail,
+    hostRouting: 'Legacy',
+    kubeProxyReplacement: 'False',
+    programsAttached: ours.length,
+    interfacesWithPrograms: [...new Set(ours.map((a) => a.interface))].sort(),
+    servicesInMaps: counts.services,
+    backendsInMaps: counts.backends,
+    endpointsInMaps: counts.endpoints,
+    connectionsTracked: counts.connections,
+    localRedirect: flags.localRedirect,
+    trace: flags.trace,
+    podCIDR: opts.podCIDR,
+  };
+}
