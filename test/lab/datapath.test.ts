@@ -61,7 +61,9 @@ const nodes = {
 const VIP_BOTH = '10.96.0.10';
 const VIP_LOCAL = '10.96.0.11';
 const VIP_REMOTE = '10.96.0.12';
+const VIP_UDP = '10.96.0.13';
 const ECHO_PORT = 8080;
+const UDP_PORT = 5353;
 
 const services: DatapathService[] = [
   {
@@ -75,6 +77,15 @@ const services: DatapathService[] = [
   },
   { vip: VIP_LOCAL, port: 80, protocol: 'TCP', backends: [{ ip: pods.e1.ip, port: ECHO_PORT }] },
   { vip: VIP_REMOTE, port: 80, protocol: 'TCP', backends: [{ ip: pods.e2.ip, port: ECHO_PORT }] },
+  {
+    vip: VIP_UDP,
+    port: 53,
+    protocol: 'UDP',
+    backends: [
+      { ip: pods.e1.ip, port: UDP_PORT },
+      { ip: pods.e2.ip, port: UDP_PORT },
+    ],
+  },
 ];
 
 const ECHO_SCRIPT = `
@@ -82,7 +93,19 @@ const http = require('node:http');
 const name = process.argv[1];
 http.createServer((req, res) => {
   res.end('pod=' + name + ' client=' + req.socket.remoteAddress + ':' + req.socket.remotePort + ' local=' + req.socket.localAddress + ':' + req.socket.localPort + '\\n');
-}).listen(${ECHO_PORT}, '0.0.0.0', () => console.log('listening ' + name));
+}).listen(${ECHO_PORT}, '0.0.0.0', () => {
+  const u = require('node:dgram').createSocket('udp4');
+  u.on('message', (msg, r) => u.send('pod=' + name + ' client=' + r.address + ':' + r.port, r.port, r.address));
+  u.bind(${UDP_PORT}, '0.0.0.0', () => console.log('listening ' + name));
+});
+`;
+
+/** UDP client: one datagram to VIP:53; prints the reply and the address it came from. */
+const UDP_CLIENT = `
+const u = require('node:dgram').createSocket('udp4');
+u.on('message', (msg, r) => { console.log('from=' + r.address + ':' + r.port + ' ' + msg); process.exit(0); });
+u.send('ping', 53, process.argv[1]);
+setTimeout(() => process.exit(1), 2000);
 `;
 
 const sh = (argv: string[], where = 'host') => run(argv, { timeoutMs: T, where });
@@ -267,8 +290,8 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     const ids2 = await dp2.programIds();
     assert.notEqual(ids2.ingress, ids.ingress, 'each node has its own program and maps');
     const counts = await dp1.mapCounts();
-    assert.equal(counts.services, 3);
-    assert.equal(counts.backends, 4);
+    assert.equal(counts.services, 4);
+    assert.equal(counts.backends, 6);
     assert.equal(counts.endpoints, 2);
   });
 
@@ -337,6 +360,55 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     assert.deepEqual([...seen].sort(), ['e1', 'e2']);
   });
 
+  it('UDP ClusterIP: port translated, replies come from the ClusterIP for both backends', async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 12 && seen.size < 2; i++) {
+      const res = await run(['ip', 'netns', 'exec', ns.c1, process.execPath, '-e', UDP_CLIENT, VIP_UDP], {
+        timeoutMs: T,
+        where: `pod ${ns.c1}`,
+        check: false,
+      });
+      assert.equal(res.exitCode, 0, `UDP request ${i + 1} to ${VIP_UDP}:53 got no reply`);
+      const m = /^from=(\S+) pod=(\w+) client=10\.244\.0\.10:\d+$/.exec(res.stdout.trim());
+      assert.ok(m, `unexpected UDP reply: ${res.stdout}`);
+      assert.equal(m[1], `${VIP_UDP}:53`, 'the reply is reverse-NATed to the ClusterIP:port');
+      seen.add(m[2]!);
+    }
+    assert.deepEqual([...seen].sort(), ['e1', 'e2']);
+  });
+
+  it('full checksums (checksum offload off everywhere): the incremental L3/L4 updates are exact', async () => {
+    // veth marks CHECKSUM_NONE packets CHECKSUM_UNNECESSARY when the receiving side has rx
+    // checksumming on, so a receiver only verifies when rx and tx offload are off on every hop.
+    const devs: Array<[string, string]> = [
+      ...Object.values(pods).flatMap(
+        (p): Array<[string, string]> => [
+          [p.netns, 'eth0'],
+          [nodes[p.node].netns, p.lxc],
+        ],
+      ),
+      [ns.n1, 'eth0'],
+      [ns.n2, 'eth0'],
+    ];
+    const offload = (state: 'on' | 'off') =>
+      Promise.all(devs.map(([n, d]) => inNs(n, ['ethtool', '-K', d, 'rx', state, 'tx', state])));
+    await offload('off');
+    try {
+      for (const vip of [VIP_LOCAL, VIP_REMOTE]) {
+        const r = await curl(vip);
+        assert.ok(r.ok, `curl http://${vip}/ with full checksums failed (a wrong checksum update is dropped)`);
+      }
+      const res = await run(['ip', 'netns', 'exec', ns.c1, process.execPath, '-e', UDP_CLIENT, VIP_UDP], {
+        timeoutMs: T,
+        where: `pod ${ns.c1}`,
+        check: false,
+      });
+      assert.equal(res.exitCode, 0, 'UDP with full checksums');
+    } finally {
+      await offload('on');
+    }
+  });
+
   it('bpftool net show lists the programs on the lxc; the xlated dump calls bpf_redirect', async () => {
     const net = await inNs(ns.n1, ['bpftool', 'net', 'show']);
     for (const pod of [pods.c1, pods.e1]) {
@@ -382,7 +454,7 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     const st = await gatherDatapathState(dp1, opts);
     assert.equal(st.programsAttached, 4);
     assert.deepEqual(st.interfacesWithPrograms, [pods.c1.lxc, pods.e1.lxc].sort());
-    assert.equal(st.servicesInMaps, 3);
+    assert.equal(st.servicesInMaps, 4);
     assert.equal(st.endpointsInMaps, 2);
     assert.equal(st.routingNetwork, 'Native');
     assert.equal(st.localRedirect, true);
