@@ -14,6 +14,12 @@ import { run } from '../exec/index.ts';
 
 export const JAVA_APT_PACKAGE = 'openjdk-17-jre-headless';
 const GENERATE_TIMEOUT_MS = 180_000;
+/**
+ * Reports are attached to change reviews and opened offline: no Google Analytics tag in them.
+ * Allure 2 honours `ALLURE_NO_ANALYTICS=true` in both the generator and the HTML template
+ * (allure2 Analytics.md; `=1` only disables half of it, allure2 PR #3333).
+ */
+const ALLURE_ENV = { ALLURE_NO_ANALYTICS: 'true' };
 
 async function executable(file: string): Promise<boolean> {
   try {
@@ -117,13 +123,18 @@ export async function renderAllure(opts: RenderOptions): Promise<Rendered> {
   const site = path.join(opts.reportsDir, 'allure-report');
   const singleFile = path.join(opts.reportsDir, 'hookpoint-report.html');
   const historyCarried = opts.history === false ? false : await carryHistory(site, opts.resultsDir);
-  await run([launcher, 'generate', opts.resultsDir, '-o', site, '--clean'], { timeoutMs, where: 'host' });
+  await run([launcher, 'generate', opts.resultsDir, '-o', site, '--clean'], {
+    timeoutMs,
+    where: 'host',
+    env: ALLURE_ENV,
+  });
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'hookpoint-single-'));
   try {
     const out = path.join(tmp, 'report');
     await run([launcher, 'generate', '--single-file', opts.resultsDir, '-o', out, '--clean'], {
       timeoutMs,
       where: 'host',
+      env: ALLURE_ENV,
     });
     try {
       await rename(path.join(out, 'index.html'), singleFile);

@@ -78,6 +78,9 @@ test('two consecutive reports: every artifact, categories as summary.md says, an
   const html = await readFile(path.join(out, 'hookpoint-report.html'), 'utf8');
   assert.match(html.slice(0, 200), /<!DOCTYPE html>/i);
   assert.ok(html.length > 500_000, 'the single file embeds the report data and scripts');
+  // Opened offline from a change review: no analytics tag, in the single file or the site.
+  assert.ok(!/googletagmanager|G-FVWC4GKEYS/.test(html));
+  assert.ok(!/googletagmanager/.test(await readFile(path.join(out, 'allure-report/index.html'), 'utf8')));
 
   const second = await buildReports({ resultsDirs: [B], reportsDir: out, environment: ENV });
   assert.equal(second.trend, 2);

@@ -1,0 +1,231 @@
+/**
+ * A real browser opens the single-file report from file:// (headless Chromium, flags from
+ * ../shared/notes/toolchain.md §5) and shows scenario names, an evidence attachment, the
+ * packet-path picture's attachment and the environment panel; screenshots go to reports/browser/.
+ */
+import assert from 'node:assert/strict';
+import { access, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { run } from '../../support/exec/index.ts';
+import { buildReports } from '../../support/report/index.ts';
+import { HOOK_POINTS, packetPathSvg } from '../../support/report/packet-path.ts';
+import { findJava } from '../../support/report/render.ts';
+
+const CHROMIUM = process.env.HOOKPOINT_CHROMIUM ?? '/usr/bin/chromium';
+const ROOT = path.join(import.meta.dirname, '..', '..');
+const FIX = path.join(ROOT, 'test', 'fixtures');
+const SHOTS = path.join(ROOT, 'reports', 'browser');
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+async function missing(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return false;
+  } catch {
+    return true;
+  }
+}
+let why = '';
+if (await missing(CHROMIUM)) why = `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+else {
+  try {
+    await findJava();
+  } catch (e) {
+    why = (e as Error).message;
+  }
+}
+// In CI a missing browser or Java fails the test instead of hiding it.
+const skip = why && process.env.CI !== 'true' ? `browser check skipped: ${why}` : false;
+
+let work = '';
+let html = '';
+let regressionUid = '';
+const EVIDENCE = '03-iptables-node-cilium-worker.txt';
+const PICTURE = '04-packet-path-node-cilium-worker.svg';
+
+/** A copy of the 1.17.0 run whose failing scenario also carries its packet-path picture. */
+async function resultsWithPicture(into: string): Promise<void> {
+  await cp(path.join(FIX, 'allure-results-cilium-1.17.0'), into, { recursive: true });
+  const svg = packetPathSvg({
+    title: 'ClusterIP traffic is translated by KUBE-SERVICES',
+    subtitle: 'cilium 1.17.0 · kind',
+    hops: HOOK_POINTS.map((point) => ({
+      point,
+      where: point === 'other node' || point === 'backend veth' ? 'node cilium-worker2' : 'node cilium-worker',
+      observed: point === 'iptables nat' ? ['KUBE-SEP-7IQZ3XW 0 → 0 packets (flat)'] : [],
+      verdict: point === 'pod eth0' ? 'seen' : point === 'iptables nat' ? 'not-seen' : 'no-evidence',
+    })),
+  });
+  await writeFile(path.join(into, 'packet-path-0001-attachment.svg'), svg);
+  for (const f of (await readdir(into)).filter((n) => n.endsWith('-result.json'))) {
+    const r = JSON.parse(await readFile(path.join(into, f), 'utf8'));
+    if (r.status !== 'failed') continue;
+    const last = r.steps[r.steps.length - 1];
+    last.steps.push({
+      name: PICTURE,
+      attachments: [{ name: PICTURE, source: 'packet-path-0001-attachment.svg', type: 'image/svg+xml' }],
+      start: last.stop,
+      stop: last.stop,
+    });
+    await writeFile(path.join(into, f), JSON.stringify(r));
+  }
+}
+
+async function chromium(args: string[]): Promise<string> {
+  const profile = await mkdtemp(path.join(os.tmpdir(), 'hookpoint-chromium-'));
+  try {
+    const r = await run([CHROMIUM, ...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, ...args], {
+      timeoutMs: 90_000,
+      where: 'host',
+      quietStdout: true,
+    });
+    return r.stdout;
+  } finally {
+    await rm(profile, { recursive: true, force: true });
+  }
+}
+
+/** The visible text of a dumped DOM (scripts and styles removed, entities kept). */
+function visibleText(dom: string): string {
+  const body = dom.slice(Math.max(0, dom.indexOf('<body')));
+  return body
+    .replace(/<script[\s\S]*?<\/script>/g, ' ')
+    .replace(/<style[\s\S]*?<\/style>/g, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/\s+/g, ' ');
+}
+
+const url = (hash = '') => `${pathToFileURL(html).href}${hash}`;
+
+before(async () => {
+  if (skip) return;
+  work = await mkdtemp(path.join(os.tmpdir(), 'hookpoint-browser-'));
+  const results = path.join(work, 'results-1.17.0');
+  await resultsWithPicture(results);
+  const built = await buildReports({
+    resultsDirs: [path.join(FIX, 'allure-results-cilium-1.16.5'), results],
+    reportsDir: path.join(work, 'reports'),
+    environment: {
+      backend: 'kind',
+      cilium: '1.16.5 | 1.17.0',
+      kubernetes: 'v1.31.2',
+      kernel: '6.1.0-27-amd64',
+      'iptables.mode': 'nft',
+      'datapath.fingerprint': 'routing=tunnel kpr=false host-routing=legacy',
+    },
+  });
+  html = built.singleFile!;
+  // The single file embeds each test case as d('data/test-cases/<uid>.json', '<base64>').
+  const text = await readFile(html, 'utf8');
+  for (const m of text.matchAll(/d\('data\/test-cases\/([0-9a-f]+)\.json','([A-Za-z0-9+/=]+)'\)/g)) {
+    const tc = JSON.parse(Buffer.from(m[2]!, 'base64').toString('utf8'));
+    if (tc.status === 'failed' && !tc.retry) regressionUid = m[1]!;
+  }
+  await mkdir(SHOTS, { recursive: true });
+});
+
+after(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+test('overview from file://: the environment panel and the categories', { skip }, async () => {
+  const shot = path.join(SHOTS, 'hookpoint-report-overview.png');
+  const dom = await chromium(['--virtual-time-budget=8000', '--dump-dom', url()]);
+  const text = visibleText(dom);
+  assert.match(text, /Hookpoint datapath report/);
+  assert.match(text, /14 test cases/);
+  assert.match(
+    text,
+    /Environment backend kind cilium 1\.16\.5 \| 1\.17\.0 kubernetes v1\.31\.2 kernel 6\.1\.0-27-amd64/,
+  );
+  assert.match(text, /Categories .*Datapath regression 1/);
+  await rm(shot, { force: true });
+  await chromium(['--virtual-time-budget=8000', '--window-size=1400,1000', `--screenshot=${shot}`, url()]);
+  assert.ok((await stat(shot)).size > 20_000, `screenshot ${shot} has content`);
+});
+
+test('suites page: every scenario name is listed, feature text is shown as text', { skip }, async () => {
+  const text = visibleText(await chromium(['--virtual-time-budget=8000', '--dump-dom', url('#suites')]));
+  for (const name of [
+    'ClusterIP traffic is translated by KUBE-SERVICES',
+    'NodePort traffic reaches the backend',
+    'Hubble observes the flow',
+    'Egress through the node works',
+    'Socket LB bypasses iptables',
+    'Flaky pod startup',
+    'Denied traffic times out &lt;script&gt;alert(1)&lt;/script&gt;',
+  ]) {
+    assert.ok(text.includes(name), `scenario "${name}" shown`);
+  }
+});
+
+/**
+ * A test-only copy of the report with a small script appended: once the page has rendered, it
+ * opens the failed step and its attachments (as a reader would by clicking) and records
+ * `document.body.innerText` — only what is actually rendered visible — in a hidden <pre>.
+ */
+const PROBE = `(function () {
+  var record = function () {
+    var pre = document.createElement('pre');
+    pre.id = 'hookpoint-visible-text';
+    pre.style.display = 'none';
+    pre.textContent = document.body.innerText;
+    document.body.appendChild(pre);
+  };
+  var tries = 0;
+  var open = function () {
+    var failed = Array.prototype.filter.call(document.querySelectorAll('.step__title_hasContent'), function (t) {
+      return t.querySelector('.status-icon_status_failed');
+    });
+    if (!failed.length && tries++ < 50) return setTimeout(open, 100);
+    failed.forEach(function (t) { t.click(); });
+    setTimeout(function () {
+      failed.forEach(function (t) {
+        Array.prototype.forEach.call(t.parentElement.querySelectorAll('.attachment-row'), function (a) { a.click(); });
+      });
+      setTimeout(record, 1500);
+    }, 300);
+  };
+  window.addEventListener('load', function () { setTimeout(open, 300); });
+})();`;
+
+test('the regression under 1.17.0 shows its evidence attachment and its packet-path picture', { skip }, async () => {
+  assert.ok(regressionUid, 'the failed test case (latest attempt) is embedded in the single file');
+  const hash = `#testresult/${regressionUid}`;
+  // Unmodified file: the names are in the page.
+  const dom = visibleText(await chromium(['--virtual-time-budget=8000', '--dump-dom', url(hash)]));
+  assert.match(dom, /Failed ClusterIP traffic is translated by KUBE-SERVICES/);
+  assert.ok(dom.includes(EVIDENCE) && dom.includes(PICTURE));
+  // Probe copy: opened like a reader would, the evidence itself is visible.
+  const probe = path.join(path.dirname(html), 'probe.html');
+  const text = await readFile(html, 'utf8');
+  const at = text.lastIndexOf('</body>');
+  await writeFile(probe, `${text.slice(0, at)}<script>${PROBE}</script>${text.slice(at)}`);
+  const probeUrl = `${pathToFileURL(probe).href}${hash}`;
+  const out = await chromium(['--virtual-time-budget=10000', '--dump-dom', probeUrl]);
+  const m = out.match(/<pre id="hookpoint-visible-text"[^>]*>([\s\S]*?)<\/pre>/);
+  assert.ok(m, 'the probe recorded the visible text');
+  const visible = m[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  assert.match(visible, /Categories: Datapath regression/);
+  assert.match(visible, /cilium: 1\.17\.0/);
+  assert.ok(visible.includes(EVIDENCE), `evidence attachment ${EVIDENCE} visible`);
+  assert.match(visible, /KUBE-SEP-7IQZ3XW\s+0\s+0\s+\+0/, 'the counter table itself is visible');
+  assert.ok(visible.includes(PICTURE), `packet-path attachment ${PICTURE} visible`);
+  const shot = path.join(SHOTS, 'hookpoint-report-regression.png');
+  await rm(shot, { force: true });
+  await chromium(['--virtual-time-budget=10000', '--window-size=1400,1800', `--screenshot=${shot}`, probeUrl]);
+  assert.ok((await stat(shot)).size > 20_000, `screenshot ${shot} has content`);
+});
