@@ -214,6 +214,7 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
   let dp1: NodeDatapath;
   let dp2: NodeDatapath;
   let mon1: TraceStream;
+  const streamed2: string[] = [];
 
   before(async () => {
     runDir = mkdtempSync(join(tmpdir(), `${P}-`));
@@ -266,6 +267,7 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
       }
       mon1 = await startMonitor(dp1);
       monitors.push(mon1);
+      monitors.push(await startMonitor(dp2, { onLine: (l) => streamed2.push(l), pollMs: 20 }));
     } catch (err) {
       await teardown();
       runDir = '';
@@ -348,6 +350,16 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     );
     assert.ok(rev, `trace shows the remote reply reverse-NATed at to-container:\n${lines.join('\n')}`);
     assert.match(rev, new RegExp(`-> endpoint 1573 to-container flow .* ifindex ${pods.c1.lxc} .*  \\[rev-NAT\\]$`));
+    // The backend's node sees the already translated packet arrive (no translation there), streamed via onLine.
+    const deadline = Date.now() + 2000;
+    const want = `-> endpoint 388 to-container flow 0x0 , identity 0->0 state new ifindex ${pods.e2.lxc} orig-ip 0.0.0.0: 10.244.0.10:${r.localPort} -> 10.244.1.30:8080 tcp SYN`;
+    while (!streamed2.some((l) => l.endsWith(want)) && Date.now() < deadline)
+      await new Promise((x) => setTimeout(x, 50));
+    assert.ok(
+      streamed2.some((l) => l.endsWith(want)),
+      `worker stream:\n${streamed2.join('\n')}`,
+    );
+    assert.match(streamed2[0]!, /Hookpoint lab \(kernel reproduction, not Cilium\)/);
   });
 
   it('a service with backends on both nodes: every connection works, both backends answer', async () => {
@@ -407,6 +419,11 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     } finally {
       await offload('on');
     }
+  });
+
+  it('refuses a second reader of the same perf event array (it would steal the events)', async () => {
+    await assert.rejects(startMonitor(dp1), /single consumer/);
+    assert.ok(mon1.running());
   });
 
   it('bpftool net show lists the programs on the lxc; the xlated dump calls bpf_redirect', async () => {

@@ -258,11 +258,22 @@ function perfFds(pid: number): number {
   }
 }
 
+export interface MonitorOptions {
+  /** Upper bound of the reader's life (spawnBackground maxMs); default 6 h. */
+  maxMs?: number;
+  /**
+   * Called with each line as it arrives (header first), polled every `pollMs` (default 50):
+   * for a `hookpoint lab monitor`-style command that prints the stream.
+   */
+  onLine?: (line: string) => void;
+  pollMs?: number;
+}
+
 /**
  * Start the node's trace stream. Resolves once the reader has opened its per-CPU buffers, so
  * traffic sent afterwards is seen. Stop it before dp.unload().
  */
-export async function startMonitor(dp: NodeDatapath, opts: { maxMs?: number } = {}): Promise<TraceStream> {
+export async function startMonitor(dp: NodeDatapath, opts: MonitorOptions = {}): Promise<TraceStream> {
   const key = dp.eventsMapPath;
   if (active.has(key))
     throw new InfraError(
@@ -326,6 +337,31 @@ export async function startMonitor(dp: NodeDatapath, opts: { maxMs?: number } = 
   }
   await new Promise((r) => setTimeout(r, 30));
   let stopped: Promise<string[]> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let delivered = 0;
+  let delivering: Promise<void> | undefined;
+  if (opts.onLine) {
+    opts.onLine(traceHeader(dp.node));
+    const tick = () => {
+      if (!delivering)
+        delivering = deliverRecords().finally(() => {
+          delivering = undefined;
+        });
+    };
+    timer = setInterval(tick, opts.pollMs ?? 50);
+    timer.unref();
+  }
+  async function deliverRecords(): Promise<void> {
+    const onLine = opts.onLine!;
+    pump();
+    const fresh = records.slice(delivered);
+    if (fresh.length === 0) return;
+    if (fresh.some((r) => [r.ifindex, r.targetIfindex].some((i) => i !== 0 && dp.interfaceName(i) === undefined)))
+      await dp.interfaceNames(true).catch(() => undefined);
+    const ctx: FormatContext = { node: dp.node, ifname: (i) => dp.interfaceName(i) };
+    for (const r of fresh) onLine(formatTraceRecord(r, ctx));
+    delivered += fresh.length;
+  }
   return {
     node: dp.node,
     lines: format,
@@ -339,9 +375,12 @@ export async function startMonitor(dp: NodeDatapath, opts: { maxMs?: number } = 
       if (!stopped)
         stopped = (async () => {
           try {
+            if (timer) clearInterval(timer);
             await bg.stop();
             pump();
             for (const bytes of decoder.end()) records.push(decodeTraceRecord(bytes));
+            if (delivering) await delivering;
+            if (opts.onLine) await deliverRecords();
             if (refreshing) await refreshing;
             const unknown = records.some((r) =>
               [r.ifindex, r.targetIfindex].some((i) => i !== 0 && dp.interfaceName(i) === undefined),
