@@ -1,0 +1,166 @@
+/**
+ * Workload manifests (pure): the run's namespace, an echo deployment pinned to each node, a
+ * service, a client pod, and the privileged probe DaemonSet (captures with a pinned tcpdump
+ * image; host access for the existing backend). Images are pinned; no tool inside a workload or
+ * node image is relied on for captures.
+ */
+import type * as k8s from '@kubernetes/client-node';
+import { UsageError } from '../../errors.ts';
+import type { ClientSpec, EchoSpec, ServiceSpec } from '../types.ts';
+
+/** kubernetes e2e test image: `netexec` is an HTTP echo server, and the image has curl. */
+export const ECHO_IMAGE = 'registry.k8s.io/e2e-test-images/agnhost:2.45';
+export const CLIENT_IMAGE = ECHO_IMAGE;
+/** Pinned network-tools image with tcpdump, nsenter (util-linux), iproute2. */
+export const PROBE_IMAGE = 'nicolaka/netshoot:v0.13';
+export const PROBE_NAME = 'hookpoint-probe';
+export const DEFAULT_ECHO_PORT = 8080;
+export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'hookpoint' } as const;
+export const RUN_LABEL = 'hookpoint.io/run';
+export const NODE_LABEL = 'hookpoint.io/node';
+export const ROLE_LABEL = 'hookpoint.io/role';
+
+export function runNamespace(runId: string): string {
+  return `hookpoint-${runId}`;
+}
+
+export function namespaceLabels(runId: string): Record<string, string> {
+  return { ...MANAGED_BY, [RUN_LABEL]: runId };
+}
+
+/** Schedule onto exactly this node (by name, as the DaemonSet controller does), tolerating its taints. */
+function pinTo(node: string): Pick<k8s.V1PodSpec, 'affinity' | 'tolerations'> {
+  return {
+    affinity: {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }],
+        },
+      },
+    },
+    tolerations: [{ operator: 'Exists' }],
+  };
+}
+
+/** A DNS-1123 suffix for a node: its role-ish tail ("worker2") or a sanitized name. */
+export function nodeSuffix(node: string, cluster: string): string {
+  const tail = node.startsWith(`${cluster}-`) ? node.slice(cluster.length + 1) : node;
+  return tail
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 30);
+}
+
+/** One Deployment per node ("echo-control-plane", "echo-worker"), each with one replica pinned there. */
+export function echoDeployments(spec: EchoSpec, cluster: string, runId: string): k8s.V1Deployment[] {
+  if (spec.nodes.length === 0) throw new UsageError(`The echo deployment "${spec.name}" names no node.`);
+  const port = spec.port ?? DEFAULT_ECHO_PORT;
+  return spec.nodes.map((node) => {
+    const name = `${spec.name}-${nodeSuffix(node, cluster)}`.slice(0, 63).replace(/-+$/, '');
+    const labels = { app: spec.name, [NODE_LABEL]: node.slice(0, 63), [RUN_LABEL]: runId, ...MANAGED_BY };
+    return {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, labels },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: spec.name, [NODE_LABEL]: node.slice(0, 63) } },
+        template: {
+          metadata: { labels },
+          spec: {
+            ...pinTo(node),
+            terminationGracePeriodSeconds: 1,
+            containers: [
+              {
+                name: 'echo',
+                image: ECHO_IMAGE,
+                args: ['netexec', `--http-port=${port}`],
+                ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
+                readinessProbe: { httpGet: { path: '/hostname', port }, periodSeconds: 1 },
+              },
+            ],
+          },
+        },
+      },
+    };
+  });
+}
+
+export function serviceManifest(spec: ServiceSpec, echoPort: number): k8s.V1Service {
+  const selector: Record<string, string> = { app: spec.app };
+  if (spec.onlyNodes?.length) {
+    if (spec.onlyNodes.length > 1)
+      throw new UsageError(
+        `Service "${spec.name}": restricting backends to ${spec.onlyNodes.length} nodes is not supported on kind/existing yet (one node, or all).`,
+      );
+    selector[NODE_LABEL] = spec.onlyNodes[0]!.slice(0, 63);
+  }
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: spec.name, labels: { ...MANAGED_BY } },
+    spec: {
+      type: spec.type,
+      selector,
+      ports: [
+        {
+          name: 'http',
+          protocol: 'TCP',
+          port: spec.port,
+          targetPort: spec.targetPort ?? echoPort,
+          ...(spec.type === 'NodePort' && spec.nodePort ? { nodePort: spec.nodePort } : {}),
+        },
+      ],
+    },
+  };
+}
+
+export function clientPod(spec: ClientSpec, runId: string): k8s.V1Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: spec.name, labels: { [ROLE_LABEL]: 'client', [RUN_LABEL]: runId, ...MANAGED_BY } },
+    spec: {
+      ...pinTo(spec.node),
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'client', image: CLIENT_IMAGE, args: ['pause'] }],
+    },
+  };
+}
+
+/**
+ * Privileged probe on every node: host network and PID namespaces, the node's scratch directory
+ * mounted at the same path, so `nsenter -t 1` reaches the host and `nsenter -t <pid> -n` a pod.
+ */
+export function probeDaemonSet(runId: string, scratchDir: string): k8s.V1DaemonSet {
+  const labels = { app: PROBE_NAME, [RUN_LABEL]: runId, ...MANAGED_BY };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: PROBE_NAME, labels },
+    spec: {
+      selector: { matchLabels: { app: PROBE_NAME } },
+      template: {
+        metadata: { labels },
+        spec: {
+          hostNetwork: true,
+          hostPID: true,
+          dnsPolicy: 'ClusterFirstWithHostNet',
+          tolerations: [{ operator: 'Exists' }],
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            {
+              name: 'probe',
+              image: PROBE_IMAGE,
+              command: ['sleep', 'infinity'],
+              securityContext: { privileged: true },
+              volumeMounts: [{ name: 'scratch', mountPath: scratchDir }],
+            },
+          ],
+          volumes: [{ name: 'scratch', hostPath: { path: scratchDir, type: 'DirectoryOrCreate' } }],
+        },
+      },
+    },
+  };
+}
