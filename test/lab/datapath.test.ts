@@ -497,6 +497,11 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     await dp1.detach(pods.c1.lxc);
     assert.equal((await dp1.attachedPrograms()).filter((a) => a.interface === pods.c1.lxc).length, 0);
     assert.equal((await gatherDatapathState(dp1, { remotePodCIDRs: [nodes.n2.cidr] })).programsAttached, 2);
+    const byName = await gatherDatapathState(
+      { node: nodes.n1.name, netns: ns.n1 },
+      { remotePodCIDRs: [nodes.n2.cidr] },
+    );
+    assert.deepEqual([byName.programsAttached, byName.servicesInMaps, byName.routingNetwork], [2, 0, 'Native']);
     const untranslated = await curl(VIP_LOCAL);
     assert.equal(
       untranslated.ok,

@@ -5,6 +5,7 @@ export {
   EventPipeDecoder,
   type FormatContext,
   formatTraceRecord,
+  type MonitorOptions,
   OBS,
   startMonitor,
   TRACE_RECORD_SIZE,

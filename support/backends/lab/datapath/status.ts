@@ -6,7 +6,7 @@
  */
 import { release } from 'node:os';
 import { run } from '../../../exec/index.ts';
-import type { NodeDatapath } from './node-datapath.ts';
+import { NodeDatapath, PROGRAM_NAMES } from './node-datapath.ts';
 
 export interface DatapathState {
   node: string;
@@ -120,14 +120,31 @@ export function routingFromState(
  * Read the real state of a node: tc attachments (bpftool net show inside the node), map
  * contents and flags (when loaded), routes and links. `remotePodCIDRs` are the other nodes'
  * pod CIDRs: routing is Native only if each has a route via a gateway on a non-tunnel device.
+ * Without a NodeDatapath (variant no-tc) pass `{ node, netns }`: programs are then counted by
+ * name (from_container/to_container) and the maps count as empty.
  */
 export async function gatherDatapathState(
-  dp: NodeDatapath,
+  target: NodeDatapath | { node: string; netns: string },
   opts: { remotePodCIDRs: readonly string[]; podCIDR?: string },
 ): Promise<DatapathState> {
+  const dp =
+    target instanceof NodeDatapath
+      ? target
+      : new NodeDatapath({
+          node: target.node,
+          netns: target.netns,
+          bpffs: '/nonexistent-hookpoint-bpffs',
+          objectPath: '',
+          options: { localRedirect: false, trace: false },
+        });
   const where = `node ${dp.node}`;
+  const ownNames = new Set<string>(Object.values(PROGRAM_NAMES));
   const [attached, routesRes, linksRes] = await Promise.all([
-    dp.attachedPrograms(),
+    dp
+      .attachedPrograms()
+      .then((list) =>
+        target instanceof NodeDatapath ? list : list.map((a) => ({ ...a, ours: ownNames.has(a.program) })),
+      ),
     run(['ip', '-n', dp.netns, '-j', 'route', 'show'], { timeoutMs: 15_000, where }),
     run(['ip', '-n', dp.netns, '-j', '-d', 'link', 'show'], { timeoutMs: 15_000, where, quietStdout: true }),
   ]);
