@@ -31,7 +31,8 @@ interface ReportFlags {
   history: boolean;
 }
 
-export function register(program: Command): void {
+/** `out` receives the printed lines (tests pass their own; default stdout). */
+export function register(program: Command, out: (text: string) => void = (t) => process.stdout.write(t)): void {
   program
     .command('report')
     .description('render the Allure site, single-file HTML, Markdown summary and JUnit XML from allure-results')
@@ -57,6 +58,6 @@ export function register(program: Command): void {
         `${c.total} scenarios: ${c.passed} passed, ${c.failed} failed, ${c.broken} broken, ${c.skipped} skipped` +
           `${c.retries ? `, ${c.retries} retried attempts` : ''} (from ${dirs.length} results director${dirs.length === 1 ? 'y' : 'ies'})`,
       ];
-      process.stdout.write(`${lines.join('\n')}\n`);
+      out(`${lines.join('\n')}\n`);
     });
 }
