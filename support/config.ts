@@ -48,6 +48,10 @@ export const ConfigSchema = z.object({
   tags: z.string().optional(),
   name: z.string().optional(),
   retry: z.number().int().min(0).max(10),
+  shard: z
+    .string()
+    .regex(/^\d+\/\d+$/, 'a shard like 2/4')
+    .optional(),
   parallel: z.number().int().min(1).max(16),
   reportsDir: z.string().min(1),
   kubeconfig: z.string().optional(),
@@ -70,6 +74,7 @@ export interface RawOptions {
   tags?: string;
   name?: string;
   retry?: string | number;
+  shard?: string;
   parallel?: string | number;
   reports?: string;
   kubeconfig?: string;
@@ -103,6 +108,7 @@ export function loadConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.env
     tags: raw.tags,
     name: raw.name,
     retry: toInt('retry', raw.retry, 0),
+    shard: raw.shard,
     parallel: toInt('parallel', raw.parallel, 1),
     reportsDir: pick(raw.reports, 'HOOKPOINT_REPORTS', DEFAULTS.reportsDir),
     kubeconfig: pick(raw.kubeconfig, 'KUBECONFIG'),
@@ -143,6 +149,7 @@ const FLAG_OF: Record<string, string> = {
   iptables: '--iptables',
   variants: '--variant',
   retry: '--retry',
+  shard: '--shard',
   parallel: '--parallel',
   reportsDir: '--reports',
 };

@@ -17,6 +17,7 @@ export function runOptions(cmd: Command): Command {
     .option('--variant <list>', `lab datapath variants, comma-separated: ${LAB_VARIANTS.join(', ')}`)
     .option('--tags <expression>', 'cucumber tag expression, e.g. "@seed and not @flaky"')
     .option('--name <regex>', 'only scenarios whose name matches')
+    .option('--shard <i/n>', 'run a deterministic slice: every n-th scenario from the i-th')
     .option('--retry <n>', 'retries for scenarios tagged @flaky (each attempt shows in the report)')
     .option('--reports <dir>', 'output directory (default reports)')
     .option('--kubeconfig <file>', 'existing backend: kubeconfig')
@@ -32,6 +33,12 @@ export function register(program: Command): void {
     .option('--no-report', 'skip rendering the report')
     .action(async (paths: string[], opts: RawOptions & { list?: boolean; dryRun?: boolean; report?: boolean }) => {
       const config = loadConfig({ ...opts, debug: program.opts().debug });
-      process.exitCode = await runFeatures({ config, paths, list: opts.list, dryRun: opts.dryRun, report: opts.report });
+      process.exitCode = await runFeatures({
+        config,
+        paths,
+        list: opts.list,
+        dryRun: opts.dryRun,
+        report: opts.report,
+      });
     });
 }

@@ -25,10 +25,13 @@ export async function createBackend(config: Config): Promise<Backend> {
       const { createLabBackend } = await import('../backends/lab/index.ts');
       return createLabBackend(config);
     }
-    case 'kind':
+    case 'kind': {
+      const { createKindBackend } = await import('../backends/kind/index.ts');
+      return createKindBackend(config);
+    }
     case 'existing': {
-      const { createClusterBackend } = await import('../backends/cluster-factory.ts');
-      return createClusterBackend(config);
+      const { createExistingBackend } = await import('../backends/existing/index.ts');
+      return createExistingBackend(config);
     }
   }
 }

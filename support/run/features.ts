@@ -37,7 +37,10 @@ export function expandFeaturePaths(paths: string[], root = process.cwd()): strin
     try {
       statSync(abs);
     } catch {
-      throw new UsageError(`The feature path "${given}" does not exist.`, 'Give a .feature file or a folder of them (default: features/).');
+      throw new UsageError(
+        `The feature path "${given}" does not exist.`,
+        'Give a .feature file or a folder of them (default: features/).',
+      );
     }
     walk(abs);
   }
@@ -54,7 +57,11 @@ export function planScenarios(files: string[], root = process.cwd()): PlannedSce
   for (const file of files) {
     const uri = path.relative(root, file);
     const text = readFileSync(file, 'utf8');
-    if (!text.trim()) throw new UsageError(`The feature file ${uri} is empty.`, 'Write a Feature with at least one Scenario, or remove the file.');
+    if (!text.trim())
+      throw new UsageError(
+        `The feature file ${uri} is empty.`,
+        'Write a Feature with at least one Scenario, or remove the file.',
+      );
     const envelopes = generateMessages(text, uri, SourceMediaType.TEXT_X_CUCUMBER_GHERKIN_PLAIN, {
       includeSource: false,
       includeGherkinDocument: true,
@@ -65,18 +72,23 @@ export function planScenarios(files: string[], root = process.cwd()): PlannedSce
     for (const env of envelopes) {
       if (env.parseError) {
         const loc = env.parseError.source.location;
-        throw new UsageError(`Gherkin syntax error in ${uri}${loc ? ` line ${loc.line}` : ''}: ${env.parseError.message.replace(/^\(\d+:\d+\): /, '')}.`, 'Fix the feature file; `hookpoint steps` lists the vocabulary.');
+        throw new UsageError(
+          `Gherkin syntax error in ${uri}${loc ? ` line ${loc.line}` : ''}: ${env.parseError.message.replace(/^\(\d+:\d+\): /, '')}.`,
+          'Fix the feature file; `hookpoint steps` lists the vocabulary.',
+        );
       }
       const doc = env.gherkinDocument;
       if (doc?.feature) {
         for (const child of doc.feature.children) {
           const sc = child.scenario;
           if (sc) lines.set(sc.id, sc.location.line);
-          for (const step of [...(child.background?.steps ?? []), ...(sc?.steps ?? [])]) lines.set(step.id, step.location.line);
+          for (const step of [...(child.background?.steps ?? []), ...(sc?.steps ?? [])])
+            lines.set(step.id, step.location.line);
           for (const ex of sc?.examples ?? []) for (const row of ex.tableBody) lines.set(row.id, row.location.line);
           for (const rc of child.rule?.children ?? []) {
             if (rc.scenario) lines.set(rc.scenario.id, rc.scenario.location.line);
-            for (const step of [...(rc.background?.steps ?? []), ...(rc.scenario?.steps ?? [])]) lines.set(step.id, step.location.line);
+            for (const step of [...(rc.background?.steps ?? []), ...(rc.scenario?.steps ?? [])])
+              lines.set(step.id, step.location.line);
           }
         }
       }

@@ -10,9 +10,9 @@ import type { Config } from '../config.ts';
 import { aptCommand, backendChecks, blocking, labPackagesMissing } from '../doctor.ts';
 import { EnvironmentError, ExitCode, UsageError } from '../errors.ts';
 import { run } from '../exec/index.ts';
-import { type StepDoc, catalog, closestSteps } from '../vocabulary.ts';
-import { baseEnvironment, environmentOf } from './environment.ts';
+import { catalog, closestSteps, type StepDoc } from '../vocabulary.ts';
 import { createBackend, ensureProvisioned, type RunContext, setRunContext } from './context.ts';
+import { baseEnvironment, environmentOf } from './environment.ts';
 import { expandFeaturePaths, type PlannedScenario, planScenarios } from './features.ts';
 
 export interface RunRequest {
@@ -25,6 +25,23 @@ export interface RunRequest {
   log?: (line: string) => void;
 }
 
+/** `i/n`: every n-th scenario starting at the i-th (1-based), after tags and name — deterministic across machines. */
+export function shardOf(scenarios: PlannedScenario[], shard: string | undefined): PlannedScenario[] {
+  if (!shard) return scenarios;
+  const m = /^(\d+)\/(\d+)$/.exec(shard);
+  const [i, n] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  if (!m || n < 1 || i < 1 || i > n)
+    throw new UsageError(`Invalid --shard "${shard}".`, 'Write it as i/n with 1 ≤ i ≤ n, e.g. --shard 2/4.');
+  return scenarios.filter((_, k) => k % n === i - 1);
+}
+
+/** Scenario locations for cucumber, so it runs exactly the selection made here (file:line:line). */
+export function locations(scenarios: PlannedScenario[]): string[] {
+  const byFile = new Map<string, number[]>();
+  for (const s of scenarios) byFile.set(s.uri, [...(byFile.get(s.uri) ?? []), s.line]);
+  return [...byFile].map(([uri, lines]) => `${uri}:${lines.join(':')}`);
+}
+
 export function selectScenarios(all: PlannedScenario[], tags?: string, name?: string): PlannedScenario[] {
   let out = all;
   if (tags) {
@@ -32,7 +49,10 @@ export function selectScenarios(all: PlannedScenario[], tags?: string, name?: st
     try {
       expr = parseTagExpression(tags);
     } catch (err) {
-      throw new UsageError(`Invalid --tags expression "${tags}": ${(err as Error).message}.`, 'Example: --tags "@seed and not @flaky".');
+      throw new UsageError(
+        `Invalid --tags expression "${tags}": ${(err as Error).message}.`,
+        'Example: --tags "@seed and not @flaky".',
+      );
     }
     out = out.filter((s) => expr.evaluate(s.tags));
   }
@@ -63,16 +83,24 @@ export function checkSteps(scenarios: PlannedScenario[], defs: Matcher[], docs: 
         const close = closestSteps(step.text, docs)
           .map((d) => `"${d.example.split('\n')[0]!.replace(/^(Given|When|Then) /, '')}"`)
           .join(', ');
-        throw new UsageError(`Undefined step at ${where}: "${step.text}".`, `Closest known steps: ${close}. \`hookpoint steps\` lists them all.`);
+        throw new UsageError(
+          `Undefined step at ${where}: "${step.text}".`,
+          `Closest known steps: ${close}. \`hookpoint steps\` lists them all.`,
+        );
       }
       if (hits.length > 1)
-        throw new UsageError(`Ambiguous step at ${where}: "${step.text}" matches ${hits.map((h) => `"${h.pattern}"`).join(' and ')}.`, 'Reword the step so only one definition matches.');
+        throw new UsageError(
+          `Ambiguous step at ${where}: "${step.text}" matches ${hits.map((h) => `"${h.pattern}"`).join(' and ')}.`,
+          'Reword the step so only one definition matches.',
+        );
     }
   }
 }
 
 /** The cluster the Background asks for, from the first scenario that states one. */
-export function clusterRequestOf(scenarios: PlannedScenario[]): { kindConfig?: string; values: Record<string, string> } | undefined {
+export function clusterRequestOf(
+  scenarios: PlannedScenario[],
+): { kindConfig?: string; values: Record<string, string> } | undefined {
   for (const sc of scenarios) {
     let kindConfig: string | undefined;
     for (const step of sc.steps) {
@@ -91,7 +119,10 @@ async function ensurePrerequisites(config: Config, log: (l: string) => void): Pr
     if (missing.length) {
       log(`hookpoint: installing the lab's prerequisites with apt: ${missing.join(' ')}`);
       await run(['apt-get', 'update', '-qq'], { timeoutMs: 300_000 });
-      await run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], { timeoutMs: 900_000, env: { DEBIAN_FRONTEND: 'noninteractive' } });
+      await run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], {
+        timeoutMs: 900_000,
+        env: { DEBIAN_FRONTEND: 'noninteractive' },
+      });
     }
   }
   const missing = blocking(await backendChecks(config.backend));
@@ -109,7 +140,7 @@ export async function runFeatures(req: RunRequest): Promise<number> {
   const { config } = req;
   const files = expandFeaturePaths(req.paths.length ? req.paths : ['features']);
   if (files.length === 0) throw new UsageError(`No .feature files under ${req.paths.join(', ') || 'features'}.`);
-  const scenarios = selectScenarios(planScenarios(files), config.tags, config.name);
+  const scenarios = shardOf(selectScenarios(planScenarios(files), config.tags, config.name), config.shard);
   if (req.list) {
     for (const s of scenarios) log(`${s.uri}:${s.line}\t${s.name}\t${s.tags.join(' ')}`);
     log(`${scenarios.length} scenarios`);
@@ -122,9 +153,7 @@ export async function runFeatures(req: RunRequest): Promise<number> {
   const { runConfiguration } = await loadConfiguration({
     file: 'cucumber.js',
     provided: {
-      paths: files,
-      tags: config.tags ?? '',
-      name: config.name ? [config.name] : [],
+      paths: locations(scenarios),
       retry: config.retry,
       retryTagFilter: '@flaky',
       dryRun: Boolean(req.dryRun),
@@ -138,11 +167,18 @@ export async function runFeatures(req: RunRequest): Promise<number> {
   });
   const support = await loadSupport(runConfiguration);
   // The library's step definitions are not in cucumber's public types, but are its documented runtime shape.
-  const library = support as unknown as { stepDefinitions: Array<{ pattern: unknown; matchesStepName(text: string): boolean }> };
-  const defs = library.stepDefinitions.map((d) => ({ pattern: String(d.pattern), matches: (t: string) => d.matchesStepName(t) }));
+  const library = support as unknown as {
+    stepDefinitions: Array<{ pattern: unknown; matchesStepName(text: string): boolean }>;
+  };
+  const defs = library.stepDefinitions.map((d) => ({
+    pattern: String(d.pattern),
+    matches: (t: string) => d.matchesStepName(t),
+  }));
   checkSteps(scenarios, defs, catalog);
   if (req.dryRun) {
-    log(`dry run: ${scenarios.length} scenarios, ${scenarios.reduce((n, s) => n + s.steps.length, 0)} steps, every step defined`);
+    log(
+      `dry run: ${scenarios.length} scenarios, ${scenarios.reduce((n, s) => n + s.steps.length, 0)} steps, every step defined`,
+    );
     return ExitCode.ok;
   }
 
@@ -176,10 +212,17 @@ export async function runFeatures(req: RunRequest): Promise<number> {
   return success ? ExitCode.ok : ExitCode.scenarioFailed;
 }
 
-async function renderRunReports(reportsDir: string, resultsDir: string, environment: Record<string, string>, log: (l: string) => void): Promise<void> {
+async function renderRunReports(
+  reportsDir: string,
+  resultsDir: string,
+  environment: Record<string, string>,
+  log: (l: string) => void,
+): Promise<void> {
   const { buildReports } = await import('../report/index.ts');
   const built = await buildReports({ resultsDirs: [resultsDir], reportsDir, environment });
   const t = built.summary.counts;
-  log(`hookpoint: ${t.total} scenarios — ${t.passed} passed, ${t.failed} failed, ${t.broken} broken, ${t.skipped} skipped`);
+  log(
+    `hookpoint: ${t.total} scenarios — ${t.passed} passed, ${t.failed} failed, ${t.broken} broken, ${t.skipped} skipped`,
+  );
   for (const f of built.files) log(`  ${path.relative(process.cwd(), f) || f}`);
 }

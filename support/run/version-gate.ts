@@ -2,7 +2,11 @@
 import { UsageError } from '../errors.ts';
 
 function parts(v: string): number[] {
-  return v.replace(/^v/, '').split(/[.-]/).slice(0, 3).map((x) => Number.parseInt(x, 10) || 0);
+  return v
+    .replace(/^v/, '')
+    .split(/[.-]/)
+    .slice(0, 3)
+    .map((x) => Number.parseInt(x, 10) || 0);
 }
 
 function compare(a: string, b: string): number {
@@ -15,7 +19,11 @@ function compare(a: string, b: string): number {
 export function versionSatisfies(version: string, gate: string): boolean {
   return gate.split(',').every((g) => {
     const m = /^(>=|<=|>|<|=)?(\d+(?:\.\d+){0,2})$/.exec(g.trim());
-    if (!m) throw new UsageError(`Invalid version gate "@cilium:${gate}".`, 'Write it like @cilium:>=1.16 or @cilium:>=1.15,<1.18.');
+    if (!m)
+      throw new UsageError(
+        `Invalid version gate "@cilium:${gate}".`,
+        'Write it like @cilium:>=1.16 or @cilium:>=1.15,<1.18.',
+      );
     const c = compare(version, m[2]!);
     switch (m[1] ?? '=') {
       case '>=':

@@ -6,6 +6,9 @@ import { catalog, type StepDoc } from '../vocabulary.ts';
 
 export async function loadVocabulary(root = process.cwd()): Promise<StepDoc[]> {
   const dir = path.join(root, 'steps');
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.ts')).sort()) await import(pathToFileURL(path.join(dir, f)).href);
+  for (const f of readdirSync(dir)
+    .filter((x) => x.endsWith('.ts'))
+    .sort())
+    await import(pathToFileURL(path.join(dir, f)).href);
   return [...catalog];
 }
