@@ -138,6 +138,26 @@ export function chooseIptablesMode(o: {
     : { mode: 'nft', why: `rules: nft ${n}, legacy ${l}` };
 }
 
+/** id, interface-name, mac, host-mac of each endpoint in `endpoint list -o json` (unknown shapes give []). */
+export function parseEndpointNetworking(
+  json: string,
+): Array<{ id: number; interfaceName?: string; mac?: string; hostMac?: string }> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(json);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(doc)) return [];
+  return doc.flatMap((e) => {
+    const id = (e as { id?: unknown })?.id;
+    const net = (e as { status?: { networking?: Record<string, unknown> } })?.status?.networking ?? {};
+    if (typeof id !== 'number') return [];
+    const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+    return [{ id, interfaceName: str(net['interface-name']), mac: str(net.mac), hostMac: str(net['host-mac']) }];
+  });
+}
+
 export class ClusterBackend implements Backend {
   readonly name: Exclude<BackendName, 'lab'>;
   protected readonly opts: ClusterBackendOptions;
@@ -404,8 +424,8 @@ export class ClusterBackend implements Backend {
     if (!id) throw new InfraError(`Pod ${key} has no running container yet (no containerID).`);
     const probe = await this.probePod(node);
     // A fixed script; the container id is passed as $1, never spliced into the text.
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a JS template
     const script =
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a JS template
       'for p in /proc/[0-9]*; do if grep -qs "$1" "$p/cgroup"; then echo "${p#/proc/}"; exit 0; fi; done; exit 1';
     const res = await this.exec_.run(
       this.kubectl('--namespace', this.namespace, 'exec', probe, '--', 'sh', '-c', script, 'sh', id),
@@ -653,9 +673,34 @@ export class ClusterBackend implements Backend {
           endpointId: await this.api().ciliumEndpointId(this.namespace, name),
         });
       }
+      await this.addEndpointDetails(pods);
       for (const s of await this.api().listServices(this.namespace)) services.push(await this.serviceInfo(s));
     }
     return { cluster: this.opts.cluster, nodes, pods, services };
+  }
+
+  /**
+   * Host-side veth and MACs from the agent's endpoint list (`cilium-dbg endpoint list -o json`,
+   * status.networking), one call per node; best effort — a pod without them keeps what it has.
+   */
+  private async addEndpointDetails(pods: PodInfo[]): Promise<void> {
+    const byNode = new Map<string, PodInfo[]>();
+    for (const p of pods)
+      if (p.node && p.endpointId !== undefined) byNode.set(p.node, [...(byNode.get(p.node) ?? []), p]);
+    for (const [node, list] of byNode) {
+      const res = await this.exec({ kind: 'agent', node }, ['cilium', 'endpoint', 'list', '-o', 'json'], {
+        check: false,
+        quietStdout: true,
+      }).catch(() => undefined);
+      if (!res || res.exitCode !== 0) continue;
+      for (const d of parseEndpointNetworking(res.stdout)) {
+        const p = list.find((x) => x.endpointId === d.id);
+        if (!p) continue;
+        p.hostVeth = d.interfaceName ?? p.hostVeth;
+        p.mac = d.mac ?? p.mac;
+        p.hostVethMac = d.hostMac ?? p.hostVethMac;
+      }
+    }
   }
 
   private async waitPodsReady(what: string, labelSelector: string, count: number): Promise<void> {
@@ -755,6 +800,17 @@ export class ClusterBackend implements Backend {
             check: false,
           })
           .catch((e: Error) => errors.push(e.message));
+      }
+      if (this.opts.nodeAccess === 'probe' && this.probeReady) {
+        for (const [node, pod] of this.probePods) {
+          await this.exec_
+            .run(this.kubectl('--namespace', this.namespace, 'exec', pod, '--', 'rm', '-rf', this.scratchDir()), {
+              timeoutMs: this.t.nodeExec,
+              where: `probe on node ${node}`,
+              check: false,
+            })
+            .catch((e: Error) => errors.push(e.message));
+        }
       }
       await this.api()
         .deleteNamespace(this.namespace)

@@ -157,6 +157,8 @@ export class FakeApiServer {
       `- name: ${context}`,
       '  cluster:',
       `    server: ${this.url}`,
+      // client-node 2.x refuses plain http unless TLS verification is explicitly off.
+      '    insecure-skip-tls-verify: true',
       'contexts:',
       `- name: ${context}`,
       '  context:',

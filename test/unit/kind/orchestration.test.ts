@@ -1,0 +1,551 @@
+/**
+ * Orchestration of the kind backend with a scripted executor (replaying real outputs from
+ * ../shared/fixtures/real-world) and a fake API server on 127.0.0.1. Nothing here ran against
+ * Docker, Kind or a real cluster.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, it, type TestContext } from 'node:test';
+import { KindBackend, ProvisioningError } from '../../../support/backends/kind/index.ts';
+import { LOCK_NAME } from '../../../support/backends/kind/lock.ts';
+import { FakeApiServer } from '../../../support/backends/kind/testing/fake-apiserver.ts';
+import { realWorld } from '../../../support/backends/kind/testing/fixtures.ts';
+import { ScriptedExecutor } from '../../../support/backends/kind/testing/scripted-executor.ts';
+import type { ClusterSpec } from '../../../support/backends/types.ts';
+import { InfraError, UsageError } from '../../../support/errors.ts';
+
+const F = {
+  values: 'helm-values-excerpt-cilium-1.14.0-rc.0-chart-tgz-wcnikind.yaml.txt',
+  kindCreate: 'kind-create-cluster-output-kind-docs-working-offline.txt',
+  nodes: 'kubectl-get-nodes-pods-svc-wide-kind-1.27-wcnikind.txt',
+  status: 'cilium-dbg-status-1.18.2-gke-native-legacy-kpr-false-idx35517101370.txt',
+  monitor: 'cilium-monitor-v-t-trace-socklb-1.18.6-kind-native-idx60285825367.txt',
+  legacySave: 'iptables-save-c-counters-kube-sep-submariner-pr1205-partial.txt',
+  nftSave: 'iptables-save-nat-fragment-kind-kubeproxy-KUBE-EXT-POSTROUTING-k8s-pr114470-partial.txt',
+};
+const CLUSTER = 'cilium-kubeproxy';
+const SEED: ClusterSpec = {
+  kindConfig: 'kind-configs/two-node.yaml',
+  ciliumVersion: '1.17.15',
+  k8sVersion: 'v1.27.3',
+  ciliumValues: {
+    routingMode: 'native',
+    kubeProxyReplacement: 'false',
+    autoDirectNodeRoutes: 'true',
+    'ipam.mode': 'kubernetes',
+    ipv4NativeRoutingCIDR: '10.0.0.0/8',
+  },
+};
+const INSTALLED_JSON = JSON.stringify({
+  autoDirectNodeRoutes: true,
+  ipam: { mode: 'kubernetes' },
+  ipv4NativeRoutingCIDR: '10.0.0.0/8',
+  k8sServiceHost: `${CLUSTER}-control-plane`,
+  k8sServicePort: 6443,
+  kubeProxyReplacement: false,
+  routingMode: 'native',
+});
+
+/** Node rows of the real `kubectl get nodes -o wide` output, as V1Node objects for the fake API. */
+function nodesFromFixture(text: string): Array<Record<string, unknown>> {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => /get nodes -o wide/.test(l));
+  const rows: Array<Record<string, unknown>> = [];
+  for (const l of lines.slice(start + 2)) {
+    if (!l.startsWith(`${CLUSTER}-`)) break;
+    const [name, status, roles, , version, ip] = l.trim().split(/\s+/);
+    rows.push({
+      metadata: {
+        name,
+        labels: {
+          'kubernetes.io/hostname': name,
+          ...(roles === 'control-plane' ? { 'node-role.kubernetes.io/control-plane': '' } : {}),
+        },
+      },
+      spec: {},
+      status: {
+        addresses: [{ type: 'InternalIP', address: ip }],
+        nodeInfo: { kubeletVersion: version },
+        conditions: [{ type: 'Ready', status: status === 'Ready' ? 'True' : 'False' }],
+      },
+    });
+  }
+  return rows;
+}
+
+interface WorldOptions {
+  exists?: boolean;
+  reuse?: boolean;
+  keep?: 'never' | 'on-failure' | 'always';
+  helmFails?: boolean;
+  ciliumReady?: number;
+  installedJson?: string;
+  installedImage?: string;
+}
+
+interface World {
+  api: FakeApiServer;
+  exec: ScriptedExecutor;
+  backend: KindBackend;
+  progress: string[];
+  fx: Record<keyof typeof F, string>;
+  reports: string;
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** Put the Cilium DaemonSet and one agent pod per node, as a Helm install would lead to. */
+function installCilium(api: FakeApiServer, ready: number, image = 'quay.io/cilium/cilium:v1.17.15@sha256:0000') {
+  const nodes = api.list('api/v1', 'nodes');
+  api.put('apis/apps/v1', 'daemonsets', {
+    metadata: { name: 'cilium', namespace: 'kube-system', generation: 1 },
+    spec: { template: { spec: { containers: [{ name: 'cilium-agent', image }] } } },
+    status: {
+      desiredNumberScheduled: nodes.length,
+      numberReady: ready,
+      updatedNumberScheduled: nodes.length,
+      observedGeneration: 1,
+    },
+  });
+  nodes.forEach((n, i) => {
+    api.put('api/v1', 'pods', {
+      metadata: {
+        name: `cilium-${['tjsld', 'x7k2p', 'q9w4e'][i]}`,
+        namespace: 'kube-system',
+        labels: { 'k8s-app': 'cilium' },
+      },
+      spec: { nodeName: n.metadata.name },
+      status: { phase: 'Running' },
+    });
+  });
+}
+
+/** Controllers: a Deployment gets a Ready pod on its pinned node, a Service gets an IP and an EndpointSlice. */
+function controllers(api: FakeApiServer): void {
+  let ip = 10;
+  const pinned = (spec: Record<string, any>) =>
+    spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields[0]
+      .values[0];
+  const readyPod = (ns: string, name: string, labels: Record<string, string>, podSpec: Record<string, any>) =>
+    api.put('api/v1', 'pods', {
+      metadata: { name, namespace: ns, labels },
+      spec: { ...podSpec, nodeName: pinned(podSpec) },
+      status: {
+        phase: 'Running',
+        podIP: `10.244.${pinned(podSpec).endsWith('worker') ? 1 : 0}.${++ip}`,
+        conditions: [{ type: 'Ready', status: 'True' }],
+        containerStatuses: [{ containerID: `containerd://${'ab'.repeat(32)}` }],
+      },
+    });
+  api.onCreate('deployments', (d) => {
+    readyPod(
+      d.metadata.namespace,
+      `${d.metadata.name}-5d8f7-abcde`,
+      d.spec.template.metadata.labels,
+      d.spec.template.spec,
+    );
+  });
+  api.onCreate('pods', (p) => {
+    if (p.spec?.affinity) readyPod(p.metadata.namespace, p.metadata.name, p.metadata.labels, p.spec);
+  });
+  api.onCreate('daemonsets', (ds) => {
+    const nodes = api.list('api/v1', 'nodes');
+    ds.status = { desiredNumberScheduled: nodes.length, numberReady: nodes.length };
+    for (const n of nodes)
+      api.put('api/v1', 'pods', {
+        metadata: {
+          name: `hookpoint-probe-${n.metadata.name.slice(-6)}`,
+          namespace: ds.metadata.namespace,
+          labels: ds.spec.template.metadata.labels,
+        },
+        spec: { nodeName: n.metadata.name },
+        status: { phase: 'Running' },
+      });
+  });
+  api.onCreate('services', (s) => {
+    s.spec.clusterIP = '10.96.94.95';
+    const pods = api
+      .list('api/v1', 'pods', s.metadata.namespace)
+      .filter((p) => Object.entries(s.spec.selector).every(([k, v]) => p.metadata.labels?.[k] === v));
+    api.put('apis/discovery.k8s.io/v1', 'endpointslices', {
+      metadata: {
+        name: `${s.metadata.name}-abc`,
+        namespace: s.metadata.namespace,
+        labels: { 'kubernetes.io/service-name': s.metadata.name },
+      },
+      addressType: 'IPv4',
+      ports: [{ name: 'http', port: s.spec.ports[0].targetPort, protocol: 'TCP' }],
+      endpoints: pods.map((p) => ({
+        addresses: [p.status.podIP],
+        conditions: { ready: true },
+        nodeName: p.spec.nodeName,
+        targetRef: { kind: 'Pod', name: p.metadata.name, namespace: p.metadata.namespace },
+      })),
+    });
+  });
+}
+
+async function setup(t: TestContext, o: WorldOptions = {}): Promise<World | null> {
+  const fx = {} as Record<keyof typeof F, string>;
+  for (const [k, name] of Object.entries(F)) {
+    const text = realWorld(t, name);
+    if (text === null) return null;
+    fx[k as keyof typeof F] = text;
+  }
+  const api = new FakeApiServer();
+  await api.start();
+  cleanups.push(() => api.stop());
+  for (const n of nodesFromFixture(fx.nodes)) api.put('api/v1', 'nodes', n);
+  controllers(api);
+  const reports = mkdtempSync(path.join(tmpdir(), 'hp-kind-'));
+  cleanups.push(() => rmSync(reports, { recursive: true, force: true }));
+  const writeKubeconfig = (argv: string[]) => writeFileSync(argv[argv.indexOf('--kubeconfig') + 1]!, api.kubeconfig());
+
+  const exec = new ScriptedExecutor();
+  exec
+    .on(['kind', 'get', 'clusters'], o.exists ? { stdout: `${CLUSTER}\n` } : { stderr: 'No kind clusters found.\n' })
+    .on(['helm', 'repo', 'add'], { stdout: '"cilium" has been added to your repositories\n' })
+    .on(['helm', 'repo', 'update'], { stdout: '' })
+    .on(['helm', 'show', 'values'], { stdout: fx.values })
+    .on(['kind', 'create', 'cluster'], (argv) => {
+      writeKubeconfig(argv);
+      return { stderr: fx.kindCreate };
+    })
+    .on(['kind', 'export', 'kubeconfig'], (argv) => {
+      writeKubeconfig(argv);
+      return { stderr: `Set kubectl context to "kind-${CLUSTER}"\n` };
+    })
+    .on(['helm', 'upgrade', '--install'], () => {
+      if (o.helmFails) return { exitCode: 1, stderr: 'Error: INSTALLATION FAILED: context deadline exceeded\n' };
+      installCilium(api, o.ciliumReady ?? 2);
+      return { stdout: 'Release "cilium" has been upgraded. Happy Helming!\n' };
+    })
+    .on(['helm', 'get', 'values'], { stdout: o.installedJson ?? INSTALLED_JSON })
+    .on(['cilium-dbg', 'status', '--brief'], { stdout: 'OK\n' })
+    .on(['cilium-dbg', 'status'], { stdout: fx.status })
+    .on(['cilium-dbg', 'endpoint', 'list'], { stdout: '[]' })
+    .on(['kubectl', 'logs'], { stdout: 'level=info msg="Cilium agent started"\n' })
+    .on(['kubectl', 'get', 'events'], { stdout: 'LAST SEEN   TYPE      REASON    OBJECT\n' })
+    .on(['kubectl', 'describe', 'pods'], { stdout: 'Name:         cilium-tjsld\n' })
+    .on(['kind', 'delete', 'cluster'], { stderr: `Deleting cluster "${CLUSTER}" ...\n` })
+    .on(['docker', 'exec'], { stdout: '' });
+  if (o.exists) installCilium(api, 2, o.installedImage);
+
+  const progress: string[] = [];
+  const backend = new KindBackend(
+    {
+      cluster: CLUSTER,
+      k8sVersion: 'v1.27.3',
+      kindConfig: 'kind-configs/two-node.yaml',
+      valuesFiles: [],
+      chart: { kind: 'repo' },
+      reuse: o.reuse ?? false,
+      keep: o.keep ?? 'never',
+      reportsDir: reports,
+    },
+    {
+      exec,
+      wait: { progress: (l) => progress.push(l), sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))) },
+      pollMs: 5,
+      timeouts: { ciliumReady: 200, nodesReady: 200, workloadReady: 500 },
+      runId: 'r1a2b3',
+      lockHolder: 'hookpoint-test-run',
+    },
+  );
+  cleanups.push(() => backend.teardown().catch(() => {}));
+  return { api, exec, backend, progress, fx, reports };
+}
+
+const heads = (w: World) => w.exec.calls.map((c) => c.argv.slice(0, 3).join(' '));
+
+describe('kind backend orchestration (scripted executor + fake API server)', () => {
+  it('provisions a fresh cluster: key check, create, install, readiness, lock', async (t) => {
+    const w = await setup(t);
+    if (!w) return;
+    await w.backend.provision(SEED);
+    const order = heads(w).filter((h) => /^(helm|kind)/.test(h));
+    assert.deepEqual(order, [
+      'helm repo add',
+      'helm repo update',
+      'helm show values',
+      'kind get clusters',
+      'kind create cluster',
+      'helm upgrade --install',
+    ]);
+    const create = w.exec.matching(['kind', 'create', 'cluster'])[0]!.argv;
+    assert.deepEqual(create.slice(3, 9), [
+      '--name',
+      CLUSTER,
+      '--image',
+      'kindest/node:v1.27.3',
+      '--config',
+      'kind-configs/two-node.yaml',
+    ]);
+    assert.equal(create[10], w.backend.kubeconfig, 'per-run kubeconfig');
+    const helm = w.exec.matching(['helm', 'upgrade', '--install'])[0]!.argv;
+    for (const s of ['routingMode=native', `k8sServiceHost=${CLUSTER}-control-plane`, 'k8sServicePort=6443'])
+      assert.ok(helm.includes(s), s);
+    assert.ok(helm.includes(w.backend.kubeconfig));
+    // every agent answered status --brief, through its own pod, with cilium-dbg (1.17)
+    const briefs = w.exec.matching(['exec', '--container', 'cilium-agent', '--', 'cilium-dbg', 'status', '--brief']);
+    assert.deepEqual(briefs.map((c) => c.argv[c.argv.indexOf('exec') + 1]).sort(), ['cilium-tjsld', 'cilium-x7k2p']);
+    const lease = w.api.get('apis/coordination.k8s.io/v1', 'leases', LOCK_NAME, 'kube-system');
+    assert.equal(lease?.spec.holderIdentity, 'hookpoint-test-run');
+    assert.ok(
+      w.progress.some((l) => /Cilium DaemonSet kube-system\/cilium: 2\/2 agents ready/.test(l)),
+      w.progress.join('\n'),
+    );
+    assert.ok(
+      w.exec.calls.every((c) => c.opts.timeoutMs > 0),
+      'a timeout on every call',
+    );
+    assert.match(w.backend.describe(), /kind \+ Cilium 1\.17\.15/);
+
+    // workloads, topology and commands on node, agent and pod
+    await w.backend.deployEcho({ name: 'echo', nodes: ['control-plane', 'worker'] });
+    const deps = w.api
+      .list('apis/apps/v1', 'deployments', 'hookpoint-r1a2b3')
+      .map((d) => d.metadata.name)
+      .sort();
+    assert.deepEqual(deps, ['echo-control-plane', 'echo-worker']);
+    const svc = await w.backend.exposeService({ name: 'echo', app: 'echo', port: 80, type: 'ClusterIP' });
+    assert.equal(svc.clusterIP, '10.96.94.95');
+    assert.deepEqual(svc.backends.map((b) => b.node).sort(), [`${CLUSTER}-control-plane`, `${CLUSTER}-worker`]);
+    assert.equal(svc.targetPort, 8080);
+    const client = await w.backend.runClient({ name: 'client', node: 'control-plane' });
+    assert.equal(client.node, `${CLUSTER}-control-plane`);
+    const topo = await w.backend.topology();
+    assert.deepEqual(topo.nodes.map((n) => [n.role, n.ip]).sort(), [
+      ['control-plane', '172.18.0.3'],
+      ['worker', '172.18.0.2'],
+    ]);
+    assert.equal(topo.pods.filter((p) => p.app === 'echo').length, 2);
+
+    const status = await w.backend.exec({ kind: 'agent', node: 'worker' }, ['cilium', 'status']);
+    assert.equal(status.stdout, w.fx.status, 'the agent output is replayed untouched');
+    assert.equal(status.argv[status.argv.indexOf('exec') + 1], 'cilium-x7k2p');
+
+    w.exec.on(['docker', 'exec', `${CLUSTER}-worker`, 'iptables-save'], { stdout: w.fx.nftSave });
+    const ipt = await w.backend.exec({ kind: 'node', node: 'worker' }, ['iptables-save', '-c', '-t', 'nat']);
+    assert.deepEqual(ipt.argv, ['docker', 'exec', `${CLUSTER}-worker`, 'iptables-save', '-c', '-t', 'nat']);
+
+    w.exec.on(['cilium-dbg', 'monitor'], { stdout: w.fx.monitor });
+    const mon = w.backend.spawn({ kind: 'agent', node: 'control-plane' }, ['cilium-dbg', 'monitor', '-t', 'trace']);
+    await mon.waitFor(/pre-xlate-fwd/, 1000);
+    assert.equal((await mon.stop()).stdout, w.fx.monitor);
+
+    // a capture in the client's network namespace, from the probe pod with nsenter
+    w.exec.on(['sh', '-c'], { stdout: '4242\n' }).on(['nsenter', '-t', '4242', '-n', '--', 'tcpdump'], { stdout: '' });
+    const cap = await w.backend.exec({ kind: 'pod', pod: 'client' }, ['tcpdump', '-i', 'eth0', '-c', '1']);
+    const i = cap.argv.indexOf('exec');
+    assert.match(cap.argv[i + 1]!, /^hookpoint-probe-/);
+    assert.deepEqual(cap.argv.slice(i + 2), [
+      '--',
+      'nsenter',
+      '-t',
+      '4242',
+      '-n',
+      '--',
+      'tcpdump',
+      '-i',
+      'eth0',
+      '-c',
+      '1',
+    ]);
+    assert.equal(
+      w.api.get('apis/apps/v1', 'daemonsets', 'hookpoint-probe', 'hookpoint-r1a2b3')?.spec.template.spec.hostPID,
+      true,
+    );
+
+    await w.backend.teardown();
+    assert.equal(w.api.get('api/v1', 'namespaces', 'hookpoint-r1a2b3'), undefined, 'run namespace deleted');
+    assert.equal(
+      w.api.get('apis/coordination.k8s.io/v1', 'leases', LOCK_NAME, 'kube-system'),
+      undefined,
+      'lock released',
+    );
+    assert.equal(w.exec.matching(['kind', 'delete', 'cluster', '--name', CLUSTER]).length, 1, '--keep never deletes');
+  });
+
+  it('a Helm failure is broken (InfraError) with collected evidence, and --keep on-failure keeps the cluster', async (t) => {
+    const w = await setup(t, { helmFails: true, keep: 'on-failure' });
+    if (!w) return;
+    const err = await w.backend.provision(SEED).then(
+      () => assert.fail('provision should fail'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ProvisioningError && err instanceof InfraError);
+    assert.match(err.message, /Installing Cilium 1\.17\.15 with Helm failed on cluster "cilium-kubeproxy"/);
+    assert.match(err.message, /INSTALLATION FAILED: context deadline exceeded/);
+    const kinds = err.evidence.map((e) => e.kind).sort();
+    assert.ok(kinds.includes('events') && kinds.includes('describe-pods'), kinds.join(','));
+    assert.ok(err.evidence.every((e) => e.commands.length === 1 && e.summary.length > 0));
+    assert.equal(w.exec.matching(['get', 'events', '--all-namespaces']).length, 1);
+    await w.backend.teardown();
+    assert.equal(w.exec.matching(['kind', 'delete', 'cluster']).length, 0);
+    assert.ok(w.progress.some((l) => /keeping Kind cluster "cilium-kubeproxy" \(--keep on-failure\)/.test(l)));
+  });
+
+  it('times out waiting for Cilium with the last state and the agent logs attached', async (t) => {
+    const w = await setup(t, { ciliumReady: 1 });
+    if (!w) return;
+    const started = Date.now();
+    const err = await w.backend.provision(SEED).then(
+      () => assert.fail('provision should time out'),
+      (e: unknown) => e,
+    );
+    assert.ok(Date.now() - started < 5000, 'bounded');
+    assert.ok(err instanceof ProvisioningError);
+    assert.match(err.message, /did not become ready/);
+    assert.match(
+      err.message,
+      /Timed out after 0 s waiting for Cilium DaemonSet kube-system\/cilium; last state: 1\/2 agents ready/,
+    );
+    const logs = err.evidence.filter((e) => e.kind === 'agent-log');
+    assert.equal(logs.length, 2, 'one agent log tail per node');
+    assert.ok(logs[0]!.commands[0]!.includes('--tail=200'));
+    assert.ok(
+      w.progress.some((l) => l.startsWith('waiting for Cilium DaemonSet kube-system/cilium: 1/2 agents ready')),
+    );
+    await w.backend.teardown();
+    assert.equal(w.exec.matching(['kind', 'delete', 'cluster']).length, 1, 'a failed run with --keep never cleans up');
+  });
+
+  it('reuses an existing cluster with the same fingerprint: no create, no install', async (t) => {
+    const w = await setup(t, { exists: true, reuse: true });
+    if (!w) return;
+    await w.backend.provision(SEED);
+    assert.equal(w.exec.matching(['kind', 'create']).length, 0);
+    assert.equal(w.exec.matching(['helm', 'upgrade']).length, 0);
+    assert.equal(w.exec.matching(['kind', 'export', 'kubeconfig', '--name', CLUSTER]).length, 1);
+    assert.ok(w.progress.some((l) => /already runs Cilium 1\.17\.15 with the same values/.test(l)));
+    await w.backend.teardown();
+    assert.equal(w.exec.matching(['kind', 'delete']).length, 0, 'a reused cluster is kept');
+  });
+
+  it('reinstalls on a reused cluster whose values differ, and refuses an existing cluster without --reuse', async (t) => {
+    const w = await setup(t, {
+      exists: true,
+      reuse: true,
+      installedJson: JSON.stringify({ ...JSON.parse(INSTALLED_JSON), routingMode: 'tunnel' }),
+    });
+    if (!w) return;
+    await w.backend.provision(SEED);
+    assert.equal(w.exec.matching(['helm', 'upgrade', '--install']).length, 1);
+    assert.ok(w.progress.some((l) => /runs Cilium 1\.17\.15 with other values/.test(l)));
+
+    const v = await setup(t, { exists: true, reuse: false });
+    if (!v) return;
+    await assert.rejects(
+      v.backend.provision(SEED),
+      (e: unknown) => e instanceof UsageError && /--reuse/.test(e.paragraph()),
+    );
+    assert.equal(v.exec.matching(['kind', 'create']).length + v.exec.matching(['helm', 'upgrade']).length, 0);
+  });
+
+  it('refuses a cluster whose lock another live run holds; takes over a stale lock', async (t) => {
+    const w = await setup(t, { exists: true, reuse: true });
+    if (!w) return;
+    w.api.put('apis/coordination.k8s.io/v1', 'leases', {
+      metadata: { name: LOCK_NAME, namespace: 'kube-system' },
+      spec: { holderIdentity: 'hookpoint-ci-4711', leaseDurationSeconds: 60, renewTime: new Date().toISOString() },
+    });
+    await assert.rejects(
+      w.backend.provision(SEED),
+      (e: unknown) => e instanceof InfraError && /in use by another Hookpoint run \(hookpoint-ci-4711/.test(e.message),
+    );
+    assert.equal(w.exec.matching(['helm', 'upgrade']).length, 0, 'nothing installed under someone else’s lock');
+
+    const s = await setup(t, { exists: true, reuse: true });
+    if (!s) return;
+    s.api.put('apis/coordination.k8s.io/v1', 'leases', {
+      metadata: { name: LOCK_NAME, namespace: 'kube-system' },
+      spec: {
+        holderIdentity: 'hookpoint-crashed',
+        leaseDurationSeconds: 60,
+        renewTime: new Date(Date.now() - 10 * 60_000).toISOString(),
+      },
+    });
+    await s.backend.provision(SEED);
+    assert.equal(
+      s.api.get('apis/coordination.k8s.io/v1', 'leases', LOCK_NAME, 'kube-system')?.spec.holderIdentity,
+      'hookpoint-test-run',
+    );
+  });
+
+  it('creates and installs exactly once for a whole suite', async (t) => {
+    const w = await setup(t);
+    if (!w) return;
+    await Promise.all([
+      w.backend.provision(SEED),
+      w.backend.provision({ ...SEED, ciliumValues: { ...SEED.ciliumValues } }),
+    ]);
+    await w.backend.deployEcho({ name: 'echo', nodes: ['worker'] });
+    await w.backend.removeWorkload('echo', 'echo');
+    await w.backend.provision(SEED);
+    await w.backend.provision(SEED);
+    assert.equal(w.exec.matching(['kind', 'create', 'cluster']).length, 1);
+    assert.equal(w.exec.matching(['helm', 'upgrade', '--install']).length, 1);
+    assert.equal(w.exec.matching(['helm', 'show', 'values']).length, 1);
+    assert.deepEqual(
+      w.backend.provisions.map((p) => [p.created, p.installed]),
+      [[true, true]],
+    );
+    assert.equal(w.api.list('apis/apps/v1', 'deployments', 'hookpoint-r1a2b3').length, 0, 'echo removed');
+  });
+
+  it('a typo in the feature values is a UsageError before anything is created', async (t) => {
+    const w = await setup(t);
+    if (!w) return;
+    await assert.rejects(
+      w.backend.provision({ ...SEED, ciliumValues: { ...SEED.ciliumValues, autoDirectNodeRoute: 'true' } }),
+      (e: unknown) => e instanceof UsageError && /did you mean "autoDirectNodeRoutes"/.test(e.message),
+    );
+    assert.equal(w.exec.matching(['kind', 'create']).length, 0);
+    assert.equal(w.exec.matching(['kind', 'get', 'clusters']).length, 0);
+  });
+
+  it('detects the iptables variant as kube-proxy does, from real iptables-save outputs', async (t) => {
+    const w = await setup(t);
+    if (!w) return;
+    await w.backend.provision(SEED);
+    // No hint chains anywhere: the variant with more rules wins (legacy 9 rules vs nft 12).
+    w.exec
+      .on(['iptables-nft-save', '-t', 'mangle'], { stdout: '' })
+      .on(['iptables-legacy-save', '-t', 'mangle'], { stdout: '' })
+      .on(['docker', 'exec', `${CLUSTER}-worker`, 'iptables-nft-save'], (argv) => ({
+        stdout: argv.length > 4 ? '' : w.fx.nftSave,
+      }))
+      .on(['docker', 'exec', `${CLUSTER}-worker`, 'iptables-legacy-save'], (argv) => ({
+        stdout: argv.length > 4 ? '' : w.fx.legacySave,
+      }));
+    assert.deepEqual(await w.backend.iptablesMode('worker'), { mode: 'nft', why: 'rules: nft 12, legacy 9' });
+    // The kubelet's hint chain in the legacy mangle table decides, before any counting.
+    w.exec.on(['docker', 'exec', `${CLUSTER}-control-plane`, 'iptables-legacy-save', '-t', 'mangle'], {
+      stdout: '*mangle\n:KUBE-IPTABLES-HINT - [0:0]\nCOMMIT\n',
+    });
+    assert.equal((await w.backend.iptablesMode('control-plane')).mode, 'legacy');
+    const calls = w.exec.matching(['iptables-legacy-save']).length;
+    await w.backend.iptablesMode('control-plane');
+    assert.equal(w.exec.matching(['iptables-legacy-save']).length, calls, 'detected once per node');
+  });
+});
+
+describe('per-run files', () => {
+  it('writes a ledger next to the per-run kubeconfig and removes both when the cluster is deleted', async (t) => {
+    const w = await setup(t);
+    if (!w) return;
+    await w.backend.provision(SEED);
+    const ledger = JSON.parse(readFileSync(path.join(path.dirname(w.backend.kubeconfig), 'ledger.json'), 'utf8'));
+    assert.equal(ledger.cluster, CLUSTER);
+    assert.equal(ledger.namespace, 'hookpoint-r1a2b3');
+    assert.equal(ledger.createdByThisRun, true);
+    await w.backend.teardown();
+    assert.throws(() => readFileSync(w.backend.kubeconfig), /ENOENT/);
+  });
+});
