@@ -41,9 +41,16 @@ const json = async (p: string) => JSON.parse(await readFile(p, 'utf8'));
 
 test('two consecutive reports: every artifact, categories as summary.md says, and a trend of two', {
   skip,
-}, async () => {
+}, async (t) => {
   const out = await tmp();
-  const before = new Set(await readdir(os.tmpdir()));
+  // A private TMPDIR, so staging copies of other test files running in parallel do not count.
+  const privateTmp = await tmp();
+  const savedTmp = process.env.TMPDIR;
+  process.env.TMPDIR = privateTmp;
+  t.after(() => {
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+  });
   const first = await buildReports({ resultsDirs: [A, B], reportsDir: out, environment: ENV });
   assert.deepEqual(first.files.map((f) => path.relative(out, f)).sort(), [
     'allure-report',
@@ -95,8 +102,7 @@ test('two consecutive reports: every artifact, categories as summary.md says, an
   );
   // The inputs are never written to, and the staging copies are gone.
   assert.ok(!(await readdir(A)).includes('history'));
-  const left = (await readdir(os.tmpdir())).filter((n) => !before.has(n) && /^hookpoint-(results|single)-/.test(n));
-  assert.deepEqual(left, []);
+  assert.deepEqual(await readdir(privateTmp), []);
 
   const noHistory = await buildReports({ resultsDirs: [A], reportsDir: out, history: false });
   assert.equal(noHistory.trend, 1);
