@@ -24,7 +24,7 @@ export {
   writeExecutor,
 } from './environment.ts';
 export { junitXml, writeJunit } from './junit.ts';
-export { type Hop, type HopVerdict, type PacketPath, packetPathSvg } from './packet-path.ts';
+export { HOOK_POINTS, type Hop, type HopVerdict, type PacketPath, packetPathSvg } from './packet-path.ts';
 export { allureLauncher, carryHistory, findJava, renderAllure, trendLength } from './render.ts';
 export {
   mergeResults,
