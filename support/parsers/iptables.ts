@@ -641,6 +641,7 @@ export function serviceRules(
         if (r.target?.startsWith('KUBE-SEP-')) sep.add(r.target);
       } else if (c.name.startsWith('KUBE-EXT-') || c.name.startsWith('KUBE-XLB-')) {
         ext.add(c.name);
+        if (isSvcChain(r.target)) svc.add(r.target!);
       }
     }
   }
