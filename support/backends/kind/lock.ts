@@ -70,12 +70,13 @@ export class ClusterLock {
     return this.held;
   }
 
-  private spec(acquire: Date | undefined): k8s.V1LeaseSpec {
+  private spec(acquire: unknown): k8s.V1LeaseSpec {
     const now = new k8s.V1MicroTime(this.now());
+    const acquiredMs = toMs(acquire);
     return {
       holderIdentity: this.holder,
       leaseDurationSeconds: LOCK_DURATION_S,
-      acquireTime: acquire ? new k8s.V1MicroTime(acquire.getTime()) : now,
+      acquireTime: acquiredMs === undefined ? now : new k8s.V1MicroTime(acquiredMs),
       renewTime: now,
     };
   }
@@ -137,7 +138,7 @@ export class ClusterLock {
       this.held = false;
       throw new InfraError(`The lock on cluster "${this.cluster}" was lost (Lease ${LOCK_NAMESPACE}/${LOCK_NAME}).`);
     }
-    await this.api.replaceLease(LOCK_NAMESPACE, { ...lease, spec: this.spec(lease.spec?.acquireTime as Date) });
+    await this.api.replaceLease(LOCK_NAMESPACE, { ...lease, spec: this.spec(lease.spec?.acquireTime) });
   }
 
   /** Release if we hold it (idempotent; another holder's lease is never deleted). */

@@ -15,6 +15,7 @@ export interface LoggedRequest {
   query: URLSearchParams;
   body: unknown;
   contentType: string | undefined;
+  authorization: string | undefined;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: untyped Kubernetes objects in a test double
@@ -198,8 +199,10 @@ export class FakeApiServer {
       method,
       path: url.pathname,
       query: url.searchParams,
-      body,
+      // a copy: the stored object is mutated (resourceVersion, controllers) after logging
+      body: body === undefined ? undefined : structuredClone(body),
       contentType: req.headers['content-type'],
+      authorization: req.headers.authorization,
     });
     for (const f of this.faults) {
       if (f.times > 0 && f.method === method && f.pathRe.test(url.pathname)) {
