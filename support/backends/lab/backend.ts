@@ -318,6 +318,24 @@ export class LabBackend implements Backend {
     return out;
   }
 
+  /**
+   * A NodeDatapath to read a node's real state with (tc attachments, maps, flags) — the live one,
+   * or, under variant no-tc, one that was never loaded and so reports what is attached.
+   */
+  datapathReader(node: string): NodeDatapath {
+    const n = this.node(node);
+    return (
+      this.datapaths.get(n.name) ??
+      new NodeDatapath({
+        node: n.name,
+        netns: nodeNetns(this.labState.cluster, n.name),
+        bpffs: this.runDir.file(`bpffs/${n.role}`),
+        objectPath: '',
+        options: { localRedirect: false },
+      })
+    );
+  }
+
   /** The datapath of a node (undefined under variant no-tc). */
   datapath(node: string): NodeDatapath | undefined {
     return this.datapaths.get(this.node(node).name);
@@ -389,8 +407,15 @@ export class LabBackend implements Backend {
     this.datapaths.clear();
   }
 
-  /** Release this process's hold on a kept lab (the CLI after `lab up`). */
-  release(): void {
+  /**
+   * Keep the lab after this process ends and release the lock (what `lab up` does once all its
+   * steps succeeded; until then an interrupted `lab up` is rolled back by the janitor).
+   */
+  keepAndRelease(): void {
+    if (this.state && !this.state.keep) {
+      this.state.keep = true;
+      this.save();
+    }
     this.rd?.releaseLock();
   }
 
@@ -460,6 +485,23 @@ export class LabBackend implements Backend {
       protocol: svc.protocol,
       backends: this.backendsOf(svc).map((p) => ({ pod: p.name, ip: p.ip, port: svc.targetPort, node: p.node })),
     };
+  }
+
+  /** Services as `lab status --json` shows them: backends as "ip:port". */
+  statusServices(): Array<{
+    name: string;
+    clusterIP: string;
+    port: number;
+    nodePort: number | null;
+    backends: string[];
+  }> {
+    return this.labState.services.map((svc) => ({
+      name: svc.name,
+      clusterIP: svc.clusterIP,
+      port: svc.port,
+      nodePort: svc.nodePort,
+      backends: this.backendsOf(svc).map((p) => `${p.ip}:${svc.targetPort}`),
+    }));
   }
 
   /** Endpoints of a service: ready echo pods of its app (on onlyNodes, when given). */
