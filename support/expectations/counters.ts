@@ -86,14 +86,19 @@ export function ruleLabel(rule: IptablesRule, kind: CounterRuleKind): string {
 }
 
 /** "(evidence 03-iptables-worker.txt → 07-iptables-worker.txt)" for a node's two snapshots. */
-function citeSnapshots(before: EvidenceOr<IptablesDump> | undefined, after: EvidenceOr<IptablesDump> | undefined) {
+function citeSnapshots(
+  node: string,
+  before: EvidenceOr<IptablesDump> | undefined,
+  after: EvidenceOr<IptablesDump> | undefined,
+): string {
   const name = (e: EvidenceOr<IptablesDump> | undefined): string | null =>
-    e && isEvidence(e) ? (e.attachment ?? `${e.kind} ${e.where} (${e.summary.split(':')[0]})`) : null;
+    e && isEvidence(e) ? (e.attachment ?? null) : null;
   const b = name(before);
   const a = name(after);
-  if (!b && !a) return '';
   if (b && a) return ` (evidence ${b} → ${a})`;
-  return ` (evidence ${b ?? a})`;
+  if (b || a) return ` (evidence ${b ?? a})`;
+  const anyEvidence = [before, after].some((e) => e !== undefined && isEvidence(e));
+  return anyEvidence ? ` (evidence: iptables-save -c -t nat of node ${node}, before and after)` : '';
 }
 
 function trafficList(t: CounterWindow['traffic']): Array<EvidenceOr<RequestOutcome[]>> {
@@ -142,7 +147,7 @@ function deltas(w: CounterWindow, which: WhichCounters, requirePresent: boolean)
   for (const node of w.nodes) {
     const b = w.before.get(node);
     const a = w.after.get(node);
-    const cite = citeSnapshots(b, a);
+    const cite = citeSnapshots(node, b, a);
     if (!b || !a) {
       inconclusive(
         `No ${!b ? 'before' : 'after'} counter snapshot of node ${node} in this window${cite}, so the counters of ${svc} there cannot be judged.`,

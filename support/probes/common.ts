@@ -28,7 +28,7 @@ export function commandOf(res: Pick<RunResult, 'argv'> & { record?: { argv: read
 
 /** Last non-empty lines of a tool's complaint, for one-paragraph errors. */
 export function tail(text: string, lines = 3): string {
-  return text.trim().split('\n').filter(Boolean).slice(-lines).join(' | ');
+  return text.trim().split('\n').filter(Boolean).slice(-lines).join(' | ').replace(/\.+$/, '');
 }
 
 export function sleep(ms: number): Promise<void> {

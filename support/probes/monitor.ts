@@ -54,18 +54,23 @@ export async function startMonitor(backend: Backend, node: string, opts: Monitor
   const proc = backend.spawn({ kind: 'agent', node }, argv, { maxMs: opts.maxMs ?? 600_000 });
   const readyMs = opts.readyMs ?? 3000;
   let note = '';
+  const notStarted = async (cause?: unknown): Promise<never> => {
+    const res = await proc.stop();
+    const complaint = tail(res.stderr || res.stdout);
+    throw new InfraError(
+      `The monitor on node ${node} exited before it was ready: \`${commandOf(res)}\` exited with ${res.exitCode}${complaint ? ` — ${complaint}` : ''}.`,
+      { hint: 'Check that the Cilium agent runs on that node (`hookpoint doctor`).', cause },
+    );
+  };
   try {
     await proc.waitFor(/\n/, readyMs);
+    // A first line on stderr may be a complaint printed just before exiting: give it a moment.
+    if (!proc.output().includes('\n')) await Promise.race([proc.exited, sleep(200)]);
   } catch (err) {
-    if (!proc.running()) {
-      const res = await proc.stop();
-      throw new InfraError(
-        `The monitor on node ${node} exited before it was ready: \`${commandOf(res)}\` exited with ${res.exitCode}${tail(res.stderr || res.stdout) ? ` — ${tail(res.stderr || res.stdout)}` : ''}.`,
-        { hint: 'Check that the Cilium agent runs on that node (`hookpoint doctor`).', cause: err },
-      );
-    }
+    if (!proc.running()) await notStarted(err);
     note = `; no ready line within ${readyMs} ms, read from then on`;
   }
+  if (!proc.running()) await notStarted();
   let result: Promise<Evidence<MonitorEvent[]>> | undefined;
   const finish = async (): Promise<Evidence<MonitorEvent[]>> => {
     const diedEarly = !proc.running();

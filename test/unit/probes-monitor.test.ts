@@ -10,6 +10,8 @@ interface Script {
   first?: string;
   /** Printed during the window (after start). */
   later?: string;
+  /** Printed on stderr right away. */
+  errFirst?: string;
   /** The process dies right away with this exit code. */
   dies?: number;
   stderr?: string;
@@ -28,7 +30,7 @@ function fakeSpawner(script: Script) {
         argv: [...argv],
         exitCode: script.dies ?? -1,
         stdout: out,
-        stderr: script.stderr ?? '',
+        stderr: (script.errFirst ?? '') + (script.stderr ?? ''),
         durationMs: 5,
         record: {
           seq: 1,
@@ -53,7 +55,7 @@ function fakeSpawner(script: Script) {
         running: () => alive,
         exited: Promise.resolve(null),
         async waitFor(re: RegExp, timeoutMs: number) {
-          if (re.test(out)) return;
+          if (re.test(out + (script.errFirst ?? ''))) return;
           if (!alive) throw new InfraError('exited before printing');
           await new Promise((r) => setTimeout(r, timeoutMs));
           if (!re.test(out)) throw new InfraError(`Timed out after ${timeoutMs} ms`);
@@ -108,6 +110,21 @@ test('monitor: a reader that dies at start is an InfraError naming the node and 
     assert.match(
       err.message,
       /monitor on node cilium-kubeproxy-worker exited before it was ready: `ip netns exec cp cilium-dbg monitor --type trace` exited with 1 — Error: cannot connect/,
+    );
+    return true;
+  });
+});
+
+test('monitor: a complaint on stderr followed by an exit is not mistaken for the ready line', async () => {
+  const { backend } = fakeSpawner({
+    errFirst: 'hookpoint: Lab "x" runs without the tc datapath (variant no-tc): there is no trace stream\n',
+    dies: 2,
+  });
+  await assert.rejects(startMonitor(backend, 'cilium-kubeproxy-control-plane'), (err: unknown) => {
+    assert.ok(err instanceof InfraError);
+    assert.match(
+      err.message,
+      /exited before it was ready: .* exited with 2 — hookpoint: Lab "x" runs without the tc datapath/,
     );
     return true;
   });
