@@ -4,7 +4,6 @@ const common = {
   paths: ['features/**/*.feature'],
   import: ['support/world.ts', 'support/hooks.ts', 'steps/**/*.ts'],
   strict: true,
-  retryTagFilter: '@flaky',
   format: [
     'progress',
     'message:reports/cucumber-messages.ndjson',
@@ -15,6 +14,8 @@ const common = {
     labels: [
       { pattern: [/@severity:(.*)/], name: 'severity' },
       { pattern: [/@epic:(.*)/], name: 'epic' },
+      { pattern: [/@feature:(.*)/], name: 'feature' },
+      { pattern: [/@story:(.*)/], name: 'story' },
     ],
     links: {
       docs: { pattern: [/@docs=(.*)/], urlTemplate: 'https://docs.cilium.io/en/stable/%s', type: 'link' },

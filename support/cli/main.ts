@@ -22,13 +22,16 @@ export function notBuilt(program: Command, name: string, summary: string): void 
     });
 }
 
-export async function buildProgram(): Promise<Command> {
+/** Load only the invoked subcommand's module (fast start for `lab agent`, which probes spawn); all of them for help. */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
+  const invoked = argv.find((a) => !a.startsWith('-'));
+  const only = (SUBCOMMANDS as readonly string[]).includes(invoked ?? '') ? [invoked!] : SUBCOMMANDS;
   const program = new Command('hookpoint')
     .description('Kubernetes datapath expectations in plain Gherkin, checked with evidence.')
     .option('--debug', 'show stack traces and verbose diagnostics')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const name of SUBCOMMANDS) {
+  for (const name of only) {
     const mod = (await import(`./${name}.ts`)) as { register: Registrar };
     mod.register(program);
   }
@@ -50,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   const debug = argv.includes('--debug');
   try {
-    const program = await buildProgram();
+    const program = await buildProgram(argv);
     if (argv.length === 0) {
       program.outputHelp();
       return ExitCode.usage;

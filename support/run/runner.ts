@@ -4,6 +4,7 @@
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { loadConfiguration, loadSupport, runCucumber } from '@cucumber/cucumber/api';
 import parseTagExpression from '@cucumber/tag-expressions';
 import type { Config } from '../config.ts';
@@ -150,19 +151,24 @@ export async function runFeatures(req: RunRequest): Promise<number> {
 
   const reportsDir = path.resolve(config.reportsDir);
   const resultsDir = path.join(reportsDir, 'allure-results');
+  // cucumber.js holds the shared settings (also used by a plain `cucumber-js`); the selection is ours.
+  const { default: base } = (await import(pathToFileURL(path.resolve('cucumber.js')).href)) as {
+    default: Record<string, unknown>;
+  };
   const { runConfiguration } = await loadConfiguration({
-    file: 'cucumber.js',
+    file: false,
     provided: {
+      ...base,
       paths: locations(scenarios),
       retry: config.retry,
-      retryTagFilter: '@flaky',
+      retryTagFilter: config.retry > 0 ? '@flaky' : '',
       dryRun: Boolean(req.dryRun),
       format: [
         'progress',
         `message:${path.join(reportsDir, 'cucumber-messages.ndjson')}`,
         ['allure-cucumberjs/reporter', path.join(reportsDir, 'allure-reporter.out')],
       ],
-      formatOptions: { resultsDir },
+      formatOptions: { ...(base.formatOptions as object), resultsDir },
     },
   });
   const support = await loadSupport(runConfiguration);
