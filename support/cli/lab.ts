@@ -285,7 +285,14 @@ async function down(opts: Common & { all?: boolean }): Promise<void> {
       say(`No lab named "${name}"; nothing to remove.`);
       continue;
     }
-    await rd.acquireLock(`lab down (pid ${process.pid})`, 5000);
+    try {
+      await rd.acquireLock(`lab down (pid ${process.pid})`, 5000);
+    } catch (err) {
+      // --all skips a lab a live run holds; a named lab in use is the user's error to see.
+      if (!opts.all || !(err instanceof UsageError)) throw err;
+      say(`Lab "${name}" skipped: ${err.message}`);
+      continue;
+    }
     const report = await teardownLedger(rd);
     say(
       `Lab "${name}" removed in ${Date.now() - started} ms (${report.netns.length} namespaces, ${report.killed} processes, ${report.mounts.length} mounts).`,

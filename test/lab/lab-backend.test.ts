@@ -274,6 +274,32 @@ describe('lab backend: with the tc datapath', { skip }, () => {
   });
 });
 
+describe('lab backend: kube-proxy via iptables-legacy', { skip }, () => {
+  const cluster = `${RUN}-lg`;
+  const lab = new LabBackend({ cluster, variants: 'no-tc', iptables: 'legacy' });
+  after(async () => {
+    await lab.teardown();
+  });
+
+  it('loads the rules with iptables-legacy-restore: NodePort counters rise there, nft holds no KUBE chains', async () => {
+    await lab.provision(spec(TWO));
+    await lab.deployEcho({ name: 'echo', nodes: ['control-plane', 'worker'] });
+    await lab.exposeService({ name: 'echo', app: 'echo', port: 80, type: 'NodePort', nodePort: 30080 });
+    const worker = `${cluster}-worker`;
+    const beforeDump = await natDump(lab, worker, 'legacy');
+    for (let i = 0; i < 3; i++)
+      assert.ok((await curl(lab, { kind: 'node', node: 'control-plane' }, 'http://172.18.0.3:30080/')).ok);
+    const afterDump = await natDump(lab, worker, 'legacy');
+    assert.equal(
+      rose(beforeDump, afterDump, (r) => r.sepDnat),
+      3,
+    );
+    const nft = await lab.exec({ kind: 'node', node: worker }, ['iptables-nft-save', '-t', 'nat'], { check: false });
+    assert.doesNotMatch(nft.stdout, /KUBE-/);
+    assert.equal((await inspectDatapath(lab)).iptables, 'legacy');
+  });
+});
+
 describe('lab backend: three-node kind config', { skip }, () => {
   const cluster = `${RUN}-3n`;
   const lab = new LabBackend({ cluster, variants: 'no-tc' });
@@ -332,32 +358,33 @@ describe('lab backend: names and cleanup', { skip }, () => {
     assert.deepEqual(await eventually(() => leftovers(cluster), 3000), []);
   });
 
-  it('leaves nothing behind after a SIGINT in the middle of `hookpoint lab up`', async () => {
-    const cluster = `${RUN}-int`;
-    const prefix = `hp.${cluster}.`;
-    const rd = new RunDir('/run/hookpoint/lab', cluster);
-    const cli = spawnBackground(
-      [process.execPath, path.join(REPO, 'bin/hookpoint.js'), 'lab', 'up', '--cluster', cluster, '--seed-workloads'],
-      { maxMs: 60_000, where: 'host' },
-    );
-    let phase: string | undefined;
-    try {
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline && cli.running()) {
-        if (readdirSync('/run/netns').some((n) => n.startsWith(prefix))) break;
-        await new Promise((r) => setTimeout(r, 5));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    it(`leaves nothing behind after a ${signal} in the middle of \`hookpoint lab up\``, async () => {
+      const cluster = `${RUN}-${signal.toLowerCase()}`;
+      const prefix = `hp.${cluster}.`;
+      const rd = new RunDir('/run/hookpoint/lab', cluster);
+      const cli = spawnBackground(
+        [process.execPath, path.join(REPO, 'bin/hookpoint.js'), 'lab', 'up', '--cluster', cluster, '--seed-workloads'],
+        { maxMs: 60_000, where: 'host' },
+      );
+      let phase: string | undefined;
+      try {
+        const deadline = Date.now() + 30_000;
+        while (Date.now() < deadline && cli.running()) {
+          if (readdirSync('/run/netns').some((n) => n.startsWith(prefix))) break;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        assert.ok(cli.running(), `lab up ended before creating anything: ${cli.output()}`);
+        phase = rd.readState<{ phase: string }>()?.phase;
+        process.kill(cli.pid!, signal);
+        // 130/143 from main's handler; null (killed by the signal) when execa's signal-exit
+        // re-raises it after main's one-shot handler — either way the janitor must clean up.
+        const code = await cli.exited;
+        assert.ok(code === null || code === 130 || code === 143, `lab up ended with ${code} after ${signal}`);
+      } finally {
+        await cli.stop();
       }
-      assert.ok(cli.running(), `lab up ended before creating anything: ${cli.output()}`);
-      phase = rd.readState<{ phase: string; keep: boolean }>()?.phase;
-      process.kill(cli.pid!, 'SIGINT');
-      // 130 from main's handler; null (killed by SIGINT) when execa's signal-exit re-raises the
-      // signal after main's one-shot handler — either way the janitor must clean up.
-      const code = await cli.exited;
-      assert.ok(code === 130 || code === null, `lab up ended with ${code} after SIGINT`);
-    } finally {
-      await cli.stop();
-    }
-    assert.equal(phase, 'provisioning', 'the signal came in the middle of provisioning');
-    assert.deepEqual(await eventually(() => leftovers(cluster), 8000), []);
-  });
+      assert.equal(phase, 'provisioning', 'the signal came in the middle of provisioning');
+      assert.deepEqual(await eventually(() => leftovers(cluster), 8000), []);
+    });
 });

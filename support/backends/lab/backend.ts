@@ -266,12 +266,14 @@ export class LabBackend implements Backend {
   private async build(state: LabState, tc: boolean): Promise<void> {
     const rd = this.runDir;
     const plan = state.plan;
+    // The janitor must be running before anything is created: a signal that cancels its launch
+    // would otherwise leave namespaces nobody removes.
+    const compiled = tc ? compileLabProgram({ stateDir: path.join(this.stateRoot, '.cache') }) : undefined;
+    compiled?.catch(() => {});
     await this.startJanitor();
     const ns = clusterNamespacesPlan(plan);
     for (const name of ns.namespaces) rd.record({ kind: 'netns', name });
     this.checkCancelled();
-    const compiled = tc ? compileLabProgram({ stateDir: path.join(this.stateRoot, '.cache') }) : undefined;
-    compiled?.catch(() => {});
     await ipBatch(rd, 'cluster', ns.lines);
     this.checkCancelled();
     const nativeRoutes = !state.variants.includes('no-native-route');
@@ -542,7 +544,7 @@ export class LabBackend implements Backend {
     s.deployments.push({ name, nodes, port });
     await this.addPods(pods);
     this.added.push({ kind: 'echo', name });
-    await this.syncServices();
+    if (s.services.some((svc) => svc.app === name)) await this.syncServices();
   }
 
   async runClient(spec: ClientSpec): Promise<PodInfo> {
@@ -715,7 +717,7 @@ export class LabBackend implements Backend {
     // Endpoints first (kube-proxy and the datapath stop sending to them), then the pods.
     s.pods = s.pods.filter((p) => !pods.includes(p));
     this.save();
-    if (kind === 'echo') await this.syncServices();
+    if (kind === 'echo' && s.services.some((svc) => svc.app === name)) await this.syncServices();
     await removePods(
       this.runDir,
       s.cluster,
