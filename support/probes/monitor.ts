@@ -6,7 +6,7 @@
  * Readiness: `cilium-dbg monitor` prints "Listening for events on N CPUs …" once it reads, and
  * the lab prints a header line once its reader has opened the per-CPU buffers. startMonitor()
  * therefore resolves at the first line the reader prints; if none comes within `readyMs`
- * (default 3 s) but the reader is still running, it resolves anyway — a short bounded delay —
+ * (default 10 s; a cold agent CLI can take seconds) but the reader is still running, it resolves anyway after that bounded wait
  * and the evidence says so. A reader that exits before that is an InfraError.
  *
  * Stopping waits `settleMs` (default 250 ms) first: trace events travel through a perf ring
@@ -21,7 +21,7 @@ import { commandOf, sleep, tail } from './common.ts';
 export interface MonitorOptions {
   /** Only events related to this endpoint id (`--related-to`). */
   relatedTo?: number;
-  /** Wait at most this long for the reader's first line (default 3000 ms). */
+  /** Wait at most this long for the reader's first line (default 10 000 ms). */
   readyMs?: number;
   /** Pause before stopping so in-flight events arrive (default 250 ms). */
   settleMs?: number;
@@ -52,7 +52,7 @@ function summarize(events: MonitorEvent[], node: string, note: string): string {
 export async function startMonitor(backend: Backend, node: string, opts: MonitorOptions = {}): Promise<RunningMonitor> {
   const argv = monitorArgv(opts);
   const proc = backend.spawn({ kind: 'agent', node }, argv, { maxMs: opts.maxMs ?? 600_000 });
-  const readyMs = opts.readyMs ?? 3000;
+  const readyMs = opts.readyMs ?? 10_000;
   let note = '';
   const notStarted = async (cause?: unknown): Promise<never> => {
     const res = await proc.stop();
