@@ -34,9 +34,18 @@ interface Common {
   stateRoot?: string;
 }
 
-const say = (line = ''): void => {
-  process.stdout.write(`${line}\n`);
+let pipeGuard = false;
+/** Print a line; a closed pipe (`hookpoint lab status | head`) ends the output quietly, not with a stack trace. */
+const out = (text: string): void => {
+  if (!pipeGuard) {
+    pipeGuard = true;
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
+  process.stdout.write(text);
 };
+const say = (line = ''): void => out(`${line}\n`);
 
 function stateRoot(opts: Common): string {
   return path.resolve(opts.stateRoot ?? (process.env.HOOKPOINT_LAB_STATE || DEFAULT_STATE_ROOT));
@@ -188,10 +197,10 @@ async function stream(argv: string[], where: string): Promise<void> {
   const proc = spawnBackground(argv, { maxMs: 24 * 3600_000, where });
   let shown = 0;
   const flush = () => {
-    const out = proc.output();
-    if (out.length > shown) {
-      process.stdout.write(out.slice(shown));
-      shown = out.length;
+    const text = proc.output();
+    if (text.length > shown) {
+      out(text.slice(shown));
+      shown = text.length;
     }
   };
   while (proc.running()) {
@@ -226,7 +235,7 @@ async function agent(nodeName: string, command: string[], opts: Common): Promise
       remotePodCIDRs: others,
       podCIDR: node.podCIDR,
     });
-    process.stdout.write(renderStatus(state));
+    say(renderStatus(state).trimEnd());
     return;
   }
   if (verb === 'monitor') {

@@ -294,9 +294,8 @@ export class LabBackend implements Backend {
       this.datapaths = this.makeDatapaths(state);
       for (const dp of this.datapaths.values()) rd.record({ kind: 'mount', path: dp.bpffs });
       this.checkCancelled();
+      // load() writes the flags, local redirect off under variant no-local-redirect (makeDatapaths).
       await Promise.all([...this.datapaths.values()].map((dp) => dp.load()));
-      if (state.variants.includes('no-local-redirect'))
-        await Promise.all([...this.datapaths.values()].map((dp) => dp.setFlags({ localRedirect: false })));
     }
     this.checkCancelled();
     state.phase = 'ready';
