@@ -48,7 +48,7 @@ import {
   parseCidr,
   planFromKindConfig,
 } from './topology.ts';
-import { createPods, describePod, echoPidFile, type LabPod, removePods, startEcho } from './workloads.ts';
+import { createPods, describePod, echoPidFile, echoRunning, type LabPod, removePods, startEcho } from './workloads.ts';
 
 export const LAB_VARIANTS = ['no-tc', 'no-native-route', 'no-local-redirect'] as const;
 export type LabVariant = (typeof LAB_VARIANTS)[number];
@@ -222,6 +222,12 @@ export class LabBackend implements Backend {
       this.state = existing;
       this.datapaths = this.makeDatapaths(existing);
       this.created = false;
+      // Reuse: a kept lab outlives its echo servers if someone killed them; start the missing ones.
+      await Promise.all(
+        existing.pods
+          .filter((p) => p.kind === 'echo' && !echoRunning(rd, p.name))
+          .map((p) => startEcho(rd, existing.cluster, p)),
+      );
       return;
     }
     if (existing || rd.entries().length > 0) {

@@ -4,11 +4,11 @@
  * endpointRoutes), an endpoint id, and — for echo pods — the echo server (echo-server.ts)
  * started daemonised inside it with the running Node's own executable.
  */
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InfraError } from '../../errors.ts';
 import { run } from '../../exec/index.ts';
-import { killAll, NETNS_DIR, pidsInNetns, type RunDir } from './ledger.ts';
+import { killAll, NETNS_DIR, pidsInNetns, processAlive, type RunDir } from './ledger.ts';
 import { labMac, lxcName, nodeNetns, podNetns, stableNumber } from './names.ts';
 import { ipBatch, POD_SYSCTLS, sysctlLine } from './netns.ts';
 import { intToIp, ipToInt, type LabNodePlan } from './topology.ts';
@@ -120,6 +120,16 @@ export async function createPods(rd: RunDir, cluster: string, nodes: readonly La
 
 export function echoPidFile(rd: RunDir, pod: string): string {
   return rd.file(`echo-${pod}.pid`);
+}
+
+/** True while the pod's echo server (by its pid file, checked against the process's command line) runs. */
+export function echoRunning(rd: RunDir, pod: string): boolean {
+  try {
+    const pid = Number(readFileSync(echoPidFile(rd, pod), 'utf8').trim());
+    return pid > 1 && processAlive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(echoPidFile(rd, pod));
+  } catch {
+    return false;
+  }
 }
 
 /**
