@@ -4,11 +4,11 @@
  * evidence when a scenario fails or breaks.
  */
 import 'allure-cucumberjs';
-import { After, AfterAll, Before, type ITestCaseHookParameter, setDefaultTimeout, Status } from '@cucumber/cucumber';
+import { After, AfterAll, Before, type ITestCaseHookParameter, Status, setDefaultTimeout } from '@cucumber/cucumber';
 import * as allure from 'allure-js-commons';
 import type { Capability } from './backends/types.ts';
-import { Transcript } from './exec/index.ts';
 import { MediaType } from './evidence/index.ts';
+import { Transcript } from './exec/index.ts';
 import { CAPTURE_POINT_RE, capturePoint, registerParameterTypes } from './parameter-types.ts';
 import { collectFailureEvidence } from './probes/collectors.ts';
 import { runContext, setRunContext } from './run/context.ts';
@@ -30,12 +30,22 @@ Before(async function (this: HookpointWorld, { pickle }: ITestCaseHookParameter)
   for (const tag of pickle.tags.map((t) => t.name)) {
     const req = /^@requires:(.+)$/.exec(tag);
     if (req && !backend.capabilities().has(req[1] as Capability)) {
-      await this.evidence.attach('skipped', 'scenario', MediaType.text, `Skipped: the ${backend.name} backend lacks capability "${req[1]}".`);
+      await this.evidence.attach(
+        'skipped',
+        'scenario',
+        MediaType.text,
+        `Skipped: the ${backend.name} backend lacks capability "${req[1]}".`,
+      );
       return Status.SKIPPED.toLowerCase() as 'skipped';
     }
     const gate = /^@cilium:(.+)$/.exec(tag);
     if (gate && !versionSatisfies(config.cilium, gate[1]!)) {
-      await this.evidence.attach('skipped', 'scenario', MediaType.text, `Skipped: Cilium ${config.cilium} does not satisfy ${gate[1]}.`);
+      await this.evidence.attach(
+        'skipped',
+        'scenario',
+        MediaType.text,
+        `Skipped: Cilium ${config.cilium} does not satisfy ${gate[1]}.`,
+      );
       return 'skipped';
     }
   }
@@ -50,16 +60,42 @@ Before(async function (this: HookpointWorld, { pickle }: ITestCaseHookParameter)
   return undefined;
 });
 
-After(async function (this: HookpointWorld, { result }: ITestCaseHookParameter) {
-  const failed = result && (result.status === Status.FAILED || result.status === Status.UNDEFINED || result.status === Status.AMBIGUOUS);
+After(async function (this: HookpointWorld, { pickle, result }: ITestCaseHookParameter) {
+  const failed =
+    result &&
+    (result.status === Status.FAILED || result.status === Status.UNDEFINED || result.status === Status.AMBIGUOUS);
   if (failed && this.ctx) {
     try {
       await collectFailureEvidence(this, [...this.involvedNodes]);
     } catch (err) {
-      await this.evidence.attach('collectors', 'scenario', MediaType.text, `Failure collectors could not run: ${(err as Error).message}`);
+      await this.evidence.attach(
+        'collectors',
+        'scenario',
+        MediaType.text,
+        `Failure collectors could not run: ${(err as Error).message}`,
+      );
     }
   }
-  if (this.transcript.records.length) await this.evidence.attach('transcript', 'scenario', MediaType.text, Transcript.render(this.transcript.records));
+  if (this.window) {
+    try {
+      const { packetPathOf } = await import('./packet-path.ts');
+      const { packetPathSvg } = await import('./report/packet-path.ts');
+      const status = result?.status ?? 'UNKNOWN';
+      const svg = packetPathSvg(
+        packetPathOf(this.window, await this.topology(), `${pickle.name} — ${String(status).toLowerCase()}`),
+      );
+      await this.evidence.attach('packet-path', 'scenario', MediaType.svg, svg);
+    } catch (err) {
+      await this.evidence.attach(
+        'packet-path',
+        'scenario',
+        MediaType.text,
+        `The packet path could not be drawn: ${(err as Error).message}`,
+      );
+    }
+  }
+  if (this.transcript.records.length)
+    await this.evidence.attach('transcript', 'scenario', MediaType.text, Transcript.render(this.transcript.records));
 });
 
 AfterAll(async () => {
