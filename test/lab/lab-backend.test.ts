@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LabBackend } from '../../support/backends/lab/backend.ts';
 import { inspectDatapath } from '../../support/backends/lab/inspect.ts';
-import { RunDir } from '../../support/backends/lab/ledger.ts';
+import { RunDir, teardownLedger } from '../../support/backends/lab/ledger.ts';
 import type { Backend, ExecTarget, PodInfo, ServiceInfo } from '../../support/backends/types.ts';
 import { UsageError } from '../../support/errors.ts';
 import { spawnBackground } from '../../support/exec/index.ts';
@@ -354,6 +354,35 @@ describe('lab backend: names and cleanup', { skip }, () => {
       assert.ok(leftovers(cluster).length > 0, 'positive control: the lab is visible while it runs');
     } finally {
       await lab.teardown();
+    }
+    assert.deepEqual(await eventually(() => leftovers(cluster), 3000), []);
+  });
+
+  it('reuses a kept lab (provision is idempotent) and hands it back without the reusing run’s workloads', async () => {
+    const cluster = `${RUN}-keep`;
+    const kept = new LabBackend({ cluster, variants: 'no-tc', keep: true });
+    try {
+      await kept.provision(spec(TWO));
+      await kept.runClient({ name: 'client', node: 'control-plane' });
+      await kept.teardown();
+      const run2 = new LabBackend({ cluster, variants: 'no-tc' });
+      await run2.provision(spec(TWO));
+      assert.deepEqual(
+        (await run2.topology()).pods.map((p) => p.name),
+        ['client'],
+        'the kept lab was reused, not rebuilt',
+      );
+      await run2.runClient({ name: 'client2', node: 'worker' });
+      await run2.teardown();
+      const after = new LabBackend({ cluster });
+      assert.deepEqual(
+        after.attach(cluster).pods.map((p) => p.name),
+        ['client'],
+      );
+      assert.ok(!readdirSync('/run/netns').includes(`hp.${cluster}.pod.client2`));
+      assert.ok(readdirSync('/run/netns').includes(`hp.${cluster}.pod.client`));
+    } finally {
+      await teardownLedger(new RunDir('/run/hookpoint/lab', cluster));
     }
     assert.deepEqual(await eventually(() => leftovers(cluster), 3000), []);
   });

@@ -404,12 +404,17 @@ export class LabBackend implements Backend {
     if (!this.rd || !this.state) return;
     const rd = this.rd;
     if (this.created && !this.state.keep) {
+      // Ours: remove everything the ledger lists.
       await teardownLedger(rd);
+    } else if (this.created) {
+      // Ours but kept (--keep always): leave it as it is for inspection, for `hookpoint lab down`.
+      rd.releaseLock();
     } else {
+      // A kept lab we reused: hand it back as we found it, without our workloads.
       for (const w of [...this.added].reverse()) await this.removeWorkload(w.kind, w.name);
-      this.added = [];
       rd.releaseLock();
     }
+    this.added = [];
     this.state = undefined;
     this.datapaths.clear();
   }
