@@ -250,7 +250,6 @@ function iptablesJson(d: IptablesDump): unknown {
         protocol: r.protocol,
         comment: r.comment,
         dnatTo: r.dnatTo,
-        matches: r.matches,
         raw: r.raw,
       })),
     })),

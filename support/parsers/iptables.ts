@@ -75,17 +75,26 @@ export function allRules(dump: IptablesDump): IptablesRule[] {
 class DumpBuilder {
   readonly chains: IptablesChain[] = [];
   readonly unknownLines: Array<{ line: number; text: string }> = [];
-  private readonly index = new Map<string, IptablesChain>();
+  private readonly index = new Map<string | null, Map<string, IptablesChain>>();
+  private last: IptablesChain | null = null;
   table: string | null = null;
 
   chain(name: string, table: string | null = this.table): IptablesChain {
-    const key = `${table ?? ''}\u0000${name}`;
-    let c = this.index.get(key);
+    // Rules of one chain are consecutive in every format: skip the maps for the common case.
+    const last = this.last;
+    if (last !== null && last.name === name && last.table === table) return last;
+    let byName = this.index.get(table);
+    if (!byName) {
+      byName = new Map();
+      this.index.set(table, byName);
+    }
+    let c = byName.get(name);
     if (!c) {
       c = { table, name, policy: null, packets: null, bytes: null, references: null, rules: [] };
-      this.index.set(key, c);
+      byName.set(name, c);
       this.chains.push(c);
     }
+    this.last = c;
     return c;
   }
 
@@ -104,54 +113,16 @@ function splitLines(text: string): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Rule-spec tokenizer (iptables-save / -S syntax), quote aware, with token offsets.
+// Rule-spec scanner (iptables-save / -S syntax): quote aware, allocation-light. A 12 MB dump
+// has ~100k rules; only the few option values the rule shape needs are sliced out.
 
-interface Tok {
-  text: string;
-  start: number;
-  end: number;
-}
+const WANT_TARGET = 1;
+const WANT_PROTO = 2;
+const WANT_COMMENT = 3;
+const WANT_DNAT = 4;
 
-function tokenize(s: string, from: number): Tok[] {
-  const toks: Tok[] = [];
-  const n = s.length;
-  let i = from;
-  while (i < n) {
-    let c = s.charCodeAt(i);
-    if (c === 32 || c === 9) {
-      i++;
-      continue;
-    }
-    const start = i;
-    if (c === 34 /* " */) {
-      // iptables-save quotes comments and escapes inner quotes with a backslash.
-      let text = '';
-      i++;
-      while (i < n) {
-        c = s.charCodeAt(i);
-        if (c === 92 /* \ */ && i + 1 < n) {
-          text += s[i + 1];
-          i += 2;
-          continue;
-        }
-        if (c === 34) {
-          i++;
-          break;
-        }
-        text += s[i];
-        i++;
-      }
-      toks.push({ text, start, end: i });
-      continue;
-    }
-    while (i < n) {
-      c = s.charCodeAt(i);
-      if (c === 32 || c === 9) break;
-      i++;
-    }
-    toks.push({ text: s.slice(start, i), start, end: i });
-  }
-  return toks;
+function unescapeQuoted(s: string): string {
+  return s.replace(/\\(.)/g, '$1');
 }
 
 /**
@@ -169,33 +140,93 @@ function ruleFromSpec(
   spec: string,
   line: number,
 ): IptablesRule {
-  const toks = tokenize(body, from);
   let target: string | null = null;
   let protocol: string | null = null;
   let comment: string | null = null;
   let dnatTo: string | null = null;
   let targetAt = -1;
-  for (let i = 0; i < toks.length; i++) {
-    const t = toks[i]!.text;
-    if (t === '-j' || t === '--jump' || t === '-g' || t === '--goto') {
-      if (target === null && i + 1 < toks.length) {
-        target = toks[i + 1]!.text;
-        targetAt = toks[i]!.start;
-      }
+  let want = 0;
+  let negNext = false;
+  let neg = false;
+  const s = body;
+  const n = s.length;
+  let i = from;
+  while (i < n) {
+    let c = s.charCodeAt(i);
+    if (c === 32 || c === 9) {
       i++;
-    } else if (t === '-p' || t === '--protocol') {
-      if (i + 1 < toks.length) {
-        const neg = i > 0 && toks[i - 1]!.text === '!';
-        protocol = (neg ? '!' : '') + toks[i + 1]!.text;
-      }
-      i++;
-    } else if (t === '--comment') {
-      if (comment === null && i + 1 < toks.length) comment = toks[i + 1]!.text;
-      i++;
-    } else if (t === '--to-destination') {
-      if (dnatTo === null && i + 1 < toks.length) dnatTo = toks[i + 1]!.text;
-      i++;
+      continue;
     }
+    const start = i;
+    let value: string | null = null;
+    if (c === 34 /* " */) {
+      // iptables-save quotes comments and escapes inner quotes with a backslash.
+      i++;
+      const vs = i;
+      let esc = false;
+      while (i < n) {
+        c = s.charCodeAt(i);
+        if (c === 92 /* \ */) {
+          esc = true;
+          i += 2;
+          continue;
+        }
+        if (c === 34) break;
+        i++;
+      }
+      if (want !== 0) value = esc ? unescapeQuoted(s.slice(vs, Math.min(i, n))) : s.slice(vs, Math.min(i, n));
+      i++;
+    } else {
+      while (i < n) {
+        c = s.charCodeAt(i);
+        if (c === 32 || c === 9) break;
+        i++;
+      }
+    }
+    const end = Math.min(i, n);
+    if (want !== 0) {
+      const v = value ?? s.slice(start, end);
+      if (want === WANT_TARGET) target = v;
+      else if (want === WANT_PROTO) protocol = neg ? `!${v}` : v;
+      else if (want === WANT_COMMENT) comment = v;
+      else if (want === WANT_DNAT) dnatTo = v;
+      want = 0;
+      negNext = false;
+      continue;
+    }
+    const len = end - start;
+    const c0 = s.charCodeAt(start);
+    if (len === 1 && c0 === 33 /* ! */) {
+      negNext = true;
+      continue;
+    }
+    if (c0 === 45 /* - */) {
+      const c1 = s.charCodeAt(start + 1);
+      if (len === 2) {
+        if ((c1 === 106 /* j */ || c1 === 103) /* g */ && target === null) {
+          want = WANT_TARGET;
+          targetAt = start;
+        } else if (c1 === 112 /* p */) {
+          want = WANT_PROTO;
+          neg = negNext;
+        }
+      } else if (c1 === 45) {
+        if (len === 9 && s.startsWith('--comment', start)) {
+          if (comment === null) want = WANT_COMMENT;
+        } else if (len === 16 && s.startsWith('--to-destination', start)) {
+          if (dnatTo === null) want = WANT_DNAT;
+        } else if ((len === 6 && s.startsWith('--jump', start)) || (len === 6 && s.startsWith('--goto', start))) {
+          if (target === null) {
+            want = WANT_TARGET;
+            targetAt = start;
+          }
+        } else if (len === 10 && s.startsWith('--protocol', start)) {
+          want = WANT_PROTO;
+          neg = negNext;
+        }
+      }
+    }
+    negNext = false;
   }
   const matches = (targetAt >= 0 ? body.slice(from, targetAt) : body.slice(from)).trim();
   return { table, chain, packets, bytes, target, protocol, comment, dnatTo, matches, raw, spec, line };

@@ -76,7 +76,6 @@ describe('hookpoint parse', () => {
       protocol: 'tcp',
       comment: 'default/echo:http',
       dnatTo: '10.244.1.5:8080',
-      matches: '-p tcp -m comment --comment "default/echo:http" -m tcp',
       raw: '[2:120] -A KUBE-SEP-AAAA -p tcp -m comment --comment "default/echo:http" -m tcp -j DNAT --to-destination 10.244.1.5:8080',
     });
     assert.equal(out.chains.find((c: { name: string }) => c.name === 'PREROUTING').policy, 'ACCEPT');
