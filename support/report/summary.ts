@@ -32,6 +32,11 @@ export interface MatrixRow {
   /** Parameters other than `cilium` (e.g. backend), as "k=v, …". */
   variant: string;
   cells: Record<string, ScenarioStatus | null>;
+  /**
+   * Present when the versions disagree (status or first evidence line): per version, the first
+   * evidence line of a failure, or the status ("passed", "skipped") — what differs, at a glance.
+   */
+  differs?: Record<string, string>;
 }
 
 export interface Summary {
@@ -40,8 +45,12 @@ export interface Summary {
   categories: Partial<Record<CategoryId, number>>;
   scenarios: SummaryScenario[];
   /** Present when the results carry more than one `cilium` value. */
-  matrix?: { parameter: 'cilium'; versions: string[]; rows: MatrixRow[] };
+  matrix?: { parameter: 'cilium'; versions: string[]; rows: MatrixRow[]; note?: string };
 }
+
+/** Said wherever lab results make a version table: the lab's Cilium version is a label, not a datapath. */
+export const LAB_LABEL_NOTE =
+  'On the lab backend the Cilium version is only a label: the lab reproduces one datapath, so this table proves the matrix mechanics, not differences between Cilium versions.';
 
 const ERROR_PREFIX = /^(?:\w*Error(?:\s*\[\w+\])?: )/;
 
@@ -101,7 +110,8 @@ export function summarize(results: ScenarioResult[], now = new Date()): Summary 
   );
   if (versions.length > 1) {
     const rows = new Map<string, MatrixRow>();
-    for (const r of results) {
+    const seen = new Map<MatrixRow, Record<string, string>>();
+    for (const [i, r] of results.entries()) {
       const { cilium, ...rest } = r.parameters;
       const variant = paramText(rest);
       const key = `${r.feature}\u0000${r.name}\u0000${variant}`;
@@ -110,9 +120,21 @@ export function summarize(results: ScenarioResult[], now = new Date()): Summary 
         row = { feature: r.feature, name: r.name, variant, cells: Object.fromEntries(versions.map((v) => [v, null])) };
         rows.set(key, row);
       }
-      if (cilium !== undefined) row.cells[cilium] = r.status;
+      if (cilium !== undefined) {
+        row.cells[cilium] = r.status;
+        const texts = seen.get(row) ?? {};
+        texts[cilium] = scenarios[i]!.evidence ?? r.status;
+        seen.set(row, texts);
+      }
     }
-    summary.matrix = { parameter: 'cilium', versions, rows: [...rows.values()] };
+    for (const [row, texts] of seen) if (new Set(Object.values(texts)).size > 1) row.differs = texts;
+    const lab = results.some((r) => r.parameters.backend === 'lab');
+    summary.matrix = {
+      parameter: 'cilium',
+      versions,
+      rows: [...rows.values()],
+      ...(lab ? { note: LAB_LABEL_NOTE } : {}),
+    };
   }
   return summary;
 }
@@ -185,15 +207,25 @@ export function summaryMarkdown(s: Summary): string {
   if (s.matrix) {
     const m = s.matrix;
     const showVariant = m.rows.some((r) => r.variant);
+    const showDiffers = m.rows.some((r) => r.differs);
     out.push('### Scenario × Cilium version', '');
+    if (m.note) out.push(`> ${mdCell(m.note)}`, '');
     out.push(
-      `| Feature | Scenario |${showVariant ? ' Variant |' : ''} ${m.versions.map(mdCell).join(' | ')} |`,
-      `|---|---|${showVariant ? '---|' : ''}${m.versions.map(() => '---|').join('')}`,
+      `| Feature | Scenario |${showVariant ? ' Variant |' : ''} ${m.versions.map(mdCell).join(' | ')} |${showDiffers ? ' Evidence that differs |' : ''}`,
+      `|---|---|${showVariant ? '---|' : ''}${m.versions.map(() => '---|').join('')}${showDiffers ? '---|' : ''}`,
     );
     for (const r of m.rows) {
       const cells = m.versions.map((v) => (r.cells[v] ? CELL_MD[r.cells[v]!] : '—'));
+      const differs = r.differs
+        ? ` ${m.versions
+            .filter((v) => r.differs![v] !== undefined)
+            .map((v) => `${mdCell(v)}: ${mdCell(r.differs![v]!)}`)
+            .join(' · ')} |`
+        : showDiffers
+          ? '  |'
+          : '';
       out.push(
-        `| ${mdCell(r.feature)} | ${mdCell(r.name)} |${showVariant ? ` ${mdCell(r.variant)} |` : ''} ${cells.join(' | ')} |`,
+        `| ${mdCell(r.feature)} | ${mdCell(r.name)} |${showVariant ? ` ${mdCell(r.variant)} |` : ''} ${cells.join(' | ')} |${differs}`,
       );
     }
     out.push('');

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CILIUM_VERSION, type Config, DEFAULTS, K8S_VERSION, loadConfig, type RawOptions } from '../config.ts';
+import { CILIUM_VERSION, type Config, DEFAULTS, DNS1123, K8S_VERSION, loadConfig, type RawOptions } from '../config.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { cancelled, formatArgv, spawnBackground } from '../exec/index.ts';
 
@@ -116,6 +116,11 @@ export function planMatrix(raw: MatrixRaw, paths: string[] = [], env: NodeJS.Pro
   const k8ss = k8sText === undefined ? [undefined] : parseVersions('--k8s', k8sText, K8S_VERSION);
   const parallel = parseParallel(raw.parallel);
   const base = raw.cluster ?? env.HOOKPOINT_CLUSTER ?? DEFAULTS.cluster;
+  if (!DNS1123.test(base))
+    throw new UsageError(
+      `Invalid --cluster "${base}": expected a DNS-1123 name (lower-case letters, digits and "-", starting and ending with a letter or digit).`,
+      `Each combination appends its id, e.g. "${DEFAULTS.cluster}-c1-17-15".`,
+    );
   const reportsDir = path.resolve(raw.reports ?? env.HOOKPOINT_REPORTS ?? DEFAULTS.reportsDir);
   const combinations: Combination[] = [];
   for (const cilium of ciliums) {
