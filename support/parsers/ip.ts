@@ -263,7 +263,8 @@ export function parseIpNeigh(text: string): { neighbours: Neighbour[]; unknownLi
     const t = raw.trim();
     if (!t) continue;
     const w = t.split(/\s+/);
-    if (!/^[0-9a-fA-F:.]+$/.test(w[0]!) || !(w.includes('dev') || w.includes('lladdr') || NUD.has(w.at(-1)!))) {
+    const routeWord = w.includes('via') || w.includes('proto') || w.includes('scope') || w.includes('src');
+    if (!/^[0-9a-fA-F:.]+$/.test(w[0]!) || routeWord || !(w.includes('lladdr') || NUD.has(w.at(-1)!))) {
       unknownLines.push({ line: i + 1, text: raw });
       continue;
     }

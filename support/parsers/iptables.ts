@@ -419,6 +419,7 @@ export function parseIptablesList(text: string): IptablesDump {
   const lines = splitLines(text);
   let current: IptablesChain | null = null;
   let verbose = false;
+  let numbered = false;
   let sawCounters = false;
   let sawSuffix = false;
   for (let ln = 0; ln < lines.length; ln++) {
@@ -448,22 +449,25 @@ export function parseIptablesList(text: string): IptablesDump {
       if (m[5] !== undefined) current.references = Number(m[5]);
       continue;
     }
-    if (current && (line.startsWith('pkts bytes target') || line.startsWith('target '))) {
-      verbose = line.startsWith('pkts');
+    if (current && (line.startsWith('pkts bytes target') || line.startsWith('target ') || line.startsWith('num '))) {
+      // `--line-numbers` adds a leading "num" column.
+      numbered = line.startsWith('num ');
+      verbose = line.includes('pkts bytes');
       continue;
     }
     if (!current) {
       b.unknown(ln + 1, orig);
       continue;
     }
-    const rule = verbose ? listRowVerbose(current.name, line, ln + 1) : listRowPlain(current.name, line, ln + 1);
+    const row = numbered ? line.replace(/^\d+\s+/, '') : line;
+    const rule = verbose ? listRowVerbose(current.name, row, ln + 1) : listRowPlain(current.name, row, ln + 1);
     if (!rule) {
       b.unknown(ln + 1, orig);
       continue;
     }
     if (rule.packets !== null) {
       sawCounters = true;
-      if (/[KMGTP]\s/.test(line.slice(0, 14))) sawSuffix = true;
+      if (/[KMGTP]\s/.test(row.slice(0, 14))) sawSuffix = true;
     }
     current.rules.push(rule);
   }

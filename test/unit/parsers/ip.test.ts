@@ -59,7 +59,7 @@ describe('parseIpRoute', () => {
 describe('parseIpNeigh', () => {
   it('reads text neighbours with lladdr, state and router flag', () => {
     const r = parseIpNeigh(
-      '10.244.0.50 dev eth0 lladdr 7e:b5:77:fa:4c:e4 REACHABLE\n10.0.0.9 dev eth0 FAILED\nfe80::1 dev eth0 lladdr aa:bb:cc:dd:ee:ff router STALE\nnot a neighbour\n',
+      '10.244.0.50 dev eth0 lladdr 7e:b5:77:fa:4c:e4 REACHABLE\n10.0.0.9 dev eth0 FAILED\nfe80::1 dev eth0 lladdr aa:bb:cc:dd:ee:ff router STALE\nnot a neighbour\n10.244.0.154 dev cilium_host proto kernel scope link\n',
     );
     assert.deepEqual(
       r.neighbours.map((n) => [n.ip, n.lladdr, n.dev, n.state, n.router]),
@@ -71,7 +71,8 @@ describe('parseIpNeigh', () => {
     );
     assert.deepEqual(
       r.unknownLines.map((u) => u.line),
-      [4],
+      [4, 5],
+      'a host route is not a neighbour',
     );
   });
   it('reads ip -j neigh', () => {

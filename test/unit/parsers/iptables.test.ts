@@ -177,6 +177,15 @@ describe('parseIptablesList (-L -n -v)', () => {
     assert.equal(exact.chains[0]!.rules[0]!.bytes, 123456789);
   });
 
+  it('reads --line-numbers output', () => {
+    const d = parseIptablesList(
+      'Chain KUBE-SEP-X (1 references)\nnum   pkts bytes target     prot opt in     out     source               destination\n1        7   420 DNAT       tcp  --  *      *       0.0.0.0/0            0.0.0.0/0            /* a/b:c */ tcp to:10.0.0.1:80\n',
+    );
+    const r = d.chains[0]!.rules[0]!;
+    assert.deepEqual([r.packets, r.bytes, r.target, r.dnatTo, r.comment], [7, 420, 'DNAT', '10.0.0.1:80', 'a/b:c']);
+    assert.deepEqual(d.unknownLines, []);
+  });
+
   it('lets a chain listed twice keep its later listing', () => {
     const t =
       'Chain A (1 references)\ntarget prot opt source destination\nX all -- 0.0.0.0/0 0.0.0.0/0\n\nChain A (1 references)\ntarget prot opt source destination\nY all -- 0.0.0.0/0 0.0.0.0/0\n';
