@@ -368,6 +368,9 @@ export async function runMatrix(req: MatrixRequest): Promise<MatrixOutcome> {
       log(`  ${r.name}: ${cells}${r.differs ? '  (differs)' : ''}`);
     }
   }
-  for (const f of built.files) log(`  ${path.relative(process.cwd(), f) || f}`);
+  for (const f of built.files) {
+    const rel = path.relative(process.cwd(), f);
+    log(`  ${rel && !rel.startsWith('..') ? rel : f}`);
+  }
   return { exitCode, outcomes: done, merged };
 }
