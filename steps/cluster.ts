@@ -7,7 +7,11 @@ import type { HookpointWorld } from '../support/world.ts';
 defineStep(
   'Given',
   'a cluster from kind config {string}',
-  { example: 'Given a cluster from kind config "two-node.yaml"', doc: 'The cluster built from kind-configs/<file> (the lab reads its nodes and subnets from it).', timeoutMs: 600_000 },
+  {
+    example: 'Given a cluster from kind config "two-node.yaml"',
+    doc: 'The cluster built from kind-configs/<file> (the lab reads its nodes and subnets from it).',
+    timeoutMs: 600_000,
+  },
   async function (this: HookpointWorld, file: string) {
     this.clusterRequest = { kindConfig: file, values: this.clusterRequest?.values ?? {} };
   },
@@ -17,7 +21,8 @@ defineStep(
   'Given',
   'Cilium is installed with:',
   {
-    example: 'Given Cilium is installed with:\n  | routingMode          | native |\n  | kubeProxyReplacement | false  |',
+    example:
+      'Given Cilium is installed with:\n  | routingMode          | native |\n  | kubeProxyReplacement | false  |',
     doc: 'Helm values for the Cilium chart (key | value rows); the version comes from --cilium. Provisions the cluster once per run.',
     timeoutMs: 900_000,
   },

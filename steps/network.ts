@@ -1,12 +1,18 @@
 /** Routes, ARP and the agent's status: the static facts of native routing. */
-import { agentStatus } from '../support/probes/status.ts';
-import { neighbours, routes } from '../support/probes/net.ts';
-import { expectDefaultGateway, expectNeighbourMac, expectRouteVia, expectStatusField } from '../support/expectations/net.ts';
+
+import { InconclusiveError } from '../support/errors.ts';
+import {
+  expectDefaultGateway,
+  expectNeighbourMac,
+  expectRouteVia,
+  expectStatusField,
+} from '../support/expectations/net.ts';
 import type { NodeRef, NodeScope } from '../support/parameter-types.ts';
+import { neighbours, routes } from '../support/probes/net.ts';
+import { agentStatus } from '../support/probes/status.ts';
 import { resolveNode, resolveNodes, resolvePod } from '../support/resolve.ts';
 import { defineStep } from '../support/vocabulary.ts';
 import type { HookpointWorld } from '../support/world.ts';
-import { InconclusiveError } from '../support/errors.ts';
 
 const STATUS_FIELD: Record<string, string> = {
   routing: 'routing.network',
@@ -19,11 +25,19 @@ const STATUS_FIELD: Record<string, string> = {
 defineStep(
   'Then',
   'cilium status on {nodes} reports {statusField} {string}',
-  { example: 'Then cilium status on every node reports routing "Native"', doc: 'A field of the agent status: routing, host routing, kube-proxy replacement, IPAM, masquerading.' },
+  {
+    example: 'Then cilium status on every node reports routing "Native"',
+    doc: 'A field of the agent status: routing, host routing, kube-proxy replacement, IPAM, masquerading.',
+  },
   async function (this: HookpointWorld, scope: NodeScope, field: string, value: string) {
     for (const node of resolveNodes(await this.topology(), scope)) {
       this.involvedNodes.add(node.name);
-      const ev = await this.cite(await agentStatus(this.backend, node.name));
+      // One status read per node and scenario: several status steps judge the same evidence.
+      let ev = this.statusByNode.get(node.name);
+      if (!ev) {
+        ev = await this.cite(await agentStatus(this.backend, node.name));
+        this.statusByNode.set(node.name, ev);
+      }
       expectStatusField(ev, STATUS_FIELD[field]!, value);
     }
   },
@@ -40,8 +54,11 @@ async function checkRoute(world: HookpointWorld, from: string, to: string): Prom
 
 defineStep(
   'Then',
-  'node {node} routes the pod CIDR of node {node} via that node\'s IP',
-  { example: 'Then node "control-plane" routes the pod CIDR of node "worker" via that node\'s IP', doc: 'Native routing (autoDirectNodeRoutes): a kernel route <pod CIDR> via <node IP>.' },
+  "node {node} routes the pod CIDR of node {node} via that node's IP",
+  {
+    example: 'Then node "control-plane" routes the pod CIDR of node "worker" via that node\'s IP',
+    doc: 'Native routing (autoDirectNodeRoutes): a kernel route <pod CIDR> via <node IP>.',
+  },
   async function (this: HookpointWorld, from: NodeRef, to: NodeRef) {
     await checkRoute(this, from.text, to.text);
   },
@@ -49,24 +66,34 @@ defineStep(
 
 defineStep(
   'Then',
-  'every node routes the pod CIDR of every other node via that node\'s IP',
-  { example: 'Then every node routes the pod CIDR of every other node via that node\'s IP', doc: 'The full mesh of native routes.' },
+  "every node routes the pod CIDR of every other node via that node's IP",
+  {
+    example: "Then every node routes the pod CIDR of every other node via that node's IP",
+    doc: 'The full mesh of native routes.',
+  },
   async function (this: HookpointWorld) {
     const topo = await this.topology();
-    for (const a of topo.nodes) for (const b of topo.nodes) if (a.name !== b.name) await checkRoute(this, a.name, b.name);
+    for (const a of topo.nodes)
+      for (const b of topo.nodes) if (a.name !== b.name) await checkRoute(this, a.name, b.name);
   },
 );
 
 defineStep(
   'Then',
   'the default gateway of pod {pod} is the cilium_host address of its node',
-  { example: 'Then the default gateway of pod "client" is the cilium_host address of its node', doc: 'The pod\'s default route points at its node\'s cilium_host IP.' },
+  {
+    example: 'Then the default gateway of pod "client" is the cilium_host address of its node',
+    doc: "The pod's default route points at its node's cilium_host IP.",
+  },
   async function (this: HookpointWorld, pod: string) {
     const topo = await this.topology();
     const p = resolvePod(topo, pod);
     const node = resolveNode(topo, p.node);
     this.involvedNodes.add(node.name);
-    if (!node.ciliumHostIP) throw new InconclusiveError(`Inconclusive: the backend does not report the cilium_host address of node ${node.name}.`);
+    if (!node.ciliumHostIP)
+      throw new InconclusiveError(
+        `Inconclusive: the backend does not report the cilium_host address of node ${node.name}.`,
+      );
     const ev = await this.cite(await routes(this.backend, { kind: 'pod', pod: p.name, namespace: p.namespace }));
     expectDefaultGateway(ev, node.ciliumHostIP);
   },
@@ -75,13 +102,19 @@ defineStep(
 defineStep(
   'Then',
   'the ARP entry of pod {pod} for its gateway resolves to the MAC of its host-side veth',
-  { example: 'Then the ARP entry of pod "client" for its gateway resolves to the MAC of its host-side veth', doc: 'The gateway looks like cilium_host, but ARP answers with the lxc veth\'s MAC: the pod enters the host through its veth.' },
+  {
+    example: 'Then the ARP entry of pod "client" for its gateway resolves to the MAC of its host-side veth',
+    doc: "The gateway looks like cilium_host, but ARP answers with the lxc veth's MAC: the pod enters the host through its veth.",
+  },
   async function (this: HookpointWorld, pod: string) {
     const topo = await this.topology();
     const p = resolvePod(topo, pod);
     const node = resolveNode(topo, p.node);
     this.involvedNodes.add(node.name);
-    if (!node.ciliumHostIP || !p.hostVethMac) throw new InconclusiveError(`Inconclusive: the backend does not report the gateway or the host veth MAC of pod ${p.name}.`);
+    if (!node.ciliumHostIP || !p.hostVethMac)
+      throw new InconclusiveError(
+        `Inconclusive: the backend does not report the gateway or the host veth MAC of pod ${p.name}.`,
+      );
     const ev = await this.cite(await neighbours(this.backend, { kind: 'pod', pod: p.name, namespace: p.namespace }));
     expectNeighbourMac(ev, node.ciliumHostIP, p.hostVethMac, p.hostVeth);
   },

@@ -1,9 +1,10 @@
 /** What the traffic did: all succeeded, all failed in a given way, answered by which backends. */
-import { expectAllFail, expectAllSucceeded, expectAnsweredBy } from '../support/expectations/traffic.ts';
-import { defineStep } from '../support/vocabulary.ts';
+
 import { requireWindow } from '../support/assertions.ts';
-import type { HookpointWorld } from '../support/world.ts';
+import { expectAllFail, expectAllSucceeded, expectAnsweredBy } from '../support/expectations/traffic.ts';
 import { resolveService } from '../support/resolve.ts';
+import { defineStep } from '../support/vocabulary.ts';
+import type { HookpointWorld } from '../support/world.ts';
 
 defineStep(
   'Then',
@@ -26,9 +27,15 @@ defineStep(
 defineStep(
   'Then',
   'every request is answered by a backend of service {service}',
-  { example: 'Then every request is answered by a backend of service "echo"', doc: 'Each answer names an echo pod behind the service.' },
+  {
+    example: 'Then every request is answered by a backend of service "echo"',
+    doc: 'Each answer names an echo pod behind the service.',
+  },
   async function (this: HookpointWorld, service: string) {
     const svc = resolveService(await this.topology(), service);
-    expectAnsweredBy(requireWindow(this).traffic, svc.backends.map((b) => b.pod));
+    expectAnsweredBy(
+      requireWindow(this).traffic,
+      svc.backends.map((b) => b.pod),
+    );
   },
 );

@@ -1,31 +1,39 @@
 /** Where the packet is seen: captures at hook points, the monitor's translation trace, bpftool. */
 import { requireWindow } from '../support/assertions.ts';
 import { InconclusiveError, UsageError } from '../support/errors.ts';
+import { expectHelperCall, expectProgramOn } from '../support/expectations/bpftool.ts';
 import { expectDestinationSeen, expectNothingTo, expectOnlyDestinations } from '../support/expectations/capture.ts';
 import { expectNoTranslation, expectRedirect, expectTranslation } from '../support/expectations/monitor.ts';
-import { expectHelperCall, expectProgramOn } from '../support/expectations/bpftool.ts';
 import type { CapturePointRef, NodeRef } from '../support/parameter-types.ts';
 import { bpftoolNet, bpftoolXlated } from '../support/probes/bpftool.ts';
 import { resolveNode, resolvePod, resolveService } from '../support/resolve.ts';
 import { defineStep } from '../support/vocabulary.ts';
-import { captureLabel, type CaptureResult } from '../support/window.ts';
+import { type CaptureResult, captureLabel } from '../support/window.ts';
 import type { HookpointWorld } from '../support/world.ts';
 
 async function captureAt(world: HookpointWorld, ref: CapturePointRef): Promise<CaptureResult> {
   const w = requireWindow(world);
   const topo = await world.topology();
   const label = captureLabel(
-    ref.kind === 'pod-eth0' || ref.kind === 'host-veth' ? { kind: ref.kind, pod: resolvePod(topo, ref.pod).name } : { kind: ref.kind, node: resolveNode(topo, ref.node).name },
+    ref.kind === 'pod-eth0' || ref.kind === 'host-veth'
+      ? { kind: ref.kind, pod: resolvePod(topo, ref.pod).name }
+      : { kind: ref.kind, node: resolveNode(topo, ref.node).name },
   );
   const cap = w.captures.find((c) => c.label === label);
-  if (!cap) throw new InconclusiveError(`Inconclusive: no capture was armed on ${label} for the traffic window.`, { hint: 'Captures are armed from the scenario\'s own "a capture on …" steps before the traffic step runs.' });
+  if (!cap)
+    throw new InconclusiveError(`Inconclusive: no capture was armed on ${label} for the traffic window.`, {
+      hint: 'Captures are armed from the scenario\'s own "a capture on …" steps before the traffic step runs.',
+    });
   return cap;
 }
 
 defineStep(
   'Then',
   'a capture on {capturePoint} sees the ClusterIP of {service} as destination',
-  { example: 'Then a capture on pod "client" eth0 sees the ClusterIP of "echo" as destination', doc: 'The capture point sits before the tc rewrite: packets still carry the ClusterIP.' },
+  {
+    example: 'Then a capture on pod "client" eth0 sees the ClusterIP of "echo" as destination',
+    doc: 'The capture point sits before the tc rewrite: packets still carry the ClusterIP.',
+  },
   async function (this: HookpointWorld, ref: CapturePointRef, service: string) {
     const cap = await captureAt(this, ref);
     const svc = resolveService(await this.topology(), service);
@@ -36,18 +44,28 @@ defineStep(
 defineStep(
   'Then',
   'a capture on {capturePoint} sees only backends of {service} as destination',
-  { example: 'Then a capture on node "control-plane" eth0 sees only backends of "echo" as destination', doc: 'Past tc and routing the destination is a backend pod IP, never the ClusterIP.' },
+  {
+    example: 'Then a capture on node "control-plane" eth0 sees only backends of "echo" as destination',
+    doc: 'Past tc and routing the destination is a backend pod IP, never the ClusterIP.',
+  },
   async function (this: HookpointWorld, ref: CapturePointRef, service: string) {
     const cap = await captureAt(this, ref);
     const svc = resolveService(await this.topology(), service);
-    expectOnlyDestinations(cap.evidence, svc.backends.map((b) => b.ip), [requireWindow(this).clientIp]);
+    expectOnlyDestinations(
+      cap.evidence,
+      svc.backends.map((b) => b.ip),
+      [requireWindow(this).clientIp],
+    );
   },
 );
 
 defineStep(
   'Then',
   'a capture on {capturePoint} sees none of that traffic',
-  { example: 'Then a capture on node "control-plane" eth0 sees none of that traffic', doc: 'The traffic never crossed this point (e.g. same-node delivery by bpf_redirect); another capture of the window must have seen it.' },
+  {
+    example: 'Then a capture on node "control-plane" eth0 sees none of that traffic',
+    doc: 'The traffic never crossed this point (e.g. same-node delivery by bpf_redirect); another capture of the window must have seen it.',
+  },
   async function (this: HookpointWorld, ref: CapturePointRef) {
     const w = requireWindow(this);
     const cap = await captureAt(this, ref);
@@ -59,20 +77,36 @@ defineStep(
 defineStep(
   'Then',
   'cilium monitor on node {node} shows traffic from pod {pod} to the ClusterIP of {service} translated to a backend of {service}',
-  { example: 'Then cilium monitor on node "control-plane" shows traffic from pod "client" to the ClusterIP of "echo" translated to a backend of "echo"', doc: 'A trace event of the client\'s endpoint with orig-ip = the ClusterIP and destination = a backend pod.' },
+  {
+    example:
+      'Then cilium monitor on node "control-plane" shows traffic from pod "client" to the ClusterIP of "echo" translated to a backend of "echo"',
+    doc: "A trace event of the client's endpoint with orig-ip = the ClusterIP and destination = a backend pod.",
+  },
   async function (this: HookpointWorld, node: NodeRef, pod: string, service: string, service2: string) {
-    if (service !== service2) throw new UsageError(`The step names two services ("${service}", "${service2}"); translation is checked within one service.`);
+    if (service !== service2)
+      throw new UsageError(
+        `The step names two services ("${service}", "${service2}"); translation is checked within one service.`,
+      );
     const { events, topo } = await monitorOf(this, node);
     const p = resolvePod(topo, pod);
     const svc = resolveService(topo, service);
-    expectTranslation(events, { endpoint: p.endpointId, clientIp: p.ip, clusterIP: svc.clusterIP, port: svc.port, backends: svc.backends.map((b) => b.ip) });
+    expectTranslation(events, {
+      endpoint: p.endpointId,
+      clientIp: p.ip,
+      clusterIP: svc.clusterIP,
+      port: svc.port,
+      backends: svc.backends.map((b) => b.ip),
+    });
   },
 );
 
 defineStep(
   'Then',
   'cilium monitor on node {node} shows no translation for traffic from pod {pod}',
-  { example: 'Then cilium monitor on node "control-plane" shows no translation for traffic from pod "client"', doc: 'No trace event of the client carries an orig-ip: nothing was rewritten at tc.' },
+  {
+    example: 'Then cilium monitor on node "control-plane" shows no translation for traffic from pod "client"',
+    doc: 'No trace event of the client carries an orig-ip: nothing was rewritten at tc.',
+  },
   async function (this: HookpointWorld, node: NodeRef, pod: string) {
     const { events, topo } = await monitorOf(this, node);
     const p = resolvePod(topo, pod);
@@ -84,7 +118,11 @@ defineStep(
 defineStep(
   'Then',
   'cilium monitor on node {node} shows the traffic from pod {pod} redirected to a backend of {service}',
-  { example: 'Then cilium monitor on node "control-plane" shows the traffic from pod "client" redirected to a backend of "echo-local"', doc: 'The trace shows the packet handed straight to the backend\'s veth by bpf_redirect.' },
+  {
+    example:
+      'Then cilium monitor on node "control-plane" shows the traffic from pod "client" redirected to a backend of "echo-local"',
+    doc: "The trace shows the packet handed straight to the backend's veth by bpf_redirect.",
+  },
   async function (this: HookpointWorld, node: NodeRef, pod: string, service: string) {
     const { events, topo } = await monitorOf(this, node);
     const p = resolvePod(topo, pod);
@@ -98,19 +136,26 @@ async function monitorOf(world: HookpointWorld, node: NodeRef) {
   const topo = await world.topology();
   const n = resolveNode(topo, node);
   const events = w.monitors.get(n.name);
-  if (!events) throw new InconclusiveError(`Inconclusive: the monitor of node ${n.name} was not running during the traffic window.`);
+  if (!events)
+    throw new InconclusiveError(
+      `Inconclusive: the monitor of node ${n.name} was not running during the traffic window.`,
+    );
   return { events, topo };
 }
 
 defineStep(
   'Then',
   'bpftool on node {node} shows a program at tc {direction} of the host veth of pod {pod}',
-  { example: 'Then bpftool on node "control-plane" shows a program at tc ingress of the host veth of pod "client"', doc: '`bpftool net show` in the node lists a tc program on the pod\'s lxc interface.' },
+  {
+    example: 'Then bpftool on node "control-plane" shows a program at tc ingress of the host veth of pod "client"',
+    doc: "`bpftool net show` in the node lists a tc program on the pod's lxc interface.",
+  },
   async function (this: HookpointWorld, node: NodeRef, direction: 'ingress' | 'egress', pod: string) {
     const topo = await this.topology();
     const n = resolveNode(topo, node);
     const p = resolvePod(topo, pod);
-    if (!p.hostVeth) throw new InconclusiveError(`Inconclusive: the backend does not report the host veth of pod ${p.name}.`);
+    if (!p.hostVeth)
+      throw new InconclusiveError(`Inconclusive: the backend does not report the host veth of pod ${p.name}.`);
     this.involvedNodes.add(n.name);
     const ev = await this.cite(await bpftoolNet(this.backend, n.name));
     expectProgramOn(ev, p.hostVeth, direction);
@@ -120,12 +165,17 @@ defineStep(
 defineStep(
   'Then',
   'the program at tc {direction} of the host veth of pod {pod} calls {string}',
-  { example: 'Then the program at tc ingress of the host veth of pod "client" calls "bpf_redirect"', doc: '`bpftool prog dump xlated` of that program shows a call of the helper.' },
+  {
+    example: 'Then the program at tc ingress of the host veth of pod "client" calls "bpf_redirect"',
+    doc: '`bpftool prog dump xlated` of that program shows a call of the helper.',
+  },
   async function (this: HookpointWorld, direction: 'ingress' | 'egress', pod: string, helper: string) {
-    if (!/^bpf_[a-z0-9_]+$/.test(helper)) throw new UsageError(`"${helper}" is not a BPF helper name (like bpf_redirect).`);
+    if (!/^bpf_[a-z0-9_]+$/.test(helper))
+      throw new UsageError(`"${helper}" is not a BPF helper name (like bpf_redirect).`);
     const topo = await this.topology();
     const p = resolvePod(topo, pod);
-    if (!p.hostVeth) throw new InconclusiveError(`Inconclusive: the backend does not report the host veth of pod ${p.name}.`);
+    if (!p.hostVeth)
+      throw new InconclusiveError(`Inconclusive: the backend does not report the host veth of pod ${p.name}.`);
     const net = await this.cite(await bpftoolNet(this.backend, p.node));
     const prog = expectProgramOn(net, p.hostVeth, direction);
     const xl = await this.cite(await bpftoolXlated(this.backend, p.node, prog.id!));

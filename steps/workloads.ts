@@ -1,14 +1,17 @@
 /** Workloads: echo deployments pinned to nodes, ClusterIP/NodePort services, client pods. */
 import { UsageError } from '../support/errors.ts';
-import { ensureClient, ensureEcho, ensureService } from '../support/workloads.ts';
 import type { NodeRef } from '../support/parameter-types.ts';
 import { defineStep } from '../support/vocabulary.ts';
+import { ensureClient, ensureEcho, ensureService } from '../support/workloads.ts';
 import type { HookpointWorld } from '../support/world.ts';
 
 defineStep(
   'Given',
   'an echo deployment {deployment} with a replica on every node behind ClusterIP service {service} port {port}',
-  { example: 'Given an echo deployment "echo" with a replica on every node behind ClusterIP service "echo" port 80', doc: 'Echo servers (they answer with their pod name and the client address they saw), one per node, behind a ClusterIP service.' },
+  {
+    example: 'Given an echo deployment "echo" with a replica on every node behind ClusterIP service "echo" port 80',
+    doc: 'Echo servers (they answer with their pod name and the client address they saw), one per node, behind a ClusterIP service.',
+  },
   async function (this: HookpointWorld, app: string, service: string, port: number) {
     await ensureEcho(this, app, 'every');
     await ensureService(this, { name: service, app, port, type: 'ClusterIP' });
@@ -18,9 +21,14 @@ defineStep(
 defineStep(
   'Given',
   'an echo deployment {deployment} with a replica on every node behind NodePort service {service} port {port} node port {port}',
-  { example: 'Given an echo deployment "echo" with a replica on every node behind NodePort service "echo" port 80 node port 30080', doc: 'As above, behind a NodePort service (which also has a ClusterIP).' },
+  {
+    example:
+      'Given an echo deployment "echo" with a replica on every node behind NodePort service "echo" port 80 node port 30080',
+    doc: 'As above, behind a NodePort service (which also has a ClusterIP).',
+  },
   async function (this: HookpointWorld, app: string, service: string, port: number, nodePort: number) {
-    if (nodePort < 30000 || nodePort > 32767) throw new UsageError(`Invalid node port ${nodePort}: Kubernetes' default NodePort range is 30000-32767.`);
+    if (nodePort < 30000 || nodePort > 32767)
+      throw new UsageError(`Invalid node port ${nodePort}: Kubernetes' default NodePort range is 30000-32767.`);
     await ensureEcho(this, app, 'every');
     await ensureService(this, { name: service, app, port, type: 'NodePort', nodePort });
   },
@@ -29,7 +37,10 @@ defineStep(
 defineStep(
   'Given',
   'an echo deployment {deployment} with a replica on node {node}',
-  { example: 'Given an echo deployment "echo" with a replica on node "worker"', doc: 'One echo replica pinned to a node (by role or full name).' },
+  {
+    example: 'Given an echo deployment "echo" with a replica on node "worker"',
+    doc: 'One echo replica pinned to a node (by role or full name).',
+  },
   async function (this: HookpointWorld, app: string, node: NodeRef) {
     await ensureEcho(this, app, [node]);
   },
@@ -39,7 +50,8 @@ defineStep(
   'Given',
   'a ClusterIP service {service} port {port} backed only by the replica of {deployment} on node {node}',
   {
-    example: 'Given a ClusterIP service "echo-local" port 80 backed only by the replica of "echo" on node "control-plane"',
+    example:
+      'Given a ClusterIP service "echo-local" port 80 backed only by the replica of "echo" on node "control-plane"',
     doc: 'A service whose only backend is on one node: same-node delivery is then deterministic, never left to random choice.',
   },
   async function (this: HookpointWorld, service: string, port: number, app: string, node: NodeRef) {
@@ -51,7 +63,10 @@ defineStep(
 defineStep(
   'Given',
   'a client pod {pod} on node {node}',
-  { example: 'Given a client pod "client" on node "control-plane"', doc: 'A pod that sends the traffic, pinned to a node.' },
+  {
+    example: 'Given a client pod "client" on node "control-plane"',
+    doc: 'A pod that sends the traffic, pinned to a node.',
+  },
   async function (this: HookpointWorld, pod: string, node: NodeRef) {
     await ensureClient(this, pod, node);
   },

@@ -4,10 +4,12 @@
  * evidence when a scenario fails or breaks.
  */
 import 'allure-cucumberjs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { After, AfterAll, Before, type ITestCaseHookParameter, Status, setDefaultTimeout } from '@cucumber/cucumber';
 import * as allure from 'allure-js-commons';
 import type { Capability } from './backends/types.ts';
-import { MediaType } from './evidence/index.ts';
+import { MediaType, slug } from './evidence/index.ts';
 import { Transcript } from './exec/index.ts';
 import { CAPTURE_POINT_RE, capturePoint, registerParameterTypes } from './parameter-types.ts';
 import { collectFailureEvidence } from './probes/collectors.ts';
@@ -94,8 +96,16 @@ After(async function (this: HookpointWorld, { pickle, result }: ITestCaseHookPar
       );
     }
   }
-  if (this.transcript.records.length)
+  if (this.transcript.records.length) {
     await this.evidence.attach('transcript', 'scenario', MediaType.text, Transcript.render(this.transcript.records));
+    // Machine-readable too, so scripts (and the suite benchmark's baseline) can replay the run by hand.
+    const dir = path.resolve(this.ctx.config.reportsDir, 'transcripts');
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      path.join(dir, `${slug(pickle.uri)}-${slug(pickle.name)}.json`),
+      JSON.stringify({ scenario: pickle.name, uri: pickle.uri, records: this.transcript.records }, null, 1),
+    );
+  }
 });
 
 AfterAll(async () => {

@@ -2,12 +2,13 @@
  * The Cucumber World: the run's backend, the scenario's transcript and evidence recorder, the
  * probes armed for the scenario, and the last observation window that Then steps assert on.
  */
-import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
+import { type IWorldOptions, setWorldConstructor, World } from '@cucumber/cucumber';
 import type { Backend, Topology } from './backends/types.ts';
-import { Transcript, useTranscript } from './exec/index.ts';
 import { type Attachment, type Evidence, EvidenceRecorder, MediaType } from './evidence/index.ts';
+import { Transcript, useTranscript } from './exec/index.ts';
 import type { CitedEvidence } from './expectations/evidence-ref.ts';
 import type { CapturePointRef } from './parameter-types.ts';
+import type { CiliumStatus } from './parsers/index.ts';
 import { type RunContext, runContext } from './run/context.ts';
 import type { ObservationWindow } from './window.ts';
 
@@ -25,6 +26,8 @@ export class HookpointWorld extends World {
   window?: ObservationWindow;
   /** The Background's cluster words, until Cilium's values complete them. */
   clusterRequest?: { kindConfig?: string; values: Record<string, string> };
+  /** Agent status evidence per node, read once per scenario. */
+  readonly statusByNode = new Map<string, CitedEvidence<CiliumStatus>>();
   /** Nodes the scenario touched: failure collectors look at these. */
   readonly involvedNodes = new Set<string>();
   private topo?: Topology;

@@ -49,8 +49,9 @@ function onSignal(sig: NodeJS.Signals): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // `on`, not `once`: a second signal must not fall through to Node's default (die before cleanup).
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const debug = argv.includes('--debug');
   try {
     const program = await buildProgram(argv);

@@ -20,6 +20,11 @@ export interface RunOptions {
   check?: boolean;
   /** Do not record stdout (large dumps already attached elsewhere); the command itself is still recorded. */
   quietStdout?: boolean;
+  /**
+   * A cleanup command (teardown, unmount, kill): it still runs after SIGINT/SIGTERM started the
+   * shutdown, and is not cancelled by it — only its own timeout bounds it.
+   */
+  cleanup?: boolean;
 }
 
 export interface RunResult {
@@ -59,7 +64,8 @@ export async function run(argv: readonly string[], opts: RunOptions): Promise<Ru
   validateArgv(argv);
   if (!(opts.timeoutMs > 0)) throw new InfraError(`internal: no timeout given for ${formatArgv(argv)}.`);
   const where = opts.where ?? 'host';
-  if (shutdown.signal.aborted) throw new InfraError(`Not started: ${formatArgv(argv)} (run is shutting down).`);
+  if (shutdown.signal.aborted && !opts.cleanup)
+    throw new InfraError(`Not started: ${formatArgv(argv)} (run is shutting down).`);
   const started = Date.now();
   const child = execa(argv[0]!, argv.slice(1), {
     timeout: opts.timeoutMs,
@@ -67,11 +73,11 @@ export async function run(argv: readonly string[], opts: RunOptions): Promise<Ru
     input: opts.input,
     cwd: opts.cwd,
     env: opts.env,
-    cancelSignal: shutdown.signal,
+    cancelSignal: opts.cleanup ? undefined : shutdown.signal,
     stripFinalNewline: false,
     forceKillAfterDelay: 2000,
   });
-  live.add(child);
+  if (!opts.cleanup) live.add(child);
   let res: Awaited<typeof child>;
   try {
     res = await child;
@@ -92,6 +98,7 @@ export async function run(argv: readonly string[], opts: RunOptions): Promise<Ru
     stdout: opts.quietStdout ? `(${stdout.length} characters, attached separately)` : stdout,
     stderr,
     background: false,
+    input: opts.input,
   });
   const cmd = formatArgv(argv);
   if (res.timedOut) {

@@ -17,6 +17,8 @@ export interface CommandRecord {
   stdout: string;
   stderr: string;
   background: boolean;
+  /** Standard input given to the command (batch files), so the command can be replayed exactly. */
+  input?: string;
 }
 
 const MAX_KEPT = 64 * 1024;
@@ -55,6 +57,7 @@ export class Transcript {
       argv: rec.argv.map(redact),
       stdout: cap(redact(rec.stdout)),
       stderr: cap(redact(rec.stderr)),
+      input: rec.input === undefined ? undefined : cap(redact(rec.input)),
     };
     this.records.push(full);
     return full;
@@ -74,7 +77,12 @@ export class Transcript {
       .map((r) => {
         const status = r.timedOut ? 'TIMED OUT' : r.signal ? `signal ${r.signal}` : `exit ${r.exitCode}`;
         const head = `# [${r.seq}] ${r.where} · ${status} · ${r.durationMs} ms${r.background ? ' · background' : ''} · ${r.startedAt}`;
-        const parts = [head, `$ ${formatArgv(r.argv)}`];
+        const parts = [
+          head,
+          r.input === undefined
+            ? `$ ${formatArgv(r.argv)}`
+            : `$ ${formatArgv(r.argv)} <<'EOF'\n${r.input.replace(/\n$/, '')}\nEOF`,
+        ];
         if (r.stdout) parts.push(r.stdout.replace(/\n$/, ''));
         if (r.stderr) parts.push(`[stderr]\n${r.stderr.replace(/\n$/, '')}`);
         return parts.join('\n');

@@ -333,14 +333,20 @@ export async function teardownLedger(
     // One `ip -force -batch` removes every namespace: their veths, routes, rules and tc programs go with them.
     const batch = rd.file('teardown.ip');
     writeFileSync(batch, `${namespaces.map((n) => `netns delete ${n}`).join('\n')}\n`);
-    await run(['ip', '-force', '-batch', batch], { timeoutMs: 15_000, where: opts.where ?? 'host', check: false });
+    await run(['ip', '-force', '-batch', batch], {
+      timeoutMs: 15_000,
+      where: opts.where ?? 'host',
+      check: false,
+      cleanup: true,
+    });
   }
 
   const listedMounts = entries.filter((e) => e.kind === 'mount').map((e) => (e as { path: string }).path);
   const mounts = [...new Set([...listedMounts, ...mountsUnder(rd.dir)])]
     .filter((m) => mountsUnder(m).length > 0)
     .sort((a, b) => b.length - a.length);
-  for (const m of mounts) await run(['umount', m], { timeoutMs: 10_000, where: opts.where ?? 'host', check: false });
+  for (const m of mounts)
+    await run(['umount', m], { timeoutMs: 10_000, where: opts.where ?? 'host', check: false, cleanup: true });
 
   const leftNetns = namespaces.filter((n) => existsSync(path.join(NETNS_DIR, n)));
   const leftMounts = mountsUnder(rd.dir);
