@@ -169,101 +169,116 @@ const ICMP_WORDS = new Set([
 ]);
 
 /**
- * The 5-tuple part `a -> b [proto] [flags…] [  [note] bpf_redirect->ifname]`.
- * Tolerates the stray space of `10.0.0.112 :54134` seen in Cilium's docs.
+ * The 5-tuple part `a -> b [proto] [flags…] [  [note] bpf_redirect->ifname]`, read from s[from..]
+ * by index (few allocations: this runs once per line). Tolerates the stray space of
+ * `10.0.0.112 :54134` seen in Cilium's docs.
  */
-function parseTuple(ev: MonitorEvent, s: string): boolean {
-  const arrow = s.indexOf(' -> ');
+function parseTuple(ev: MonitorEvent, s: string, from: number): boolean {
+  const arrow = s.indexOf(' -> ', from);
   if (arrow < 0) return false;
-  const left = s.slice(0, arrow).trim().replace(' :', ':');
-  let right = s.slice(arrow + 4).trim();
+  let a = from;
+  while (a < arrow && s.charCodeAt(a) === 32) a++;
+  let left = s.slice(a, arrow);
+  if (left.includes(' :')) left = left.replace(' :', ':');
+  let b = arrow + 4;
+  while (s.charCodeAt(b) === 32) b++;
+  let end = s.length;
+  while (end > b && (s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 13)) end--;
   // Lab extras after the tuple: "  [svc DNAT backend 1/2] bpf_redirect->lxc…"
-  const br = right.indexOf('bpf_redirect');
-  if (br >= 0) {
-    const tail = right.slice(br);
-    const to = tail.indexOf('->');
-    if (to > 0) {
-      ev.redirectHelper = tail.slice(0, to).trim();
-      const sp = tail.indexOf(' ', to + 2);
-      ev.redirect = tail.slice(to + 2, sp < 0 ? undefined : sp).trim() || null;
+  const br = s.indexOf('bpf_redirect', b);
+  if (br >= 0 && br < end) {
+    const to = s.indexOf('->', br);
+    if (to > 0 && to < end) {
+      ev.redirectHelper = s.slice(br, to).trim();
+      let te = s.indexOf(' ', to + 2);
+      if (te < 0 || te > end) te = end;
+      ev.redirect = te > to + 2 ? s.slice(to + 2, te) : null;
     }
-    right = right.slice(0, br).trim();
+    end = br;
+    while (end > b && s.charCodeAt(end - 1) === 32) end--;
   }
-  const nb = right.indexOf('  [');
-  const nb2 = nb >= 0 ? nb : right.lastIndexOf(' [') > 0 && right.endsWith(']') ? right.lastIndexOf(' [') : -1;
-  if (nb2 >= 0 && right.endsWith(']')) {
-    ev.note = right.slice(right.indexOf('[', nb2) + 1, -1);
-    right = right.slice(0, nb2).trim();
+  if (s.charCodeAt(end - 1) === 93 /* ] */) {
+    const nb = s.lastIndexOf(' [', end);
+    if (nb > b) {
+      ev.note = s.slice(nb + 2, end - 1);
+      end = nb;
+      while (end > b && s.charCodeAt(end - 1) === 32) end--;
+    }
   }
+  let sp = s.indexOf(' ', b);
+  if (sp < 0 || sp > end) sp = end;
   const src = parseHostPort(left);
-  const sp = right.indexOf(' ');
-  const dstText = sp < 0 ? right : right.slice(0, sp);
-  const dst = parseHostPort(dstText);
+  const dst = parseHostPort(s.slice(b, sp));
   if (!src || !dst) return false;
   ev.src = src;
   ev.dst = dst;
-  if (sp >= 0) {
-    const rest = right.slice(sp + 1).trim();
-    const sp2 = rest.indexOf(' ');
-    const word = sp2 < 0 ? rest : rest.slice(0, sp2);
+  if (sp < end) {
+    const ws = sp + 1;
+    let sp2 = s.indexOf(' ', ws);
+    if (sp2 < 0 || sp2 > end) sp2 = end;
+    const word = s.slice(ws, sp2);
     if (PROTOCOLS.has(word)) {
-      ev.protocol = word.toLowerCase() === 'icmpv4' ? 'icmp' : word.toLowerCase();
-      ev.flags = sp2 < 0 ? null : rest.slice(sp2 + 1).trim() || null;
+      ev.protocol =
+        word === 'tcp' || word === 'udp' ? word : word.toLowerCase() === 'icmpv4' ? 'icmp' : word.toLowerCase();
+      ev.flags = sp2 < end ? s.slice(sp2 + 1, end) || null : null;
     } else if (ICMP_WORDS.has(word)) {
       ev.protocol = dst.ip.includes(':') ? 'icmpv6' : 'icmp';
-      ev.flags = rest;
-    } else if (rest.length > 0) ev.flags = rest;
+      ev.flags = s.slice(ws, end);
+    } else if (end > ws) ev.flags = s.slice(ws, end);
   }
   return true;
 }
 
-/** Value after ` key ` in a header, up to the next space, without a trailing comma; null when absent. */
-function valueAfter(head: string, key: string): string | null {
-  const at = head.indexOf(key);
-  if (at < 0) return null;
+/** Value after `key` (which starts with a space) within s[0..to), up to the next space, without a trailing comma. */
+function valueAfter(s: string, key: string, to: number): string | null {
+  const at = s.indexOf(key);
+  if (at < 0 || at >= to) return null;
   const from = at + key.length;
-  let end = head.indexOf(' ', from);
-  if (end < 0) end = head.length;
-  if (head.charCodeAt(end - 1) === 44 /* , */) end--;
-  return end > from ? head.slice(from, end) : null;
+  let end = s.indexOf(' ', from);
+  if (end < 0 || end > to) end = to;
+  if (s.charCodeAt(end - 1) === 44 /* , */) end--;
+  return end > from ? s.slice(from, end) : null;
 }
 
-/** Header of a one-line trace: `flow 0x… , identity A->B state S ifindex X orig-ip Y` (+ lab words). */
-function parseTraceHeader(ev: MonitorEvent, head: string): void {
-  ev.flowId = valueAfter(head, ' flow ');
-  const id = valueAfter(head, ' identity ');
+const HOOKS = new Set(['from-container', 'to-container', 'from-host', 'to-host', 'from-netdev', 'to-netdev']);
+
+/** Header of a one-line trace in s[0..to): `flow 0x… , identity A->B state S ifindex X orig-ip Y` (+ lab words). */
+function parseTraceHeader(ev: MonitorEvent, s: string, to: number): void {
+  ev.flowId = valueAfter(s, ' flow ', to);
+  const id = valueAfter(s, ' identity ', to);
   if (id !== null) {
     const a = id.indexOf('->');
     if (a > 0) ev.identities = { src: identity(id.slice(0, a)), dst: identity(id.slice(a + 2)) };
   }
-  ev.state = valueAfter(head, ' state ');
-  const ifx = valueAfter(head, ' ifindex ');
+  ev.state = valueAfter(s, ' state ', to);
+  const ifx = valueAfter(s, ' ifindex ', to);
   if (ifx !== null) {
     const n = toInt(ifx);
     ev.ifindex = n === null ? ifx : n;
     if (n === null) ev.interface = ifx;
   }
-  const itf = valueAfter(head, ' interface ');
+  const itf = valueAfter(s, ' interface ', to);
   if (itf !== null) ev.interface = itf;
-  const orig = valueAfter(head, ' orig-ip ');
+  const orig = valueAfter(s, ' orig-ip ', to);
   if (orig !== null) setOrigIp(ev, orig);
   // Lab monitor words: "from-container ep 1573 (lxc…)".
-  const ep = valueAfter(head, ' ep ');
+  const ep = valueAfter(s, ' ep ', to);
   if (ep !== null) ev.srcEndpoint = toInt(ep);
-  for (const h of HOOK_WORDS) {
-    if (head.includes(h)) {
-      ev.hook = h.trim();
+  for (const key of [' from-', ' to-']) {
+    const h = valueAfter(s, key, to);
+    if (h !== null && HOOKS.has(key.trim() + h)) {
+      ev.hook = key.trim() + h;
       break;
     }
   }
-  const paren = head.indexOf(' (');
-  if (paren >= 0 && ev.interface === null) {
-    const close = head.indexOf(')', paren);
-    if (close > paren + 2) ev.interface = head.slice(paren + 2, close);
+  if (ev.interface === null) {
+    const paren = s.indexOf(' (');
+    if (paren >= 0 && paren < to) {
+      const close = s.indexOf(')', paren);
+      if (close > paren + 2 && close < to) ev.interface = s.slice(paren + 2, close);
+    }
   }
 }
-
-const HOOK_WORDS = [' from-container ', ' to-container ', ' from-host ', ' to-host ', ' from-netdev ', ' to-netdev '];
 
 function setOrigIp(ev: MonitorEvent, v: string): void {
   // Lab: "10.96.94.95:80"; Cilium: "10.96.94.95", "fd04::11", "0.0.0.0".
@@ -298,26 +313,25 @@ function parseArrow(ev: MonitorEvent, body: string): void {
   ev.type = 'trace';
   // Header and tuple are split by the first ": " (an IPv6 orig-ip like fd04::11 has no ": ").
   const colon = rest.indexOf(': ');
-  const head = colon < 0 ? rest : rest.slice(0, colon);
-  const tuple = colon < 0 ? '' : rest.slice(colon + 2);
-  let sp = head.indexOf(' ');
-  if (sp < 0) sp = head.length;
-  const w0 = head.slice(0, sp);
+  const headEnd = colon < 0 ? rest.length : colon;
+  let sp = rest.indexOf(' ');
+  if (sp < 0 || sp > headEnd) sp = headEnd;
+  const w0 = rest.slice(0, sp);
   const dir = out ? 'to-' : 'from-';
   const obs = OBS_WORDS[w0];
   if (obs) {
     ev.observationPoint = dir + obs;
     if (obs === 'endpoint') {
-      let e = head.indexOf(' ', sp + 1);
-      if (e < 0) e = head.length;
-      ev.endpoint = toInt(head.slice(sp + 1, e));
+      let e = rest.indexOf(' ', sp + 1);
+      if (e < 0 || e > headEnd) e = headEnd;
+      ev.endpoint = toInt(rest.slice(sp + 1, e));
     }
   } else if (toInt(w0) === null) {
     ev.observationPoint = dir + w0;
   } // else: old bare form "-> 0: a -> b tcp SYN", a capture without observation point.
-  parseTraceHeader(ev, ` ${head} `);
-  if (tuple) parseTuple(ev, tuple);
-  else if (colon < 0 && !ev.flowId && !ev.identities) ev.type = 'unknown';
+  parseTraceHeader(ev, rest, headEnd);
+  if (colon >= 0) parseTuple(ev, rest, colon + 2);
+  else if (!ev.flowId && !ev.identities) ev.type = 'unknown';
 }
 
 /** `xx drop (reason) flow 0x… to endpoint N, ifindex 12, file bpf_lxc.c:734, , identity A->B: tuple`. */
@@ -352,7 +366,7 @@ function parseDrop(ev: MonitorEvent, body: string): void {
       if (a > 0) ev.identities = { src: identity(v.slice(0, a)), dst: identity(v.slice(a + 2)) };
     }
   }
-  if (colon >= 0) parseTuple(ev, rest.slice(colon + 2));
+  if (colon >= 0) parseTuple(ev, rest, colon + 2);
 }
 
 /** `Policy verdict log: flow 0x… local EP ID 232, remote ID 31028, proto 6, ingress, action audit, match none, tuple`. */
@@ -379,7 +393,7 @@ function parsePolicyVerdict(ev: MonitorEvent, body: string): void {
     else if (p === 'ingress' || p === 'egress') verdict.direction = p;
     else if (p.startsWith('action ')) verdict.action = p.slice(7);
     else if (p.startsWith('match ')) verdict.match = p.slice(6);
-    else if (p.includes(' -> ')) parseTuple(ev, parts.slice(i).join(', '));
+    else if (p.includes(' -> ')) parseTuple(ev, parts.slice(i).join(', '), 0);
   }
   ev.verdict = verdict;
   ev.message = verdict.action;
