@@ -71,7 +71,7 @@ function kindsList(): string {
 
 const decoder = new TextDecoder('utf-8');
 
-/** Parse bytes as one kind. Pure apart from nothing: no I/O here (the caller reads the file). */
+/** Parse bytes as one kind. Pure: no I/O here (runParse reads the file). */
 export function parseInput(kind: ParseKind, data: Uint8Array, source = 'input'): ParseOutcome {
   switch (kind) {
     case 'iptables': {
