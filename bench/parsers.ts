@@ -172,35 +172,26 @@ export async function bench(): Promise<void> {
     // Whole process, as a user runs it.
     const node = process.execPath;
     const cli = path.join(repoRoot, 'bin/hookpoint.js');
-    const cmd = `exec ${shellQuote(node)} ${shellQuote(cli)} parse iptables ${shellQuote(dumpPath)} --json > /dev/null`;
-    const whole: number[] = [];
-    for (let k = 0; k < RUNS; k++) {
-      const r = await run(['sh', '-c', cmd], { timeoutMs: 120_000, where: 'bench' });
-      whole.push(r.durationMs);
-    }
+    const cmd = `${shellQuote(node)} ${shellQuote(cli)} parse iptables ${shellQuote(dumpPath)} --json > /dev/null`;
+    const whole = await timedRuns(run, cmd);
     // Start-up alone: the same command on a one-line dump.
     const tinyPath = path.join(dir, 'tiny.iptables-save');
     writeFileSync(tinyPath, '*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n');
-    const startup: number[] = [];
-    for (let k = 0; k < RUNS; k++) {
-      const r = await run([node, cli, 'parse', 'iptables', tinyPath, '--json'], { timeoutMs: 60_000, where: 'bench' });
-      startup.push(r.durationMs);
-    }
+    const startup = await timedRuns(
+      run,
+      `${shellQuote(node)} ${shellQuote(cli)} parse iptables ${shellQuote(tinyPath)} --json > /dev/null`,
+    );
     process.stdout.write(
-      `  hookpoint parse iptables --json > /dev/null (whole process): ${fmt(median(whole))} median of ${RUNS} (${mbps(size, median(whole))}); of which CLI start-up (same command on a one-line dump): ${fmt(median(startup))}\n`,
+      `  hookpoint parse iptables --json > /dev/null (whole process): ${show(whole, size)}; of which CLI start-up (same command on a one-line dump): ${show(startup)}\n`,
     );
     // The same command body in a process that loads only the parse subcommand (what bin/hookpoint.js
     // costs once main.ts imports just the invoked subcommand instead of all of them).
-    const lean: number[] = [];
     const self = fileURLToPath(import.meta.url);
-    const leanCmd = `exec ${shellQuote(node)} ${shellQuote(self)} --parse-only iptables ${shellQuote(dumpPath)} > /dev/null`;
-    for (let k = 0; k < RUNS; k++) {
-      const r = await run(['sh', '-c', leanCmd], { timeoutMs: 120_000, where: 'bench' });
-      lean.push(r.durationMs);
-    }
-    process.stdout.write(
-      `  same parse + JSON in a process loading only support/cli/parse.ts: ${fmt(median(lean))} median of ${RUNS} (${mbps(size, median(lean))})\n`,
+    const lean = await timedRuns(
+      run,
+      `${shellQuote(node)} ${shellQuote(self)} --parse-only iptables ${shellQuote(dumpPath)} > /dev/null`,
     );
+    process.stdout.write(`  same parse + JSON in a process loading only support/cli/parse.ts: ${show(lean, size)}\n`);
 
     // In-process parse of the same dump.
     const inproc: number[] = [];
@@ -245,6 +236,41 @@ export async function bench(): Promise<void> {
   }
 }
 
+type Run = typeof import('../support/exec/runner.ts').run;
+
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+/**
+ * Run a shell command RUNS times under bash's `time` and return the median wall and CPU
+ * (user + system, children included) milliseconds: CPU time stays comparable when the machine is
+ * shared, wall time does not. Throws (through the runner) when the command fails.
+ */
+async function timedRuns(run: Run, command: string): Promise<Timing> {
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  for (let k = 0; k < RUNS; k++) {
+    const r = await run(['bash', '-c', `TIMEFORMAT='%R %U %S'; time ( ${command} )`], {
+      timeoutMs: 120_000,
+      where: 'bench',
+    });
+    const last = r.stderr.trim().split('\n').at(-1) ?? '';
+    const [real, user, sys] = last.split(' ').map(Number);
+    if (![real, user, sys].every((x) => Number.isFinite(x)))
+      throw new Error(`bench: could not read the timing of \`${command}\` from "${last}".`);
+    walls.push(real! * 1000);
+    cpus.push((user! + sys!) * 1000);
+  }
+  return { wall: median(walls), cpu: median(cpus) };
+}
+
+function show(t: Timing, bytes?: number): string {
+  const rate = bytes ? ` (${mbps(bytes, t.wall)})` : '';
+  return `${fmt(t.wall)} wall${rate}, ${fmt(t.cpu)} CPU, median of ${RUNS}`;
+}
+
 const NS_PREFIX = 'hookpoint-bench-';
 
 function staleNamespaces(): string[] {
@@ -267,12 +293,7 @@ function staleNamespaces(): string[] {
   });
 }
 
-async function restoreTest(
-  run: typeof import('../support/exec/runner.ts').run,
-  shellQuote: (s: string) => string,
-  dumpPath: string,
-  size: number,
-): Promise<void> {
+async function restoreTest(run: Run, shellQuote: (s: string) => string, dumpPath: string, size: number): Promise<void> {
   const restore = ['/usr/sbin/iptables-restore', '/sbin/iptables-restore', '/usr/bin/iptables-restore'].find((p) =>
     existsSync(p),
   );
@@ -291,27 +312,13 @@ async function restoreTest(
   const ns = `${NS_PREFIX}${process.pid}`;
   await run(['ip', 'netns', 'add', ns], { timeoutMs: 10_000, where: 'bench' });
   try {
-    const times: number[] = [];
-    for (let k = 0; k < RUNS; k++) {
-      const r = await run(
-        ['sh', '-c', `exec ip netns exec ${shellQuote(ns)} ${shellQuote(restore)} --test < ${shellQuote(dumpPath)}`],
-        {
-          timeoutMs: 120_000,
-          where: `netns ${ns}`,
-          check: false,
-        },
-      );
-      if (r.exitCode !== 0) {
-        process.stdout.write(
-          `  iptables-restore --test: failed with exit code ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}\n`,
-        );
-        return;
-      }
-      times.push(r.durationMs);
-    }
-    process.stdout.write(
-      `  iptables-restore --test in a throwaway netns (reference): ${fmt(median(times))} median of ${RUNS} (${mbps(size, median(times))})\n`,
+    const times = await timedRuns(
+      run,
+      `ip netns exec ${shellQuote(ns)} ${shellQuote(restore)} --test < ${shellQuote(dumpPath)}`,
     );
+    process.stdout.write(`  iptables-restore --test in a throwaway netns (reference): ${show(times, size)}\n`);
+  } catch (err) {
+    process.stdout.write(`  iptables-restore --test: failed: ${(err as Error).message}\n`);
   } finally {
     await run(['ip', 'netns', 'delete', ns], { timeoutMs: 10_000, where: 'bench', check: false });
   }
