@@ -22,6 +22,8 @@ const WHICH: Record<CounterSet, WhichCounters[]> = {
 
 async function counterWindow(world: HookpointWorld, service: string, scope: NodeScope) {
   const w = requireWindow(world);
+  // The snapshots could not be read: broken (never passed), with the reason.
+  if (w.countersError) throw w.countersError;
   const topo = await world.topology();
   const svc = resolveService(topo, service);
   const nodes = resolveNodes(topo, scope).map((n) => n.name);

@@ -148,7 +148,7 @@ defineStep(
   'bpftool on node {node} shows a program at tc {direction} of the host veth of pod {pod}',
   {
     example: 'Then bpftool on node "control-plane" shows a program at tc ingress of the host veth of pod "client"',
-    doc: "`bpftool net show` in the node lists a tc program on the pod's lxc interface.",
+    doc: "bpftool's listing of the node's network programs shows a tc program on the pod's lxc interface.",
   },
   async function (this: HookpointWorld, node: NodeRef, direction: 'ingress' | 'egress', pod: string) {
     const topo = await this.topology();
@@ -167,7 +167,7 @@ defineStep(
   'the program at tc {direction} of the host veth of pod {pod} calls {string}',
   {
     example: 'Then the program at tc ingress of the host veth of pod "client" calls "bpf_redirect"',
-    doc: '`bpftool prog dump xlated` of that program shows a call of the helper.',
+    doc: 'The translated code of that program (as bpftool dumps it) calls the helper.',
   },
   async function (this: HookpointWorld, direction: 'ingress' | 'egress', pod: string, helper: string) {
     if (!/^bpf_[a-z0-9_]+$/.test(helper))

@@ -8,14 +8,20 @@ import type { HookpointWorld } from './world.ts';
 
 export function kindConfigPath(file: string | undefined, fallback: string): string {
   const f = file ?? fallback;
-  if (f.includes('..') || path.isAbsolute(f)) throw new UsageError(`Kind config "${f}" must be a file name inside kind-configs/.`);
+  if (f.includes('..') || path.isAbsolute(f))
+    throw new UsageError(`Kind config "${f}" must be a file name inside kind-configs/.`);
   return resolveExisting(f.startsWith('kind-configs/') ? f : path.join('kind-configs', f), 'kind config');
 }
 
-export function clusterSpec(world: HookpointWorld, kindConfig: string | undefined, values: Record<string, string>): ClusterSpec {
+export function clusterSpec(
+  world: HookpointWorld,
+  kindConfig: string | undefined,
+  values: Record<string, string>,
+): ClusterSpec {
   const { config } = world.ctx;
   for (const [k, v] of Object.entries(values)) {
-    if (!/^[A-Za-z][A-Za-z0-9_.[\]-]*$/.test(k)) throw new UsageError(`Invalid Helm value key "${k}".`, 'Keys look like routingMode or ipam.mode.');
+    if (!/^[A-Za-z][A-Za-z0-9_.[\]-]*$/.test(k))
+      throw new UsageError(`Invalid Helm value key "${k}".`, 'Keys look like routingMode or ipam.mode.');
     if (v === '') throw new UsageError(`Helm value "${k}" has no value in the table.`);
   }
   return {
@@ -26,7 +32,11 @@ export function clusterSpec(world: HookpointWorld, kindConfig: string | undefine
   };
 }
 
-export async function ensureClusterFor(world: HookpointWorld, kindConfig: string | undefined, values: Record<string, string>): Promise<void> {
+export async function ensureClusterFor(
+  world: HookpointWorld,
+  kindConfig: string | undefined,
+  values: Record<string, string>,
+): Promise<void> {
   await ensureProvisioned(world.ctx, clusterSpec(world, kindConfig, values));
   world.invalidateTopology();
 }

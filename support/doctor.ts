@@ -61,12 +61,23 @@ export function aptCommand(pkgs: string[]): string {
 function nodeCheck(): Check {
   const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
   const ok = major > 22 || (major === 22 && minor >= 18);
-  return { name: 'node', ok, detail: `Node ${process.versions.node}${ok ? '' : ' (need ≥ 22.18)'}`, install: ok ? undefined : 'npm ci (installs Node 22 as the npm package "node"); then use npx/npm run' };
+  return {
+    name: 'node',
+    ok,
+    detail: `Node ${process.versions.node}${ok ? '' : ' (need ≥ 22.18)'}`,
+    install: ok ? undefined : 'npm ci (installs Node 22 as the npm package "node"); then use npx/npm run',
+  };
 }
 
 async function javaCheck(): Promise<Check> {
   const java = which('java');
-  if (!java) return { name: 'java', ok: false, detail: 'no Java runtime: allure-commandline cannot render the report', install: aptCommand(['openjdk-17-jre-headless']) };
+  if (!java)
+    return {
+      name: 'java',
+      ok: false,
+      detail: 'no Java runtime: allure-commandline cannot render the report',
+      install: aptCommand(['openjdk-17-jre-headless']),
+    };
   const res = await run([java, '-version'], { timeoutMs: 15_000, check: false });
   const line = (res.stderr || res.stdout).split('\n')[0] ?? '';
   return { name: 'java', ok: res.exitCode === 0, detail: line.trim() };
@@ -75,14 +86,24 @@ async function javaCheck(): Promise<Check> {
 export function labChecks(): Check[] {
   const checks: Check[] = [];
   const root = process.getuid?.() === 0;
-  checks.push({ name: 'root', ok: root, detail: root ? 'running as root' : 'the lab creates network namespaces and loads eBPF: it needs root', install: root ? undefined : 'sudo -E npx hookpoint …' });
+  checks.push({
+    name: 'root',
+    ok: root,
+    detail: root ? 'running as root' : 'the lab creates network namespaces and loads eBPF: it needs root',
+    install: root ? undefined : 'sudo -E npx hookpoint …',
+  });
   for (const [tool, pkg] of LAB_TOOLS) {
     const p = which(tool);
     checks.push({ name: tool, ok: Boolean(p), detail: p ?? 'not found', install: p ? undefined : aptCommand([pkg]) });
   }
   for (const [file, pkg] of LAB_HEADERS) {
     const ok = existsSync(file);
-    checks.push({ name: path.basename(file), ok, detail: ok ? file : `${file} missing (eBPF compile)`, install: ok ? undefined : aptCommand([pkg]) });
+    checks.push({
+      name: path.basename(file),
+      ok,
+      detail: ok ? file : `${file} missing (eBPF compile)`,
+      install: ok ? undefined : aptCommand([pkg]),
+    });
   }
   return checks;
 }

@@ -30,14 +30,16 @@ export type CapturePointRef =
 
 export function count(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`Invalid count ${value}: a count must be a whole number of at least 1.`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`Invalid count ${value}: a count must be a whole number of at least 1.`);
   if (n > 10_000) throw new UsageError(`Invalid count ${value}: at most 10000 per step keeps a run bounded.`);
   return n;
 }
 
 export function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`Invalid port ${value}: a port is a whole number from 1 to 65535.`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new UsageError(`Invalid port ${value}: a port is a whole number from 1 to 65535.`);
   return n;
 }
 
@@ -57,31 +59,67 @@ export function capturePoint(podEth0?: string, vethPod?: string, node?: string, 
 }
 
 function nodeName(value: string): string {
-  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) throw new UsageError(`Invalid node name "${value}": give a role (control-plane, worker, worker2) or the node's full name.`);
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value))
+    throw new UsageError(
+      `Invalid node name "${value}": give a role (control-plane, worker, worker2) or the node's full name.`,
+    );
   return value;
 }
 
 export function registerParameterTypes(): void {
   const quoted = /"([^"]*)"/;
-  defineParameterType({ name: 'pod', regexp: quoted, transformer: (s: string) => k8sName('pod', s), useForSnippets: false });
-  defineParameterType({ name: 'service', regexp: quoted, transformer: (s: string) => k8sName('service', s), useForSnippets: false });
-  defineParameterType({ name: 'deployment', regexp: quoted, transformer: (s: string) => k8sName('deployment', s), useForSnippets: false });
-  defineParameterType({ name: 'node', regexp: quoted, transformer: (s: string): NodeRef => ({ text: nodeName(s) }), useForSnippets: false });
+  defineParameterType({
+    name: 'pod',
+    regexp: quoted,
+    transformer: (s: string) => k8sName('pod', s),
+    useForSnippets: false,
+  });
+  defineParameterType({
+    name: 'service',
+    regexp: quoted,
+    transformer: (s: string) => k8sName('service', s),
+    useForSnippets: false,
+  });
+  defineParameterType({
+    name: 'deployment',
+    regexp: quoted,
+    transformer: (s: string) => k8sName('deployment', s),
+    useForSnippets: false,
+  });
+  defineParameterType({
+    name: 'node',
+    regexp: quoted,
+    transformer: (s: string): NodeRef => ({ text: nodeName(s) }),
+    useForSnippets: false,
+  });
   defineParameterType({
     name: 'nodes',
     regexp: /every node|node "([^"]*)"/,
-    transformer: (s?: string): NodeScope => (s === undefined ? { all: true } : { all: false, node: { text: nodeName(s) } }),
+    transformer: (s?: string): NodeScope =>
+      s === undefined ? { all: true } : { all: false, node: { text: nodeName(s) } },
   });
   defineParameterType({ name: 'count', regexp: /-?\d+/, transformer: count });
   defineParameterType({ name: 'port', regexp: /\d+/, transformer: port, useForSnippets: false });
   defineParameterType({ name: 'ip', regexp: /\d+\.\d+\.\d+\.\d+/, transformer: ipv4 });
-  defineParameterType({ name: 'counters', regexp: /KUBE-SVC and KUBE-SEP|KUBE-SEP|KUBE-SVC|NodePort/, transformer: (s: string) => s as CounterSet });
+  defineParameterType({
+    name: 'counters',
+    regexp: /KUBE-SVC and KUBE-SEP|KUBE-SEP|KUBE-SVC|NodePort/,
+    transformer: (s: string) => s as CounterSet,
+  });
   defineParameterType({ name: 'capturePoint', regexp: CAPTURE_POINT_RE, transformer: capturePoint });
-  defineParameterType({ name: 'failure', regexp: /is refused|times out|fails/, transformer: (s: string) => (s === 'times out' ? 'timeout' : s === 'is refused' ? 'refused' : 'any') });
+  defineParameterType({
+    name: 'failure',
+    regexp: /is refused|times out|fails/,
+    transformer: (s: string) => (s === 'times out' ? 'timeout' : s === 'is refused' ? 'refused' : 'any'),
+  });
   defineParameterType({
     name: 'statusField',
     regexp: /routing|host routing|kube-proxy replacement|IPAM|masquerading/,
     transformer: (s: string) => s,
   });
-  defineParameterType({ name: 'direction', regexp: /ingress|egress/, transformer: (s: string) => s as 'ingress' | 'egress' });
+  defineParameterType({
+    name: 'direction',
+    regexp: /ingress|egress/,
+    transformer: (s: string) => s as 'ingress' | 'egress',
+  });
 }

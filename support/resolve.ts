@@ -21,14 +21,20 @@ export function resolveNodes(topo: Topology, scope: NodeScope): NodeInfo[] {
 export function resolvePod(topo: Topology, name: string): PodInfo {
   const pod = topo.pods.find((p) => p.name === name);
   if (!pod)
-    throw new UsageError(`Unknown pod "${name}".`, `Known pods: ${topo.pods.map((p) => p.name).join(', ') || 'none'}; create it with a Given step first.`);
+    throw new UsageError(
+      `Unknown pod "${name}".`,
+      `Known pods: ${topo.pods.map((p) => p.name).join(', ') || 'none'}; create it with a Given step first.`,
+    );
   return pod;
 }
 
 export function resolveService(topo: Topology, name: string): ServiceInfo {
   const svc = topo.services.find((s) => s.name === name);
   if (!svc)
-    throw new UsageError(`Unknown service "${name}".`, `Known services: ${topo.services.map((s) => s.name).join(', ') || 'none'}; create it with a Given step first.`);
+    throw new UsageError(
+      `Unknown service "${name}".`,
+      `Known services: ${topo.services.map((s) => s.name).join(', ') || 'none'}; create it with a Given step first.`,
+    );
   return svc;
 }
 

@@ -22,7 +22,12 @@ const REGISTER = { Given, When, Then } as const;
 // biome-ignore lint/suspicious/noExplicitAny: cucumber passes typed parameters per expression.
 type StepFn = (this: HookpointWorld, ...args: any[]) => Promise<void> | void;
 
-export function defineStep(keyword: Keyword, expression: string, meta: { example: string; doc: string; timeoutMs?: number }, fn: StepFn): void {
+export function defineStep(
+  keyword: Keyword,
+  expression: string,
+  meta: { example: string; doc: string; timeoutMs?: number },
+  fn: StepFn,
+): void {
   catalog.push({ keyword, expression, example: meta.example, doc: meta.doc });
   REGISTER[keyword](expression, { timeout: meta.timeoutMs ?? 120_000 }, fn);
 }
@@ -48,6 +53,10 @@ function distance(a: string[], b: string[]): number {
   for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
   for (let i = 1; i <= a.length; i++)
     for (let j = 1; j <= b.length; j++)
-      dp[i]![j] = Math.min(dp[i - 1]![j]! + 1, dp[i]![j - 1]! + 1, dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      dp[i]![j] = Math.min(
+        dp[i - 1]![j]! + 1,
+        dp[i]![j - 1]! + 1,
+        dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
   return dp[a.length]![b.length]!;
 }

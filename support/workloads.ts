@@ -21,10 +21,21 @@ export async function ensureEcho(world: HookpointWorld, name: string, nodes: Nod
 
 export async function ensureService(
   world: HookpointWorld,
-  spec: { name: string; app: string; port: number; type: 'ClusterIP' | 'NodePort'; nodePort?: number; onlyNodes?: NodeRef[] },
+  spec: {
+    name: string;
+    app: string;
+    port: number;
+    type: 'ClusterIP' | 'NodePort';
+    nodePort?: number;
+    onlyNodes?: NodeRef[];
+  },
 ): Promise<ServiceInfo> {
   const topo = await world.topology(true);
-  if (!topo.pods.some((p) => p.app === spec.app)) throw new UsageError(`Service "${spec.name}" selects echo deployment "${spec.app}", which does not exist yet.`, 'Declare the echo deployment first.');
+  if (!topo.pods.some((p) => p.app === spec.app))
+    throw new UsageError(
+      `Service "${spec.name}" selects echo deployment "${spec.app}", which does not exist yet.`,
+      'Declare the echo deployment first.',
+    );
   const onlyNodes = spec.onlyNodes?.map((n) => resolveNode(topo, n).name);
   const existing = topo.services.find((s) => s.name === spec.name);
   if (existing) {
@@ -32,7 +43,14 @@ export async function ensureService(
     if (existing.port === spec.port && (spec.nodePort ?? null) === existing.nodePort && sameNodes) return existing;
     await world.backend.removeWorkload('service', spec.name);
   }
-  const svc = await world.backend.exposeService({ name: spec.name, app: spec.app, port: spec.port, type: spec.type, nodePort: spec.nodePort, onlyNodes });
+  const svc = await world.backend.exposeService({
+    name: spec.name,
+    app: spec.app,
+    port: spec.port,
+    type: spec.type,
+    nodePort: spec.nodePort,
+    onlyNodes,
+  });
   world.invalidateTopology();
   return svc;
 }

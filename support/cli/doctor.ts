@@ -15,7 +15,9 @@ export function register(program: Command): void {
       const checks = await backendChecks(opts.backend as (typeof BACKENDS)[number]);
       const missing = blocking(checks);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ backend: opts.backend, ready: missing.length === 0, checks }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ backend: opts.backend, ready: missing.length === 0, checks }, null, 2)}\n`,
+        );
       } else {
         for (const c of checks) process.stdout.write(`${c.ok ? 'ok  ' : 'MISS'} ${c.name.padEnd(24)} ${c.detail}\n`);
         const fixes = [...new Set(checks.filter((c) => !c.ok && c.install).map((c) => c.install!))];

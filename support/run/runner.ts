@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { loadConfiguration, loadSupport, runCucumber } from '@cucumber/cucumber/api';
 import parseTagExpression from '@cucumber/tag-expressions';
 import type { Config } from '../config.ts';
-import { aptCommand, backendChecks, blocking, labPackagesMissing } from '../doctor.ts';
+import { backendChecks, blocking, labPackagesMissing } from '../doctor.ts';
 import { EnvironmentError, ExitCode, UsageError } from '../errors.ts';
 import { run } from '../exec/index.ts';
 import { catalog, closestSteps, type StepDoc } from '../vocabulary.ts';

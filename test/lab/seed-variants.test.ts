@@ -57,7 +57,7 @@ async function runSuite(cluster: string, variant: string | null, name: string): 
 }
 
 const CLUSTERIP_FLAT = 'Pod to ClusterIP succeeds and the KUBE-SVC and KUBE-SEP counters stay flat';
-const MONITOR = 'cilium monitor shows the ClusterIP translated to a backend';
+const _MONITOR = 'cilium monitor shows the ClusterIP translated to a backend';
 const POD_TO_POD = 'Pod to pod across nodes succeeds over native routes';
 const STATUS = 'Cilium status reports native routing and kube-proxy replacement false';
 const REDIRECT = 'Same-node backend delivered by bpf_redirect';

@@ -692,7 +692,7 @@ export class ClusterBackend implements Backend {
         check: false,
         quietStdout: true,
       }).catch(() => undefined);
-      if (!res || res.exitCode !== 0) continue;
+      if (res?.exitCode !== 0) continue;
       for (const d of parseEndpointNetworking(res.stdout)) {
         const p = list.find((x) => x.endpointId === d.id);
         if (!p) continue;
