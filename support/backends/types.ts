@@ -144,4 +144,9 @@ export interface Backend {
   spawn(target: ExecTarget, argv: readonly string[], opts?: { maxMs?: number }): BackgroundProcess;
   /** A directory for files a probe writes (pcaps) that the backend's exec can also see. */
   scratchDir(): string;
+  /**
+   * Read a file a command wrote under scratchDir() where `target` runs (a pcap). Backends whose
+   * targets share this machine's filesystem (the lab) may omit it: the file is read locally.
+   */
+  readFile?(target: ExecTarget, file: string): Promise<Uint8Array>;
 }

@@ -60,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
       return ExitCode.usage;
     }
     await program.parseAsync(argv, { from: 'user' });
+    if (interrupted) return ExitCode.interrupted;
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (err) {
     if (err instanceof CommanderError) {

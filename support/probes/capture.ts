@@ -29,6 +29,8 @@ export interface CaptureData {
   packets: Packet[];
   /** The pcap tcpdump wrote (attach it as application/vnd.tcpdump.pcap). */
   pcapFile: string;
+  /** The pcap bytes as read back (attached as application/vnd.tcpdump.pcap), when readable. */
+  pcap?: Uint8Array;
 }
 
 export interface RunningCapture {
@@ -192,8 +194,10 @@ export async function startCapture(
     }
     let packets: Packet[];
     let source = 'pcap';
+    let pcap: Uint8Array | undefined;
     try {
-      packets = readPcap(await readFile(pcapFile)).packets;
+      pcap = backend.readFile ? await backend.readFile(target, pcapFile) : await readFile(pcapFile);
+      packets = readPcap(pcap).packets;
     } catch (err) {
       // The printed lines carry the same packets; say which one the data came from.
       packets = parseTcpdump(res.stdout).packets;
@@ -214,7 +218,7 @@ export async function startCapture(
       commands: [commandOf(res)],
       raw: res.stdout,
       file: pcapFile,
-      data: { packets, pcapFile },
+      data: { packets, pcapFile, pcap },
       summary: `capture on ${where}: ${packets.length} packets from the ${source}${stats !== undefined ? ` (tcpdump: ${stats} captured${dropped ? `, ${dropped} dropped by kernel` : ''})` : ''}${top ? `; destinations ${top}` : ''}`,
     };
   };

@@ -208,6 +208,9 @@ export async function runFeatures(req: RunRequest): Promise<number> {
     const result = await runCucumber({ ...runConfiguration, support });
     success = result.success;
     environment = await environmentOf(ctx);
+    // The environment travels with the results, so a later `hookpoint report --merge` shows it too.
+    const { writeEnvironment } = await import('../report/index.ts');
+    await writeEnvironment(resultsDir, environment);
   } finally {
     const keep = config.keep === 'always' || (config.keep === 'on-failure' && !success);
     if (keep) log(`hookpoint: keeping the cluster (--keep ${config.keep}); remove it with \`hookpoint down\`.`);
