@@ -599,6 +599,20 @@ export class ClusterBackend implements Backend {
   }
 
   /** A file a probe wrote on a node (pcap), as bytes (base64 through the probe pod). */
+  /** Backend.readFile: a file a command wrote on a node or in a pod's probe (captures run in the node's probe pod). */
+  async readFile(target: ExecTarget, file: string): Promise<Uint8Array> {
+    if (target.kind === 'host')
+      throw new InfraError(
+        `internal: readFile on the host target is not supported by the ${this.name} backend (${file}).`,
+      );
+    if (target.kind === 'pod') {
+      const pod = (await this.topology()).pods.find((p) => p.name === target.pod);
+      if (!pod) throw new InfraError(`Cannot read ${file}: pod ${target.pod} is not in the topology.`);
+      return this.readNodeFile(pod.node, file);
+    }
+    return this.readNodeFile(target.node, file);
+  }
+
   async readNodeFile(nodeOrRole: string, file: string): Promise<Buffer> {
     const node = await this.nodeName(nodeOrRole);
     const probe = await this.probePod(node);
