@@ -121,3 +121,17 @@ export async function backendChecks(backend: BackendName): Promise<Check[]> {
 export function blocking(checks: Check[]): Check[] {
   return checks.filter((c) => !c.ok && c.name !== 'java');
 }
+
+/**
+ * The default backend when none is named: kind where a Docker engine answers and kind, helm and
+ * kubectl are installed; the lab everywhere else (no Docker here or in this project's CI).
+ */
+export async function detectDefaultBackend(): Promise<{ backend: BackendName; why: string }> {
+  if (!which('docker') || !which('kind') || !which('helm'))
+    return { backend: 'lab', why: 'no Docker engine with kind and helm on this machine' };
+  const { checkKind } = (await import('./cli/doctor-kind.ts')) as { checkKind: () => Promise<Check[]> };
+  const missing = (await checkKind()).filter((c) => !c.ok);
+  return missing.length === 0
+    ? { backend: 'kind', why: 'a Docker engine, kind, helm and kubectl are available' }
+    : { backend: 'lab', why: `${missing.map((c) => c.name).join(', ')} not available for kind` };
+}

@@ -5,7 +5,10 @@ import { runFeatures } from '../run/runner.ts';
 /** Options shared by run and matrix. */
 export function runOptions(cmd: Command): Command {
   return cmd
-    .option('--backend <name>', `backend: ${BACKENDS.join('|')} (default lab)`)
+    .option(
+      '--backend <name>',
+      `backend: ${BACKENDS.join('|')} (default: kind where a Docker engine, kind and helm are available, else lab)`,
+    )
     .option('--cilium <version>', 'Cilium version (default 1.17.15, as in the seed)')
     .option('--k8s <version>', 'Kubernetes version (default v1.27.3)')
     .option('--cluster <name>', 'cluster / lab name (default cilium-kubeproxy)')
@@ -32,6 +35,12 @@ export function register(program: Command): void {
     .option('--dry-run', 'check that every step is defined, without running anything')
     .option('--no-report', 'skip rendering the report')
     .action(async (paths: string[], opts: RawOptions & { list?: boolean; dryRun?: boolean; report?: boolean }) => {
+      if (!opts.backend && !process.env.HOOKPOINT_BACKEND && !opts.list && !opts.dryRun) {
+        const { detectDefaultBackend } = await import('../doctor.ts');
+        const chosen = await detectDefaultBackend();
+        opts.backend = chosen.backend;
+        process.stdout.write(`hookpoint: backend ${chosen.backend} (${chosen.why}; choose with --backend)\n`);
+      }
       const config = loadConfig({ ...opts, debug: program.opts().debug });
       process.exitCode = await runFeatures({
         config,
