@@ -18,7 +18,7 @@ const common = {
       { pattern: [/@story:(.*)/], name: 'story' },
     ],
     links: {
-      docs: { pattern: [/@docs=(.*)/], urlTemplate: 'https://docs.cilium.io/en/stable/%s', type: 'link' },
+      link: { pattern: [/@docs=(.*)/], urlTemplate: 'https://docs.cilium.io/en/stable/%s', nameTemplate: 'Cilium docs: %s' },
       issue: { pattern: [/@issue=(.*)/], urlTemplate: '%s' },
     },
   },

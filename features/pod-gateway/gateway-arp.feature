@@ -1,4 +1,4 @@
-@seed @pod-gateway @arp
+@seed @pod-gateway @arp @docs=network/concepts/routing/
 Feature: The pod's gateway is cilium_host, but ARP answers with the host veth
   The pod believes it sends to a gateway; in truth it enters the host through its veth pair,
   where the kernel and the tc programs take over.

@@ -1,4 +1,4 @@
-@seed @clusterip @service-translation @severity:critical
+@seed @clusterip @service-translation @severity:critical @docs=network/kubernetes/kubeproxy-free/
 Feature: Pod to ClusterIP is translated at tc before iptables sees it
   Cilium rewrites the ClusterIP to a backend pod IP in its tc program on the pod's host veth,
   so kube-proxy's rules for the service never count the traffic. That is expected in this mode,

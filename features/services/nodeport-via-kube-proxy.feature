@@ -1,4 +1,4 @@
-@seed @kube-proxy @nodeport @severity:critical
+@seed @kube-proxy @nodeport @severity:critical @docs=network/kubernetes/kubeproxy-free/
 Feature: NodePort still goes through kube-proxy
   With kubeProxyReplacement=false, NodePort traffic is DNATed by kube-proxy's iptables chains:
   the KUBE-NODEPORTS jump and the KUBE-SEP DNAT counters rise on the node that owns the port.

@@ -1,4 +1,4 @@
-@seed @native-routing @severity:critical
+@seed @native-routing @severity:critical @docs=network/concepts/routing/
 Feature: Native routing is in place before anything else is judged
   The seed's first check: the agent reports native routing with kube-proxy kept, and pod CIDRs
   route between nodes through the kernel's routing table, with no tunnel.

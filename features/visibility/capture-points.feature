@@ -1,4 +1,4 @@
-@seed @capture-points @requires:capture
+@seed @capture-points @requires:capture @docs=network/ebpf/intro/
 Feature: Where the ClusterIP is still visible depends on the capture point
   A capture on the pod's eth0 or its host veth sits before the tc rewrite and still sees the
   ClusterIP; past tc and routing, the node's eth0 sees the backend pod IP.

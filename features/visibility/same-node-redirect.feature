@@ -1,4 +1,4 @@
-@seed @same-node @bpf-redirect @requires:bpftool
+@seed @same-node @bpf-redirect @requires:bpftool @docs=network/ebpf/intro/
 Feature: A same-node backend is delivered by bpf_redirect
   When the ClusterIP's backend is on the client's node, the tc program hands the packet straight
   to the backend's veth with bpf_redirect: it never crosses the node's eth0.
