@@ -15,6 +15,7 @@ import { catalog, closestSteps, type StepDoc } from '../vocabulary.ts';
 import { createBackend, ensureProvisioned, type RunContext, setRunContext } from './context.ts';
 import { baseEnvironment, environmentOf } from './environment.ts';
 import { expandFeaturePaths, type PlannedScenario, planScenarios } from './features.ts';
+import { checkReportsDir, checkScenarioInputs } from './preflight.ts';
 
 export interface RunRequest {
   config: Config;
@@ -174,13 +175,25 @@ export async function runFeatures(req: RunRequest): Promise<number> {
   const support = await loadSupport(runConfiguration);
   // The library's step definitions are not in cucumber's public types, but are its documented runtime shape.
   const library = support as unknown as {
-    stepDefinitions: Array<{ pattern: unknown; matchesStepName(text: string): boolean }>;
+    stepDefinitions: Array<{
+      pattern: unknown;
+      matchesStepName(text: string): boolean;
+      expression: {
+        match(text: string): Array<{ getParameterType(): { name?: string }; getValue(w: unknown): unknown }> | null;
+      };
+    }>;
   };
   const defs = library.stepDefinitions.map((d) => ({
     pattern: String(d.pattern),
     matches: (t: string) => d.matchesStepName(t),
+    args: (t: string) =>
+      (d.expression.match(t) ?? []).map((a) => ({
+        type: a.getParameterType().name ?? '',
+        value: () => a.getValue(null),
+      })),
   }));
   checkSteps(scenarios, defs, catalog);
+  checkScenarioInputs(scenarios, defs, catalog, config, clusterRequestOf(scenarios));
   if (req.dryRun) {
     log(
       `dry run: ${scenarios.length} scenarios, ${scenarios.reduce((n, s) => n + s.steps.length, 0)} steps, every step defined`,
@@ -188,6 +201,7 @@ export async function runFeatures(req: RunRequest): Promise<number> {
     return ExitCode.ok;
   }
 
+  checkReportsDir(reportsDir);
   await ensurePrerequisites(config, log);
   await rm(resultsDir, { recursive: true, force: true });
   const backend = await createBackend(config);

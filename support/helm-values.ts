@@ -1,0 +1,81 @@
+/**
+ * Helm values a feature states (the "Cilium is installed with:" table), checked before anything
+ * is provisioned: values of well-known keys must have the right type on every backend
+ * (`kubeProxyReplacement=maybe` is an error, not a chart surprise ten minutes later). On the lab,
+ * which has no chart to check keys against, a key must be one the lab reproduces: anything else
+ * is a UsageError naming the closest key it knows — silently ignoring a typo like
+ * `kubeProxyReplacment` would run a different cluster than the feature asks for. The kind
+ * backend checks keys against the chart's own values (support/backends/kind/helm-keys.ts).
+ */
+import { UsageError } from './errors.ts';
+
+const BOOL = ['true', 'false'];
+
+/** Key → accepted values (a list) or a checker returning a description of what is expected. */
+const TYPES: Record<string, readonly string[] | ((v: string) => string | null)> = {
+  kubeProxyReplacement: [...BOOL, 'strict', 'partial', 'probe', 'disabled'],
+  autoDirectNodeRoutes: BOOL,
+  routingMode: ['native', 'tunnel'],
+  tunnel: ['disabled', 'vxlan', 'geneve'],
+  tunnelProtocol: ['vxlan', 'geneve', ''],
+  'ipam.mode': ['kubernetes', 'cluster-pool', 'multi-pool', 'eni', 'azure', 'alibabacloud', 'crd', 'delegated-plugin'],
+  ipv4NativeRoutingCIDR: (v) => (isCidr(v) ? null : 'an IPv4 CIDR like 10.0.0.0/8 (four numbers 0–255, a prefix 0–32)'),
+  'ipv4.enabled': BOOL,
+  'ipv6.enabled': BOOL,
+  'bpf.masquerade': BOOL,
+  enableIPv4Masquerade: BOOL,
+};
+
+/** Keys the lab reproduces (or, for ipam.mode and the native-routing CIDR, matches as stated). */
+export const LAB_HELM_KEYS = [
+  'routingMode',
+  'tunnel',
+  'kubeProxyReplacement',
+  'autoDirectNodeRoutes',
+  'ipam.mode',
+  'ipv4NativeRoutingCIDR',
+] as const;
+
+export function isCidr(v: string): boolean {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(v);
+  return Boolean(m?.slice(1, 5).every((o) => Number(o) <= 255) && Number(m?.[5]) <= 32);
+}
+
+function distance(a: string, b: string): number {
+  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      dp[i]![j] = Math.min(
+        dp[i - 1]![j]! + 1,
+        dp[i]![j - 1]! + 1,
+        dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+  return dp[a.length]![b.length]!;
+}
+
+export function closestKey(key: string, known: readonly string[]): string {
+  return [...known].sort(
+    (x, y) => distance(key.toLowerCase(), x.toLowerCase()) - distance(key.toLowerCase(), y.toLowerCase()),
+  )[0]!;
+}
+
+export function checkHelmValues(values: Record<string, string>, backend: string): void {
+  for (const [key, value] of Object.entries(values)) {
+    if (backend === 'lab' && !(LAB_HELM_KEYS as readonly string[]).includes(key)) {
+      throw new UsageError(
+        `Unknown Helm key "${key}" for the lab backend; did you mean "${closestKey(key, LAB_HELM_KEYS)}"?`,
+        `The lab reproduces only ${LAB_HELM_KEYS.join(', ')}; run a feature that needs other Cilium values with --backend kind, which checks keys against the chart.`,
+      );
+    }
+    const type = TYPES[key];
+    if (!type) continue;
+    const problem =
+      typeof type === 'function' ? type(value) : type.includes(value) ? null : type.filter(Boolean).join(', ');
+    if (problem)
+      throw new UsageError(
+        `Invalid Helm value ${key}=${JSON.stringify(value)}: expected ${typeof type === 'function' ? problem : `one of ${problem}`}.`,
+        `Fix the row "${key}" of the "Cilium is installed with:" table.`,
+      );
+  }
+}

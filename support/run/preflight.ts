@@ -1,0 +1,162 @@
+/**
+ * Checks made before anything is provisioned, so bad input costs no cluster and gets one
+ * paragraph and exit 2: every step parameter passes its type's validation (names, counts, ports,
+ * addresses), every pod, service and deployment a When/Then step names was created by a Given step
+ * of the same scenario, every node exists in the kind config, Helm values have the right types
+ * (and, on the lab, are keys it reproduces), and the reports directory is writable.
+ */
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { planFromKindConfig } from '../backends/lab/topology.ts';
+import { kindConfigPath } from '../cluster-setup.ts';
+import type { Config } from '../config.ts';
+import { HookpointError, UsageError } from '../errors.ts';
+import { checkHelmValues } from '../helm-values.ts';
+import type { CapturePointRef, NodeRef, NodeScope } from '../parameter-types.ts';
+import type { StepDoc } from '../vocabulary.ts';
+import type { PlannedScenario } from './features.ts';
+
+/** A cucumber step definition as the runtime holds it (expression.match → arguments with types). */
+export interface PreflightDef {
+  pattern: string;
+  matches(text: string): boolean;
+  args(text: string): Array<{ type: string; value: () => unknown }>;
+}
+
+const FIX = 'Change the value in the feature file; `hookpoint steps` shows every step with an example.';
+
+function located(err: unknown, where: string, text: string): never {
+  if (err instanceof HookpointError) {
+    throw new UsageError(`${err.message.replace(/\.$/, '')} (at ${where}, step "${text}").`, err.hint ?? FIX);
+  }
+  throw new UsageError(
+    `Step "${text}" at ${where} has a value that cannot be read: ${String((err as Error)?.message ?? err)}.`,
+    FIX,
+  );
+}
+
+function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      dp[i]![j] = Math.min(
+        dp[i - 1]![j]! + 1,
+        dp[i]![j - 1]! + 1,
+        dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+  return dp[a.length]![b.length]!;
+}
+
+/** The candidates closest to a word (case-insensitive edit distance), best first. */
+export function closest(word: string, candidates: readonly string[], n = 1): string[] {
+  return [...new Set(candidates)]
+    .map((c) => ({ c, d: editDistance(word.toLowerCase(), c.toLowerCase()) }))
+    .sort((x, y) => x.d - y.d)
+    .slice(0, n)
+    .map((x) => x.c);
+}
+
+/** Node names a kind config gives: roles (control-plane, worker, worker2) and full names. */
+function nodeNamesOf(kindConfig: string | undefined, config: Config): string[] | undefined {
+  const file = kindConfigPath(kindConfig, config.kindConfig.replace(/^kind-configs\//, ''));
+  const rel = path.relative(process.cwd(), file) || file;
+  try {
+    const plan = planFromKindConfig(readFileSync(file, 'utf8'), { source: `The kind config ${rel}` });
+    return plan.nodes.flatMap((n) => [n.role, n.name]);
+  } catch (err) {
+    if (err instanceof UsageError && !err.hint)
+      throw new UsageError(
+        err.message,
+        `Fix ${rel} (kind-configs/two-node.yaml shows the shape) or name another kind config.`,
+      );
+    throw err;
+  }
+}
+
+/**
+ * Validate every step's parameters and the names it refers to. `defs` already passed checkSteps
+ * (exactly one definition per step).
+ */
+export function checkScenarioInputs(
+  scenarios: PlannedScenario[],
+  defs: PreflightDef[],
+  docs: readonly StepDoc[],
+  config: Config,
+  request: { kindConfig?: string; values: Record<string, string> } | undefined,
+): void {
+  const given = new Set(docs.filter((d) => d.keyword === 'Given').map((d) => d.expression));
+  const nodes = request ? nodeNamesOf(request.kindConfig, config) : undefined;
+  if (request) checkHelmValues(request.values, config.backend);
+  for (const sc of scenarios) {
+    const declared = { pod: new Set<string>(), service: new Set<string>(), deployment: new Set<string>() };
+    const refs: Array<{ kind: 'pod' | 'service' | 'deployment' | 'node'; name: string; where: string; text: string }> =
+      [];
+    for (const step of sc.steps) {
+      const where = `${sc.uri}:${step.line}`;
+      const def = defs.find((d) => d.matches(step.text));
+      if (!def) continue;
+      const declaring = given.has(def.pattern);
+      for (const arg of def.args(step.text)) {
+        let value: unknown;
+        try {
+          value = arg.value();
+        } catch (err) {
+          located(err, where, step.text);
+        }
+        const add = (kind: 'pod' | 'service' | 'deployment' | 'node', name: string) => {
+          if (declaring && kind !== 'node') declared[kind].add(name);
+          else refs.push({ kind, name, where, text: step.text });
+        };
+        if (arg.type === 'pod' || arg.type === 'service' || arg.type === 'deployment') add(arg.type, String(value));
+        else if (arg.type === 'node') add('node', (value as NodeRef).text);
+        else if (arg.type === 'nodes' && !(value as NodeScope).all) add('node', (value as { node: NodeRef }).node.text);
+        else if (arg.type === 'capturePoint') {
+          const cp = value as CapturePointRef;
+          if ('pod' in cp) add('pod', cp.pod);
+          else add('node', cp.node.text);
+        }
+      }
+    }
+    for (const r of refs) {
+      if (r.kind === 'node') {
+        if (nodes && !nodes.includes(r.name))
+          throw new UsageError(
+            `Unknown node "${r.name}" at ${r.where} (step "${r.text}"); did you mean "${closest(r.name, nodes)[0]}"?`,
+            `The kind config has the nodes ${nodes.join(', ')}.`,
+          );
+        continue;
+      }
+      const known = declared[r.kind];
+      const ok =
+        known.has(r.name) || (r.kind === 'pod' && [...declared.deployment].some((d) => r.name.startsWith(`${d}-`)));
+      if (!ok) {
+        const pool = r.kind === 'pod' ? [...known, ...declared.deployment] : [...known];
+        throw new UsageError(
+          `Unknown ${r.kind} "${r.name}" at ${r.where} (step "${r.text}"): no Given step of scenario "${sc.name}" creates it${pool.length ? `; did you mean "${closest(r.name, pool)[0]}"?` : '.'}`,
+          `Create it with a Given step (\`hookpoint steps\` lists them) or fix the name; this scenario has ${r.kind}s: ${[...known].join(', ') || 'none'}.`,
+        );
+      }
+    }
+  }
+}
+
+/** The reports directory exists (or can be created) and accepts files. */
+export function checkReportsDir(dir: string): void {
+  const abs = path.resolve(dir);
+  const probe = path.join(abs, `.hookpoint-write-test-${process.pid}`);
+  try {
+    // Level by level: a recursive mkdir spins forever under /proc (ENOENT on a directory that exists).
+    const missing: string[] = [];
+    for (let p = abs; !existsSync(p); p = path.dirname(p)) missing.unshift(p);
+    for (const p of missing) mkdirSync(p);
+    accessSync(abs, constants.W_OK);
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+  } catch (err) {
+    throw new UsageError(
+      `The reports directory "${dir}" is not writable (${(err as NodeJS.ErrnoException).code ?? String(err)} at ${abs}).`,
+      'Pass --reports DIR with a folder you can write to (default: reports/).',
+    );
+  }
+}
