@@ -4,6 +4,7 @@
  * undefined steps can be answered with the closest known ones.
  */
 import { Given, Then, When } from '@cucumber/cucumber';
+import { HookpointError } from './errors.ts';
 import type { HookpointWorld } from './world.ts';
 
 export type Keyword = 'Given' | 'When' | 'Then';
@@ -29,7 +30,29 @@ export function defineStep(
   fn: StepFn,
 ): void {
   catalog.push({ keyword, expression, example: meta.example, doc: meta.doc });
-  REGISTER[keyword](expression, { timeout: meta.timeoutMs ?? 120_000 }, fn);
+  REGISTER[keyword](expression, { timeout: meta.timeoutMs ?? 120_000 }, paragraphOnFailure(fn));
+}
+
+/**
+ * Hookpoint's own errors reach cucumber's output as their one paragraph (message and hint), not a
+ * stack trace — unless --debug. The wrapper keeps fn's arity, which cucumber checks.
+ */
+function paragraphOnFailure(fn: StepFn): StepFn {
+  const wrapped = async function (this: HookpointWorld, ...args: unknown[]) {
+    try {
+      return await fn.apply(this, args);
+    } catch (err) {
+      if (err instanceof HookpointError && !process.argv.includes('--debug')) {
+        err.message = err.paragraph();
+        err.stack = `${err.name}: ${err.message}`;
+        // The hint now lives in the message; paragraph() must not repeat it.
+        Object.defineProperty(err, 'hint', { value: undefined });
+      }
+      throw err;
+    }
+  };
+  Object.defineProperty(wrapped, 'length', { value: fn.length });
+  return wrapped;
 }
 
 /** Edit distance on words, for "did you mean". */
