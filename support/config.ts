@@ -125,8 +125,17 @@ export function loadConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.env
     const shown = Array.isArray(given) ? given.join(',') : String(given);
     const options = (issue as { values?: unknown[] }).values;
     const choices = Array.isArray(options) ? ` Valid choices: ${options.join(', ')}.` : '';
-    const expected = issue.code === 'invalid_value' ? '' : ` Expected ${issue.message}.`;
-    throw new UsageError(`Invalid ${flag} "${shown}".${choices}${expected}`);
+    const range = RANGES[key];
+    const expected =
+      issue.code === 'invalid_value'
+        ? ''
+        : range && (issue.code === 'too_big' || issue.code === 'too_small')
+          ? ` Expected a whole number from ${range[0]} to ${range[1]}.`
+          : ` Expected ${issue.message}.`;
+    throw new UsageError(
+      `Invalid ${flag} "${shown}".${choices}${expected}`,
+      'Fix the flag (or its HOOKPOINT_* environment variable); `hookpoint run --help` lists every flag.',
+    );
   }
   const cfg = parsed.data;
   if (cfg.variants.length > 0 && cfg.backend !== 'lab')
@@ -138,6 +147,8 @@ export function loadConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.env
     throw new UsageError('The existing backend needs a kubeconfig.', 'Pass --kubeconfig FILE (or set KUBECONFIG).');
   return cfg;
 }
+
+const RANGES: Record<string, [number, number]> = { retry: [0, 10], parallel: [1, 16] };
 
 const FLAG_OF: Record<string, string> = {
   backend: '--backend',
