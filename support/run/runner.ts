@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { loadConfiguration, loadSupport, runCucumber } from '@cucumber/cucumber/api';
 import parseTagExpression from '@cucumber/tag-expressions';
 import type { Config } from '../config.ts';
-import { backendChecks, blocking, labPackagesMissing } from '../doctor.ts';
+import { backendChecks, blocking, labPackagesMissing, which } from '../doctor.ts';
 import { EnvironmentError, ExitCode, UsageError } from '../errors.ts';
 import { run } from '../exec/index.ts';
 import { catalog, closestSteps, type StepDoc } from '../vocabulary.ts';
@@ -118,18 +118,26 @@ export function clusterRequestOf(
 async function ensurePrerequisites(config: Config, log: (l: string) => void): Promise<void> {
   if (config.backend === 'lab' && process.getuid?.() === 0) {
     const missing = labPackagesMissing();
-    if (missing.length) {
+    // Without apt (another distribution, a stripped PATH) the checks below name what is missing.
+    if (missing.length && which('apt-get')) {
       log(`hookpoint: installing the lab's prerequisites with apt: ${missing.join(' ')}`);
-      await run(['apt-get', 'update', '-qq'], { timeoutMs: 300_000 });
-      await run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], {
-        timeoutMs: 900_000,
-        env: { DEBIAN_FRONTEND: 'noninteractive' },
-      });
+      try {
+        await run(['apt-get', 'update', '-qq'], { timeoutMs: 300_000 });
+        await run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], {
+          timeoutMs: 900_000,
+          env: { DEBIAN_FRONTEND: 'noninteractive' },
+        });
+      } catch (err) {
+        throw new EnvironmentError(
+          `The lab's prerequisites (${missing.join(' ')}) could not be installed with apt: ${(err as Error).message}`,
+          `Install them by hand (\`apt-get install -y ${missing.join(' ')}\`); \`hookpoint doctor\` shows every check.`,
+        );
+      }
     }
   }
   const missing = blocking(await backendChecks(config.backend));
   if (missing.length) {
-    const fixes = [...new Set(missing.map((c) => c.install).filter(Boolean))].join('; ');
+    const fixes = [...new Set(missing.map((c) => c.install?.replace(/\.+$/, '')).filter(Boolean))].join('; ');
     throw new EnvironmentError(
       `The ${config.backend} backend cannot run on this machine: ${missing.map((c) => `${c.name} (${c.detail})`).join(', ')}.`,
       fixes ? `Fix: ${fixes}. \`hookpoint doctor --backend ${config.backend}\` shows every check.` : undefined,
