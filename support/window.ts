@@ -4,12 +4,14 @@
  * steps assert on the window; every piece of evidence is attached as it is taken, so it is in
  * the report whether the assertion passes or fails.
  */
-import type { ExecTarget, NodeInfo, ServiceInfo } from './backends/types.ts';
+import type { ExecTarget, NodeInfo, ServiceInfo, Topology } from './backends/types.ts';
+import { InfraError } from './errors.ts';
+import { MediaType } from './evidence/index.ts';
 import type { CitedEvidence } from './expectations/evidence-ref.ts';
-import type { IptablesDump } from './parsers/index.ts';
-import type { MonitorEvent, Packet } from './parsers/index.ts';
+import type { IptablesDump, MonitorEvent, Packet } from './parsers/index.ts';
 import { type CapturePoint, type RunningCapture, startCapture } from './probes/capture.ts';
 import { snapshotCounters } from './probes/counters.ts';
+import { checkListeners, expectBackendsAlive } from './probes/listeners.ts';
 import { type RunningMonitor, startMonitor } from './probes/monitor.ts';
 import { type RequestOutcome, sendRequests } from './probes/traffic.ts';
 import { resolveNode, resolvePod } from './resolve.ts';
@@ -41,6 +43,11 @@ export interface ObservationWindow {
   traffic: CitedEvidence<RequestOutcome[]>;
   captures: CaptureResult[];
   monitors: Map<string, CitedEvidence<MonitorEvent[]>>;
+  /**
+   * Why the counter snapshots could not be read (before and after are then empty): the counter
+   * steps break with it, the other steps judge the rest of the window.
+   */
+  countersError?: InfraError;
 }
 
 export function captureLabel(p: CapturePoint): string {
@@ -72,6 +79,15 @@ function captureFilter(spec: TrafficSpec): string[] {
   return tokens;
 }
 
+/** The pods the window's traffic was addressed to: the service's backends, or the pod owning the address. */
+function backendsAddressed(topo: Topology, spec: TrafficSpec): Array<{ pod: string; namespace: string; port: number }> {
+  if (spec.service)
+    return spec.service.backends.map((b) => ({ pod: b.pod, namespace: spec.service!.namespace, port: b.port }));
+  return topo.pods
+    .filter((p) => p.ip === spec.to.ip)
+    .map((p) => ({ pod: p.name, namespace: p.namespace, port: spec.to.port }));
+}
+
 export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise<ObservationWindow> {
   const topo = await world.topology(true);
   const nodes = topo.nodes.map((n) => n.name);
@@ -100,33 +116,55 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
   const monitors: Array<{ node: string; mon: RunningMonitor }> = [];
   try {
     for (const point of points) running.push({ point, cap: await startCapture(backend, point, { filter }) });
-    for (const m of new Set(world.armed.monitors.map((t) => resolveNode(topo, t).name))) monitors.push({ node: m, mon: await startMonitor(backend, m) });
+    for (const m of new Set(world.armed.monitors.map((t) => resolveNode(topo, t).name)))
+      monitors.push({ node: m, mon: await startMonitor(backend, m) });
 
-    const before = await snapshotCounters(backend, nodes);
-    const citedBefore = new Map<string, CitedEvidence<IptablesDump>>();
-    for (const [n, ev] of before) citedBefore.set(n, await world.cite({ ...ev, kind: 'iptables-before' }));
+    let countersError: InfraError | undefined;
+    const snapshot = async (kind: string): Promise<Map<string, CitedEvidence<IptablesDump>>> => {
+      const cited = new Map<string, CitedEvidence<IptablesDump>>();
+      if (countersError) return cited;
+      try {
+        for (const [n, ev] of await snapshotCounters(backend, nodes)) cited.set(n, await world.cite({ ...ev, kind }));
+      } catch (err) {
+        if (!(err instanceof InfraError)) throw err;
+        countersError = err;
+        cited.clear();
+      }
+      return cited;
+    };
+    const citedBefore = await snapshot('iptables-before');
 
     const traffic = await world.cite(await sendRequests(backend, from, spec.to, spec.count));
 
-    const after = await snapshotCounters(backend, nodes);
-    const citedAfter = new Map<string, CitedEvidence<IptablesDump>>();
-    for (const [n, ev] of after) citedAfter.set(n, await world.cite({ ...ev, kind: 'iptables-after' }));
+    const citedAfter = await snapshot('iptables-after');
+    if (countersError) citedBefore.clear();
 
     const captures: CaptureResult[] = [];
     for (const { point, cap } of running.splice(0)) {
       const ev = await cap.stop();
       const cited = await world.cite(ev);
-      if (ev.data.pcapFile) {
-        const { readFile } = await import('node:fs/promises');
-        await world.evidence.attach('capture', captureLabel(point), 'application/vnd.tcpdump.pcap', await readFile(ev.data.pcapFile));
-      }
+      if (ev.data.pcap)
+        await world.evidence.attach('capture', captureLabel(point), MediaType.pcap, Buffer.from(ev.data.pcap));
       captures.push({ point, label: captureLabel(point), evidence: cited });
     }
     const monitorEv = new Map<string, CitedEvidence<MonitorEvent[]>>();
     for (const { node, mon } of monitors.splice(0)) monitorEv.set(node, await world.cite(await mon.stop()));
 
-    const window: ObservationWindow = { spec, clientIp, clientEndpoint, before: citedBefore, after: citedAfter, traffic, captures, monitors: monitorEv };
+    const window: ObservationWindow = {
+      spec,
+      clientIp,
+      clientEndpoint,
+      before: citedBefore,
+      after: citedAfter,
+      traffic,
+      captures,
+      monitors: monitorEv,
+      countersError,
+    };
     world.window = window;
+    // A backend that exited makes every verdict of this window about a dead workload: broken.
+    const targets = backendsAddressed(topo, spec);
+    if (targets.length) expectBackendsAlive(await world.cite(await checkListeners(backend, targets)));
     return window;
   } finally {
     // Probes still running here mean the window failed part-way: stop them so nothing is left behind.
