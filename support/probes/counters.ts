@@ -47,7 +47,9 @@ async function exec(backend: Backend, node: string, argv: string[]): Promise<Run
 }
 
 function unreadable(node: string, res: RunResult, why: string): InfraError {
-  const complaint = tail(res.stderr || res.stdout);
+  // iptables-save prints its own diagnostics as `# …` lines on stdout ("# Table `nat' is incompatible, use 'nft' tool.").
+  const notes = res.stdout.split('\n').filter((l) => /^#\s*(?:Table|Warning|Error)/i.test(l));
+  const complaint = tail([...notes, res.stderr].join('\n') || res.stdout);
   return new InfraError(
     `Could not read the nat table counters on node ${node}: \`${commandOf(res)}\` ${why}${complaint ? ` — ${complaint}` : ''}.`,
     { hint: 'Rerun the command by hand on the node (it is in the transcript); iptables-save must run as root.' },
