@@ -128,9 +128,11 @@ function installCilium(api: FakeApiServer, ready: number, image = 'quay.io/ciliu
 /** Controllers: a Deployment gets a Ready pod on its pinned node, a Service gets an IP and an EndpointSlice. */
 function controllers(api: FakeApiServer): void {
   let ip = 10;
+  // biome-ignore lint/suspicious/noExplicitAny: the fake API server's objects are free-form JSON.
   const pinned = (spec: Record<string, any>) =>
     spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields[0]
       .values[0];
+  // biome-ignore lint/suspicious/noExplicitAny: the fake API server's objects are free-form JSON.
   const readyPod = (ns: string, name: string, labels: Record<string, string>, podSpec: Record<string, any>) =>
     api.put('api/v1', 'pods', {
       metadata: { name, namespace: ns, labels },
