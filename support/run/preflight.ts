@@ -5,7 +5,16 @@
  * of the same scenario, every node exists in the kind config, Helm values have the right types
  * (and, on the lab, are keys it reproduces), and the reports directory is writable.
  */
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { planFromKindConfig } from '../backends/lab/topology.ts';
 import { kindConfigPath } from '../cluster-setup.ts';
@@ -59,7 +68,20 @@ export function closest(word: string, candidates: readonly string[], n = 1): str
 
 /** Node names a kind config gives: roles (control-plane, worker, worker2) and full names. */
 function nodeNamesOf(kindConfig: string | undefined, config: Config): string[] | undefined {
-  const file = kindConfigPath(kindConfig, config.kindConfig.replace(/^kind-configs\//, ''));
+  let file: string;
+  try {
+    file = kindConfigPath(kindConfig, config.kindConfig.replace(/^kind-configs\//, ''));
+  } catch (err) {
+    if (!(err instanceof UsageError) || err.hint) throw err;
+    let known: string[] = [];
+    try {
+      known = readdirSync(path.resolve('kind-configs')).filter((f) => /\.ya?ml$/.test(f));
+    } catch {}
+    throw new UsageError(
+      err.message,
+      `Name a kind config in kind-configs/${known.length ? ` (${known.join(', ')})` : ''} in the "a cluster from kind config" step or --kind-config.`,
+    );
+  }
   const rel = path.relative(process.cwd(), file) || file;
   try {
     const plan = planFromKindConfig(readFileSync(file, 'utf8'), { source: `The kind config ${rel}` });
