@@ -8,6 +8,7 @@
  * backend checks keys against the chart's own values (support/backends/kind/helm-keys.ts).
  */
 import { UsageError } from './errors.ts';
+import { registerSecretValues } from './exec/index.ts';
 
 const BOOL = ['true', 'false'];
 
@@ -61,6 +62,7 @@ export function closestKey(key: string, known: readonly string[]): string {
 }
 
 export function checkHelmValues(values: Record<string, string>, backend: string): void {
+  registerSecretValues(values);
   for (const [key, value] of Object.entries(values)) {
     if (backend === 'lab' && !(LAB_HELM_KEYS as readonly string[]).includes(key)) {
       throw new UsageError(

@@ -2,6 +2,7 @@
  * Evidence<T>: what a probe saw, where, by which commands, raw and parsed. Every attachment
  * is named `<nn>-<probe>-<where>.<ext>` with an explicit media type.
  */
+import { redact } from '../exec/redact.ts';
 
 export const MediaType = {
   text: 'text/plain',
@@ -67,7 +68,9 @@ export class EvidenceRecorder {
   }
 
   async attach(probe: string, where: string, media: MediaType, body: string | Buffer): Promise<Attachment> {
-    const a: Attachment = { name: attachmentName(++this.seq, probe, where, media), media, body };
+    // Text evidence may quote a kubeconfig, a token or a secret Helm value: redact it like the transcript.
+    const shown = typeof body === 'string' ? redact(body) : body;
+    const a: Attachment = { name: attachmentName(++this.seq, probe, where, media), media, body: shown };
     this.attached.push(a);
     await this.sink(a);
     return a;

@@ -1,4 +1,4 @@
-export { redact, registerSecret } from './redact.ts';
+export { isSecretKey, redact, registerSecret, registerSecretValues } from './redact.ts';
 export {
   type BackgroundProcess,
   cancelAll,

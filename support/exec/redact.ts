@@ -20,6 +20,23 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/(--(?:token|password|client-key)(?:=|\s+))\S+/g, '$1<redacted>'],
 ];
 
+/** Helm value keys whose values are secret (last segment): passwords, tokens, keys, credentials. */
+const SECRET_KEY = /(password|passwd|secret|token|api-?key|private-?key|credentials?|(^|[._-])key)$/i;
+
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(
+    key
+      .replace(/\[\d+\]$/, '')
+      .split('.')
+      .at(-1) ?? '',
+  );
+}
+
+/** Register the values of secret-looking keys (Helm values: `etcd.password`, `hubble.tls.server.key`). */
+export function registerSecretValues(values: Readonly<Record<string, string>>): void {
+  for (const [k, v] of Object.entries(values)) if (isSecretKey(k)) registerSecret(v);
+}
+
 export function redact(text: string): string {
   let out = text;
   for (const value of registered) out = out.split(value).join('<redacted>');

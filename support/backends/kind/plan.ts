@@ -2,7 +2,7 @@
  * Command plans of the kind backend as pure argv builders: nothing here runs anything. The
  * backend runs these argv arrays through its executor; `hookpoint plan` prints them.
  */
-import { formatArgv } from '../../exec/index.ts';
+import { formatArgv, registerSecretValues } from '../../exec/index.ts';
 import { agentCli, parseCiliumVersion, parseK8sVersion, type SemVer, translateValues } from './versions.ts';
 
 export const CILIUM_REPO = { name: 'cilium', url: 'https://helm.cilium.io' } as const;
@@ -94,6 +94,7 @@ export function helmShowValuesArgv(chart: ChartSource, version: string): string[
 
 /** --set arguments in the given key order. */
 export function setFlags(values: Readonly<Record<string, string>>): string[] {
+  registerSecretValues(values);
   return Object.entries(values).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
 }
 
