@@ -5,7 +5,8 @@
  * The lab (`hpsoak-<pid>`) is brought up once with the seed workloads (`hookpoint lab up
  * --seed-workloads`) and every run reuses it (`hookpoint run --cluster … --no-report`), as a
  * developer's warm loop does; it is removed at the end, also after a failure or Ctrl-C. A
- * failing run prints its red scenarios with their messages (from the run's Allure results).
+ * failing run prints its red scenarios with their messages (from the run's Allure results) and
+ * keeps its results directory (evidence, transcripts) for the post-mortem.
  * Exit code 0 only when every run passed.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -87,8 +88,11 @@ try {
       for (const r of red) process.stdout.write(`    ${r}\n`);
       if (!ok && red.length === 0) process.stdout.write(`    ${(res.stderr || res.stdout).trim().slice(-600)}\n`);
       if (!ok && !keepGoing) break;
-    } finally {
+      if (!ok) process.stdout.write(`    evidence kept in ${reports}\n`);
+      else rmSync(reports, { recursive: true, force: true });
+    } catch (err) {
       rmSync(reports, { recursive: true, force: true });
+      throw err;
     }
   }
 } finally {
