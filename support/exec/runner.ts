@@ -7,6 +7,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { InfraError } from '../errors.ts';
 import { activeTranscript, type CommandRecord, formatArgv } from './transcript.ts';
+import { processTree, signalAll } from './tree.ts';
 
 export interface RunOptions {
   /** Milliseconds; required so no call can hang a run. */
@@ -42,7 +43,8 @@ const live = new Set<ResultPromise>();
 /** Abort every running command (called from the SIGINT/SIGTERM handler). */
 export function cancelAll(reason = 'interrupted'): void {
   if (!shutdown.signal.aborted) shutdown.abort(reason);
-  for (const p of live) p.kill('SIGTERM');
+  // The whole tree: a wrapper's children would otherwise outlive it and hold its pipes open.
+  for (const p of live) if (p.pid) signalAll(processTree(p.pid), 'SIGTERM');
 }
 
 export function cancelled(): boolean {
@@ -68,7 +70,8 @@ export async function run(argv: readonly string[], opts: RunOptions): Promise<Ru
     throw new InfraError(`Not started: ${formatArgv(argv)} (run is shutting down).`);
   const started = Date.now();
   const child = execa(argv[0]!, argv.slice(1), {
-    timeout: opts.timeoutMs,
+    // Backstop only: the timer below ends the command and its children at timeoutMs.
+    timeout: opts.timeoutMs + 1000,
     reject: false,
     input: opts.input,
     cwd: opts.cwd,
@@ -78,12 +81,22 @@ export async function run(argv: readonly string[], opts: RunOptions): Promise<Ru
     forceKillAfterDelay: 2000,
   });
   if (!opts.cleanup) live.add(child);
+  // At the timeout, end the command with its descendants (snapshot first: orphans get reparented).
+  let hung = false;
+  const hang = setTimeout(() => {
+    hung = true;
+    const tree = child.pid ? processTree(child.pid) : [];
+    signalAll(tree, 'SIGTERM');
+    setTimeout(() => signalAll(tree, 'SIGKILL'), 2000).unref();
+  }, opts.timeoutMs);
   let res: Awaited<typeof child>;
   try {
     res = await child;
   } finally {
+    clearTimeout(hang);
     live.delete(child);
   }
+  const timedOut = Boolean(res.timedOut) || hung;
   const durationMs = Date.now() - started;
   const stdout = String(res.stdout ?? '');
   const stderr = String(res.stderr ?? '');
@@ -92,7 +105,7 @@ export async function run(argv: readonly string[], opts: RunOptions): Promise<Ru
     argv,
     exitCode: res.exitCode ?? null,
     signal: res.signal ?? null,
-    timedOut: Boolean(res.timedOut),
+    timedOut,
     durationMs,
     startedAt: new Date(started).toISOString(),
     stdout: opts.quietStdout ? `(${stdout.length} characters, attached separately)` : stdout,
@@ -101,7 +114,7 @@ export async function run(argv: readonly string[], opts: RunOptions): Promise<Ru
     input: opts.input,
   });
   const cmd = formatArgv(argv);
-  if (res.timedOut) {
+  if (timedOut) {
     throw new InfraError(`Command timed out after ${opts.timeoutMs} ms on ${where}: ${cmd}.`, {
       hint: 'The tool hung; rerun it by hand from the transcript to see where it stops.',
     });
