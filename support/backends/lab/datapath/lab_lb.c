@@ -366,6 +366,21 @@ int from_container(struct __sk_buff *skb)
 	if (!p.has_ports)
 		goto out;
 
+	/* A SYN opens a new connection. ct4 entries never expire, so an earlier connection on the
+	 * same ports must not lend it its translation: its reverse NAT would rewrite the replies of
+	 * a direct pod -> backend connection to the ClusterIP (the client drops them, a timeout). */
+	if (ev.state == STATE_NEW) {
+		struct ct_key stale = {};
+
+		stale.saddr = p.daddr;
+		stale.daddr = p.saddr;
+		stale.sport = p.dport;
+		stale.dport = p.sport;
+		stale.proto = p.proto;
+		stale.dir = 1;
+		bpf_map_delete_elem(&ct4, &stale);
+	}
+
 	/* 1. Service translation: ClusterIP:port -> backend, chosen once per connection. */
 	sk.vip = p.daddr;
 	sk.port = p.dport;
@@ -399,6 +414,23 @@ int from_container(struct __sk_buff *skb)
 			backend_ip = ct->addr;
 			backend_port = ct->port;
 			ev.slot = ct->slot;
+			if (ev.state == STATE_NEW) {
+				/* A new connection on an earlier one's ports: its reverse NAT may be gone. */
+				struct ct_key rk = {};
+				struct ct_val rev = {};
+
+				rk.saddr = backend_ip;
+				rk.daddr = p.saddr;
+				rk.sport = backend_port;
+				rk.dport = p.sport;
+				rk.proto = p.proto;
+				rk.dir = 1;
+				rev.addr = p.daddr;
+				rev.port = p.dport;
+				rev.slot = ct->slot;
+				rev.count = ct->count;
+				bpf_map_update_elem(&ct4, &rk, &rev, BPF_ANY);
+			}
 			ev.state = STATE_ESTABLISHED;
 		} else {
 			struct svc_key bk = sk;
