@@ -1,0 +1,95 @@
+/**
+ * Bad input that needs root or the lab to show: not root (run as nobody through setpriv),
+ * missing tools (a PATH without them), Helm values the lab cannot reproduce, names unknown to a
+ * lab. Same contract as test/unit/bad-input.test.ts: documented exit code, one paragraph naming
+ * the input and a fix, no stack, nothing left (no namespace, mount, run directory or process).
+ */
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { which } from '../../support/doctor.ts';
+import {
+  BACKGROUND,
+  cli,
+  expectNothingLeft,
+  expectParagraph,
+  scenario,
+  tempDir,
+  writeFeature,
+} from '../unit/helpers/hardening.ts';
+
+const root = process.getuid?.() === 0;
+const dir = tempDir('badlab');
+chmodSync(dir, 0o755);
+const reports = path.join(dir, 'reports');
+mkdirSync(reports);
+chmodSync(reports, 0o777);
+const STATE = process.env.HOOKPOINT_LAB_STATE || '/run/hookpoint/lab';
+const cluster = `hphard-l${process.pid % 100000}`;
+after(async () => {
+  if (existsSync(path.join(STATE, cluster))) await cli(['lab', 'down', '--cluster', cluster]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const STEPS = 'When pod "client" sends 3 HTTP requests to service "echo"\nThen all 3 requests succeed';
+
+async function nothingLeft(): Promise<void> {
+  await expectNothingLeft([dir, cluster], cluster, 10_000);
+  if (existsSync(path.join(STATE, cluster))) throw new Error(`the run directory ${path.join(STATE, cluster)} is left`);
+}
+
+describe('bad input on the lab', { skip: root ? false : 'needs root', concurrency: 1 }, () => {
+  test('lab not root (run as nobody): exit 3, says to rerun as root', {
+    skip: which('setpriv') ? false : 'no setpriv',
+  }, async () => {
+    const file = writeFeature(dir, 'nobody.feature', scenario(STEPS));
+    chmodSync(file, 0o644);
+    const res = await cli(['run', file, '--reports', path.join(reports, 'nobody'), '--cluster', cluster], {
+      prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'],
+    });
+    expectParagraph(res, 3, ['lab backend', 'root'], /sudo -E npx hookpoint/);
+    await nothingLeft();
+  });
+
+  test('missing tools (PATH without them): exit 3, names the tools and the apt command', async () => {
+    const file = writeFeature(dir, 'path.feature', scenario(STEPS));
+    const res = await cli(['run', file, '--reports', reports, '--cluster', cluster], {
+      env: { PATH: path.join(dir, 'empty-bin') },
+    });
+    expectParagraph(
+      res,
+      3,
+      ['lab backend cannot run', 'tcpdump'],
+      /apt-get install -y .*hookpoint doctor --backend lab/,
+    );
+    await nothingLeft();
+  });
+
+  test('kubeProxyReplacement=true cannot be reproduced by the lab: exit 2, points to --backend kind', async () => {
+    const file = writeFeature(
+      dir,
+      'kpr.feature',
+      scenario(STEPS, BACKGROUND.replace('| false      |', '| true       |')),
+    );
+    const res = await cli(['run', file, '--reports', reports, '--cluster', cluster]);
+    expectParagraph(res, 2, ['kubeProxyReplacement=true'], /--backend kind/);
+    await nothingLeft();
+  });
+
+  test('routingMode=tunnel cannot be reproduced by the lab: exit 2, points to --backend kind', async () => {
+    const file = writeFeature(
+      dir,
+      'tunnel.feature',
+      scenario(STEPS, BACKGROUND.replace('| native     |', '| tunnel     |')),
+    );
+    const res = await cli(['run', file, '--reports', reports, '--cluster', cluster]);
+    expectParagraph(res, 2, ['tunnel'], /--backend kind/);
+    await nothingLeft();
+  });
+
+  test('lab exec on a lab that does not exist: exit 2, says how to create it', async () => {
+    const res = await cli(['lab', 'exec', '--cluster', cluster, 'worker', '--', 'ip', 'link']);
+    expectParagraph(res, 2, [`"${cluster}"`], /hookpoint lab up/);
+    await nothingLeft();
+  });
+});
