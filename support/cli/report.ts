@@ -7,6 +7,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { buildReports } from '../report/index.ts';
+import { checkReportsDir } from '../run/reports-dir.ts';
 
 const HELP_AFTER = `
 Artifacts (in --out):
@@ -46,6 +47,7 @@ export function register(program: Command, out: (text: string) => void = (t) => 
       const dirs = flags.merge?.length
         ? [...(explicitResults ? [flags.results] : []), ...flags.merge]
         : [flags.results];
+      checkReportsDir(flags.out, '--out');
       const built = await buildReports({ resultsDirs: dirs, reportsDir: flags.out, history: flags.history });
       const rel = (p: string) => path.relative(process.cwd(), p) || '.';
       const c = built.summary.counts;

@@ -5,16 +5,7 @@
  * of the same scenario, every node exists in the kind config, Helm values have the right types
  * (and, on the lab, are keys it reproduces), and the reports directory is writable.
  */
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { planFromKindConfig } from '../backends/lab/topology.ts';
 import { kindConfigPath } from '../cluster-setup.ts';
@@ -163,22 +154,4 @@ export function checkScenarioInputs(
   }
 }
 
-/** The reports directory exists (or can be created) and accepts files. */
-export function checkReportsDir(dir: string): void {
-  const abs = path.resolve(dir);
-  const probe = path.join(abs, `.hookpoint-write-test-${process.pid}`);
-  try {
-    // Level by level: a recursive mkdir spins forever under /proc (ENOENT on a directory that exists).
-    const missing: string[] = [];
-    for (let p = abs; !existsSync(p); p = path.dirname(p)) missing.unshift(p);
-    for (const p of missing) mkdirSync(p);
-    accessSync(abs, constants.W_OK);
-    writeFileSync(probe, '');
-    rmSync(probe, { force: true });
-  } catch (err) {
-    throw new UsageError(
-      `The reports directory "${dir}" is not writable (${(err as NodeJS.ErrnoException).code ?? String(err)} at ${abs}).`,
-      'Pass --reports DIR with a folder you can write to (default: reports/).',
-    );
-  }
-}
+export { checkReportsDir } from './reports-dir.ts';

@@ -226,6 +226,19 @@ const cases: Case[] = [
     fix: /Pass --reports DIR/,
   },
   {
+    name: 'report output dir not writable (inside /proc)',
+    args: [
+      'report',
+      '--results',
+      path.join(REPO, 'test', 'fixtures', 'allure-results-cilium-1.17.0'),
+      '--out',
+      '/proc/hphard-out',
+    ],
+    code: 2,
+    names: ['"/proc/hphard-out"', 'not writable'],
+    fix: /Pass --out DIR/,
+  },
+  {
     name: 'empty feature file',
     feature: '',
     args: run(),
