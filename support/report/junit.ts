@@ -6,19 +6,9 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { categorize } from './categories.ts';
+import { escapeXml } from './packet-path.ts';
 import { paramText, type ScenarioResult, type StepResult } from './results.ts';
 import { firstEvidenceLine } from './summary.ts';
-
-/** XML 1.0 text/attribute escape; characters XML cannot carry are dropped. */
-export function xmlEscape(s: string): string {
-  return s
-    .replace(/[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
-}
 
 function secs(r: ScenarioResult): string {
   return r.start !== undefined && r.stop !== undefined ? ((r.stop - r.start) / 1000).toFixed(3) : '0.000';
@@ -48,32 +38,32 @@ export function junitXml(results: ScenarioResult[], suiteName = 'hookpoint'): st
   const total = (rs: ScenarioResult[]) => rs.reduce((t, r) => t + Number(secs(r)), 0).toFixed(3);
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(
-    `<testsuites name="${xmlEscape(suiteName)}" tests="${results.length}" failures="${count(results, 'failed')}" errors="${count(results, 'broken')}" skipped="${count(results, 'skipped')}" time="${total(results)}">`,
+    `<testsuites name="${escapeXml(suiteName)}" tests="${results.length}" failures="${count(results, 'failed')}" errors="${count(results, 'broken')}" skipped="${count(results, 'skipped')}" time="${total(results)}">`,
   );
   for (const [feature, rs] of byFeature) {
     const ts = rs.map((r) => r.start).filter((x) => x !== undefined) as number[];
     const stamp = ts.length ? ` timestamp="${new Date(Math.min(...ts)).toISOString().replace(/\.\d+Z$/, '')}"` : '';
     out.push(
-      `  <testsuite name="${xmlEscape(feature)}" tests="${rs.length}" failures="${count(rs, 'failed')}" errors="${count(rs, 'broken')}" skipped="${count(rs, 'skipped')}" time="${total(rs)}"${stamp}>`,
+      `  <testsuite name="${escapeXml(feature)}" tests="${rs.length}" failures="${count(rs, 'failed')}" errors="${count(rs, 'broken')}" skipped="${count(rs, 'skipped')}" time="${total(rs)}"${stamp}>`,
     );
     for (const r of rs) {
-      out.push(`    <testcase name="${xmlEscape(testName(r))}" classname="${xmlEscape(feature)}" time="${secs(r)}">`);
+      out.push(`    <testcase name="${escapeXml(testName(r))}" classname="${escapeXml(feature)}" time="${secs(r)}">`);
       const props = Object.entries(r.parameters);
       if (props.length || r.retries) {
         out.push('      <properties>');
-        for (const [k, v] of props) out.push(`        <property name="${xmlEscape(k)}" value="${xmlEscape(v)}"/>`);
+        for (const [k, v] of props) out.push(`        <property name="${escapeXml(k)}" value="${escapeXml(v)}"/>`);
         if (r.retries) out.push(`        <property name="retries" value="${r.retries}"/>`);
         out.push('      </properties>');
       }
-      const msg = xmlEscape(firstEvidenceLine(r.message) ?? '');
-      const body = xmlEscape(r.trace ?? r.message ?? '');
+      const msg = escapeXml(firstEvidenceLine(r.message) ?? '');
+      const body = escapeXml(r.trace ?? r.message ?? '');
       const cat = categorize(r);
-      const type = xmlEscape(cat?.name ?? r.status);
+      const type = escapeXml(cat?.name ?? r.status);
       if (r.status === 'failed') out.push(`      <failure message="${msg}" type="${type}">${body}</failure>`);
       else if (r.status === 'broken') out.push(`      <error message="${msg}" type="${type}">${body}</error>`);
       else if (r.status === 'skipped') out.push('      <skipped/>');
       const lines = stepLines(r.steps);
-      if (lines.length) out.push(`      <system-out>${xmlEscape(lines.join('\n'))}</system-out>`);
+      if (lines.length) out.push(`      <system-out>${escapeXml(lines.join('\n'))}</system-out>`);
       out.push('    </testcase>');
     }
     out.push('  </testsuite>');
