@@ -9,7 +9,7 @@ import { InfraError } from './errors.ts';
 import { MediaType } from './evidence/index.ts';
 import type { CitedEvidence } from './expectations/evidence-ref.ts';
 import type { IptablesDump, MonitorEvent, Packet } from './parsers/index.ts';
-import { type CapturePoint, type RunningCapture, startCapture } from './probes/capture.ts';
+import { type CapturePoint, describeCapturePoint, type RunningCapture, startCapture } from './probes/capture.ts';
 import { snapshotCounters } from './probes/counters.ts';
 import { checkListeners, expectBackendsAlive } from './probes/listeners.ts';
 import { type RunningMonitor, startMonitor } from './probes/monitor.ts';
@@ -50,18 +50,8 @@ export interface ObservationWindow {
   countersError?: InfraError;
 }
 
-export function captureLabel(p: CapturePoint): string {
-  switch (p.kind) {
-    case 'pod-eth0':
-      return `pod ${p.pod} eth0`;
-    case 'host-veth':
-      return `host veth of pod ${p.pod}`;
-    case 'node-eth0':
-      return `node ${p.node} eth0`;
-    case 'cilium-host':
-      return `node ${p.node} cilium_host`;
-  }
-}
+/** The capture point's label as captures and steps name it. */
+export const captureLabel = describeCapturePoint;
 
 function captureFilter(spec: TrafficSpec): string[] {
   const ports = new Set<number>([spec.to.port]);
