@@ -44,7 +44,18 @@ interface Case {
 }
 
 const withBackground = (from: string, to: string, steps = OK_STEPS) => scenario(steps, BACKGROUND.replace(from, to));
-const run = (...extra: string[]) => ['run', 'FEATURE', '--reports', reports, '--cluster', cluster, ...extra];
+// --backend lab: the default is kind where Docker answers; later flags (--backend kind) win.
+const run = (...extra: string[]) => [
+  'run',
+  'FEATURE',
+  '--reports',
+  reports,
+  '--cluster',
+  cluster,
+  '--backend',
+  'lab',
+  ...extra,
+];
 
 const cases: Case[] = [
   {
