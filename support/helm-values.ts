@@ -7,6 +7,7 @@
  * `kubeProxyReplacment` would run a different cluster than the feature asks for. The kind
  * backend checks keys against the chart's own values (support/backends/kind/helm-keys.ts).
  */
+import { closest } from './closest.ts';
 import { UsageError } from './errors.ts';
 import { registerSecretValues } from './exec/index.ts';
 
@@ -42,23 +43,8 @@ export function isCidr(v: string): boolean {
   return Boolean(m?.slice(1, 5).every((o) => Number(o) <= 255) && Number(m?.[5]) <= 32);
 }
 
-function distance(a: string, b: string): number {
-  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      dp[i]![j] = Math.min(
-        dp[i - 1]![j]! + 1,
-        dp[i]![j - 1]! + 1,
-        dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-  return dp[a.length]![b.length]!;
-}
-
 export function closestKey(key: string, known: readonly string[]): string {
-  return [...known].sort(
-    (x, y) => distance(key.toLowerCase(), x.toLowerCase()) - distance(key.toLowerCase(), y.toLowerCase()),
-  )[0]!;
+  return closest(key, known)[0]!;
 }
 
 export function checkHelmValues(values: Record<string, string>, backend: string): void {

@@ -4,6 +4,7 @@
  * undefined steps can be answered with the closest known ones.
  */
 import { Given, Then, When } from '@cucumber/cucumber';
+import { editDistance } from './closest.ts';
 import { HookpointError } from './errors.ts';
 import type { HookpointWorld } from './world.ts';
 
@@ -66,20 +67,7 @@ export function closestSteps(text: string, candidates: readonly StepDoc[], n = 3
       .split(/\s+/)
       .filter(Boolean);
   const a = norm(text);
-  const scored = candidates.map((c) => ({ c, d: distance(a, norm(c.expression)) }));
+  const scored = candidates.map((c) => ({ c, d: editDistance(a, norm(c.expression)) }));
   scored.sort((x, y) => x.d - y.d);
   return scored.slice(0, n).map((s) => s.c);
-}
-
-function distance(a: string[], b: string[]): number {
-  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      dp[i]![j] = Math.min(
-        dp[i - 1]![j]! + 1,
-        dp[i]![j - 1]! + 1,
-        dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-  return dp[a.length]![b.length]!;
 }

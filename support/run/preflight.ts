@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { planFromKindConfig } from '../backends/lab/topology.ts';
+import { closest } from '../closest.ts';
 import { kindConfigPath } from '../cluster-setup.ts';
 import type { Config } from '../config.ts';
 import { HookpointError, UsageError } from '../errors.ts';
@@ -33,28 +34,6 @@ function located(err: unknown, where: string, text: string): never {
     `Step "${text}" at ${where} has a value that cannot be read: ${String((err as Error)?.message ?? err)}.`,
     FIX,
   );
-}
-
-function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      dp[i]![j] = Math.min(
-        dp[i - 1]![j]! + 1,
-        dp[i]![j - 1]! + 1,
-        dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-  return dp[a.length]![b.length]!;
-}
-
-/** The candidates closest to a word (case-insensitive edit distance), best first. */
-export function closest(word: string, candidates: readonly string[], n = 1): string[] {
-  return [...new Set(candidates)]
-    .map((c) => ({ c, d: editDistance(word.toLowerCase(), c.toLowerCase()) }))
-    .sort((x, y) => x.d - y.d)
-    .slice(0, n)
-    .map((x) => x.c);
 }
 
 /** Node names a kind config gives: roles (control-plane, worker, worker2) and full names. */

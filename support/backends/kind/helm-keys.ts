@@ -6,6 +6,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { editDistance } from '../../closest.ts';
 import { UsageError } from '../../errors.ts';
 import type { Executor } from './executor.ts';
 import { type ChartSource, chartRef, helmShowValuesArgv, TIMEOUTS } from './plan.ts';
@@ -112,20 +113,6 @@ export function isKnownKey(index: ChartKeyIndex, key: string): boolean {
   return false;
 }
 
-function distance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length]!;
-}
-
 /** The known key closest to a mistyped one, if any is close enough to be a plausible typo. */
 export function closestKey(index: ChartKeyIndex, key: string): string | undefined {
   const wanted = keyPath(key).join('.');
@@ -135,7 +122,7 @@ export function closestKey(index: ChartKeyIndex, key: string): string | undefine
   let bestD = Number.POSITIVE_INFINITY;
   for (const k of index.known) {
     const kl = k.toLowerCase();
-    let d = distance(lower, kl);
+    let d = editDistance(lower, kl);
     // The right leaf under another parent ("masquerade" → "bpf.masquerade") is a strong hint.
     if (kl.split('.').pop() === leaf) d = Math.min(d, 1);
     if (d < bestD || (d === bestD && best !== undefined && k.length < best.length)) {
