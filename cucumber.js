@@ -18,7 +18,11 @@ const common = {
       { pattern: [/@story:(.*)/], name: 'story' },
     ],
     links: {
-      link: { pattern: [/@docs=(.*)/], urlTemplate: 'https://docs.cilium.io/en/stable/%s', nameTemplate: 'Cilium docs: %s' },
+      link: {
+        pattern: [/@docs=(.*)/],
+        urlTemplate: 'https://docs.cilium.io/en/stable/%s',
+        nameTemplate: 'Cilium docs: %s',
+      },
       issue: { pattern: [/@issue=(.*)/], urlTemplate: '%s' },
     },
   },
