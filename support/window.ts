@@ -105,9 +105,14 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
   const running: Array<{ point: CapturePoint; cap: RunningCapture }> = [];
   const monitors: Array<{ node: string; mon: RunningMonitor }> = [];
   try {
-    for (const point of points) running.push({ point, cap: await startCapture(backend, point, { filter }) });
-    for (const m of new Set(world.armed.monitors.map((t) => resolveNode(topo, t).name)))
-      monitors.push({ node: m, mon: await startMonitor(backend, m) });
+    // Probes start side by side (each waits until it really listens); whatever started is stopped in finally.
+    const monitorNodes = [...new Set(world.armed.monitors.map((t) => resolveNode(topo, t).name))];
+    const started = await Promise.allSettled([
+      ...points.map(async (point) => running.push({ point, cap: await startCapture(backend, point, { filter }) })),
+      ...monitorNodes.map(async (node) => monitors.push({ node, mon: await startMonitor(backend, node) })),
+    ]);
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
 
     let countersError: InfraError | undefined;
     const snapshot = async (kind: string): Promise<Map<string, CitedEvidence<IptablesDump>>> => {
@@ -130,15 +135,22 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
     if (countersError) citedBefore.clear();
 
     const captures: CaptureResult[] = [];
-    for (const { point, cap } of running.splice(0)) {
-      const ev = await cap.stop();
+    // Stop side by side (each waits a short settle time), then attach in the order the scenario named them.
+    const stopped = await Promise.all(
+      running.splice(0).map(async ({ point, cap }) => ({ point, ev: await cap.stop() })),
+    );
+    stopped.sort((a, b) => points.indexOf(a.point) - points.indexOf(b.point));
+    for (const { point, ev } of stopped) {
       const cited = await world.cite(ev);
       if (ev.data.pcap)
         await world.evidence.attach('capture', captureLabel(point), MediaType.pcap, Buffer.from(ev.data.pcap));
       captures.push({ point, label: captureLabel(point), evidence: cited });
     }
     const monitorEv = new Map<string, CitedEvidence<MonitorEvent[]>>();
-    for (const { node, mon } of monitors.splice(0)) monitorEv.set(node, await world.cite(await mon.stop()));
+    const monitorStops = await Promise.all(
+      monitors.splice(0).map(async ({ node, mon }) => ({ node, ev: await mon.stop() })),
+    );
+    for (const { node, ev } of monitorStops) monitorEv.set(node, await world.cite(ev));
 
     const window: ObservationWindow = {
       spec,
