@@ -16,11 +16,14 @@ async function suiteOnce(
   reports: string,
 ): Promise<{ wallMs: number; scenarios: Array<{ name: string; ms: number; status: string }> }> {
   const started = Date.now();
-  const res = await run([...CLI, 'run', '--cluster', CLUSTER, '--no-report', '--reports', reports], {
-    timeoutMs: 300_000,
-    check: false,
-    cwd: ROOT,
-  });
+  const res = await run(
+    [...CLI, 'run', '--backend', 'lab', '--cluster', CLUSTER, '--no-report', '--reports', reports],
+    {
+      timeoutMs: 300_000,
+      check: false,
+      cwd: ROOT,
+    },
+  );
   const wallMs = Date.now() - started;
   if (res.exitCode !== 0)
     throw new Error(`the seed suite did not pass (exit ${res.exitCode}):\n${res.stdout.slice(-2000)}`);

@@ -1,5 +1,5 @@
 /**
- * Soak: `npm run soak -- N [--keep-going]` runs the seed suite N times (default 20) on one lab
+ * Soak: `npm run soak -- N [--stop-on-failure]` runs the seed suite N times (default 20) on one lab
  * and reports how many runs passed and the spread of their wall times (min/median/max).
  *
  * The lab (`hpsoak-<pid>`) is brought up once with the seed workloads (`hookpoint lab up
@@ -76,7 +76,11 @@ try {
     const reports = mkdtempSync(path.join(tmpdir(), `${cluster}-`));
     try {
       const started = Date.now();
-      const res = await hp(['run', '--cluster', cluster, '--no-report', '--reports', reports], 300_000, false);
+      const res = await hp(
+        ['run', '--backend', 'lab', '--cluster', cluster, '--no-report', '--reports', reports],
+        300_000,
+        false,
+      );
       const ms = Date.now() - started;
       durations.push(ms);
       const red = redScenarios(reports);

@@ -6,6 +6,7 @@ import {
   expectNeighbourMac,
   expectRouteVia,
   expectStatusField,
+  STATUS_FIELD_OF_WORDS,
 } from '../support/expectations/net.ts';
 import type { NodeRef, NodeScope } from '../support/parameter-types.ts';
 import { neighbours, routes } from '../support/probes/net.ts';
@@ -13,14 +14,6 @@ import { agentStatus } from '../support/probes/status.ts';
 import { resolveNode, resolveNodes, resolvePod } from '../support/resolve.ts';
 import { defineStep } from '../support/vocabulary.ts';
 import type { HookpointWorld } from '../support/world.ts';
-
-const STATUS_FIELD: Record<string, string> = {
-  routing: 'routing.network',
-  'host routing': 'routing.host',
-  'kube-proxy replacement': 'kubeProxyReplacement',
-  IPAM: 'ipam',
-  masquerading: 'masquerading',
-};
 
 defineStep(
   'Then',
@@ -38,7 +31,7 @@ defineStep(
         ev = await this.cite(await agentStatus(this.backend, node.name));
         this.statusByNode.set(node.name, ev);
       }
-      expectStatusField(ev, STATUS_FIELD[field]!, value);
+      expectStatusField(ev, STATUS_FIELD_OF_WORDS[field]!, value);
     }
   },
 );

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ClusterSpec } from './backends/types.ts';
 import { resolveExisting } from './config.ts';
 import { UsageError } from './errors.ts';
-import { ensureProvisioned } from './run/context.ts';
+import { ensureProvisioned, type RunContext } from './run/context.ts';
 import type { HookpointWorld } from './world.ts';
 
 export function kindConfigPath(file: string | undefined, fallback: string): string {
@@ -14,11 +14,11 @@ export function kindConfigPath(file: string | undefined, fallback: string): stri
 }
 
 export function clusterSpec(
-  world: HookpointWorld,
+  ctx: RunContext,
   kindConfig: string | undefined,
   values: Record<string, string>,
 ): ClusterSpec {
-  const { config } = world.ctx;
+  const { config } = ctx;
   for (const [k, v] of Object.entries(values)) {
     if (!/^[A-Za-z][A-Za-z0-9_.[\]-]*$/.test(k))
       throw new UsageError(`Invalid Helm value key "${k}".`, 'Keys look like routingMode or ipam.mode.');
@@ -37,6 +37,6 @@ export async function ensureClusterFor(
   kindConfig: string | undefined,
   values: Record<string, string>,
 ): Promise<void> {
-  await ensureProvisioned(world.ctx, clusterSpec(world, kindConfig, values));
+  await ensureProvisioned(world.ctx, clusterSpec(world.ctx, kindConfig, values));
   world.invalidateTopology();
 }

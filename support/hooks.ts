@@ -96,7 +96,7 @@ After(async function (this: HookpointWorld, { pickle, result }: ITestCaseHookPar
       );
     }
   }
-  if (this.transcript.records.length) {
+  if (this.transcript.records.length && this.ctx) {
     await this.evidence.attach('transcript', 'scenario', MediaType.text, Transcript.render(this.transcript.records));
     // Machine-readable too, so scripts (and the suite benchmark's baseline) can replay the run by hand.
     const dir = path.resolve(this.ctx.config.reportsDir, 'transcripts');

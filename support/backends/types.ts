@@ -134,6 +134,8 @@ export interface Backend {
   provision(spec: ClusterSpec): Promise<void>;
   /** Remove what this run created (idempotent; honours keep policies). */
   teardown(): Promise<void>;
+  /** The run failed: a `--keep on-failure` policy keeps the cluster at teardown. */
+  noteFailure?(): void;
   topology(): Promise<Topology>;
   deployEcho(spec: EchoSpec): Promise<void>;
   exposeService(spec: ServiceSpec): Promise<ServiceInfo>;

@@ -194,7 +194,7 @@ function resolveTarget(lab: LabBackend, name: string): { kind: 'node'; node: str
 
 /** Run argv with its stdout streamed to ours; stderr printed at the end; our exit code is its. */
 async function stream(argv: string[], where: string): Promise<void> {
-  const proc = spawnBackground(argv, { maxMs: 24 * 3600_000, where });
+  const proc = spawnBackground(argv, { maxMs: 24 * 3600_000, where, graceMs: 10_000 });
   let shown = 0;
   const flush = () => {
     const text = proc.output();

@@ -3,24 +3,13 @@
  * Errors become one paragraph and an exit code (README: exit codes); stacks only with --debug.
  */
 import { Command, CommanderError } from 'commander';
-import { describeError, ExitCode, exitCodeOf, UsageError } from '../errors.ts';
+import { describeError, ExitCode, exitCodeOf } from '../errors.ts';
 import { cancelAll } from '../exec/index.ts';
 
 export type Registrar = (program: Command) => void;
 
 /** Subcommands, in help order. Each module registers itself; unbuilt ones say so and exit 2. */
 const SUBCOMMANDS = ['run', 'matrix', 'report', 'plan', 'doctor', 'steps', 'parse', 'lab', 'down'] as const;
-
-export function notBuilt(program: Command, name: string, summary: string): void {
-  program
-    .command(name)
-    .description(`${summary} (not built yet)`)
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => {
-      throw new UsageError(`\`hookpoint ${name}\` is not built yet in this version.`, 'See README.md for what exists.');
-    });
-}
 
 /** Load only the invoked subcommand's module (fast start for `lab agent`, which probes spawn); all of them for help. */
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {

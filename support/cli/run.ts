@@ -35,6 +35,8 @@ export function register(program: Command): void {
     .option('--dry-run', 'check that every step is defined, without running anything')
     .option('--no-report', 'skip rendering the report')
     .action(async (paths: string[], opts: RawOptions & { list?: boolean; dryRun?: boolean; report?: boolean }) => {
+      // Lab-only flags name the backend themselves.
+      if (!opts.backend && (opts.variant || opts.iptables)) opts.backend = 'lab';
       if (!opts.backend && !process.env.HOOKPOINT_BACKEND && !opts.list && !opts.dryRun) {
         const { detectDefaultBackend } = await import('../doctor.ts');
         const chosen = await detectDefaultBackend();

@@ -155,7 +155,18 @@ export interface BackgroundProcess {
  */
 export function spawnBackground(
   argv: readonly string[],
-  opts: { maxMs: number; where?: string; cwd?: string; env?: Record<string, string>; detached?: boolean },
+  opts: {
+    maxMs: number;
+    where?: string;
+    cwd?: string;
+    env?: Record<string, string>;
+    detached?: boolean;
+    /**
+     * After SIGTERM (stop, timeout or shutdown), how long the process may take to clean up before
+     * SIGKILL (default 2 s). Child `hookpoint` runs get minutes: they tear down clusters.
+     */
+    graceMs?: number;
+  },
 ): BackgroundProcess {
   validateArgv(argv);
   const where = opts.where ?? 'host';
@@ -168,7 +179,7 @@ export function spawnBackground(
     cancelSignal: shutdown.signal,
     buffer: true,
     stripFinalNewline: false,
-    forceKillAfterDelay: 2000,
+    forceKillAfterDelay: opts.graceMs ?? 2000,
     detached: opts.detached,
   });
   live.add(child);

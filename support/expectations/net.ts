@@ -4,7 +4,7 @@
 import type { Neighbour, Route } from '../parsers/ip.ts';
 import { citeAll, dataOf, type EvidenceOr, fail, inconclusive, isEvidence, listSome } from './evidence-ref.ts';
 
-export { expectStatusField } from './status.ts';
+export { expectStatusField, STATUS_FIELD_OF_WORDS } from './status.ts';
 
 /** `10.244.1.0/24 via 172.18.0.3 dev eth0` (the same shape for text and JSON input). */
 function routeText(r: Route): string {

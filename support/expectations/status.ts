@@ -30,6 +30,15 @@ export function statusValue(status: CiliumStatus, field: string): string | null 
  * value that starts with the word, like `Native   (direct routing)`). A field the output does
  * not carry is inconclusive: that version or install does not report it.
  */
+/** The status fields as QA name them in steps → the parsed status's field paths. */
+export const STATUS_FIELD_OF_WORDS: Record<string, string> = {
+  routing: 'routing.network',
+  'host routing': 'routing.host',
+  'kube-proxy replacement': 'kubeProxyReplacement',
+  IPAM: 'ipam',
+  masquerading: 'masquerading',
+};
+
 export function expectStatusField(status: EvidenceOr<CiliumStatus>, field: string, value: string): void {
   const s = dataOf(status);
   const ev = citeAll(status);

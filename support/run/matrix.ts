@@ -247,7 +247,7 @@ async function runCombination(
   const tag = `[${c.id}]`;
   log(`${tag} started: Cilium ${c.cilium}${c.k8s ? `, Kubernetes ${c.k8s}` : ''} on ${plan.backend} "${c.cluster}"`);
   const started = Date.now();
-  const child = spawnBackground(argv, { maxMs: timeoutMs, where: `matrix ${c.id}` });
+  const child = spawnBackground(argv, { maxMs: timeoutMs, where: `matrix ${c.id}`, graceMs: 300_000 });
   let shown = 0;
   const pump = () => {
     const text = child.output();

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfiguration, loadSupport, runCucumber } from '@cucumber/cucumber/api';
 import parseTagExpression from '@cucumber/tag-expressions';
+import { clusterSpec } from '../cluster-setup.ts';
 import type { Config } from '../config.ts';
 import { backendChecks, blocking, labPackagesMissing, which } from '../doctor.ts';
 import { EnvironmentError, ExitCode, UsageError } from '../errors.ts';
@@ -100,19 +101,37 @@ export function checkSteps(scenarios: PlannedScenario[], defs: Matcher[], docs: 
 }
 
 /** The cluster the Background asks for, from the first scenario that states one. */
-export function clusterRequestOf(
-  scenarios: PlannedScenario[],
-): { kindConfig?: string; values: Record<string, string> } | undefined {
-  for (const sc of scenarios) {
-    let kindConfig: string | undefined;
-    for (const step of sc.steps) {
-      const m = /^a cluster from kind config "([^"]*)"$/.exec(step.text);
-      if (m) kindConfig = m[1];
-      if (step.text === 'Cilium is installed with:' && step.table)
-        return { kindConfig, values: Object.fromEntries(step.table.map((r) => [r[0]!.trim(), (r[1] ?? '').trim()])) };
-    }
+type ClusterRequest = { kindConfig?: string; values: Record<string, string> };
+
+function requestOf(sc: PlannedScenario): ClusterRequest | undefined {
+  let kindConfig: string | undefined;
+  for (const step of sc.steps) {
+    const m = /^a cluster from kind config "([^"]*)"$/.exec(step.text);
+    if (m) kindConfig = m[1];
+    if (step.text === 'Cilium is installed with:' && step.table)
+      return { kindConfig, values: Object.fromEntries(step.table.map((r) => [r[0]!.trim(), (r[1] ?? '').trim()])) };
   }
   return undefined;
+}
+
+/**
+ * The one cluster the run's Backgrounds ask for. Two different ones cannot share a run (counters
+ * and traces are node-global): refused before anything is provisioned.
+ */
+export function clusterRequestOf(scenarios: PlannedScenario[]): ClusterRequest | undefined {
+  let first: { request: ClusterRequest; key: string; where: string } | undefined;
+  for (const sc of scenarios) {
+    const request = requestOf(sc);
+    if (!request) continue;
+    const key = JSON.stringify([request.kindConfig ?? null, Object.entries(request.values).sort()]);
+    if (!first) first = { request, key, where: sc.uri };
+    else if (first.key !== key)
+      throw new UsageError(
+        `The features ask for two different clusters: ${first.where} and ${sc.uri} name different kind configs or Cilium values.`,
+        'Run them in separate `hookpoint run` calls, or give them the same Background.',
+      );
+  }
+  return first?.request;
 }
 
 async function ensurePrerequisites(config: Config, log: (l: string) => void): Promise<void> {
@@ -218,13 +237,13 @@ export async function runFeatures(req: RunRequest): Promise<number> {
   process.env.HOOKPOINT_RUN_OWNER = 'hookpoint';
   let success = false;
   let environment: Record<string, string> | undefined;
+  let failure: unknown;
   try {
     const request = clusterRequestOf(scenarios);
     if (request) {
-      const { clusterSpec } = await import('../cluster-setup.ts');
       log(`hookpoint: provisioning ${backend.describe()} from ${request.kindConfig ?? config.kindConfig} …`);
       const started = Date.now();
-      await ensureProvisioned(ctx, clusterSpec({ ctx } as never, request.kindConfig, request.values));
+      await ensureProvisioned(ctx, clusterSpec(ctx, request.kindConfig, request.values));
       log(`hookpoint: cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
     const result = await runCucumber({ ...runConfiguration, support });
@@ -233,12 +252,26 @@ export async function runFeatures(req: RunRequest): Promise<number> {
     // The environment travels with the results, so a later `hookpoint report --merge` shows it too.
     const { writeEnvironment } = await import('../report/index.ts');
     await writeEnvironment(resultsDir, environment);
+  } catch (err) {
+    failure = err;
   } finally {
-    const keep = config.keep === 'always' || (config.keep === 'on-failure' && !success);
-    if (keep) log(`hookpoint: keeping the cluster (--keep ${config.keep}); remove it with \`hookpoint down\`.`);
-    else await backend.teardown();
+    // One owner of the keep policy per backend: tell it the outcome, then always let it tear down.
+    if (!success) backend.noteFailure?.();
+    const kept = config.keep === 'always' || (config.keep === 'on-failure' && !success);
+    try {
+      await backend.teardown();
+      if (kept)
+        log(
+          `hookpoint: kept the cluster (--keep ${config.keep}); remove it with \`hookpoint ${config.backend === 'lab' ? 'lab down' : `down --backend ${config.backend}`} --cluster ${config.cluster}\`.`,
+        );
+    } catch (err) {
+      // A teardown error must not hide the run's own error.
+      if (failure === undefined) failure = err;
+      else log(`hookpoint: teardown also failed: ${(err as Error).message}`);
+    }
     setRunContext(undefined);
   }
+  if (failure !== undefined) throw failure;
   if (req.report !== false) await renderRunReports(reportsDir, resultsDir, environment ?? baseEnvironment(ctx), log);
   return success ? ExitCode.ok : ExitCode.scenarioFailed;
 }
@@ -250,7 +283,17 @@ async function renderRunReports(
   log: (l: string) => void,
 ): Promise<void> {
   const { buildReports } = await import('../report/index.ts');
-  const built = await buildReports({ resultsDirs: [resultsDir], reportsDir, environment });
+  let built: Awaited<ReturnType<typeof buildReports>>;
+  try {
+    built = await buildReports({ resultsDirs: [resultsDir], reportsDir, environment });
+  } catch (err) {
+    // The verdict is the scenarios'; a report that cannot be rendered (no Java) is a warning.
+    if (!(err instanceof EnvironmentError)) throw err;
+    log(
+      `hookpoint: warning: ${err.paragraph()} summary.md, summary.json and junit.xml are written; rerun \`hookpoint report\` once fixed.`,
+    );
+    return;
+  }
   const t = built.summary.counts;
   log(
     `hookpoint: ${t.total} scenarios — ${t.passed} passed, ${t.failed} failed, ${t.broken} broken, ${t.skipped} skipped`,

@@ -62,11 +62,14 @@ async function svgOf(resultsDir: string, scenario: string): Promise<string> {
 test('passing run: evidence attached, pcaps read back, reports written, trend grows', { skip }, async () => {
   const reports = path.join(tmp, 'pass');
   for (let i = 0; i < 2; i++) {
-    const res = await run([...CLI, 'run', '--cluster', 'hprep', '--reports', reports, '--name', NAME], {
-      timeoutMs: 240_000,
-      check: false,
-      cwd: ROOT,
-    });
+    const res = await run(
+      [...CLI, 'run', '--backend', 'lab', '--cluster', 'hprep', '--reports', reports, '--name', NAME],
+      {
+        timeoutMs: 240_000,
+        check: false,
+        cwd: ROOT,
+      },
+    );
     assert.equal(res.exitCode, 0, res.stdout.slice(-1500) + res.stderr);
   }
   for (const f of ['allure-report/index.html', 'hookpoint-report.html', 'summary.md', 'summary.json', 'junit.xml'])
@@ -106,7 +109,20 @@ test('passing run: evidence attached, pcaps read back, reports written, trend gr
 test('a lab variant lands in the datapath-regression category with a different picture', { skip }, async () => {
   const reports = path.join(tmp, 'notc');
   const res = await run(
-    [...CLI, 'run', '--cluster', 'hprep-notc', '--variant', 'no-tc', '--reports', reports, '--name', NAME],
+    [
+      ...CLI,
+      'run',
+      '--backend',
+      'lab',
+      '--cluster',
+      'hprep-notc',
+      '--variant',
+      'no-tc',
+      '--reports',
+      reports,
+      '--name',
+      NAME,
+    ],
     { timeoutMs: 240_000, check: false, cwd: ROOT },
   );
   assert.equal(res.exitCode, 1, 'a failed scenario exits 1');

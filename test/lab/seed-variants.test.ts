@@ -29,6 +29,8 @@ async function runSuite(cluster: string, variant: string | null, name: string): 
     process.execPath,
     path.join(ROOT, 'bin/hookpoint.js'),
     'run',
+    '--backend',
+    'lab',
     '--no-report',
     '--cluster',
     cluster,

@@ -34,7 +34,7 @@ export function kindLifecycle(exec: Executor) {
       await exec.run(kindExportKubeconfigArgv(cluster, kubeconfig), { timeoutMs: TIMEOUTS.kindQuery, where: 'host' });
     },
     async delete(cluster: string): Promise<void> {
-      await exec.run(kindDeleteArgv(cluster), { timeoutMs: TIMEOUTS.kindDelete, where: 'host' });
+      await exec.run(kindDeleteArgv(cluster), { timeoutMs: TIMEOUTS.kindDelete, where: 'host', cleanup: true });
     },
     /** Refuse to delete a cluster a live run holds (best effort: an unreachable API does not block). */
     async refuseIfLocked(cluster: string, reportsDir: string, api?: KubeApi): Promise<void> {

@@ -68,6 +68,8 @@ export interface LabBackendOptions {
   variants?: readonly string[] | string;
   /** Keep the lab after teardown() and after this process ends (what `hookpoint lab up` does). */
   keep?: boolean;
+  /** Keep it only if the run fails (`--keep on-failure`; see noteFailure()). */
+  keepOnFailure?: boolean;
 }
 
 export interface LabService {
@@ -230,8 +232,15 @@ export class LabBackend implements Backend {
       );
       return;
     }
+    if (existing?.keep && existing.phase === 'ready' && existing.fingerprint !== fingerprint) {
+      rd.releaseLock();
+      throw new UsageError(
+        `Lab "${plan.cluster}" was kept (hookpoint lab up or --keep) with another configuration (variants, iptables backend or kind config), so it is not replaced.`,
+        `Use another --cluster name, or remove it first with \`hookpoint lab down --cluster ${plan.cluster}\`.`,
+      );
+    }
     if (existing || rd.entries().length > 0) {
-      // A different or broken lab under this name: rebuild it from scratch.
+      // A different or broken lab of our own under this name: rebuild it from scratch.
       await teardownLedger(rd, { where: `host (replacing lab ${plan.cluster})` });
       await rd.acquireLock(`provision (pid ${process.pid})`);
     }
@@ -417,6 +426,14 @@ export class LabBackend implements Backend {
     this.added = [];
     this.state = undefined;
     this.datapaths.clear();
+  }
+
+  /** The run failed: with keepOnFailure the lab is marked kept now, so neither teardown nor the janitor removes it. */
+  noteFailure(): void {
+    if (this.opts.keepOnFailure && this.created && this.state && !this.state.keep) {
+      this.state.keep = true;
+      this.save();
+    }
   }
 
   /**

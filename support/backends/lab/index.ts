@@ -20,5 +20,6 @@ export function createLabBackend(config: Config): LabBackend {
     iptables: config.iptables,
     variants: config.variants,
     keep: config.keep === 'always',
+    keepOnFailure: config.keep === 'on-failure',
   });
 }

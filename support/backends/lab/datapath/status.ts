@@ -17,8 +17,12 @@ export interface DatapathState {
   routingDetail?: string;
   /** Legacy: the lab hands non-local traffic to the kernel's routing (TC_ACT_OK). */
   hostRouting: 'Legacy' | 'BPF';
-  /** The lab never translates on the host/socket path: NodePort and node traffic stay with kube-proxy. */
-  kubeProxyReplacement: 'False' | 'True';
+  /**
+   * Read from the node's nat table: kube-proxy's KUBE-SERVICES chain present means services stay
+   * with kube-proxy ('False'); the lab never translates on the host/socket path, so without those
+   * chains nothing handles NodePort and the status says 'Unknown', never 'True'.
+   */
+  kubeProxyReplacement: 'False' | 'Unknown';
   /** This node's from_container/to_container attachments found on tc. */
   programsAttached: number;
   interfacesWithPrograms: string[];
@@ -139,7 +143,14 @@ export async function gatherDatapathState(
         });
   const where = `node ${dp.node}`;
   const ownNames = new Set<string>(Object.values(PROGRAM_NAMES));
-  const [attached, routesRes, linksRes] = await Promise.all([
+  const natOf = (tool: string) =>
+    run(['ip', 'netns', 'exec', dp.netns, tool, '-t', 'nat'], {
+      timeoutMs: 15_000,
+      where,
+      check: false,
+      quietStdout: true,
+    });
+  const [attached, routesRes, linksRes, nft, legacy] = await Promise.all([
     dp
       .attachedPrograms()
       .then((list) =>
@@ -147,7 +158,12 @@ export async function gatherDatapathState(
       ),
     run(['ip', '-n', dp.netns, '-j', 'route', 'show'], { timeoutMs: 15_000, where }),
     run(['ip', '-n', dp.netns, '-j', '-d', 'link', 'show'], { timeoutMs: 15_000, where, quietStdout: true }),
+    natOf('iptables-nft-save'),
+    natOf('iptables-legacy-save'),
   ]);
+  const kubeProxyChains = [nft, legacy].some((r) => r.exitCode === 0 && /^:KUBE-SERVICES /m.test(r.stdout));
+  // BPF host routing would mean our programs on the node's uplink; the lab leaves it to the kernel.
+  const onUplink = attached.some((a) => a.ours && (a.interface === 'eth0' || a.interface === 'cilium_host'));
   const ours = attached.filter((a) => a.ours);
   const loaded = dp.loaded();
   const counts = loaded ? await dp.mapCounts() : { services: 0, backends: 0, endpoints: 0, connections: 0 };
@@ -162,8 +178,8 @@ export async function gatherDatapathState(
     kernel: release(),
     routingNetwork: routing.network,
     routingDetail: routing.detail,
-    hostRouting: 'Legacy',
-    kubeProxyReplacement: 'False',
+    hostRouting: onUplink ? 'BPF' : 'Legacy',
+    kubeProxyReplacement: kubeProxyChains ? 'False' : 'Unknown',
     programsAttached: ours.length,
     interfacesWithPrograms: [...new Set(ours.map((a) => a.interface))].sort(),
     servicesInMaps: counts.services,
