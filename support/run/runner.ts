@@ -136,7 +136,8 @@ export function clusterRequestOf(scenarios: PlannedScenario[]): ClusterRequest |
 
 async function ensurePrerequisites(config: Config, log: (l: string) => void): Promise<void> {
   if (config.backend === 'lab' && process.getuid?.() === 0) {
-    const missing = labPackagesMissing();
+    // The report needs a Java runtime (allure-commandline); install it along with the lab's tools.
+    const missing = [...labPackagesMissing(), ...(which('java') ? [] : ['openjdk-17-jre-headless'])];
     // Without apt (another distribution, a stripped PATH) the checks below name what is missing.
     if (missing.length && which('apt-get')) {
       log(`hookpoint: installing the lab's prerequisites with apt: ${missing.join(' ')}`);
