@@ -35,6 +35,7 @@ export const LAB_TOOLS: Array<[tool: string, pkg: string]> = [
   ['tc', 'iproute2'],
   ['iptables-nft-restore', 'iptables'],
   ['iptables-legacy-restore', 'iptables'],
+  ['nft', 'nftables'],
   ['tcpdump', 'tcpdump'],
   ['bpftool', 'bpftool'],
   ['clang', 'clang'],

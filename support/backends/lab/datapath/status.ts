@@ -161,7 +161,18 @@ export async function gatherDatapathState(
     natOf('iptables-nft-save'),
     natOf('iptables-legacy-save'),
   ]);
-  const kubeProxyChains = [nft, legacy].some((r) => r.exitCode === 0 && /^:KUBE-SERVICES /m.test(r.stdout));
+  // iptables-nft-save refuses a nat table that also holds native nft rules; nft itself still lists the chain.
+  const nftChain = async () =>
+    run(['ip', 'netns', 'exec', dp.netns, 'nft', 'list', 'chain', 'ip', 'nat', 'KUBE-SERVICES'], {
+      timeoutMs: 15_000,
+      where,
+      check: false,
+      quietStdout: true,
+    })
+      .then((r) => r.exitCode === 0)
+      .catch(() => false);
+  const kubeProxyChains =
+    [nft, legacy].some((r) => r.exitCode === 0 && /^:KUBE-SERVICES /m.test(r.stdout)) || (await nftChain());
   // BPF host routing would mean our programs on the node's uplink; the lab leaves it to the kernel.
   const onUplink = attached.some((a) => a.ours && (a.interface === 'eth0' || a.interface === 'cilium_host'));
   const ours = attached.filter((a) => a.ours);
