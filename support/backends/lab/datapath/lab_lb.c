@@ -330,6 +330,41 @@ static __always_inline void ev_init(struct trace_ev *ev, struct __sk_buff *skb, 
 	ev->len = p->len;
 }
 
+/*
+ * Reverse NAT of a reply backend -> client: a CT reverse entry turns its source back into
+ * ClusterIP:port. 1 rewritten, 0 no entry (not a translated flow), -1 rewrite failed.
+ * Used for same-node replies (from_container) and replies through the stack (to_container).
+ */
+static __always_inline int rev_nat(struct __sk_buff *skb, const struct pkt *p, struct trace_ev *ev)
+{
+	struct ct_key ck = {};
+	struct ct_val *ct;
+	__u32 vip;
+	__u16 vport;
+
+	ck.saddr = p->saddr;
+	ck.daddr = p->daddr;
+	ck.sport = p->sport;
+	ck.dport = p->dport;
+	ck.proto = p->proto;
+	ck.dir = 1;
+	ct = bpf_map_lookup_elem(&ct4, &ck);
+	if (!ct)
+		return 0;
+	vip = ct->addr;
+	vport = ct->port;
+	__sync_fetch_and_add(&ct->packets, 1);
+	ev->slot = ct->slot;
+	ev->count = ct->count;
+	ev->state = STATE_REPLY;
+	if (rewrite_addr(skb, p, IP_SRC_OFF, p->saddr, vip) < 0 || rewrite_port(skb, p, 0, p->sport, vport) < 0)
+		return -1;
+	ev->xlate = XLATE_REVNAT;
+	ev->saddr = vip;
+	ev->sport = vport;
+	return 1;
+}
+
 static __always_inline __u8 untracked_state(const struct pkt *p)
 {
 	if (p->proto != IPPROTO_TCP)
@@ -352,6 +387,7 @@ int from_container(struct __sk_buff *skb)
 	struct ct_val *ct;
 	__u32 flags;
 	int ret = TC_ACT_OK;
+	int rc;
 
 	if (parse(skb, &p) < 0)
 		return TC_ACT_OK;
@@ -500,34 +536,16 @@ int from_container(struct __sk_buff *skb)
 	if (!dst_ep)
 		goto out;
 	ev.dst_ep = dst_ep->ep_id;
-	ck.saddr = p.saddr;
-	ck.daddr = p.daddr;
-	ck.sport = p.sport;
-	ck.dport = p.dport;
-	ck.proto = p.proto;
-	ck.dir = 1;
-	ct = bpf_map_lookup_elem(&ct4, &ck);
-	if (!ct)
+	rc = rev_nat(skb, &p, &ev);
+	if (rc < 0)
+		return TC_ACT_SHOT;
+	if (rc == 0)
 		goto out;
-	{
-		__u32 vip = ct->addr;
-		__u16 vport = ct->port;
-
-		__sync_fetch_and_add(&ct->packets, 1);
-		ev.slot = ct->slot;
-		ev.count = ct->count;
-		ev.state = STATE_REPLY;
-		if (rewrite_addr(skb, &p, IP_SRC_OFF, p.saddr, vip) < 0 || rewrite_port(skb, &p, 0, p.sport, vport) < 0)
-			return TC_ACT_SHOT;
-		ev.xlate = XLATE_REVNAT;
-		ev.saddr = vip;
-		ev.sport = vport;
-		if (redirect_to(skb, &p, dst_ep) < 0)
-			return TC_ACT_SHOT;
-		ev.obs = OBS_TO_ENDPOINT_REDIRECT;
-		ev.target_ifindex = dst_ep->ifindex;
-		ret = bpf_redirect(dst_ep->ifindex, 0);
-	}
+	if (redirect_to(skb, &p, dst_ep) < 0)
+		return TC_ACT_SHOT;
+	ev.obs = OBS_TO_ENDPOINT_REDIRECT;
+	ev.target_ifindex = dst_ep->ifindex;
+	ret = bpf_redirect(dst_ep->ifindex, 0);
 out:
 	trace(skb, flags, &ev);
 	return ret;
@@ -539,8 +557,6 @@ int to_container(struct __sk_buff *skb)
 	struct pkt p = {};
 	struct trace_ev ev;
 	struct endpoint_val *ep;
-	struct ct_key ck = {};
-	struct ct_val *ct;
 	__u32 flags;
 
 	if (skb->mark == LAB_MARK_REDIRECTED) {
@@ -564,29 +580,8 @@ int to_container(struct __sk_buff *skb)
 		goto out;
 
 	/* Reply that came through the stack: reverse NAT backend -> ClusterIP:port. */
-	ck.saddr = p.saddr;
-	ck.daddr = p.daddr;
-	ck.sport = p.sport;
-	ck.dport = p.dport;
-	ck.proto = p.proto;
-	ck.dir = 1;
-	ct = bpf_map_lookup_elem(&ct4, &ck);
-	if (!ct)
-		goto out;
-	{
-		__u32 vip = ct->addr;
-		__u16 vport = ct->port;
-
-		__sync_fetch_and_add(&ct->packets, 1);
-		ev.slot = ct->slot;
-		ev.count = ct->count;
-		ev.state = STATE_REPLY;
-		if (rewrite_addr(skb, &p, IP_SRC_OFF, p.saddr, vip) < 0 || rewrite_port(skb, &p, 0, p.sport, vport) < 0)
-			return TC_ACT_SHOT;
-		ev.xlate = XLATE_REVNAT;
-		ev.saddr = vip;
-		ev.sport = vport;
-	}
+	if (rev_nat(skb, &p, &ev) < 0)
+		return TC_ACT_SHOT;
 out:
 	trace(skb, flags, &ev);
 	return TC_ACT_OK;
