@@ -1,15 +1,16 @@
 /** Where the packet is seen: captures at hook points, the monitor's translation trace, bpftool. */
-import { requireWindow } from '../support/assertions.ts';
+
 import { InconclusiveError, UsageError } from '../support/errors.ts';
 import { expectHelperCall, expectProgramOn } from '../support/expectations/bpftool.ts';
 import { expectDestinationSeen, expectNothingTo, expectOnlyDestinations } from '../support/expectations/capture.ts';
 import { expectNoTranslation, expectRedirect, expectTranslation } from '../support/expectations/monitor.ts';
-import type { CapturePointRef, NodeRef } from '../support/parameter-types.ts';
 import { bpftoolNet, bpftoolXlated } from '../support/probes/bpftool.ts';
-import { resolveNode, resolvePod, resolveService } from '../support/resolve.ts';
-import { defineStep } from '../support/vocabulary.ts';
-import { type CaptureResult, captureLabel } from '../support/window.ts';
-import type { HookpointWorld } from '../support/world.ts';
+import { requireWindow } from '../support/scenario/assertions.ts';
+import type { CapturePointRef, NodeRef } from '../support/scenario/parameter-types.ts';
+import { resolveNode, resolvePod, resolveService } from '../support/scenario/resolve.ts';
+import { defineStep } from '../support/scenario/vocabulary.ts';
+import { type CaptureResult, captureLabel } from '../support/scenario/window.ts';
+import type { HookpointWorld } from '../support/scenario/world.ts';
 
 async function captureAt(world: HookpointWorld, ref: CapturePointRef): Promise<CaptureResult> {
   const w = requireWindow(world);

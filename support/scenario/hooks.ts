@@ -8,13 +8,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { After, AfterAll, Before, type ITestCaseHookParameter, Status, setDefaultTimeout } from '@cucumber/cucumber';
 import * as allure from 'allure-js-commons';
-import type { Capability } from './backends/types.ts';
-import { MediaType, slug } from './evidence/index.ts';
-import { Transcript } from './exec/index.ts';
+import type { Capability } from '../backends/types.ts';
+import { MediaType, slug } from '../evidence/index.ts';
+import { Transcript } from '../exec/index.ts';
+import { runContext, setRunContext } from '../run/context.ts';
+import { collectFailureEvidence } from './failure-collectors.ts';
 import { CAPTURE_POINT_RE, capturePoint, registerParameterTypes } from './parameter-types.ts';
-import { collectFailureEvidence } from './probes/collectors.ts';
-import { runContext, setRunContext } from './run/context.ts';
-import { versionSatisfies } from './run/version-gate.ts';
+import { versionSatisfies } from './version-gate.ts';
 import type { HookpointWorld } from './world.ts';
 
 registerParameterTypes();
@@ -80,8 +80,8 @@ After(async function (this: HookpointWorld, { pickle, result }: ITestCaseHookPar
   }
   if (this.window) {
     try {
-      const { packetPathOf } = await import('./packet-path.ts');
-      const { packetPathSvg } = await import('./report/packet-path.ts');
+      const { packetPathOf } = await import('./observed-path.ts');
+      const { packetPathSvg } = await import('../report/packet-path-svg.ts');
       const status = result?.status ?? 'UNKNOWN';
       const svg = packetPathSvg(
         packetPathOf(this.window, await this.topology(), `${pickle.name} — ${String(status).toLowerCase()}`),

@@ -3,8 +3,8 @@
  * value fails the step with one paragraph naming the value and the fix.
  */
 import { defineParameterType } from '@cucumber/cucumber';
-import { DNS1123 } from './config.ts';
-import { UsageError } from './errors.ts';
+import { DNS1123 } from '../config.ts';
+import { UsageError } from '../errors.ts';
 
 export function k8sName(kind: string, value: string): string {
   if (!DNS1123.test(value) || value.length > 63)

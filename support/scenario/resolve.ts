@@ -1,6 +1,6 @@
 /** Names in feature text → the cluster's objects; an unknown name lists what exists. */
-import type { NodeInfo, PodInfo, ServiceInfo, Topology } from './backends/types.ts';
-import { UsageError } from './errors.ts';
+import type { NodeInfo, PodInfo, ServiceInfo, Topology } from '../backends/types.ts';
+import { UsageError } from '../errors.ts';
 import type { NodeRef, NodeScope } from './parameter-types.ts';
 
 export function resolveNode(topo: Topology, ref: NodeRef | string): NodeInfo {

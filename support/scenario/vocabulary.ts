@@ -4,8 +4,8 @@
  * undefined steps can be answered with the closest known ones.
  */
 import { Given, Then, When } from '@cucumber/cucumber';
-import { editDistance } from './closest.ts';
-import { HookpointError } from './errors.ts';
+import { editDistance } from '../closest.ts';
+import { HookpointError } from '../errors.ts';
 import type { HookpointWorld } from './world.ts';
 
 export type Keyword = 'Given' | 'When' | 'Then';
