@@ -169,7 +169,9 @@ export async function bpftoolTailCalls(
   const where = `node ${node} ${query.ifname}`;
   const path = walk.redirects[0]
     ? `${chainText(walk.redirects[0].chain)}: call ${walk.redirects[0].helper}${walk.redirects[0].insn !== null ? ` at insn ${walk.redirects[0].insn}` : ''}`
-    : walk.chains.map(chainText).join('; ') || 'nothing attached';
+    : walk.chains.length
+      ? `${walk.chains.map(chainText).join('; ')}: no redirect helper on the path`
+      : 'nothing attached';
   return {
     kind: 'bpftool-tail-calls',
     where,

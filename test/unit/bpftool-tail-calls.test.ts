@@ -15,6 +15,7 @@ import { bpftoolTailCalls } from '../../support/probes/bpftool.ts';
 import { readRecorded, replayBackend } from './helpers/bpftool-replay.ts';
 
 const SAME_NODE = 'test/fixtures/lab-bpftool/tail-calls-same-node.txt';
+const NO_LOCAL_REDIRECT = 'test/fixtures/lab-bpftool/tail-calls-no-local-redirect.txt';
 const NODE = 'hpebpf-control-plane';
 const CLIENT_LXC = 'lxc1878d68cf0fd';
 /** Endpoint ids in the recorded lab: the echo backend (its slot is on the path) and the client. */
@@ -102,6 +103,26 @@ describe('expectHelperOnPath', () => {
     assert.deepEqual(hits.map(describeHelperCall), [
       'cil_from_container (id 583) → cilium_calls_01 slot 7 → tail_handle_ipv4 (id 584) → cilium_call_pol slot 3295 → cil_lxc_policy (id 562) → cilium_calls_03 slot 11 → tail_ipv4_policy (id 563): call bpf_redirect at insn 330',
     ]);
+  });
+
+  it('lab under no-local-redirect: the destination’s slot of cilium_call_policy is empty, so the check fails', async () => {
+    const { backend } = replayBackend(readRecorded(NO_LOCAL_REDIRECT));
+    const ev = await bpftoolTailCalls(backend, NODE, {
+      ifname: CLIENT_LXC,
+      direction: 'ingress',
+      destinations: [BACKEND_EP],
+    });
+    // The client's own cilium_calls still holds its delivery program at slot 11 (it redirects),
+    // but nothing on this packet's path tail-calls that slot.
+    assert.ok(ev.data.maps.some((m) => m.name === 'cilium_calls_01' && m.slots.some((x) => x.slot === 11)));
+    assert.deepEqual(ev.data.maps.find((m) => m.name === 'cilium_call_pol')!.slots, []);
+    assert.match(ev.summary, /tail_handle_ipv4 \(id 1039\): no redirect helper on the path$/);
+    assert.throws(
+      () => expectHelperOnPath(ev, 'bpf_redirect'),
+      failsWith(
+        /^Expected the path of an IPv4 packet from tc ingress of lxc1878d68cf0fd to endpoint 3295 to reach a call of bpf_redirect, .*: cil_from_container \(id 1038\) → cilium_calls_01 slot 7 → tail_handle_ipv4 \(id 1039\); tail_handle_ipv4 \(id 1039\) tail-calls cilium_call_pol slot 3295, which is empty \(evidence: bpftool-tail-calls node hpebpf-control-plane lxc1878d68cf0fd\)\.$/,
+      ),
+    );
   });
 
   it('TRAP: a redirect only in another endpoint’s slot of cilium_call_policy does not count', async () => {
