@@ -1,11 +1,16 @@
 /**
- * bpftool → where programs hang and what they call.
- *   - `bpftool net show` text (legacy `clsact/ingress bpf_lxc.o:[from-container] id 242`, newer
- *     `cil_*` names, tcx `tcx/ingress cil_from_container prog_id N link_id M`, xdp) and `-j` JSON;
+ * bpftool → where programs hang, what they call and where they tail-call.
+ *   - `bpftool net show` text and `-j` JSON, both attachment styles: clsact
+ *     (`clsact/ingress bpf_lxc.o:[from-container] id 242` before Cilium 1.13,
+ *     `cil_from_container-lxc… id 2832` after, `cil_from_container:[*fsobj] id 583` for a program
+ *     tc attached from a pin, as the lab does) and tcx (`tcx/ingress cil_from_container prog_id N
+ *     link_id M`, Cilium ≥ 1.16 on kernels ≥ 6.6; bookworm's bpftool 7.1 does not list it), xdp;
  *     `tc filter show` bpf lines are accepted too (interface unknown there).
- *   - `bpftool prog show` text (TAB-indented continuation lines) and `-j` JSON.
- *   - `bpftool prog dump xlated` → helper calls (`call bpf_redirect#23` → `bpf_redirect`),
- *     also found inside verifier logs (`msg="2179: (85) call bpf_redirect#23"`), and `-j` JSON.
+ *   - `bpftool prog show` text (TAB-indented continuation lines, `pinned` with `-f`) and `-j`.
+ *   - `bpftool map show`/`map list` text and `-j`; `bpftool map dump` of a program array.
+ *   - `bpftool prog dump xlated` → helper calls (`call bpf_redirect#23` → `bpf_redirect`), also
+ *     found inside verifier logs (`msg="2179: (85) call bpf_redirect#23"`), tail calls with their
+ *     program array and slot (`r2 = map[id:313]`, `r3 = 7`, `call bpf_tail_call#12`), and `-j`.
  */
 
 export interface BpfAttachment {
