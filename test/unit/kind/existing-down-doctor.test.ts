@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { contradictions, ExistingBackend } from '../../../support/backends/existing/index.ts';
-import { LOCK_NAME } from '../../../support/backends/kind/lock.ts';
-import { FakeApiServer } from '../../../support/backends/kind/testing/fake-apiserver.ts';
-import { ScriptedExecutor } from '../../../support/backends/kind/testing/scripted-executor.ts';
+import { LOCK_NAME } from '../../../support/backends/k8s/run-lock.ts';
 import { checkKind } from '../../../support/cli/doctor-kind.ts';
 import { down } from '../../../support/cli/down.ts';
 import { InfraError, UsageError } from '../../../support/errors.ts';
+import { FakeApiServer } from '../helpers/kind/fake-apiserver.ts';
+import { ScriptedExecutor } from '../helpers/kind/scripted-executor.ts';
 
 let api: FakeApiServer;
 let dir: string;

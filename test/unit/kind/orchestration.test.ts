@@ -8,13 +8,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, it, type TestContext } from 'node:test';
+import { LOCK_NAME } from '../../../support/backends/k8s/run-lock.ts';
 import { KindBackend, ProvisioningError } from '../../../support/backends/kind/index.ts';
-import { LOCK_NAME } from '../../../support/backends/kind/lock.ts';
-import { FakeApiServer } from '../../../support/backends/kind/testing/fake-apiserver.ts';
-import { realWorld } from '../../../support/backends/kind/testing/fixtures.ts';
-import { ScriptedExecutor } from '../../../support/backends/kind/testing/scripted-executor.ts';
 import type { ClusterSpec } from '../../../support/backends/types.ts';
 import { InfraError, UsageError } from '../../../support/errors.ts';
+import { FakeApiServer } from '../helpers/kind/fake-apiserver.ts';
+import { realWorld } from '../helpers/kind/fixtures.ts';
+import { ScriptedExecutor } from '../helpers/kind/scripted-executor.ts';
 
 const F = {
   values: 'helm-values-excerpt-cilium-1.14.0-rc.0-chart-tgz-wcnikind.yaml.txt',

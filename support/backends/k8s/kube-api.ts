@@ -6,7 +6,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { InfraError } from '../../errors.ts';
-import { TIMEOUTS } from './plan.ts';
+import { TIMEOUTS } from './kubectl-commands.ts';
 
 /** An API answer other than 2xx, as an InfraError carrying the HTTP status and reason. */
 export class KubeApiError extends InfraError {

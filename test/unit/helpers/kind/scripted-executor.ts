@@ -5,10 +5,10 @@
  * order; the most recently added matching rule wins; an unscripted command fails the test.
  */
 
-import { InfraError } from '../../../errors.ts';
-import type { BackgroundProcess, CommandRecord, RunOptions, RunResult } from '../../../exec/index.ts';
-import { formatArgv } from '../../../exec/index.ts';
-import type { Executor, SpawnOptions } from '../executor.ts';
+import type { Executor, SpawnOptions } from '../../../../support/backends/k8s/executor.ts';
+import { InfraError } from '../../../../support/errors.ts';
+import type { BackgroundProcess, CommandRecord, RunOptions, RunResult } from '../../../../support/exec/index.ts';
+import { formatArgv } from '../../../../support/exec/index.ts';
 
 export interface ScriptedReply {
   stdout?: string;

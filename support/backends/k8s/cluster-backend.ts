@@ -26,11 +26,12 @@ import type {
   ServiceSpec,
   Topology,
 } from '../types.ts';
-import { collectFailureEvidence, ProvisioningError } from './collect.ts';
-import { deferredProcess } from './deferred.ts';
+import { parseCiliumVersion, type SemVer } from './cilium-versions.ts';
+import { deferredProcess } from './deferred-process.ts';
 import { defaultExecutor, type Executor } from './executor.ts';
-import { KubeApi } from './kube.ts';
-import { ClusterLock } from './lock.ts';
+import { collectFailureEvidence, ProvisioningError } from './failure-collectors.ts';
+import { flattenValues } from './helm-value-maps.ts';
+import { KubeApi } from './kube-api.ts';
 import {
   agentExecArgv,
   CILIUM_AGENT_SELECTOR,
@@ -39,10 +40,9 @@ import {
   helmGetValuesArgv,
   kubectlArgv,
   TIMEOUTS,
-} from './plan.ts';
+} from './kubectl-commands.ts';
 import { realWaitDeps, type WaitDeps, waitUntil } from './readiness.ts';
-import { flattenValues } from './values.ts';
-import { parseCiliumVersion, type SemVer } from './versions.ts';
+import { ClusterLock } from './run-lock.ts';
 import {
   clientPod,
   DEFAULT_ECHO_PORT,
@@ -52,7 +52,7 @@ import {
   probeDaemonSet,
   runNamespace,
   serviceManifest,
-} from './workloads.ts';
+} from './workload-manifests.ts';
 
 /** Tools that never come from a node or workload image: they run in the probe pod. */
 export const PROBE_TOOLS: ReadonlySet<string> = new Set(['tcpdump']);

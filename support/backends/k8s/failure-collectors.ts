@@ -7,7 +7,13 @@ import { InfraError } from '../../errors.ts';
 import type { Evidence } from '../../evidence/index.ts';
 import { formatArgv } from '../../exec/index.ts';
 import type { Executor } from './executor.ts';
-import { CILIUM_AGENT_CONTAINER, CILIUM_AGENT_SELECTOR, CILIUM_NAMESPACE, kubectlArgv, TIMEOUTS } from './plan.ts';
+import {
+  CILIUM_AGENT_CONTAINER,
+  CILIUM_AGENT_SELECTOR,
+  CILIUM_NAMESPACE,
+  kubectlArgv,
+  TIMEOUTS,
+} from './kubectl-commands.ts';
 
 export interface CollectTarget {
   exec: Executor;
