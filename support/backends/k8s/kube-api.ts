@@ -279,6 +279,13 @@ export class KubeApi {
     return typeof cep?.status?.id === 'number' ? cep.status.id : undefined;
   }
 
+  /** A node's CiliumNode (cilium.io/v2, cluster-scoped; named like the node), or null. */
+  readCiliumNode(node: string): Promise<unknown | null> {
+    return this.readOrNull(`reading CiliumNode ${node}`, (o) =>
+      this.custom.getClusterCustomObject({ group: 'cilium.io', version: 'v2', plural: 'ciliumnodes', name: node }, o),
+    );
+  }
+
   readLease(namespace: string, name: string): Promise<k8s.V1Lease | null> {
     return this.readOrNull(`reading Lease ${namespace}/${name}`, (o) =>
       this.coordination.readNamespacedLease({ namespace, name }, o),
