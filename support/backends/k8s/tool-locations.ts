@@ -49,3 +49,8 @@ export const NOT_IN_NODE_IMAGE: ReadonlySet<string> = new Set(
 export function toolLocation(tool: string): ToolLocation {
   return K8S_TOOL_LOCATIONS[tool] ?? { home: 'node', providedBy: NODE };
 }
+
+/** Tool → the image or node that provides it (the descriptors of kind and existing state this). */
+export const K8S_TOOL_PROVIDERS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(K8S_TOOL_LOCATIONS).map(([tool, l]) => [tool, l.providedBy]),
+);
