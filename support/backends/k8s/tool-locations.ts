@@ -39,13 +39,6 @@ export const K8S_TOOL_LOCATIONS: Readonly<Record<string, ToolLocation>> = {
   ip: { home: 'node', providedBy: NODE },
 };
 
-/** Tools that exist in no node image (kindest/node lacks them): never run them in a node container. */
-export const NOT_IN_NODE_IMAGE: ReadonlySet<string> = new Set(
-  Object.entries(K8S_TOOL_LOCATIONS)
-    .filter(([, l]) => l.home !== 'node')
-    .map(([tool]) => tool),
-);
-
 export function toolLocation(tool: string): ToolLocation {
   return K8S_TOOL_LOCATIONS[tool] ?? { home: 'node', providedBy: NODE };
 }
