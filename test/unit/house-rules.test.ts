@@ -87,7 +87,8 @@ function layerViolations(layers: Layer[], sources: Map<string, string>): string[
     for (const m of text.matchAll(IMPORT)) {
       const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1]!));
       const to = layerOf(layers, target);
-      if (to > from) out.push(`${file} (${layers[from]!.name}) imports ${target} (${layers[to]!.name}), a higher layer`);
+      if (to > from)
+        out.push(`${file} (${layers[from]!.name}) imports ${target} (${layers[to]!.name}), a higher layer`);
     }
   }
   return out;
