@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { contradictions, ExistingBackend } from '../../../support/backends/existing/index.ts';
 import { LOCK_NAME } from '../../../support/backends/k8s/run-lock.ts';
-import { checkKind } from '../../../support/cli/doctor-kind.ts';
+import { checkKind } from '../../../support/backends/kind/host-checks.ts';
 import { down } from '../../../support/cli/down.ts';
 import { InfraError, UsageError } from '../../../support/errors.ts';
 import { FakeApiServer } from '../helpers/kind/fake-apiserver.ts';

@@ -13,9 +13,9 @@ import { KIND_DESCRIPTOR } from '../../../support/backends/kind/descriptor.ts';
 import { type Attachment, EvidenceRecorder } from '../../../support/evidence/index.ts';
 import { expectDefaultGateway } from '../../../support/expectations/net.ts';
 import { bpftoolNet, bpftoolXlated } from '../../../support/probes/bpftool.ts';
-import { collectFailureEvidence } from '../../../support/probes/collectors.ts';
 import { routes } from '../../../support/probes/net.ts';
-import type { HookpointWorld } from '../../../support/world.ts';
+import { collectFailureEvidence } from '../../../support/scenario/failure-collectors.ts';
+import type { HookpointWorld } from '../../../support/scenario/world.ts';
 import { realWorld } from '../helpers/kind/fixtures.ts';
 import { CLUSTER, runCleanups, SEED, setup, type World } from '../helpers/kind/kind-cluster-world.ts';
 

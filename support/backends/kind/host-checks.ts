@@ -2,8 +2,8 @@
  * What the kind backend needs on this machine: a reachable Docker engine (not just the client),
  * kind, helm and kubectl. `hookpoint doctor --backend kind` calls checkKind().
  */
-import { defaultExecutor, type Executor } from '../backends/k8s/executor.ts';
-import { TIMEOUTS } from '../backends/k8s/kubectl-commands.ts';
+import { defaultExecutor, type Executor } from '../k8s/executor.ts';
+import { TIMEOUTS } from '../k8s/kubectl-commands.ts';
 
 export interface KindCheck {
   name: string;

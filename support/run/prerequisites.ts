@@ -3,12 +3,12 @@
  * declares in its descriptor (support/backends/descriptors.ts), run here. The main job can
  * install the lab's apt packages when root (with a visible message).
  */
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { descriptorOf } from './backends/descriptors.ts';
-import { LAB_HEADERS, LAB_TOOLS } from './backends/lab/descriptor.ts';
-import type { BackendName, DoctorCheckId } from './backends/types.ts';
-import { run } from './exec/index.ts';
+import { descriptorOf } from '../backends/descriptors.ts';
+import { LAB_HEADERS, LAB_TOOLS } from '../backends/lab/descriptor.ts';
+import type { BackendName, DoctorCheckId } from '../backends/types.ts';
+import { run, which } from '../exec/index.ts';
 
 export interface Check {
   name: string;
@@ -16,20 +16,6 @@ export interface Check {
   detail: string;
   /** Exact command that fixes it. */
   install?: string;
-}
-
-/** Find an executable on PATH (and the sbin dirs root uses) without spawning anything. */
-export function which(tool: string, envPath = process.env.PATH ?? ''): string | null {
-  const dirs = [...envPath.split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin'];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const p = path.join(dir, tool);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {}
-  }
-  return null;
 }
 
 export function labPackagesMissing(): string[] {
@@ -103,7 +89,7 @@ export function labChecks(): Check[] {
 
 type ClusterTool = 'docker' | 'kind' | 'helm' | 'kubectl';
 
-/** One check id → its checks (the cluster tools are probed by running them: support/cli/doctor-kind.ts). */
+/** One check id → its checks (the cluster tools are probed by running them: support/backends/kind/host-checks.ts). */
 async function runCheck(id: DoctorCheckId): Promise<Check[]> {
   switch (id) {
     case 'node':
@@ -120,8 +106,7 @@ async function runCheck(id: DoctorCheckId): Promise<Check[]> {
     case 'kind':
     case 'helm':
     case 'kubectl': {
-      const modulePath = './cli/doctor-kind.ts';
-      const { checkClusterTool } = (await import(modulePath)) as {
+      const { checkClusterTool } = (await import('../backends/kind/host-checks.ts')) as {
         checkClusterTool: (tool: ClusterTool) => Promise<Check>;
       };
       return [await checkClusterTool(id)];
@@ -157,7 +142,7 @@ export function blocking(checks: Check[], backend?: BackendName): Check[] {
 export async function detectDefaultBackend(): Promise<{ backend: BackendName; why: string }> {
   if (!which('docker') || !which('kind') || !which('helm'))
     return { backend: 'lab', why: 'no Docker engine with kind and helm on this machine' };
-  const { checkKind } = (await import('./cli/doctor-kind.ts')) as { checkKind: () => Promise<Check[]> };
+  const { checkKind } = (await import('../backends/kind/host-checks.ts')) as { checkKind: () => Promise<Check[]> };
   const missing = (await checkKind()).filter((c) => !c.ok);
   return missing.length === 0
     ? { backend: 'kind', why: 'a Docker engine, kind, helm and kubectl are available' }

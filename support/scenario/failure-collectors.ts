@@ -8,7 +8,7 @@
 import { descriptorOf } from '../backends/descriptors.ts';
 import type { ExecTarget } from '../backends/types.ts';
 import { MediaType } from '../evidence/index.ts';
-import type { HookpointWorld } from '../world.ts';
+import type { HookpointWorld } from './world.ts';
 
 export async function collectFailureEvidence(world: HookpointWorld, nodes: string[]): Promise<void> {
   const backend = world.backend;
