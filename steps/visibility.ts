@@ -34,6 +34,7 @@ defineStep(
   {
     example: 'Then a capture on pod "client" eth0 sees the ClusterIP of "echo" as destination',
     doc: 'The capture point sits before the tc rewrite: packets still carry the ClusterIP.',
+    arms: (point: CapturePointRef) => ({ captures: [point] }),
   },
   async function (this: HookpointWorld, ref: CapturePointRef, service: string) {
     const cap = await captureAt(this, ref);
@@ -48,6 +49,7 @@ defineStep(
   {
     example: 'Then a capture on node "control-plane" eth0 sees only backends of "echo" as destination',
     doc: 'Past tc and routing the destination is a backend pod IP, never the ClusterIP.',
+    arms: (point: CapturePointRef) => ({ captures: [point] }),
   },
   async function (this: HookpointWorld, ref: CapturePointRef, service: string) {
     const cap = await captureAt(this, ref);
@@ -66,6 +68,7 @@ defineStep(
   {
     example: 'Then a capture on node "control-plane" eth0 sees none of that traffic',
     doc: 'The traffic never crossed this point (e.g. same-node delivery by bpf_redirect); another capture of the window must have seen it.',
+    arms: (point: CapturePointRef) => ({ captures: [point] }),
   },
   async function (this: HookpointWorld, ref: CapturePointRef) {
     const w = requireWindow(this);
@@ -82,6 +85,7 @@ defineStep(
     example:
       'Then cilium monitor on node "control-plane" shows traffic from pod "client" to the ClusterIP of "echo" translated to a backend of "echo"',
     doc: "A trace event of the client's endpoint with orig-ip = the ClusterIP and destination = a backend pod.",
+    arms: (node: NodeRef) => ({ monitors: [node] }),
   },
   async function (this: HookpointWorld, node: NodeRef, pod: string, service: string, service2: string) {
     if (service !== service2)
@@ -107,6 +111,7 @@ defineStep(
   {
     example: 'Then cilium monitor on node "control-plane" shows no translation for traffic from pod "client"',
     doc: 'No trace event of the client carries an orig-ip: nothing was rewritten at tc.',
+    arms: (node: NodeRef) => ({ monitors: [node] }),
   },
   async function (this: HookpointWorld, node: NodeRef, pod: string) {
     const { events, topo } = await monitorOf(this, node);
@@ -123,6 +128,7 @@ defineStep(
     example:
       'Then cilium monitor on node "control-plane" shows the traffic from pod "client" redirected to a backend of "echo-local"',
     doc: "The trace shows the packet handed straight to the backend's veth by bpf_redirect.",
+    arms: (node: NodeRef) => ({ monitors: [node] }),
   },
   async function (this: HookpointWorld, node: NodeRef, pod: string, service: string) {
     const { events, topo } = await monitorOf(this, node);

@@ -13,14 +13,13 @@ import { MediaType, slug } from '../evidence/index.ts';
 import { Transcript } from '../exec/index.ts';
 import { runContext, setRunContext } from '../run/context.ts';
 import { collectFailureEvidence } from './failure-collectors.ts';
-import { CAPTURE_POINT_RE, capturePoint, registerParameterTypes } from './parameter-types.ts';
+import { registerParameterTypes } from './parameter-types.ts';
 import { versionSatisfies } from './version-gate.ts';
+import { armingOf } from './vocabulary.ts';
 import type { HookpointWorld } from './world.ts';
 
 registerParameterTypes();
 setDefaultTimeout(120_000);
-
-const MONITOR_RE = /cilium monitor on node "([^"]*)"/;
 
 Before(async function (this: HookpointWorld, { pickle }: ITestCaseHookParameter) {
   await this.init();
@@ -52,13 +51,8 @@ Before(async function (this: HookpointWorld, { pickle }: ITestCaseHookParameter)
     }
   }
 
-  // Arm exactly what the scenario's Then steps read.
-  for (const step of pickle.steps) {
-    const cap = CAPTURE_POINT_RE.exec(step.text);
-    if (cap && /capture on/.test(step.text)) this.armed.captures.push(capturePoint(cap[1], cap[2], cap[3], cap[4]));
-    const mon = MONITOR_RE.exec(step.text);
-    if (mon && !this.armed.monitors.includes(mon[1]!)) this.armed.monitors.push(mon[1]!);
-  }
+  // Arm exactly what the scenario's steps declare they read (`arms:` on their definitions).
+  this.armed = armingOf(pickle.steps.map((s) => s.text));
   return undefined;
 });
 

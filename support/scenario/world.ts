@@ -9,14 +9,10 @@ import { Transcript, useTranscript } from '../exec/index.ts';
 import type { CitedEvidence } from '../expectations/evidence-ref.ts';
 import type { CiliumStatus } from '../parsers/index.ts';
 import { type RunContext, runContext } from '../run/context.ts';
-import type { CapturePointRef } from './parameter-types.ts';
+import type { Arming } from './vocabulary.ts';
 import type { ObservationWindow } from './window.ts';
 
-export interface Armed {
-  captures: CapturePointRef[];
-  /** Node names as written (role or full name). */
-  monitors: string[];
-}
+export type Armed = Required<Arming>;
 
 export class HookpointWorld extends World {
   ctx!: RunContext;
