@@ -640,8 +640,25 @@ export class NodeDatapath {
   async programIds(): Promise<Map<number, PinnedProgram>> {
     const out = new Map<number, PinnedProgram>();
     if (!this.loaded()) return out;
-    const res = await this.bpftool(['-j', '-f', 'prog', 'show'], 'host', undefined, true);
+    const res = await run(['bpftool', '-j', '-f', 'prog', 'show'], {
+      timeoutMs: TIMEOUT_MS,
+      where: 'host',
+      quietStdout: true,
+      check: false,
+    });
     const prefix = `${join(this.bpffs, 'progs')}/`;
+    if (res.exitCode !== 0) {
+      // `-f` walks every bpffs of the machine (another lab's may vanish meanwhile): ask per pin.
+      for (const endpointId of this.loadedEndpoints()) {
+        const dir = join(this.bpffs, 'progs', endpointKey(endpointId));
+        for (const program of readdirSync(dir)) {
+          const one = await this.bpftool(['-j', 'prog', 'show', 'pinned', join(dir, program)], 'host');
+          const id = (JSON.parse(one.stdout) as { id: number }).id;
+          out.set(id, { id, endpointId, program });
+        }
+      }
+      return out;
+    }
     for (const p of JSON.parse(res.stdout || '[]') as Array<{ id: number; pinned?: string[] }>) {
       for (const pin of p.pinned ?? []) {
         if (!pin.startsWith(prefix)) continue;
