@@ -30,7 +30,7 @@ import { deferredProcess } from './deferred-process.ts';
 import { ExecTargets } from './exec-targets.ts';
 import { defaultExecutor, type Executor } from './executor.ts';
 import { collectFailureEvidence, ProvisioningError } from './failure-collectors.ts';
-import { installedCilium, waitForCilium } from './installed-cilium.ts';
+import { installedCilium, restartAgents, waitForCilium } from './installed-cilium.ts';
 import { KubeApi } from './kube-api.ts';
 import { CILIUM_AGENT_SELECTOR, CILIUM_NAMESPACE, kubectlArgv, TIMEOUTS } from './kubectl-commands.ts';
 import { realWaitDeps, type WaitDeps } from './readiness.ts';
@@ -189,6 +189,16 @@ export class ClusterBackend implements Backend {
 
   protected waitForCilium(): Promise<void> {
     return waitForCilium(this.access);
+  }
+
+  /**
+   * Restart the Cilium agents (rollout restart of the DaemonSet) so they run the configuration
+   * just installed; the agent pods found before are forgotten, the next command finds the new ones.
+   */
+  protected async restartAgents(): Promise<void> {
+    const generation = await restartAgents(this.access);
+    this.targets.forgetAgentPods();
+    this.progress(`restarted the Cilium agents (DaemonSet generation ${generation}); waiting for the new pods`);
   }
 
   /** `cilium-dbg status --brief` on every agent: exit 0 means the agent reports itself healthy. */

@@ -125,6 +125,11 @@ export class ExecTargets {
     return pid;
   }
 
+  /** Forget the agent pods found so far (after the DaemonSet replaced them). */
+  forgetAgentPods(): void {
+    this.agentPods.clear();
+  }
+
   /** Forget a deleted pod's PID. */
   forgetPod(namespace: string, pod: string): void {
     this.podPids.delete(`${namespace}/${pod}`);

@@ -4,7 +4,7 @@
  */
 import type { ClusterAccess } from './cluster-access.ts';
 import { flattenValues } from './helm-value-maps.ts';
-import { CILIUM_DAEMONSET, CILIUM_NAMESPACE, helmGetValuesArgv } from './kubectl-commands.ts';
+import { CILIUM_DAEMONSET, CILIUM_NAMESPACE, helmGetValuesArgv, rolloutRestartArgv } from './kubectl-commands.ts';
 import { waitUntil } from './readiness.ts';
 
 /** The version in a Cilium image reference: quay.io/cilium/cilium:v1.17.15@sha256:… → "1.17.15". */
@@ -75,4 +75,15 @@ export async function waitForCilium(c: ClusterAccess): Promise<void> {
     },
     { timeoutMs: c.t.nodesReady, intervalMs: c.pollMs, deps: c.waitDeps },
   );
+}
+
+/**
+ * Recreate every agent pod so the agents load the configuration just installed, and return the
+ * DaemonSet generation the restart produced; waitForCilium() then waits until the controller has
+ * observed that generation and every new pod is updated and ready.
+ */
+export async function restartAgents(c: ClusterAccess): Promise<number> {
+  await c.exec.run(rolloutRestartArgv(c.opts.kubeconfig, c.opts.context), { timeoutMs: c.t.apiCall, where: 'host' });
+  const ds = await c.api().readDaemonSet(CILIUM_NAMESPACE, CILIUM_DAEMONSET);
+  return ds?.metadata?.generation ?? 0;
 }

@@ -50,6 +50,25 @@ export function helmGetValuesArgv(kubeconfig: string, context?: string): string[
   ];
 }
 
+/**
+ * Restart the agents: `helm upgrade` changes the cilium-config ConfigMap but not the DaemonSet's
+ * pod template unless the chart's `rollOutCiliumPods` is set (default false), so the running
+ * agents keep the old configuration until their pods are recreated. `kubectl rollout restart`
+ * stamps the template (`kubectl.kubernetes.io/restartedAt`), which bumps the generation and
+ * makes the DaemonSet controller replace every pod.
+ */
+export function rolloutRestartArgv(kubeconfig: string, context?: string): string[] {
+  return kubectlArgv(
+    kubeconfig,
+    context,
+    '--namespace',
+    CILIUM_NAMESPACE,
+    'rollout',
+    'restart',
+    `daemonset/${CILIUM_DAEMONSET}`,
+  );
+}
+
 /** `cilium status` (or `cilium-dbg status`) on the agent of one node, through kubectl exec. */
 export function agentExecArgv(o: {
   kubeconfig: string;

@@ -214,8 +214,10 @@ export class KindBackend extends ClusterBackend {
       record.installed = true;
     }
 
-    // 5. Readiness.
+    // 5. Readiness. On a reused cluster the agents are restarted after an upgrade: helm upgrade
+    // alone leaves them running the old configuration (rollOutCiliumPods defaults to false).
     try {
+      if (record.installed && !record.created) await this.restartAgents();
       await this.waitForCilium();
       await this.checkAgents();
     } catch (err) {

@@ -226,6 +226,15 @@ export async function setup(t: TestContext, o: WorldOptions = {}): Promise<World
       return { stdout: 'Release "cilium" has been upgraded. Happy Helming!\n' };
     })
     .on(['helm', 'get', 'values'], { stdout: o.installedJson ?? INSTALLED_JSON })
+    .on(['kubectl', 'rollout', 'restart', 'daemonset/cilium'], () => {
+      // A DaemonSet controller that replaces the pods at once: new generation, observed and ready.
+      const ds = api.get('apis/apps/v1', 'daemonsets', 'cilium', 'kube-system');
+      if (ds) {
+        ds.metadata.generation = (ds.metadata.generation ?? 1) + 1;
+        ds.status = { ...ds.status, observedGeneration: ds.metadata.generation };
+      }
+      return { stdout: 'daemonset.apps/cilium restarted\n' };
+    })
     .on(['cilium-dbg', 'status', '--brief'], { stdout: 'OK\n' })
     .on(['cilium-dbg', 'status'], { stdout: fx.status })
     .on(['cilium-dbg', 'endpoint', 'list'], { stdout: '[]' })
