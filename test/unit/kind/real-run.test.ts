@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { CLUSTER, INSTALLED_JSON, runCleanups, SEED, setup } from '../helpers/kind/kind-cluster-world.ts';
+import { INSTALLED_JSON, runCleanups, SEED, setup } from '../helpers/kind/kind-cluster-world.ts';
 
 afterEach(runCleanups);
 
@@ -38,13 +38,13 @@ describe('--reuse with changed Helm values', () => {
       setTimeout(() => {
         const nodes = w.api.list('api/v1', 'nodes');
         for (const name of before) w.api.remove('api/v1', 'pods', name, 'kube-system');
-        nodes.forEach((n, i) =>
+        nodes.forEach((n, i) => {
           w.api.put('api/v1', 'pods', {
             metadata: { name: `cilium-new${i}`, namespace: 'kube-system', labels: { 'k8s-app': 'cilium' } },
             spec: { nodeName: n.metadata.name },
             status: { phase: 'Running' },
-          }),
-        );
+          });
+        });
         ds.status = {
           desiredNumberScheduled: nodes.length,
           numberReady: nodes.length,
