@@ -28,6 +28,8 @@ export const TIMEOUTS = {
   agentExec: 60_000,
   collector: 30_000,
   dockerInfo: 5_000,
+  /** After SIGINT in its container, how long a window process may take to exit before the local kill. */
+  windowStopGrace: 2_000,
 } as const;
 
 export function kubectlArgv(kubeconfig: string, context: string | undefined, ...rest: string[]): string[] {

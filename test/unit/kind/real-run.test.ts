@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import { boundedArgv, stopTaggedArgv } from '../../../support/backends/k8s/in-container.ts';
+import { run, spawnBackground } from '../../../support/exec/index.ts';
 import { INSTALLED_JSON, runCleanups, SEED, setup } from '../helpers/kind/kind-cluster-world.ts';
 
 afterEach(runCleanups);
@@ -81,5 +83,71 @@ describe('--reuse with changed Helm values', () => {
     if (!w) return;
     await w.backend.provision(SEED);
     assert.equal(w.exec.matching(['rollout', 'restart']).length, 0);
+  });
+});
+
+describe('processes inside containers end with their window', () => {
+  it('bounds the monitor and tcpdump inside their containers and stops them there at window end', async (t) => {
+    // Documented behaviour (kubernetes/kubernetes#89031, kubernetes/kubectl#1076): killing the
+    // local `kubectl exec` does not signal the process it started in the container; the process
+    // keeps running there. The model below keeps a process table per container: the local stop
+    // removes nothing; only a command run in that container can end what runs there.
+    const w = await setup(t);
+    if (!w) return;
+    await w.backend.provision(SEED);
+    const inside = new Map<number, { container: string; argv: string[] }>();
+    let seq = 0;
+    const containerOf = (argv: readonly string[]) => argv[argv.indexOf('exec') + 1]!;
+    const start = (argv: string[]) => {
+      inside.set(++seq, { container: containerOf(argv), argv });
+      return {
+        stdout: argv.includes('monitor') ? w.fx.monitor : '',
+        stderr: argv.includes('tcpdump') ? 'tcpdump: listening on eth0\n' : '',
+      };
+    };
+    w.exec.on(['cilium-dbg', 'monitor'], start).on(['nsenter', '--', 'tcpdump'], start);
+    w.exec.on(['sh', '-c'], (argv) => {
+      // What `kill` does in that container: SIGINT to every process whose environment has the tag.
+      const tag = argv.at(-1)!;
+      for (const [id, p] of inside)
+        if (p.container === containerOf(argv) && p.argv.includes(`HOOKPOINT_WINDOW=${tag}`)) inside.delete(id);
+      return { stdout: '' };
+    });
+
+    const maxMs = 90_000;
+    const mon = w.backend.spawn({ kind: 'agent', node: 'worker' }, ['cilium-dbg', 'monitor', '--type', 'trace'], {
+      maxMs,
+    });
+    const cap = w.backend.spawn({ kind: 'node', node: 'worker' }, ['tcpdump', '-i', 'eth0', '-nn', '-l'], { maxMs });
+    await mon.waitFor(/\n/, 1000);
+    await cap.waitFor(/listening on /, 1000);
+    assert.equal(inside.size, 2, 'both run inside a container');
+    for (const p of inside.values()) {
+      const at = p.argv.indexOf('timeout');
+      assert.ok(at > 0, `bounded by a deadline in the container: ${p.argv.join(' ')}`);
+      assert.deepEqual(p.argv.slice(at, at + 4), ['timeout', '-s', 'INT', '90']);
+    }
+    const res = await mon.stop();
+    assert.equal(res.stdout, w.fx.monitor, 'the monitor output is unchanged by the wrapper');
+    await cap.stop();
+    assert.deepEqual([...inside.values()], [], 'nothing the window started is left in a container');
+  });
+});
+
+describe('the in-container stop command, run for real on this machine', () => {
+  it('ends exactly the processes carrying its tag (env, timeout, sh, tr, grep, kill as in the images)', async () => {
+    const mine = spawnBackground(boundedArgv('rr-test-1', 30_000, ['sleep', '30']), { maxMs: 40_000 });
+    const other = spawnBackground(boundedArgv('rr-test-2', 30_000, ['sleep', '30']), { maxMs: 40_000 });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const res = await run(stopTaggedArgv('rr-test-1'), { timeoutMs: 10_000 });
+      assert.equal(res.exitCode, 0);
+      const code = await Promise.race([mine.exited, new Promise((r) => setTimeout(() => r('still running'), 5000))]);
+      assert.notEqual(code, 'still running', 'the tagged process ended on SIGINT');
+      assert.ok(other.running(), 'a process with another tag is left alone');
+    } finally {
+      await mine.stop();
+      await other.stop();
+    }
   });
 });

@@ -261,7 +261,7 @@ export async function setup(t: TestContext, o: WorldOptions = {}): Promise<World
       exec,
       wait: { progress: (l) => progress.push(l), sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))) },
       pollMs: 5,
-      timeouts: { ciliumReady: 200, nodesReady: 200, workloadReady: 500 },
+      timeouts: { ciliumReady: 200, nodesReady: 200, workloadReady: 500, windowStopGrace: 20 },
       runId: 'r1a2b3',
       lockHolder: 'hookpoint-test-run',
     },
