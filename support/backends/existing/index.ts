@@ -79,7 +79,9 @@ export class ExistingBackend extends ClusterBackend {
       if (unknown.length)
         this.progress(`note: the Helm release does not set ${unknown.join(', ')}; the chart defaults apply there`);
     } else {
-      this.progress('note: no Helm release "cilium" readable; the feature\'s Cilium values could not be checked');
+      this.progress(
+        `note: the Cilium values check is skipped: ${have.valuesUnreadable ?? 'no Helm release "cilium" readable'}; the feature's Cilium values were not compared with the cluster's`,
+      );
     }
     try {
       await this.waitForCilium();

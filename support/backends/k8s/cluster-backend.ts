@@ -31,7 +31,7 @@ import { ExecTargets } from './exec-targets.ts';
 import { defaultExecutor, type Executor } from './executor.ts';
 import { collectFailureEvidence, ProvisioningError } from './failure-collectors.ts';
 import { boundedArgv, splitResolved, stopTaggedArgv } from './in-container.ts';
-import { installedCilium, restartAgents, waitForCilium } from './installed-cilium.ts';
+import { type InstalledCilium, installedCilium, restartAgents, waitForCilium } from './installed-cilium.ts';
 import { KubeApi } from './kube-api.ts';
 import { CILIUM_AGENT_SELECTOR, CILIUM_NAMESPACE, kubectlArgv, TIMEOUTS } from './kubectl-commands.ts';
 import { realWaitDeps, type WaitDeps } from './readiness.ts';
@@ -213,7 +213,7 @@ export class ClusterBackend implements Backend {
     }
   }
 
-  protected installedCilium(): Promise<{ version?: string; values?: Record<string, string> }> {
+  protected installedCilium(): Promise<InstalledCilium> {
     return installedCilium(this.access);
   }
 

@@ -24,8 +24,15 @@ export function runNamespace(runId: string): string {
   return `hookpoint-${runId}`;
 }
 
+/**
+ * The run namespace's Pod Security level: the probe is privileged with the host's PID and
+ * network namespaces, which Pod Security admission rejects in a namespace that enforces
+ * baseline or restricted (a cluster-wide default on many managed clusters). The label lets it run.
+ */
+export const POD_SECURITY_LABELS = { 'pod-security.kubernetes.io/enforce': 'privileged' } as const;
+
 export function namespaceLabels(runId: string): Record<string, string> {
-  return { ...MANAGED_BY, [RUN_LABEL]: runId };
+  return { ...MANAGED_BY, [RUN_LABEL]: runId, ...POD_SECURITY_LABELS };
 }
 
 /** Schedule onto exactly this node (by name, as the DaemonSet controller does), tolerating its taints. */

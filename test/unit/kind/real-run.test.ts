@@ -3,10 +3,17 @@
  * the scripted executor and the fake API server behaving as the real tools are documented to.
  */
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, it, type TestContext } from 'node:test';
+import { ExistingBackend } from '../../../support/backends/existing/index.ts';
 import { boundedArgv, stopTaggedArgv } from '../../../support/backends/k8s/in-container.ts';
+import { InfraError } from '../../../support/errors.ts';
 import { run, spawnBackground } from '../../../support/exec/index.ts';
+import { FakeApiServer } from '../helpers/kind/fake-apiserver.ts';
 import { INSTALLED_JSON, runCleanups, SEED, setup } from '../helpers/kind/kind-cluster-world.ts';
+import { ScriptedExecutor } from '../helpers/kind/scripted-executor.ts';
 
 afterEach(runCleanups);
 
@@ -149,5 +156,106 @@ describe('the in-container stop command, run for real on this machine', () => {
       await mine.stop();
       await other.stop();
     }
+  });
+});
+
+/** An existing cluster behind the fake API server; Pod Security admission enforcing `podSecurity` by default. */
+async function existingCluster(t: TestContext, podSecurity: 'baseline' | 'privileged') {
+  const api = new FakeApiServer();
+  await api.start();
+  const dir = mkdtempSync(path.join(tmpdir(), 'hp-rr-existing-'));
+  t.after(async () => {
+    await api.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, api.kubeconfig('prod'));
+  const nodes = ['ip-10-0-1-5', 'ip-10-0-2-7'];
+  for (const name of nodes)
+    api.put('api/v1', 'nodes', {
+      metadata: { name, labels: {} },
+      status: {
+        conditions: [{ type: 'Ready', status: 'True' }],
+        addresses: [{ type: 'InternalIP', address: '10.0.0.1' }],
+      },
+    });
+  api.put('apis/apps/v1', 'daemonsets', {
+    metadata: { name: 'cilium', namespace: 'kube-system', generation: 1 },
+    spec: { template: { spec: { containers: [{ name: 'cilium-agent', image: 'quay.io/cilium/cilium:v1.17.15' }] } } },
+    status: { desiredNumberScheduled: 2, numberReady: 2, updatedNumberScheduled: 2, observedGeneration: 1 },
+  });
+  for (const n of nodes)
+    api.put('api/v1', 'pods', {
+      metadata: { name: `cilium-${n.slice(-3)}`, namespace: 'kube-system', labels: { 'k8s-app': 'cilium' } },
+      spec: { nodeName: n },
+      status: { phase: 'Running' },
+    });
+  // Pod Security admission (documented, kubernetes.io/docs/concepts/security/pod-security-admission):
+  // a namespace's level is its `pod-security.kubernetes.io/enforce` label, else the cluster
+  // default; baseline forbids privileged containers, hostPID and hostNetwork, so the DaemonSet
+  // controller's pod creations are rejected and the DaemonSet never gets ready pods.
+  api.onCreate('daemonsets', (ds) => {
+    const ns = api.get('api/v1', 'namespaces', ds.metadata.namespace);
+    const level = ns?.metadata?.labels?.['pod-security.kubernetes.io/enforce'] ?? podSecurity;
+    const spec = ds.spec.template.spec;
+    const forbidden =
+      level !== 'privileged' &&
+      (spec.hostPID ||
+        spec.hostNetwork ||
+        spec.containers.some((c: { securityContext?: { privileged?: boolean } }) => c.securityContext?.privileged));
+    ds.status = { desiredNumberScheduled: nodes.length, numberReady: forbidden ? 0 : nodes.length };
+    if (forbidden) return;
+    for (const n of nodes)
+      api.put('api/v1', 'pods', {
+        metadata: {
+          name: `probe-${n.slice(-3)}`,
+          namespace: ds.metadata.namespace,
+          labels: ds.spec.template.metadata.labels,
+        },
+        spec: { nodeName: n },
+        status: { phase: 'Running' },
+      });
+  });
+  const exec = new ScriptedExecutor()
+    .on(['cilium-dbg', 'status', '--brief'], { stdout: 'OK\n' })
+    .on(['nsenter', '-t', '1'], { stdout: 'default via 10.0.0.1 dev eth0\n' });
+  const progress: string[] = [];
+  const backend = new ExistingBackend(
+    { kubeconfig, context: 'prod' },
+    {
+      exec,
+      pollMs: 5,
+      timeouts: { workloadReady: 300 },
+      wait: { progress: (l) => progress.push(l), sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))) },
+      runId: 'e9e8e7',
+      lockHolder: 'run-existing',
+    },
+  );
+  t.after(() => backend.teardown().catch(() => {}));
+  return { api, exec, backend, progress };
+}
+
+describe('existing clusters', () => {
+  it('labels the run namespace for privileged Pod Security, so the probe runs where baseline is enforced', async (t) => {
+    const c = await existingCluster(t, 'baseline');
+    c.exec.on(['helm', 'get', 'values'], { stdout: '{}' });
+    await c.backend.provision(SEED);
+    const res = await c.backend.exec({ kind: 'node', node: 'ip-10-0-2-7' }, ['ip', 'route']);
+    assert.match(res.stdout, /default via/);
+    const ns = c.api.get('api/v1', 'namespaces', 'hookpoint-e9e8e7');
+    assert.equal(ns?.metadata.labels['pod-security.kubernetes.io/enforce'], 'privileged');
+  });
+
+  it('states a skipped values check when helm is not installed, instead of crashing', async (t) => {
+    const c = await existingCluster(t, 'privileged');
+    // What support/exec raises when the binary is missing (execa ENOENT → this InfraError).
+    c.exec.on(['helm', 'get', 'values'], (argv) => {
+      throw new InfraError(`Could not run ${argv.join(' ')} on host: helm is not installed or not on PATH.`);
+    });
+    await c.backend.provision(SEED);
+    assert.ok(
+      c.progress.some((l) => /values check is skipped: helm is not installed on this machine/.test(l)),
+      c.progress.join('\n'),
+    );
   });
 });
