@@ -163,6 +163,7 @@ const FORWARDED: ReadonlyArray<[string, keyof MatrixRaw]> = [
   ['--retry', 'retry'],
   ['--kubeconfig', 'kubeconfig'],
   ['--context', 'context'],
+  ['--image', 'image'],
 ];
 
 /** The child `hookpoint run` argv of one combination (pure): its versions, cluster, reports dir, --no-report. */
@@ -181,6 +182,7 @@ export function childArgv(
     argv.push(flag, Array.isArray(v) ? v.join(',') : String(v));
   }
   if (plan.raw.reuse) argv.push('--reuse');
+  if (plan.raw.kindLoad) argv.push('--kind-load');
   if (plan.paths.length) argv.push('--', ...plan.paths);
   return argv;
 }

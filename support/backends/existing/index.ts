@@ -5,7 +5,7 @@
  * takes the lock, reads the installed Cilium (version from the agent image, values from the Helm
  * release when there is one), refuses values that contradict the feature, and waits for readiness.
  */
-import type { Config } from '../../config.ts';
+import type { Config, ImageOverrides } from '../../config.ts';
 import { InfraError, UsageError } from '../../errors.ts';
 import { parseCiliumVersion, translateValues } from '../k8s/cilium-versions.ts';
 import { ClusterBackend, type ClusterBackendDeps } from '../k8s/cluster-backend.ts';
@@ -16,6 +16,8 @@ export interface ExistingBackendOptions {
   kubeconfig: string;
   context?: string;
   iptables?: 'nft' | 'legacy';
+  /** --image overrides of the run's workloads (probe, echo, client). */
+  images?: ImageOverrides;
 }
 
 /** Values the feature asks for that the installed release sets differently. */
@@ -40,6 +42,7 @@ export class ExistingBackend extends ClusterBackend {
         context: o.context,
         iptables: o.iptables,
         nodeAccess: 'probe',
+        images: o.images,
       },
       deps,
     );
@@ -98,7 +101,7 @@ export function createExistingBackend(config: Config, deps: ClusterBackendDeps =
   if (!config.kubeconfig)
     throw new UsageError('The existing backend needs a kubeconfig.', 'Pass --kubeconfig FILE (or set KUBECONFIG).');
   return new ExistingBackend(
-    { kubeconfig: config.kubeconfig, context: config.context, iptables: config.iptables },
+    { kubeconfig: config.kubeconfig, context: config.context, iptables: config.iptables, images: config.images },
     deps,
   );
 }

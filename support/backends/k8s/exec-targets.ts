@@ -44,7 +44,9 @@ export class ExecTargets {
   private ensureProbe(): Promise<void> {
     this.probeReady ??= (async () => {
       await this.ensureNamespace();
-      await this.c.api().createDaemonSet(this.c.namespace, probeDaemonSet(this.c.runId, this.c.scratchDir));
+      await this.c
+        .api()
+        .createDaemonSet(this.c.namespace, probeDaemonSet(this.c.runId, this.c.scratchDir, this.c.opts.images));
       await waitUntil(
         `probe DaemonSet ${this.c.namespace}/${PROBE_NAME}`,
         async () => {

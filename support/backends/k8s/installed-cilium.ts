@@ -4,7 +4,13 @@
  */
 import type { ClusterAccess } from './cluster-access.ts';
 import { flattenValues } from './helm-value-maps.ts';
-import { CILIUM_DAEMONSET, CILIUM_NAMESPACE, CILIUM_RELEASE, helmGetValuesArgv, rolloutRestartArgv } from './kubectl-commands.ts';
+import {
+  CILIUM_DAEMONSET,
+  CILIUM_NAMESPACE,
+  CILIUM_RELEASE,
+  helmGetValuesArgv,
+  rolloutRestartArgv,
+} from './kubectl-commands.ts';
 import { waitUntil } from './readiness.ts';
 
 /** The version in a Cilium image reference: quay.io/cilium/cilium:v1.17.15@sha256:… → "1.17.15". */
@@ -48,7 +54,10 @@ export async function installedCilium(c: ClusterAccess): Promise<InstalledCilium
   }
   if (res.exitCode !== 0) {
     const why = (res.stderr || res.stdout).trim().split('\n').pop() ?? '';
-    return { version, valuesUnreadable: `\`helm get values ${CILIUM_RELEASE}\` failed: ${why || `exit ${res.exitCode}`}` };
+    return {
+      version,
+      valuesUnreadable: `\`helm get values ${CILIUM_RELEASE}\` failed: ${why || `exit ${res.exitCode}`}`,
+    };
   }
   try {
     return { version, values: flattenValues(JSON.parse(res.stdout || '{}')) };

@@ -16,6 +16,7 @@ export const TIMEOUTS = {
   kindCreate: 10 * 60_000,
   kindDelete: 3 * 60_000,
   kindQuery: 30_000,
+  kindLoad: 5 * 60_000,
   helmRepo: 2 * 60_000,
   helmShowValues: 2 * 60_000,
   helmInstall: 10 * 60_000,

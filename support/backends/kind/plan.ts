@@ -2,9 +2,19 @@
  * Command plans of the kind backend as pure argv builders: nothing here runs anything. The
  * backend runs these argv arrays through its executor; `hookpoint plan` prints them.
  */
+import type { ImageOverrides } from '../../config.ts';
 import { formatArgv, registerSecretValues } from '../../exec/index.ts';
 import { parseCiliumVersion, parseK8sVersion, type SemVer, translateValues } from '../k8s/cilium-versions.ts';
-import { CILIUM_DAEMONSET, CILIUM_NAMESPACE, CILIUM_RELEASE, kubectlArgv, TIMEOUTS } from '../k8s/kubectl-commands.ts';
+import {
+  CILIUM_DAEMONSET,
+  CILIUM_NAMESPACE,
+  CILIUM_RELEASE,
+  kubectlArgv,
+  rolloutRestartArgv,
+  TIMEOUTS,
+} from '../k8s/kubectl-commands.ts';
+import { workloadImages } from '../k8s/workload-manifests.ts';
+import { pinnedNodeImage } from './node-images.ts';
 
 export const CILIUM_REPO = { name: 'cilium', url: 'https://helm.cilium.io' } as const;
 export const KIND_NODE_IMAGE = 'kindest/node';
@@ -17,12 +27,54 @@ export function chartRef(chart: ChartSource): string {
   return chart.kind === 'repo' ? `${CILIUM_REPO.name}/cilium` : chart.path;
 }
 
-export function kindNodeImage(k8sVersion: string): string {
-  return `${KIND_NODE_IMAGE}:${parseK8sVersion(k8sVersion)}`;
+/**
+ * The node image: --image node=… if given, else the image pinned by digest for that Kubernetes
+ * version (node-images.ts), else the bare tag (stated in the plan and progress as not pinned).
+ */
+export function kindNodeImage(k8sVersion: string, override?: string): string {
+  if (override) return override;
+  return pinnedNodeImage(k8sVersion)?.image ?? `${KIND_NODE_IMAGE}:${parseK8sVersion(k8sVersion)}`;
+}
+
+/**
+ * Cilium chart values for --image cilium=… / operator=…: the chart's `image.override` and
+ * `operator.image.override` replace the whole reference (repository, tag and digest).
+ */
+export function imageValues(images: ImageOverrides = {}): Record<string, string> {
+  return {
+    ...(images.cilium ? { 'image.override': images.cilium } : {}),
+    ...(images.operator ? { 'operator.image.override': images.operator } : {}),
+  };
+}
+
+/**
+ * The images `--kind-load` offers to the nodes: the workload images (pinned or overridden) and
+ * the Cilium images when overridden (the chart's own references carry digests, which `kind load`
+ * cannot satisfy by tag). The node image is not loaded: it is the node.
+ */
+export function loadableImages(images: ImageOverrides = {}): string[] {
+  const w = workloadImages(images);
+  return [...new Set([w.probe, w.echo, w.client, images.cilium, images.operator].filter((x): x is string => !!x))];
+}
+
+/** Is this image in the local Docker? (exit 0: yes; kind load only loads local images). */
+export function dockerImagePresentArgv(image: string): string[] {
+  return ['docker', 'image', 'inspect', '--format', '{{.Id}}', image];
+}
+
+/** `kind load docker-image`: copy a local image into every node of the cluster (no registry pull). */
+export function kindLoadArgv(image: string, cluster: string): string[] {
+  return ['kind', 'load', 'docker-image', image, '--name', cluster];
 }
 
 /** `kind create cluster` writing its kubeconfig to a per-run file (the user's context is untouched). */
-export function kindCreateArgv(o: { cluster: string; k8sVersion: string; kindConfig: string; kubeconfig: string }) {
+export function kindCreateArgv(o: {
+  cluster: string;
+  k8sVersion: string;
+  kindConfig: string;
+  kubeconfig: string;
+  nodeImage?: string;
+}) {
   return [
     'kind',
     'create',
@@ -30,7 +82,7 @@ export function kindCreateArgv(o: { cluster: string; k8sVersion: string; kindCon
     '--name',
     o.cluster,
     '--image',
-    kindNodeImage(o.k8sVersion),
+    kindNodeImage(o.k8sVersion, o.nodeImage),
     '--config',
     o.kindConfig,
     '--kubeconfig',

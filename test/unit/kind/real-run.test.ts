@@ -9,10 +9,12 @@ import path from 'node:path';
 import { afterEach, describe, it, type TestContext } from 'node:test';
 import { ExistingBackend } from '../../../support/backends/existing/index.ts';
 import { boundedArgv, stopTaggedArgv } from '../../../support/backends/k8s/in-container.ts';
-import { InfraError } from '../../../support/errors.ts';
+import { pinnedNodeImage } from '../../../support/backends/kind/node-images.ts';
+import { loadConfig, parseImageOverrides } from '../../../support/config.ts';
+import { InfraError, UsageError } from '../../../support/errors.ts';
 import { run, spawnBackground } from '../../../support/exec/index.ts';
 import { FakeApiServer } from '../helpers/kind/fake-apiserver.ts';
-import { INSTALLED_JSON, runCleanups, SEED, setup } from '../helpers/kind/kind-cluster-world.ts';
+import { CLUSTER, INSTALLED_JSON, runCleanups, SEED, setup } from '../helpers/kind/kind-cluster-world.ts';
 import { ScriptedExecutor } from '../helpers/kind/scripted-executor.ts';
 
 afterEach(runCleanups);
@@ -257,5 +259,88 @@ describe('existing clusters', () => {
       c.progress.some((l) => /values check is skipped: helm is not installed on this machine/.test(l)),
       c.progress.join('\n'),
     );
+  });
+});
+
+describe('air-gapped and rate-limited users', () => {
+  it('creates the Kind cluster from the node image pinned by digest for the kind release that built it', async (t) => {
+    // kind v0.20.0's default node image (kind pkg/apis/config/defaults/image.go at tag v0.20.0).
+    const w = await setup(t);
+    if (!w) return;
+    await w.backend.provision(SEED);
+    const create = w.exec.matching(['kind', 'create', 'cluster'])[0]!.argv;
+    assert.equal(
+      create[create.indexOf('--image') + 1],
+      'kindest/node:v1.27.3@sha256:3966ac761ae0136263ffdb6cfd4db23ef8a83cba8a463690e98317add2c9ba72',
+    );
+    assert.equal(pinnedNodeImage('v1.27.3')?.kind, 'v0.20.0');
+    assert.ok(w.progress.some((l) => /built by kind v0\.20\.0/.test(l)));
+  });
+
+  it('uses every image named with --image: node, cilium, operator, probe, echo, client', async (t) => {
+    const images = parseImageOverrides([
+      'node=registry.local/kindest/node:v1.27.3,cilium=registry.local/cilium/cilium:v1.17.15',
+      'operator=registry.local/cilium/operator-generic:v1.17.15,probe=registry.local/netshoot:v0.13',
+      'echo=registry.local/agnhost:2.45,client=registry.local/agnhost:2.45',
+    ]);
+    const w = await setup(t, { images });
+    if (!w) return;
+    await w.backend.provision(SEED);
+    const create = w.exec.matching(['kind', 'create', 'cluster'])[0]!.argv;
+    assert.equal(create[create.indexOf('--image') + 1], 'registry.local/kindest/node:v1.27.3');
+    const helm = w.exec.matching(['helm', 'upgrade', '--install'])[0]!.argv.join(' ');
+    // The Cilium chart's image.override / operator.image.override replace the whole reference.
+    assert.match(helm, /--set image\.override=registry\.local\/cilium\/cilium:v1\.17\.15/);
+    assert.match(helm, /--set operator\.image\.override=registry\.local\/cilium\/operator-generic:v1\.17\.15/);
+    await w.backend.deployEcho({ name: 'echo', nodes: ['worker'] });
+    await w.backend.runClient({ name: 'client', node: 'worker' });
+    await w.backend.exec({ kind: 'node', node: 'worker' }, ['tcpdump', '--version']).catch(() => undefined);
+    const ns = 'hookpoint-r1a2b3';
+    // biome-ignore lint/suspicious/noExplicitAny: the fake API server's objects are free-form JSON.
+    const imageOf = (o: Record<string, any>) => (o.spec.template?.spec.containers ?? o.spec.containers)[0].image;
+    assert.equal(imageOf(w.api.list('apis/apps/v1', 'deployments', ns)[0]!), 'registry.local/agnhost:2.45');
+    assert.equal(imageOf(w.api.get('api/v1', 'pods', 'client', ns)!), 'registry.local/agnhost:2.45');
+    assert.equal(
+      imageOf(w.api.get('apis/apps/v1', 'daemonsets', 'hookpoint-probe', ns)!),
+      'registry.local/netshoot:v0.13',
+    );
+  });
+
+  it('--kind-load loads the images the local Docker has into the nodes before Cilium is installed', async (t) => {
+    // `docker image inspect` exits 0 for a local image and 1 ("No such image") otherwise;
+    // `kind load docker-image <image> --name <cluster>` copies a local image into every node.
+    const w = await setup(t, { kindLoad: true });
+    if (!w) return;
+    w.exec.on(['docker', 'image', 'inspect'], (argv) =>
+      argv.at(-1) === 'nicolaka/netshoot:v0.13'
+        ? { stdout: 'sha256:1234\n' }
+        : { exitCode: 1, stderr: `Error: No such image: ${argv.at(-1)}\n` },
+    );
+    w.exec.on(['kind', 'load', 'docker-image'], (argv) => ({
+      stderr: `Image: "${argv[3]}" with ID "sha256:1234" not yet present on node\n`,
+    }));
+    await w.backend.provision(SEED);
+    const argvs = w.exec.calls.map((c) => c.argv.join(' '));
+    const load = argvs.findIndex((a) => a === `kind load docker-image nicolaka/netshoot:v0.13 --name ${CLUSTER}`);
+    assert.ok(load > argvs.findIndex((a) => a.startsWith('kind create cluster')), 'after the cluster exists');
+    assert.ok(load < argvs.findIndex((a) => a.startsWith('helm upgrade')), 'before Cilium is installed');
+    assert.equal(w.exec.matching(['kind', 'load']).length, 1, 'an image missing locally is not loaded');
+    assert.ok(
+      w.progress.some((l) => /registry\.k8s\.io\/e2e-test-images\/agnhost:2\.45 is not in the local Docker/.test(l)),
+    );
+  });
+
+  it('refuses an unknown image role and images where the backend cannot use them', () => {
+    assert.throws(
+      () => parseImageOverrides(['kernel=foo:1']),
+      (e: unknown) => e instanceof UsageError && /node, cilium, operator, probe, echo, client/.test(e.paragraph()),
+    );
+    assert.throws(() => loadConfig({ backend: 'lab', image: 'probe=x/y:1' }, {}), UsageError);
+    assert.throws(() => loadConfig({ backend: 'existing', kubeconfig: 'k', image: 'cilium=x/y:1' }, {}), UsageError);
+    assert.throws(() => loadConfig({ backend: 'lab', kindLoad: true }, {}), UsageError);
+    assert.deepEqual(loadConfig({ backend: 'kind', image: ['probe=a/b:1', 'echo=c/d:2'], kindLoad: true }, {}).images, {
+      probe: 'a/b:1',
+      echo: 'c/d:2',
+    });
   });
 });

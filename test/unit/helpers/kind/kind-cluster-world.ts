@@ -80,6 +80,8 @@ export interface WorldOptions {
   ciliumReady?: number;
   installedJson?: string;
   installedImage?: string;
+  images?: import('../../../../support/config.ts').ImageOverrides;
+  kindLoad?: boolean;
 }
 
 export interface World {
@@ -256,6 +258,8 @@ export async function setup(t: TestContext, o: WorldOptions = {}): Promise<World
       reuse: o.reuse ?? false,
       keep: o.keep ?? 'never',
       reportsDir: reports,
+      images: o.images,
+      kindLoad: o.kindLoad,
     },
     {
       exec,
