@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, it, type TestContext } from 'node:test';
 import { ExistingBackend } from '../../../support/backends/existing/index.ts';
 import { boundedArgv, stopTaggedArgv } from '../../../support/backends/k8s/in-container.ts';
+import { checkClusterTool } from '../../../support/backends/kind/host-checks.ts';
 import { pinnedNodeImage } from '../../../support/backends/kind/node-images.ts';
 import { loadConfig, parseImageOverrides } from '../../../support/config.ts';
 import { InfraError, UsageError } from '../../../support/errors.ts';
@@ -342,5 +343,27 @@ describe('air-gapped and rate-limited users', () => {
       probe: 'a/b:1',
       echo: 'c/d:2',
     });
+  });
+});
+
+describe('doctor recommends the kind that built the node image', () => {
+  it('names kind v0.20.0 for kindest/node:v1.27.3 (never kind@latest), and notes another installed kind', async () => {
+    // kind's documented support: node images work "with the kind version they were released
+    // with (and best effort with other releases)"; `kind version` prints "kind v0.20.0 go1.20.4 linux/amd64".
+    const missing = new ScriptedExecutor().on(['kind', 'version'], () => {
+      throw new InfraError('Could not run kind version on host: kind is not installed or not on PATH.');
+    });
+    const m = await checkClusterTool('kind', missing, 'v1.27.3');
+    assert.equal(m.ok, false);
+    assert.match(m.install ?? '', /sigs\.k8s\.io\/kind@v0\.20\.0/);
+    assert.doesNotMatch(m.install ?? '', /@latest/);
+
+    const other = new ScriptedExecutor().on(['kind', 'version'], { stdout: 'kind v0.23.0 go1.22.2 linux/amd64\n' });
+    const o = await checkClusterTool('kind', other, 'v1.27.3');
+    assert.equal(o.ok, true);
+    assert.match(o.detail, /built by kind v0\.20\.0; kind v0\.23\.0 runs it best effort only/);
+
+    const same = new ScriptedExecutor().on(['kind', 'version'], { stdout: 'kind v0.20.0 go1.20.4 linux/amd64\n' });
+    assert.equal((await checkClusterTool('kind', same, 'v1.27.3')).detail, 'kind v0.20.0 go1.20.4 linux/amd64');
   });
 });
