@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import { descriptorOf } from '../backends/descriptors.ts';
+import { testedCombination } from '../backends/k8s/tested-versions.ts';
 import { agentStatus } from '../probes/status.ts';
 import type { RunContext } from './context.ts';
 
@@ -19,7 +20,19 @@ export function baseEnvironment(ctx: RunContext): Record<string, string> {
   };
   Object.assign(env, descriptorOf(config.backend).environment({ cilium: config.cilium, variants: config.variants }));
   if (config.iptables) env['iptables.mode'] = config.iptables;
+  const compat = compatibilityLine(config);
+  if (compat) env.compatibility = compat;
   return env;
+}
+
+/**
+ * On kind, where the run picks both versions: "untested combination: …" when Cilium is not
+ * e2e-tested on that Kubernetes (a warning, never a refusal), or a note when no list is recorded.
+ */
+export function compatibilityLine(config: { backend: string; cilium: string; k8s: string }): string | undefined {
+  if (config.backend !== 'kind') return undefined;
+  const c = testedCombination(config.cilium, config.k8s);
+  return c.verdict === 'tested' ? undefined : c.message;
 }
 
 export async function environmentOf(ctx: RunContext): Promise<Record<string, string>> {

@@ -9,11 +9,15 @@ import path from 'node:path';
 import { afterEach, describe, it, type TestContext } from 'node:test';
 import { ExistingBackend } from '../../../support/backends/existing/index.ts';
 import { boundedArgv, stopTaggedArgv } from '../../../support/backends/k8s/in-container.ts';
+import { testedCombination } from '../../../support/backends/k8s/tested-versions.ts';
 import { checkClusterTool } from '../../../support/backends/kind/host-checks.ts';
 import { pinnedNodeImage } from '../../../support/backends/kind/node-images.ts';
 import { loadConfig, parseImageOverrides } from '../../../support/config.ts';
 import { InfraError, UsageError } from '../../../support/errors.ts';
 import { run, spawnBackground } from '../../../support/exec/index.ts';
+import { baseEnvironment } from '../../../support/run/environment-labels.ts';
+import { matrixEnvironment, planMatrix } from '../../../support/run/matrix.ts';
+import { runFeatures } from '../../../support/run/run-suite.ts';
 import { FakeApiServer } from '../helpers/kind/fake-apiserver.ts';
 import { CLUSTER, INSTALLED_JSON, runCleanups, SEED, setup } from '../helpers/kind/kind-cluster-world.ts';
 import { ScriptedExecutor } from '../helpers/kind/scripted-executor.ts';
@@ -367,3 +371,51 @@ describe('doctor recommends the kind that built the node image', () => {
     assert.equal((await checkClusterTool('kind', same, 'v1.27.3')).detail, 'kind v0.20.0 go1.20.4 linux/amd64');
   });
 });
+
+describe('versions that were tested together', () => {
+  it('knows what Cilium 1.18 is e2e-tested on, with its source, and says nothing it cannot source', () => {
+    // cilium/cilium v1.18.14 Documentation/network/kubernetes/compatibility.rst: 1.30, 1.31, 1.32, 1.33.
+    assert.equal(testedCombination('1.18.14', 'v1.33.1').verdict, 'tested');
+    assert.equal(testedCombination('1.18.6', 'v1.30.0').verdict, 'tested');
+    const old = testedCombination('1.18.6', 'v1.27.3');
+    assert.equal(old.verdict, 'untested');
+    assert.match(
+      (old as { message: string }).message,
+      /^untested combination: Cilium 1\.18\.6 is e2e-tested on Kubernetes 1\.30–1\.33, not 1\.27 \(cilium\/cilium v1\.18\.14 /,
+    );
+    assert.equal(testedCombination('1.17.15', 'v1.27.3').verdict, 'unknown', 'no list recorded for 1.17');
+  });
+
+  it('hookpoint run warns in the terminal and the report, and goes on (never a refusal)', async () => {
+    const reports = mkdtempSync(path.join(tmpdir(), 'hp-rr-compat-'));
+    try {
+      const config = loadConfig({ backend: 'kind', cilium: '1.18.6', k8s: 'v1.27.3', tags: '@seed', reports }, {});
+      assert.match(
+        baseEnvironment({ config, backend: new NoBackend() } as never).compatibility ?? '',
+        /^untested combination: /,
+      );
+      const lines: string[] = [];
+      const err = await runFeatures({ config, paths: [], log: (l) => lines.push(l) }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(
+        lines.some((l) => /^hookpoint: warning: untested combination: Cilium 1\.18\.6 .* not 1\.27/.test(l)),
+        lines.join('\n'),
+      );
+      // Whatever stops the run here (this machine has no Docker engine), it is not the combination.
+      assert.ok(!(err instanceof Error) || !/untested/.test(err.message));
+      const plan = planMatrix({ backend: 'kind', cilium: '1.17.15,1.18.6', k8s: 'v1.27.3' }, [], {});
+      assert.match(matrixEnvironment(plan).compatibility ?? '', /untested combination: Cilium 1\.18\.6/);
+    } finally {
+      rmSync(reports, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A backend that only describes itself (the environment labels read describe()). */
+class NoBackend {
+  describe() {
+    return 'kind (not provisioned)';
+  }
+}
