@@ -12,6 +12,7 @@ import { boundedArgv, stopTaggedArgv } from '../../../support/backends/k8s/in-co
 import { testedCombination } from '../../../support/backends/k8s/tested-versions.ts';
 import { checkClusterTool } from '../../../support/backends/kind/host-checks.ts';
 import { pinnedNodeImage } from '../../../support/backends/kind/node-images.ts';
+import { buildPlan, planFeatures } from '../../../support/cli/plan.ts';
 import { loadConfig, parseImageOverrides } from '../../../support/config.ts';
 import { InfraError, UsageError } from '../../../support/errors.ts';
 import { run, spawnBackground } from '../../../support/exec/index.ts';
@@ -419,3 +420,38 @@ class NoBackend {
     return 'kind (not provisioned)';
   }
 }
+
+describe('hookpoint plan --backend kind [paths…]', () => {
+  it('prints every command of a run of the features, the workloads with their manifests, in run order', async () => {
+    const root = path.join(import.meta.dirname, '..', '..', '..');
+    const features = await planFeatures([], root);
+    assert.ok(features, 'features/ is planned by default');
+    const text = buildPlan({ backend: 'kind' }, root, features).text;
+    const at = (re: RegExp) => {
+      const i = text.search(re);
+      assert.ok(i >= 0, `the plan has ${re}`);
+      return i;
+    };
+    const order = [
+      at(/^kind create cluster /m),
+      at(/^helm upgrade --install cilium /m),
+      at(/^kubectl .* rollout status daemonset\/cilium/m),
+      at(/^kind: Namespace\n[\s\S]*?pod-security\.kubernetes\.io\/enforce: privileged/m),
+      at(/^kind: DaemonSet\n[\s\S]*?hostPID: true[\s\S]*?image: nicolaka\/netshoot:v0\.13/m),
+      at(/^kind: Deployment\n[\s\S]*?args:\n\s+- netexec/m),
+      at(/^kind: Service\n/m),
+      at(/^kind: Pod\n[\s\S]*?name: client/m),
+      at(/^kubectl .* delete namespace hookpoint-000000/m),
+      at(/^kind delete cluster --name cilium-kubeproxy$/m),
+    ];
+    assert.deepEqual(
+      [...order].sort((a, b) => a - b),
+      order,
+      'in the order the run makes them',
+    );
+    // Every here-document is closed, so the text pastes into bash as is.
+    assert.equal((text.match(/<<'EOF'$/gm) ?? []).length, (text.match(/^EOF$/gm) ?? []).length);
+    // The values come from the features' own "Cilium is installed with" table.
+    assert.match(text, /^# values: the features' "Cilium is installed with" table/m);
+  });
+});
