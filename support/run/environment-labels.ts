@@ -1,7 +1,7 @@
 /**
  * The report's environment: backend, versions, kernel, iptables mode, and the datapath
- * fingerprint read from the cluster (routing mode, kube-proxy replacement, host routing) — read,
- * never assumed.
+ * fingerprint read from the agents' own status after provisioning (Cilium version, routing mode,
+ * kube-proxy replacement, host routing, attach mode) — read, never assumed.
  */
 import os from 'node:os';
 import { descriptorOf } from '../backends/descriptors.ts';
@@ -42,6 +42,10 @@ export async function environmentOf(ctx: RunContext): Promise<Record<string, str
     const node = topo.nodes[0];
     if (node) {
       const status = (await agentStatus(ctx.backend, node.name)).data;
+      // What the agent itself runs (after a --reuse restart too), not what was asked for.
+      if (status.ciliumVersion && !descriptorOf(ctx.config.backend).ciliumVersionIsLabel)
+        env['cilium.version'] = status.ciliumVersion;
+      if (status.attachMode) env['datapath.attachMode'] = status.attachMode;
       if (status.routing) env['datapath.routing'] = `${status.routing.network} (host: ${status.routing.host})`;
       if (status.kubeProxyReplacement) env['datapath.kubeProxyReplacement'] = status.kubeProxyReplacement;
     }

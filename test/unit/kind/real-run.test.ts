@@ -16,7 +16,7 @@ import { buildPlan, planFeatures } from '../../../support/cli/plan.ts';
 import { loadConfig, parseImageOverrides } from '../../../support/config.ts';
 import { InfraError, UsageError } from '../../../support/errors.ts';
 import { run, spawnBackground } from '../../../support/exec/index.ts';
-import { baseEnvironment } from '../../../support/run/environment-labels.ts';
+import { baseEnvironment, environmentOf } from '../../../support/run/environment-labels.ts';
 import { matrixEnvironment, planMatrix } from '../../../support/run/matrix.ts';
 import { runFeatures } from '../../../support/run/run-suite.ts';
 import { FakeApiServer } from '../helpers/kind/fake-apiserver.ts';
@@ -453,5 +453,26 @@ describe('hookpoint plan --backend kind [paths…]', () => {
     assert.equal((text.match(/<<'EOF'$/gm) ?? []).length, (text.match(/^EOF$/gm) ?? []).length);
     // The values come from the features' own "Cilium is installed with" table.
     assert.match(text, /^# values: the features' "Cilium is installed with" table/m);
+  });
+});
+
+describe('the report environment after --reuse', () => {
+  it('comes from the agents’ own status, not from the values asked for', async (t) => {
+    const w = await setup(t, {
+      exists: true,
+      reuse: true,
+      installedJson: JSON.stringify({ ...JSON.parse(INSTALLED_JSON), routingMode: 'tunnel' }),
+    });
+    if (!w) return;
+    await w.backend.provision(SEED);
+    const config = loadConfig({ backend: 'kind', cilium: '1.17.15' }, {});
+    const env = await environmentOf({ config, backend: w.backend } as never);
+    // The scripted agent answers with the real `cilium-dbg status` of a 1.18.2 agent (fixture):
+    // the report states what the agent runs.
+    assert.equal(env['cilium.version'], '1.18.2');
+    assert.match(env['datapath.routing'] ?? '', /Native/);
+    const statusCall = w.exec.calls.findLastIndex((c) => c.argv.includes('status') && !c.argv.includes('--brief'));
+    const restart = w.exec.calls.findIndex((c) => c.argv.includes('restart'));
+    assert.ok(statusCall > restart && restart >= 0, 'read after the agents were restarted');
   });
 });
