@@ -476,3 +476,14 @@ describe('the report environment after --reuse', () => {
     assert.ok(statusCall > restart && restart >= 0, 'read after the agents were restarted');
   });
 });
+
+describe('the test double sees through the window wrapper', () => {
+  it('still refuses a tool the node image lacks when it is wrapped in env … timeout', () => {
+    const exec = new ScriptedExecutor().on(['docker', 'exec'], { stdout: '' });
+    assert.throws(
+      () =>
+        exec.spawn(['docker', 'exec', 'n1', ...boundedArgv('t-1', 5000, ['tcpdump', '-i', 'eth0'])], { maxMs: 6000 }),
+      /tcpdump asked of a node container/,
+    );
+  });
+});
