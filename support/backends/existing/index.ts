@@ -10,6 +10,7 @@ import { InfraError, UsageError } from '../../errors.ts';
 import { parseCiliumVersion, translateValues } from '../k8s/cilium-versions.ts';
 import { ClusterBackend, type ClusterBackendDeps } from '../k8s/cluster-backend.ts';
 import { CILIUM_DAEMONSET, CILIUM_NAMESPACE } from '../k8s/kubectl-commands.ts';
+import { testedCombination } from '../k8s/tested-versions.ts';
 import type { ClusterSpec } from '../types.ts';
 
 export interface ExistingBackendOptions {
@@ -68,6 +69,7 @@ export class ExistingBackend extends ClusterBackend {
         `note: the cluster runs Cilium ${have.version}; --cilium ${asked.text} is ignored on the existing backend`,
       );
     this.useVersion(have.version);
+    await this.noteUntestedCombination(have.version);
     const wanted = translateValues(this.version!, spec.ciliumValues).values;
     if (have.values) {
       const bad = contradictions(wanted, have.values);
@@ -93,6 +95,24 @@ export class ExistingBackend extends ClusterBackend {
       throw await this.broken('Cilium is not ready on the existing cluster', err);
     }
     this.provisioned = key;
+  }
+
+  /** The cluster's own Cilium and kubelet versions against Cilium's e2e-tested list: a warning, never a refusal. */
+  private async noteUntestedCombination(cilium: string): Promise<void> {
+    const kubelets = new Set(
+      (
+        await this.api()
+          .listNodes()
+          .catch(() => [])
+      )
+        .map((n) => n.status?.nodeInfo?.kubeletVersion)
+        .filter((v): v is string => !!v && /^v\d+\.\d+\.\d+/.test(v))
+        .map((v) => v.match(/^v\d+\.\d+\.\d+/)![0]),
+    );
+    for (const k of kubelets) {
+      const c = testedCombination(cilium, k);
+      if (c.verdict === 'untested') this.progress(`warning: ${c.message}`);
+    }
   }
 }
 

@@ -487,3 +487,20 @@ describe('the test double sees through the window wrapper', () => {
     );
   });
 });
+
+describe('existing clusters: versions tested together', () => {
+  it('warns about the cluster’s own Cilium and kubelet versions, and goes on', async (t) => {
+    const c = await existingCluster(t, 'privileged');
+    c.exec.on(['helm', 'get', 'values'], { stdout: '{}' });
+    const ds = c.api.get('apis/apps/v1', 'daemonsets', 'cilium', 'kube-system')!;
+    ds.spec.template.spec.containers[0].image = 'quay.io/cilium/cilium:v1.18.6';
+    for (const n of c.api.list('api/v1', 'nodes')) n.status.nodeInfo = { kubeletVersion: 'v1.27.3' };
+    await c.backend.provision(SEED);
+    assert.ok(
+      c.progress.some((l) =>
+        /^warning: untested combination: Cilium 1\.18\.6 is e2e-tested on Kubernetes 1\.30–1\.33, not 1\.27/.test(l),
+      ),
+      c.progress.join('\n'),
+    );
+  });
+});
