@@ -39,10 +39,10 @@ export function boundedArgv(tag: string, maxMs: number, inner: readonly string[]
  * A fixed script, the tag passed as $1: SIGINT to every process whose environment carries
  * HOOKPOINT_WINDOW=<tag> (the timeout wrapper and the tool under it); exit 0 either way.
  */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a JS template
 const STOP_SCRIPT =
   'for p in /proc/[0-9]*; do ' +
   'if tr "\\000" "\\n" < "$p/environ" 2>/dev/null | grep -qx "HOOKPOINT_WINDOW=$1"; then ' +
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a JS template
   'kill -INT "${p#/proc/}" 2>/dev/null; fi; done; exit 0';
 
 /** argv run in the same container at window end: stop what the window started there. */

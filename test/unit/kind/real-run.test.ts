@@ -327,7 +327,7 @@ describe('air-gapped and rate-limited users', () => {
     }));
     await w.backend.provision(SEED);
     const argvs = w.exec.calls.map((c) => c.argv.join(' '));
-    const load = argvs.findIndex((a) => a === `kind load docker-image nicolaka/netshoot:v0.13 --name ${CLUSTER}`);
+    const load = argvs.indexOf(`kind load docker-image nicolaka/netshoot:v0.13 --name ${CLUSTER}`);
     assert.ok(load > argvs.findIndex((a) => a.startsWith('kind create cluster')), 'after the cluster exists');
     assert.ok(load < argvs.findIndex((a) => a.startsWith('helm upgrade')), 'before Cilium is installed');
     assert.equal(w.exec.matching(['kind', 'load']).length, 1, 'an image missing locally is not loaded');
