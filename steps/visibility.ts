@@ -1,15 +1,15 @@
 /** Where the packet is seen: captures at hook points, the monitor's translation trace, bpftool. */
 
 import { InconclusiveError, UsageError } from '../support/errors.ts';
-import { expectHelperCall, expectProgramOn } from '../support/expectations/bpftool.ts';
+import { expectHelperOnPath, expectProgramOn } from '../support/expectations/bpftool.ts';
 import { expectDestinationSeen, expectNothingTo, expectOnlyDestinations } from '../support/expectations/capture.ts';
 import { expectNoTranslation, expectRedirect, expectTranslation } from '../support/expectations/monitor.ts';
-import { bpftoolNet, bpftoolXlated } from '../support/probes/bpftool.ts';
+import { bpftoolNet, bpftoolTailCalls } from '../support/probes/bpftool.ts';
 import { requireWindow } from '../support/scenario/assertions.ts';
 import type { CapturePointRef, NodeRef } from '../support/scenario/parameter-types.ts';
 import { resolveNode, resolvePod, resolveService } from '../support/scenario/resolve.ts';
 import { defineStep } from '../support/scenario/vocabulary.ts';
-import { type CaptureResult, captureLabel } from '../support/scenario/window.ts';
+import { type CaptureResult, captureLabel, sameNodeDestinations } from '../support/scenario/window.ts';
 import type { HookpointWorld } from '../support/scenario/world.ts';
 
 async function captureAt(world: HookpointWorld, ref: CapturePointRef): Promise<CaptureResult> {
@@ -174,7 +174,7 @@ defineStep(
   'the program at tc {direction} of the host veth of pod {pod} calls {string}',
   {
     example: 'Then the program at tc ingress of the host veth of pod "client" calls "bpf_redirect"',
-    doc: 'The translated code of that program (as bpftool dumps it) calls the helper.',
+    doc: "The helper is called on the packet's path: the program at the hook, the tail calls it takes for IPv4 and the destination endpoint's delivery slot (as bpftool dumps them).",
   },
   async function (this: HookpointWorld, direction: 'ingress' | 'egress', pod: string, helper: string) {
     if (!/^bpf_[a-z0-9_]+$/.test(helper))
@@ -183,9 +183,10 @@ defineStep(
     const p = resolvePod(topo, pod);
     if (!p.hostVeth)
       throw new InconclusiveError(`Inconclusive: the backend does not report the host veth of pod ${p.name}.`);
-    const net = await this.cite(await bpftoolNet(this.backend, p.node));
-    const prog = expectProgramOn(net, p.hostVeth, direction);
-    const xl = await this.cite(await bpftoolXlated(this.backend, p.node, prog.id!));
-    expectHelperCall(xl, helper);
+    const destinations = sameNodeDestinations(topo, this.window, p);
+    const ev = await this.cite(
+      await bpftoolTailCalls(this.backend, p.node, { ifname: p.hostVeth, direction, destinations }),
+    );
+    expectHelperOnPath(ev, helper);
   },
 );

@@ -4,7 +4,7 @@
  * steps assert on the window; every piece of evidence is attached as it is taken, so it is in
  * the report whether the assertion passes or fails.
  */
-import type { ExecTarget, NodeInfo, ServiceInfo, Topology } from '../backends/types.ts';
+import type { ExecTarget, NodeInfo, PodInfo, ServiceInfo, Topology } from '../backends/types.ts';
 import { InfraError } from '../errors.ts';
 import { MediaType } from '../evidence/index.ts';
 import type { CitedEvidence } from '../expectations/evidence-ref.ts';
@@ -67,6 +67,20 @@ function captureFilter(spec: TrafficSpec): string[] {
   });
   tokens.push(')');
   return tokens;
+}
+
+/**
+ * Endpoint ids of the pods on the client pod's node that the window's traffic from that pod
+ * was addressed to (a service's same-node backends, or the pod owning the address); empty
+ * without such a window. A bpftool walk follows the policy-array slots of exactly these.
+ */
+export function sameNodeDestinations(topo: Topology, w: ObservationWindow | undefined, client: PodInfo): number[] {
+  if (w?.spec.from.kind !== 'pod' || w.spec.from.pod !== client.name) return [];
+  const names = new Set(backendsAddressed(topo, w.spec).map((b) => b.pod));
+  return topo.pods
+    .filter((p) => names.has(p.name) && p.node === client.node && p.endpointId !== undefined)
+    .map((p) => p.endpointId!)
+    .sort((a, b) => a - b);
 }
 
 /** The pods the window's traffic was addressed to: the service's backends, or the pod owning the address. */

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -239,7 +239,7 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
         const t0 = performance.now();
         await dp.load();
         const t1 = performance.now();
-        for (const pod of local) await dp.attach(pod.lxc);
+        for (const pod of local) await dp.attach({ ifname: pod.lxc, endpointId: pod.endpointId });
         const t2 = performance.now();
         await dp.setEndpoints(
           local.map((p) => ({
@@ -281,16 +281,48 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     await teardown();
   });
 
-  it('loads once per node: both programs share the pinned maps', async () => {
+  it('laid out like Cilium: per-endpoint programs and cilium_calls, shared node maps, cilium_call_policy', async () => {
     const ids = await dp1.programIds();
-    const show = async (id: number) =>
-      JSON.parse((await sh(['bpftool', '-j', 'prog', 'show', 'id', String(id)])).stdout) as { map_ids: number[] };
-    const a = await show(ids.ingress);
-    const b = await show(ids.egress);
+    const find = (endpointId: number, program: string) =>
+      [...ids.values()].find((p) => p.endpointId === endpointId && p.program === program)?.id;
+    const show = async (id: number | undefined) => {
+      assert.ok(id, 'program pinned');
+      return JSON.parse((await sh(['bpftool', '-j', 'prog', 'show', 'id', String(id)])).stdout) as {
+        name: string;
+        map_ids: number[];
+      };
+    };
+    const mapName = async (id: number) =>
+      (JSON.parse((await sh(['bpftool', '-j', 'map', 'show', 'id', String(id)])).stdout) as { name: string }).name;
+    const hookC1 = await show(find(pods.c1.endpointId, 'cil_from_container'));
+    const hookE1 = await show(find(pods.e1.endpointId, 'cil_from_container'));
+    assert.equal(hookC1.name, 'cil_from_container');
+    assert.equal(hookC1.map_ids.length, 1, 'the hook program only tail-calls: one map, its cilium_calls');
+    assert.notDeepEqual(hookC1.map_ids, hookE1.map_ids, 'each endpoint has its own cilium_calls');
+    assert.equal(await mapName(hookC1.map_ids[0]!), 'cilium_calls_01', 'cilium_calls_01573 as the kernel lists it');
+    const a = await show(find(pods.c1.endpointId, 'tail_handle_ipv4'));
+    const b = await show(find(pods.e1.endpointId, 'tail_ipv4_to_endpoint'));
     const shared = a.map_ids.filter((m) => b.map_ids.includes(m));
-    assert.ok(shared.length >= 3, `from_container and to_container share maps (${a.map_ids} vs ${b.map_ids})`);
+    assert.ok(shared.length >= 3, `the endpoints' tail programs share the node maps (${a.map_ids} vs ${b.map_ids})`);
+    assert.deepEqual(
+      await dp1.policySlots(),
+      [pods.c1.endpointId, pods.e1.endpointId].sort((x, y) => x - y),
+    );
+    const calls = JSON.parse(
+      (await sh(['bpftool', '-j', 'map', 'dump', 'pinned', dp1.callsMapPin(1573)])).stdout,
+    ) as Array<{
+      key: string[];
+    }>;
+    assert.deepEqual(
+      calls.map((e) => Number.parseInt(e.key[0]!, 16)),
+      [7, 11, 13],
+      'cilium_calls holds Cilium slots 7, 11, 13',
+    );
     const ids2 = await dp2.programIds();
-    assert.notEqual(ids2.ingress, ids.ingress, 'each node has its own program and maps');
+    assert.ok(
+      [...ids2.keys()].every((id) => !ids.has(id)),
+      'each node has its own programs',
+    );
     const counts = await dp1.mapCounts();
     assert.equal(counts.services, 4);
     assert.equal(counts.backends, 6);
@@ -426,22 +458,36 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     assert.ok(mon1.running());
   });
 
-  it('bpftool net show lists the programs on the lxc; the xlated dump calls bpf_redirect', async () => {
+  it('bpftool net show lists the hook programs; they tail-call, the delivery program calls bpf_redirect', async () => {
     const net = await inNs(ns.n1, ['bpftool', 'net', 'show']);
     for (const pod of [pods.c1, pods.e1]) {
-      assert.match(net.stdout, new RegExp(`${pod.lxc}\\(\\d+\\) clsact/ingress from_container`));
-      assert.match(net.stdout, new RegExp(`${pod.lxc}\\(\\d+\\) clsact/egress to_container`));
+      assert.match(
+        net.stdout,
+        new RegExp(`${pod.lxc}\\(\\d+\\) clsact/ingress cil_from_container:\\[\\*fsobj\\] id \\d+`),
+      );
+      assert.match(
+        net.stdout,
+        new RegExp(`${pod.lxc}\\(\\d+\\) clsact/egress cil_to_container:\\[\\*fsobj\\] id \\d+`),
+      );
     }
     const attached = await dp1.attachedPrograms();
     assert.equal(attached.filter((a) => a.ours).length, 4);
-    const xlated = await sh(['bpftool', 'prog', 'dump', 'xlated', 'pinned', dp1.programPin('ingress')]);
-    assert.match(xlated.stdout, /call bpf_redirect#/);
+    const xlated = (program: string) =>
+      sh(['bpftool', 'prog', 'dump', 'xlated', 'pinned', dp1.programPin(pods.c1.endpointId, program)]).then(
+        (r) => r.stdout,
+      );
+    const hook = await xlated('cil_from_container');
+    assert.match(hook, /r3 = 7\n.*call bpf_tail_call#12/s);
+    assert.doesNotMatch(hook, /call bpf_redirect/);
+    assert.doesNotMatch(await xlated('tail_handle_ipv4'), /call bpf_redirect/);
+    assert.match(await xlated('tail_ipv4_policy'), /call bpf_redirect#/);
   });
 
   it('no-local-redirect: the same-node connection still works, without bpf_redirect', async () => {
     await dp1.setFlags({ localRedirect: false });
     try {
       assert.deepEqual(await dp1.readFlags(), { trace: true, localRedirect: false });
+      assert.deepEqual(await dp1.policySlots(), [], 'no delivery program in cilium_call_policy');
       const r = await curl(VIP_LOCAL);
       assert.ok(r.ok, `curl http://${VIP_LOCAL}/ without local redirect failed: ${r.body}`);
       assert.match(r.body, /^pod=e1 client=10\.244\.0\.10:/);
@@ -464,6 +510,10 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     } finally {
       await dp1.setFlags({ localRedirect: true });
     }
+    assert.deepEqual(
+      await dp1.policySlots(),
+      [pods.c1.endpointId, pods.e1.endpointId].sort((x, y) => x - y),
+    );
   });
 
   it('status is read from the real state: programs, maps, native route', async () => {
@@ -496,6 +546,9 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     await dp1.setServices(services);
     await dp1.detach(pods.c1.lxc);
     assert.equal((await dp1.attachedPrograms()).filter((a) => a.interface === pods.c1.lxc).length, 0);
+    assert.equal(existsSync(dp1.callsMapPin(pods.c1.endpointId)), false, "the endpoint's cilium_calls is unpinned");
+    assert.deepEqual(await dp1.policySlots(), [pods.e1.endpointId], 'and its cilium_call_policy slot emptied');
+    assert.deepEqual(dp1.loadedEndpoints(), [pods.e1.endpointId]);
     assert.equal((await gatherDatapathState(dp1, { remotePodCIDRs: [nodes.n2.cidr] })).programsAttached, 2);
     const byName = await gatherDatapathState(
       { node: nodes.n1.name, netns: ns.n1 },
@@ -508,7 +561,7 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
       false,
       'without the tc programs nothing translates the ClusterIP (no kube-proxy here)',
     );
-    await dp1.attach(pods.c1.lxc);
+    await dp1.attach({ ifname: pods.c1.lxc, endpointId: pods.c1.endpointId });
     const back = await curl(VIP_LOCAL);
     assert.ok(back.ok, 're-attached: works again');
   });

@@ -31,7 +31,7 @@ describe('renderStatus', () => {
     assert.ok(lines.includes('IPAM:                    IPv4: 2/254 allocated from 10.244.0.0/24'));
     assert.ok(
       lines.includes(
-        'Lab tc programs:         4 attached on 2 lxc interfaces (from_container ingress, to_container egress)',
+        'Lab tc programs:         4 attached on 2 lxc interfaces (cil_from_container ingress, cil_to_container egress)',
       ),
     );
     assert.ok(lines.includes('Lab services:            1 in the BPF maps, 2 backends'));

@@ -625,7 +625,9 @@ export class LabBackend implements Backend {
       ...[...new Set(pods.map((p) => p.node))].map(async (node) => {
         const dp = this.datapaths.get(node);
         if (!dp) return;
-        await dp.attachAll(pods.filter((p) => p.node === node).map((p) => p.hostVeth));
+        await dp.attachAll(
+          pods.filter((p) => p.node === node).map((p) => ({ ifname: p.hostVeth, endpointId: p.endpointId })),
+        );
         await this.syncEndpoints(node);
       }),
     ]);

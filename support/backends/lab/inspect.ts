@@ -7,7 +7,7 @@
 import { run } from '../../exec/index.ts';
 import { parseIptablesSave } from '../../parsers/index.ts';
 import type { LabBackend } from './backend.ts';
-import { gatherDatapathState } from './datapath/index.ts';
+import { gatherDatapathState, PROGRAM_NAMES } from './datapath/index.ts';
 import { nodeNetns } from './names.ts';
 
 export interface NodeDatapathReport {
@@ -116,7 +116,7 @@ export async function inspectDatapath(lab: LabBackend): Promise<DatapathReport> 
   const translated = lxcs.filter(({ node, lxc }) => {
     const n = nodes.find((x) => x.name === node);
     const dirs = new Set(
-      n?.tc.filter((t) => t.interface === lxc && t.program === 'from_container').map((t) => t.direction),
+      n?.tc.filter((t) => t.interface === lxc && t.program === PROGRAM_NAMES.ingress).map((t) => t.direction),
     );
     return dirs.has('ingress') && (n?.maps?.services ?? 0) > 0;
   }).length;

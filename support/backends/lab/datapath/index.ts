@@ -17,9 +17,12 @@ export {
 } from './monitor.ts';
 export {
   type AttachedProgram,
+  CALLS_MAP_SIZE,
   type DatapathEndpoint,
   type DatapathOptions,
   type DatapathService,
+  type EndpointAttachment,
+  endpointKey,
   isBpffs,
   LAB_F_LOCAL_REDIRECT,
   LAB_F_TRACE,
@@ -28,7 +31,10 @@ export {
   mountBpffs,
   NodeDatapath,
   type NodeDatapathConfig,
+  type PinnedProgram,
+  POLICY_PROGRAM,
   PROGRAM_NAMES,
+  TAIL_CALLS,
   unmountBpffs,
 } from './node-datapath.ts';
 export { type DatapathState, gatherDatapathState, renderStatus, routingFromState } from './status.ts';

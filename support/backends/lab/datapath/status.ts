@@ -23,7 +23,7 @@ export interface DatapathState {
    * chains nothing handles NodePort and the status says 'Unknown', never 'True'.
    */
   kubeProxyReplacement: 'False' | 'Unknown';
-  /** This node's from_container/to_container attachments found on tc. */
+  /** This node's cil_from_container/cil_to_container attachments found on tc. */
   programsAttached: number;
   interfacesWithPrograms: string[];
   servicesInMaps: number;
@@ -68,7 +68,7 @@ export function renderStatus(s: DatapathState): string {
       'Lab tc programs',
       s.programsAttached === 0
         ? 'none attached (ClusterIP is left to kube-proxy)'
-        : `${s.programsAttached} attached on ${ifaces} lxc interface${ifaces === 1 ? '' : 's'} (from_container ingress, to_container egress)`,
+        : `${s.programsAttached} attached on ${ifaces} lxc interface${ifaces === 1 ? '' : 's'} (cil_from_container ingress, cil_to_container egress)`,
     ),
   );
   lines.push(field('Lab services', `${s.servicesInMaps} in the BPF maps, ${s.backendsInMaps} backends`));
@@ -125,7 +125,7 @@ export function routingFromState(
  * contents and flags (when loaded), routes and links. `remotePodCIDRs` are the other nodes'
  * pod CIDRs: routing is Native only if each has a route via a gateway on a non-tunnel device.
  * Without a NodeDatapath (variant no-tc) pass `{ node, netns }`: programs are then counted by
- * name (from_container/to_container) and the maps count as empty.
+ * name (cil_from_container/cil_to_container) and the maps count as empty.
  */
 export async function gatherDatapathState(
   target: NodeDatapath | { node: string; netns: string },
