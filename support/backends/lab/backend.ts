@@ -26,7 +26,7 @@ import type {
   Topology,
 } from '../types.ts';
 import { compileLabProgram, type DatapathService, NodeDatapath } from './datapath/index.ts';
-import { requireLabEnvironment } from './environment.ts';
+import { requireHostPrerequisites } from './host-prerequisites.ts';
 import {
   applyProxyRules,
   type IptablesMode,
@@ -213,7 +213,7 @@ export class LabBackend implements Backend {
     if (iptables !== 'nft' && iptables !== 'legacy')
       throw new UsageError(`Unknown iptables backend "${String(iptables)}".`, 'Valid choices: nft, legacy.');
     const tc = !variants.includes('no-tc');
-    requireLabEnvironment({ iptables, datapath: tc });
+    requireHostPrerequisites({ iptables, datapath: tc });
 
     const rd = new RunDir(this.stateRoot, plan.cluster);
     await rd.acquireLock(`provision (pid ${process.pid})`);
