@@ -39,6 +39,7 @@ import {
 import { DEFAULT_STATE_ROOT, NETNS_DIR, processStart, RunDir, teardownLedger } from './ledger.ts';
 import { networkNetns, nodeNetns, podNetns, podSuffix, stableNumber, validateName } from './names.ts';
 import { clusterNamespacesPlan, ipBatch, nativeRouteLines, networkPlan, nodePlan } from './netns.ts';
+import { createPods, describePod, echoPidFile, echoRunning, type LabPod, removePods, startEcho } from './pod-netns.ts';
 import {
   cidrContains,
   findNode,
@@ -48,7 +49,6 @@ import {
   parseCidr,
   planFromKindConfig,
 } from './topology.ts';
-import { createPods, describePod, echoPidFile, echoRunning, type LabPod, removePods, startEcho } from './workloads.ts';
 
 export const LAB_VARIANTS = ['no-tc', 'no-native-route', 'no-local-redirect'] as const;
 export type LabVariant = (typeof LAB_VARIANTS)[number];
