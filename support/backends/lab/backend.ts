@@ -49,9 +49,7 @@ import {
   parseCidr,
   planFromKindConfig,
 } from './topology.ts';
-
-export const LAB_VARIANTS = ['no-tc', 'no-native-route', 'no-local-redirect'] as const;
-export type LabVariant = (typeof LAB_VARIANTS)[number];
+import { type LabVariant, parseVariants, variantsFromValues } from './variants.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
 const JANITOR = path.join(import.meta.dirname, 'janitor.ts');
@@ -104,34 +102,6 @@ export interface LabState {
   pods: LabPod[];
   services: LabService[];
   proxyRules: { nat: Record<string, string[]>; filter: Record<string, string[]> } | null;
-}
-
-export function parseVariants(input: readonly string[] | string | undefined): LabVariant[] {
-  const list = (typeof input === 'string' ? input.split(',') : (input ?? [])).map((v) => v.trim()).filter(Boolean);
-  for (const v of list)
-    if (!(LAB_VARIANTS as readonly string[]).includes(v))
-      throw new UsageError(
-        `Unknown lab variant "${v}".`,
-        `Valid variants: ${LAB_VARIANTS.join(', ')} (comma-separated).`,
-      );
-  return [...new Set(list as LabVariant[])].sort();
-}
-
-/** Cilium values the lab reproduces, and what they change. */
-function variantsFromValues(values: Record<string, string>): LabVariant[] {
-  const v = (k: string) => values[k]?.toLowerCase();
-  if (v('routingMode') === 'tunnel' || (v('tunnel') && v('tunnel') !== 'disabled'))
-    throw new UsageError(
-      'The lab reproduces native routing only (routingMode=native); this feature asks for tunnel mode.',
-      'Run it with --backend kind, or tag it so the lab skips it.',
-    );
-  const kpr = v('kubeProxyReplacement');
-  if (kpr && kpr !== 'false' && kpr !== 'disabled')
-    throw new UsageError(
-      `The lab reproduces kubeProxyReplacement=false only; this feature asks for kubeProxyReplacement=${values.kubeProxyReplacement}.`,
-      'Run it with --backend kind, or tag it so the lab skips it.',
-    );
-  return v('autoDirectNodeRoutes') === 'false' ? ['no-native-route'] : [];
 }
 
 function stateRootDefault(): string {
