@@ -8,7 +8,7 @@
  * (the model: nodes, pods, services), ledger.jsonl (everything created), the lock, pid files,
  * the plans every `ip -batch`/`iptables-restore` ran, and the nodes' private bpffs mounts.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InfraError, UsageError } from '../../errors.ts';
 import { type BackgroundProcess, cancelled, type RunResult, run, spawnBackground } from '../../exec/index.ts';
@@ -36,20 +36,13 @@ import {
   rulesFromJson,
   rulesToJson,
 } from './kube-proxy.ts';
-import { DEFAULT_STATE_ROOT, NETNS_DIR, processStart, RunDir, teardownLedger } from './ledger.ts';
+import { NETNS_DIR, processStart, RunDir, teardownLedger } from './ledger.ts';
 import { networkNetns, nodeNetns, podNetns, podSuffix, stableNumber, validateName } from './names.ts';
 import { clusterNamespacesPlan, ipBatch, nativeRouteLines, networkPlan, nodePlan } from './netns.ts';
 import { createPods, describePod, echoPidFile, echoRunning, type LabPod, removePods, startEcho } from './pod-netns.ts';
-import {
-  cidrContains,
-  findNode,
-  intToIp,
-  type LabNodePlan,
-  type LabTopologyPlan,
-  parseCidr,
-  planFromKindConfig,
-} from './topology.ts';
-import { type LabVariant, parseVariants, variantsFromValues } from './variants.ts';
+import { type LabService, LabSession, type LabState, stateRootDefault } from './state.ts';
+import { cidrContains, intToIp, type LabNodePlan, parseCidr, planFromKindConfig } from './topology.ts';
+import { parseVariants, variantsFromValues } from './variants.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
 const JANITOR = path.join(import.meta.dirname, 'janitor.ts');
@@ -70,60 +63,15 @@ export interface LabBackendOptions {
   keepOnFailure?: boolean;
 }
 
-export interface LabService {
-  name: string;
-  namespace: string;
-  app: string;
-  port: number;
-  targetPort: number;
-  portName: string;
-  protocol: 'TCP' | 'UDP';
-  type: 'ClusterIP' | 'NodePort';
-  clusterIP: string;
-  nodePort: number | null;
-  onlyNodes: string[] | null;
-}
-
-export interface LabState {
-  version: 1;
-  cluster: string;
-  kindConfig: string;
-  fingerprint: string;
-  plan: LabTopologyPlan;
-  iptables: IptablesMode;
-  variants: LabVariant[];
-  keep: boolean;
-  phase: 'provisioning' | 'ready';
-  owner: { pid: number; start: string };
-  createdAt: string;
-  /** Compiled datapath object, or null (variant no-tc). */
-  datapath: { objectPath: string; hash: string } | null;
-  deployments: Array<{ name: string; nodes: string[]; port: number }>;
-  pods: LabPod[];
-  services: LabService[];
-  proxyRules: { nat: Record<string, string[]>; filter: Record<string, string[]> } | null;
-}
-
-function stateRootDefault(): string {
-  return process.env.HOOKPOINT_LAB_STATE || DEFAULT_STATE_ROOT;
-}
-
 export class LabBackend implements Backend {
   readonly name = 'lab' as const;
   private readonly opts: LabBackendOptions;
-  private readonly stateRoot: string;
-  private rd: RunDir | undefined;
-  private state: LabState | undefined;
-  private datapaths = new Map<string, NodeDatapath>();
-  /** True when this instance created the lab (teardown removes it all unless kept). */
-  private created = false;
-  /** Workloads this instance added to a lab it reused (teardown removes just those). */
-  private added: Array<{ kind: 'echo' | 'service' | 'client'; name: string }> = [];
+  private readonly lab: LabSession;
   private planSeq = 0;
 
   constructor(opts: LabBackendOptions = {}) {
     this.opts = opts;
-    this.stateRoot = path.resolve(opts.stateRoot ?? stateRootDefault());
+    this.lab = new LabSession(opts.stateRoot);
     parseVariants(opts.variants);
   }
 
@@ -133,40 +81,28 @@ export class LabBackend implements Backend {
 
   capabilities(): ReadonlySet<Capability> {
     const caps: Capability[] = ['iptables-counters', 'capture', 'bpftool', 'status', 'variants', 'lifecycle'];
-    const tc = this.state ? this.state.datapath !== null : !parseVariants(this.opts.variants).includes('no-tc');
+    const tc = this.lab.state ? this.lab.state.datapath !== null : !parseVariants(this.opts.variants).includes('no-tc');
     if (tc) caps.push('monitor');
     return new Set(caps);
   }
 
   /** The lab's model (after provision() or attach()). */
   get labState(): LabState {
-    if (!this.state) throw new InfraError('internal: the lab backend was used before provision().');
-    return this.state;
+    return this.lab.labState;
   }
 
   get runDir(): RunDir {
-    if (!this.rd) throw new InfraError('internal: the lab backend was used before provision().');
-    return this.rd;
+    return this.lab.runDir;
   }
 
   scratchDir(): string {
-    const dir = this.runDir.file('scratch');
-    mkdirSync(dir, { recursive: true });
-    return dir;
+    return this.lab.scratchDir();
   }
 
   /** Attach to an existing lab (read-only use: status, exec, agent) without provisioning. */
   attach(cluster: string): LabState {
-    const rd = new RunDir(this.stateRoot, cluster);
-    const state = rd.readState<LabState>();
-    if (!state)
-      throw new UsageError(
-        `There is no lab named "${cluster}" on this machine (no ${rd.stateFile}).`,
-        'Create it with `hookpoint lab up` (or pass the right --cluster).',
-      );
-    this.rd = rd;
-    this.state = state;
-    this.datapaths = this.makeDatapaths(state);
+    const state = this.lab.attach(cluster);
+    this.lab.datapaths = this.makeDatapaths(state);
     return state;
   }
 
@@ -185,15 +121,15 @@ export class LabBackend implements Backend {
     const tc = !variants.includes('no-tc');
     requireHostPrerequisites({ iptables, datapath: tc });
 
-    const rd = new RunDir(this.stateRoot, plan.cluster);
+    const rd = new RunDir(this.lab.stateRoot, plan.cluster);
     await rd.acquireLock(`provision (pid ${process.pid})`);
-    this.rd = rd;
+    this.lab.rd = rd;
     const fingerprint = JSON.stringify({ plan, iptables, variants });
     const existing = rd.readState<LabState>();
     if (existing && existing.phase === 'ready' && existing.fingerprint === fingerprint && this.intact(existing)) {
-      this.state = existing;
-      this.datapaths = this.makeDatapaths(existing);
-      this.created = false;
+      this.lab.state = existing;
+      this.lab.datapaths = this.makeDatapaths(existing);
+      this.lab.created = false;
       // Reuse: a kept lab outlives its echo servers if someone killed them; start the missing ones.
       await Promise.all(
         existing.pods
@@ -232,9 +168,9 @@ export class LabBackend implements Backend {
       services: [],
       proxyRules: null,
     };
-    this.state = state;
-    this.created = true;
-    this.save();
+    this.lab.state = state;
+    this.lab.created = true;
+    this.lab.save();
     try {
       await this.build(state, tc);
     } catch (err) {
@@ -249,11 +185,11 @@ export class LabBackend implements Backend {
   }
 
   private async build(state: LabState, tc: boolean): Promise<void> {
-    const rd = this.runDir;
+    const rd = this.lab.runDir;
     const plan = state.plan;
     // The janitor must be running before anything is created: a signal that cancels its launch
     // would otherwise leave namespaces nobody removes.
-    const compiled = tc ? compileLabProgram({ stateDir: path.join(this.stateRoot, '.cache') }) : undefined;
+    const compiled = tc ? compileLabProgram({ stateDir: path.join(this.lab.stateRoot, '.cache') }) : undefined;
     compiled?.catch(() => {});
     await this.startJanitor();
     const ns = clusterNamespacesPlan(plan);
@@ -276,27 +212,27 @@ export class LabBackend implements Backend {
     if (compiled) {
       const obj = await compiled;
       state.datapath = { objectPath: obj.objectPath, hash: obj.hash };
-      this.datapaths = this.makeDatapaths(state);
-      for (const dp of this.datapaths.values()) rd.record({ kind: 'mount', path: dp.bpffs });
+      this.lab.datapaths = this.makeDatapaths(state);
+      for (const dp of this.lab.datapaths.values()) rd.record({ kind: 'mount', path: dp.bpffs });
       this.checkCancelled();
       // load() writes the flags, local redirect off under variant no-local-redirect (makeDatapaths).
-      await Promise.all([...this.datapaths.values()].map((dp) => dp.load()));
+      await Promise.all([...this.lab.datapaths.values()].map((dp) => dp.load()));
     }
     this.checkCancelled();
     state.phase = 'ready';
-    this.save();
+    this.lab.save();
   }
 
   private makeDatapaths(state: LabState): Map<string, NodeDatapath> {
     const out = new Map<string, NodeDatapath>();
-    if (!state.datapath || !this.rd) return out;
+    if (!state.datapath || !this.lab.rd) return out;
     for (const n of state.plan.nodes)
       out.set(
         n.name,
         new NodeDatapath({
           node: n.name,
           netns: nodeNetns(state.cluster, n.name),
-          bpffs: this.rd.file(`bpffs/${n.role}`),
+          bpffs: this.lab.rd.file(`bpffs/${n.role}`),
           objectPath: state.datapath.objectPath,
           options: { localRedirect: !state.variants.includes('no-local-redirect') },
         }),
@@ -309,13 +245,13 @@ export class LabBackend implements Backend {
    * or, under variant no-tc, one that was never loaded and so reports what is attached.
    */
   datapathReader(node: string): NodeDatapath {
-    const n = this.node(node);
+    const n = this.lab.node(node);
     return (
-      this.datapaths.get(n.name) ??
+      this.lab.datapaths.get(n.name) ??
       new NodeDatapath({
         node: n.name,
-        netns: nodeNetns(this.labState.cluster, n.name),
-        bpffs: this.runDir.file(`bpffs/${n.role}`),
+        netns: nodeNetns(this.lab.labState.cluster, n.name),
+        bpffs: this.lab.runDir.file(`bpffs/${n.role}`),
         objectPath: '',
         options: { localRedirect: false },
       })
@@ -324,7 +260,7 @@ export class LabBackend implements Backend {
 
   /** The datapath of a node (undefined under variant no-tc). */
   datapath(node: string): NodeDatapath | undefined {
-    return this.datapaths.get(this.node(node).name);
+    return this.lab.datapaths.get(this.lab.node(node).name);
   }
 
   private intact(state: LabState): boolean {
@@ -337,7 +273,7 @@ export class LabBackend implements Backend {
   }
 
   private checkCancelled(): void {
-    if (cancelled()) throw new InfraError(`Provisioning of lab ${this.state?.cluster} was interrupted.`);
+    if (cancelled()) throw new InfraError(`Provisioning of lab ${this.lab.state?.cluster} was interrupted.`);
   }
 
   /**
@@ -345,7 +281,7 @@ export class LabBackend implements Backend {
    * lab is ready — or at all, unless it is kept.
    */
   private async startJanitor(): Promise<void> {
-    const rd = this.runDir;
+    const rd = this.lab.runDir;
     const res = await run(
       [
         'setsid',
@@ -353,7 +289,7 @@ export class LabBackend implements Backend {
         process.execPath,
         JANITOR,
         '--root',
-        this.stateRoot,
+        this.lab.stateRoot,
         '--cluster',
         rd.cluster,
         '--owner',
@@ -369,40 +305,40 @@ export class LabBackend implements Backend {
 
   /** Best-effort removal after a failed or interrupted provision; the janitor finishes it if we cannot. */
   private async rollback(): Promise<void> {
-    if (!this.rd) return;
+    if (!this.lab.rd) return;
     try {
-      await teardownLedger(this.rd, { where: 'host (rollback)' });
-      this.state = undefined;
+      await teardownLedger(this.lab.rd, { where: 'host (rollback)' });
+      this.lab.state = undefined;
     } catch {
       // After SIGINT the command runner refuses new commands: the janitor removes the rest once we exit.
     }
-    this.rd.releaseLock();
+    this.lab.rd.releaseLock();
   }
 
   async teardown(): Promise<void> {
-    if (!this.rd || !this.state) return;
-    const rd = this.rd;
-    if (this.created && !this.state.keep) {
+    if (!this.lab.rd || !this.lab.state) return;
+    const rd = this.lab.rd;
+    if (this.lab.created && !this.lab.state.keep) {
       // Ours: remove everything the ledger lists.
       await teardownLedger(rd);
-    } else if (this.created) {
+    } else if (this.lab.created) {
       // Ours but kept (--keep always): leave it as it is for inspection, for `hookpoint lab down`.
       rd.releaseLock();
     } else {
       // A kept lab we reused: hand it back as we found it, without our workloads.
-      for (const w of [...this.added].reverse()) await this.removeWorkload(w.kind, w.name);
+      for (const w of [...this.lab.added].reverse()) await this.removeWorkload(w.kind, w.name);
       rd.releaseLock();
     }
-    this.added = [];
-    this.state = undefined;
-    this.datapaths.clear();
+    this.lab.added = [];
+    this.lab.state = undefined;
+    this.lab.datapaths.clear();
   }
 
   /** The run failed: with keepOnFailure the lab is marked kept now, so neither teardown nor the janitor removes it. */
   noteFailure(): void {
-    if (this.opts.keepOnFailure && this.created && this.state && !this.state.keep) {
-      this.state.keep = true;
-      this.save();
+    if (this.opts.keepOnFailure && this.lab.created && this.lab.state && !this.lab.state.keep) {
+      this.lab.state.keep = true;
+      this.lab.save();
     }
   }
 
@@ -411,39 +347,23 @@ export class LabBackend implements Backend {
    * steps succeeded; until then an interrupted `lab up` is rolled back by the janitor).
    */
   keepAndRelease(): void {
-    if (this.state && !this.state.keep) {
-      this.state.keep = true;
-      this.save();
+    if (this.lab.state && !this.lab.state.keep) {
+      this.lab.state.keep = true;
+      this.lab.save();
     }
-    this.rd?.releaseLock();
-  }
-
-  private save(): void {
-    this.runDir.writeState(this.labState);
+    this.lab.rd?.releaseLock();
   }
 
   node(nameOrRole: string): LabNodePlan {
-    const n = findNode(this.labState.plan.nodes, nameOrRole);
-    if (!n)
-      throw new UsageError(
-        `The lab "${this.labState.cluster}" has no node "${nameOrRole}".`,
-        `Its nodes: ${this.labState.plan.nodes.map((x) => `${x.role} (${x.name})`).join(', ')}.`,
-      );
-    return n;
+    return this.lab.node(nameOrRole);
   }
 
   pod(name: string): LabPod {
-    const p = this.labState.pods.find((x) => x.name === name);
-    if (!p)
-      throw new UsageError(
-        `The lab "${this.labState.cluster}" has no pod "${name}".`,
-        `Its pods: ${this.labState.pods.map((x) => x.name).join(', ') || 'none'}.`,
-      );
-    return p;
+    return this.lab.pod(name);
   }
 
   async topology(): Promise<Topology> {
-    const s = this.labState;
+    const s = this.lab.labState;
     return {
       cluster: s.cluster,
       nodes: s.plan.nodes.map((n) => ({
@@ -494,7 +414,7 @@ export class LabBackend implements Backend {
     nodePort: number | null;
     backends: string[];
   }> {
-    return this.labState.services.map((svc) => ({
+    return this.lab.labState.services.map((svc) => ({
       name: svc.name,
       clusterIP: svc.clusterIP,
       port: svc.port,
@@ -505,7 +425,7 @@ export class LabBackend implements Backend {
 
   /** Endpoints of a service: ready echo pods of its app (on onlyNodes, when given). */
   private backendsOf(svc: LabService): LabPod[] {
-    return this.labState.pods
+    return this.lab.labState.pods
       .filter((p) => p.kind === 'echo' && p.app === svc.app)
       .filter((p) => !svc.onlyNodes || svc.onlyNodes.includes(p.node))
       .sort((a, b) => a.ip.localeCompare(b.ip, 'en', { numeric: true }));
@@ -515,12 +435,12 @@ export class LabBackend implements Backend {
   // Workloads
 
   async deployEcho(spec: EchoSpec): Promise<void> {
-    const s = this.labState;
+    const s = this.lab.labState;
     const name = validateName('deployment', spec.name);
     const port = spec.port ?? 80;
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`Echo port ${port} is not a port.`);
     if (spec.nodes.length === 0) throw new UsageError(`The echo deployment "${name}" needs at least one node.`);
-    const nodes = [...new Set(spec.nodes.map((n) => this.node(n).name))];
+    const nodes = [...new Set(spec.nodes.map((n) => this.lab.node(n).name))];
     const existing = s.deployments.find((d) => d.name === name);
     if (existing) {
       if (existing.port === port && existing.nodes.join() === nodes.join()) return;
@@ -540,21 +460,21 @@ export class LabBackend implements Backend {
     );
     s.deployments.push({ name, nodes, port });
     await this.addPods(pods);
-    this.added.push({ kind: 'echo', name });
+    this.lab.noteAdded('echo', name);
     if (s.services.some((svc) => svc.app === name)) await this.syncServices();
   }
 
   async runClient(spec: ClientSpec): Promise<PodInfo> {
     const name = validateName('pod', spec.name);
-    const node = this.node(spec.node).name;
-    const existing = this.labState.pods.find((p) => p.name === name);
+    const node = this.lab.node(spec.node).name;
+    const existing = this.lab.labState.pods.find((p) => p.name === name);
     if (existing) {
       if (existing.kind === 'client' && existing.node === node) return this.podInfo(existing);
-      throw new UsageError(`A pod named "${name}" already exists in lab "${this.labState.cluster}".`);
+      throw new UsageError(`A pod named "${name}" already exists in lab "${this.lab.labState.cluster}".`);
     }
     const [pod] = this.allocatePods([{ name, node }], 'client', {});
     await this.addPods([pod!]);
-    this.added.push({ kind: 'client', name });
+    this.lab.noteAdded('client', name);
     return this.podInfo(pod!);
   }
 
@@ -563,7 +483,7 @@ export class LabBackend implements Backend {
     kind: 'echo' | 'client',
     extra: { app?: string; port?: number },
   ): LabPod[] {
-    const s = this.labState;
+    const s = this.lab.labState;
     const ips = new Set(s.pods.map((p) => p.ip));
     const ids = new Set(s.pods.map((p) => p.endpointId));
     const out: LabPod[] = [];
@@ -571,7 +491,7 @@ export class LabBackend implements Backend {
       validateName('pod', w.name);
       if (s.pods.some((p) => p.name === w.name))
         throw new UsageError(`A pod named "${w.name}" already exists in lab "${s.cluster}".`);
-      const pod = describePod(s.cluster, this.node(w.node), w.name, kind, { ips, ids }, extra);
+      const pod = describePod(s.cluster, this.lab.node(w.node), w.name, kind, { ips, ids }, extra);
       ips.add(pod.ip);
       ids.add(pod.endpointId);
       out.push(pod);
@@ -581,19 +501,19 @@ export class LabBackend implements Backend {
 
   /** Namespaces, veths, routes, echo servers, then the datapath (attach + endpoints) of their nodes. */
   private async addPods(pods: LabPod[]): Promise<void> {
-    const s = this.labState;
-    const rd = this.runDir;
+    const s = this.lab.labState;
+    const rd = this.lab.runDir;
     for (const p of pods) {
       rd.record({ kind: 'netns', name: podNetns(s.cluster, p.name) });
       if (p.kind === 'echo') rd.record({ kind: 'pidfile', path: echoPidFile(rd, p.name) });
     }
     s.pods.push(...pods);
-    this.save();
+    this.lab.save();
     await createPods(rd, s.cluster, s.plan.nodes, pods);
     await Promise.all([
       ...pods.filter((p) => p.kind === 'echo').map((p) => startEcho(rd, s.cluster, p)),
       ...[...new Set(pods.map((p) => p.node))].map(async (node) => {
-        const dp = this.datapaths.get(node);
+        const dp = this.lab.datapaths.get(node);
         if (!dp) return;
         await dp.attachAll(pods.filter((p) => p.node === node).map((p) => p.hostVeth));
         await this.syncEndpoints(node);
@@ -603,11 +523,11 @@ export class LabBackend implements Backend {
 
   /** The node's lxc_endpoints map from its pods (ifindexes read from the node). */
   private async syncEndpoints(node: string): Promise<void> {
-    const dp = this.datapaths.get(node);
+    const dp = this.lab.datapaths.get(node);
     if (!dp) return;
     const names = await dp.interfaceNames(true);
     const byName = new Map([...names].map(([idx, n]) => [n, idx]));
-    const eps = this.labState.pods
+    const eps = this.lab.labState.pods
       .filter((p) => p.node === node && byName.has(p.hostVeth))
       .map((p) => ({
         ip: p.ip,
@@ -620,14 +540,14 @@ export class LabBackend implements Backend {
   }
 
   async exposeService(spec: ServiceSpec): Promise<ServiceInfo> {
-    const s = this.labState;
+    const s = this.lab.labState;
     const name = validateName('service', spec.name);
     validateName('app', spec.app);
     const port = checkPort(spec.port, 'service port');
     const targetPort = checkPort(spec.targetPort ?? spec.port, 'target port');
     if (spec.type !== 'ClusterIP' && spec.type !== 'NodePort')
       throw new UsageError(`Service type "${String(spec.type)}" is not supported by the lab (ClusterIP or NodePort).`);
-    const onlyNodes = spec.onlyNodes ? [...new Set(spec.onlyNodes.map((n) => this.node(n).name))] : null;
+    const onlyNodes = spec.onlyNodes ? [...new Set(spec.onlyNodes.map((n) => this.lab.node(n).name))] : null;
     const existing = s.services.find((x) => x.name === name);
     if (existing) {
       const same =
@@ -670,15 +590,15 @@ export class LabBackend implements Backend {
       onlyNodes,
     };
     s.services.push(svc);
-    this.save();
-    this.added.push({ kind: 'service', name });
+    this.lab.save();
+    this.lab.noteAdded('service', name);
     await this.syncServices();
     return this.serviceInfo(svc);
   }
 
   /** A stable ClusterIP in the service range (skipping .1, the kubernetes service, and .10, kube-dns). */
   private allocateClusterIP(name: string): string {
-    const s = this.labState;
+    const s = this.lab.labState;
     const range = parseCidr(s.plan.serviceSubnet, 'serviceSubnet');
     const taken = new Set(s.services.map((x) => x.clusterIP));
     const usable = range.size - 2;
@@ -693,12 +613,12 @@ export class LabBackend implements Backend {
   }
 
   async removeWorkload(kind: 'echo' | 'service' | 'client', name: string): Promise<void> {
-    const s = this.labState;
-    this.added = this.added.filter((w) => !(w.kind === kind && w.name === name));
+    const s = this.lab.labState;
+    this.lab.forgetAdded(kind, name);
     if (kind === 'service') {
       if (!s.services.some((x) => x.name === name)) return;
       s.services = s.services.filter((x) => x.name !== name);
-      this.save();
+      this.lab.save();
       await this.syncServices();
       return;
     }
@@ -708,15 +628,15 @@ export class LabBackend implements Backend {
         : s.pods.filter((p) => p.kind === 'client' && p.name === name);
     if (kind === 'echo') s.deployments = s.deployments.filter((d) => d.name !== name);
     if (pods.length === 0) {
-      this.save();
+      this.lab.save();
       return;
     }
     // Endpoints first (kube-proxy and the datapath stop sending to them), then the pods.
     s.pods = s.pods.filter((p) => !pods.includes(p));
-    this.save();
+    this.lab.save();
     if (kind === 'echo' && s.services.some((svc) => svc.app === name)) await this.syncServices();
     await removePods(
-      this.runDir,
+      this.lab.runDir,
       s.cluster,
       pods.map((p) => p.name),
     );
@@ -725,8 +645,8 @@ export class LabBackend implements Backend {
 
   /** kube-proxy rules on every node (partial sync after the first) and the datapath's service map. */
   private async syncServices(): Promise<void> {
-    const s = this.labState;
-    const rd = this.runDir;
+    const s = this.lab.labState;
+    const rd = this.lab.runDir;
     const services: ProxyService[] = s.services.map((svc) => ({
       namespace: svc.namespace,
       name: svc.name,
@@ -753,22 +673,24 @@ export class LabBackend implements Backend {
       ),
     );
     s.proxyRules = rulesToJson(rules);
-    this.save();
-    if (this.datapaths.size > 0) {
+    this.lab.save();
+    if (this.lab.datapaths.size > 0) {
       const dpServices: DatapathService[] = services
         .filter((x) => x.endpoints.length > 0)
         .map((x) => ({ vip: x.clusterIP, port: x.port, protocol: x.protocol, backends: x.endpoints }));
-      await Promise.all([...this.datapaths.values()].map((dp) => (dp.loaded() ? dp.setServices(dpServices) : null)));
+      await Promise.all(
+        [...this.lab.datapaths.values()].map((dp) => (dp.loaded() ? dp.setServices(dpServices) : null)),
+      );
     }
   }
 
   /** Remove (or restore) the native routes of every node at run time (self-verification). */
   async setNativeRoutes(on: boolean): Promise<void> {
-    const s = this.labState;
+    const s = this.lab.labState;
     await Promise.all(
       s.plan.nodes.map((n) =>
         ipBatch(
-          this.runDir,
+          this.lab.runDir,
           `native-routes-${on ? 'add' : 'del'}-${n.role}`,
           nativeRouteLines(s.plan, n).map((l) =>
             on ? l.replace(/^route add/, 'route replace') : l.replace(/^route add/, 'route del'),
@@ -789,21 +711,21 @@ export class LabBackend implements Backend {
       case 'host':
         return { argv: [...argv], where: 'host' };
       case 'node': {
-        const n = this.node(target.node);
+        const n = this.lab.node(target.node);
         return {
-          argv: ['ip', 'netns', 'exec', nodeNetns(this.labState.cluster, n.name), ...argv],
+          argv: ['ip', 'netns', 'exec', nodeNetns(this.lab.labState.cluster, n.name), ...argv],
           where: `node ${n.name}`,
         };
       }
       case 'pod': {
-        const p = this.pod(target.pod);
+        const p = this.lab.pod(target.pod);
         return {
-          argv: ['ip', 'netns', 'exec', podNetns(this.labState.cluster, p.name), ...argv],
+          argv: ['ip', 'netns', 'exec', podNetns(this.lab.labState.cluster, p.name), ...argv],
           where: `pod ${p.name}`,
         };
       }
       case 'agent': {
-        const n = this.node(target.node);
+        const n = this.lab.node(target.node);
         const rest = /^cilium(-dbg)?$/.test(argv[0]!) ? argv.slice(1) : [...argv];
         return {
           argv: [
@@ -812,8 +734,8 @@ export class LabBackend implements Backend {
             'lab',
             'agent',
             '--cluster',
-            this.labState.cluster,
-            ...(this.stateRoot !== path.resolve(stateRootDefault()) ? ['--state-root', this.stateRoot] : []),
+            this.lab.labState.cluster,
+            ...(this.lab.stateRoot !== path.resolve(stateRootDefault()) ? ['--state-root', this.lab.stateRoot] : []),
             n.role,
             '--',
             ...rest,
