@@ -25,7 +25,7 @@ import type {
   ServiceSpec,
   Topology,
 } from '../types.ts';
-import { compileLabProgram, type DatapathService, NodeDatapath } from './datapath/index.ts';
+import { compileLabProgram, type DatapathService, type NodeDatapath } from './datapath/index.ts';
 import { requireHostPrerequisites } from './host-prerequisites.ts';
 import {
   applyProxyRules,
@@ -102,7 +102,7 @@ export class LabBackend implements Backend {
   /** Attach to an existing lab (read-only use: status, exec, agent) without provisioning. */
   attach(cluster: string): LabState {
     const state = this.lab.attach(cluster);
-    this.lab.datapaths = this.makeDatapaths(state);
+    this.lab.datapaths.reset(state, this.lab.rd);
     return state;
   }
 
@@ -128,7 +128,7 @@ export class LabBackend implements Backend {
     const existing = rd.readState<LabState>();
     if (existing && existing.phase === 'ready' && existing.fingerprint === fingerprint && this.intact(existing)) {
       this.lab.state = existing;
-      this.lab.datapaths = this.makeDatapaths(existing);
+      this.lab.datapaths.reset(existing, rd);
       this.lab.created = false;
       // Reuse: a kept lab outlives its echo servers if someone killed them; start the missing ones.
       await Promise.all(
@@ -212,32 +212,15 @@ export class LabBackend implements Backend {
     if (compiled) {
       const obj = await compiled;
       state.datapath = { objectPath: obj.objectPath, hash: obj.hash };
-      this.lab.datapaths = this.makeDatapaths(state);
-      for (const dp of this.lab.datapaths.values()) rd.record({ kind: 'mount', path: dp.bpffs });
+      this.lab.datapaths.reset(state, rd);
+      for (const dp of this.lab.datapaths.all()) rd.record({ kind: 'mount', path: dp.bpffs });
       this.checkCancelled();
-      // load() writes the flags, local redirect off under variant no-local-redirect (makeDatapaths).
-      await Promise.all([...this.lab.datapaths.values()].map((dp) => dp.load()));
+      // load() writes the flags, local redirect off under variant no-local-redirect (NodeDatapaths.reset).
+      await Promise.all(this.lab.datapaths.all().map((dp) => dp.load()));
     }
     this.checkCancelled();
     state.phase = 'ready';
     this.lab.save();
-  }
-
-  private makeDatapaths(state: LabState): Map<string, NodeDatapath> {
-    const out = new Map<string, NodeDatapath>();
-    if (!state.datapath || !this.lab.rd) return out;
-    for (const n of state.plan.nodes)
-      out.set(
-        n.name,
-        new NodeDatapath({
-          node: n.name,
-          netns: nodeNetns(state.cluster, n.name),
-          bpffs: this.lab.rd.file(`bpffs/${n.role}`),
-          objectPath: state.datapath.objectPath,
-          options: { localRedirect: !state.variants.includes('no-local-redirect') },
-        }),
-      );
-    return out;
   }
 
   /**
@@ -245,17 +228,7 @@ export class LabBackend implements Backend {
    * or, under variant no-tc, one that was never loaded and so reports what is attached.
    */
   datapathReader(node: string): NodeDatapath {
-    const n = this.lab.node(node);
-    return (
-      this.lab.datapaths.get(n.name) ??
-      new NodeDatapath({
-        node: n.name,
-        netns: nodeNetns(this.lab.labState.cluster, n.name),
-        bpffs: this.lab.runDir.file(`bpffs/${n.role}`),
-        objectPath: '',
-        options: { localRedirect: false },
-      })
-    );
+    return this.lab.datapaths.reader(this.lab.labState.cluster, this.lab.node(node), this.lab.runDir);
   }
 
   /** The datapath of a node (undefined under variant no-tc). */
@@ -512,31 +485,8 @@ export class LabBackend implements Backend {
     await createPods(rd, s.cluster, s.plan.nodes, pods);
     await Promise.all([
       ...pods.filter((p) => p.kind === 'echo').map((p) => startEcho(rd, s.cluster, p)),
-      ...[...new Set(pods.map((p) => p.node))].map(async (node) => {
-        const dp = this.lab.datapaths.get(node);
-        if (!dp) return;
-        await dp.attachAll(pods.filter((p) => p.node === node).map((p) => p.hostVeth));
-        await this.syncEndpoints(node);
-      }),
+      ...[...new Set(pods.map((p) => p.node))].map((node) => this.lab.datapaths.attachPods(node, pods, s.pods)),
     ]);
-  }
-
-  /** The node's lxc_endpoints map from its pods (ifindexes read from the node). */
-  private async syncEndpoints(node: string): Promise<void> {
-    const dp = this.lab.datapaths.get(node);
-    if (!dp) return;
-    const names = await dp.interfaceNames(true);
-    const byName = new Map([...names].map(([idx, n]) => [n, idx]));
-    const eps = this.lab.labState.pods
-      .filter((p) => p.node === node && byName.has(p.hostVeth))
-      .map((p) => ({
-        ip: p.ip,
-        ifindex: byName.get(p.hostVeth)!,
-        endpointId: p.endpointId,
-        podMac: p.mac,
-        lxcMac: p.hostVethMac,
-      }));
-    await dp.setEndpoints(eps);
   }
 
   async exposeService(spec: ServiceSpec): Promise<ServiceInfo> {
@@ -640,7 +590,7 @@ export class LabBackend implements Backend {
       s.cluster,
       pods.map((p) => p.name),
     );
-    await Promise.all([...new Set(pods.map((p) => p.node))].map((n) => this.syncEndpoints(n)));
+    await Promise.all([...new Set(pods.map((p) => p.node))].map((n) => this.lab.datapaths.syncEndpoints(n, s.pods)));
   }
 
   /** kube-proxy rules on every node (partial sync after the first) and the datapath's service map. */
@@ -674,13 +624,11 @@ export class LabBackend implements Backend {
     );
     s.proxyRules = rulesToJson(rules);
     this.lab.save();
-    if (this.lab.datapaths.size > 0) {
+    if (this.lab.datapaths.all().length > 0) {
       const dpServices: DatapathService[] = services
         .filter((x) => x.endpoints.length > 0)
         .map((x) => ({ vip: x.clusterIP, port: x.port, protocol: x.protocol, backends: x.endpoints }));
-      await Promise.all(
-        [...this.lab.datapaths.values()].map((dp) => (dp.loaded() ? dp.setServices(dpServices) : null)),
-      );
+      await this.lab.datapaths.setServices(dpServices);
     }
   }
 

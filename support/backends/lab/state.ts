@@ -6,9 +6,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { InfraError, UsageError } from '../../errors.ts';
-import type { NodeDatapath } from './datapath/index.ts';
 import type { IptablesMode } from './kube-proxy.ts';
 import { DEFAULT_STATE_ROOT, RunDir } from './ledger.ts';
+import { NodeDatapaths } from './node-datapaths.ts';
 import type { LabPod } from './pod-netns.ts';
 import { findNode, type LabNodePlan, type LabTopologyPlan } from './topology.ts';
 import type { LabVariant } from './variants.ts';
@@ -58,7 +58,7 @@ export class LabSession {
   readonly stateRoot: string;
   rd: RunDir | undefined;
   state: LabState | undefined;
-  datapaths = new Map<string, NodeDatapath>();
+  readonly datapaths = new NodeDatapaths();
   /** True when this process created the lab (teardown removes it all unless kept). */
   created = false;
   /** Workloads this process added to a lab it reused (teardown removes just those). */
