@@ -8,7 +8,7 @@
  * (the model: nodes, pods, services), ledger.jsonl (everything created), the lock, pid files,
  * the plans every `ip -batch`/`iptables-restore` ran, and the nodes' private bpffs mounts.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InfraError, UsageError } from '../../errors.ts';
 import { type BackgroundProcess, cancelled, type RunResult, run, spawnBackground } from '../../exec/index.ts';
@@ -25,23 +25,16 @@ import type {
   ServiceSpec,
   Topology,
 } from '../types.ts';
-import { compileLabProgram, type DatapathService, type NodeDatapath } from './datapath/index.ts';
+import { compileLabProgram, type NodeDatapath } from './datapath/index.ts';
 import { requireHostPrerequisites } from './host-prerequisites.ts';
-import {
-  applyProxyRules,
-  type IptablesMode,
-  type ProxyService,
-  proxyRules,
-  renderRestore,
-  rulesFromJson,
-  rulesToJson,
-} from './kube-proxy.ts';
+import type { IptablesMode } from './kube-proxy.ts';
 import { NETNS_DIR, processStart, RunDir, teardownLedger } from './ledger.ts';
-import { networkNetns, nodeNetns, podNetns, podSuffix, stableNumber, validateName } from './names.ts';
+import { networkNetns, nodeNetns, podNetns, podSuffix, validateName } from './names.ts';
 import { clusterNamespacesPlan, ipBatch, nativeRouteLines, networkPlan, nodePlan } from './netns.ts';
 import { createPods, describePod, echoPidFile, echoRunning, type LabPod, removePods, startEcho } from './pod-netns.ts';
-import { type LabService, LabSession, type LabState, stateRootDefault } from './state.ts';
-import { cidrContains, intToIp, type LabNodePlan, parseCidr, planFromKindConfig } from './topology.ts';
+import { LabServices, type ServiceStatus } from './services.ts';
+import { LabSession, type LabState, stateRootDefault } from './state.ts';
+import { type LabNodePlan, planFromKindConfig } from './topology.ts';
 import { parseVariants, variantsFromValues } from './variants.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -67,11 +60,12 @@ export class LabBackend implements Backend {
   readonly name = 'lab' as const;
   private readonly opts: LabBackendOptions;
   private readonly lab: LabSession;
-  private planSeq = 0;
+  private readonly services: LabServices;
 
   constructor(opts: LabBackendOptions = {}) {
     this.opts = opts;
     this.lab = new LabSession(opts.stateRoot);
+    this.services = new LabServices(this.lab);
     parseVariants(opts.variants);
   }
 
@@ -208,7 +202,7 @@ export class LabBackend implements Backend {
       ),
     ]);
     this.checkCancelled();
-    await this.syncServices();
+    await this.services.sync();
     if (compiled) {
       const obj = await compiled;
       state.datapath = { objectPath: obj.objectPath, hash: obj.hash };
@@ -347,7 +341,7 @@ export class LabBackend implements Backend {
         ciliumHostIP: n.ciliumHostIP,
       })),
       pods: s.pods.map((p) => this.podInfo(p)),
-      services: s.services.map((svc) => this.serviceInfo(svc)),
+      services: s.services.map((svc) => this.services.info(svc)),
     };
   }
 
@@ -365,43 +359,9 @@ export class LabBackend implements Backend {
     };
   }
 
-  private serviceInfo(svc: LabService): ServiceInfo {
-    return {
-      name: svc.name,
-      namespace: svc.namespace,
-      clusterIP: svc.clusterIP,
-      port: svc.port,
-      targetPort: svc.targetPort,
-      portName: svc.portName,
-      nodePort: svc.nodePort,
-      protocol: svc.protocol,
-      backends: this.backendsOf(svc).map((p) => ({ pod: p.name, ip: p.ip, port: svc.targetPort, node: p.node })),
-    };
-  }
-
   /** Services as `lab status --json` shows them: backends as "ip:port". */
-  statusServices(): Array<{
-    name: string;
-    clusterIP: string;
-    port: number;
-    nodePort: number | null;
-    backends: string[];
-  }> {
-    return this.lab.labState.services.map((svc) => ({
-      name: svc.name,
-      clusterIP: svc.clusterIP,
-      port: svc.port,
-      nodePort: svc.nodePort,
-      backends: this.backendsOf(svc).map((p) => `${p.ip}:${svc.targetPort}`),
-    }));
-  }
-
-  /** Endpoints of a service: ready echo pods of its app (on onlyNodes, when given). */
-  private backendsOf(svc: LabService): LabPod[] {
-    return this.lab.labState.pods
-      .filter((p) => p.kind === 'echo' && p.app === svc.app)
-      .filter((p) => !svc.onlyNodes || svc.onlyNodes.includes(p.node))
-      .sort((a, b) => a.ip.localeCompare(b.ip, 'en', { numeric: true }));
+  statusServices(): ServiceStatus[] {
+    return this.services.statusServices();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -434,7 +394,7 @@ export class LabBackend implements Backend {
     s.deployments.push({ name, nodes, port });
     await this.addPods(pods);
     this.lab.noteAdded('echo', name);
-    if (s.services.some((svc) => svc.app === name)) await this.syncServices();
+    await this.services.podsChanged(name);
   }
 
   async runClient(spec: ClientSpec): Promise<PodInfo> {
@@ -490,88 +450,13 @@ export class LabBackend implements Backend {
   }
 
   async exposeService(spec: ServiceSpec): Promise<ServiceInfo> {
-    const s = this.lab.labState;
-    const name = validateName('service', spec.name);
-    validateName('app', spec.app);
-    const port = checkPort(spec.port, 'service port');
-    const targetPort = checkPort(spec.targetPort ?? spec.port, 'target port');
-    if (spec.type !== 'ClusterIP' && spec.type !== 'NodePort')
-      throw new UsageError(`Service type "${String(spec.type)}" is not supported by the lab (ClusterIP or NodePort).`);
-    const onlyNodes = spec.onlyNodes ? [...new Set(spec.onlyNodes.map((n) => this.lab.node(n).name))] : null;
-    const existing = s.services.find((x) => x.name === name);
-    if (existing) {
-      const same =
-        existing.app === spec.app &&
-        existing.port === port &&
-        existing.targetPort === targetPort &&
-        existing.type === spec.type &&
-        (spec.nodePort === undefined || spec.nodePort === existing.nodePort) &&
-        JSON.stringify(existing.onlyNodes) === JSON.stringify(onlyNodes);
-      if (same) return this.serviceInfo(existing);
-      throw new UsageError(`The service "${name}" already exists with another spec.`, 'Remove it first.');
-    }
-    let nodePort: number | null = null;
-    if (spec.type === 'NodePort') {
-      const taken = new Set(s.services.map((x) => x.nodePort));
-      if (spec.nodePort !== undefined) {
-        nodePort = checkPort(spec.nodePort, 'nodePort');
-        if (nodePort < 30000 || nodePort > 32767)
-          throw new UsageError(`nodePort ${nodePort} is outside the NodePort range 30000-32767.`);
-        if (taken.has(nodePort)) throw new UsageError(`nodePort ${nodePort} is already used by another service.`);
-      } else {
-        let n = 30000 + stableNumber(`${s.cluster}/svc/${name}/nodeport`, 2768);
-        while (taken.has(n)) n = n === 32767 ? 30000 : n + 1;
-        nodePort = n;
-      }
-    } else if (spec.nodePort !== undefined) {
-      throw new UsageError(`Service "${name}" is of type ClusterIP; a nodePort needs type NodePort.`);
-    }
-    const svc: LabService = {
-      name,
-      namespace: 'default',
-      app: spec.app,
-      port,
-      targetPort,
-      portName: 'http',
-      protocol: 'TCP',
-      type: spec.type,
-      clusterIP: this.allocateClusterIP(name),
-      nodePort,
-      onlyNodes,
-    };
-    s.services.push(svc);
-    this.lab.save();
-    this.lab.noteAdded('service', name);
-    await this.syncServices();
-    return this.serviceInfo(svc);
-  }
-
-  /** A stable ClusterIP in the service range (skipping .1, the kubernetes service, and .10, kube-dns). */
-  private allocateClusterIP(name: string): string {
-    const s = this.lab.labState;
-    const range = parseCidr(s.plan.serviceSubnet, 'serviceSubnet');
-    const taken = new Set(s.services.map((x) => x.clusterIP));
-    const usable = range.size - 2;
-    const start = stableNumber(`${s.cluster}/svc/${name}/ip`, usable);
-    for (let i = 0; i < usable; i++) {
-      const offset = 1 + ((start + i) % usable);
-      if (offset === 1 || offset === 10) continue;
-      const ip = intToIp(range.base + offset);
-      if (!taken.has(ip) && cidrContains(range, ip)) return ip;
-    }
-    throw new InfraError(`No free ClusterIP left in ${s.plan.serviceSubnet}.`);
+    return this.services.expose(spec);
   }
 
   async removeWorkload(kind: 'echo' | 'service' | 'client', name: string): Promise<void> {
     const s = this.lab.labState;
     this.lab.forgetAdded(kind, name);
-    if (kind === 'service') {
-      if (!s.services.some((x) => x.name === name)) return;
-      s.services = s.services.filter((x) => x.name !== name);
-      this.lab.save();
-      await this.syncServices();
-      return;
-    }
+    if (kind === 'service') return this.services.remove(name);
     const pods =
       kind === 'echo'
         ? s.pods.filter((p) => p.kind === 'echo' && p.app === name)
@@ -584,52 +469,13 @@ export class LabBackend implements Backend {
     // Endpoints first (kube-proxy and the datapath stop sending to them), then the pods.
     s.pods = s.pods.filter((p) => !pods.includes(p));
     this.lab.save();
-    if (kind === 'echo' && s.services.some((svc) => svc.app === name)) await this.syncServices();
+    if (kind === 'echo') await this.services.podsChanged(name);
     await removePods(
       this.lab.runDir,
       s.cluster,
       pods.map((p) => p.name),
     );
     await Promise.all([...new Set(pods.map((p) => p.node))].map((n) => this.lab.datapaths.syncEndpoints(n, s.pods)));
-  }
-
-  /** kube-proxy rules on every node (partial sync after the first) and the datapath's service map. */
-  private async syncServices(): Promise<void> {
-    const s = this.lab.labState;
-    const rd = this.lab.runDir;
-    const services: ProxyService[] = s.services.map((svc) => ({
-      namespace: svc.namespace,
-      name: svc.name,
-      portName: svc.portName,
-      protocol: svc.protocol,
-      clusterIP: svc.clusterIP,
-      port: svc.port,
-      nodePort: svc.nodePort,
-      endpoints: this.backendsOf(svc).map((p) => ({ ip: p.ip, port: svc.targetPort })),
-    }));
-    const rules = proxyRules(services, { clusterCIDR: s.plan.podSubnet });
-    const previous = s.proxyRules ? rulesFromJson(s.proxyRules) : undefined;
-    const file = rd.file(`plans/kube-proxy-${String(++this.planSeq).padStart(3, '0')}-${Date.now()}.rules`);
-    writeFileSync(file, renderRestore(rules, previous));
-    await Promise.all(
-      s.plan.nodes.map((n) =>
-        applyProxyRules({
-          netns: nodeNetns(s.cluster, n.name),
-          where: `node ${n.name}`,
-          mode: s.iptables,
-          file,
-          partial: previous !== undefined,
-        }),
-      ),
-    );
-    s.proxyRules = rulesToJson(rules);
-    this.lab.save();
-    if (this.lab.datapaths.all().length > 0) {
-      const dpServices: DatapathService[] = services
-        .filter((x) => x.endpoints.length > 0)
-        .map((x) => ({ vip: x.clusterIP, port: x.port, protocol: x.protocol, backends: x.endpoints }));
-      await this.lab.datapaths.setServices(dpServices);
-    }
   }
 
   /** Remove (or restore) the native routes of every node at run time (self-verification). */
@@ -709,9 +555,4 @@ export class LabBackend implements Backend {
     const t = this.targetArgv(target, argv);
     return spawnBackground(t.argv, { maxMs: opts.maxMs ?? 120_000, where: t.where });
   }
-}
-
-function checkPort(n: number, what: string): number {
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`The ${what} ${n} is not a port (1-65535).`);
-  return n;
 }
