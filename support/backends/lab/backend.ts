@@ -29,11 +29,12 @@ import { compileLabProgram, type NodeDatapath } from './datapath/index.ts';
 import { requireHostPrerequisites } from './host-prerequisites.ts';
 import type { IptablesMode } from './kube-proxy.ts';
 import { NETNS_DIR, processStart, RunDir, teardownLedger } from './ledger.ts';
-import { networkNetns, nodeNetns, podNetns, podSuffix, validateName } from './names.ts';
+import { networkNetns, nodeNetns, podNetns } from './names.ts';
 import { clusterNamespacesPlan, ipBatch, nativeRouteLines, networkPlan, nodePlan } from './netns.ts';
-import { createPods, describePod, echoPidFile, echoRunning, type LabPod, removePods, startEcho } from './pod-netns.ts';
+import type { LabPod } from './pod-netns.ts';
+import { LabPods } from './pods.ts';
 import { LabServices, type ServiceStatus } from './services.ts';
-import { LabSession, type LabState, stateRootDefault } from './state.ts';
+import { LabSession, type LabState, stateRootDefault, type WorkloadKind } from './state.ts';
 import { type LabNodePlan, planFromKindConfig } from './topology.ts';
 import { parseVariants, variantsFromValues } from './variants.ts';
 
@@ -61,11 +62,13 @@ export class LabBackend implements Backend {
   private readonly opts: LabBackendOptions;
   private readonly lab: LabSession;
   private readonly services: LabServices;
+  private readonly pods: LabPods;
 
   constructor(opts: LabBackendOptions = {}) {
     this.opts = opts;
     this.lab = new LabSession(opts.stateRoot);
     this.services = new LabServices(this.lab);
+    this.pods = new LabPods(this.lab, this.services);
     parseVariants(opts.variants);
   }
 
@@ -125,11 +128,7 @@ export class LabBackend implements Backend {
       this.lab.datapaths.reset(existing, rd);
       this.lab.created = false;
       // Reuse: a kept lab outlives its echo servers if someone killed them; start the missing ones.
-      await Promise.all(
-        existing.pods
-          .filter((p) => p.kind === 'echo' && !echoRunning(rd, p.name))
-          .map((p) => startEcho(rd, existing.cluster, p)),
-      );
+      await this.pods.restartStoppedEchoes();
       return;
     }
     if (existing?.keep && existing.phase === 'ready' && existing.fingerprint !== fingerprint) {
@@ -340,22 +339,8 @@ export class LabBackend implements Backend {
         podCIDR: n.podCIDR,
         ciliumHostIP: n.ciliumHostIP,
       })),
-      pods: s.pods.map((p) => this.podInfo(p)),
+      pods: s.pods.map((p) => this.pods.info(p)),
       services: s.services.map((svc) => this.services.info(svc)),
-    };
-  }
-
-  private podInfo(p: LabPod): PodInfo {
-    return {
-      name: p.name,
-      namespace: p.namespace,
-      node: p.node,
-      ip: p.ip,
-      mac: p.mac,
-      hostVeth: p.hostVeth,
-      hostVethMac: p.hostVethMac,
-      endpointId: p.endpointId,
-      app: p.app,
     };
   }
 
@@ -368,114 +353,21 @@ export class LabBackend implements Backend {
   // Workloads
 
   async deployEcho(spec: EchoSpec): Promise<void> {
-    const s = this.lab.labState;
-    const name = validateName('deployment', spec.name);
-    const port = spec.port ?? 80;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`Echo port ${port} is not a port.`);
-    if (spec.nodes.length === 0) throw new UsageError(`The echo deployment "${name}" needs at least one node.`);
-    const nodes = [...new Set(spec.nodes.map((n) => this.lab.node(n).name))];
-    const existing = s.deployments.find((d) => d.name === name);
-    if (existing) {
-      if (existing.port === port && existing.nodes.join() === nodes.join()) return;
-      throw new UsageError(
-        `The echo deployment "${name}" already exists on ${existing.nodes.join(', ')} (port ${existing.port}).`,
-        'Remove it first or use another name.',
-      );
-    }
-    const template = podSuffix(`${s.cluster}/deploy/${name}`, 10);
-    const pods = this.allocatePods(
-      nodes.map((node) => ({
-        name: `${name}-${template}-${podSuffix(`${s.cluster}/deploy/${name}/${node}`, 5)}`,
-        node,
-      })),
-      'echo',
-      { app: name, port },
-    );
-    s.deployments.push({ name, nodes, port });
-    await this.addPods(pods);
-    this.lab.noteAdded('echo', name);
-    await this.services.podsChanged(name);
+    return this.pods.deployEcho(spec);
   }
 
   async runClient(spec: ClientSpec): Promise<PodInfo> {
-    const name = validateName('pod', spec.name);
-    const node = this.lab.node(spec.node).name;
-    const existing = this.lab.labState.pods.find((p) => p.name === name);
-    if (existing) {
-      if (existing.kind === 'client' && existing.node === node) return this.podInfo(existing);
-      throw new UsageError(`A pod named "${name}" already exists in lab "${this.lab.labState.cluster}".`);
-    }
-    const [pod] = this.allocatePods([{ name, node }], 'client', {});
-    await this.addPods([pod!]);
-    this.lab.noteAdded('client', name);
-    return this.podInfo(pod!);
-  }
-
-  private allocatePods(
-    wanted: Array<{ name: string; node: string }>,
-    kind: 'echo' | 'client',
-    extra: { app?: string; port?: number },
-  ): LabPod[] {
-    const s = this.lab.labState;
-    const ips = new Set(s.pods.map((p) => p.ip));
-    const ids = new Set(s.pods.map((p) => p.endpointId));
-    const out: LabPod[] = [];
-    for (const w of wanted) {
-      validateName('pod', w.name);
-      if (s.pods.some((p) => p.name === w.name))
-        throw new UsageError(`A pod named "${w.name}" already exists in lab "${s.cluster}".`);
-      const pod = describePod(s.cluster, this.lab.node(w.node), w.name, kind, { ips, ids }, extra);
-      ips.add(pod.ip);
-      ids.add(pod.endpointId);
-      out.push(pod);
-    }
-    return out;
-  }
-
-  /** Namespaces, veths, routes, echo servers, then the datapath (attach + endpoints) of their nodes. */
-  private async addPods(pods: LabPod[]): Promise<void> {
-    const s = this.lab.labState;
-    const rd = this.lab.runDir;
-    for (const p of pods) {
-      rd.record({ kind: 'netns', name: podNetns(s.cluster, p.name) });
-      if (p.kind === 'echo') rd.record({ kind: 'pidfile', path: echoPidFile(rd, p.name) });
-    }
-    s.pods.push(...pods);
-    this.lab.save();
-    await createPods(rd, s.cluster, s.plan.nodes, pods);
-    await Promise.all([
-      ...pods.filter((p) => p.kind === 'echo').map((p) => startEcho(rd, s.cluster, p)),
-      ...[...new Set(pods.map((p) => p.node))].map((node) => this.lab.datapaths.attachPods(node, pods, s.pods)),
-    ]);
+    return this.pods.runClient(spec);
   }
 
   async exposeService(spec: ServiceSpec): Promise<ServiceInfo> {
     return this.services.expose(spec);
   }
 
-  async removeWorkload(kind: 'echo' | 'service' | 'client', name: string): Promise<void> {
-    const s = this.lab.labState;
+  async removeWorkload(kind: WorkloadKind, name: string): Promise<void> {
     this.lab.forgetAdded(kind, name);
     if (kind === 'service') return this.services.remove(name);
-    const pods =
-      kind === 'echo'
-        ? s.pods.filter((p) => p.kind === 'echo' && p.app === name)
-        : s.pods.filter((p) => p.kind === 'client' && p.name === name);
-    if (kind === 'echo') s.deployments = s.deployments.filter((d) => d.name !== name);
-    if (pods.length === 0) {
-      this.lab.save();
-      return;
-    }
-    // Endpoints first (kube-proxy and the datapath stop sending to them), then the pods.
-    s.pods = s.pods.filter((p) => !pods.includes(p));
-    this.lab.save();
-    if (kind === 'echo') await this.services.podsChanged(name);
-    await removePods(
-      this.lab.runDir,
-      s.cluster,
-      pods.map((p) => p.name),
-    );
-    await Promise.all([...new Set(pods.map((p) => p.node))].map((n) => this.lab.datapaths.syncEndpoints(n, s.pods)));
+    return this.pods.remove(kind, name);
   }
 
   /** Remove (or restore) the native routes of every node at run time (self-verification). */
