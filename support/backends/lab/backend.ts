@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InfraError, UsageError } from '../../errors.ts';
-import { type BackgroundProcess, cancelled, type RunResult, run, spawnBackground } from '../../exec/index.ts';
+import { type BackgroundProcess, cancelled, type RunResult, run } from '../../exec/index.ts';
 import type {
   Backend,
   Capability,
@@ -26,6 +26,7 @@ import type {
   Topology,
 } from '../types.ts';
 import { compileLabProgram, type NodeDatapath } from './datapath/index.ts';
+import { LabExecTargets } from './exec-targets.ts';
 import { requireHostPrerequisites } from './host-prerequisites.ts';
 import type { IptablesMode } from './kube-proxy.ts';
 import { NETNS_DIR, processStart, RunDir, teardownLedger } from './ledger.ts';
@@ -34,13 +35,13 @@ import { clusterNamespacesPlan, ipBatch, nativeRouteLines, networkPlan, nodePlan
 import type { LabPod } from './pod-netns.ts';
 import { LabPods } from './pods.ts';
 import { LabServices, type ServiceStatus } from './services.ts';
-import { LabSession, type LabState, stateRootDefault, type WorkloadKind } from './state.ts';
+import { LabSession, type LabState, type WorkloadKind } from './state.ts';
 import { type LabNodePlan, planFromKindConfig } from './topology.ts';
 import { parseVariants, variantsFromValues } from './variants.ts';
 
-export const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
 const JANITOR = path.join(import.meta.dirname, 'janitor.ts');
-const HOOKPOINT_BIN = path.join(REPO_ROOT, 'bin', 'hookpoint.js');
+
+export { REPO_ROOT } from './exec-targets.ts';
 
 export interface LabBackendOptions {
   /** Lab (cluster) name; default: the kind config's `name`, else `cilium-kubeproxy`. */
@@ -63,12 +64,14 @@ export class LabBackend implements Backend {
   private readonly lab: LabSession;
   private readonly services: LabServices;
   private readonly pods: LabPods;
+  private readonly targets: LabExecTargets;
 
   constructor(opts: LabBackendOptions = {}) {
     this.opts = opts;
     this.lab = new LabSession(opts.stateRoot);
     this.services = new LabServices(this.lab);
     this.pods = new LabPods(this.lab, this.services);
+    this.targets = new LabExecTargets(this.lab);
     parseVariants(opts.variants);
   }
 
@@ -392,59 +395,14 @@ export class LabBackend implements Backend {
 
   /** argv and transcript label for a target. */
   targetArgv(target: ExecTarget, argv: readonly string[]): { argv: string[]; where: string } {
-    if (argv.length === 0) throw new UsageError('No command given to run.');
-    switch (target.kind) {
-      case 'host':
-        return { argv: [...argv], where: 'host' };
-      case 'node': {
-        const n = this.lab.node(target.node);
-        return {
-          argv: ['ip', 'netns', 'exec', nodeNetns(this.lab.labState.cluster, n.name), ...argv],
-          where: `node ${n.name}`,
-        };
-      }
-      case 'pod': {
-        const p = this.lab.pod(target.pod);
-        return {
-          argv: ['ip', 'netns', 'exec', podNetns(this.lab.labState.cluster, p.name), ...argv],
-          where: `pod ${p.name}`,
-        };
-      }
-      case 'agent': {
-        const n = this.lab.node(target.node);
-        const rest = /^cilium(-dbg)?$/.test(argv[0]!) ? argv.slice(1) : [...argv];
-        return {
-          argv: [
-            process.execPath,
-            HOOKPOINT_BIN,
-            'lab',
-            'agent',
-            '--cluster',
-            this.lab.labState.cluster,
-            ...(this.lab.stateRoot !== path.resolve(stateRootDefault()) ? ['--state-root', this.lab.stateRoot] : []),
-            n.role,
-            '--',
-            ...rest,
-          ],
-          where: `agent ${n.name} (lab reproduction)`,
-        };
-      }
-    }
+    return this.targets.argv(target, argv);
   }
 
   async exec(target: ExecTarget, argv: readonly string[], opts: ExecOptions = {}): Promise<RunResult> {
-    const t = this.targetArgv(target, argv);
-    return run(t.argv, {
-      timeoutMs: opts.timeoutMs ?? 30_000,
-      where: t.where,
-      check: opts.check,
-      input: opts.input,
-      quietStdout: opts.quietStdout,
-    });
+    return this.targets.exec(target, argv, opts);
   }
 
   spawn(target: ExecTarget, argv: readonly string[], opts: { maxMs?: number } = {}): BackgroundProcess {
-    const t = this.targetArgv(target, argv);
-    return spawnBackground(t.argv, { maxMs: opts.maxMs ?? 120_000, where: t.where });
+    return this.targets.spawn(target, argv, opts);
   }
 }
