@@ -4,14 +4,15 @@
  * veth pairs, native routes, kube-proxy-style iptables and the lab's own eBPF program at tc.
  * It is a reproduction and says so: describe() never says "Cilium".
  *
+ * A facade: each concern lives in its own module and shares one LabSession (state.ts) —
+ * provisioning.ts (build, reuse, keep, remove), pods.ts, services.ts, exec-targets.ts,
+ * node-datapaths.ts and variants.ts.
+ *
  * State lives in `<stateRoot>/<cluster>/` (default /run/hookpoint/lab/<cluster>/): state.json
  * (the model: nodes, pods, services), ledger.jsonl (everything created), the lock, pid files,
  * the plans every `ip -batch`/`iptables-restore` ran, and the nodes' private bpffs mounts.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { InfraError, UsageError } from '../../errors.ts';
-import { type BackgroundProcess, cancelled, type RunResult, run } from '../../exec/index.ts';
+import type { BackgroundProcess, RunResult } from '../../exec/index.ts';
 import type {
   Backend,
   Capability,
@@ -25,37 +26,24 @@ import type {
   ServiceSpec,
   Topology,
 } from '../types.ts';
-import { compileLabProgram, type NodeDatapath } from './datapath/index.ts';
+import type { NodeDatapath } from './datapath/index.ts';
 import { LabExecTargets } from './exec-targets.ts';
-import { requireHostPrerequisites } from './host-prerequisites.ts';
-import type { IptablesMode } from './kube-proxy.ts';
-import { NETNS_DIR, processStart, RunDir, teardownLedger } from './ledger.ts';
-import { networkNetns, nodeNetns, podNetns } from './names.ts';
-import { clusterNamespacesPlan, ipBatch, nativeRouteLines, networkPlan, nodePlan } from './netns.ts';
+import type { RunDir } from './ledger.ts';
+import { nodeNetns } from './names.ts';
+import { ipBatch, nativeRouteLines } from './netns.ts';
 import type { LabPod } from './pod-netns.ts';
 import { LabPods } from './pods.ts';
+import { LabProvisioning, type LabProvisionOptions } from './provisioning.ts';
 import { LabServices, type ServiceStatus } from './services.ts';
 import { LabSession, type LabState, type WorkloadKind } from './state.ts';
-import { type LabNodePlan, planFromKindConfig } from './topology.ts';
-import { parseVariants, variantsFromValues } from './variants.ts';
-
-const JANITOR = path.join(import.meta.dirname, 'janitor.ts');
+import type { LabNodePlan } from './topology.ts';
+import { parseVariants } from './variants.ts';
 
 export { REPO_ROOT } from './exec-targets.ts';
 
-export interface LabBackendOptions {
-  /** Lab (cluster) name; default: the kind config's `name`, else `cilium-kubeproxy`. */
-  cluster?: string;
+export interface LabBackendOptions extends LabProvisionOptions {
   /** Where run directories live (default /run/hookpoint/lab, or $HOOKPOINT_LAB_STATE). */
   stateRoot?: string;
-  /** iptables backend kube-proxy's rules are loaded with (default nft). */
-  iptables?: IptablesMode;
-  /** Datapath mutations: a list or a comma-separated string of no-tc, no-native-route, no-local-redirect. */
-  variants?: readonly string[] | string;
-  /** Keep the lab after teardown() and after this process ends (what `hookpoint lab up` does). */
-  keep?: boolean;
-  /** Keep it only if the run fails (`--keep on-failure`; see noteFailure()). */
-  keepOnFailure?: boolean;
 }
 
 export class LabBackend implements Backend {
@@ -65,6 +53,7 @@ export class LabBackend implements Backend {
   private readonly services: LabServices;
   private readonly pods: LabPods;
   private readonly targets: LabExecTargets;
+  private readonly provisioning: LabProvisioning;
 
   constructor(opts: LabBackendOptions = {}) {
     this.opts = opts;
@@ -72,6 +61,7 @@ export class LabBackend implements Backend {
     this.services = new LabServices(this.lab);
     this.pods = new LabPods(this.lab, this.services);
     this.targets = new LabExecTargets(this.lab);
+    this.provisioning = new LabProvisioning(this.lab, opts, this.services, this.pods);
     parseVariants(opts.variants);
   }
 
@@ -101,122 +91,11 @@ export class LabBackend implements Backend {
 
   /** Attach to an existing lab (read-only use: status, exec, agent) without provisioning. */
   attach(cluster: string): LabState {
-    const state = this.lab.attach(cluster);
-    this.lab.datapaths.reset(state, this.lab.rd);
-    return state;
+    return this.lab.attach(cluster);
   }
 
   async provision(spec: ClusterSpec): Promise<void> {
-    const kindConfig = path.resolve(spec.kindConfig);
-    if (!existsSync(kindConfig))
-      throw new UsageError(`The kind config "${spec.kindConfig}" does not exist (looked at ${kindConfig}).`);
-    const plan = planFromKindConfig(readFileSync(kindConfig, 'utf8'), {
-      cluster: this.opts.cluster,
-      source: spec.kindConfig,
-    });
-    const variants = parseVariants([...parseVariants(this.opts.variants), ...variantsFromValues(spec.ciliumValues)]);
-    const iptables: IptablesMode = this.opts.iptables ?? 'nft';
-    if (iptables !== 'nft' && iptables !== 'legacy')
-      throw new UsageError(`Unknown iptables backend "${String(iptables)}".`, 'Valid choices: nft, legacy.');
-    const tc = !variants.includes('no-tc');
-    requireHostPrerequisites({ iptables, datapath: tc });
-
-    const rd = new RunDir(this.lab.stateRoot, plan.cluster);
-    await rd.acquireLock(`provision (pid ${process.pid})`);
-    this.lab.rd = rd;
-    const fingerprint = JSON.stringify({ plan, iptables, variants });
-    const existing = rd.readState<LabState>();
-    if (existing && existing.phase === 'ready' && existing.fingerprint === fingerprint && this.intact(existing)) {
-      this.lab.state = existing;
-      this.lab.datapaths.reset(existing, rd);
-      this.lab.created = false;
-      // Reuse: a kept lab outlives its echo servers if someone killed them; start the missing ones.
-      await this.pods.restartStoppedEchoes();
-      return;
-    }
-    if (existing?.keep && existing.phase === 'ready' && existing.fingerprint !== fingerprint) {
-      rd.releaseLock();
-      throw new UsageError(
-        `Lab "${plan.cluster}" was kept (hookpoint lab up or --keep) with another configuration (variants, iptables backend or kind config), so it is not replaced.`,
-        `Use another --cluster name, or remove it first with \`hookpoint lab down --cluster ${plan.cluster}\`.`,
-      );
-    }
-    if (existing || rd.entries().length > 0) {
-      // A different or broken lab of our own under this name: rebuild it from scratch.
-      await teardownLedger(rd, { where: `host (replacing lab ${plan.cluster})` });
-      await rd.acquireLock(`provision (pid ${process.pid})`);
-    }
-    const state: LabState = {
-      version: 1,
-      cluster: plan.cluster,
-      kindConfig,
-      fingerprint,
-      plan,
-      iptables,
-      variants,
-      keep: this.opts.keep ?? false,
-      phase: 'provisioning',
-      owner: { pid: process.pid, start: processStart(process.pid) ?? '' },
-      createdAt: new Date().toISOString(),
-      datapath: null,
-      deployments: [],
-      pods: [],
-      services: [],
-      proxyRules: null,
-    };
-    this.lab.state = state;
-    this.lab.created = true;
-    this.lab.save();
-    try {
-      await this.build(state, tc);
-    } catch (err) {
-      await this.rollback();
-      if (cancelled())
-        throw new InfraError(`Provisioning of lab ${plan.cluster} was interrupted; what it created is being removed.`, {
-          cause: err,
-          hint: `If anything is left, \`hookpoint lab down --cluster ${plan.cluster}\` removes it.`,
-        });
-      throw err;
-    }
-  }
-
-  private async build(state: LabState, tc: boolean): Promise<void> {
-    const rd = this.lab.runDir;
-    const plan = state.plan;
-    // The janitor must be running before anything is created: a signal that cancels its launch
-    // would otherwise leave namespaces nobody removes.
-    const compiled = tc ? compileLabProgram({ stateDir: path.join(this.lab.stateRoot, '.cache') }) : undefined;
-    compiled?.catch(() => {});
-    await this.startJanitor();
-    const ns = clusterNamespacesPlan(plan);
-    for (const name of ns.namespaces) rd.record({ kind: 'netns', name });
-    this.checkCancelled();
-    await ipBatch(rd, 'cluster', ns.lines);
-    this.checkCancelled();
-    const nativeRoutes = !state.variants.includes('no-native-route');
-    await Promise.all([
-      ipBatch(rd, 'network', networkPlan(plan), { netns: networkNetns(plan.cluster), where: 'kind network' }),
-      ...plan.nodes.map((n) =>
-        ipBatch(rd, `node-${n.role}`, nodePlan(plan, n, { nativeRoutes }), {
-          netns: nodeNetns(plan.cluster, n.name),
-          where: `node ${n.name}`,
-        }),
-      ),
-    ]);
-    this.checkCancelled();
-    await this.services.sync();
-    if (compiled) {
-      const obj = await compiled;
-      state.datapath = { objectPath: obj.objectPath, hash: obj.hash };
-      this.lab.datapaths.reset(state, rd);
-      for (const dp of this.lab.datapaths.all()) rd.record({ kind: 'mount', path: dp.bpffs });
-      this.checkCancelled();
-      // load() writes the flags, local redirect off under variant no-local-redirect (NodeDatapaths.reset).
-      await Promise.all(this.lab.datapaths.all().map((dp) => dp.load()));
-    }
-    this.checkCancelled();
-    state.phase = 'ready';
-    this.lab.save();
+    await this.provisioning.provision(spec);
   }
 
   /**
@@ -232,83 +111,13 @@ export class LabBackend implements Backend {
     return this.lab.datapaths.get(this.lab.node(node).name);
   }
 
-  private intact(state: LabState): boolean {
-    const names = [
-      networkNetns(state.cluster),
-      ...state.plan.nodes.map((n) => nodeNetns(state.cluster, n.name)),
-      ...state.pods.map((p) => podNetns(state.cluster, p.name)),
-    ];
-    return names.every((n) => existsSync(path.join(NETNS_DIR, n)));
-  }
-
-  private checkCancelled(): void {
-    if (cancelled()) throw new InfraError(`Provisioning of lab ${this.lab.state?.cluster} was interrupted.`);
-  }
-
-  /**
-   * Start the janitor (janitor.ts) that removes the lab if this process goes away before the
-   * lab is ready — or at all, unless it is kept.
-   */
-  private async startJanitor(): Promise<void> {
-    const rd = this.lab.runDir;
-    const res = await run(
-      [
-        'setsid',
-        '-f',
-        process.execPath,
-        JANITOR,
-        '--root',
-        this.lab.stateRoot,
-        '--cluster',
-        rd.cluster,
-        '--owner',
-        String(process.pid),
-        '--owner-start',
-        processStart(process.pid) ?? '',
-      ],
-      { timeoutMs: 15_000, where: 'host', check: false },
-    );
-    if (!/janitor pid=\d+/.test(res.stdout))
-      throw new InfraError(`The lab's janitor did not start: ${(res.stderr || res.stdout).trim() || res.exitCode}.`);
-  }
-
-  /** Best-effort removal after a failed or interrupted provision; the janitor finishes it if we cannot. */
-  private async rollback(): Promise<void> {
-    if (!this.lab.rd) return;
-    try {
-      await teardownLedger(this.lab.rd, { where: 'host (rollback)' });
-      this.lab.state = undefined;
-    } catch {
-      // After SIGINT the command runner refuses new commands: the janitor removes the rest once we exit.
-    }
-    this.lab.rd.releaseLock();
-  }
-
   async teardown(): Promise<void> {
-    if (!this.lab.rd || !this.lab.state) return;
-    const rd = this.lab.rd;
-    if (this.lab.created && !this.lab.state.keep) {
-      // Ours: remove everything the ledger lists.
-      await teardownLedger(rd);
-    } else if (this.lab.created) {
-      // Ours but kept (--keep always): leave it as it is for inspection, for `hookpoint lab down`.
-      rd.releaseLock();
-    } else {
-      // A kept lab we reused: hand it back as we found it, without our workloads.
-      for (const w of [...this.lab.added].reverse()) await this.removeWorkload(w.kind, w.name);
-      rd.releaseLock();
-    }
-    this.lab.added = [];
-    this.lab.state = undefined;
-    this.lab.datapaths.clear();
+    await this.provisioning.teardown((kind, name) => this.removeWorkload(kind, name));
   }
 
   /** The run failed: with keepOnFailure the lab is marked kept now, so neither teardown nor the janitor removes it. */
   noteFailure(): void {
-    if (this.opts.keepOnFailure && this.lab.created && this.lab.state && !this.lab.state.keep) {
-      this.lab.state.keep = true;
-      this.lab.save();
-    }
+    this.provisioning.noteFailure();
   }
 
   /**
@@ -316,11 +125,7 @@ export class LabBackend implements Backend {
    * steps succeeded; until then an interrupted `lab up` is rolled back by the janitor).
    */
   keepAndRelease(): void {
-    if (this.lab.state && !this.lab.state.keep) {
-      this.lab.state.keep = true;
-      this.lab.save();
-    }
-    this.lab.rd?.releaseLock();
+    this.provisioning.keepAndRelease();
   }
 
   node(nameOrRole: string): LabNodePlan {

@@ -85,7 +85,7 @@ export class LabSession {
     return dir;
   }
 
-  /** Read an existing lab's model (read-only use: status, exec, agent) without provisioning. */
+  /** Attach to an existing lab (read-only use: status, exec, agent) without provisioning. */
   attach(cluster: string): LabState {
     const rd = new RunDir(this.stateRoot, cluster);
     const state = rd.readState<LabState>();
@@ -96,6 +96,7 @@ export class LabSession {
       );
     this.rd = rd;
     this.state = state;
+    this.datapaths.reset(state, rd);
     return state;
   }
 
