@@ -29,15 +29,13 @@ import type {
 import type { NodeDatapath } from './datapath/index.ts';
 import { LabExecTargets } from './exec-targets.ts';
 import type { RunDir } from './ledger.ts';
-import { nodeNetns } from './names.ts';
-import { ipBatch, nativeRouteLines } from './netns.ts';
 import type { LabPod } from './pod-netns.ts';
 import { LabPods } from './pods.ts';
 import { LabProvisioning, type LabProvisionOptions } from './provisioning.ts';
 import { LabServices, type ServiceStatus } from './services.ts';
 import { LabSession, type LabState, type WorkloadKind } from './state.ts';
 import type { LabNodePlan } from './topology.ts';
-import { parseVariants } from './variants.ts';
+import { parseVariants, setNativeRoutes } from './variants.ts';
 
 export { REPO_ROOT } from './exec-targets.ts';
 
@@ -180,19 +178,7 @@ export class LabBackend implements Backend {
 
   /** Remove (or restore) the native routes of every node at run time (self-verification). */
   async setNativeRoutes(on: boolean): Promise<void> {
-    const s = this.lab.labState;
-    await Promise.all(
-      s.plan.nodes.map((n) =>
-        ipBatch(
-          this.lab.runDir,
-          `native-routes-${on ? 'add' : 'del'}-${n.role}`,
-          nativeRouteLines(s.plan, n).map((l) =>
-            on ? l.replace(/^route add/, 'route replace') : l.replace(/^route add/, 'route del'),
-          ),
-          { netns: nodeNetns(s.cluster, n.name), where: `node ${n.name}`, force: true },
-        ),
-      ),
-    );
+    await setNativeRoutes(this.lab, on);
   }
 
   // -------------------------------------------------------------------------------------------
