@@ -150,7 +150,7 @@ export class LabBackend implements Backend {
     };
   }
 
-  /** Services as `lab status --json` shows them: backends as "ip:port". */
+  /** Services as `lab status --json` shows them: endpoints as "ip:port" (under `backends`, the JSON contract). */
   statusServices(): ServiceStatus[] {
     return this.services.statusServices();
   }

@@ -53,7 +53,7 @@ export class LabServices {
     };
   }
 
-  /** Services as `lab status --json` shows them: backends as "ip:port". */
+  /** Services as `lab status --json` shows them: endpoints as "ip:port" (under `backends`, the JSON contract). */
   statusServices(): ServiceStatus[] {
     return this.lab.labState.services.map((svc) => ({
       name: svc.name,
@@ -190,6 +190,7 @@ export class LabServices {
     s.proxyRules = rulesToJson(rules);
     this.lab.save();
     if (this.lab.datapaths.all().length > 0) {
+      // The datapath's service map lists a service's endpoints as its `backends` (datapath/ owns that type).
       const datapathServices: DatapathService[] = services
         .filter((x) => x.endpoints.length > 0)
         .map((x) => ({ vip: x.clusterIP, port: x.port, protocol: x.protocol, backends: x.endpoints }));
