@@ -1,0 +1,304 @@
+/**
+ * `hookpoint run`: plan the scenarios, prove every step is defined (closest steps suggested),
+ * check the machine, provision once, run cucumber in-process, tear down, render the reports.
+ */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadConfiguration, loadSupport, runCucumber } from '@cucumber/cucumber/api';
+import parseTagExpression from '@cucumber/tag-expressions';
+import { descriptorOf } from '../backends/descriptors.ts';
+import type { Config } from '../config.ts';
+import { EnvironmentError, ExitCode, UsageError } from '../errors.ts';
+import { run, which } from '../exec/index.ts';
+import { clusterSpec } from '../scenario/cluster-setup.ts';
+import { catalog, closestSteps, type StepDoc } from '../scenario/vocabulary.ts';
+import { createBackend, ensureProvisioned, type RunContext, setRunContext } from './context.ts';
+import { baseEnvironment, environmentOf } from './environment-labels.ts';
+import { expandFeaturePaths, type PlannedScenario, planScenarios } from './features.ts';
+import { checkReportsDir, checkScenarioInputs } from './preflight.ts';
+import { backendChecks, blocking, labPackagesMissing } from './prerequisites.ts';
+
+export interface RunRequest {
+  config: Config;
+  paths: string[];
+  list?: boolean;
+  dryRun?: boolean;
+  /** Render reports at the end (default true). */
+  report?: boolean;
+  log?: (line: string) => void;
+}
+
+/** `i/n`: every n-th scenario starting at the i-th (1-based), after tags and name — deterministic across machines. */
+export function shardOf(scenarios: PlannedScenario[], shard: string | undefined): PlannedScenario[] {
+  if (!shard) return scenarios;
+  const m = /^(\d+)\/(\d+)$/.exec(shard);
+  const [i, n] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  if (!m || n < 1 || i < 1 || i > n)
+    throw new UsageError(`Invalid --shard "${shard}".`, 'Write it as i/n with 1 ≤ i ≤ n, e.g. --shard 2/4.');
+  return scenarios.filter((_, k) => k % n === i - 1);
+}
+
+/** Scenario locations for cucumber, so it runs exactly the selection made here (file:line:line). */
+export function locations(scenarios: PlannedScenario[]): string[] {
+  const byFile = new Map<string, number[]>();
+  for (const s of scenarios) byFile.set(s.uri, [...(byFile.get(s.uri) ?? []), s.line]);
+  return [...byFile].map(([uri, lines]) => `${uri}:${lines.join(':')}`);
+}
+
+export function selectScenarios(all: PlannedScenario[], tags?: string, name?: string): PlannedScenario[] {
+  let out = all;
+  if (tags) {
+    let expr: ReturnType<typeof parseTagExpression>;
+    try {
+      expr = parseTagExpression(tags);
+    } catch (err) {
+      throw new UsageError(
+        `Invalid --tags expression "${tags}": ${(err as Error).message}.`,
+        'Example: --tags "@seed and not @flaky".',
+      );
+    }
+    out = out.filter((s) => expr.evaluate(s.tags));
+  }
+  if (name) {
+    let re: RegExp;
+    try {
+      re = new RegExp(name);
+    } catch {
+      throw new UsageError(`Invalid --name regular expression "${name}".`);
+    }
+    out = out.filter((s) => re.test(s.name));
+  }
+  return out;
+}
+
+interface Matcher {
+  pattern: string;
+  matches(text: string): boolean;
+}
+
+/** Undefined and ambiguous steps fail before anything is provisioned, naming the closest known steps. */
+export function checkSteps(scenarios: PlannedScenario[], defs: Matcher[], docs: readonly StepDoc[]): void {
+  for (const sc of scenarios) {
+    for (const step of sc.steps) {
+      const hits = defs.filter((d) => d.matches(step.text));
+      const where = `${sc.uri}:${step.line}`;
+      if (hits.length === 0) {
+        const close = closestSteps(step.text, docs)
+          .map((d) => `"${d.example.split('\n')[0]!.replace(/^(Given|When|Then) /, '')}"`)
+          .join(', ');
+        throw new UsageError(
+          `Undefined step at ${where}: "${step.text}".`,
+          `Closest known steps: ${close}. \`hookpoint steps\` lists them all.`,
+        );
+      }
+      if (hits.length > 1)
+        throw new UsageError(
+          `Ambiguous step at ${where}: "${step.text}" matches ${hits.map((h) => `"${h.pattern}"`).join(' and ')}.`,
+          'Reword the step so only one definition matches.',
+        );
+    }
+  }
+}
+
+/** The cluster the Background asks for, from the first scenario that states one. */
+type ClusterRequest = { kindConfig?: string; values: Record<string, string> };
+
+function requestOf(sc: PlannedScenario): ClusterRequest | undefined {
+  let kindConfig: string | undefined;
+  for (const step of sc.steps) {
+    const m = /^a cluster from kind config "([^"]*)"$/.exec(step.text);
+    if (m) kindConfig = m[1];
+    if (step.text === 'Cilium is installed with:' && step.table)
+      return { kindConfig, values: Object.fromEntries(step.table.map((r) => [r[0]!.trim(), (r[1] ?? '').trim()])) };
+  }
+  return undefined;
+}
+
+/**
+ * The one cluster the run's Backgrounds ask for. Two different ones cannot share a run (counters
+ * and traces are node-global): refused before anything is provisioned.
+ */
+export function clusterRequestOf(scenarios: PlannedScenario[]): ClusterRequest | undefined {
+  let first: { request: ClusterRequest; key: string; where: string } | undefined;
+  for (const sc of scenarios) {
+    const request = requestOf(sc);
+    if (!request) continue;
+    const key = JSON.stringify([request.kindConfig ?? null, Object.entries(request.values).sort()]);
+    if (!first) first = { request, key, where: sc.uri };
+    else if (first.key !== key)
+      throw new UsageError(
+        `The features ask for two different clusters: ${first.where} and ${sc.uri} name different kind configs or Cilium values.`,
+        'Run them in separate `hookpoint run` calls, or give them the same Background.',
+      );
+  }
+  return first?.request;
+}
+
+async function ensurePrerequisites(config: Config, log: (l: string) => void): Promise<void> {
+  if (descriptorOf(config.backend).installsPrerequisitesAsRoot && process.getuid?.() === 0) {
+    // The report needs a Java runtime (allure-commandline); install it along with the lab's tools.
+    const missing = [...labPackagesMissing(), ...(which('java') ? [] : ['openjdk-17-jre-headless'])];
+    // Without apt (another distribution, a stripped PATH) the checks below name what is missing.
+    if (missing.length && which('apt-get')) {
+      log(`hookpoint: installing the lab's prerequisites with apt: ${missing.join(' ')}`);
+      try {
+        await run(['apt-get', 'update', '-qq'], { timeoutMs: 300_000 });
+        await run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], {
+          timeoutMs: 900_000,
+          env: { DEBIAN_FRONTEND: 'noninteractive' },
+        });
+      } catch (err) {
+        throw new EnvironmentError(
+          `The lab's prerequisites (${missing.join(' ')}) could not be installed with apt: ${(err as Error).message}`,
+          `Install them by hand (\`apt-get install -y ${missing.join(' ')}\`); \`hookpoint doctor\` shows every check.`,
+        );
+      }
+    }
+  }
+  const missing = blocking(await backendChecks(config.backend), config.backend);
+  if (missing.length) {
+    const fixes = [...new Set(missing.map((c) => c.install?.replace(/\.+$/, '')).filter(Boolean))].join('; ');
+    throw new EnvironmentError(
+      `The ${config.backend} backend cannot run on this machine: ${missing.map((c) => `${c.name} (${c.detail})`).join(', ')}.`,
+      fixes ? `Fix: ${fixes}. \`hookpoint doctor --backend ${config.backend}\` shows every check.` : undefined,
+    );
+  }
+}
+
+export async function runFeatures(req: RunRequest): Promise<number> {
+  const log = req.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const { config } = req;
+  const files = expandFeaturePaths(req.paths.length ? req.paths : ['features']);
+  if (files.length === 0) throw new UsageError(`No .feature files under ${req.paths.join(', ') || 'features'}.`);
+  const scenarios = shardOf(selectScenarios(planScenarios(files), config.tags, config.name), config.shard);
+  if (req.list) {
+    for (const s of scenarios) log(`${s.uri}:${s.line}\t${s.name}\t${s.tags.join(' ')}`);
+    log(`${scenarios.length} scenarios`);
+    return ExitCode.ok;
+  }
+  if (scenarios.length === 0) throw new UsageError('No scenario matches the given paths, --tags and --name.');
+
+  const reportsDir = path.resolve(config.reportsDir);
+  const resultsDir = path.join(reportsDir, 'allure-results');
+  // cucumber.js holds the shared settings (also used by a plain `cucumber-js`); the selection is ours.
+  const { default: base } = (await import(pathToFileURL(path.resolve('cucumber.js')).href)) as {
+    default: Record<string, unknown>;
+  };
+  const { runConfiguration } = await loadConfiguration({
+    file: false,
+    provided: {
+      ...base,
+      paths: locations(scenarios),
+      retry: config.retry,
+      retryTagFilter: config.retry > 0 ? '@flaky' : '',
+      dryRun: Boolean(req.dryRun),
+      format: [
+        'progress',
+        `message:${path.join(reportsDir, 'cucumber-messages.ndjson')}`,
+        ['allure-cucumberjs/reporter', path.join(reportsDir, 'allure-reporter.out')],
+      ],
+      formatOptions: { ...(base.formatOptions as object), resultsDir },
+    },
+  });
+  const support = await loadSupport(runConfiguration);
+  // The library's step definitions are not in cucumber's public types, but are its documented runtime shape.
+  const library = support as unknown as {
+    stepDefinitions: Array<{
+      pattern: unknown;
+      matchesStepName(text: string): boolean;
+      expression: {
+        match(text: string): Array<{ getParameterType(): { name?: string }; getValue(w: unknown): unknown }> | null;
+      };
+    }>;
+  };
+  const defs = library.stepDefinitions.map((d) => ({
+    pattern: String(d.pattern),
+    matches: (t: string) => d.matchesStepName(t),
+    args: (t: string) =>
+      (d.expression.match(t) ?? []).map((a) => ({
+        type: a.getParameterType().name ?? '',
+        value: () => a.getValue(null),
+      })),
+  }));
+  checkSteps(scenarios, defs, catalog);
+  checkScenarioInputs(scenarios, defs, catalog, config, clusterRequestOf(scenarios));
+  if (req.dryRun) {
+    log(
+      `dry run: ${scenarios.length} scenarios, ${scenarios.reduce((n, s) => n + s.steps.length, 0)} steps, every step defined`,
+    );
+    return ExitCode.ok;
+  }
+
+  checkReportsDir(reportsDir);
+  await ensurePrerequisites(config, log);
+  await rm(resultsDir, { recursive: true, force: true });
+  const backend = await createBackend(config);
+  const ctx: RunContext = { config, backend };
+  setRunContext(ctx);
+  process.env.HOOKPOINT_RUN_OWNER = 'hookpoint';
+  let success = false;
+  let environment: Record<string, string> | undefined;
+  let failure: unknown;
+  try {
+    const request = clusterRequestOf(scenarios);
+    if (request) {
+      log(`hookpoint: provisioning ${backend.describe()} from ${request.kindConfig ?? config.kindConfig} …`);
+      const started = Date.now();
+      await ensureProvisioned(ctx, clusterSpec(ctx, request.kindConfig, request.values));
+      log(`hookpoint: cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+    const result = await runCucumber({ ...runConfiguration, support });
+    success = result.success;
+    environment = await environmentOf(ctx);
+    // The environment travels with the results, so a later `hookpoint report --merge` shows it too.
+    const { writeEnvironment } = await import('../report/index.ts');
+    await writeEnvironment(resultsDir, environment);
+  } catch (err) {
+    failure = err;
+  } finally {
+    // One owner of the keep policy per backend: tell it the outcome, then always let it tear down.
+    if (!success) backend.noteFailure?.();
+    const kept = config.keep === 'always' || (config.keep === 'on-failure' && !success);
+    try {
+      await backend.teardown();
+      if (kept)
+        log(
+          `hookpoint: kept the cluster (--keep ${config.keep}); remove it with \`${descriptorOf(config.backend).keptClusterHint(config.cluster)}\`.`,
+        );
+    } catch (err) {
+      // A teardown error must not hide the run's own error.
+      if (failure === undefined) failure = err;
+      else log(`hookpoint: teardown also failed: ${(err as Error).message}`);
+    }
+    setRunContext(undefined);
+  }
+  if (failure !== undefined) throw failure;
+  if (req.report !== false) await renderRunReports(reportsDir, resultsDir, environment ?? baseEnvironment(ctx), log);
+  return success ? ExitCode.ok : ExitCode.scenarioFailed;
+}
+
+async function renderRunReports(
+  reportsDir: string,
+  resultsDir: string,
+  environment: Record<string, string>,
+  log: (l: string) => void,
+): Promise<void> {
+  const { buildReports } = await import('../report/index.ts');
+  let built: Awaited<ReturnType<typeof buildReports>>;
+  try {
+    built = await buildReports({ resultsDirs: [resultsDir], reportsDir, environment });
+  } catch (err) {
+    // The verdict is the scenarios'; a report that cannot be rendered (no Java) is a warning.
+    if (!(err instanceof EnvironmentError)) throw err;
+    log(
+      `hookpoint: warning: ${err.paragraph()} summary.md, summary.json and junit.xml are written; rerun \`hookpoint report\` once fixed.`,
+    );
+    return;
+  }
+  const t = built.summary.counts;
+  log(
+    `hookpoint: ${t.total} scenarios — ${t.passed} passed, ${t.failed} failed, ${t.broken} broken, ${t.skipped} skipped`,
+  );
+  for (const f of built.files) log(`  ${path.relative(process.cwd(), f) || f}`);
+}

@@ -1,0 +1,108 @@
+/**
+ * The step catalog: every step is registered through defineStep with one example and a line of
+ * documentation, so `hookpoint steps` prints the vocabulary generated from the definitions and
+ * undefined steps can be answered with the closest known ones.
+ */
+import { Given, Then, When } from '@cucumber/cucumber';
+import { CucumberExpression, type ParameterTypeRegistry } from '@cucumber/cucumber-expressions';
+import { editDistance } from '../closest.ts';
+import { HookpointError } from '../errors.ts';
+import { type CapturePointRef, type NodeRef, parameterTypeRegistry } from './parameter-types.ts';
+import type { HookpointWorld } from './world.ts';
+
+export type Keyword = 'Given' | 'When' | 'Then';
+
+export interface StepDoc {
+  keyword: Keyword;
+  expression: string;
+  example: string;
+  doc: string;
+}
+
+export const catalog: StepDoc[] = [];
+
+const REGISTER = { Given, When, Then } as const;
+
+// biome-ignore lint/suspicious/noExplicitAny: cucumber passes typed parameters per expression.
+type StepFn = (this: HookpointWorld, ...args: any[]) => Promise<void> | void;
+
+/** Probes a step needs running during the scenario's traffic window. */
+export interface Arming {
+  captures?: CapturePointRef[];
+  monitors?: NodeRef[];
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the step's own typed parameters, as cucumber passes them.
+type ArmFn = (...args: any[]) => Arming;
+
+const armers: Array<{ expression: string; arms: ArmFn; compiled?: CucumberExpression }> = [];
+let registry: ParameterTypeRegistry | undefined;
+
+export function defineStep(
+  keyword: Keyword,
+  expression: string,
+  meta: { example: string; doc: string; timeoutMs?: number; arms?: ArmFn },
+  fn: StepFn,
+): void {
+  catalog.push({ keyword, expression, example: meta.example, doc: meta.doc });
+  if (meta.arms) armers.push({ expression, arms: meta.arms });
+  REGISTER[keyword](expression, { timeout: meta.timeoutMs ?? 120_000 }, paragraphOnFailure(fn));
+}
+
+/**
+ * What a scenario's steps declared they need armed, read from the step texts with the same
+ * expressions and parameter types cucumber matches them with (no second grammar).
+ */
+export function armingOf(stepTexts: readonly string[]): Required<Arming> {
+  registry ??= parameterTypeRegistry();
+  const out: Required<Arming> = { captures: [], monitors: [] };
+  for (const text of stepTexts) {
+    for (const a of armers) {
+      a.compiled ??= new CucumberExpression(a.expression, registry);
+      const args = a.compiled.match(text);
+      if (!args) continue;
+      const { captures = [], monitors = [] } = a.arms(...args.map((arg) => arg.getValue(null)));
+      out.captures.push(...captures);
+      for (const m of monitors) if (!out.monitors.some((x) => x.text === m.text)) out.monitors.push(m);
+    }
+  }
+  return out;
+}
+
+/**
+ * Hookpoint's own errors reach cucumber's output as their one paragraph (message and hint), not a
+ * stack trace — unless --debug. The wrapper keeps fn's arity, which cucumber checks.
+ */
+function paragraphOnFailure(fn: StepFn): StepFn {
+  const wrapped = async function (this: HookpointWorld, ...args: unknown[]) {
+    try {
+      return await fn.apply(this, args);
+    } catch (err) {
+      if (err instanceof HookpointError && !process.argv.includes('--debug')) {
+        err.message = err.paragraph();
+        err.stack = `${err.name}: ${err.message}`;
+        // The hint now lives in the message; paragraph() must not repeat it.
+        Object.defineProperty(err, 'hint', { value: undefined });
+      }
+      throw err;
+    }
+  };
+  Object.defineProperty(wrapped, 'length', { value: fn.length });
+  return wrapped;
+}
+
+/** Edit distance on words, for "did you mean". */
+export function closestSteps(text: string, candidates: readonly StepDoc[], n = 3): StepDoc[] {
+  const norm = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/\{[^}]+\}/g, 'x')
+      .replace(/"[^"]*"/g, 'x')
+      .replace(/\d+/g, 'x')
+      .split(/\s+/)
+      .filter(Boolean);
+  const a = norm(text);
+  const scored = candidates.map((c) => ({ c, d: editDistance(a, norm(c.expression)) }));
+  scored.sort((x, y) => x.d - y.d);
+  return scored.slice(0, n).map((s) => s.c);
+}

@@ -1,0 +1,68 @@
+/**
+ * The Cucumber World: the run's backend, the scenario's transcript and evidence recorder, the
+ * probes armed for the scenario, and the last observation window that Then steps assert on.
+ */
+import { type IWorldOptions, setWorldConstructor, World } from '@cucumber/cucumber';
+import type { Backend, Topology } from '../backends/types.ts';
+import { type Attachment, type Evidence, EvidenceRecorder, MediaType } from '../evidence/index.ts';
+import { Transcript, useTranscript } from '../exec/index.ts';
+import type { CitedEvidence } from '../expectations/evidence-ref.ts';
+import type { CiliumStatus } from '../parsers/index.ts';
+import { type RunContext, runContext } from '../run/context.ts';
+import type { Arming } from './vocabulary.ts';
+import type { ObservationWindow } from './window.ts';
+
+export type Armed = Required<Arming>;
+
+export class HookpointWorld extends World {
+  ctx!: RunContext;
+  readonly transcript = new Transcript();
+  readonly evidence: EvidenceRecorder;
+  armed: Armed = { captures: [], monitors: [] };
+  window?: ObservationWindow;
+  /** The Background's cluster words, until Cilium's values complete them. */
+  clusterRequest?: { kindConfig?: string; values: Record<string, string> };
+  /** Agent status evidence per node, read once per scenario. */
+  readonly statusByNode = new Map<string, CitedEvidence<CiliumStatus>>();
+  /** Nodes the scenario touched: failure collectors look at these. */
+  readonly involvedNodes = new Set<string>();
+  private topo?: Topology;
+
+  constructor(options: IWorldOptions) {
+    super(options);
+    useTranscript(this.transcript);
+    this.evidence = new EvidenceRecorder((a: Attachment) =>
+      typeof a.body === 'string'
+        ? this.attach(a.body, { mediaType: a.media, fileName: a.name })
+        : this.attach(a.body, { mediaType: a.media, fileName: a.name }),
+    );
+  }
+
+  async init(): Promise<void> {
+    this.ctx = await runContext();
+  }
+
+  get backend(): Backend {
+    return this.ctx.backend;
+  }
+
+  /** Topology, re-read after workloads change. */
+  async topology(fresh = false): Promise<Topology> {
+    if (!this.topo || fresh) this.topo = await this.backend.topology();
+    return this.topo;
+  }
+
+  invalidateTopology(): void {
+    this.topo = undefined;
+  }
+
+  /** Attach evidence (raw text, plus JSON of the parsed data) and remember its name for citations. */
+  async cite<T>(ev: Evidence<T>, opts: { json?: boolean } = {}): Promise<CitedEvidence<T>> {
+    const header = `# ${ev.summary}\n# where: ${ev.where}\n${ev.commands.map((c) => `# $ ${c}`).join('\n')}\n`;
+    const a = await this.evidence.attach(ev.kind, ev.where, MediaType.text, `${header}\n${ev.raw}`);
+    if (opts.json) await this.evidence.attach(ev.kind, ev.where, MediaType.json, JSON.stringify(ev.data, null, 2));
+    return Object.assign(ev, { attachment: a.name });
+  }
+}
+
+setWorldConstructor(HookpointWorld);
