@@ -27,6 +27,7 @@ import type {
   Topology,
 } from '../types.ts';
 import type { NodeDatapath } from './datapath/index.ts';
+import { LAB_DESCRIPTOR } from './descriptor.ts';
 import { LabExecTargets } from './exec-targets.ts';
 import type { RunDir } from './ledger.ts';
 import type { LabPod } from './pod-netns.ts';
@@ -64,7 +65,7 @@ export class LabBackend implements Backend {
   }
 
   describe(): string {
-    return 'lab (kernel reproduction)';
+    return LAB_DESCRIPTOR.label;
   }
 
   capabilities(): ReadonlySet<Capability> {
