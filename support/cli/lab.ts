@@ -19,7 +19,7 @@ import {
   startMonitor,
   traceHeader,
 } from '../backends/lab/datapath/index.ts';
-import { LAB_APT_PACKAGES } from '../backends/lab/environment.ts';
+import { LAB_APT_PACKAGES } from '../backends/lab/host-prerequisites.ts';
 import { inspectDatapath } from '../backends/lab/inspect.ts';
 import { DEFAULT_STATE_ROOT, listLabs, RunDir, teardownLedger } from '../backends/lab/ledger.ts';
 import { DEFAULT_CLUSTER, validateCluster } from '../backends/lab/names.ts';

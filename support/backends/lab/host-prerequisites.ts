@@ -1,7 +1,7 @@
 /**
- * Can this machine run the lab? Root and the tools, checked without spawning anything (the same
- * PATH lookup `hookpoint doctor` uses, so the two always agree). One paragraph naming the apt
- * packages otherwise.
+ * The lab's host prerequisites: can this machine run the lab? Root and the tools, checked
+ * without spawning anything (the same PATH lookup `hookpoint doctor` uses, so the two always
+ * agree). One paragraph naming the apt packages otherwise.
  */
 import { existsSync } from 'node:fs';
 import { EnvironmentError } from '../../errors.ts';
@@ -10,7 +10,7 @@ import type { IptablesMode } from './kube-proxy.ts';
 
 export const LAB_APT_PACKAGES = ['iptables', 'iproute2', 'tcpdump', 'bpftool', 'clang', 'llvm', 'libbpf-dev'];
 
-export function requireLabEnvironment(opts: { iptables: IptablesMode; datapath: boolean }): void {
+export function requireHostPrerequisites(opts: { iptables: IptablesMode; datapath: boolean }): void {
   const install = `apt-get install -y ${LAB_APT_PACKAGES.join(' ')}`;
   if (process.getuid?.() !== 0)
     throw new EnvironmentError(
