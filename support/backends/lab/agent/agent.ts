@@ -6,13 +6,7 @@
  */
 import { UsageError } from '../../../errors.ts';
 import { cancelled } from '../../../exec/index.ts';
-import {
-  gatherDatapathState,
-  type NodeDatapath,
-  possibleCpus,
-  renderStatus,
-  startMonitor,
-} from '../datapath/index.ts';
+import { gatherDatapathState, type NodeDatapath, possibleCpus, renderStatus, startMonitor } from '../datapath/index.ts';
 import type { LabNodePlan } from '../topology.ts';
 import type { LabPod } from '../workloads.ts';
 import { agentView } from './identities.ts';
@@ -60,7 +54,12 @@ function endpointId(flag: string, value: string | undefined): number {
 
 /** Parse `cilium-dbg monitor`'s flags (pure). */
 export function parseMonitorArgs(args: readonly string[]): MonitorArgs {
-  const out: MonitorArgs = { types: [], filter: { from: [], to: [], relatedTo: [] }, verbosity: 'info', numeric: false };
+  const out: MonitorArgs = {
+    types: [],
+    filter: { from: [], to: [], relatedTo: [] },
+    verbosity: 'info',
+    numeric: false,
+  };
   let verbose = 0;
   for (let i = 0; i < args.length; i++) {
     const raw = args[i]!;
@@ -70,7 +69,10 @@ export function parseMonitorArgs(args: readonly string[]): MonitorArgs {
     if (flag === '--type' || flag === '-t') {
       const t = value();
       if (!t || !(MONITOR_TYPES as readonly string[]).includes(t))
-        throw new UsageError(`Unknown type (${t ?? ''}).`, `Please use one of the following ones: ${MONITOR_TYPES.join(', ')}.`);
+        throw new UsageError(
+          `Unknown type (${t ?? ''}).`,
+          `Please use one of the following ones: ${MONITOR_TYPES.join(', ')}.`,
+        );
       out.types.push(t);
     } else if (flag === '--from') out.filter.from.push(endpointId(flag, value()));
     else if (flag === '--to') out.filter.to.push(endpointId(flag, value()));

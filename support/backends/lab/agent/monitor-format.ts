@@ -66,7 +66,9 @@ const ICMP_TYPES: Record<number, string> = {
 };
 
 /** The connection summary after `: ` (pkg/monitor GetConnectionSummary's shapes). */
-export function connectionSummary(rec: Pick<TraceRecord, 'proto' | 'saddr' | 'daddr' | 'sport' | 'dport' | 'tcpFlags'>) {
+export function connectionSummary(
+  rec: Pick<TraceRecord, 'proto' | 'saddr' | 'daddr' | 'sport' | 'dport' | 'tcpFlags'>,
+) {
   if (rec.proto === 6) {
     const flags = tcpFlagsText(rec.tcpFlags);
     return `${rec.saddr}:${rec.sport} -> ${rec.daddr}:${rec.dport} tcp${flags ? ` ${flags}` : ''}`;
@@ -134,8 +136,7 @@ export function formatInfo(n: TraceNotification, ifname: IfName, numeric = false
 export function formatVerbose(n: TraceNotification, ifname: IfName, numeric = false): string[] {
   let line = `CPU ${String(n.cpu).padStart(2, '0')}: MARK ${hex(n.hash)} FROM ${n.source} ${n.observationPoint}: ${n.length} bytes (0 captured), state ${n.state}`;
   if (n.ifindex !== 0) line += `, interface ${ifname(n.ifindex) ?? String(n.ifindex)}`;
-  if (n.srcIdentity !== 0 || n.dstIdentity !== 0)
-    line += `, , ${identities(n, numeric)}`;
+  if (n.srcIdentity !== 0 || n.dstIdentity !== 0) line += `, , ${identities(n, numeric)}`;
   line += `, orig-ip ${n.origIp}`;
   if (n.dstId !== 0) line += `, to endpoint ${n.dstId}`;
   return [MSG_SEPARATOR, line];
@@ -166,9 +167,7 @@ export function formatRecord(
 ): string[] {
   const n = toNotification(rec, view);
   if (opts.filter && !matches(n, opts.filter)) return [];
-  return opts.verbosity === 'verbose'
-    ? formatVerbose(n, ifname, opts.numeric)
-    : [formatInfo(n, ifname, opts.numeric)];
+  return opts.verbosity === 'verbose' ? formatVerbose(n, ifname, opts.numeric) : [formatInfo(n, ifname, opts.numeric)];
 }
 
 /** What `cilium-dbg monitor` prints on stderr before the events. */
