@@ -149,13 +149,18 @@ export function expectTranslation(events: EvidenceOr<MonitorEvent[]>, claim: Tra
       { expected: [...claim.backends], actual: elsewhere },
     );
   }
-  const untranslated = forward.filter((e) => e.dst?.ip === claim.clusterIP);
-  const found = forward.length
-    ? `none of the replies to the client is reverse-NATed from ${claim.clusterIP} (events of the client: ${untranslated.length ? `untranslated to the ClusterIP: ${lines(untranslated)}` : lines(forward)})`
+  const involving = traces(list).filter((e) => e.src?.ip === claim.clientIp || e.dst?.ip === claim.clientIp);
+  const untranslated = involving.filter(
+    (e) =>
+      (e.src?.ip === claim.clientIp && e.dst?.ip === claim.clusterIP) ||
+      (e.dst?.ip === claim.clientIp && e.src?.ip === claim.clusterIP && e.origIp === claim.clusterIP),
+  );
+  const found = involving.length
+    ? `no reply to the client is reverse-NATed from ${claim.clusterIP}${untranslated.length ? `; its traffic to and from the ClusterIP passes untranslated: ${lines(untranslated)}` : `; events of the client: ${lines(involving)}`}`
     : `none of its ${plural(traces(list).length, 'trace event')} comes from or goes to ${who}`;
   fail(`Expected ${place(events)} to show ${expected}, but ${found}${ev}.`, {
     expected,
-    actual: `${forward.length} client events, 0 reverse-NATed replies from a backend`,
+    actual: `${involving.length} client events, 0 reverse-NATed replies from a backend`,
   });
 }
 
