@@ -10,7 +10,7 @@
  *   source before reverse NAT (so the client's own address on forward traffic, the backend on
  *   a reverse-NATed reply).
  * Identities and endpoint ids come from the agent's view (identities.ts); the flow id is a hash
- * of the packet's tuple as it entered the program (Cilium prints skb->hash there). Pure.
+ * of the packet's tuple (Cilium prints the skb hash there). Pure.
  */
 import type { TraceRecord } from '../datapath/monitor.ts';
 import { type AgentView, identityText } from './identities.ts';
@@ -78,10 +78,14 @@ export function connectionSummary(
   return `${rec.saddr} -> ${rec.daddr}`;
 }
 
-/** 32-bit FNV-1a of the tuple the packet entered the program with: stable per flow and direction. */
-export function flowHash(rec: Pick<TraceRecord, 'orig' | 'proto'>): number {
+/**
+ * 32-bit FNV-1a of the packet's tuple as it leaves the program: stable per flow and direction,
+ * and the same for one packet's `-> stack` and later `-> endpoint` events on a node, as the
+ * skb hash Cilium prints stays with the packet.
+ */
+export function flowHash(rec: Pick<TraceRecord, 'saddr' | 'daddr' | 'sport' | 'dport' | 'proto'>): number {
   let h = 0x811c9dc5;
-  const text = `${rec.orig.saddr}:${rec.orig.sport}>${rec.orig.daddr}:${rec.orig.dport}/${rec.proto}`;
+  const text = `${rec.saddr}:${rec.sport}>${rec.daddr}:${rec.dport}/${rec.proto}`;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
