@@ -1,6 +1,7 @@
 /** The lab's trace records: bpftool event_pipe hex → records → `cilium-dbg monitor` lines of the agent stand-in. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseMonitorArgs } from '../../support/backends/lab/agent/agent.ts';
 import { agentView, identityText } from '../../support/backends/lab/agent/identities.ts';
 import {
   flowHash,
@@ -290,5 +291,30 @@ describe('bpftool event_pipe decoder', () => {
     const d = new EventPipeDecoder();
     const dump = hexDump(dnatRedirect).split('\n').slice(0, 3).join('\n');
     assert.equal([...d.push(`${dump}\n== @1 CPU: 0 index: 0 =====\n`), ...d.end()].length, 0);
+  });
+});
+
+describe("the agent stand-in's `cilium-dbg monitor` flags", () => {
+  it('reads --type/-t, --from, --to, --related-to (both spellings), -v, -vv, -v -v and -n as cilium-dbg does', () => {
+    assert.deepEqual(parseMonitorArgs(['--type', 'trace', '--related-to', '1573']), {
+      types: ['trace'],
+      filter: { from: [], to: [], relatedTo: [1573] },
+      verbosity: 'info',
+      numeric: false,
+    });
+    const a = parseMonitorArgs(['-t', 'drop', '--from=12', '--to', '34', '-v', '-n']);
+    assert.deepEqual(
+      [a.types, a.filter.from, a.filter.to, a.verbosity, a.numeric],
+      [['drop'], [12], [34], 'debug', true],
+    );
+    assert.equal(parseMonitorArgs(['-vv']).verbosity, 'verbose');
+    assert.equal(parseMonitorArgs(['-v', '-v']).verbosity, 'verbose');
+  });
+
+  it('refuses an unknown type, a non-numeric endpoint, --json and unknown flags with a clear message', () => {
+    assert.throws(() => parseMonitorArgs(['--type', 'traces']), /Unknown type \(traces\)/);
+    assert.throws(() => parseMonitorArgs(['--related-to', 'client']), /--related-to needs an endpoint id/);
+    assert.throws(() => parseMonitorArgs(['-j']), /not --json/);
+    assert.throws(() => parseMonitorArgs(['--follow']), /does not know "--follow"/);
   });
 });
