@@ -12,12 +12,8 @@
  * Identities and endpoint ids come from the agent's view (identities.ts); the flow id is a hash
  * of the packet's tuple (Cilium prints the skb hash there). Pure.
  */
-import type { TraceRecord } from '../datapath/monitor.ts';
+import { OBS, type TraceRecord } from '../datapath/monitor.ts';
 import { type AgentView, identityText } from './identities.ts';
-
-/** Observation points of lab_lb.c's records (trace_ev.obs). */
-const OBS_TO_STACK = 1;
-const OBS_TO_ENDPOINT_REDIRECT = 2;
 
 /** Cilium's trace reasons print as these words; lab_lb.c's `untracked` has no CT verdict: unknown. */
 const STATE_WORDS: Record<TraceRecord['state'], string> = {
@@ -95,10 +91,10 @@ export function flowHash(rec: Pick<TraceRecord, 'saddr' | 'daddr' | 'sport' | 'd
 
 /** The notification Cilium would emit where lab_lb.c emitted `rec`. */
 export function toNotification(rec: TraceRecord, view: AgentView): TraceNotification {
-  const toStack = rec.obs === OBS_TO_STACK;
+  const toStack = rec.obs === OBS.toStack;
   const dstId = toStack ? 0 : rec.dstEndpoint || (view.endpointOf(rec.daddr)?.id ?? 0);
   const source = toStack ? rec.srcEndpoint || (view.endpointOf(rec.orig.saddr)?.id ?? 0) : dstId;
-  const ifindex = toStack ? 0 : rec.obs === OBS_TO_ENDPOINT_REDIRECT ? rec.targetIfindex : rec.ifindex;
+  const ifindex = toStack ? 0 : rec.obs === OBS.toEndpointRedirect ? rec.targetIfindex : rec.ifindex;
   return {
     observationPoint: toStack ? 'to-stack' : 'to-endpoint',
     source,
