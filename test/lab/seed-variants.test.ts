@@ -97,7 +97,10 @@ test('no-local-redirect: the same-node scenario fails — the trace shows the co
 }, async () => {
   const v = await runSuite('hpvar-noredir', 'no-local-redirect', pick(REDIRECT, CLUSTERIP_FLAT));
   assert.equal(v.get(REDIRECT)?.status, 'failed', v.get(REDIRECT)?.message);
-  assert.match(v.get(REDIRECT)!.message, /follows a `-> stack` event of the same connection.*went through the node's stack/);
+  assert.match(
+    v.get(REDIRECT)!.message,
+    /follows a `-> stack` event of the same connection.*went through the node's stack/,
+  );
   assert.equal(v.get(CLUSTERIP_FLAT)?.status, 'passed', 'translation still happens at tc');
 });
 
