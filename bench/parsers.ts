@@ -125,7 +125,7 @@ export function monitorStream(lines: number): string {
         break;
       case 3:
         out[i] =
-          `[cp] -> endpoint 2103 from-container ep 1573 (lxcd2a04d71301a) orig-ip 10.96.94.95:80: ${a}:${sport} -> 10.244.0.20:80 tcp SYN  [svc DNAT backend 1/2] bpf_redirect->lxc2420d7527a95`;
+          `-> endpoint 1573 flow 0x${(i * 17).toString(16)} , identity 20391->41467 state reply ifindex lxcd2a04d71301a orig-ip 10.244.0.20: 10.96.94.95:80 -> ${a}:${sport} tcp SYN, ACK`;
         break;
       case 4:
         out[i] =

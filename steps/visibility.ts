@@ -3,7 +3,7 @@
 import { InconclusiveError, UsageError } from '../support/errors.ts';
 import { expectHelperOnPath, expectProgramOn } from '../support/expectations/bpftool.ts';
 import { expectDestinationSeen, expectNothingTo, expectOnlyDestinations } from '../support/expectations/capture.ts';
-import { expectNoTranslation, expectRedirect, expectTranslation } from '../support/expectations/monitor.ts';
+import { expectNoTranslation, expectSameNodeDelivery, expectTranslation } from '../support/expectations/monitor.ts';
 import { bpftoolNet, bpftoolTailCalls } from '../support/probes/bpftool.ts';
 import { requireWindow } from '../support/scenario/assertions.ts';
 import type { CapturePointRef, NodeRef } from '../support/scenario/parameter-types.ts';
@@ -84,7 +84,7 @@ defineStep(
   {
     example:
       'Then cilium monitor on node "control-plane" shows traffic from pod "client" to the ClusterIP of "echo" translated to a backend of "echo"',
-    doc: "A trace event of the client's endpoint with orig-ip = the ClusterIP and destination = a backend pod.",
+    doc: 'A reply to the client reverse-NATed from the ClusterIP whose orig-ip (the source before reverse NAT) is a backend pod.',
     arms: (node: NodeRef) => ({ monitors: [node] }),
   },
   async function (this: HookpointWorld, node: NodeRef, pod: string, service: string, service2: string) {
@@ -110,7 +110,7 @@ defineStep(
   'cilium monitor on node {node} shows no translation for traffic from pod {pod}',
   {
     example: 'Then cilium monitor on node "control-plane" shows no translation for traffic from pod "client"',
-    doc: 'No trace event of the client carries an orig-ip: nothing was rewritten at tc.',
+    doc: 'No reply to the client is reverse-NATed from the ClusterIP: nothing was rewritten at tc.',
     arms: (node: NodeRef) => ({ monitors: [node] }),
   },
   async function (this: HookpointWorld, node: NodeRef, pod: string) {
@@ -127,14 +127,20 @@ defineStep(
   {
     example:
       'Then cilium monitor on node "control-plane" shows the traffic from pod "client" redirected to a backend of "echo-local"',
-    doc: "The trace shows the packet handed straight to the backend's veth by bpf_redirect.",
+    doc: "A `-> endpoint <backend>` event of the client's connection with no `-> stack` event of it: handed straight to the backend's endpoint, not through the stack.",
     arms: (node: NodeRef) => ({ monitors: [node] }),
   },
   async function (this: HookpointWorld, node: NodeRef, pod: string, service: string) {
     const { events, topo } = await monitorOf(this, node);
     const p = resolvePod(topo, pod);
     const svc = resolveService(topo, service);
-    expectRedirect(events, { clientIp: p.ip, backendIps: svc.backends.map((b) => b.ip) });
+    expectSameNodeDelivery(events, {
+      clientIp: p.ip,
+      backends: svc.backends.map((b) => ({
+        ip: b.ip,
+        endpoint: topo.pods.find((x) => x.name === b.pod)?.endpointId ?? null,
+      })),
+    });
   },
 );
 

@@ -3,7 +3,7 @@
  *   lab up [--cluster NAME] [--kind-config F] [--iptables nft|legacy] [--seed-workloads] [--variant LIST]
  *   lab status [--cluster NAME] [--json]
  *   lab exec <node-or-pod> -- <command…>
- *   lab agent <node> -- status | monitor [--type trace] [--related-to ID]
+ *   lab agent <node> -- cilium-dbg status | cilium-dbg monitor [--type trace] [--related-to ID] [-v]
  *   lab down [--cluster NAME | --all]
  * Every command the lab runs is an ordinary one (ip, iptables-*-restore, tc, bpftool), so a
  * transcript line can be rerun by hand; `lab exec` and `lab agent` are how.
@@ -11,14 +11,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
+import { runAgent } from '../backends/lab/agent/agent.ts';
 import { LabBackend, REPO_ROOT } from '../backends/lab/backend.ts';
-import {
-  formatTraceRecord,
-  gatherDatapathState,
-  renderStatus,
-  startMonitor,
-  traceHeader,
-} from '../backends/lab/datapath/index.ts';
 import { LAB_APT_PACKAGES } from '../backends/lab/host-prerequisites.ts';
 import { inspectDatapath } from '../backends/lab/inspect.ts';
 import { DEFAULT_STATE_ROOT, listLabs, RunDir, teardownLedger } from '../backends/lab/ledger.ts';
@@ -225,60 +219,7 @@ async function exec(target: string, command: string[], opts: Common): Promise<vo
 }
 
 async function agent(nodeName: string, command: string[], opts: Common): Promise<void> {
-  const lab = attached(opts);
-  const node = lab.node(nodeName);
-  const rest = /^cilium(-dbg)?$/.test(command[0] ?? '') ? command.slice(1) : command;
-  const [verb, ...args] = rest;
-  const others = lab.labState.plan.nodes.filter((n) => n.name !== node.name).map((n) => n.podCIDR);
-  if (verb === 'status') {
-    const state = await gatherDatapathState(lab.datapathReader(node.name), {
-      remotePodCIDRs: others,
-      podCIDR: node.podCIDR,
-    });
-    say(renderStatus(state).trimEnd());
-    return;
-  }
-  if (verb === 'monitor') {
-    let relatedTo: number | undefined;
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      if (a === '--related-to' || a === '--from' || a === '--to') {
-        relatedTo = Number(args[++i]);
-        if (!Number.isInteger(relatedTo)) throw new UsageError(`${a} needs an endpoint id, got "${args[i]}".`);
-      } else if (a === '--type') {
-        const type = args[++i];
-        if (type !== 'trace')
-          throw new UsageError(`The lab's trace stream has events of type trace only, not "${type}".`);
-      } else if (a !== '-v' && a !== '--verbose')
-        throw new UsageError(
-          `\`lab agent … monitor\` does not know "${a}".`,
-          'It takes --type trace and --related-to ID.',
-        );
-    }
-    const dp = lab.datapath(node.name);
-    if (!dp)
-      throw new UsageError(
-        `Lab "${lab.labState.cluster}" runs without the tc datapath (variant no-tc): there is no trace stream on node ${node.name}.`,
-        'Recreate the lab without --variant no-tc to watch translations.',
-      );
-    const traces = await startMonitor(dp);
-    say(traceHeader(node.name));
-    let shown = 0;
-    while (traces.running() && !cancelled()) {
-      const records = traces.records();
-      for (const r of records.slice(shown))
-        if (relatedTo === undefined || r.srcEndpoint === relatedTo || r.dstEndpoint === relatedTo)
-          say(formatTraceRecord(r, { node: node.name, ifname: (i) => dp.interfaceName(i) }));
-      shown = records.length;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await traces.stop();
-    return;
-  }
-  throw new UsageError(
-    `The lab's agent reproduction serves "status" and "monitor", not "${rest.join(' ')}".`,
-    'Examples: hookpoint lab agent worker -- cilium-dbg status · hookpoint lab agent control-plane -- cilium-dbg monitor --type trace',
-  );
+  await runAgent(attached(opts), nodeName, command, { out: say, err: (line) => process.stderr.write(`${line}\n`) });
 }
 
 async function down(opts: Common & { all?: boolean }): Promise<void> {
@@ -344,9 +285,11 @@ export function register(program: Command): void {
 
   lab
     .command('agent')
-    .description("the lab's stand-in for a node's Cilium agent: status | monitor [--type trace] [--related-to ID]")
+    .description(
+      "the lab's stand-in for a node's Cilium agent: cilium-dbg status | cilium-dbg monitor [--type trace] [--related-to ID] [-v]",
+    )
     .argument('<node>', 'node role or full name')
-    .argument('<command...>', 'status or monitor …, after --')
+    .argument('<command...>', 'cilium-dbg status or cilium-dbg monitor …, after --')
     .addOption(clusterOption())
     .addOption(stateRootOption())
     .action((node: string, command: string[], opts: Common) => agent(node, command, opts));

@@ -314,35 +314,37 @@ function monitorTable(events: MonitorEvent[]): string {
   return columns(
     [
       'LINE',
-      'NODE',
       'TYPE',
       'POINT',
       'FROM-EP',
       'TO-EP',
+      'IDENTITY',
+      'STATE',
+      'IFINDEX',
       'ORIG-IP',
       'SRC',
       'DST',
       'PROTO',
       'FLAGS',
-      'REDIRECT',
-      'NOTE',
+      'MESSAGE',
     ],
     events
       .filter((e) => e.type !== 'info')
       .map((e) => [
         e.line,
-        e.node,
         e.type,
         e.observationPoint,
         e.srcEndpoint,
         e.endpoint,
+        e.identities ? `${e.identities.src}->${e.identities.dst}` : null,
+        e.state,
+        e.ifindex,
         e.origIp,
         ep(e.src),
         ep(e.dst),
         e.protocol,
         e.flags,
-        e.redirect,
-        e.type === 'unknown' ? e.raw.trim().slice(0, 60) : (e.message ?? e.note),
+        e.type === 'unknown' ? e.raw.trim().slice(0, 60) : e.message,
       ]),
   );
 }

@@ -266,9 +266,10 @@ describe('lab backend: with the tc datapath', { skip }, () => {
     assert.ok(lab.capabilities().has('monitor'));
   });
 
-  it('serves `cilium-dbg status` on the agent target from the lab’s own renderer', async () => {
+  it('serves `cilium-dbg status` on the agent target in the real format', async () => {
     const res = await lab.exec({ kind: 'agent', node: 'worker' }, ['cilium-dbg', 'status']);
-    assert.match(res.stdout, /Hookpoint lab/);
+    assert.match(res.stdout, /^Attach Mode:\s+Legacy TC$/m);
+    assert.doesNotMatch(res.stdout, /Hookpoint|lab/i);
     assert.match(res.stdout, /^Routing:\s+Network: Native/m);
     assert.match(res.stdout, /^KubeProxyReplacement:\s+False/m);
   });

@@ -3,16 +3,13 @@ export { type CompiledProgram, clangArgs, compileLabProgram, LAB_PROGRAM_SOURCE,
 export {
   decodeTraceRecord,
   EventPipeDecoder,
-  type FormatContext,
-  formatTraceRecord,
   type MonitorOptions,
   OBS,
+  possibleCpus,
   startMonitor,
   TRACE_RECORD_SIZE,
   type TraceRecord,
   type TraceStream,
-  tcpFlagsText,
-  traceHeader,
   XLATE,
 } from './monitor.ts';
 export {

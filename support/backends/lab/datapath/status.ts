@@ -1,8 +1,8 @@
 /**
- * A `cilium-dbg status`-like text for a lab node, rendered from its real state (attached tc
- * programs, map contents, routes). It always says it is the Hookpoint lab, never Cilium; the
- * labels it shares with Cilium (KubeProxyReplacement, Routing, IPAM, Device Mode) use the same
- * layout, so the status parser reads them the same way.
+ * The lab node's datapath state read from the kernel (attached tc programs, map contents,
+ * routes), and the `cilium-dbg status` text the lab's agent stand-in prints from it: Cilium's
+ * own labels and value formats (pkg/client FormatStatusResponse), only the lines the lab can
+ * state from what it reads, so the status parser reads the lab and a real agent alike.
  */
 import { release } from 'node:os';
 import { run } from '../../../exec/index.ts';
@@ -48,38 +48,39 @@ function cidrSize(cidr: string): number | null {
   return Math.max(2 ** (32 - bits) - 2, 0);
 }
 
-/** Render the status text (pure). The first line names the lab; no line claims to be Cilium. */
-export function renderStatus(s: DatapathState): string {
+/**
+ * Render `cilium-dbg status` (pure), in Cilium's line order. The lab attaches with tc clsact
+ * (`Attach Mode: Legacy TC`), hands non-local traffic to the kernel (`Host: Legacy` unless a
+ * program sits on the uplink), keeps no kvstore, masquerades nothing itself and runs no Hubble.
+ */
+export function renderStatus(s: DatapathState, opts: { cpus?: number } = {}): string {
   const lines: string[] = [];
-  lines.push(
-    `Hookpoint lab (kernel reproduction) - datapath of node ${s.node}, read from the kernel (not a Cilium agent)`,
-  );
+  lines.push(field('KVStore', 'Disabled'));
   lines.push(field('KubeProxyReplacement', s.kubeProxyReplacement));
-  const network = s.routingDetail ? `${s.routingNetwork} [${s.routingDetail}]` : s.routingNetwork;
-  lines.push(field('Routing', `Network: ${network}   Host: ${s.hostRouting}`));
-  if (s.podCIDR) {
-    const size = cidrSize(s.podCIDR);
-    lines.push(field('IPAM', `IPv4: ${s.endpointsInMaps}/${size ?? '?'} allocated from ${s.podCIDR}`));
-  }
-  lines.push(field('Device Mode', 'veth'));
-  const ifaces = s.interfacesWithPrograms.length;
+  lines.push(field('Host firewall', 'Disabled'));
+  lines.push(field('SRv6', 'Disabled'));
+  lines.push(field('CNI Chaining', 'none'));
   lines.push(
     field(
-      'Lab tc programs',
-      s.programsAttached === 0
-        ? 'none attached (ClusterIP is left to kube-proxy)'
-        : `${s.programsAttached} attached on ${ifaces} lxc interface${ifaces === 1 ? '' : 's'} (cil_from_container ingress, cil_to_container egress)`,
+      'NodeMonitor',
+      s.trace ? `Listening for events on ${opts.cpus ?? 1} CPUs with 64x4096 of shared memory` : 'Disabled',
     ),
   );
-  lines.push(field('Lab services', `${s.servicesInMaps} in the BPF maps, ${s.backendsInMaps} backends`));
-  lines.push(
-    field('Lab endpoints', `${s.endpointsInMaps} in the BPF maps, ${s.connectionsTracked} connection entries tracked`),
-  );
-  lines.push(
-    field('Lab local redirect', s.localRedirect ? 'Enabled (bpf_redirect to same-node backends)' : 'Disabled'),
-  );
-  lines.push(field('Lab trace stream', s.trace ? 'Enabled' : 'Disabled'));
-  lines.push(field('Kernel', s.kernel));
+  if (s.podCIDR) {
+    const size = cidrSize(s.podCIDR);
+    lines.push(field('IPAM', `IPv4: ${s.endpointsInMaps}/${size ?? '?'} allocated from ${s.podCIDR},`));
+  }
+  lines.push(field('IPv4 BIG TCP', 'Disabled'));
+  lines.push(field('IPv6 BIG TCP', 'Disabled'));
+  lines.push(field('BandwidthManager', 'Disabled'));
+  const network = s.routingDetail ? `${s.routingNetwork} [${s.routingDetail}]` : s.routingNetwork;
+  lines.push(field('Routing', `Network: ${network}   Host: ${s.hostRouting}`));
+  lines.push(field('Attach Mode', 'Legacy TC'));
+  lines.push(field('Device Mode', 'veth'));
+  lines.push(field('Masquerading', 'Disabled'));
+  lines.push(field('Global Identity Range', 'min 256, max 65535'));
+  lines.push(field('Hubble', 'Disabled'));
+  lines.push(field('Encryption', 'Disabled'));
   return `${lines.join('\n')}\n`;
 }
 
