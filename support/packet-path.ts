@@ -4,7 +4,7 @@
  * not observe are marked "no evidence" rather than guessed.
  */
 import type { Topology } from './backends/types.ts';
-import { counterDelta, serviceRules } from './parsers/index.ts';
+import { counterDelta, serviceRules } from './kube-proxy/rules.ts';
 import type { Hop, PacketPath } from './report/packet-path.ts';
 import type { CaptureResult, ObservationWindow } from './window.ts';
 

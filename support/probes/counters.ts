@@ -3,43 +3,30 @@
  * never `-Z`: zeroing destroys other people's evidence on a shared cluster). Snapshots are
  * compared as before/after deltas by the counter expectations.
  *
- * Which iptables? The one kube-proxy writes to. Like kube-proxy's iptables wrapper, the probe
- * looks at the legacy tables first: if `iptables-legacy-save` shows KUBE-* chains, the node's
- * rules live there; otherwise they are in nftables (`iptables-nft-save`). The answer is found
- * once per node and backend and remembered, so later snapshots are one call each. A caller that
- * knows the mode (a backend that reports it) passes `mode` and no detection runs.
+ * Which iptables? The one kube-proxy writes to: the backend says so when it knows (`--iptables`,
+ * the lab's own choice), otherwise support/kube-proxy finds where KUBE-SERVICES lives, once per
+ * node and backend. A caller that knows the mode passes `mode` and no detection runs.
  */
 import type { Backend } from '../backends/types.ts';
 import { InfraError } from '../errors.ts';
 import type { Evidence } from '../evidence/index.ts';
 import type { RunResult } from '../exec/index.ts';
+import { findKubeProxyChains, type IptablesMode, iptablesCommand, type KubeProxyChains } from '../kube-proxy/mode.ts';
 import { type IptablesDump, parseIptablesSave } from '../parsers/iptables.ts';
 import { commandOf, tail } from './common.ts';
 
-export type IptablesMode = 'legacy' | 'nft';
-
-const SAVE: Record<IptablesMode, string> = { legacy: 'iptables-legacy-save', nft: 'iptables-nft-save' };
 const TIMEOUT_MS = 20_000;
 
-/** Modes already found, per backend and node. */
-const known = new WeakMap<Backend, Map<string, IptablesMode | 'plain'>>();
+/** Where kube-proxy's chains were found, per backend and node. */
+const known = new WeakMap<Backend, Map<string, KubeProxyChains>>();
 
 /** Forget the detected modes (a backend re-provisioned with another iptables). */
 export function forgetIptablesModes(backend: Backend): void {
   known.delete(backend);
 }
 
-export function saveArgv(mode: IptablesMode | 'plain'): string[] {
-  return [mode === 'plain' ? 'iptables-save' : SAVE[mode], '-c', '-t', 'nat'];
-}
-
-/** kube-proxy chains present in an iptables-save text. */
-export function hasKubeChains(text: string): boolean {
-  return /^(?::KUBE-|(?:\[\d+:\d+\] )?-A KUBE-)/m.test(text);
-}
-
-function missingTool(res: RunResult): boolean {
-  return res.exitCode === 127 || /not found|No such file|executable file not found/i.test(res.stderr);
+export function saveArgv(variant: IptablesMode | 'plain'): string[] {
+  return [iptablesCommand(variant, 'save'), '-c', '-t', 'nat'];
 }
 
 async function exec(backend: Backend, node: string, argv: string[]): Promise<RunResult> {
@@ -56,46 +43,34 @@ function unreadable(node: string, res: RunResult, why: string): InfraError {
   );
 }
 
+/** Where kube-proxy's chains live on a node: forced, remembered, or detected now. */
+async function chainsOf(
+  backend: Backend,
+  node: string,
+  forced: IptablesMode | undefined,
+): Promise<{ chains: KubeProxyChains; detected: boolean }> {
+  const mode = forced ?? backend.kubeProxyIptables?.();
+  if (mode) return { chains: await findKubeProxyChains(() => Promise.reject(), mode), detected: false };
+  const cache = known.get(backend) ?? new Map<string, KubeProxyChains>();
+  known.set(backend, cache);
+  const hit = cache.get(node);
+  if (hit) return { chains: hit, detected: false };
+  const chains = await findKubeProxyChains((argv) => exec(backend, node, argv));
+  cache.set(node, chains);
+  return { chains, detected: true };
+}
+
 /** One node's snapshot, detecting the mode on first use. */
 async function snapshotNode(
   backend: Backend,
   node: string,
   forced: IptablesMode | undefined,
 ): Promise<Evidence<IptablesDump>> {
-  const cache = known.get(backend) ?? new Map<string, IptablesMode | 'plain'>();
-  known.set(backend, cache);
-  let mode: IptablesMode | 'plain' | undefined = forced ?? cache.get(node);
-  const commands: string[] = [];
-  let res: RunResult | undefined;
-  let detected = '';
-  if (mode === undefined) {
-    // The legacy snapshot doubles as the detection: if it holds KUBE-* chains it *is* the snapshot.
-    let legacy: RunResult | undefined;
-    try {
-      legacy = await exec(backend, node, saveArgv('legacy'));
-    } catch (err) {
-      if (!(err instanceof InfraError) || !/not installed|not on PATH/.test(err.message)) throw err;
-    }
-    if (legacy) commands.push(commandOf(legacy));
-    if (legacy && legacy.exitCode === 0 && hasKubeChains(legacy.stdout)) {
-      mode = 'legacy';
-      res = legacy;
-    } else mode = 'nft';
-    cache.set(node, mode);
-    detected =
-      mode === 'legacy' ? ' (KUBE-* chains found in the legacy tables)' : ' (no KUBE-* chains in legacy tables)';
-  }
-  if (!res) {
-    res = await exec(backend, node, saveArgv(mode));
-    if (mode === 'nft' && missingTool(res)) {
-      // Images with a single iptables (no -nft/-legacy variants): plain iptables-save.
-      commands.push(commandOf(res));
-      res = await exec(backend, node, saveArgv('plain'));
-      mode = 'plain';
-      cache.set(node, mode);
-    }
-    commands.push(commandOf(res));
-  }
+  const { chains, detected } = await chainsOf(backend, node, forced);
+  const variant = chains.command === 'iptables' ? 'plain' : (chains.mode ?? 'nft');
+  const commands = detected ? [...chains.commands] : [];
+  const res = await exec(backend, node, saveArgv(variant));
+  commands.push(commandOf(res));
   if (res.exitCode !== 0) throw unreadable(node, res, `exited with ${res.exitCode}`);
   if (!/^\*nat\s*$/m.test(res.stdout)) throw unreadable(node, res, 'printed no nat table');
   let dump: IptablesDump;
@@ -106,14 +81,13 @@ async function snapshotNode(
   }
   const rules = dump.chains.reduce((n, c) => n + c.rules.length, 0);
   if (rules > 0 && !dump.exactCounters) throw unreadable(node, res, 'printed rules without counters');
-  const tool = mode === 'plain' ? 'iptables' : `iptables-${mode}`;
   return {
     kind: 'iptables',
     where: `node ${node}`,
     commands,
     raw: res.stdout,
     data: dump,
-    summary: `nat table of node ${node} via ${tool}${detected}: ${rules} rules in ${dump.chains.length} chains`,
+    summary: `nat table of node ${node} via ${iptablesCommand(variant)}${detected ? ` (${chains.why})` : ''}: ${rules} rules in ${dump.chains.length} chains`,
   };
 }
 

@@ -63,38 +63,37 @@ const NAT_WITH_KUBE = `*nat
 [3:180] -A KUBE-SERVICES -d 10.96.94.95/32 -p tcp -m comment --comment "default/echo:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-ZJMBFACUQCTMIK2C
 COMMIT
 `;
-const NAT_EMPTY = `*nat
-:PREROUTING ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
-COMMIT
-`;
 const NODES = ['cilium-kubeproxy-control-plane', 'cilium-kubeproxy-worker'];
 
+/** `iptables-<variant> -t nat -S KUBE-SERVICES 1`: the detector's check, answered per variant. */
+function chainCheck(argv: string[], where: 'legacy' | 'nft' | 'none'): Reply | null {
+  if (argv[2] !== 'nat' || argv[3] !== '-S' || argv[4] !== 'KUBE-SERVICES') return null;
+  const variant = argv[0] === 'iptables-legacy' ? 'legacy' : argv[0] === 'iptables-nft' ? 'nft' : null;
+  return variant === where ? { stdout: '' } : { exitCode: 1, stderr: 'iptables: No chain/target/match by that name.' };
+}
+
 test('counters: nft nodes are detected once, then snapshotted with one iptables-save -c -t nat per node', async () => {
-  const { backend, calls } = fakeBackend(({ argv }) =>
-    argv[0] === 'iptables-legacy-save' ? { stdout: NAT_EMPTY } : { stdout: NAT_WITH_KUBE },
-  );
+  const { backend, calls } = fakeBackend(({ argv }) => chainCheck(argv, 'nft') ?? { stdout: NAT_WITH_KUBE });
   const first = await snapshotCounters(backend, NODES);
   assert.deepEqual([...first.keys()], NODES);
   assert.deepEqual(calls.map((c) => c.argv.join(' ')).sort(), [
-    'iptables-legacy-save -c -t nat',
-    'iptables-legacy-save -c -t nat',
+    'iptables-legacy -t nat -S KUBE-SERVICES 1',
+    'iptables-legacy -t nat -S KUBE-SERVICES 1',
+    'iptables-nft -t nat -S KUBE-SERVICES 1',
+    'iptables-nft -t nat -S KUBE-SERVICES 1',
     'iptables-nft-save -c -t nat',
     'iptables-nft-save -c -t nat',
   ]);
   for (const c of calls) {
     assert.equal(c.target.kind, 'node');
-    assert.ok(!c.argv.includes('-Z') && !c.argv.includes('-L'), 'never zero, never list per chain');
+    assert.ok(!c.argv.includes('-Z'), 'never zero');
     assert.ok((c.opts?.timeoutMs ?? 0) > 0, 'every call has a timeout');
   }
   const cp = first.get(NODES[0]!)!;
   assert.equal(cp.kind, 'iptables');
   assert.equal(cp.where, 'node cilium-kubeproxy-control-plane');
-  assert.match(cp.summary, /via iptables-nft/);
-  assert.deepEqual(cp.commands, [
-    'ip netns exec cilium-kubeproxy-control-plane iptables-legacy-save -c -t nat',
-    'ip netns exec cilium-kubeproxy-control-plane iptables-nft-save -c -t nat',
-  ]);
+  assert.match(cp.summary, /via iptables-nft \(KUBE-SERVICES in nftables\)/);
+  assert.equal(cp.commands.at(-1), 'ip netns exec cilium-kubeproxy-control-plane iptables-nft-save -c -t nat');
   assert.equal(cp.data.chains.find((c) => c.name === 'KUBE-SERVICES')?.rules[0]?.packets, 3);
 
   calls.length = 0;
@@ -103,25 +102,30 @@ test('counters: nft nodes are detected once, then snapshotted with one iptables-
   assert.deepEqual(
     calls.map((c) => `${(c.target as { node: string }).node} ${c.argv.join(' ')}`).sort(),
     NODES.map((n) => `${n} iptables-nft-save -c -t nat`),
-    'exactly one iptables-save per node per snapshot',
+    'exactly one read per node per snapshot once detected',
   );
 });
 
-test('counters: KUBE-* chains in the legacy tables make legacy the mode, with a single call', async () => {
-  const { backend, calls } = fakeBackend(({ argv }) =>
-    argv[0] === 'iptables-legacy-save' ? { stdout: NAT_WITH_KUBE } : { stdout: NAT_EMPTY },
-  );
+test('counters: KUBE-SERVICES in the legacy tables makes legacy the mode', async () => {
+  const { backend, calls } = fakeBackend(({ argv }) => chainCheck(argv, 'legacy') ?? { stdout: NAT_WITH_KUBE });
   const snaps = await snapshotCounters(backend, [NODES[1]!]);
   assert.deepEqual(
     calls.map((c) => c.argv.join(' ')),
-    ['iptables-legacy-save -c -t nat'],
+    ['iptables-legacy -t nat -S KUBE-SERVICES 1', 'iptables-legacy-save -c -t nat'],
   );
-  assert.match(snaps.get(NODES[1]!)!.summary, /via iptables-legacy \(KUBE-\* chains found in the legacy tables\)/);
+  assert.match(snaps.get(NODES[1]!)!.summary, /via iptables-legacy \(KUBE-SERVICES in the legacy tables\)/);
 });
 
-test('counters: a mode passed by the caller skips detection', async () => {
+test('counters: a mode passed by the caller or known to the backend skips detection', async () => {
   const { backend, calls } = fakeBackend(() => ({ stdout: NAT_WITH_KUBE }));
   await snapshotCounters(backend, NODES, { mode: 'legacy' });
+  assert.deepEqual(
+    calls.map((c) => c.argv[0]),
+    ['iptables-legacy-save', 'iptables-legacy-save'],
+  );
+  calls.length = 0;
+  (backend as { kubeProxyIptables?: () => string }).kubeProxyIptables = () => 'legacy';
+  await snapshotCounters(backend, NODES);
   assert.deepEqual(
     calls.map((c) => c.argv[0]),
     ['iptables-legacy-save', 'iptables-legacy-save'],
@@ -129,10 +133,9 @@ test('counters: a mode passed by the caller skips detection', async () => {
 });
 
 test('counters: an unreadable snapshot is an InfraError naming node and command', async () => {
-  const { backend } = fakeBackend(({ argv }) =>
-    argv[0] === 'iptables-legacy-save'
-      ? { exitCode: 1, stderr: "can't initialize iptables table `nat'" }
-      : { exitCode: 4, stderr: 'iptables-nft-save: Permission denied (you must be root)' },
+  const { backend } = fakeBackend(
+    ({ argv }) =>
+      chainCheck(argv, 'nft') ?? { exitCode: 4, stderr: 'iptables-nft-save: Permission denied (you must be root)' },
   );
   await assert.rejects(snapshotCounters(backend, [NODES[1]!]), (err: unknown) => {
     assert.ok(err instanceof InfraError);
@@ -143,26 +146,30 @@ test('counters: an unreadable snapshot is an InfraError naming node and command'
     return true;
   });
   forgetIptablesModes(backend);
-  const garbled = fakeBackend(() => ({ stdout: 'Fatal: no table\n' }));
+  const garbled = fakeBackend(({ argv }) => chainCheck(argv, 'nft') ?? { stdout: 'Fatal: no table\n' });
   await assert.rejects(snapshotCounters(garbled.backend, ['n1']), /printed no nat table/);
-  const uncounted = fakeBackend(({ argv }) =>
-    argv[0] === 'iptables-legacy-save' ? { stdout: '' } : { stdout: NAT_WITH_KUBE.replace(/^\[\d+:\d+\] /gm, '') },
+  const uncounted = fakeBackend(
+    ({ argv }) => chainCheck(argv, 'nft') ?? { stdout: NAT_WITH_KUBE.replace(/^\[\d+:\d+\] /gm, '') },
   );
   await assert.rejects(snapshotCounters(uncounted.backend, ['n1']), /rules without counters/);
 });
 
-test('counters: a node without the -nft/-legacy tools falls back to plain iptables-save', async () => {
+test('counters: a node without the -nft/-legacy tools falls back to plain iptables, its variant from iptables -V', async () => {
   const { backend, calls } = fakeBackend(({ argv }) =>
-    argv[0] === 'iptables-save'
-      ? { stdout: NAT_WITH_KUBE }
-      : { exitCode: 127, stderr: 'executable file not found in $PATH' },
+    argv[0] === 'iptables' && argv[1] === '-V'
+      ? { stdout: 'iptables v1.8.7 (legacy)\n' }
+      : argv[0] === 'iptables'
+        ? { stdout: '' }
+        : argv[0] === 'iptables-save'
+          ? { stdout: NAT_WITH_KUBE }
+          : { exitCode: 127, stderr: 'executable file not found in $PATH' },
   );
   const snaps = await snapshotCounters(backend, ['n1']);
   assert.deepEqual(
     calls.map((c) => c.argv[0]),
-    ['iptables-legacy-save', 'iptables-nft-save', 'iptables-save'],
+    ['iptables-legacy', 'iptables-nft', 'iptables', 'iptables', 'iptables-save'],
   );
-  assert.match(snaps.get('n1')!.summary, /via iptables \(/);
+  assert.match(snaps.get('n1')!.summary, /via iptables \(KUBE-SERVICES via the image's only iptables \(legacy\)\)/);
   calls.length = 0;
   await snapshotCounters(backend, ['n1']);
   assert.deepEqual(

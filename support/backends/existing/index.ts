@@ -5,8 +5,10 @@
  * takes the lock, reads the installed Cilium (version from the agent image, values from the Helm
  * release when there is one), refuses values that contradict the feature, and waits for readiness.
  */
+
 import type { Config } from '../../config.ts';
 import { InfraError, UsageError } from '../../errors.ts';
+import type { IptablesMode } from '../../kube-proxy/mode.ts';
 import { ClusterBackend, type ClusterBackendDeps } from '../kind/cluster.ts';
 import { CILIUM_DAEMONSET, CILIUM_NAMESPACE } from '../kind/plan.ts';
 import { parseCiliumVersion, translateValues } from '../kind/versions.ts';
@@ -15,7 +17,7 @@ import type { ClusterSpec } from '../types.ts';
 export interface ExistingBackendOptions {
   kubeconfig: string;
   context?: string;
-  iptables?: 'nft' | 'legacy';
+  iptables?: IptablesMode;
 }
 
 /** Values the feature asks for that the installed release sets differently. */

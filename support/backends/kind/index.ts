@@ -4,10 +4,12 @@
  * once per run and spec; `--reuse` keeps the cluster across runs after checking its fingerprint;
  * `--keep` decides whether a cluster this run created survives teardown.
  */
+
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../config.ts';
 import { InfraError, UsageError } from '../../errors.ts';
+import type { IptablesMode } from '../../kube-proxy/mode.ts';
 import type { Capability, ClusterSpec } from '../types.ts';
 import { ClusterBackend, type ClusterBackendDeps } from './cluster.ts';
 import { ChartValuesCache, checkValueKeys } from './helm-keys.ts';
@@ -37,7 +39,7 @@ export interface KindBackendOptions {
   reuse: boolean;
   keep: KeepPolicy;
   reportsDir: string;
-  iptables?: 'nft' | 'legacy';
+  iptables?: IptablesMode;
 }
 
 export interface ProvisionRecord {

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InfraError, UsageError } from '../../errors.ts';
 import { type BackgroundProcess, cancelled, type RunResult, run, spawnBackground } from '../../exec/index.ts';
+import type { IptablesMode } from '../../kube-proxy/mode.ts';
 import type {
   Backend,
   Capability,
@@ -29,7 +30,6 @@ import { compileLabProgram, type DatapathService, NodeDatapath } from './datapat
 import { requireLabEnvironment } from './environment.ts';
 import {
   applyProxyRules,
-  type IptablesMode,
   type ProxyService,
   proxyRules,
   renderRestore,
@@ -159,6 +159,11 @@ export class LabBackend implements Backend {
 
   describe(): string {
     return 'lab (kernel reproduction)';
+  }
+
+  /** The lab writes kube-proxy's rules itself, so it knows where they are. */
+  kubeProxyIptables(): IptablesMode | undefined {
+    return this.state?.iptables ?? this.opts.iptables;
   }
 
   capabilities(): ReadonlySet<Capability> {

@@ -21,8 +21,8 @@ import {
   parseIptables,
   parseMonitor,
   parseTcpdump,
-  serviceRules,
 } from '../../../support/parsers/index.ts';
+import { serviceRules } from '../../../support/kube-proxy/rules.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const corpusDir = path.resolve(repoRoot, '../shared/fixtures/real-world');

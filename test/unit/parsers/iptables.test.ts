@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   allRules,
-  counterDelta,
   detectIptablesFormat,
   findChain,
   parseIptables,
@@ -10,10 +9,8 @@ import {
   parseIptablesNumber,
   parseIptablesRules,
   parseIptablesSave,
-  ruleKey,
-  serviceRefOf,
-  serviceRules,
 } from '../../../support/parsers/iptables.ts';
+import { counterDelta, ruleKey, serviceRefOf, serviceRules } from '../../../support/kube-proxy/rules.ts';
 
 // A kube-proxy nat table written for these tests in iptables-save -c shape (one ClusterIP
 // service "default/echo:http" with two endpoints and a NodePort).
