@@ -119,7 +119,9 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
       const cited = new Map<string, CitedEvidence<IptablesDump>>();
       if (countersError) return cited;
       try {
-        for (const [n, ev] of await snapshotCounters(backend, nodes)) cited.set(n, await world.cite({ ...ev, kind }));
+        const read = { services: topo.services, concurrency: world.ctx.config.nodeReads };
+        for (const [n, ev] of await snapshotCounters(backend, nodes, read))
+          cited.set(n, await world.cite({ ...ev, kind }));
       } catch (err) {
         if (!(err instanceof InfraError)) throw err;
         countersError = err;

@@ -16,7 +16,11 @@ export function runOptions(cmd: Command): Command {
     .option('--values <files>', 'extra Helm values files, comma-separated')
     .option('--keep <policy>', `keep the cluster: ${KEEP.join('|')} (default never)`)
     .option('--reuse', 'reuse an existing cluster after checking its fingerprint')
-    .option('--iptables <mode>', 'lab: nft|legacy (default nft)')
+    .option(
+      '--iptables <mode>',
+      'nft|legacy: the iptables kube-proxy writes to (lab: where it writes; default nft there, detected per node elsewhere)',
+    )
+    .option('--node-reads <n>', 'nodes whose counters are read at once (default 4; env HOOKPOINT_NODE_READS)')
     .option('--variant <list>', `lab datapath variants, comma-separated: ${LAB_VARIANTS.join(', ')}`)
     .option('--tags <expression>', 'cucumber tag expression, e.g. "@seed and not @flaky"')
     .option('--name <regex>', 'only scenarios whose name matches')

@@ -471,10 +471,12 @@ export function parseIptablesList(text: string): IptablesDump {
       if (m[5] !== undefined) current.references = Number(m[5]);
       continue;
     }
-    if (current && (line.startsWith('pkts bytes target') || line.startsWith('target ') || line.startsWith('num '))) {
+    // `-x` widens the counter columns: "pkts      bytes target".
+    const head = line.startsWith('pkts ') || line.startsWith('num ') ? line.replace(/\s+/g, ' ') : line;
+    if (current && (head.startsWith('pkts bytes target') || head.startsWith('target ') || head.startsWith('num '))) {
       // `--line-numbers` adds a leading "num" column.
-      numbered = line.startsWith('num ');
-      verbose = line.includes('pkts bytes');
+      numbered = head.startsWith('num ');
+      verbose = head.includes('pkts bytes');
       continue;
     }
     if (!current) {

@@ -1,17 +1,23 @@
 /**
- * iptables counter snapshots: one `iptables-save -c -t nat` per node (never one call per chain,
- * never `-Z`: zeroing destroys other people's evidence on a shared cluster). Snapshots are
- * compared as before/after deltas by the counter expectations.
+ * iptables counter snapshots: one command per node (never `-Z`: zeroing destroys other people's
+ * evidence on a shared cluster). Snapshots are compared as before/after deltas by the counter
+ * expectations. Given the scenario's services, a snapshot reads only their rules (KUBE-SERVICES
+ * and KUBE-NODEPORTS jumps, their KUBE-SVC/KUBE-EXT/KUBE-SEP chains: support/kube-proxy/read.ts),
+ * so its cost follows the scenario, not the cluster; without them, the whole nat table
+ * (`iptables-save -c -t nat`). Nodes are read side by side, at most `concurrency` at once (a
+ * real cluster's API server serves each `kubectl exec`).
  *
  * Which iptables? The one kube-proxy writes to: the backend says so when it knows (`--iptables`,
  * the lab's own choice), otherwise support/kube-proxy finds where KUBE-SERVICES lives, once per
  * node and backend. A caller that knows the mode passes `mode` and no detection runs.
  */
 import type { Backend } from '../backends/types.ts';
+import { DEFAULT_NODE_READS } from '../config.ts';
 import { InfraError } from '../errors.ts';
 import type { Evidence } from '../evidence/index.ts';
 import type { RunResult } from '../exec/index.ts';
 import { findKubeProxyChains, type IptablesMode, iptablesCommand, type KubeProxyChains } from '../kube-proxy/mode.ts';
+import { chainsNotRead, serviceReadCommand, type WatchedService } from '../kube-proxy/read.ts';
 import { type IptablesDump, parseIptablesSave } from '../parsers/iptables.ts';
 import { commandOf, tail } from './common.ts';
 
@@ -73,9 +79,27 @@ async function snapshotNode(
   commands.push(commandOf(res));
   if (res.exitCode !== 0) throw unreadable(node, res, `exited with ${res.exitCode}`);
   if (!/^\*nat\s*$/m.test(res.stdout)) throw unreadable(node, res, 'printed no nat table');
+  return evidenceOf(
+    node,
+    res,
+    commands,
+    parseIptablesSave,
+    `nat table of node ${node} via ${iptablesCommand(variant)}${detected ? ` (${chains.why})` : ''}`,
+  );
+}
+
+/** A snapshot's evidence, once the output is known to be a read of the table. */
+function evidenceOf(
+  node: string,
+  res: RunResult,
+  commands: string[],
+  parse: (text: string) => IptablesDump,
+  what: string,
+  dumpOf?: IptablesDump,
+): Evidence<IptablesDump> {
   let dump: IptablesDump;
   try {
-    dump = parseIptablesSave(res.stdout);
+    dump = dumpOf ?? parse(res.stdout);
   } catch (err) {
     throw unreadable(node, res, `printed text that could not be parsed (${(err as Error).message})`);
   }
@@ -87,17 +111,87 @@ async function snapshotNode(
     commands,
     raw: res.stdout,
     data: dump,
-    summary: `nat table of node ${node} via ${iptablesCommand(variant)}${detected ? ` (${chains.why})` : ''}: ${rules} rules in ${dump.chains.length} chains`,
+    summary: `${what}: ${rules} rules in ${dump.chains.length} chains`,
   };
 }
 
-/** One `iptables-save -c -t nat` per node, in parallel; keyed by node name. */
+/** One node's snapshot of the services' rules only (one command; a second when a rule leads to a chain not named). */
+async function snapshotServices(
+  backend: Backend,
+  node: string,
+  forced: IptablesMode | undefined,
+  services: readonly WatchedService[],
+): Promise<Evidence<IptablesDump>> {
+  const { chains, detected } = await chainsOf(backend, node, forced);
+  // Without kube-proxy's chains (or readable only by nft) the whole, small or foreign, table is the evidence.
+  if (chains.mode === null || chains.nftOnly) return snapshotNode(backend, node, forced);
+  const commands = detected ? [...chains.commands] : [];
+  const reader = { mode: chains.mode, command: chains.command };
+  let read = serviceReadCommand(reader, services);
+  let res = await exec(backend, node, read.argv);
+  commands.push(commandOf(res));
+  const parse = (r: RunResult) => {
+    if (r.exitCode !== 0) throw unreadable(node, r, `exited with ${r.exitCode}`);
+    try {
+      return read.parse(r.stdout);
+    } catch (err) {
+      throw unreadable(node, r, `printed text that could not be parsed (${(err as Error).message})`);
+    }
+  };
+  let dump = parse(res);
+  const missing = chainsNotRead(dump, read, services);
+  if (missing.length) {
+    read = serviceReadCommand(reader, services, missing);
+    res = await exec(backend, node, read.argv);
+    commands.push(commandOf(res));
+    dump = parse(res);
+  }
+  if (!dump.chains.some((c) => c.name === 'KUBE-SERVICES'))
+    throw unreadable(node, res, 'printed no KUBE-SERVICES chain');
+  const names = [...new Set(services.map((s) => `${s.namespace}/${s.name}`))].join(', ');
+  const tool = chains.mode === 'nft' ? chains.command : `${chains.command}-save`;
+  return evidenceOf(
+    node,
+    res,
+    commands,
+    read.parse,
+    `kube-proxy rules of ${names} on node ${node} via ${tool}${detected ? ` (${chains.why})` : ''}`,
+    dump,
+  );
+}
+
+/** Run `fn` over `items`, at most `limit` at once, results in order. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
+export interface SnapshotOptions {
+  mode?: IptablesMode;
+  /** The scenario's services: only their rules are read. Absent or empty: the whole nat table. */
+  services?: readonly WatchedService[];
+  /** Nodes read at once (default DEFAULT_NODE_READS). */
+  concurrency?: number;
+}
+
+/** One read per node, side by side (bounded); keyed by node name. */
 export async function snapshotCounters(
   backend: Backend,
   nodes: readonly string[],
-  opts: { mode?: IptablesMode } = {},
+  opts: SnapshotOptions = {},
 ): Promise<Map<string, Evidence<IptablesDump>>> {
   const unique = [...new Set(nodes)];
-  const snaps = await Promise.all(unique.map((n) => snapshotNode(backend, n, opts.mode)));
+  const services = opts.services ?? [];
+  const snaps = await mapBounded(unique, opts.concurrency ?? DEFAULT_NODE_READS, (n) =>
+    services.length ? snapshotServices(backend, n, opts.mode, services) : snapshotNode(backend, n, opts.mode),
+  );
   return new Map(unique.map((n, i) => [n, snaps[i]!]));
 }
