@@ -9,12 +9,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { planFromKindConfig } from '../backends/lab/topology.ts';
 import { closest } from '../closest.ts';
-import { kindConfigPath } from '../cluster-setup.ts';
 import type { Config } from '../config.ts';
 import { HookpointError, UsageError } from '../errors.ts';
 import { checkHelmValues } from '../helm-values.ts';
-import type { CapturePointRef, NodeRef, NodeScope } from '../parameter-types.ts';
-import type { StepDoc } from '../vocabulary.ts';
+import { kindConfigPath } from '../scenario/cluster-setup.ts';
+import type { CapturePointRef, NodeRef, NodeScope } from '../scenario/parameter-types.ts';
+import type { StepDoc } from '../scenario/vocabulary.ts';
 import type { PlannedScenario } from './features.ts';
 
 /** A cucumber step definition as the runtime holds it (expression.match → arguments with types). */

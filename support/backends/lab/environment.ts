@@ -4,8 +4,8 @@
  * packages otherwise.
  */
 import { existsSync } from 'node:fs';
-import { which } from '../../doctor.ts';
 import { EnvironmentError } from '../../errors.ts';
+import { which } from '../../exec/index.ts';
 import { type IptablesMode, iptablesCommand } from '../../kube-proxy/mode.ts';
 
 export const LAB_APT_PACKAGES = ['iptables', 'iproute2', 'tcpdump', 'bpftool', 'clang', 'llvm', 'libbpf-dev'];

@@ -7,16 +7,16 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfiguration, loadSupport, runCucumber } from '@cucumber/cucumber/api';
 import parseTagExpression from '@cucumber/tag-expressions';
-import { clusterSpec } from '../cluster-setup.ts';
 import type { Config } from '../config.ts';
-import { backendChecks, blocking, labPackagesMissing, which } from '../doctor.ts';
 import { EnvironmentError, ExitCode, UsageError } from '../errors.ts';
-import { run } from '../exec/index.ts';
-import { catalog, closestSteps, type StepDoc } from '../vocabulary.ts';
+import { run, which } from '../exec/index.ts';
+import { clusterSpec } from '../scenario/cluster-setup.ts';
+import { catalog, closestSteps, type StepDoc } from '../scenario/vocabulary.ts';
 import { createBackend, ensureProvisioned, type RunContext, setRunContext } from './context.ts';
-import { baseEnvironment, environmentOf } from './environment.ts';
+import { baseEnvironment, environmentOf } from './environment-labels.ts';
 import { expandFeaturePaths, type PlannedScenario, planScenarios } from './features.ts';
 import { checkReportsDir, checkScenarioInputs } from './preflight.ts';
+import { backendChecks, blocking, labPackagesMissing } from './prerequisites.ts';
 
 export interface RunRequest {
   config: Config;

@@ -2,10 +2,10 @@
  * What a backend needs on this machine, checked without side effects; the main job can install
  * the lab's apt packages when root (with a visible message).
  */
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { BackendName } from './backends/types.ts';
-import { run } from './exec/index.ts';
+import type { BackendName } from '../backends/types.ts';
+import { run, which } from '../exec/index.ts';
 
 export interface Check {
   name: string;
@@ -13,20 +13,6 @@ export interface Check {
   detail: string;
   /** Exact command that fixes it. */
   install?: string;
-}
-
-/** Find an executable on PATH (and the sbin dirs root uses) without spawning anything. */
-export function which(tool: string, envPath = process.env.PATH ?? ''): string | null {
-  const dirs = [...envPath.split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin'];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const p = path.join(dir, tool);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {}
-  }
-  return null;
 }
 
 /** Tools of the lab and the Debian package that provides each. */
@@ -112,9 +98,8 @@ export function labChecks(): Check[] {
 export async function backendChecks(backend: BackendName): Promise<Check[]> {
   const checks: Check[] = [nodeCheck(), await javaCheck()];
   if (backend === 'lab') return [...checks, ...labChecks()];
-  // kind and existing share the Docker/kind/helm/kubectl checks (support/cli/doctor-kind.ts).
-  const modulePath = './cli/doctor-kind.ts';
-  const { checkKind } = (await import(modulePath)) as { checkKind: () => Promise<Check[]> };
+  // kind and existing share the Docker/kind/helm/kubectl checks (support/backends/kind/host-checks.ts).
+  const { checkKind } = (await import('../backends/kind/host-checks.ts')) as { checkKind: () => Promise<Check[]> };
   return [...checks, ...(await checkKind())];
 }
 
@@ -130,7 +115,7 @@ export function blocking(checks: Check[]): Check[] {
 export async function detectDefaultBackend(): Promise<{ backend: BackendName; why: string }> {
   if (!which('docker') || !which('kind') || !which('helm'))
     return { backend: 'lab', why: 'no Docker engine with kind and helm on this machine' };
-  const { checkKind } = (await import('./cli/doctor-kind.ts')) as { checkKind: () => Promise<Check[]> };
+  const { checkKind } = (await import('../backends/kind/host-checks.ts')) as { checkKind: () => Promise<Check[]> };
   const missing = (await checkKind()).filter((c) => !c.ok);
   return missing.length === 0
     ? { backend: 'kind', why: 'a Docker engine, kind, helm and kubectl are available' }
