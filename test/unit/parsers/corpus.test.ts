@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { serviceRules } from '../../../support/kube-proxy/rules.ts';
 import {
   findChain,
   parseBpftoolNet,
@@ -22,7 +23,6 @@ import {
   parseMonitor,
   parseTcpdump,
 } from '../../../support/parsers/index.ts';
-import { serviceRules } from '../../../support/kube-proxy/rules.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const corpusDir = path.resolve(repoRoot, '../shared/fixtures/real-world');

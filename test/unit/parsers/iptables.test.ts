@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { counterDelta, ruleKey, serviceRefOf, serviceRules } from '../../../support/kube-proxy/rules.ts';
 import {
   allRules,
   detectIptablesFormat,
@@ -10,7 +11,6 @@ import {
   parseIptablesRules,
   parseIptablesSave,
 } from '../../../support/parsers/iptables.ts';
-import { counterDelta, ruleKey, serviceRefOf, serviceRules } from '../../../support/kube-proxy/rules.ts';
 
 // A kube-proxy nat table written for these tests in iptables-save -c shape (one ClusterIP
 // service "default/echo:http" with two endpoints and a NodePort).
