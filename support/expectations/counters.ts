@@ -91,7 +91,7 @@ function citeSnapshots(
   if (b && a) return ` (evidence ${b} → ${a})`;
   if (b || a) return ` (evidence ${b ?? a})`;
   const anyEvidence = [before, after].some((e) => e !== undefined && isEvidence(e));
-  return anyEvidence ? ` (evidence: iptables-save -c -t nat of node ${node}, before and after)` : '';
+  return anyEvidence ? ` (evidence: the nat counters of node ${node}, before and after)` : '';
 }
 
 function trafficList(t: CounterWindow['traffic']): Array<EvidenceOr<RequestOutcome[]>> {
