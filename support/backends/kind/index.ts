@@ -10,8 +10,10 @@ import path from 'node:path';
 import type { Config } from '../../config.ts';
 import { InfraError, UsageError } from '../../errors.ts';
 import type { IptablesMode } from '../../kube-proxy/mode.ts';
+import { parseCiliumVersion, parseK8sVersion } from '../k8s/cilium-versions.ts';
+import { ClusterBackend, type ClusterBackendDeps } from '../k8s/cluster-backend.ts';
+import { canonicalValues, loadValuesFile, mergeValues } from '../k8s/helm-value-maps.ts';
 import type { Capability, ClusterSpec } from '../types.ts';
-import { ClusterBackend, type ClusterBackendDeps } from './cluster.ts';
 import { ChartValuesCache, checkValueKeys } from './helm-keys.ts';
 import { kindLifecycle } from './lifecycle.ts';
 import { chartCacheDir, kubeconfigPathFor } from './paths.ts';
@@ -23,8 +25,6 @@ import {
   helmUpgradeInstallArgv,
   installValues,
 } from './plan.ts';
-import { canonicalValues, loadValuesFile, mergeValues } from './values.ts';
-import { parseCiliumVersion, parseK8sVersion } from './versions.ts';
 
 export type KeepPolicy = 'never' | 'on-failure' | 'always';
 
@@ -283,5 +283,5 @@ export function createKindBackend(
   );
 }
 
-export { ClusterBackend } from './cluster.ts';
-export { ProvisioningError } from './collect.ts';
+export { ClusterBackend } from '../k8s/cluster-backend.ts';
+export { ProvisioningError } from '../k8s/failure-collectors.ts';
