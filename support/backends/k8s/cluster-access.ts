@@ -4,6 +4,7 @@
  * scenario involved so far, and the Cilium version in use. One object, shared by the exec
  * targets, topology, run workloads and readiness modules (the ClusterBackend owns it).
  */
+import type { IptablesMode } from '../../kube-proxy/mode.ts';
 import type { BackendName } from '../types.ts';
 import type { SemVer } from './cilium-versions.ts';
 import type { Executor } from './executor.ts';
@@ -18,7 +19,7 @@ export interface ClusterBackendOptions {
   kubeconfig: string;
   context?: string;
   /** Forces the iptables variant instead of detecting it. */
-  iptables?: 'legacy' | 'nft';
+  iptables?: IptablesMode;
   /** How node commands run: `docker exec` into the Kind node, or the probe pod entering the host. */
   nodeAccess: 'docker' | 'probe';
 }
