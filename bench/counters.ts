@@ -50,9 +50,10 @@ function bulkRestore(count: number): string {
   const fixed = new Set<string>(NAT_FIXED_CHAINS);
   const out = ['*nat'];
   for (const c of nat.keys()) if (!fixed.has(c)) out.push(`:${c} - [0:0]`);
-  // The service jumps go before KUBE-SERVICES' last rule (the NodePort jump), as kube-proxy orders them.
+  // Appended (after the NodePort jump, unlike kube-proxy): position does not change what a read costs,
+  // and 10,000 `-I` into a live nft chain take minutes.
   for (const r of nat.get('KUBE-SERVICES')!.filter((x) => !x.includes('-j KUBE-NODEPORTS')))
-    out.push(`-I KUBE-SERVICES 1 ${r}`);
+    out.push(`-A KUBE-SERVICES ${r}`);
   for (const [c, rules] of nat) if (!fixed.has(c)) for (const r of rules) out.push(`-A ${c} ${r}`);
   out.push('COMMIT');
   return `${out.join('\n')}\n`;
