@@ -29,8 +29,8 @@ function median(ms: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** 10,000 services' rules as an iptables-restore --noflush input that adds to the seed's table. */
-function bulkRestore(count: number): string {
+/** 10,000 services' rules as lines to add to a nat table's iptables-save text (before its COMMIT). */
+function bulkLines(count: number): string {
   const services: ProxyService[] = [];
   for (let i = 0; i < count; i++)
     services.push({
@@ -48,15 +48,30 @@ function bulkRestore(count: number): string {
     });
   const nat = proxyRules(services, { clusterCIDR: '10.244.0.0/16' }).nat;
   const fixed = new Set<string>(NAT_FIXED_CHAINS);
-  const out = ['*nat'];
+  const out: string[] = [];
   for (const c of nat.keys()) if (!fixed.has(c)) out.push(`:${c} - [0:0]`);
   // Appended (after the NodePort jump, unlike kube-proxy): position does not change what a read costs,
   // and 10,000 `-I` into a live nft chain take minutes.
   for (const r of nat.get('KUBE-SERVICES')!.filter((x) => !x.includes('-j KUBE-NODEPORTS')))
     out.push(`-A KUBE-SERVICES ${r}`);
   for (const [c, rules] of nat) if (!fixed.has(c)) for (const r of rules) out.push(`-A ${c} ${r}`);
-  out.push('COMMIT');
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * The node's nat table with the bulk services added, restored whole (only the nat table is
+ * replaced): `--noflush` with 110,000 lines takes minutes on nft, a whole-table restore seconds.
+ */
+async function addBulk(netns: string, where: string, mode: IptablesMode, bulk: string, dir: string): Promise<void> {
+  const save = await run(['ip', 'netns', 'exec', netns, iptablesCommand(mode, 'save'), '-t', 'nat'], {
+    timeoutMs: 60_000,
+    where,
+    quietStdout: true,
+  });
+  const text = save.stdout.replace(/^COMMIT\s*$/m, `${bulk}COMMIT`);
+  const file = path.join(dir, `${netns}.restore`);
+  writeFileSync(file, text);
+  await run(['ip', 'netns', 'exec', netns, iptablesCommand(mode, 'restore'), file], { timeoutMs: 300_000, where });
 }
 
 async function seedLab(cluster: string, mode: IptablesMode, kindConfig: string): Promise<LabBackend> {
@@ -95,8 +110,7 @@ export async function bench(): Promise<void> {
     return;
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hp-bench-counters-'));
-  const restore = path.join(dir, 'bulk.restore');
-  writeFileSync(restore, bulkRestore(BULK));
+  const bulkText = bulkLines(BULK);
   const twoNode = path.join(REPO, 'kind-configs/two-node.yaml');
   try {
     for (const mode of ['nft', 'legacy'] as const) {
@@ -105,21 +119,7 @@ export async function bench(): Promise<void> {
         const seed = await window(lab, { targeted: true });
         const seedFull = await window(lab, { targeted: false });
         for (const n of lab.labState.plan.nodes)
-          await run(
-            [
-              'ip',
-              'netns',
-              'exec',
-              nodeNetns(lab.labState.cluster, n.name),
-              iptablesCommand(mode, 'restore'),
-              '--noflush',
-              restore,
-            ],
-            {
-              timeoutMs: 300_000,
-              where: `node ${n.name}`,
-            },
-          );
+          await addBulk(nodeNetns(lab.labState.cluster, n.name), `node ${n.name}`, mode, bulkText, dir);
         const bulk = await window(lab, { targeted: true });
         const bulkFull = await window(lab, { targeted: false, runs: 1 });
         process.stdout.write(
