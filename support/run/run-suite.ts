@@ -14,7 +14,7 @@ import { run, which } from '../exec/index.ts';
 import { clusterSpec } from '../scenario/cluster-setup.ts';
 import { catalog, closestSteps, type StepDoc } from '../scenario/vocabulary.ts';
 import { createBackend, ensureProvisioned, type RunContext, setRunContext } from './context.ts';
-import { baseEnvironment, environmentOf } from './environment-labels.ts';
+import { baseEnvironment, compatibilityLine, environmentOf } from './environment-labels.ts';
 import { expandFeaturePaths, type PlannedScenario, planScenarios } from './features.ts';
 import { checkReportsDir, checkScenarioInputs } from './preflight.ts';
 import { backendChecks, blocking, labPackagesMissing } from './prerequisites.ts';
@@ -231,6 +231,8 @@ export async function runFeatures(req: RunRequest): Promise<number> {
   }
 
   checkReportsDir(reportsDir);
+  const compat = compatibilityLine(config);
+  if (compat) log(`hookpoint: ${compat.startsWith('untested') ? 'warning: ' : 'note: '}${compat}`);
   await ensurePrerequisites(config, log);
   await rm(resultsDir, { recursive: true, force: true });
   const backend = await createBackend(config);
