@@ -5,6 +5,7 @@
  */
 import type { Evidence } from '../evidence/index.ts';
 import type { BackgroundProcess, RunResult } from '../exec/index.ts';
+import type { IptablesMode } from '../kube-proxy/mode.ts';
 
 export type BackendName = 'lab' | 'kind' | 'existing';
 
@@ -199,6 +200,8 @@ export interface Backend {
   teardown(): Promise<void>;
   /** The run failed: a `--keep on-failure` policy keeps the cluster at teardown. */
   noteFailure?(): void;
+  /** The iptables variant kube-proxy writes to, when the backend knows it (`--iptables`, the lab's own choice); else the counter probe detects it per node. */
+  kubeProxyIptables?(): IptablesMode | undefined;
   topology(): Promise<Topology>;
   deployEcho(spec: EchoSpec): Promise<void>;
   exposeService(spec: ServiceSpec): Promise<ServiceInfo>;

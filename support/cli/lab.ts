@@ -8,6 +8,7 @@
  * Every command the lab runs is an ordinary one (ip, iptables-*-restore, tc, bpftool), so a
  * transcript line can be rerun by hand; `lab exec` and `lab agent` are how.
  */
+
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
@@ -20,6 +21,7 @@ import { DEFAULT_CLUSTER, validateCluster } from '../backends/lab/names.ts';
 import { findNode } from '../backends/lab/topology.ts';
 import { EnvironmentError, UsageError } from '../errors.ts';
 import { cancelled, spawnBackground } from '../exec/index.ts';
+import type { IptablesMode } from '../kube-proxy/mode.ts';
 
 const DEFAULT_KIND_CONFIG = 'kind-configs/two-node.yaml';
 
@@ -93,7 +95,7 @@ async function up(opts: {
   const lab = new LabBackend({
     cluster: opts.cluster,
     stateRoot: stateRoot(opts),
-    iptables: opts.iptables as 'nft' | 'legacy' | undefined,
+    iptables: opts.iptables as IptablesMode | undefined,
     variants: opts.variant,
   });
   // Not kept until every step succeeded: an interrupted `lab up` leaves nothing behind.

@@ -5,7 +5,7 @@
  */
 import type { Topology } from '../backends/types.ts';
 import { endpointDeliveries, reverseNatReplies } from '../expectations/monitor.ts';
-import { counterDelta, serviceRules } from '../parsers/index.ts';
+import { counterDelta, serviceRules } from '../kube-proxy/rules.ts';
 import type { Hop, PacketPath } from '../report/packet-path-svg.ts';
 import type { CaptureResult, ObservationWindow } from './window.ts';
 

@@ -15,13 +15,8 @@ import { RunDir, teardownLedger } from '../../support/backends/lab/ledger.ts';
 import type { Backend, ExecTarget, PodInfo, ServiceInfo } from '../../support/backends/types.ts';
 import { UsageError } from '../../support/errors.ts';
 import { spawnBackground } from '../../support/exec/index.ts';
-import {
-  counterDelta,
-  type IptablesDump,
-  type IptablesRule,
-  parseIptablesSave,
-  serviceRules,
-} from '../../support/parsers/index.ts';
+import { counterDelta, serviceRules } from '../../support/kube-proxy/rules.ts';
+import { type IptablesDump, type IptablesRule, parseIptablesSave } from '../../support/parsers/index.ts';
 
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? false : 'needs root (network namespaces)';

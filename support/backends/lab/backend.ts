@@ -13,6 +13,7 @@
  * the plans every `ip -batch`/`iptables-restore` ran, and the nodes' private bpffs mounts.
  */
 import type { BackgroundProcess, RunResult } from '../../exec/index.ts';
+import type { IptablesMode } from '../../kube-proxy/mode.ts';
 import type {
   Backend,
   Capability,
@@ -66,6 +67,11 @@ export class LabBackend implements Backend {
 
   describe(): string {
     return LAB_DESCRIPTOR.label;
+  }
+
+  /** The lab writes kube-proxy's rules itself, so it knows where they are. */
+  kubeProxyIptables(): IptablesMode | undefined {
+    return this.lab.state?.iptables ?? this.opts.iptables;
   }
 
   capabilities(): ReadonlySet<Capability> {

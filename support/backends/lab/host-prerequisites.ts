@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { EnvironmentError } from '../../errors.ts';
 import { which } from '../../exec/index.ts';
-import type { IptablesMode } from './kube-proxy.ts';
+import { type IptablesMode, iptablesCommand } from '../../kube-proxy/mode.ts';
 
 export const LAB_APT_PACKAGES = ['iptables', 'iproute2', 'tcpdump', 'bpftool', 'clang', 'llvm', 'libbpf-dev'];
 
@@ -20,8 +20,9 @@ export function requireHostPrerequisites(opts: { iptables: IptablesMode; datapat
   const tools: Array<[string, string]> = [
     ['ip', 'iproute2'],
     ['tc', 'iproute2'],
-    [`iptables-${opts.iptables}-restore`, 'iptables'],
-    [`iptables-${opts.iptables}-save`, 'iptables'],
+    [iptablesCommand(opts.iptables, 'restore'), 'iptables'],
+    [iptablesCommand(opts.iptables, 'save'), 'iptables'],
+    [iptablesCommand(opts.iptables), 'iptables'],
     ['setsid', 'util-linux'],
     ['umount', 'mount'],
   ];

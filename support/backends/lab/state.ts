@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { InfraError, UsageError } from '../../errors.ts';
-import type { IptablesMode } from './kube-proxy.ts';
+import type { IptablesMode } from '../../kube-proxy/mode.ts';
 import { DEFAULT_STATE_ROOT, RunDir } from './ledger.ts';
 import { NodeDatapaths } from './node-datapaths.ts';
 import type { LabPod } from './pod-netns.ts';

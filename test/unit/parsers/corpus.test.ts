@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { serviceRules } from '../../../support/kube-proxy/rules.ts';
 import {
   findChain,
   parseBpftoolNet,
@@ -21,7 +22,6 @@ import {
   parseIptables,
   parseMonitor,
   parseTcpdump,
-  serviceRules,
 } from '../../../support/parsers/index.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { counterDelta, ruleKey, serviceRefOf, serviceRules } from '../../../support/kube-proxy/rules.ts';
 import {
   allRules,
-  counterDelta,
   detectIptablesFormat,
   findChain,
   parseIptables,
@@ -10,9 +10,6 @@ import {
   parseIptablesNumber,
   parseIptablesRules,
   parseIptablesSave,
-  ruleKey,
-  serviceRefOf,
-  serviceRules,
 } from '../../../support/parsers/iptables.ts';
 
 // A kube-proxy nat table written for these tests in iptables-save -c shape (one ClusterIP

@@ -6,6 +6,8 @@
  */
 import { release } from 'node:os';
 import { run } from '../../../exec/index.ts';
+import { findKubeProxyChains } from '../../../kube-proxy/mode.ts';
+import { netnsRun } from '../node-run.ts';
 import { NodeDatapath, PROGRAM_NAMES } from './node-datapath.ts';
 
 export interface DatapathState {
@@ -144,14 +146,7 @@ export async function gatherDatapathState(
         });
   const where = `node ${dp.node}`;
   const ownNames = new Set<string>(Object.values(PROGRAM_NAMES));
-  const natOf = (tool: string) =>
-    run(['ip', 'netns', 'exec', dp.netns, tool, '-t', 'nat'], {
-      timeoutMs: 15_000,
-      where,
-      check: false,
-      quietStdout: true,
-    });
-  const [attached, routesRes, linksRes, nft, legacy] = await Promise.all([
+  const [attached, routesRes, linksRes, chains] = await Promise.all([
     dp
       .attachedPrograms()
       .then((list) =>
@@ -159,21 +154,9 @@ export async function gatherDatapathState(
       ),
     run(['ip', '-n', dp.netns, '-j', 'route', 'show'], { timeoutMs: 15_000, where }),
     run(['ip', '-n', dp.netns, '-j', '-d', 'link', 'show'], { timeoutMs: 15_000, where, quietStdout: true }),
-    natOf('iptables-nft-save'),
-    natOf('iptables-legacy-save'),
+    findKubeProxyChains(netnsRun(dp.netns, where)),
   ]);
-  // iptables-nft-save refuses a nat table that also holds native nft rules; nft itself still lists the chain.
-  const nftChain = async () =>
-    run(['ip', 'netns', 'exec', dp.netns, 'nft', 'list', 'chain', 'ip', 'nat', 'KUBE-SERVICES'], {
-      timeoutMs: 15_000,
-      where,
-      check: false,
-      quietStdout: true,
-    })
-      .then((r) => r.exitCode === 0)
-      .catch(() => false);
-  const kubeProxyChains =
-    [nft, legacy].some((r) => r.exitCode === 0 && /^:KUBE-SERVICES /m.test(r.stdout)) || (await nftChain());
+  const kubeProxyChains = chains.mode !== null;
   // BPF host routing would mean our programs on the node's uplink; the lab leaves it to the kernel.
   const onUplink = attached.some((a) => a.ours && (a.interface === 'eth0' || a.interface === 'cilium_host'));
   const ours = attached.filter((a) => a.ours);
