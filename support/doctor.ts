@@ -2,10 +2,11 @@
  * What a backend needs on this machine, checked without side effects; the main job can install
  * the lab's apt packages when root (with a visible message).
  */
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { BackendName } from './backends/types.ts';
 import { run } from './exec/index.ts';
+import { aptCommand, HOST_FILES, JAVA_APT_PACKAGE, toolsFor, which } from './prerequisites.ts';
 
 export interface Check {
   name: string;
@@ -15,49 +16,7 @@ export interface Check {
   install?: string;
 }
 
-/** Find an executable on PATH (and the sbin dirs root uses) without spawning anything. */
-export function which(tool: string, envPath = process.env.PATH ?? ''): string | null {
-  const dirs = [...envPath.split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin'];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const p = path.join(dir, tool);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {}
-  }
-  return null;
-}
-
-/** Tools of the lab and the Debian package that provides each. */
-export const LAB_TOOLS: Array<[tool: string, pkg: string]> = [
-  ['ip', 'iproute2'],
-  ['tc', 'iproute2'],
-  ['iptables-nft-restore', 'iptables'],
-  ['iptables-legacy-restore', 'iptables'],
-  ['nft', 'nftables'],
-  ['tcpdump', 'tcpdump'],
-  ['bpftool', 'bpftool'],
-  ['clang', 'clang'],
-  ['llc', 'llvm'],
-  ['curl', 'curl'],
-  ['nsenter', 'util-linux'],
-];
-export const LAB_HEADERS: Array<[file: string, pkg: string]> = [
-  ['/usr/include/bpf/bpf_helpers.h', 'libbpf-dev'],
-  ['/usr/include/asm/types.h', 'gcc-multilib'],
-];
-
-export function labPackagesMissing(): string[] {
-  const missing = new Set<string>();
-  for (const [tool, pkg] of LAB_TOOLS) if (!which(tool)) missing.add(pkg);
-  for (const [file, pkg] of LAB_HEADERS) if (!existsSync(file)) missing.add(pkg);
-  return [...missing];
-}
-
-export function aptCommand(pkgs: string[]): string {
-  return `apt-get update && apt-get install -y ${pkgs.join(' ')}`;
-}
+export { aptCommand, which } from './prerequisites.ts';
 
 function nodeCheck(): Check {
   const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
@@ -77,7 +36,7 @@ async function javaCheck(): Promise<Check> {
       name: 'java',
       ok: false,
       detail: 'no Java runtime: allure-commandline cannot render the report',
-      install: aptCommand(['openjdk-17-jre-headless']),
+      install: aptCommand([JAVA_APT_PACKAGE]),
     };
   const res = await run([java, '-version'], { timeoutMs: 15_000, check: false });
   const line = (res.stderr || res.stdout).split('\n')[0] ?? '';
@@ -93,11 +52,11 @@ export function labChecks(): Check[] {
     detail: root ? 'running as root' : 'the lab creates network namespaces and loads eBPF: it needs root',
     install: root ? undefined : 'sudo -E npx hookpoint …',
   });
-  for (const [tool, pkg] of LAB_TOOLS) {
+  for (const { tool, pkg } of toolsFor(['lab'])) {
     const p = which(tool);
     checks.push({ name: tool, ok: Boolean(p), detail: p ?? 'not found', install: p ? undefined : aptCommand([pkg]) });
   }
-  for (const [file, pkg] of LAB_HEADERS) {
+  for (const { file, pkg } of HOST_FILES.filter((f) => f.purpose === 'lab')) {
     const ok = existsSync(file);
     checks.push({
       name: path.basename(file),

@@ -12,7 +12,10 @@ import path from 'node:path';
 import { EnvironmentError } from '../errors.ts';
 import { run } from '../exec/index.ts';
 
-export const JAVA_APT_PACKAGE = 'openjdk-17-jre-headless';
+import { JAVA_APT_PACKAGE } from '../prerequisites.ts';
+
+export { JAVA_APT_PACKAGE };
+
 const GENERATE_TIMEOUT_MS = 180_000;
 /**
  * Reports are attached to change reviews and opened offline: no Google Analytics tag in them.

@@ -9,9 +9,9 @@ import { loadConfiguration, loadSupport, runCucumber } from '@cucumber/cucumber/
 import parseTagExpression from '@cucumber/tag-expressions';
 import { clusterSpec } from '../cluster-setup.ts';
 import type { Config } from '../config.ts';
-import { backendChecks, blocking, labPackagesMissing, which } from '../doctor.ts';
+import { backendChecks, blocking } from '../doctor.ts';
 import { EnvironmentError, ExitCode, UsageError } from '../errors.ts';
-import { run } from '../exec/index.ts';
+import { installMissing, missingPackages, RUN_PURPOSES } from '../prerequisites.ts';
 import { catalog, closestSteps, type StepDoc } from '../vocabulary.ts';
 import { createBackend, ensureProvisioned, type RunContext, setRunContext } from './context.ts';
 import { baseEnvironment, environmentOf } from './environment.ts';
@@ -135,24 +135,16 @@ export function clusterRequestOf(scenarios: PlannedScenario[]): ClusterRequest |
 }
 
 async function ensurePrerequisites(config: Config, log: (l: string) => void): Promise<void> {
-  if (config.backend === 'lab' && process.getuid?.() === 0) {
-    // The report needs a Java runtime (allure-commandline); install it along with the lab's tools.
-    const missing = [...labPackagesMissing(), ...(which('java') ? [] : ['openjdk-17-jre-headless'])];
-    // Without apt (another distribution, a stripped PATH) the checks below name what is missing.
-    if (missing.length && which('apt-get')) {
-      log(`hookpoint: installing the lab's prerequisites with apt: ${missing.join(' ')}`);
-      try {
-        await run(['apt-get', 'update', '-qq'], { timeoutMs: 300_000 });
-        await run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], {
-          timeoutMs: 900_000,
-          env: { DEBIAN_FRONTEND: 'noninteractive' },
-        });
-      } catch (err) {
-        throw new EnvironmentError(
-          `The lab's prerequisites (${missing.join(' ')}) could not be installed with apt: ${(err as Error).message}`,
-          `Install them by hand (\`apt-get install -y ${missing.join(' ')}\`); \`hookpoint doctor\` shows every check.`,
-        );
-      }
+  // The lab's tools and the report's Java, installed with apt when root (one list: support/prerequisites.ts).
+  if (config.backend === 'lab') {
+    try {
+      await installMissing(RUN_PURPOSES, log);
+    } catch (err) {
+      const missing = missingPackages(RUN_PURPOSES);
+      throw new EnvironmentError(
+        `The lab's prerequisites (${missing.join(' ')}) could not be installed with apt: ${(err as Error).message}`,
+        `Install them by hand (\`apt-get install -y ${missing.join(' ')}\`); \`hookpoint doctor\` shows every check.`,
+      );
     }
   }
   const missing = blocking(await backendChecks(config.backend));

@@ -4,11 +4,11 @@
  * packages otherwise.
  */
 import { existsSync } from 'node:fs';
-import { which } from '../../doctor.ts';
 import { EnvironmentError } from '../../errors.ts';
+import { LAB_APT_PACKAGES, which } from '../../prerequisites.ts';
 import type { IptablesMode } from './kube-proxy.ts';
 
-export const LAB_APT_PACKAGES = ['iptables', 'iproute2', 'tcpdump', 'bpftool', 'clang', 'llvm', 'libbpf-dev'];
+export { LAB_APT_PACKAGES };
 
 export function requireLabEnvironment(opts: { iptables: IptablesMode; datapath: boolean }): void {
   const install = `apt-get install -y ${LAB_APT_PACKAGES.join(' ')}`;
