@@ -60,6 +60,10 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { tool: 'true', pkg: 'coreutils', purpose: 'base' },
   { tool: 'mkdir', pkg: 'coreutils', purpose: 'base' },
   { tool: 'rm', pkg: 'coreutils', purpose: 'base' },
+  { tool: 'cat', pkg: 'coreutils', purpose: 'base' },
+  { tool: 'cut', pkg: 'coreutils', purpose: 'base' },
+  { tool: 'id', pkg: 'coreutils', purpose: 'base' },
+  { tool: 'dirname', pkg: 'coreutils', purpose: 'base' },
 ];
 
 /** Files (not programs) the lab's eBPF compile needs. */

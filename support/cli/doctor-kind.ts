@@ -20,6 +20,9 @@ const INSTALL = {
   kubectl: 'Install kubectl (https://kubernetes.io/docs/tasks/tools/).',
 } as const;
 
+/** The programs the kind and existing backends run on this machine (the inventory test checks the code against it). */
+export const KIND_HOST_TOOLS: readonly string[] = Object.keys(INSTALL);
+
 function firstLine(text: string): string {
   return text.trim().split('\n')[0]?.trim() ?? '';
 }
