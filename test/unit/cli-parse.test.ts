@@ -202,16 +202,16 @@ describe('hookpoint parse', () => {
     const ok = await cli(['parse', 'iptables', file('ok.txt', SAVE), '--json']);
     assert.equal(ok.code, 0);
     assert.equal(JSON.parse(ok.out).chains.length, 3);
-    const strict = await cli(['parse', 'monitor', file('bad2.txt', 'garbage line\n'), '--strict']);
+    const strict = await cli(['parse', 'monitor', file('bad2.txt', `${MONITOR}garbage line\n`), '--strict']);
     assert.equal(strict.code, 1);
     assert.equal(strict.out, '');
-    assert.match(strict.err, /^hookpoint: Line 1 of .* "garbage line"/);
+    assert.match(strict.err, /^hookpoint: Line 2 of .* "garbage line"/);
     assert.equal(strict.err.trim().split('\n').length, 1, 'one paragraph, no stack');
     const usage = await cli(['parse', 'frob', 'x']);
     assert.equal(usage.code, 2);
     assert.match(
       usage.err,
-      /Kinds: iptables, monitor, status, tcpdump, bpftool-net, bpftool-xlated, ip-route, ip-neigh/,
+      /Kinds: iptables, monitor, status, tcpdump, pcap, bpftool-net, bpftool-prog, bpftool-xlated, ip-route, ip-neigh, ip-addr/,
     );
   });
 });
