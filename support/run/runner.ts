@@ -11,6 +11,7 @@ import { clusterSpec } from '../cluster-setup.ts';
 import type { Config } from '../config.ts';
 import { backendChecks, blocking } from '../doctor.ts';
 import { EnvironmentError, ExitCode, UsageError } from '../errors.ts';
+import { plural } from '../expectations/evidence-ref.ts';
 import { installMissing, missingPackages, RUN_PURPOSES } from '../prerequisites.ts';
 import { catalog, closestSteps, type StepDoc } from '../vocabulary.ts';
 import { createBackend, ensureProvisioned, type RunContext, setRunContext } from './context.ts';
@@ -58,6 +59,13 @@ export function selectScenarios(all: PlannedScenario[], tags?: string, name?: st
       );
     }
     out = out.filter((s) => expr.evaluate(s.tags));
+    // `--tags seed` is a valid expression that matches nothing: tags are written with their @.
+    const bare = tags.split(/[\s()]+/).filter((w) => /^[\w:.-]+$/.test(w) && !/^(and|or|not)$/.test(w));
+    if (out.length === 0 && bare.length)
+      throw new UsageError(
+        `No scenario matches --tags "${tags}": tags are written with their @ (${bare.map((w) => `"${w}"`).join(', ')} has none).`,
+        `Did you mean --tags "${tags.replace(/(^|[\s(])([\w:.-]+)/g, (m, pre, w) => (/^(and|or|not)$/.test(w) ? m : `${pre}@${w}`))}"?`,
+      );
   }
   if (name) {
     let re: RegExp;
@@ -165,7 +173,7 @@ export async function runFeatures(req: RunRequest): Promise<number> {
   const scenarios = shardOf(selectScenarios(planScenarios(files), config.tags, config.name), config.shard);
   if (req.list) {
     for (const s of scenarios) log(`${s.uri}:${s.line}\t${s.name}\t${s.tags.join(' ')}`);
-    log(`${scenarios.length} scenarios`);
+    log(plural(scenarios.length, 'scenario'));
     return ExitCode.ok;
   }
   if (scenarios.length === 0) throw new UsageError('No scenario matches the given paths, --tags and --name.');
@@ -216,7 +224,10 @@ export async function runFeatures(req: RunRequest): Promise<number> {
   checkScenarioInputs(scenarios, defs, catalog, config, clusterRequestOf(scenarios));
   if (req.dryRun) {
     log(
-      `dry run: ${scenarios.length} scenarios, ${scenarios.reduce((n, s) => n + s.steps.length, 0)} steps, every step defined`,
+      `dry run: ${plural(scenarios.length, 'scenario')}, ${plural(
+        scenarios.reduce((n, s) => n + s.steps.length, 0),
+        'step',
+      )}, every step defined`,
     );
     return ExitCode.ok;
   }
@@ -289,7 +300,7 @@ async function renderRunReports(
   }
   const t = built.summary.counts;
   log(
-    `hookpoint: ${t.total} scenarios — ${t.passed} passed, ${t.failed} failed, ${t.broken} broken, ${t.skipped} skipped`,
+    `hookpoint: ${plural(t.total, 'scenario')} — ${t.passed} passed, ${t.failed} failed, ${t.broken} broken, ${t.skipped} skipped`,
   );
   for (const f of built.files) log(`  ${path.relative(process.cwd(), f) || f}`);
 }

@@ -334,6 +334,14 @@ const cases: Case[] = [
     fix: /Kinds: iptables, .*Example: hookpoint parse/,
   },
   {
+    name: '--tags without the @ hints at it',
+    feature: scenario(OK_STEPS).replace('  Scenario: case', '  @seed\n  Scenario: case'),
+    args: [...run(), '--tags', 'seed'],
+    code: 2,
+    names: ['No scenario matches --tags "seed"', 'written with their @'],
+    fix: /Did you mean --tags "@seed"\?/,
+  },
+  {
     name: 'garbage given to parse --strict',
     feature: '*nat\n:PREROUTING ACCEPT [0:0]\nthis is not\niptables output at all\nCOMMIT\n',
     args: ['parse', 'iptables', 'FEATURE', '--strict'],
