@@ -14,6 +14,8 @@ export interface Check {
   detail: string;
   /** Exact command that fixes it. */
   install?: string;
+  /** Missing, it only narrows what is checked or rendered: a warning, not a blocker. */
+  optional?: boolean;
 }
 
 export { aptCommand, which } from './prerequisites.ts';
@@ -68,18 +70,21 @@ export function labChecks(): Check[] {
   return checks;
 }
 
-export async function backendChecks(backend: BackendName): Promise<Check[]> {
+export async function backendChecks(
+  backend: BackendName,
+  cluster: { kubeconfig?: string; context?: string } = {},
+): Promise<Check[]> {
   const checks: Check[] = [nodeCheck(), await javaCheck()];
   if (backend === 'lab') return [...checks, ...labChecks()];
-  // kind and existing share the Docker/kind/helm/kubectl checks (support/cli/doctor-kind.ts).
   const modulePath = './cli/doctor-kind.ts';
-  const { checkKind } = (await import(modulePath)) as { checkKind: () => Promise<Check[]> };
-  return [...checks, ...(await checkKind())];
+  const mod = (await import(modulePath)) as typeof import('./cli/doctor-kind.ts');
+  // kind: Docker, kind, helm, kubectl; existing: kubectl and a reachable kubeconfig, helm optional.
+  return [...checks, ...(backend === 'existing' ? await mod.checkExisting(cluster) : await mod.checkKind())];
 }
 
-/** Required checks: Java only affects the report, so it warns without failing the backend. */
+/** Required checks: Java only affects the report, optional tools only what is checked. */
 export function blocking(checks: Check[]): Check[] {
-  return checks.filter((c) => !c.ok && c.name !== 'java');
+  return checks.filter((c) => !c.ok && c.name !== 'java' && !c.optional);
 }
 
 /**

@@ -3,13 +3,15 @@
  * kind, helm and kubectl. `hookpoint doctor --backend kind` calls checkKind().
  */
 import { defaultExecutor, type Executor } from '../backends/kind/executor.ts';
-import { TIMEOUTS } from '../backends/kind/plan.ts';
+import { kubectlArgv, TIMEOUTS } from '../backends/kind/plan.ts';
 
 export interface KindCheck {
   name: string;
   ok: boolean;
   detail: string;
   install?: string;
+  /** A missing optional tool only narrows what the backend checks (a warning, not a blocker). */
+  optional?: boolean;
 }
 
 const INSTALL = {
@@ -18,10 +20,11 @@ const INSTALL = {
   kind: 'Install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation), e.g. `go install sigs.k8s.io/kind@latest`.',
   helm: 'Install Helm 3 (https://helm.sh/docs/intro/install/).',
   kubectl: 'Install kubectl (https://kubernetes.io/docs/tasks/tools/).',
+  kubeconfig: 'Pass --kubeconfig FILE (and --context NAME) of a cluster this machine reaches, or set KUBECONFIG.',
 } as const;
 
 /** The programs the kind and existing backends run on this machine (the inventory test checks the code against it). */
-export const KIND_HOST_TOOLS: readonly string[] = Object.keys(INSTALL);
+export const KIND_HOST_TOOLS: readonly string[] = ['docker', 'kind', 'helm', 'kubectl'];
 
 function firstLine(text: string): string {
   return text.trim().split('\n')[0]?.trim() ?? '';
@@ -66,4 +69,46 @@ export async function checkKind(exec: Executor = defaultExecutor): Promise<KindC
   if (!docker.ok && /Cannot connect to the Docker daemon|docker daemon running|permission denied/i.test(docker.detail))
     docker.detail = `the docker client is installed but no engine answers: ${docker.detail}`;
   return [docker, kind, helm, kubectl];
+}
+
+/**
+ * What the existing backend needs here: kubectl and a kubeconfig whose cluster answers (with the
+ * given context); helm is optional — without it the check of the installed release's values is
+ * skipped. No Docker, no kind: the cluster already exists.
+ */
+export async function checkExisting(
+  opts: { kubeconfig?: string; context?: string },
+  exec: Executor = defaultExecutor,
+): Promise<KindCheck[]> {
+  const kubectl = await probe(exec, 'kubectl', ['kubectl', 'version', '--client'], 10_000, firstLine);
+  const helm = await probe(exec, 'helm', ['helm', 'version', '--short'], 10_000, (out) => `helm ${firstLine(out)}`);
+  if (!helm.ok) {
+    helm.optional = true;
+    helm.detail = `${helm.detail} (optional: without helm the installed release's values are not checked)`;
+  }
+  let cluster: KindCheck;
+  if (!opts.kubeconfig)
+    cluster = {
+      name: 'kubeconfig',
+      ok: false,
+      detail: 'no kubeconfig given (--kubeconfig or KUBECONFIG)',
+      install: INSTALL.kubeconfig,
+    };
+  else if (!kubectl.ok)
+    cluster = {
+      name: 'kubeconfig',
+      ok: false,
+      detail: `${opts.kubeconfig}: not checked without kubectl`,
+      install: INSTALL.kubeconfig,
+    };
+  else {
+    const argv = kubectlArgv(opts.kubeconfig, opts.context, 'version', '--request-timeout=10s');
+    const where = `${opts.kubeconfig}${opts.context ? ` (context ${opts.context})` : ''}`;
+    cluster = await probe(exec, 'kubeconfig', argv, 20_000, (out) => {
+      const server = /Server Version:\s*(\S+)/.exec(out)?.[1];
+      return `${where}: cluster reachable${server ? `, Kubernetes ${server}` : ''}`;
+    });
+    if (!cluster.ok) cluster.detail = `${where}: the cluster does not answer: ${cluster.detail}`;
+  }
+  return [kubectl, cluster, helm];
 }

@@ -155,7 +155,9 @@ async function ensurePrerequisites(config: Config, log: (l: string) => void): Pr
       );
     }
   }
-  const missing = blocking(await backendChecks(config.backend));
+  const missing = blocking(
+    await backendChecks(config.backend, { kubeconfig: config.kubeconfig, context: config.context }),
+  );
   if (missing.length) {
     const fixes = [...new Set(missing.map((c) => c.install?.replace(/\.+$/, '')).filter(Boolean))].join('; ');
     throw new EnvironmentError(
