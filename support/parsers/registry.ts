@@ -19,7 +19,8 @@ export interface ParserEntry<R> {
   reads: 'text' | 'binary' | 'either';
   /** One line for help and errors. */
   what: string;
-  parse(data: Uint8Array): R;
+  /** Text kinds take the text as is; bytes are decoded as UTF-8. */
+  parse(data: Uint8Array | string): R;
   unknownLines(r: R): UnknownLine[];
   json(r: R): unknown;
   table(r: R): string;
@@ -28,7 +29,9 @@ export interface ParserEntry<R> {
 }
 
 const decoder = new TextDecoder('utf-8');
-const text = (data: Uint8Array): string => decoder.decode(data);
+const text = (data: Uint8Array | string): string => (typeof data === 'string' ? data : decoder.decode(data));
+const bytes = (data: Uint8Array | string): Uint8Array =>
+  typeof data === 'string' ? new TextEncoder().encode(data) : data;
 
 /** A pcap the reader rejects (truncated, unknown link type): the input is wrong, not Hookpoint. */
 export class UnreadablePcapError extends Error {}
@@ -53,7 +56,7 @@ export const PARSERS = {
   iptables: {
     reads: 'text',
     what: 'iptables-save [-c], iptables -S, iptables -L [-n] [-v] [-x]',
-    parse: (d: Uint8Array) => parseIptables(text(d)),
+    parse: (d: Uint8Array | string) => parseIptables(text(d)),
     unknownLines: (r) => r.unknownLines,
     json: iptablesJson,
     table: iptablesTable,
@@ -62,7 +65,7 @@ export const PARSERS = {
   monitor: {
     reads: 'text',
     what: 'cilium(-dbg) monitor [-v] [--type …]',
-    parse: (d: Uint8Array) => parseMonitor(text(d)),
+    parse: (d: Uint8Array | string) => parseMonitor(text(d)),
     unknownLines: (r) => r.unknownLines,
     json: (r) => ({ events: r.events, unknownLines: r.unknownLines }),
     table: (r) => monitorTable(r.events),
@@ -74,7 +77,7 @@ export const PARSERS = {
   status: {
     reads: 'text',
     what: 'cilium-dbg status [--verbose]',
-    parse: (d: Uint8Array) => parseCiliumStatus(text(d)),
+    parse: (d: Uint8Array | string) => parseCiliumStatus(text(d)),
     unknownLines: (r) => r.unknownLines,
     json: (r) => r,
     table: statusTable,
@@ -88,13 +91,14 @@ export const PARSERS = {
   tcpdump: {
     reads: 'either',
     what: 'tcpdump -n [-e] [-v] text, or a classic .pcap',
-    parse: (d: Uint8Array) => (looksLikePcap(d) ? pcap(d) : parseTcpdump(text(d))),
+    parse: (d: Uint8Array | string) => (typeof d !== 'string' && looksLikePcap(d) ? pcap(d) : parseTcpdump(text(d))),
     ...packets,
   } satisfies ParserEntry<PacketList>,
   pcap: {
     reads: 'binary',
     what: 'a classic .pcap file (tcpdump -w)',
-    parse: (d: Uint8Array) => {
+    parse: (data: Uint8Array | string) => {
+      const d = bytes(data);
       if (!looksLikePcap(d))
         throw new UnreadablePcapError('it does not start with the magic number of a classic pcap file');
       return pcap(d);
@@ -104,7 +108,7 @@ export const PARSERS = {
   'bpftool-net': {
     reads: 'text',
     what: 'bpftool net show, tc filter show',
-    parse: (d: Uint8Array) => parseBpftoolNet(text(d)),
+    parse: (d: Uint8Array | string) => parseBpftoolNet(text(d)),
     unknownLines: (r) => r.unknownLines,
     json: (r) => r,
     table: (r) => attachmentsTable(r.attachments),
@@ -113,7 +117,7 @@ export const PARSERS = {
   'bpftool-prog': {
     reads: 'text',
     what: 'bpftool prog show',
-    parse: (d: Uint8Array) => parseBpftoolProgShow(text(d)),
+    parse: (d: Uint8Array | string) => parseBpftoolProgShow(text(d)),
     unknownLines: (r) => r.unknownLines,
     json: (r) => r,
     table: (r) =>
@@ -126,7 +130,7 @@ export const PARSERS = {
   'bpftool-xlated': {
     reads: 'text',
     what: 'bpftool prog dump xlated',
-    parse: (d: Uint8Array) => parseBpftoolXlated(text(d)),
+    parse: (d: Uint8Array | string) => parseBpftoolXlated(text(d)),
     unknownLines: (r) => r.unknownLines,
     json: (r) => r,
     table: (r) => {
@@ -142,7 +146,7 @@ export const PARSERS = {
   'ip-route': {
     reads: 'text',
     what: 'ip route show',
-    parse: (d: Uint8Array) => parseIpRoute(text(d)),
+    parse: (d: Uint8Array | string) => parseIpRoute(text(d)),
     unknownLines: (r) => r.unknownLines,
     json: (r) => r,
     table: (r) =>
@@ -163,7 +167,7 @@ export const PARSERS = {
   'ip-neigh': {
     reads: 'text',
     what: 'ip neigh show',
-    parse: (d: Uint8Array) => parseIpNeigh(text(d)),
+    parse: (d: Uint8Array | string) => parseIpNeigh(text(d)),
     unknownLines: (r) => r.unknownLines,
     json: (r) => r,
     table: (r) =>
@@ -176,7 +180,7 @@ export const PARSERS = {
   'ip-addr': {
     reads: 'text',
     what: 'ip addr show',
-    parse: (d: Uint8Array) => parseIpAddr(text(d)),
+    parse: (d: Uint8Array | string) => parseIpAddr(text(d)),
     unknownLines: (r) => r.unknownLines,
     json: (r) => r,
     table: (r) =>
@@ -206,8 +210,7 @@ export function isParseKind(kind: string): kind is ParseKind {
 
 /** Parse as one kind; the entry's other functions take the result. */
 export function parseAs<K extends ParseKind>(kind: K, data: Uint8Array | string): ParsedAs<K> {
-  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-  return (PARSERS[kind] as ParserEntry<ParsedAs<K>>).parse(bytes);
+  return entryOf(kind).parse(data);
 }
 
 export function entryOf<K extends ParseKind>(kind: K): ParserEntry<ParsedAs<K>> {
