@@ -7,6 +7,7 @@
  * `kubeProxyReplacment` would run a different cluster than the feature asks for. The kind
  * backend checks keys against the chart's own values (support/backends/kind/helm-keys.ts).
  */
+import { requiresTag } from './backends/types.ts';
 import { closest } from './closest.ts';
 import { UsageError } from './errors.ts';
 import { registerSecretValues } from './exec/index.ts';
@@ -53,7 +54,7 @@ export function checkHelmValues(values: Record<string, string>, backend: string)
     if (backend === 'lab' && !(LAB_HELM_KEYS as readonly string[]).includes(key)) {
       throw new UsageError(
         `Unknown Helm key "${key}" for the lab backend; did you mean "${closestKey(key, LAB_HELM_KEYS)}"?`,
-        `The lab reproduces only ${LAB_HELM_KEYS.join(', ')}; run a feature that needs other Cilium values with --backend kind, which checks keys against the chart.`,
+        `The lab reproduces only ${LAB_HELM_KEYS.join(', ')}; run a feature that needs other Cilium values with --backend kind, which checks keys against the chart, and tag its scenarios ${requiresTag('helm-values')} so the lab skips them.`,
       );
     }
     const type = TYPES[key];

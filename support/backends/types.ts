@@ -82,7 +82,19 @@ export type Capability =
   /** Datapath mutations for self-verification (lab only). */
   | 'variants'
   /** The backend creates and deletes clusters. */
-  | 'lifecycle';
+  | 'lifecycle'
+  /** Cilium runs from its Helm chart, so any chart value a feature states is honoured (not the lab). */
+  | 'helm-values';
+
+/** The tag that skips a scenario on a backend without the capability (`@requires:capture`). */
+export function requiresTag(c: Capability): string {
+  return `@requires:${c}`;
+}
+
+/** The capabilities a scenario's tags require. */
+export function requiredCapabilities(tags: readonly string[]): string[] {
+  return tags.flatMap((t) => (t.startsWith('@requires:') ? [t.slice('@requires:'.length)] : []));
+}
 
 export interface ClusterSpec {
   /** Path of the kind config (also the lab's topology source). */

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfiguration, loadSupport, runCucumber } from '@cucumber/cucumber/api';
 import parseTagExpression from '@cucumber/tag-expressions';
+import { type Capability, requiredCapabilities } from '../backends/types.ts';
 import { clusterSpec } from '../cluster-setup.ts';
 import type { Config } from '../config.ts';
 import { backendChecks, blocking } from '../doctor.ts';
@@ -142,6 +143,26 @@ export function clusterRequestOf(scenarios: PlannedScenario[]): ClusterRequest |
   return first?.request;
 }
 
+function hasCapabilities(caps: ReadonlySet<Capability>, sc: PlannedScenario): boolean {
+  return requiredCapabilities(sc.tags).every((c) => caps.has(c as Capability));
+}
+
+/**
+ * The scenarios the backend will run: those whose `@requires:` capabilities it has (the others are
+ * skipped with the reason by the Before hook). Asked of a throwaway backend, built only when a
+ * scenario requires something; a backend that cannot be built here says why later.
+ */
+async function runnableOn(config: Config, scenarios: PlannedScenario[]): Promise<PlannedScenario[]> {
+  if (!scenarios.some((s) => requiredCapabilities(s.tags).length > 0)) return scenarios;
+  let caps: ReadonlySet<Capability>;
+  try {
+    caps = (await createBackend(config)).capabilities();
+  } catch {
+    return scenarios;
+  }
+  return scenarios.filter((s) => hasCapabilities(caps, s));
+}
+
 async function ensurePrerequisites(config: Config, log: (l: string) => void): Promise<void> {
   // The lab's tools and the report's Java, installed with apt when root (one list: support/prerequisites.ts).
   if (config.backend === 'lab') {
@@ -223,7 +244,9 @@ export async function runFeatures(req: RunRequest): Promise<number> {
       })),
   }));
   checkSteps(scenarios, defs, catalog);
-  checkScenarioInputs(scenarios, defs, catalog, config, clusterRequestOf(scenarios));
+  // Scenarios the backend will skip (`@requires:` a capability it lacks) do not shape its cluster.
+  const runnable = await runnableOn(config, scenarios);
+  checkScenarioInputs(scenarios, defs, catalog, config, clusterRequestOf(runnable));
   if (req.dryRun) {
     log(
       `dry run: ${plural(scenarios.length, 'scenario')}, ${plural(
@@ -245,7 +268,7 @@ export async function runFeatures(req: RunRequest): Promise<number> {
   let environment: Record<string, string> | undefined;
   let failure: unknown;
   try {
-    const request = clusterRequestOf(scenarios);
+    const request = clusterRequestOf(runnable.filter((s) => hasCapabilities(backend.capabilities(), s)));
     if (request) {
       log(`hookpoint: provisioning ${backend.describe()} from ${request.kindConfig ?? config.kindConfig} …`);
       const started = Date.now();

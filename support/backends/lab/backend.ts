@@ -25,6 +25,7 @@ import type {
   ServiceSpec,
   Topology,
 } from '../types.ts';
+import { requiresTag } from '../types.ts';
 import { compileLabProgram, type DatapathService, NodeDatapath } from './datapath/index.ts';
 import { requireLabEnvironment } from './environment.ts';
 import {
@@ -117,19 +118,22 @@ export function parseVariants(input: readonly string[] | string | undefined): La
   return [...new Set(list as LabVariant[])].sort();
 }
 
+/** How a feature whose Cilium values the lab cannot reproduce still runs elsewhere and is skipped here. */
+export const LAB_SKIP_HINT = `Run it with --backend kind, or tag its scenarios ${requiresTag('helm-values')} so the lab skips them (the lab lacks that capability).`;
+
 /** Cilium values the lab reproduces, and what they change. */
 function variantsFromValues(values: Record<string, string>): LabVariant[] {
   const v = (k: string) => values[k]?.toLowerCase();
   if (v('routingMode') === 'tunnel' || (v('tunnel') && v('tunnel') !== 'disabled'))
     throw new UsageError(
       'The lab reproduces native routing only (routingMode=native); this feature asks for tunnel mode.',
-      'Run it with --backend kind, or tag it so the lab skips it.',
+      LAB_SKIP_HINT,
     );
   const kpr = v('kubeProxyReplacement');
   if (kpr && kpr !== 'false' && kpr !== 'disabled')
     throw new UsageError(
       `The lab reproduces kubeProxyReplacement=false only; this feature asks for kubeProxyReplacement=${values.kubeProxyReplacement}.`,
-      'Run it with --backend kind, or tag it so the lab skips it.',
+      LAB_SKIP_HINT,
     );
   return v('autoDirectNodeRoutes') === 'false' ? ['no-native-route'] : [];
 }
