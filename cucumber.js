@@ -2,7 +2,7 @@
 // TypeScript support code is loaded by Node's own type stripping (Node >= 22.18).
 const common = {
   paths: ['features/**/*.feature'],
-  import: ['support/world.ts', 'support/hooks.ts', 'steps/**/*.ts'],
+  import: ['support/scenario/world.ts', 'support/scenario/hooks.ts', 'steps/**/*.ts'],
   strict: true,
   format: [
     'progress',

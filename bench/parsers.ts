@@ -155,7 +155,7 @@ const mbps = (bytes: number, ms: number) => `${(bytes / 1e6 / (ms / 1000)).toFix
 
 export async function bench(): Promise<void> {
   // Loaded here so that the --parse-only worker below starts without execa.
-  const { run } = await import('../support/exec/runner.ts');
+  const { run } = await import('../support/exec/command.ts');
   const { shellQuote } = await import('../support/exec/transcript.ts');
   const dir = mkdtempSync(path.join(tmpdir(), 'hookpoint-bench-parsers-'));
   try {
@@ -235,7 +235,7 @@ export async function bench(): Promise<void> {
   }
 }
 
-type Run = typeof import('../support/exec/runner.ts').run;
+type Run = typeof import('../support/exec/command.ts').run;
 
 interface Timing {
   wall: number;

@@ -1,10 +1,16 @@
 /**
- * `node scripts/prerequisites.ts install|list [run|test]`: the apt packages of support/prerequisites.ts.
+ * `node scripts/prerequisites.ts install|list [run|test]`: the apt packages of support/exec/host-tools.ts.
  * `install` (root, apt) installs what is missing, saying so — `npm test` and `.ci/run` call it, so a
  * fresh Debian gets every tool the tests call (the lab's, Java, Chromium, the kernel tests' own)
  * through the same path as `hookpoint run` installs the lab's. `list` prints the packages, one a line.
  */
-import { installMissing, missingPackages, packagesFor, RUN_PURPOSES, TEST_PURPOSES } from '../support/prerequisites.ts';
+import {
+  installMissing,
+  missingPackages,
+  packagesFor,
+  RUN_PURPOSES,
+  TEST_PURPOSES,
+} from '../support/exec/host-tools.ts';
 
 const [verb = 'list', scope = 'test'] = process.argv.slice(2);
 const purposes = scope === 'run' ? RUN_PURPOSES : scope === 'test' ? TEST_PURPOSES : null;

@@ -1,8 +1,8 @@
 /** Cluster setup: a kind config and Cilium's Helm values. The Cilium version comes from the run. */
 import type { DataTable } from '@cucumber/cucumber';
-import { ensureClusterFor } from '../support/cluster-setup.ts';
-import { defineStep } from '../support/vocabulary.ts';
-import type { HookpointWorld } from '../support/world.ts';
+import { ensureClusterFor } from '../support/scenario/cluster-setup.ts';
+import { defineStep } from '../support/scenario/vocabulary.ts';
+import type { HookpointWorld } from '../support/scenario/world.ts';
 
 defineStep(
   'Given',

@@ -1,6 +1,5 @@
 /** iptables counter deltas of a service's kube-proxy rules over the last traffic window. */
 
-import { requireWindow } from '../support/assertions.ts';
 import { MediaType } from '../support/evidence/index.ts';
 import {
   type CounterVerdict,
@@ -8,10 +7,11 @@ import {
   expectCountersRise,
   type WhichCounters,
 } from '../support/expectations/counters.ts';
-import type { CounterSet, NodeScope } from '../support/parameter-types.ts';
-import { resolveNodes, resolveService } from '../support/resolve.ts';
-import { defineStep } from '../support/vocabulary.ts';
-import type { HookpointWorld } from '../support/world.ts';
+import { requireWindow } from '../support/scenario/assertions.ts';
+import type { CounterSet, NodeScope } from '../support/scenario/parameter-types.ts';
+import { resolveNodes, resolveService } from '../support/scenario/resolve.ts';
+import { defineStep } from '../support/scenario/vocabulary.ts';
+import type { HookpointWorld } from '../support/scenario/world.ts';
 
 const WHICH: Record<CounterSet, WhichCounters[]> = {
   'KUBE-SVC': ['svc'],

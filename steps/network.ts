@@ -8,12 +8,12 @@ import {
   expectStatusField,
   STATUS_FIELD_OF_WORDS,
 } from '../support/expectations/net.ts';
-import type { NodeRef, NodeScope } from '../support/parameter-types.ts';
 import { neighbours, routes } from '../support/probes/net.ts';
 import { agentStatus } from '../support/probes/status.ts';
-import { resolveNode, resolveNodes, resolvePod } from '../support/resolve.ts';
-import { defineStep } from '../support/vocabulary.ts';
-import type { HookpointWorld } from '../support/world.ts';
+import type { NodeRef, NodeScope } from '../support/scenario/parameter-types.ts';
+import { resolveNode, resolveNodes, resolvePod } from '../support/scenario/resolve.ts';
+import { defineStep } from '../support/scenario/vocabulary.ts';
+import type { HookpointWorld } from '../support/scenario/world.ts';
 
 defineStep(
   'Then',

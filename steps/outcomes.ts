@@ -1,10 +1,10 @@
 /** What the traffic did: all succeeded, all failed in a given way, answered by which backends. */
 
-import { requireWindow } from '../support/assertions.ts';
 import { expectAllFail, expectAllSucceeded, expectAnsweredBy } from '../support/expectations/traffic.ts';
-import { resolveService } from '../support/resolve.ts';
-import { defineStep } from '../support/vocabulary.ts';
-import type { HookpointWorld } from '../support/world.ts';
+import { requireWindow } from '../support/scenario/assertions.ts';
+import { resolveService } from '../support/scenario/resolve.ts';
+import { defineStep } from '../support/scenario/vocabulary.ts';
+import type { HookpointWorld } from '../support/scenario/world.ts';
 
 defineStep(
   'Then',

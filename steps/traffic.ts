@@ -1,11 +1,11 @@
 /** Traffic: HTTP requests from a pod or a node to a service (ClusterIP or NodePort) or a pod. Each opens an observation window. */
 
 import { UsageError } from '../support/errors.ts';
-import type { NodeRef } from '../support/parameter-types.ts';
-import { resolveNode, resolveService } from '../support/resolve.ts';
-import { defineStep } from '../support/vocabulary.ts';
-import { observe } from '../support/window.ts';
-import type { HookpointWorld } from '../support/world.ts';
+import type { NodeRef } from '../support/scenario/parameter-types.ts';
+import { resolveNode, resolveService } from '../support/scenario/resolve.ts';
+import { defineStep } from '../support/scenario/vocabulary.ts';
+import { observe } from '../support/scenario/window.ts';
+import type { HookpointWorld } from '../support/scenario/world.ts';
 
 defineStep(
   'When',

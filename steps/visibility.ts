@@ -1,15 +1,16 @@
 /** Where the packet is seen: captures at hook points, the monitor's translation trace, bpftool. */
-import { requireWindow } from '../support/assertions.ts';
+
 import { InconclusiveError, UsageError } from '../support/errors.ts';
 import { expectHelperCall, expectProgramOn } from '../support/expectations/bpftool.ts';
 import { expectDestinationSeen, expectNothingTo, expectOnlyDestinations } from '../support/expectations/capture.ts';
 import { expectNoTranslation, expectRedirect, expectTranslation } from '../support/expectations/monitor.ts';
-import type { CapturePointRef, NodeRef } from '../support/parameter-types.ts';
 import { bpftoolNet, bpftoolXlated } from '../support/probes/bpftool.ts';
-import { resolveNode, resolvePod, resolveService } from '../support/resolve.ts';
-import { defineStep } from '../support/vocabulary.ts';
-import { type CaptureResult, captureLabel } from '../support/window.ts';
-import type { HookpointWorld } from '../support/world.ts';
+import { requireWindow } from '../support/scenario/assertions.ts';
+import type { CapturePointRef, NodeRef } from '../support/scenario/parameter-types.ts';
+import { resolveNode, resolvePod, resolveService } from '../support/scenario/resolve.ts';
+import { defineStep } from '../support/scenario/vocabulary.ts';
+import { type CaptureResult, captureLabel } from '../support/scenario/window.ts';
+import type { HookpointWorld } from '../support/scenario/world.ts';
 
 async function captureAt(world: HookpointWorld, ref: CapturePointRef): Promise<CaptureResult> {
   const w = requireWindow(world);
@@ -33,6 +34,7 @@ defineStep(
   {
     example: 'Then a capture on pod "client" eth0 sees the ClusterIP of "echo" as destination',
     doc: 'The capture point sits before the tc rewrite: packets still carry the ClusterIP.',
+    arms: (point: CapturePointRef) => ({ captures: [point] }),
   },
   async function (this: HookpointWorld, ref: CapturePointRef, service: string) {
     const cap = await captureAt(this, ref);
@@ -47,6 +49,7 @@ defineStep(
   {
     example: 'Then a capture on node "control-plane" eth0 sees only backends of "echo" as destination',
     doc: 'Past tc and routing the destination is a backend pod IP, never the ClusterIP.',
+    arms: (point: CapturePointRef) => ({ captures: [point] }),
   },
   async function (this: HookpointWorld, ref: CapturePointRef, service: string) {
     const cap = await captureAt(this, ref);
@@ -65,6 +68,7 @@ defineStep(
   {
     example: 'Then a capture on node "control-plane" eth0 sees none of that traffic',
     doc: 'The traffic never crossed this point (e.g. same-node delivery by bpf_redirect); another capture of the window must have seen it.',
+    arms: (point: CapturePointRef) => ({ captures: [point] }),
   },
   async function (this: HookpointWorld, ref: CapturePointRef) {
     const w = requireWindow(this);
@@ -81,6 +85,7 @@ defineStep(
     example:
       'Then cilium monitor on node "control-plane" shows traffic from pod "client" to the ClusterIP of "echo" translated to a backend of "echo"',
     doc: "A trace event of the client's endpoint with orig-ip = the ClusterIP and destination = a backend pod.",
+    arms: (node: NodeRef) => ({ monitors: [node] }),
   },
   async function (this: HookpointWorld, node: NodeRef, pod: string, service: string, service2: string) {
     if (service !== service2)
@@ -106,6 +111,7 @@ defineStep(
   {
     example: 'Then cilium monitor on node "control-plane" shows no translation for traffic from pod "client"',
     doc: 'No trace event of the client carries an orig-ip: nothing was rewritten at tc.',
+    arms: (node: NodeRef) => ({ monitors: [node] }),
   },
   async function (this: HookpointWorld, node: NodeRef, pod: string) {
     const { events, topo } = await monitorOf(this, node);
@@ -122,6 +128,7 @@ defineStep(
     example:
       'Then cilium monitor on node "control-plane" shows the traffic from pod "client" redirected to a backend of "echo-local"',
     doc: "The trace shows the packet handed straight to the backend's veth by bpf_redirect.",
+    arms: (node: NodeRef) => ({ monitors: [node] }),
   },
   async function (this: HookpointWorld, node: NodeRef, pod: string, service: string) {
     const { events, topo } = await monitorOf(this, node);

@@ -1,9 +1,9 @@
 /** Workloads: echo deployments pinned to nodes, ClusterIP/NodePort services, client pods. */
 import { UsageError } from '../support/errors.ts';
-import type { NodeRef } from '../support/parameter-types.ts';
-import { defineStep } from '../support/vocabulary.ts';
-import { ensureClient, ensureEcho, ensureService } from '../support/workloads.ts';
-import type { HookpointWorld } from '../support/world.ts';
+import { ensureClient, ensureEcho, ensureService } from '../support/scenario/background-workloads.ts';
+import type { NodeRef } from '../support/scenario/parameter-types.ts';
+import { defineStep } from '../support/scenario/vocabulary.ts';
+import type { HookpointWorld } from '../support/scenario/world.ts';
 
 defineStep(
   'Given',

@@ -7,7 +7,6 @@
  * `kubeProxyReplacment` would run a different cluster than the feature asks for. The kind
  * backend checks keys against the chart's own values (support/backends/kind/helm-keys.ts).
  */
-import { requiresTag } from './backends/types.ts';
 import { closest } from './closest.ts';
 import { UsageError } from './errors.ts';
 import { registerSecretValues } from './exec/index.ts';
@@ -48,13 +47,14 @@ export function closestKey(key: string, known: readonly string[]): string {
   return closest(key, known)[0]!;
 }
 
-export function checkHelmValues(values: Record<string, string>, backend: string): void {
+/** `skipTag`: the tag that skips a scenario on a backend that cannot honour its values (named in the lab's refusal). */
+export function checkHelmValues(values: Record<string, string>, backend: string, skipTag?: string): void {
   registerSecretValues(values);
   for (const [key, value] of Object.entries(values)) {
     if (backend === 'lab' && !(LAB_HELM_KEYS as readonly string[]).includes(key)) {
       throw new UsageError(
         `Unknown Helm key "${key}" for the lab backend; did you mean "${closestKey(key, LAB_HELM_KEYS)}"?`,
-        `The lab reproduces only ${LAB_HELM_KEYS.join(', ')}; run a feature that needs other Cilium values with --backend kind, which checks keys against the chart, and tag its scenarios ${requiresTag('helm-values')} so the lab skips them.`,
+        `The lab reproduces only ${LAB_HELM_KEYS.join(', ')}; run a feature that needs other Cilium values with --backend kind, which checks keys against the chart${skipTag ? `, and tag its scenarios ${skipTag} so the lab skips them` : ''}.`,
       );
     }
     const type = TYPES[key];

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 mkdir -p reports
 passed=0; failed=0; skipped=0
 # As root, the tests' tools (the lab's, Java, Chromium, the kernel tests' own) are installed with
-# apt when missing, by the same path as `hookpoint run` installs the lab's (support/prerequisites.ts).
+# apt when missing, by the same path as `hookpoint run` installs the lab's (support/exec/host-tools.ts).
 if [ "$(id -u)" = 0 ]; then node scripts/prerequisites.ts install test || echo "prerequisites: install failed; the tests below say what is missing"; fi
 layer() { # name passed failed skipped
   printf '%s: %d passed, %d failed, %d skipped\n' "$1" "$2" "$3" "$4"

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { BACKENDS } from '../config.ts';
-import { backendChecks, blocking } from '../doctor.ts';
 import { ExitCode, UsageError } from '../errors.ts';
+import { backendChecks, blocking } from '../run/prerequisites.ts';
 
 export function register(program: Command): void {
   program

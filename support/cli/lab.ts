@@ -25,8 +25,7 @@ import { DEFAULT_STATE_ROOT, listLabs, RunDir, teardownLedger } from '../backend
 import { DEFAULT_CLUSTER, validateCluster } from '../backends/lab/names.ts';
 import { findNode } from '../backends/lab/topology.ts';
 import { EnvironmentError, UsageError } from '../errors.ts';
-import { cancelled, spawnBackground } from '../exec/index.ts';
-import { which } from '../prerequisites.ts';
+import { cancelled, spawnBackground, which } from '../exec/index.ts';
 
 const DEFAULT_KIND_CONFIG = 'kind-configs/two-node.yaml';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { BACKENDS, KEEP, LAB_VARIANTS, loadConfig, type RawOptions } from '../config.ts';
-import { runFeatures } from '../run/runner.ts';
+import { runFeatures } from '../run/run-suite.ts';
 
 /** Options shared by run and matrix. */
 export function runOptions(cmd: Command): Command {
@@ -38,7 +38,7 @@ export function register(program: Command): void {
       // Lab-only flags name the backend themselves.
       if (!opts.backend && (opts.variant || opts.iptables)) opts.backend = 'lab';
       if (!opts.backend && !process.env.HOOKPOINT_BACKEND && !opts.list && !opts.dryRun) {
-        const { detectDefaultBackend } = await import('../doctor.ts');
+        const { detectDefaultBackend } = await import('../run/prerequisites.ts');
         const chosen = await detectDefaultBackend();
         opts.backend = chosen.backend;
         process.stdout.write(`hookpoint: backend ${chosen.backend} (${chosen.why}; choose with --backend)\n`);

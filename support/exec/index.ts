@@ -1,4 +1,3 @@
-export { isSecretKey, redact, registerSecret, registerSecretValues } from './redact.ts';
 export {
   type BackgroundProcess,
   cancelAll,
@@ -7,7 +6,8 @@ export {
   type RunResult,
   run,
   spawnBackground,
-} from './runner.ts';
+} from './command.ts';
+export { isSecretKey, redact, registerSecret, registerSecretValues } from './redact.ts';
 export {
   activeTranscript,
   type CommandRecord,
@@ -16,3 +16,4 @@ export {
   Transcript,
   useTranscript,
 } from './transcript.ts';
+export { which } from './which.ts';

@@ -68,56 +68,6 @@ export function describeCapturePoint(p: CapturePoint): string {
   }
 }
 
-const FORMS = [
-  'pod "client" eth0',
-  'the host veth of pod "client"',
-  'node "control-plane" eth0',
-  'node "worker" cilium_host',
-];
-
-function findNode(topology: Topology, name: string, text: string): string {
-  const n = topology.nodes.find((x) => x.name === name) ?? topology.nodes.find((x) => x.role === name);
-  if (!n) {
-    const known = topology.nodes.map((x) => `"${x.role}" (${x.name})`).join(', ') || 'none';
-    throw new UsageError(
-      `The capture point "${text}" names node "${name}", which is not in the cluster; known nodes: ${known}.`,
-      'Name a node by its role (control-plane, worker, worker2) or its full name.',
-    );
-  }
-  return n.name;
-}
-
-function findPod(topology: Topology, name: string, text: string): string {
-  const p = topology.pods.find((x) => x.name === name);
-  if (!p) {
-    const known = topology.pods.map((x) => `"${x.name}"`).join(', ') || 'none';
-    throw new UsageError(
-      `The capture point "${text}" names pod "${name}", which does not exist; known pods: ${known}.`,
-    );
-  }
-  return p.name;
-}
-
-/**
- * QA wording → capture point: `pod "client" eth0`, `the host veth of pod "client"` (also
- * `host-side veth`, `pod "client" host veth`), `node "control-plane" eth0`, `node "worker"
- * cilium_host`. Nodes by role or full name; both are resolved to the full name.
- */
-export function parseCapturePoint(text: string, topology: Topology): CapturePoint {
-  const t = text.trim().replace(/\s+/g, ' ');
-  let m = /^(?:the )?pod "([^"]+)"(?:'s)? eth0$/i.exec(t);
-  if (m) return { kind: 'pod-eth0', pod: findPod(topology, m[1]!, t) };
-  m =
-    /^(?:the )?host(?:[- ]side)? veth of pod "([^"]+)"$/i.exec(t) ??
-    /^(?:the )?pod "([^"]+)"(?:'s)? host(?:[- ]side)? veth$/i.exec(t);
-  if (m) return { kind: 'host-veth', pod: findPod(topology, m[1]!, t) };
-  m = /^(?:the )?node "([^"]+)"(?:'s)? eth0$/i.exec(t);
-  if (m) return { kind: 'node-eth0', node: findNode(topology, m[1]!, t) };
-  m = /^(?:the )?node "([^"]+)"(?:'s)? cilium_host$/i.exec(t);
-  if (m) return { kind: 'cilium-host', node: findNode(topology, m[1]!, t) };
-  throw new UsageError(`"${text}" is not a capture point. Write one of: ${FORMS.map((f) => `\`${f}\``).join(', ')}.`);
-}
-
 /** Where tcpdump runs and on which interface. */
 export function captureTarget(point: CapturePoint, topology: Topology): { target: ExecTarget; iface: string } {
   const pod = (name: string): PodInfo => {

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { writeCategories } from './categories.ts';
-import { executorDocument, writeEnvironment, writeExecutor } from './environment.ts';
+import { executorDocument, writeEnvironment, writeExecutor } from './environment-properties.ts';
 import { writeJunit } from './junit.ts';
 import { renderAllure, trendLength } from './render.ts';
 import { mergeResults, readEnvironment, readResults, type ScenarioResult } from './results.ts';
@@ -22,9 +22,9 @@ export {
   formatProperties,
   writeEnvironment,
   writeExecutor,
-} from './environment.ts';
+} from './environment-properties.ts';
 export { junitXml, writeJunit } from './junit.ts';
-export { HOOK_POINTS, type Hop, type HopVerdict, type PacketPath, packetPathSvg } from './packet-path.ts';
+export { HOOK_POINTS, type Hop, type HopVerdict, type PacketPath, packetPathSvg } from './packet-path-svg.ts';
 export { allureLauncher, carryHistory, findJava, renderAllure, trendLength } from './render.ts';
 export {
   mergeResults,

@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { categorize } from './categories.ts';
-import { escapeXml } from './packet-path.ts';
+import { escapeXml } from './packet-path-svg.ts';
 import { paramText, type ScenarioResult, type StepResult } from './results.ts';
 import { firstEvidenceLine } from './summary.ts';
 

@@ -10,9 +10,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { EnvironmentError } from '../errors.ts';
+import { JAVA_APT_PACKAGE } from '../exec/host-tools.ts';
 import { run } from '../exec/index.ts';
-
-import { JAVA_APT_PACKAGE } from '../prerequisites.ts';
 
 export { JAVA_APT_PACKAGE };
 

@@ -8,13 +8,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { planFromKindConfig } from '../backends/lab/topology.ts';
+import { requiresTag } from '../backends/types.ts';
 import { closest } from '../closest.ts';
-import { kindConfigPath } from '../cluster-setup.ts';
 import type { Config } from '../config.ts';
 import { HookpointError, UsageError } from '../errors.ts';
 import { checkHelmValues } from '../helm-values.ts';
-import type { CapturePointRef, NodeRef, NodeScope } from '../parameter-types.ts';
-import type { StepDoc } from '../vocabulary.ts';
+import { kindConfigPath } from '../scenario/cluster-setup.ts';
+import type { CapturePointRef, NodeRef, NodeScope } from '../scenario/parameter-types.ts';
+import type { StepDoc } from '../scenario/vocabulary.ts';
 import type { PlannedScenario } from './features.ts';
 
 /** A cucumber step definition as the runtime holds it (expression.match → arguments with types). */
@@ -79,7 +80,7 @@ export function checkScenarioInputs(
 ): void {
   const given = new Set(docs.filter((d) => d.keyword === 'Given').map((d) => d.expression));
   const nodes = request ? nodeNamesOf(request.kindConfig, config) : undefined;
-  if (request) checkHelmValues(request.values, config.backend);
+  if (request) checkHelmValues(request.values, config.backend, requiresTag('helm-values'));
   for (const sc of scenarios) {
     const declared = { pod: new Set<string>(), service: new Set<string>(), deployment: new Set<string>() };
     const refs: Array<{ kind: 'pod' | 'service' | 'deployment' | 'node'; name: string; where: string; text: string }> =

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfiguration, loadSupport } from '@cucumber/cucumber/api';
-import { catalog, type StepDoc } from '../vocabulary.ts';
+import { catalog, type StepDoc } from '../scenario/vocabulary.ts';
 
 export async function loadVocabulary(root = process.cwd()): Promise<StepDoc[]> {
   const { default: base } = (await import(pathToFileURL(path.join(root, 'cucumber.js')).href)) as {

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { run } from '../../support/exec/index.ts';
 import { buildReports } from '../../support/report/index.ts';
-import { HOOK_POINTS, packetPathSvg } from '../../support/report/packet-path.ts';
+import { HOOK_POINTS, packetPathSvg } from '../../support/report/packet-path-svg.ts';
 import { findJava } from '../../support/report/render.ts';
 
 const CHROMIUM = process.env.HOOKPOINT_CHROMIUM ?? '/usr/bin/chromium';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { which } from '../../support/doctor.ts';
+import { which } from '../../support/exec/index.ts';
 import {
   BACKGROUND,
   cli,

@@ -15,7 +15,7 @@ import { after, test } from 'node:test';
 import { run } from '../../support/exec/index.ts';
 import { readResults, type ScenarioResult } from '../../support/report/index.ts';
 import { expandFeaturePaths, planScenarios } from '../../support/run/features.ts';
-import { selectScenarios } from '../../support/run/runner.ts';
+import { selectScenarios } from '../../support/run/run-suite.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const HOOKPOINT = [process.execPath, path.join(ROOT, 'bin/hookpoint.js')];

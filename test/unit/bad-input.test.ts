@@ -160,7 +160,7 @@ const cases: Case[] = [
     args: run(),
     code: 2,
     names: ['Unknown Helm key "kubeProxyReplacment"'],
-    fix: /did you mean "kubeProxyReplacement"\?.*--backend kind/,
+    fix: /did you mean "kubeProxyReplacement"\?.*--backend kind.*tag its scenarios @requires:helm-values so the lab skips them/,
   },
   {
     name: 'Helm value the lab cannot reproduce (kubeProxyReplacement=true)',

@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { checkExisting } from '../../support/backends/kind/host-checks.ts';
 import { ScriptedExecutor } from '../../support/backends/kind/testing/scripted-executor.ts';
-import { checkExisting } from '../../support/cli/doctor-kind.ts';
-import { blocking } from '../../support/doctor.ts';
 import { InfraError } from '../../support/errors.ts';
+import { blocking } from '../../support/run/prerequisites.ts';
 
 const missing = (tool: string) => () => {
   throw new InfraError(`Could not run ${tool} version on host: ${tool} is not installed or not on PATH.`);

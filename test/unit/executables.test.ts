@@ -1,7 +1,7 @@
 /**
  * The executable inventory: every program the code runs (found by a static scan of the sources,
  * test/unit/helpers/executables.ts) must be named by a list that installs or checks it — this
- * machine's apt lists (support/prerequisites.ts), the kind/existing host tools `hookpoint doctor`
+ * machine's apt lists (support/exec/host-tools.ts), the kind/existing host tools `hookpoint doctor`
  * checks, or, for commands routed into a container on kind/existing, that image's tool list
  * (support/backends/images.ts). So the next `run(['ethtool', …])` is caught on any machine, not
  * only on a brand-new one.
@@ -13,9 +13,9 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { IMAGES, type ImageName } from '../../support/backends/images.ts';
 import { PROBE_TOOLS } from '../../support/backends/kind/cluster.ts';
+import { KIND_HOST_TOOLS } from '../../support/backends/kind/host-checks.ts';
 import type { ExecTarget } from '../../support/backends/types.ts';
-import { KIND_HOST_TOOLS } from '../../support/cli/doctor-kind.ts';
-import { HOST_TOOLS, type HostTool, packagesFor, RUN_PURPOSES, TEST_PURPOSES } from '../../support/prerequisites.ts';
+import { HOST_TOOLS, type HostTool, packagesFor, RUN_PURPOSES, TEST_PURPOSES } from '../../support/exec/host-tools.ts';
 import { tcpdumpArgv } from '../../support/probes/capture.ts';
 import { saveArgv } from '../../support/probes/counters.ts';
 import { ssArgv } from '../../support/probes/listeners.ts';
@@ -46,6 +46,7 @@ const NOT_INSTALLED: Record<string, string> = {
   'cilium-dbg': "on the lab the agent's commands are answered by the lab's stand-in (`hookpoint lab agent`)",
   cilium: "on the lab the agent's commands are answered by the lab's stand-in (`hookpoint lab agent`)",
   'hookpoint-no-such-tool-xyz': 'a test of the runner that calls a missing program on purpose',
+  'no-such-program-hp': 'a lab test of `lab exec` that calls a missing program on purpose',
   run: "`hookpoint run`'s arguments in a CLI test, not a program",
 };
 
@@ -92,7 +93,7 @@ describe('executable inventory', () => {
     assert.deepEqual(
       missing.map((m) => `${m.program} (${m.where.slice(0, 3).join(', ')})`),
       [],
-      'add each to support/prerequisites.ts (this machine), doctor-kind (kind/existing host) or support/backends/images.ts',
+      'add each to support/exec/host-tools.ts (this machine), support/backends/kind/host-checks.ts (kind/existing host) or support/backends/images.ts',
     );
   });
 
@@ -134,7 +135,7 @@ describe('executable inventory', () => {
     );
   });
 
-  it('.ci/run and npm test install through support/prerequisites.ts, with no list of their own', () => {
+  it('.ci/run and npm test install through support/exec/host-tools.ts, with no list of their own', () => {
     const ci = readFileSync(path.join(ROOT, '.ci/run'), 'utf8');
     const all = readFileSync(path.join(ROOT, 'test/all.sh'), 'utf8');
     assert.match(ci, /scripts\/prerequisites\.ts install test/);
@@ -143,7 +144,7 @@ describe('executable inventory', () => {
     assert.deepEqual(
       ciApt.map((l) => l.replace(/.*--no-install-recommends\s+/, '').replace(/\s*>.*/, '')),
       ['nodejs npm ca-certificates'],
-      '.ci/run installs only the bootstrap (npm); every other package comes from support/prerequisites.ts',
+      '.ci/run installs only the bootstrap (npm); every other package comes from support/exec/host-tools.ts',
     );
     const scriptsFound = scanShell(ci, '.ci/run');
     assert.ok(scriptsFound.has('npm'));

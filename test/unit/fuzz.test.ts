@@ -14,7 +14,7 @@ import { validateName } from '../../support/backends/lab/names.ts';
 import { UsageError } from '../../support/errors.ts';
 import { EvidenceRecorder, MediaType } from '../../support/evidence/index.ts';
 import { redact, run, shellQuote, Transcript, useTranscript } from '../../support/exec/index.ts';
-import { k8sName } from '../../support/parameter-types.ts';
+import { k8sName } from '../../support/scenario/parameter-types.ts';
 import {
   BACKGROUND,
   cli,

@@ -16,7 +16,7 @@ const TAG = requiresTag('helm-values');
 describe('the tag named when the lab refuses Helm values', () => {
   it('is named by both refusals (a key the lab does not know, a value it cannot reproduce)', () => {
     assert.throws(
-      () => checkHelmValues({ 'hubble.enabled': 'true' }, 'lab'),
+      () => checkHelmValues({ 'hubble.enabled': 'true' }, 'lab', TAG),
       (e: unknown) => e instanceof UsageError && e.paragraph().includes(TAG),
     );
     assert.match(LAB_SKIP_HINT, /tag its scenarios @requires:helm-values so the lab skips them/);

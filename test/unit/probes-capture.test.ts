@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import type { Backend, ExecTarget, Topology } from '../../support/backends/types.ts';
 import { InfraError, UsageError } from '../../support/errors.ts';
 import type { BackgroundProcess, RunResult } from '../../support/exec/index.ts';
-import { parseCapturePoint, startCapture } from '../../support/probes/capture.ts';
+import { type CapturePoint, startCapture } from '../../support/probes/capture.ts';
 
 const TOPO: Topology = {
   cluster: 'cilium-kubeproxy',
@@ -26,44 +26,6 @@ const TOPO: Topology = {
   ],
   services: [],
 };
-
-test('capture points: QA wording → typed points, nodes by role or full name', () => {
-  assert.deepEqual(parseCapturePoint('pod "client" eth0', TOPO), { kind: 'pod-eth0', pod: 'client' });
-  assert.deepEqual(parseCapturePoint('the host veth of pod "client"', TOPO), { kind: 'host-veth', pod: 'client' });
-  assert.deepEqual(parseCapturePoint('pod "client" host-side veth', TOPO), { kind: 'host-veth', pod: 'client' });
-  assert.deepEqual(parseCapturePoint('node "control-plane" eth0', TOPO), {
-    kind: 'node-eth0',
-    node: 'cilium-kubeproxy-control-plane',
-  });
-  assert.deepEqual(parseCapturePoint('node "cilium-kubeproxy-worker" cilium_host', TOPO), {
-    kind: 'cilium-host',
-    node: 'cilium-kubeproxy-worker',
-  });
-  assert.deepEqual(parseCapturePoint('node  "worker"   cilium_host ', TOPO), {
-    kind: 'cilium-host',
-    node: 'cilium-kubeproxy-worker',
-  });
-});
-
-test('capture points: unknown wording, nodes and pods are usage errors that teach the forms', () => {
-  assert.throws(
-    () => parseCapturePoint('pod "client" lo', TOPO),
-    (e: unknown) =>
-      e instanceof UsageError && /not a capture point\. Write one of: `pod "client" eth0`/.test((e as Error).message),
-  );
-  assert.throws(
-    () => parseCapturePoint('node "worker3" eth0', TOPO),
-    (e: unknown) =>
-      e instanceof UsageError &&
-      /node "worker3", which is not in the cluster; known nodes: "control-plane" \(cilium-kubeproxy-control-plane\)/.test(
-        (e as Error).message,
-      ),
-  );
-  assert.throws(
-    () => parseCapturePoint('pod "ghost" eth0', TOPO),
-    /pod "ghost", which does not exist; known pods: "client", "nohost"/,
-  );
-});
 
 const dir = mkdtempSync(join(tmpdir(), 'hookpoint-capture-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -160,11 +122,11 @@ function fakeTcpdump(opts: { writePcap: boolean; listening?: boolean; stderr?: s
 test('capture: tcpdump argv per capture point, run in the right namespace', async () => {
   const { backend, spawned } = fakeTcpdump({ writePcap: true });
   const filter = ['tcp', 'port', '80'];
-  const points = [
-    parseCapturePoint('pod "client" eth0', TOPO),
-    parseCapturePoint('the host veth of pod "client"', TOPO),
-    parseCapturePoint('node "worker" eth0', TOPO),
-    parseCapturePoint('node "control-plane" cilium_host', TOPO),
+  const points: CapturePoint[] = [
+    { kind: 'pod-eth0', pod: 'client' },
+    { kind: 'host-veth', pod: 'client' },
+    { kind: 'node-eth0', node: 'cilium-kubeproxy-worker' },
+    { kind: 'cilium-host', node: 'cilium-kubeproxy-control-plane' },
   ];
   for (const p of points) await (await startCapture(backend, p, { filter, topology: TOPO, settleMs: 0 })).stop();
   assert.deepEqual(

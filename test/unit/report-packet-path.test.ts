@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HOOK_POINTS, type Hop, type PacketPath, packetPathSvg } from '../../support/report/packet-path.ts';
+import { HOOK_POINTS, type Hop, type PacketPath, packetPathSvg } from '../../support/report/packet-path-svg.ts';
 
 function path(
   over: Partial<Record<(typeof HOOK_POINTS)[number], Partial<Hop>>>,

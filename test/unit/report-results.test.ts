@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { UsageError } from '../../support/errors.ts';
-import { formatProperties } from '../../support/report/environment.ts';
+import { formatProperties } from '../../support/report/environment-properties.ts';
 import { mergeResults, parseProperties, readResults, type ScenarioResult } from '../../support/report/results.ts';
 
 const FIX = path.join(import.meta.dirname, '..', 'fixtures');

@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { EnvironmentError } from '../../errors.ts';
-import { LAB_APT_PACKAGES, which } from '../../prerequisites.ts';
+import { LAB_APT_PACKAGES } from '../../exec/host-tools.ts';
+import { which } from '../../exec/index.ts';
 import type { IptablesMode } from './kube-proxy.ts';
 
 export { LAB_APT_PACKAGES };

@@ -168,10 +168,4 @@ function rangesOverlap(a: Cidr, b: Cidr): boolean {
   return a.base < b.base + b.size && b.base < a.base + a.size;
 }
 
-/** Find a node by role (`worker`) or full name (`cilium-kubeproxy-worker`). */
-export function findNode<T extends { name: string; role: string }>(
-  nodes: readonly T[],
-  nameOrRole: string,
-): T | undefined {
-  return nodes.find((n) => n.name === nameOrRole) ?? nodes.find((n) => n.role === nameOrRole);
-}
+export { findNode } from '../node-lookup.ts';

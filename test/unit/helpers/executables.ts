@@ -2,7 +2,7 @@
  * Which programs does the code run? A static scan of the repository's own sources (TypeScript and
  * the shell scripts) for argv arrays and command lines, so that a new `run(['ethtool', …])` shows
  * up without anyone remembering to list it. It reads literal program names only: an argv built
- * from a variable is not seen (the lists of support/prerequisites.ts still name such programs).
+ * from a variable is not seen (the lists of support/exec/host-tools.ts still name such programs).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { contradictions, ExistingBackend } from '../../../support/backends/existing/index.ts';
+import { checkKind } from '../../../support/backends/kind/host-checks.ts';
 import { LOCK_NAME } from '../../../support/backends/kind/lock.ts';
 import { FakeApiServer } from '../../../support/backends/kind/testing/fake-apiserver.ts';
 import { ScriptedExecutor } from '../../../support/backends/kind/testing/scripted-executor.ts';
-import { checkKind } from '../../../support/cli/doctor-kind.ts';
 import { down } from '../../../support/cli/down.ts';
 import { InfraError, UsageError } from '../../../support/errors.ts';
 

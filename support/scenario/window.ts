@@ -4,16 +4,16 @@
  * steps assert on the window; every piece of evidence is attached as it is taken, so it is in
  * the report whether the assertion passes or fails.
  */
-import type { ExecTarget, NodeInfo, ServiceInfo, Topology } from './backends/types.ts';
-import { InfraError } from './errors.ts';
-import { MediaType } from './evidence/index.ts';
-import type { CitedEvidence } from './expectations/evidence-ref.ts';
-import type { IptablesDump, MonitorEvent, Packet } from './parsers/index.ts';
-import { type CapturePoint, describeCapturePoint, type RunningCapture, startCapture } from './probes/capture.ts';
-import { snapshotCounters } from './probes/counters.ts';
-import { checkListeners, expectBackendsAlive } from './probes/listeners.ts';
-import { type RunningMonitor, startMonitor } from './probes/monitor.ts';
-import { type RequestOutcome, sendRequests } from './probes/traffic.ts';
+import type { ExecTarget, NodeInfo, ServiceInfo, Topology } from '../backends/types.ts';
+import { InfraError } from '../errors.ts';
+import { MediaType } from '../evidence/index.ts';
+import type { CitedEvidence } from '../expectations/evidence-ref.ts';
+import type { IptablesDump, MonitorEvent, Packet } from '../parsers/index.ts';
+import { type CapturePoint, describeCapturePoint, type RunningCapture, startCapture } from '../probes/capture.ts';
+import { snapshotCounters } from '../probes/counters.ts';
+import { checkListeners, expectBackendsAlive } from '../probes/listeners.ts';
+import { type RunningMonitor, startMonitor } from '../probes/monitor.ts';
+import { type RequestOutcome, sendRequests } from '../probes/traffic.ts';
 import { resolveNode, resolvePod } from './resolve.ts';
 import type { HookpointWorld } from './world.ts';
 

@@ -8,17 +8,17 @@ import { pathToFileURL } from 'node:url';
 import { loadConfiguration, loadSupport, runCucumber } from '@cucumber/cucumber/api';
 import parseTagExpression from '@cucumber/tag-expressions';
 import { type Capability, requiredCapabilities } from '../backends/types.ts';
-import { clusterSpec } from '../cluster-setup.ts';
 import type { Config } from '../config.ts';
-import { backendChecks, blocking } from '../doctor.ts';
 import { EnvironmentError, ExitCode, UsageError } from '../errors.ts';
+import { installMissing, missingPackages, RUN_PURPOSES } from '../exec/host-tools.ts';
 import { plural } from '../expectations/evidence-ref.ts';
-import { installMissing, missingPackages, RUN_PURPOSES } from '../prerequisites.ts';
-import { catalog, closestSteps, type StepDoc } from '../vocabulary.ts';
+import { clusterSpec } from '../scenario/cluster-setup.ts';
+import { catalog, closestSteps, type StepDoc } from '../scenario/vocabulary.ts';
 import { createBackend, ensureProvisioned, type RunContext, setRunContext } from './context.ts';
-import { baseEnvironment, environmentOf } from './environment.ts';
+import { baseEnvironment, environmentOf } from './environment-labels.ts';
 import { expandFeaturePaths, type PlannedScenario, planScenarios } from './features.ts';
 import { checkReportsDir, checkScenarioInputs } from './preflight.ts';
+import { backendChecks, blocking } from './prerequisites.ts';
 
 export interface RunRequest {
   config: Config;
@@ -164,7 +164,7 @@ async function runnableOn(config: Config, scenarios: PlannedScenario[]): Promise
 }
 
 async function ensurePrerequisites(config: Config, log: (l: string) => void): Promise<void> {
-  // The lab's tools and the report's Java, installed with apt when root (one list: support/prerequisites.ts).
+  // The lab's tools and the report's Java, installed with apt when root (one list: support/exec/host-tools.ts).
   if (config.backend === 'lab') {
     try {
       await installMissing(RUN_PURPOSES, log);

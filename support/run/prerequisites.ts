@@ -4,9 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { BackendName } from './backends/types.ts';
-import { run } from './exec/index.ts';
-import { aptCommand, HOST_FILES, JAVA_APT_PACKAGE, toolsFor, which } from './prerequisites.ts';
+import type { BackendName } from '../backends/types.ts';
+import { aptCommand, HOST_FILES, JAVA_APT_PACKAGE, toolsFor } from '../exec/host-tools.ts';
+import { run, which } from '../exec/index.ts';
 
 export interface Check {
   name: string;
@@ -18,7 +18,7 @@ export interface Check {
   optional?: boolean;
 }
 
-export { aptCommand, which } from './prerequisites.ts';
+export { aptCommand } from '../exec/host-tools.ts';
 
 function nodeCheck(): Check {
   const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
@@ -76,9 +76,9 @@ export async function backendChecks(
 ): Promise<Check[]> {
   const checks: Check[] = [nodeCheck(), await javaCheck()];
   if (backend === 'lab') return [...checks, ...labChecks()];
-  const modulePath = './cli/doctor-kind.ts';
-  const mod = (await import(modulePath)) as typeof import('./cli/doctor-kind.ts');
-  // kind: Docker, kind, helm, kubectl; existing: kubectl and a reachable kubeconfig, helm optional.
+  // kind: Docker, kind, helm, kubectl; existing: kubectl and a reachable kubeconfig, helm optional
+  // (support/backends/kind/host-checks.ts).
+  const mod = await import('../backends/kind/host-checks.ts');
   return [...checks, ...(backend === 'existing' ? await mod.checkExisting(cluster) : await mod.checkKind())];
 }
 
@@ -94,7 +94,7 @@ export function blocking(checks: Check[]): Check[] {
 export async function detectDefaultBackend(): Promise<{ backend: BackendName; why: string }> {
   if (!which('docker') || !which('kind') || !which('helm'))
     return { backend: 'lab', why: 'no Docker engine with kind and helm on this machine' };
-  const { checkKind } = (await import('./cli/doctor-kind.ts')) as { checkKind: () => Promise<Check[]> };
+  const { checkKind } = (await import('../backends/kind/host-checks.ts')) as { checkKind: () => Promise<Check[]> };
   const missing = (await checkKind()).filter((c) => !c.ok);
   return missing.length === 0
     ? { backend: 'kind', why: 'a Docker engine, kind, helm and kubectl are available' }

@@ -4,8 +4,10 @@
  * undefined steps can be answered with the closest known ones.
  */
 import { Given, Then, When } from '@cucumber/cucumber';
-import { editDistance } from './closest.ts';
-import { HookpointError } from './errors.ts';
+import { CucumberExpression, type ParameterTypeRegistry } from '@cucumber/cucumber-expressions';
+import { editDistance } from '../closest.ts';
+import { HookpointError } from '../errors.ts';
+import { type CapturePointRef, type NodeRef, parameterTypeRegistry } from './parameter-types.ts';
 import type { HookpointWorld } from './world.ts';
 
 export type Keyword = 'Given' | 'When' | 'Then';
@@ -24,14 +26,47 @@ const REGISTER = { Given, When, Then } as const;
 // biome-ignore lint/suspicious/noExplicitAny: cucumber passes typed parameters per expression.
 type StepFn = (this: HookpointWorld, ...args: any[]) => Promise<void> | void;
 
+/** Probes a step needs running during the scenario's traffic window. */
+export interface Arming {
+  captures?: CapturePointRef[];
+  monitors?: NodeRef[];
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the step's own typed parameters, as cucumber passes them.
+type ArmFn = (...args: any[]) => Arming;
+
+const armers: Array<{ expression: string; arms: ArmFn; compiled?: CucumberExpression }> = [];
+let registry: ParameterTypeRegistry | undefined;
+
 export function defineStep(
   keyword: Keyword,
   expression: string,
-  meta: { example: string; doc: string; timeoutMs?: number },
+  meta: { example: string; doc: string; timeoutMs?: number; arms?: ArmFn },
   fn: StepFn,
 ): void {
   catalog.push({ keyword, expression, example: meta.example, doc: meta.doc });
+  if (meta.arms) armers.push({ expression, arms: meta.arms });
   REGISTER[keyword](expression, { timeout: meta.timeoutMs ?? 120_000 }, paragraphOnFailure(fn));
+}
+
+/**
+ * What a scenario's steps declared they need armed, read from the step texts with the same
+ * expressions and parameter types cucumber matches them with (no second grammar).
+ */
+export function armingOf(stepTexts: readonly string[]): Required<Arming> {
+  registry ??= parameterTypeRegistry();
+  const out: Required<Arming> = { captures: [], monitors: [] };
+  for (const text of stepTexts) {
+    for (const a of armers) {
+      a.compiled ??= new CucumberExpression(a.expression, registry);
+      const args = a.compiled.match(text);
+      if (!args) continue;
+      const { captures = [], monitors = [] } = a.arms(...args.map((arg) => arg.getValue(null)));
+      out.captures.push(...captures);
+      for (const m of monitors) if (!out.monitors.some((x) => x.text === m.text)) out.monitors.push(m);
+    }
+  }
+  return out;
 }
 
 /**

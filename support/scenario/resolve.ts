@@ -1,11 +1,12 @@
 /** Names in feature text → the cluster's objects; an unknown name lists what exists. */
-import type { NodeInfo, PodInfo, ServiceInfo, Topology } from './backends/types.ts';
-import { UsageError } from './errors.ts';
+import { findNode } from '../backends/node-lookup.ts';
+import type { NodeInfo, PodInfo, ServiceInfo, Topology } from '../backends/types.ts';
+import { UsageError } from '../errors.ts';
 import type { NodeRef, NodeScope } from './parameter-types.ts';
 
 export function resolveNode(topo: Topology, ref: NodeRef | string): NodeInfo {
   const text = typeof ref === 'string' ? ref : ref.text;
-  const node = topo.nodes.find((n) => n.name === text || n.role === text || n.name === `${topo.cluster}-${text}`);
+  const node = findNode(topo.nodes, text, topo.cluster);
   if (!node)
     throw new UsageError(
       `Unknown node "${text}" in cluster ${topo.cluster}.`,

@@ -3,9 +3,9 @@
  * the window's captures, counters, monitor trace and traffic showed. Hook points the scenario did
  * not observe are marked "no evidence" rather than guessed.
  */
-import type { Topology } from './backends/types.ts';
-import { counterDelta, serviceRules } from './parsers/index.ts';
-import type { Hop, PacketPath } from './report/packet-path.ts';
+import type { Topology } from '../backends/types.ts';
+import { counterDelta, serviceRules } from '../parsers/index.ts';
+import type { Hop, PacketPath } from '../report/packet-path-svg.ts';
 import type { CaptureResult, ObservationWindow } from './window.ts';
 
 function destinations(cap: CaptureResult | undefined, clientIp: string): string[] {

@@ -3,8 +3,8 @@
  * before every scenario, but the echo servers, services and clients it names are created once and
  * reused while their spec is unchanged (removed at teardown) — cheap on the lab, essential on Kind.
  */
-import type { ServiceInfo } from './backends/types.ts';
-import { UsageError } from './errors.ts';
+import type { ServiceInfo } from '../backends/types.ts';
+import { UsageError } from '../errors.ts';
 import type { NodeRef } from './parameter-types.ts';
 import { resolveNode } from './resolve.ts';
 import type { HookpointWorld } from './world.ts';

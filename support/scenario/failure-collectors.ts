@@ -6,7 +6,7 @@
  */
 import type { ExecTarget } from '../backends/types.ts';
 import { MediaType } from '../evidence/index.ts';
-import type { HookpointWorld } from '../world.ts';
+import type { HookpointWorld } from './world.ts';
 
 const COLLECT: Array<{ probe: string; target: (node: string) => ExecTarget; argv: string[] }> = [
   { probe: 'status', target: (node) => ({ kind: 'agent', node }), argv: ['cilium-dbg', 'status'] },

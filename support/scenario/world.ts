@@ -3,20 +3,16 @@
  * probes armed for the scenario, and the last observation window that Then steps assert on.
  */
 import { type IWorldOptions, setWorldConstructor, World } from '@cucumber/cucumber';
-import type { Backend, Topology } from './backends/types.ts';
-import { type Attachment, type Evidence, EvidenceRecorder, MediaType } from './evidence/index.ts';
-import { Transcript, useTranscript } from './exec/index.ts';
-import type { CitedEvidence } from './expectations/evidence-ref.ts';
-import type { CapturePointRef } from './parameter-types.ts';
-import type { CiliumStatus } from './parsers/index.ts';
-import { type RunContext, runContext } from './run/context.ts';
+import type { Backend, Topology } from '../backends/types.ts';
+import { type Attachment, type Evidence, EvidenceRecorder, MediaType } from '../evidence/index.ts';
+import { Transcript, useTranscript } from '../exec/index.ts';
+import type { CitedEvidence } from '../expectations/evidence-ref.ts';
+import type { CiliumStatus } from '../parsers/index.ts';
+import { type RunContext, runContext } from '../run/context.ts';
+import type { Arming } from './vocabulary.ts';
 import type { ObservationWindow } from './window.ts';
 
-export interface Armed {
-  captures: CapturePointRef[];
-  /** Node names as written (role or full name). */
-  monitors: string[];
-}
+export type Armed = Required<Arming>;
 
 export class HookpointWorld extends World {
   ctx!: RunContext;

@@ -1,9 +1,9 @@
 /** Turns the Background's cluster words into one provisioning per run. */
 import path from 'node:path';
-import type { ClusterSpec } from './backends/types.ts';
-import { resolveExisting } from './config.ts';
-import { UsageError } from './errors.ts';
-import { ensureProvisioned, type RunContext } from './run/context.ts';
+import type { ClusterSpec } from '../backends/types.ts';
+import { resolveExisting } from '../config.ts';
+import { UsageError } from '../errors.ts';
+import { ensureProvisioned, type RunContext } from '../run/context.ts';
 import type { HookpointWorld } from './world.ts';
 
 export function kindConfigPath(file: string | undefined, fallback: string): string {

@@ -2,8 +2,8 @@
  * What the kind backend needs on this machine: a reachable Docker engine (not just the client),
  * kind, helm and kubectl. `hookpoint doctor --backend kind` calls checkKind().
  */
-import { defaultExecutor, type Executor } from '../backends/kind/executor.ts';
-import { kubectlArgv, TIMEOUTS } from '../backends/kind/plan.ts';
+import { defaultExecutor, type Executor } from './executor.ts';
+import { kubectlArgv, TIMEOUTS } from './plan.ts';
 
 export interface KindCheck {
   name: string;

@@ -8,19 +8,18 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { After, AfterAll, Before, type ITestCaseHookParameter, Status, setDefaultTimeout } from '@cucumber/cucumber';
 import * as allure from 'allure-js-commons';
-import type { Capability } from './backends/types.ts';
-import { MediaType, slug } from './evidence/index.ts';
-import { Transcript } from './exec/index.ts';
-import { CAPTURE_POINT_RE, capturePoint, registerParameterTypes } from './parameter-types.ts';
-import { collectFailureEvidence } from './probes/collectors.ts';
-import { runContext, setRunContext } from './run/context.ts';
-import { versionSatisfies } from './run/version-gate.ts';
+import type { Capability } from '../backends/types.ts';
+import { MediaType, slug } from '../evidence/index.ts';
+import { Transcript } from '../exec/index.ts';
+import { runContext, setRunContext } from '../run/context.ts';
+import { collectFailureEvidence } from './failure-collectors.ts';
+import { registerParameterTypes } from './parameter-types.ts';
+import { versionSatisfies } from './version-gate.ts';
+import { armingOf } from './vocabulary.ts';
 import type { HookpointWorld } from './world.ts';
 
 registerParameterTypes();
 setDefaultTimeout(120_000);
-
-const MONITOR_RE = /cilium monitor on node "([^"]*)"/;
 
 Before(async function (this: HookpointWorld, { pickle }: ITestCaseHookParameter) {
   await this.init();
@@ -52,13 +51,8 @@ Before(async function (this: HookpointWorld, { pickle }: ITestCaseHookParameter)
     }
   }
 
-  // Arm exactly what the scenario's Then steps read.
-  for (const step of pickle.steps) {
-    const cap = CAPTURE_POINT_RE.exec(step.text);
-    if (cap && /capture on/.test(step.text)) this.armed.captures.push(capturePoint(cap[1], cap[2], cap[3], cap[4]));
-    const mon = MONITOR_RE.exec(step.text);
-    if (mon && !this.armed.monitors.includes(mon[1]!)) this.armed.monitors.push(mon[1]!);
-  }
+  // Arm exactly what the scenario's steps declare they read (`arms:` on their definitions).
+  this.armed = armingOf(pickle.steps.map((s) => s.text));
   return undefined;
 });
 
@@ -80,8 +74,8 @@ After(async function (this: HookpointWorld, { pickle, result }: ITestCaseHookPar
   }
   if (this.window) {
     try {
-      const { packetPathOf } = await import('./packet-path.ts');
-      const { packetPathSvg } = await import('./report/packet-path.ts');
+      const { packetPathOf } = await import('./observed-path.ts');
+      const { packetPathSvg } = await import('../report/packet-path-svg.ts');
       const status = result?.status ?? 'UNKNOWN';
       const svg = packetPathSvg(
         packetPathOf(this.window, await this.topology(), `${pickle.name} — ${String(status).toLowerCase()}`),

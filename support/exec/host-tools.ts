@@ -1,13 +1,14 @@
 /**
  * Every program Hookpoint runs on this machine, and the Debian package that provides it: the one
- * list behind `hookpoint doctor`, the lab's environment check, `hookpoint run`'s install step,
+ * list behind `hookpoint doctor` (support/run/prerequisites.ts), the lab's environment check,
+ * `hookpoint run`'s install step,
  * `npm test` and `.ci/run` (both through scripts/prerequisites.ts), and the executable-inventory
  * test (test/unit/executables.test.ts), which fails when the code calls a program no list names.
  * Nothing here spawns a process; installing goes through support/exec.
  */
-import { accessSync, constants, existsSync } from 'node:fs';
-import path from 'node:path';
-import { run } from './exec/index.ts';
+import { existsSync } from 'node:fs';
+import { run } from './command.ts';
+import { which } from './which.ts';
 
 /**
  * Why a program is needed: `lab` (the lab backend), `report` (Allure's Java), `browser` (the
@@ -94,20 +95,6 @@ export function packagesFor(purposes: readonly Purpose[]): string[] {
 
 /** The lab's packages (named in its error messages). */
 export const LAB_APT_PACKAGES: readonly string[] = packagesFor(['lab']);
-
-/** Find an executable on PATH (and the sbin dirs root uses) without spawning anything. */
-export function which(tool: string, envPath = process.env.PATH ?? ''): string | null {
-  const dirs = [...envPath.split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin'];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const p = path.join(dir, tool);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {}
-  }
-  return null;
-}
 
 /** Packages of these purposes whose program or file is missing here. */
 export function missingPackages(purposes: readonly Purpose[]): string[] {

@@ -1,5 +1,5 @@
 /** Small glue for Then steps: the window they read, with a clear error when there is none. */
-import { UsageError } from './errors.ts';
+import { UsageError } from '../errors.ts';
 import type { ObservationWindow } from './window.ts';
 import type { HookpointWorld } from './world.ts';
 

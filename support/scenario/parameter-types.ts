@@ -3,8 +3,9 @@
  * value fails the step with one paragraph naming the value and the fix.
  */
 import { defineParameterType } from '@cucumber/cucumber';
-import { DNS1123 } from './config.ts';
-import { UsageError } from './errors.ts';
+import { ParameterType, ParameterTypeRegistry } from '@cucumber/cucumber-expressions';
+import { DNS1123 } from '../config.ts';
+import { UsageError } from '../errors.ts';
 
 export function k8sName(kind: string, value: string): string {
   if (!DNS1123.test(value) || value.length > 63)
@@ -50,7 +51,7 @@ export function ipv4(value: string): string {
   return value;
 }
 
-export const CAPTURE_POINT_RE = /pod "([^"]*)" eth0|the host veth of pod "([^"]*)"|node "([^"]*)" (eth0|cilium_host)/;
+const CAPTURE_POINT_RE = /pod "([^"]*)" eth0|the host veth of pod "([^"]*)"|node "([^"]*)" (eth0|cilium_host)/;
 
 export function capturePoint(podEth0?: string, vethPod?: string, node?: string, iface?: string): CapturePointRef {
   if (podEth0 !== undefined) return { kind: 'pod-eth0', pod: k8sName('pod', podEth0) };
@@ -66,60 +67,60 @@ function nodeName(value: string): string {
   return value;
 }
 
-export function registerParameterTypes(): void {
-  const quoted = /"([^"]*)"/;
-  defineParameterType({
-    name: 'pod',
-    regexp: quoted,
-    transformer: (s: string) => k8sName('pod', s),
-    useForSnippets: false,
-  });
-  defineParameterType({
-    name: 'service',
-    regexp: quoted,
-    transformer: (s: string) => k8sName('service', s),
-    useForSnippets: false,
-  });
-  defineParameterType({
-    name: 'deployment',
-    regexp: quoted,
-    transformer: (s: string) => k8sName('deployment', s),
-    useForSnippets: false,
-  });
-  defineParameterType({
-    name: 'node',
-    regexp: quoted,
-    transformer: (s: string): NodeRef => ({ text: nodeName(s) }),
-    useForSnippets: false,
-  });
-  defineParameterType({
+interface ParameterTypeDef {
+  name: string;
+  regexp: RegExp;
+  // biome-ignore lint/suspicious/noExplicitAny: cucumber hands each capture group as a string or undefined.
+  transformer: (...groups: any[]) => unknown;
+  useForSnippets?: boolean;
+}
+
+const QUOTED = /"([^"]*)"/;
+
+/** The one grammar of step parameters: cucumber's registry and the arming matcher both read it. */
+export const PARAMETER_TYPES: readonly ParameterTypeDef[] = [
+  { name: 'pod', regexp: QUOTED, transformer: (s: string) => k8sName('pod', s), useForSnippets: false },
+  { name: 'service', regexp: QUOTED, transformer: (s: string) => k8sName('service', s), useForSnippets: false },
+  { name: 'deployment', regexp: QUOTED, transformer: (s: string) => k8sName('deployment', s), useForSnippets: false },
+  { name: 'node', regexp: QUOTED, transformer: (s: string): NodeRef => ({ text: nodeName(s) }), useForSnippets: false },
+  {
     name: 'nodes',
     regexp: /every node|node "([^"]*)"/,
     transformer: (s?: string): NodeScope =>
       s === undefined ? { all: true } : { all: false, node: { text: nodeName(s) } },
-  });
-  defineParameterType({ name: 'count', regexp: /-?\d+/, transformer: count });
-  defineParameterType({ name: 'port', regexp: /\d+/, transformer: port, useForSnippets: false });
-  defineParameterType({ name: 'ip', regexp: /\d+\.\d+\.\d+\.\d+/, transformer: ipv4 });
-  defineParameterType({
+  },
+  { name: 'count', regexp: /-?\d+/, transformer: count },
+  { name: 'port', regexp: /\d+/, transformer: port, useForSnippets: false },
+  { name: 'ip', regexp: /\d+\.\d+\.\d+\.\d+/, transformer: ipv4 },
+  {
     name: 'counters',
     regexp: /KUBE-SVC and KUBE-SEP|KUBE-SEP|KUBE-SVC|NodePort/,
     transformer: (s: string) => s as CounterSet,
-  });
-  defineParameterType({ name: 'capturePoint', regexp: CAPTURE_POINT_RE, transformer: capturePoint });
-  defineParameterType({
+  },
+  { name: 'capturePoint', regexp: CAPTURE_POINT_RE, transformer: capturePoint },
+  {
     name: 'failure',
     regexp: /is refused|times out|fails/,
     transformer: (s: string) => (s === 'times out' ? 'timeout' : s === 'is refused' ? 'refused' : 'any'),
-  });
-  defineParameterType({
+  },
+  {
     name: 'statusField',
     regexp: /routing|host routing|kube-proxy replacement|IPAM|masquerading/,
     transformer: (s: string) => s,
-  });
-  defineParameterType({
-    name: 'direction',
-    regexp: /ingress|egress/,
-    transformer: (s: string) => s as 'ingress' | 'egress',
-  });
+  },
+  { name: 'direction', regexp: /ingress|egress/, transformer: (s: string) => s as 'ingress' | 'egress' },
+];
+
+export function registerParameterTypes(): void {
+  for (const t of PARAMETER_TYPES) defineParameterType(t);
+}
+
+/** The same parameter types in a standalone registry, for matching step text outside a step run. */
+export function parameterTypeRegistry(): ParameterTypeRegistry {
+  const registry = new ParameterTypeRegistry();
+  for (const t of PARAMETER_TYPES)
+    registry.defineParameterType(
+      new ParameterType(t.name, t.regexp, null, t.transformer, t.useForSnippets ?? true, false),
+    );
+  return registry;
 }
