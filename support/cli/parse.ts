@@ -13,6 +13,7 @@ import {
   entryOf,
   isParseKind,
   looksBinary,
+  looksLikePcap,
   PARSE_KINDS,
   PARSERS,
   type ParseKind,
@@ -49,7 +50,7 @@ function kindsList(): string {
 /** Parse bytes as one kind. Pure: no I/O here (runParse reads the file). */
 export function parseInput(kind: ParseKind, data: Uint8Array, source = 'input'): ParseOutcome {
   const entry = entryOf(kind);
-  if (entry.reads === 'text' && looksBinary(data))
+  if (looksBinary(data) && (entry.reads === 'text' || (entry.reads === 'either' && !looksLikePcap(data))))
     throw new UsageError(
       `${source} is binary data, not ${kind} output (${entry.what}).`,
       `Give the saved text output of the tool; only the pcap and tcpdump kinds read binary (.pcap) files.`,

@@ -229,6 +229,8 @@ export function looksBinary(data: Uint8Array): boolean {
   return odd / head.length > 0.1;
 }
 
+export { looksLikePcap };
+
 // ---------------------------------------------------------------------------------------------
 // JSON and tables
 
