@@ -14,11 +14,12 @@ export function register(program: Command): void {
     .action(async (opts: { backend: string; json?: boolean; kubeconfig?: string; context?: string }) => {
       if (!(BACKENDS as readonly string[]).includes(opts.backend))
         throw new UsageError(`Unknown backend "${opts.backend}".`, `Valid choices: ${BACKENDS.join(', ')}.`);
-      const checks = await backendChecks(opts.backend as (typeof BACKENDS)[number], {
+      const backend = opts.backend as (typeof BACKENDS)[number];
+      const checks = await backendChecks(backend, {
         kubeconfig: opts.kubeconfig ?? (process.env.KUBECONFIG || undefined),
         context: opts.context,
       });
-      const missing = blocking(checks);
+      const missing = blocking(checks, backend);
       if (opts.json) {
         process.stdout.write(
           `${JSON.stringify({ backend: opts.backend, ready: missing.length === 0, checks }, null, 2)}\n`,

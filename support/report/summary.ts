@@ -6,6 +6,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { findDescriptor } from '../backends/descriptors.ts';
 import { plural } from '../expectations/evidence-ref.ts';
 import { type CategoryId, categorize } from './categories.ts';
 import { paramText, type ScenarioResult, type ScenarioStatus, type StepResult } from './results.ts';
@@ -129,7 +130,7 @@ export function summarize(results: ScenarioResult[], now = new Date()): Summary 
       }
     }
     for (const [row, texts] of seen) if (new Set(Object.values(texts)).size > 1) row.differs = texts;
-    const lab = results.some((r) => r.parameters.backend === 'lab');
+    const lab = results.some((r) => findDescriptor(r.parameters.backend)?.ciliumVersionIsLabel);
     summary.matrix = {
       parameter: 'cilium',
       versions,

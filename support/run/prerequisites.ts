@@ -1,12 +1,17 @@
 /**
- * What a backend needs on this machine, checked without side effects; the main job can install
- * the lab's apt packages when root (with a visible message).
+ * What a backend needs on this machine, checked without side effects: the checks each backend
+ * declares in its descriptor (support/backends/descriptors.ts), run here. The main job can
+ * install the lab's apt packages when root (with a visible message).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { BackendName } from '../backends/types.ts';
-import { aptCommand, HOST_FILES, JAVA_APT_PACKAGE, toolsFor } from '../exec/host-tools.ts';
+import { descriptorOf } from '../backends/descriptors.ts';
+import { LAB_HEADERS, LAB_TOOLS } from '../backends/lab/descriptor.ts';
+import type { BackendName, DoctorCheckId } from '../backends/types.ts';
+import { aptCommand, JAVA_APT_PACKAGE } from '../exec/host-tools.ts';
 import { run, which } from '../exec/index.ts';
+
+export { aptCommand };
 
 export interface Check {
   name: string;
@@ -14,11 +19,9 @@ export interface Check {
   detail: string;
   /** Exact command that fixes it. */
   install?: string;
-  /** Missing, it only narrows what is checked or rendered: a warning, not a blocker. */
+  /** The backend does not require it: missing, it is a warning (what it narrows is in the detail). */
   optional?: boolean;
 }
-
-export { aptCommand } from '../exec/host-tools.ts';
 
 function nodeCheck(): Check {
   const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
@@ -45,46 +48,103 @@ async function javaCheck(): Promise<Check> {
   return { name: 'java', ok: res.exitCode === 0, detail: line.trim() };
 }
 
-export function labChecks(): Check[] {
-  const checks: Check[] = [];
+function rootCheck(): Check {
   const root = process.getuid?.() === 0;
-  checks.push({
+  return {
     name: 'root',
     ok: root,
     detail: root ? 'running as root' : 'the lab creates network namespaces and loads eBPF: it needs root',
     install: root ? undefined : 'sudo -E npx hookpoint …',
-  });
-  for (const { tool, pkg } of toolsFor(['lab'])) {
+  };
+}
+
+function labToolChecks(): Check[] {
+  return LAB_TOOLS.map(([tool, pkg]) => {
     const p = which(tool);
-    checks.push({ name: tool, ok: Boolean(p), detail: p ?? 'not found', install: p ? undefined : aptCommand([pkg]) });
-  }
-  for (const { file, pkg } of HOST_FILES.filter((f) => f.purpose === 'lab')) {
+    return { name: tool, ok: Boolean(p), detail: p ?? 'not found', install: p ? undefined : aptCommand([pkg]) };
+  });
+}
+
+function labHeaderChecks(): Check[] {
+  return LAB_HEADERS.map(([file, pkg]) => {
     const ok = existsSync(file);
-    checks.push({
+    return {
       name: path.basename(file),
       ok,
       detail: ok ? file : `${file} missing (eBPF compile)`,
       install: ok ? undefined : aptCommand([pkg]),
-    });
+    };
+  });
+}
+
+export function labChecks(): Check[] {
+  return [rootCheck(), ...labToolChecks(), ...labHeaderChecks()];
+}
+
+type ClusterTool = 'docker' | 'kind' | 'helm' | 'kubectl';
+
+/** The cluster `existing` reaches: `--kubeconfig`/`KUBECONFIG` and `--context`. */
+export interface ClusterAddress {
+  kubeconfig?: string;
+  context?: string;
+}
+
+/** One check id → its checks (the cluster tools are probed by running them: support/backends/kind/host-checks.ts). */
+async function runCheck(id: DoctorCheckId, cluster: ClusterAddress): Promise<Check[]> {
+  switch (id) {
+    case 'node':
+      return [nodeCheck()];
+    case 'java':
+      return [await javaCheck()];
+    case 'root':
+      return [rootCheck()];
+    case 'lab-tools':
+      return labToolChecks();
+    case 'lab-headers':
+      return labHeaderChecks();
+    case 'docker':
+    case 'kind':
+    case 'helm':
+    case 'kubectl': {
+      const { checkClusterTool } = (await import('../backends/kind/host-checks.ts')) as {
+        checkClusterTool: (tool: ClusterTool) => Promise<Check>;
+      };
+      return [await checkClusterTool(id)];
+    }
+    case 'kubeconfig': {
+      const { checkKubeconfig } = await import('../backends/kind/host-checks.ts');
+      return [await checkKubeconfig(cluster)];
+    }
   }
-  return checks;
 }
 
-export async function backendChecks(
-  backend: BackendName,
-  cluster: { kubeconfig?: string; context?: string } = {},
-): Promise<Check[]> {
-  const checks: Check[] = [nodeCheck(), await javaCheck()];
-  if (backend === 'lab') return [...checks, ...labChecks()];
-  // kind: Docker, kind, helm, kubectl; existing: kubectl and a reachable kubeconfig, helm optional
-  // (support/backends/kind/host-checks.ts).
-  const mod = await import('../backends/kind/host-checks.ts');
-  return [...checks, ...(backend === 'existing' ? await mod.checkExisting(cluster) : await mod.checkKind())];
+/** The checks a backend declares, in its order (run side by side). */
+export async function backendChecks(backend: BackendName, cluster: ClusterAddress = {}): Promise<Check[]> {
+  const doctor = descriptorOf(backend).doctor;
+  const lists = await Promise.all(doctor.map((r) => runCheck(r.check, cluster)));
+  return lists.flatMap((checks, i) => {
+    const r = doctor[i]!;
+    if (r.required) return checks;
+    // An optional check that fails warns, saying what goes unchecked without it.
+    return checks.map((c) =>
+      c.ok ? c : { ...c, optional: true, detail: r.withoutIt ? `${c.detail} (optional: ${r.withoutIt})` : c.detail },
+    );
+  });
 }
 
-/** Required checks: Java only affects the report, optional tools only what is checked. */
-export function blocking(checks: Check[]): Check[] {
-  return checks.filter((c) => !c.ok && c.name !== 'java' && !c.optional);
+/**
+ * Required checks that failed. Optional ones (Java only affects the report) warn without
+ * failing the backend; which are optional is the backend's declaration (Java when none is named).
+ */
+export function blocking(checks: Check[], backend?: BackendName): Check[] {
+  const optional = new Set<string>(
+    backend
+      ? descriptorOf(backend)
+          .doctor.filter((r) => !r.required)
+          .map((r) => r.check)
+      : ['java'],
+  );
+  return checks.filter((c) => !c.ok && !optional.has(c.name));
 }
 
 /**

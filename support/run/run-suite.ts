@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfiguration, loadSupport, runCucumber } from '@cucumber/cucumber/api';
 import parseTagExpression from '@cucumber/tag-expressions';
+import { descriptorOf } from '../backends/descriptors.ts';
 import { type Capability, requiredCapabilities } from '../backends/types.ts';
 import type { Config } from '../config.ts';
 import { EnvironmentError, ExitCode, UsageError } from '../errors.ts';
@@ -165,7 +166,7 @@ async function runnableOn(config: Config, scenarios: PlannedScenario[]): Promise
 
 async function ensurePrerequisites(config: Config, log: (l: string) => void): Promise<void> {
   // The lab's tools and the report's Java, installed with apt when root (one list: support/exec/host-tools.ts).
-  if (config.backend === 'lab') {
+  if (descriptorOf(config.backend).installsPrerequisitesAsRoot) {
     try {
       await installMissing(RUN_PURPOSES, log);
     } catch (err) {
@@ -178,6 +179,7 @@ async function ensurePrerequisites(config: Config, log: (l: string) => void): Pr
   }
   const missing = blocking(
     await backendChecks(config.backend, { kubeconfig: config.kubeconfig, context: config.context }),
+    config.backend,
   );
   if (missing.length) {
     const fixes = [...new Set(missing.map((c) => c.install?.replace(/\.+$/, '')).filter(Boolean))].join('; ');
@@ -291,7 +293,7 @@ export async function runFeatures(req: RunRequest): Promise<number> {
       await backend.teardown();
       if (kept)
         log(
-          `hookpoint: kept the cluster (--keep ${config.keep}); remove it with \`hookpoint ${config.backend === 'lab' ? 'lab down' : `down --backend ${config.backend}`} --cluster ${config.cluster}\`.`,
+          `hookpoint: kept the cluster (--keep ${config.keep}); remove it with \`${descriptorOf(config.backend).keptClusterHint(config.cluster)}\`.`,
         );
     } catch (err) {
       // A teardown error must not hide the run's own error.

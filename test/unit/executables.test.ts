@@ -12,7 +12,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { IMAGES, type ImageName } from '../../support/backends/images.ts';
-import { PROBE_TOOLS } from '../../support/backends/kind/cluster.ts';
+import { toolLocation } from '../../support/backends/k8s/tool-locations.ts';
 import { KIND_HOST_TOOLS } from '../../support/backends/kind/host-checks.ts';
 import type { ExecTarget } from '../../support/backends/types.ts';
 import { HOST_TOOLS, type HostTool, packagesFor, RUN_PURPOSES, TEST_PURPOSES } from '../../support/exec/host-tools.ts';
@@ -36,7 +36,7 @@ function sources(): string[] {
 }
 
 /** Files whose commands run only on kind/existing: their programs live on the host (doctor) or in an image. */
-const CLUSTER_ONLY = /^(support\/backends\/(kind|existing)\/|test\/unit\/kind\/)/;
+const CLUSTER_ONLY = /^(support\/backends\/(k8s|kind|existing)\/|test\/unit\/(kind|helpers\/kind)\/)/;
 
 /** Programs that are no list's business, and why. */
 const NOT_INSTALLED: Record<string, string> = {
@@ -154,12 +154,13 @@ describe('executable inventory', () => {
 // ---------------------------------------------------------------------------------------------
 // Commands routed into containers on kind and existing
 
-/** Which image a command runs in on kind/existing, by the kind backend's routing (PROBE_TOOLS). */
+/** Which image a command runs in on kind/existing, by the Kubernetes backend's own routing (tool-locations.ts). */
 function imageOf(target: ExecTarget['kind'], program: string): ImageName | 'host' {
   if (target === 'host') return 'host';
-  if (PROBE_TOOLS.has(program)) return 'probe';
   if (target === 'agent') return 'cilium-agent';
-  if (target === 'node') return 'kind-node';
+  const home = toolLocation(program).home;
+  if (home === 'probe') return 'probe';
+  if (target === 'node') return home === 'agent' ? 'cilium-agent' : 'kind-node';
   return 'workload';
 }
 
@@ -181,14 +182,6 @@ const PROBE_COMMANDS: Array<{ probe: string; target: ExecTarget['kind']; argv: s
   { probe: 'bpftool prog dump', target: 'node', argv: ['bpftool', 'prog', 'dump', 'xlated', 'id', '1'] },
 ];
 
-/** Known faults being fixed elsewhere: reported as TODO, not hidden. */
-const KNOWN: Record<string, string> = {
-  'bpftool net show':
-    'TODO(k8s helper, issue 15/real formats): bpftool runs in the kind node container, which has no bpftool; it moves into the cilium-agent container',
-  'bpftool prog dump':
-    'TODO(k8s helper, issue 15/real formats): bpftool runs in the kind node container, which has no bpftool; it moves into the cilium-agent container',
-};
-
 describe('commands routed into containers (kind, existing)', () => {
   it('names every program the probes run', () => {
     const probes: Found = new Map();
@@ -202,7 +195,7 @@ describe('commands routed into containers (kind, existing)', () => {
   for (const c of PROBE_COMMANDS) {
     const program = c.argv[0]!;
     const image = imageOf(c.target, program);
-    it(`${c.probe}: ${program} on ${c.target} runs in ${image}, which has it`, { todo: KNOWN[c.probe] }, () => {
+    it(`${c.probe}: ${program} on ${c.target} runs in ${image}, which has it`, () => {
       if (image === 'host') return;
       const list = IMAGES[image];
       assert.ok(
@@ -214,6 +207,7 @@ describe('commands routed into containers (kind, existing)', () => {
 
   it('a command routed into an image without the program is reported (a test of the test)', () => {
     assert.equal(imageOf('node', 'tcpdump'), 'probe', 'tcpdump on a node runs in the probe pod');
+    assert.equal(imageOf('node', 'bpftool'), 'cilium-agent', 'bpftool on a node runs in the agent container');
     assert.equal(IMAGES['kind-node'].has.includes('bpftool'), false);
     assert.equal(IMAGES['kind-node'].lacks.includes('tcpdump'), true);
   });

@@ -5,8 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ClusterBackend } from '../../support/backends/kind/cluster.ts';
+import { ClusterBackend } from '../../support/backends/k8s/cluster-backend.ts';
 import { LAB_SKIP_HINT, LabBackend } from '../../support/backends/lab/backend.ts';
+import { LAB_DESCRIPTOR } from '../../support/backends/lab/descriptor.ts';
 import { requiredCapabilities, requiresTag } from '../../support/backends/types.ts';
 import { UsageError } from '../../support/errors.ts';
 import { checkHelmValues } from '../../support/helm-values.ts';
@@ -16,7 +17,7 @@ const TAG = requiresTag('helm-values');
 describe('the tag named when the lab refuses Helm values', () => {
   it('is named by both refusals (a key the lab does not know, a value it cannot reproduce)', () => {
     assert.throws(
-      () => checkHelmValues({ 'hubble.enabled': 'true' }, 'lab', TAG),
+      () => checkHelmValues({ 'hubble.enabled': 'true' }, LAB_DESCRIPTOR, TAG),
       (e: unknown) => e instanceof UsageError && e.paragraph().includes(TAG),
     );
     assert.match(LAB_SKIP_HINT, /tag its scenarios @requires:helm-values so the lab skips them/);

@@ -2,16 +2,14 @@
  * What the kind backend needs on this machine: a reachable Docker engine (not just the client),
  * kind, helm and kubectl. `hookpoint doctor --backend kind` calls checkKind().
  */
-import { defaultExecutor, type Executor } from './executor.ts';
-import { kubectlArgv, TIMEOUTS } from './plan.ts';
+import { defaultExecutor, type Executor } from '../k8s/executor.ts';
+import { kubectlArgv, TIMEOUTS } from '../k8s/kubectl-commands.ts';
 
 export interface KindCheck {
   name: string;
   ok: boolean;
   detail: string;
   install?: string;
-  /** A missing optional tool only narrows what the backend checks (a warning, not a blocker). */
-  optional?: boolean;
 }
 
 const INSTALL = {
@@ -20,11 +18,13 @@ const INSTALL = {
   kind: 'Install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation), e.g. `go install sigs.k8s.io/kind@latest`.',
   helm: 'Install Helm 3 (https://helm.sh/docs/intro/install/).',
   kubectl: 'Install kubectl (https://kubernetes.io/docs/tasks/tools/).',
-  kubeconfig: 'Pass --kubeconfig FILE (and --context NAME) of a cluster this machine reaches, or set KUBECONFIG.',
 } as const;
 
 /** The programs the kind and existing backends run on this machine (the inventory test checks the code against it). */
-export const KIND_HOST_TOOLS: readonly string[] = ['docker', 'kind', 'helm', 'kubectl'];
+export const KIND_HOST_TOOLS: readonly string[] = Object.keys(INSTALL);
+
+const KUBECONFIG_FIX =
+  'Pass --kubeconfig FILE (and --context NAME) of a cluster this machine reaches, or set KUBECONFIG.';
 
 function firstLine(text: string): string {
   return text.trim().split('\n')[0]?.trim() ?? '';
@@ -53,62 +53,68 @@ async function probe(
   }
 }
 
+/** One tool a cluster backend needs on this machine, checked by running it. */
+export async function checkClusterTool(
+  tool: keyof typeof INSTALL,
+  exec: Executor = defaultExecutor,
+): Promise<KindCheck> {
+  switch (tool) {
+    case 'docker': {
+      const docker = await probe(
+        exec,
+        'docker',
+        ['docker', 'info', '--format', '{{.ServerVersion}}'],
+        TIMEOUTS.dockerInfo,
+        (out) => `Docker engine ${firstLine(out) || '(version unknown)'} reachable`,
+      );
+      if (
+        !docker.ok &&
+        /Cannot connect to the Docker daemon|docker daemon running|permission denied/i.test(docker.detail)
+      )
+        docker.detail = `the docker client is installed but no engine answers: ${docker.detail}`;
+      return docker;
+    }
+    case 'kind':
+      return probe(exec, 'kind', ['kind', 'version'], 10_000, firstLine);
+    case 'helm':
+      return probe(exec, 'helm', ['helm', 'version', '--short'], 10_000, (out) => `helm ${firstLine(out)}`);
+    case 'kubectl':
+      return probe(exec, 'kubectl', ['kubectl', 'version', '--client'], 10_000, firstLine);
+  }
+}
+
+/** Everything the kind backend needs: a Docker engine, kind, helm and kubectl. */
 export async function checkKind(exec: Executor = defaultExecutor): Promise<KindCheck[]> {
-  const [docker, kind, helm, kubectl] = await Promise.all([
-    probe(
-      exec,
-      'docker',
-      ['docker', 'info', '--format', '{{.ServerVersion}}'],
-      TIMEOUTS.dockerInfo,
-      (out) => `Docker engine ${firstLine(out) || '(version unknown)'} reachable`,
-    ),
-    probe(exec, 'kind', ['kind', 'version'], 10_000, firstLine),
-    probe(exec, 'helm', ['helm', 'version', '--short'], 10_000, (out) => `helm ${firstLine(out)}`),
-    probe(exec, 'kubectl', ['kubectl', 'version', '--client'], 10_000, firstLine),
-  ]);
-  if (!docker.ok && /Cannot connect to the Docker daemon|docker daemon running|permission denied/i.test(docker.detail))
-    docker.detail = `the docker client is installed but no engine answers: ${docker.detail}`;
-  return [docker, kind, helm, kubectl];
+  return Promise.all((['docker', 'kind', 'helm', 'kubectl'] as const).map((t) => checkClusterTool(t, exec)));
 }
 
 /**
- * What the existing backend needs here: kubectl and a kubeconfig whose cluster answers (with the
- * given context); helm is optional — without it the check of the installed release's values is
- * skipped. No Docker, no kind: the cluster already exists.
+ * The existing backend's cluster: a kubeconfig (and context) whose API server answers kubectl.
+ * Without a kubeconfig, or without kubectl, it cannot be checked.
  */
-export async function checkExisting(
+export async function checkKubeconfig(
   opts: { kubeconfig?: string; context?: string },
   exec: Executor = defaultExecutor,
-): Promise<KindCheck[]> {
-  const kubectl = await probe(exec, 'kubectl', ['kubectl', 'version', '--client'], 10_000, firstLine);
-  const helm = await probe(exec, 'helm', ['helm', 'version', '--short'], 10_000, (out) => `helm ${firstLine(out)}`);
-  if (!helm.ok) {
-    helm.optional = true;
-    helm.detail = `${helm.detail} (optional: without helm the installed release's values are not checked)`;
+): Promise<KindCheck> {
+  const fail = (detail: string): KindCheck => ({ name: 'kubeconfig', ok: false, detail, install: KUBECONFIG_FIX });
+  if (!opts.kubeconfig) return fail('no kubeconfig given (--kubeconfig or KUBECONFIG)');
+  const where = `${opts.kubeconfig}${opts.context ? ` (context ${opts.context})` : ''}`;
+  const argv = kubectlArgv(opts.kubeconfig, opts.context, 'version', '--request-timeout=10s');
+  try {
+    const res = await exec.run(argv, { timeoutMs: 20_000, where: 'host', check: false });
+    if (res.exitCode === 0) {
+      const server = /Server Version:\s*(\S+)/.exec(res.stdout)?.[1];
+      return {
+        name: 'kubeconfig',
+        ok: true,
+        detail: `${where}: cluster reachable${server ? `, Kubernetes ${server}` : ''}`,
+      };
+    }
+    return fail(
+      `${where}: the cluster does not answer: ${firstLine(res.stderr || res.stdout) || `exit code ${res.exitCode}`}`,
+    );
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    return fail(/not installed or not on PATH/.test(msg) ? `${where}: not checked, kubectl is not installed` : msg);
   }
-  let cluster: KindCheck;
-  if (!opts.kubeconfig)
-    cluster = {
-      name: 'kubeconfig',
-      ok: false,
-      detail: 'no kubeconfig given (--kubeconfig or KUBECONFIG)',
-      install: INSTALL.kubeconfig,
-    };
-  else if (!kubectl.ok)
-    cluster = {
-      name: 'kubeconfig',
-      ok: false,
-      detail: `${opts.kubeconfig}: not checked without kubectl`,
-      install: INSTALL.kubeconfig,
-    };
-  else {
-    const argv = kubectlArgv(opts.kubeconfig, opts.context, 'version', '--request-timeout=10s');
-    const where = `${opts.kubeconfig}${opts.context ? ` (context ${opts.context})` : ''}`;
-    cluster = await probe(exec, 'kubeconfig', argv, 20_000, (out) => {
-      const server = /Server Version:\s*(\S+)/.exec(out)?.[1];
-      return `${where}: cluster reachable${server ? `, Kubernetes ${server}` : ''}`;
-    });
-    if (!cluster.ok) cluster.detail = `${where}: the cluster does not answer: ${cluster.detail}`;
-  }
-  return [kubectl, cluster, helm];
 }
