@@ -8,8 +8,7 @@
  * Every command the lab runs is an ordinary one (ip, iptables-*-restore, tc, bpftool), so a
  * transcript line can be rerun by hand; `lab exec` and `lab agent` are how.
  */
-
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { runAgent } from '../backends/lab/agent/agent.ts';
@@ -20,7 +19,7 @@ import { DEFAULT_STATE_ROOT, listLabs, RunDir, teardownLedger } from '../backend
 import { DEFAULT_CLUSTER, validateCluster } from '../backends/lab/names.ts';
 import { findNode } from '../backends/lab/topology.ts';
 import { EnvironmentError, UsageError } from '../errors.ts';
-import { cancelled, spawnBackground } from '../exec/index.ts';
+import { cancelled, spawnBackground, which } from '../exec/index.ts';
 import type { IptablesMode } from '../kube-proxy/mode.ts';
 
 const DEFAULT_KIND_CONFIG = 'kind-configs/two-node.yaml';
@@ -217,7 +216,24 @@ async function exec(target: string, command: string[], opts: Common): Promise<vo
     );
   const lab = attached(opts);
   const t = lab.targetArgv(resolveTarget(lab, target), command);
+  // Lab nodes and pods share the host's filesystem: a program missing here is missing there, and
+  // the exit status is the shell's for "command not found" (127), not `ip netns exec`'s 255.
+  const program = command[0]!;
+  if (program.includes('/') ? !isExecutable(program) : !which(program)) {
+    process.stderr.write(`hookpoint: ${program}: command not found (on ${t.where}).\n`);
+    process.exitCode = 127;
+    return;
+  }
   await stream(t.argv, t.where);
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 async function agent(nodeName: string, command: string[], opts: Common): Promise<void> {

@@ -16,7 +16,11 @@ export interface IptablesRule {
   bytes: number | null;
   /** `-j`/`-g` target (DNAT, KUBE-SVC-…, MASQUERADE…); null for a rule without target. */
   target: string | null;
-  /** `-p` protocol as printed (`tcp`, `udp`, `all`, `6`…), with `!` kept when negated. */
+  /**
+   * `-p` protocol (`tcp`, `udp`, `all`…), with `!` kept when negated. `iptables -L -n` of 1.8.9
+   * (Debian bookworm, kindest/node) prints it as a number (`0`, `6`, `17`), other releases as a
+   * name: list rows read both, as the name.
+   */
   protocol: string | null;
   /** `-m comment --comment` text (kube-proxy: `ns/svc:port cluster IP`, `ns/svc:port -> 10.244.1.5:80`). */
   comment: string | null;
@@ -573,7 +577,37 @@ function listRule(
     const m = /(?:^|\s)to:(\S+)/.exec(extra);
     if (m) dnatTo = m[1]!;
   }
-  return { table: null, chain, packets, bytes, target, protocol, comment, dnatTo, matches, raw, spec, line: ln };
+  return {
+    table: null,
+    chain,
+    packets,
+    bytes,
+    target,
+    protocol: protocolName(protocol),
+    comment,
+    dnatTo,
+    matches,
+    raw,
+    spec,
+    line: ln,
+  };
+}
+
+/** IANA protocol numbers `iptables -L -n` 1.8.9 prints, and the names other releases print. */
+const PROTOCOL_NAMES: Record<string, string> = {
+  '0': 'all',
+  '1': 'icmp',
+  '6': 'tcp',
+  '17': 'udp',
+  '58': 'ipv6-icmp',
+  '132': 'sctp',
+};
+
+function protocolName(printed: string): string {
+  const neg = printed.startsWith('!');
+  const p = neg ? printed.slice(1) : printed;
+  const name = PROTOCOL_NAMES[p] ?? p;
+  return neg ? `!${name}` : name;
 }
 
 // ---------------------------------------------------------------------------------------------

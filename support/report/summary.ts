@@ -7,6 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { findDescriptor } from '../backends/descriptors.ts';
+import { plural } from '../expectations/evidence-ref.ts';
 import { type CategoryId, categorize } from './categories.ts';
 import { paramText, type ScenarioResult, type ScenarioStatus, type StepResult } from './results.ts';
 
@@ -170,7 +171,7 @@ export function summaryMarkdown(s: Summary): string {
   const out: string[] = [];
   out.push('## Hookpoint datapath report', '');
   out.push(
-    `**${c.total} scenarios: ${c.passed} passed, ${c.failed} failed, ${c.broken} broken, ${c.skipped} skipped**` +
+    `**${plural(c.total, 'scenario')}: ${c.passed} passed, ${c.failed} failed, ${c.broken} broken, ${c.skipped} skipped**` +
       (c.retries ? ` (${c.retries} retried attempt${c.retries === 1 ? '' : 's'})` : ''),
     '',
   );

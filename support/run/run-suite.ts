@@ -8,16 +8,18 @@ import { pathToFileURL } from 'node:url';
 import { loadConfiguration, loadSupport, runCucumber } from '@cucumber/cucumber/api';
 import parseTagExpression from '@cucumber/tag-expressions';
 import { descriptorOf } from '../backends/descriptors.ts';
+import { type Capability, requiredCapabilities } from '../backends/types.ts';
 import type { Config } from '../config.ts';
 import { EnvironmentError, ExitCode, UsageError } from '../errors.ts';
-import { run, which } from '../exec/index.ts';
+import { installMissing, missingPackages, RUN_PURPOSES } from '../exec/host-tools.ts';
+import { plural } from '../expectations/evidence-ref.ts';
 import { clusterSpec } from '../scenario/cluster-setup.ts';
 import { catalog, closestSteps, type StepDoc } from '../scenario/vocabulary.ts';
 import { createBackend, ensureProvisioned, type RunContext, setRunContext } from './context.ts';
 import { baseEnvironment, compatibilityLine, environmentOf } from './environment-labels.ts';
 import { expandFeaturePaths, type PlannedScenario, planScenarios } from './features.ts';
 import { checkReportsDir, checkScenarioInputs } from './preflight.ts';
-import { backendChecks, blocking, labPackagesMissing } from './prerequisites.ts';
+import { backendChecks, blocking } from './prerequisites.ts';
 
 export interface RunRequest {
   config: Config;
@@ -59,6 +61,13 @@ export function selectScenarios(all: PlannedScenario[], tags?: string, name?: st
       );
     }
     out = out.filter((s) => expr.evaluate(s.tags));
+    // `--tags seed` is a valid expression that matches nothing: tags are written with their @.
+    const bare = tags.split(/[\s()]+/).filter((w) => /^[\w:.-]+$/.test(w) && !/^(and|or|not)$/.test(w));
+    if (out.length === 0 && bare.length)
+      throw new UsageError(
+        `No scenario matches --tags "${tags}": tags are written with their @ (${bare.map((w) => `"${w}"`).join(', ')} has none).`,
+        `Did you mean --tags "${tags.replace(/(^|[\s(])([\w:.-]+)/g, (m, pre, w) => (/^(and|or|not)$/.test(w) ? m : `${pre}@${w}`))}"?`,
+      );
   }
   if (name) {
     let re: RegExp;
@@ -135,28 +144,43 @@ export function clusterRequestOf(scenarios: PlannedScenario[]): ClusterRequest |
   return first?.request;
 }
 
+function hasCapabilities(caps: ReadonlySet<Capability>, sc: PlannedScenario): boolean {
+  return requiredCapabilities(sc.tags).every((c) => caps.has(c as Capability));
+}
+
+/**
+ * The scenarios the backend will run: those whose `@requires:` capabilities it has (the others are
+ * skipped with the reason by the Before hook). Asked of a throwaway backend, built only when a
+ * scenario requires something; a backend that cannot be built here says why later.
+ */
+async function runnableOn(config: Config, scenarios: PlannedScenario[]): Promise<PlannedScenario[]> {
+  if (!scenarios.some((s) => requiredCapabilities(s.tags).length > 0)) return scenarios;
+  let caps: ReadonlySet<Capability>;
+  try {
+    caps = (await createBackend(config)).capabilities();
+  } catch {
+    return scenarios;
+  }
+  return scenarios.filter((s) => hasCapabilities(caps, s));
+}
+
 async function ensurePrerequisites(config: Config, log: (l: string) => void): Promise<void> {
-  if (descriptorOf(config.backend).installsPrerequisitesAsRoot && process.getuid?.() === 0) {
-    // The report needs a Java runtime (allure-commandline); install it along with the lab's tools.
-    const missing = [...labPackagesMissing(), ...(which('java') ? [] : ['openjdk-17-jre-headless'])];
-    // Without apt (another distribution, a stripped PATH) the checks below name what is missing.
-    if (missing.length && which('apt-get')) {
-      log(`hookpoint: installing the lab's prerequisites with apt: ${missing.join(' ')}`);
-      try {
-        await run(['apt-get', 'update', '-qq'], { timeoutMs: 300_000 });
-        await run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], {
-          timeoutMs: 900_000,
-          env: { DEBIAN_FRONTEND: 'noninteractive' },
-        });
-      } catch (err) {
-        throw new EnvironmentError(
-          `The lab's prerequisites (${missing.join(' ')}) could not be installed with apt: ${(err as Error).message}`,
-          `Install them by hand (\`apt-get install -y ${missing.join(' ')}\`); \`hookpoint doctor\` shows every check.`,
-        );
-      }
+  // The lab's tools and the report's Java, installed with apt when root (one list: support/exec/host-tools.ts).
+  if (descriptorOf(config.backend).installsPrerequisitesAsRoot) {
+    try {
+      await installMissing(RUN_PURPOSES, log);
+    } catch (err) {
+      const missing = missingPackages(RUN_PURPOSES);
+      throw new EnvironmentError(
+        `The lab's prerequisites (${missing.join(' ')}) could not be installed with apt: ${(err as Error).message}`,
+        `Install them by hand (\`apt-get install -y ${missing.join(' ')}\`); \`hookpoint doctor\` shows every check.`,
+      );
     }
   }
-  const missing = blocking(await backendChecks(config.backend), config.backend);
+  const missing = blocking(
+    await backendChecks(config.backend, { kubeconfig: config.kubeconfig, context: config.context }),
+    config.backend,
+  );
   if (missing.length) {
     const fixes = [...new Set(missing.map((c) => c.install?.replace(/\.+$/, '')).filter(Boolean))].join('; ');
     throw new EnvironmentError(
@@ -174,7 +198,7 @@ export async function runFeatures(req: RunRequest): Promise<number> {
   const scenarios = shardOf(selectScenarios(planScenarios(files), config.tags, config.name), config.shard);
   if (req.list) {
     for (const s of scenarios) log(`${s.uri}:${s.line}\t${s.name}\t${s.tags.join(' ')}`);
-    log(`${scenarios.length} scenarios`);
+    log(plural(scenarios.length, 'scenario'));
     return ExitCode.ok;
   }
   if (scenarios.length === 0) throw new UsageError('No scenario matches the given paths, --tags and --name.');
@@ -222,10 +246,15 @@ export async function runFeatures(req: RunRequest): Promise<number> {
       })),
   }));
   checkSteps(scenarios, defs, catalog);
-  checkScenarioInputs(scenarios, defs, catalog, config, clusterRequestOf(scenarios));
+  // Scenarios the backend will skip (`@requires:` a capability it lacks) do not shape its cluster.
+  const runnable = await runnableOn(config, scenarios);
+  checkScenarioInputs(scenarios, defs, catalog, config, clusterRequestOf(runnable));
   if (req.dryRun) {
     log(
-      `dry run: ${scenarios.length} scenarios, ${scenarios.reduce((n, s) => n + s.steps.length, 0)} steps, every step defined`,
+      `dry run: ${plural(scenarios.length, 'scenario')}, ${plural(
+        scenarios.reduce((n, s) => n + s.steps.length, 0),
+        'step',
+      )}, every step defined`,
     );
     return ExitCode.ok;
   }
@@ -243,7 +272,7 @@ export async function runFeatures(req: RunRequest): Promise<number> {
   let environment: Record<string, string> | undefined;
   let failure: unknown;
   try {
-    const request = clusterRequestOf(scenarios);
+    const request = clusterRequestOf(runnable.filter((s) => hasCapabilities(backend.capabilities(), s)));
     if (request) {
       log(`hookpoint: provisioning ${backend.describe()} from ${request.kindConfig ?? config.kindConfig} …`);
       const started = Date.now();
@@ -300,7 +329,7 @@ async function renderRunReports(
   }
   const t = built.summary.counts;
   log(
-    `hookpoint: ${t.total} scenarios — ${t.passed} passed, ${t.failed} failed, ${t.broken} broken, ${t.skipped} skipped`,
+    `hookpoint: ${plural(t.total, 'scenario')} — ${t.passed} passed, ${t.failed} failed, ${t.broken} broken, ${t.skipped} skipped`,
   );
   for (const f of built.files) log(`  ${path.relative(process.cwd(), f) || f}`);
 }

@@ -134,7 +134,7 @@ export class ClusterBackend implements Backend {
   }
 
   capabilities(): ReadonlySet<Capability> {
-    return new Set<Capability>(['iptables-counters', 'capture', 'monitor', 'bpftool', 'status']);
+    return new Set<Capability>(['iptables-counters', 'capture', 'monitor', 'bpftool', 'status', 'helm-values']);
   }
 
   scratchDir(): string {

@@ -40,6 +40,7 @@ import type { LabNodePlan } from './topology.ts';
 import { parseVariants, setNativeRoutes } from './variants.ts';
 
 export { REPO_ROOT } from './exec-targets.ts';
+export { LAB_SKIP_HINT } from './variants.ts';
 
 export interface LabBackendOptions extends LabProvisionOptions {
   /** Where run directories live (default /run/hookpoint/lab, or $HOOKPOINT_LAB_STATE). */

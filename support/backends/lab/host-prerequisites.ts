@@ -5,10 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import { EnvironmentError } from '../../errors.ts';
+import { LAB_APT_PACKAGES } from '../../exec/host-tools.ts';
 import { which } from '../../exec/index.ts';
 import { type IptablesMode, iptablesCommand } from '../../kube-proxy/mode.ts';
 
-export const LAB_APT_PACKAGES = ['iptables', 'iproute2', 'tcpdump', 'bpftool', 'clang', 'llvm', 'libbpf-dev'];
+export { LAB_APT_PACKAGES };
 
 export function requireHostPrerequisites(opts: { iptables: IptablesMode; datapath: boolean }): void {
   const install = `apt-get install -y ${LAB_APT_PACKAGES.join(' ')}`;

@@ -4,11 +4,16 @@
  * provisioning and the lab's capabilities agree on what a run asked for; native routes can also
  * be switched while the lab runs.
  */
+
 import { LAB_VARIANTS } from '../../config.ts';
 import { UsageError } from '../../errors.ts';
+import { requiresTag } from '../types.ts';
 import { nodeNetns } from './names.ts';
 import { ipBatch, nativeRouteLines } from './netns.ts';
 import type { LabSession } from './state.ts';
+
+/** How a feature whose Cilium values the lab cannot reproduce still runs elsewhere and is skipped here. */
+export const LAB_SKIP_HINT = `Run it with --backend kind, or tag its scenarios ${requiresTag('helm-values')} so the lab skips them (the lab lacks that capability).`;
 
 export { LAB_VARIANTS };
 export type LabVariant = (typeof LAB_VARIANTS)[number];
@@ -30,13 +35,13 @@ export function variantsFromValues(values: Record<string, string>): LabVariant[]
   if (v('routingMode') === 'tunnel' || (v('tunnel') && v('tunnel') !== 'disabled'))
     throw new UsageError(
       'The lab reproduces native routing only (routingMode=native); this feature asks for tunnel mode.',
-      'Run it with --backend kind, or tag it so the lab skips it.',
+      LAB_SKIP_HINT,
     );
   const kpr = v('kubeProxyReplacement');
   if (kpr && kpr !== 'false' && kpr !== 'disabled')
     throw new UsageError(
       `The lab reproduces kubeProxyReplacement=false only; this feature asks for kubeProxyReplacement=${values.kubeProxyReplacement}.`,
-      'Run it with --backend kind, or tag it so the lab skips it.',
+      LAB_SKIP_HINT,
     );
   return v('autoDirectNodeRoutes') === 'false' ? ['no-native-route'] : [];
 }
