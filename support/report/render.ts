@@ -103,10 +103,13 @@ export async function trendLength(reportDir: string): Promise<number> {
 export interface RenderOptions {
   /** A writable results directory (the report build's staging copy; history/ is written into it). */
   resultsDir: string;
+  /** Where allure-report/ and hookpoint-report.html are written. */
   reportsDir: string;
-  /** Carry history from the previous `allure-report/` (default true). */
-  history?: boolean;
+  /** A report directory whose history/ is carried into this one (none: no trend carried). */
+  historyFrom?: string;
   timeoutMs?: number;
+  /** Still render while the run shuts down after Ctrl-C (the partial results' report). */
+  cleanup?: boolean;
 }
 
 export interface Rendered {
@@ -115,27 +118,25 @@ export interface Rendered {
   historyCarried: boolean;
 }
 
-/** `allure generate` twice: the site and the single file; both carry the previous history. */
+/**
+ * `allure generate` for the site and for the single file, side by side (two JVMs start at once
+ * instead of one after the other); both carry the same history.
+ */
 export async function renderAllure(opts: RenderOptions): Promise<Rendered> {
   await findJava();
   const launcher = await allureLauncher();
   const timeoutMs = opts.timeoutMs ?? GENERATE_TIMEOUT_MS;
   const site = path.join(opts.reportsDir, 'allure-report');
   const singleFile = path.join(opts.reportsDir, 'hookpoint-report.html');
-  const historyCarried = opts.history === false ? false : await carryHistory(site, opts.resultsDir);
-  await run([launcher, 'generate', opts.resultsDir, '-o', site, '--clean'], {
-    timeoutMs,
-    where: 'host',
-    env: ALLURE_ENV,
-  });
+  const historyCarried = opts.historyFrom ? await carryHistory(opts.historyFrom, opts.resultsDir) : false;
+  const how = { timeoutMs, where: 'host', env: ALLURE_ENV, cleanup: opts.cleanup };
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'hookpoint-single-'));
   try {
     const out = path.join(tmp, 'report');
-    await run([launcher, 'generate', '--single-file', opts.resultsDir, '-o', out, '--clean'], {
-      timeoutMs,
-      where: 'host',
-      env: ALLURE_ENV,
-    });
+    await Promise.all([
+      run([launcher, 'generate', opts.resultsDir, '-o', site, '--clean'], how),
+      run([launcher, 'generate', '--single-file', opts.resultsDir, '-o', out, '--clean'], how),
+    ]);
     try {
       await rename(path.join(out, 'index.html'), singleFile);
     } catch {

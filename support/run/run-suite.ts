@@ -8,8 +8,9 @@ import { pathToFileURL } from 'node:url';
 import { loadConfiguration, loadSupport, runCucumber } from '@cucumber/cucumber/api';
 import parseTagExpression from '@cucumber/tag-expressions';
 import type { Config } from '../config.ts';
-import { EnvironmentError, ExitCode, UsageError } from '../errors.ts';
-import { run, which } from '../exec/index.ts';
+import { EnvironmentError, ExitCode, exitCodeOf, HookpointError, UsageError } from '../errors.ts';
+import { cancelled, run, which } from '../exec/index.ts';
+import { newRunId, RUN_KEYS, type RunIdentity } from '../report/run-identity.ts';
 import { clusterSpec } from '../scenario/cluster-setup.ts';
 import { catalog, closestSteps, type StepDoc } from '../scenario/vocabulary.ts';
 import { createBackend, ensureProvisioned, type RunContext, setRunContext } from './context.ts';
@@ -180,101 +181,155 @@ export async function runFeatures(req: RunRequest): Promise<number> {
 
   const reportsDir = path.resolve(config.reportsDir);
   const resultsDir = path.join(reportsDir, 'allure-results');
-  // cucumber.js holds the shared settings (also used by a plain `cucumber-js`); the selection is ours.
-  const { default: base } = (await import(pathToFileURL(path.resolve('cucumber.js')).href)) as {
-    default: Record<string, unknown>;
+  const started = new Date();
+  const runId: RunIdentity = {
+    id: newRunId(started),
+    started: started.toISOString(),
+    selection: selectionText(req.paths, config, scenarios.length),
   };
-  const { runConfiguration } = await loadConfiguration({
-    file: false,
-    provided: {
-      ...base,
-      paths: locations(scenarios),
-      retry: config.retry,
-      retryTagFilter: config.retry > 0 ? '@flaky' : '',
-      dryRun: Boolean(req.dryRun),
-      format: [
-        'progress',
-        `message:${path.join(reportsDir, 'cucumber-messages.ndjson')}`,
-        ['allure-cucumberjs/reporter', path.join(reportsDir, 'allure-reporter.out')],
-      ],
-      formatOptions: { ...(base.formatOptions as object), resultsDir },
-    },
-  });
-  const support = await loadSupport(runConfiguration);
-  // The library's step definitions are not in cucumber's public types, but are its documented runtime shape.
-  const library = support as unknown as {
-    stepDefinitions: Array<{
-      pattern: unknown;
-      matchesStepName(text: string): boolean;
-      expression: {
-        match(text: string): Array<{ getParameterType(): { name?: string }; getValue(w: unknown): unknown }> | null;
-      };
-    }>;
-  };
-  const defs = library.stepDefinitions.map((d) => ({
-    pattern: String(d.pattern),
-    matches: (t: string) => d.matchesStepName(t),
-    args: (t: string) =>
-      (d.expression.match(t) ?? []).map((a) => ({
-        type: a.getParameterType().name ?? '',
-        value: () => a.getValue(null),
-      })),
-  }));
-  checkSteps(scenarios, defs, catalog);
-  checkScenarioInputs(scenarios, defs, catalog, config, clusterRequestOf(scenarios));
-  if (req.dryRun) {
-    log(
-      `dry run: ${scenarios.length} scenarios, ${scenarios.reduce((n, s) => n + s.steps.length, 0)} steps, every step defined`,
-    );
-    return ExitCode.ok;
+  // Until the first scenario runs, a stop leaves nothing in reportsDir that could pass for current.
+  let scenariosStarted = false;
+  try {
+    return await runSelected();
+  } catch (err) {
+    if (!scenariosStarted && !req.dryRun && writable(reportsDir)) {
+      const { retireOutputs } = await import('../report/index.ts');
+      const reason = err instanceof HookpointError ? err.paragraph() : (err as Error).message;
+      await retireOutputs(reportsDir, runId, { exitCode: exitCodeOf(err), reason }).catch(() => undefined);
+    }
+    throw err;
   }
 
-  checkReportsDir(reportsDir);
-  await ensurePrerequisites(config, log);
-  await rm(resultsDir, { recursive: true, force: true });
-  const backend = await createBackend(config);
-  const ctx: RunContext = { config, backend };
-  setRunContext(ctx);
-  process.env.HOOKPOINT_RUN_OWNER = 'hookpoint';
-  let success = false;
-  let environment: Record<string, string> | undefined;
-  let failure: unknown;
-  try {
-    const request = clusterRequestOf(scenarios);
-    if (request) {
-      log(`hookpoint: provisioning ${backend.describe()} from ${request.kindConfig ?? config.kindConfig} …`);
-      const started = Date.now();
-      await ensureProvisioned(ctx, clusterSpec(ctx, request.kindConfig, request.values));
-      log(`hookpoint: cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  async function runSelected(): Promise<number> {
+    // cucumber.js holds the shared settings (also used by a plain `cucumber-js`); the selection is ours.
+    const { default: base } = (await import(pathToFileURL(path.resolve('cucumber.js')).href)) as {
+      default: Record<string, unknown>;
+    };
+    const { runConfiguration } = await loadConfiguration({
+      file: false,
+      provided: {
+        ...base,
+        paths: locations(scenarios),
+        retry: config.retry,
+        retryTagFilter: config.retry > 0 ? '@flaky' : '',
+        dryRun: Boolean(req.dryRun),
+        format: [
+          'progress',
+          `message:${path.join(reportsDir, 'cucumber-messages.ndjson')}`,
+          ['allure-cucumberjs/reporter', path.join(reportsDir, 'allure-reporter.out')],
+        ],
+        formatOptions: { ...(base.formatOptions as object), resultsDir },
+      },
+    });
+    const support = await loadSupport(runConfiguration);
+    // The library's step definitions are not in cucumber's public types, but are its documented runtime shape.
+    const library = support as unknown as {
+      stepDefinitions: Array<{
+        pattern: unknown;
+        matchesStepName(text: string): boolean;
+        expression: {
+          match(text: string): Array<{ getParameterType(): { name?: string }; getValue(w: unknown): unknown }> | null;
+        };
+      }>;
+    };
+    const defs = library.stepDefinitions.map((d) => ({
+      pattern: String(d.pattern),
+      matches: (t: string) => d.matchesStepName(t),
+      args: (t: string) =>
+        (d.expression.match(t) ?? []).map((a) => ({
+          type: a.getParameterType().name ?? '',
+          value: () => a.getValue(null),
+        })),
+    }));
+    checkSteps(scenarios, defs, catalog);
+    checkScenarioInputs(scenarios, defs, catalog, config, clusterRequestOf(scenarios));
+    if (req.dryRun) {
+      log(
+        `dry run: ${scenarios.length} scenarios, ${scenarios.reduce((n, s) => n + s.steps.length, 0)} steps, every step defined`,
+      );
+      return ExitCode.ok;
     }
-    const result = await runCucumber({ ...runConfiguration, support });
-    success = result.success;
-    environment = await environmentOf(ctx);
-    // The environment travels with the results, so a later `hookpoint report --merge` shows it too.
-    const { writeEnvironment } = await import('../report/index.ts');
-    await writeEnvironment(resultsDir, environment);
-  } catch (err) {
-    failure = err;
-  } finally {
-    // One owner of the keep policy per backend: tell it the outcome, then always let it tear down.
-    if (!success) backend.noteFailure?.();
-    const kept = config.keep === 'always' || (config.keep === 'on-failure' && !success);
+
+    checkReportsDir(reportsDir);
+    await ensurePrerequisites(config, log);
+    await rm(resultsDir, { recursive: true, force: true });
+    const backend = await createBackend(config);
+    const ctx: RunContext = { config, backend, runId: runId.id };
+    setRunContext(ctx);
+    process.env.HOOKPOINT_RUN_OWNER = 'hookpoint';
+    let success = false;
+    let environment: Record<string, string> | undefined;
+    let failure: unknown;
     try {
-      await backend.teardown();
-      if (kept)
-        log(
-          `hookpoint: kept the cluster (--keep ${config.keep}); remove it with \`hookpoint ${config.backend === 'lab' ? 'lab down' : `down --backend ${config.backend}`} --cluster ${config.cluster}\`.`,
-        );
+      const request = clusterRequestOf(scenarios);
+      if (request) {
+        log(`hookpoint: provisioning ${backend.describe()} from ${request.kindConfig ?? config.kindConfig} …`);
+        const started = Date.now();
+        await ensureProvisioned(ctx, clusterSpec(ctx, request.kindConfig, request.values));
+        log(`hookpoint: cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      }
+      scenariosStarted = true;
+      const result = await runCucumber({ ...runConfiguration, support });
+      success = result.success;
+      environment = { ...(await environmentOf(ctx)), ...runEnvironment(runId) };
+      // The environment travels with the results, so a later `hookpoint report --merge` shows it too.
+      const { writeEnvironment } = await import('../report/index.ts');
+      await writeEnvironment(resultsDir, environment);
     } catch (err) {
-      // A teardown error must not hide the run's own error.
-      if (failure === undefined) failure = err;
-      else log(`hookpoint: teardown also failed: ${(err as Error).message}`);
+      failure = err;
+    } finally {
+      // One owner of the keep policy per backend: tell it the outcome, then always let it tear down.
+      if (!success) backend.noteFailure?.();
+      const kept = config.keep === 'always' || (config.keep === 'on-failure' && !success);
+      try {
+        await backend.teardown();
+        if (kept)
+          log(
+            `hookpoint: kept the cluster (--keep ${config.keep}); remove it with \`hookpoint ${config.backend === 'lab' ? 'lab down' : `down --backend ${config.backend}`} --cluster ${config.cluster}\`.`,
+          );
+      } catch (err) {
+        // A teardown error must not hide the run's own error.
+        if (failure === undefined) failure = err;
+        else log(`hookpoint: teardown also failed: ${(err as Error).message}`);
+      }
+      setRunContext(undefined);
     }
-    setRunContext(undefined);
+    if (failure !== undefined) throw failure;
+    // After Ctrl-C the scenarios stopped early: every output is rendered from those partial results.
+    const interrupted = cancelled();
+    if (req.report !== false)
+      await renderRunReports(
+        reportsDir,
+        resultsDir,
+        environment ?? { ...baseEnvironment(ctx), ...runEnvironment(runId) },
+        log,
+        interrupted,
+      );
+    return success ? ExitCode.ok : ExitCode.scenarioFailed;
   }
-  if (failure !== undefined) throw failure;
-  if (req.report !== false) await renderRunReports(reportsDir, resultsDir, environment ?? baseEnvironment(ctx), log);
-  return success ? ExitCode.ok : ExitCode.scenarioFailed;
+}
+
+function runEnvironment(run: RunIdentity): Record<string, string> {
+  return { [RUN_KEYS.id]: run.id, [RUN_KEYS.started]: run.started, [RUN_KEYS.selection]: run.selection };
+}
+
+/** The selection in words: paths, tags, name, shard and the scenario count. */
+function selectionText(paths: string[], config: Config, n: number): string {
+  const parts = [paths.length ? paths.join(' ') : 'features'];
+  if (config.tags) parts.push(`--tags "${config.tags}"`);
+  if (config.name) parts.push(`--name "${config.name}"`);
+  if (config.shard) parts.push(`--shard ${config.shard}`);
+  if (config.variants.length) parts.push(`--variant ${config.variants.join(',')}`);
+  return `${parts.join(' ')} (${n} scenario${n === 1 ? '' : 's'})`;
+}
+
+function writable(dir: string): boolean {
+  try {
+    checkReportsDir(dir);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function renderRunReports(
@@ -282,11 +337,12 @@ async function renderRunReports(
   resultsDir: string,
   environment: Record<string, string>,
   log: (l: string) => void,
+  interrupted = false,
 ): Promise<void> {
   const { buildReports } = await import('../report/index.ts');
   let built: Awaited<ReturnType<typeof buildReports>>;
   try {
-    built = await buildReports({ resultsDirs: [resultsDir], reportsDir, environment });
+    built = await buildReports({ resultsDirs: [resultsDir], reportsDir, environment, interrupted });
   } catch (err) {
     // The verdict is the scenarios'; a report that cannot be rendered (no Java) is a warning.
     if (!(err instanceof EnvironmentError)) throw err;
