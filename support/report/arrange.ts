@@ -68,7 +68,8 @@ export async function arrangeResults(dir: string): Promise<void> {
     } catch {
       continue; // readResults names the broken file.
     }
-    const labels = (r.labels ??= []);
+    r.labels ??= [];
+    const labels = r.labels;
     const { parentSuite, suite } = suitesOf(r);
     const has = (name: string) => labels.some((l) => l.name === name);
     if (parentSuite && !has('parentSuite')) labels.push({ name: 'parentSuite', value: parentSuite });
