@@ -25,7 +25,7 @@ export interface Judgement {
 export interface JudgeOptions<R> {
   /** The hook point the step judges (drawn red in the picture when the expectation is contradicted). */
   point?: JudgedPoint;
-  /** The verdict's key figure when it passed ("10/10 answered by 2 backends"); default: the evidence summaries. */
+  /** The verdict's key figure when it passed ("10/10 answered by 2 backends"); default: the summary of the last evidence judged. */
   figure?: (result: R) => string;
   /** More text for the attached verdict (a counter table). */
   details?: (result: R) => string;
@@ -40,6 +40,11 @@ function firstLine(text: string): string {
       .map((l) => l.trim())
       .find(Boolean) ?? ''
   );
+}
+
+function clip(text: string, max = 140): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }
 
 /** Show the judged evidence on the current step, run the verdict, and record it either way. */
@@ -62,7 +67,7 @@ export async function judge<R>(
   const line =
     error !== undefined
       ? firstLine((error as Error).message ?? String(error))
-      : (opts.figure?.(result as R) ?? shown.map((e) => e.summary).join('; '));
+      : (opts.figure?.(result as R) ?? clip(shown[shown.length - 1]?.summary ?? 'passed'));
   const text =
     error !== undefined
       ? `${status}: ${(error as Error).message ?? String(error)}\n`
