@@ -344,6 +344,21 @@ async function renderRunReports(
   try {
     built = await buildReports({ resultsDirs: [resultsDir], reportsDir, environment, interrupted });
   } catch (err) {
+    if (cancelled() && !(err instanceof EnvironmentError)) {
+      // Interrupted while Allure rendered: nothing of that render was installed. The quick outputs
+      // (no Java) still come from this run's results, and the older Allure outputs go.
+      const none = await buildReports({
+        resultsDirs: [resultsDir],
+        reportsDir,
+        environment,
+        interrupted: true,
+        allure: false,
+      }).catch(() => undefined);
+      log(
+        `hookpoint: interrupted while rendering the Allure report; ${none ? 'summary.md, summary.json and junit.xml are written; ' : ''}render it with \`hookpoint report --results ${path.relative(process.cwd(), resultsDir) || resultsDir}\`.`,
+      );
+      return;
+    }
     // The verdict is the scenarios'; a report that cannot be rendered (no Java) is a warning.
     if (!(err instanceof EnvironmentError)) throw err;
     log(
