@@ -4,8 +4,9 @@
  * (`kubeProxyReplacement=maybe` is an error, not a chart surprise ten minutes later). On the lab,
  * which has no chart to check keys against, a key must be one the lab reproduces: anything else
  * is a UsageError naming the closest key it knows — silently ignoring a typo like
- * `kubeProxyReplacment` would run a different cluster than the feature asks for. The kind
- * backend checks keys against the chart's own values (support/backends/kind/helm-keys.ts).
+ * `kubeProxyReplacment` would run a different cluster than the feature asks for. Which keys a
+ * backend honours is its descriptor's declaration; the kind backend checks keys against the
+ * chart's own values (support/backends/kind/helm-keys.ts).
  */
 import { closest } from './closest.ts';
 import { UsageError } from './errors.ts';
@@ -28,16 +29,6 @@ const TYPES: Record<string, readonly string[] | ((v: string) => string | null)> 
   enableIPv4Masquerade: BOOL,
 };
 
-/** Keys the lab reproduces (or, for ipam.mode and the native-routing CIDR, matches as stated). */
-export const LAB_HELM_KEYS = [
-  'routingMode',
-  'tunnel',
-  'kubeProxyReplacement',
-  'autoDirectNodeRoutes',
-  'ipam.mode',
-  'ipv4NativeRoutingCIDR',
-] as const;
-
 export function isCidr(v: string): boolean {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(v);
   return Boolean(m?.slice(1, 5).every((o) => Number(o) <= 255) && Number(m?.[5]) <= 32);
@@ -47,13 +38,20 @@ export function closestKey(key: string, known: readonly string[]): string {
   return closest(key, known)[0]!;
 }
 
-export function checkHelmValues(values: Record<string, string>, backend: string): void {
+/** Which Helm values a backend honours (its descriptor's `helmValues`, support/backends/types.ts). */
+export type HonouredHelmValues = { honours: 'chart' } | { honours: 'listed'; keys: readonly string[] };
+
+export function checkHelmValues(
+  values: Record<string, string>,
+  backend: { name: string; helmValues: HonouredHelmValues },
+): void {
   registerSecretValues(values);
+  const hv = backend.helmValues;
   for (const [key, value] of Object.entries(values)) {
-    if (backend === 'lab' && !(LAB_HELM_KEYS as readonly string[]).includes(key)) {
+    if (hv.honours === 'listed' && !hv.keys.includes(key)) {
       throw new UsageError(
-        `Unknown Helm key "${key}" for the lab backend; did you mean "${closestKey(key, LAB_HELM_KEYS)}"?`,
-        `The lab reproduces only ${LAB_HELM_KEYS.join(', ')}; run a feature that needs other Cilium values with --backend kind, which checks keys against the chart.`,
+        `Unknown Helm key "${key}" for the ${backend.name} backend; did you mean "${closestKey(key, hv.keys)}"?`,
+        `The ${backend.name} reproduces only ${hv.keys.join(', ')}; run a feature that needs other Cilium values with --backend kind, which checks keys against the chart.`,
       );
     }
     const type = TYPES[key];

@@ -3,6 +3,7 @@
  * Probes are backend-agnostic: they run commands through exec()/spawn() on a node, a pod or
  * the Cilium agent of a node, and parse the output.
  */
+import type { Evidence } from '../evidence/index.ts';
 import type { BackgroundProcess, RunResult } from '../exec/index.ts';
 
 export type BackendName = 'lab' | 'kind' | 'existing';
@@ -125,6 +126,68 @@ export interface ExecOptions {
   quietStdout?: boolean;
 }
 
+/** A check `hookpoint doctor` runs on this machine (implemented in support/doctor.ts). */
+export type DoctorCheckId =
+  | 'node'
+  | 'java'
+  | 'root'
+  /** Every tool of the lab (one check per tool). */
+  | 'lab-tools'
+  /** The headers the lab's eBPF compile needs (one check per file). */
+  | 'lab-headers'
+  /** A Docker engine that answers, not only its client. */
+  | 'docker'
+  | 'kind'
+  | 'helm'
+  | 'kubectl';
+
+export interface DoctorRequirement {
+  check: DoctorCheckId;
+  /** A missing optional requirement is printed and warned about, but does not block the backend. */
+  required: boolean;
+}
+
+/** A command a failure collector runs on every involved node after a failed or broken scenario. */
+export interface NodeCollector {
+  /** The attachment is named `failure-<name>`. */
+  name: string;
+  /** Where it runs: the node's agent, or the node (the backend routes the tool to its home). */
+  target: 'agent' | 'node';
+  argv: readonly string[];
+}
+
+/**
+ * What a backend is, declared once instead of `backend === 'lab'` checks across run, matrix,
+ * report, doctor and Helm values. Pure data (no backend instance, nothing heavy imported), so
+ * the doctor, the matrix and the report can read it without creating a backend.
+ */
+export interface BackendDescriptor {
+  name: BackendName;
+  /** The backend as the matrix report names it (a run's report uses the instance's describe()). */
+  label: string;
+  /** What `hookpoint doctor --backend NAME` checks, in order. */
+  doctor: readonly DoctorRequirement[];
+  /** As root, `hookpoint run` installs missing prerequisites with apt before the checks (lab). */
+  installsPrerequisitesAsRoot: boolean;
+  /**
+   * Which Helm values it can honour: any key of the Cilium chart (checked against the chart's
+   * own values), or only the keys it reproduces (anything else is refused with the closest one).
+   */
+  helmValues: { honours: 'chart' } | { honours: 'listed'; keys: readonly string[] };
+  /** The Cilium version is a label only (one datapath whatever the version): reports say so. */
+  ciliumVersionIsLabel: boolean;
+  /** Environment labels the report states, from the run's options. */
+  environment(o: { cilium: string; variants: readonly string[] }): Record<string, string>;
+  /** Commands collected on each involved node after a failed or broken scenario. */
+  nodeCollectors: readonly NodeCollector[];
+  /** Collectors the backend instance adds (Backend.collectEvidence), by evidence kind, for docs and tests. */
+  ownCollectors: readonly string[];
+  /** Which image, node or machine provides each tool the steps need. */
+  tools: Readonly<Record<string, string>>;
+  /** How to remove a cluster `--keep` kept. */
+  keptClusterHint(cluster: string): string;
+}
+
 export interface Backend {
   readonly name: BackendName;
   /** Shown in the report environment: "lab (kernel reproduction)", "kind + Cilium 1.17.15". */
@@ -151,4 +214,9 @@ export interface Backend {
    * targets share this machine's filesystem (the lab) may omit it: the file is read locally.
    */
   readFile?(target: ExecTarget, file: string): Promise<Uint8Array>;
+  /**
+   * The backend's own failure collectors (agent logs, events, pod descriptions …) for these
+   * nodes (else the nodes it involved); never throws. Run after every failed or broken scenario.
+   */
+  collectEvidence?(nodes?: readonly string[]): Promise<Array<Evidence<string>>>;
 }

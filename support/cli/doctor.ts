@@ -13,7 +13,7 @@ export function register(program: Command): void {
       if (!(BACKENDS as readonly string[]).includes(opts.backend))
         throw new UsageError(`Unknown backend "${opts.backend}".`, `Valid choices: ${BACKENDS.join(', ')}.`);
       const checks = await backendChecks(opts.backend as (typeof BACKENDS)[number]);
-      const missing = blocking(checks);
+      const missing = blocking(checks, opts.backend as (typeof BACKENDS)[number]);
       if (opts.json) {
         process.stdout.write(
           `${JSON.stringify({ backend: opts.backend, ready: missing.length === 0, checks }, null, 2)}\n`,

@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { defaultExecutor, type Executor } from '../backends/kind/executor.ts';
+import { defaultExecutor, type Executor } from '../backends/k8s/executor.ts';
 import { kindLifecycle } from '../backends/kind/lifecycle.ts';
 import { DEFAULTS, DNS1123 } from '../config.ts';
 import { UsageError } from '../errors.ts';

@@ -5,10 +5,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { parseCiliumVersion, parseK8sVersion } from '../backends/k8s/cilium-versions.ts';
+import { loadValuesFile, mergeValues, parseSetFlags } from '../backends/k8s/helm-value-maps.ts';
 import { kubeconfigPathFor } from '../backends/kind/paths.ts';
 import { type ChartSource, kindProvisionPlan, renderPlan } from '../backends/kind/plan.ts';
-import { loadValuesFile, mergeValues, parseSetFlags } from '../backends/kind/values.ts';
-import { parseCiliumVersion, parseK8sVersion } from '../backends/kind/versions.ts';
 import { DEFAULTS, DNS1123 } from '../config.ts';
 import { UsageError } from '../errors.ts';
 

@@ -10,6 +10,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { findDescriptor } from '../backends/descriptors.ts';
 import { type CategoryId, categorize } from './categories.ts';
 import { paramText, type ScenarioResult, type ScenarioStatus, type StepResult } from './results.ts';
 import type { RunIdentity } from './run-identity.ts';
@@ -113,7 +114,8 @@ export function headlineOf(environment: Record<string, string>, results: readonl
     ),
   ].sort(versionOrder);
   const cilium = versions.length ? `Cilium ${versions.join(', ')}` : 'Cilium (version not recorded)';
-  const lab = backends.some((b) => /^lab\b/.test(b));
+  // A backend whose Cilium version is only a label reproduces the datapath (the lab): said first.
+  const lab = backends.some((b) => findDescriptor(b.split(/[\s(]/)[0])?.ciliumVersionIsLabel);
   if (lab)
     return `# Hookpoint report: lab backend, a kernel reproduction of the datapath (network namespaces and Hookpoint's own eBPF programs), not Cilium; ${cilium} is only a label`;
   if (backends.length === 0) return `# Hookpoint report: backend not recorded, ${cilium}`;
@@ -186,7 +188,7 @@ export function summarize(
       }
     }
     for (const [row, texts] of seen) if (new Set(Object.values(texts)).size > 1) row.differs = texts;
-    const lab = results.some((r) => r.parameters.backend === 'lab');
+    const lab = results.some((r) => findDescriptor(r.parameters.backend)?.ciliumVersionIsLabel);
     summary.matrix = {
       parameter: 'cilium',
       versions,

@@ -4,6 +4,7 @@
  * never assumed.
  */
 import os from 'node:os';
+import { descriptorOf } from '../backends/descriptors.ts';
 import { agentStatus } from '../probes/status.ts';
 import type { RunContext } from './context.ts';
 
@@ -16,10 +17,7 @@ export function baseEnvironment(ctx: RunContext): Record<string, string> {
     kernel: os.release(),
     'node.version': process.version,
   };
-  if (config.backend === 'lab') {
-    env['cilium.version'] = `${config.cilium} (label only: the lab reproduces one datapath)`;
-    if (config.variants.length) env['lab.variants'] = config.variants.join(',');
-  }
+  Object.assign(env, descriptorOf(config.backend).environment({ cilium: config.cilium, variants: config.variants }));
   if (config.iptables) env['iptables.mode'] = config.iptables;
   return env;
 }

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { descriptorOf } from '../backends/descriptors.ts';
 import { CILIUM_VERSION, type Config, DEFAULTS, DNS1123, K8S_VERSION, loadConfig, type RawOptions } from '../config.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { cancelled, formatArgv, spawnBackground } from '../exec/index.ts';
@@ -188,17 +189,21 @@ export function childArgv(
 export function matrixEnvironment(plan: MatrixPlan): Record<string, string> {
   const uniq = (xs: Array<string | undefined>) => [...new Set(xs.filter((x): x is string => x !== undefined))];
   const ciliums = uniq(plan.combinations.map((c) => c.cilium)).join(', ');
+  const described = descriptorOf(plan.backend);
+  const { 'cilium.version': ciliumLabel, ...labels } = described.environment({
+    cilium: ciliums,
+    variants: plan.combinations[0]!.config.variants,
+  });
   const env: Record<string, string> = {
-    backend: plan.backend === 'lab' ? 'lab (kernel reproduction)' : plan.backend,
-    'cilium.version': plan.backend === 'lab' ? `${ciliums} (label only: the lab reproduces one datapath)` : ciliums,
+    backend: described.label,
+    'cilium.version': ciliumLabel ?? ciliums,
     'kubernetes.version': uniq(plan.combinations.map((c) => c.config.k8s)).join(', '),
     'matrix.combinations': plan.combinations.map((c) => c.id).join(', '),
     kernel: os.release(),
     'node.version': process.version,
   };
   if (plan.combinations[0]!.config.iptables) env['iptables.mode'] = plan.combinations[0]!.config.iptables;
-  if (plan.combinations[0]!.config.variants.length)
-    env['lab.variants'] = plan.combinations[0]!.config.variants.join(',');
+  Object.assign(env, labels);
   return env;
 }
 
@@ -326,7 +331,7 @@ export async function runMatrix(req: MatrixRequest): Promise<MatrixOutcome> {
   log(
     `hookpoint matrix: ${n} combination${n === 1 ? '' : 's'} on ${plan.backend}, up to ${Math.min(plan.parallel, n)} at once: ${plan.combinations.map((c) => c.id).join(', ')}`,
   );
-  if (plan.backend === 'lab')
+  if (descriptorOf(plan.backend).ciliumVersionIsLabel)
     log(
       'hookpoint matrix: on the lab the Cilium version is only a label (one datapath); the matrix proves the mechanics.',
     );

@@ -7,6 +7,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { descriptorOf } from '../backends/descriptors.ts';
 import { planFromKindConfig } from '../backends/lab/topology.ts';
 import { closest } from '../closest.ts';
 import type { Config } from '../config.ts';
@@ -79,7 +80,7 @@ export function checkScenarioInputs(
 ): void {
   const given = new Set(docs.filter((d) => d.keyword === 'Given').map((d) => d.expression));
   const nodes = request ? nodeNamesOf(request.kindConfig, config) : undefined;
-  if (request) checkHelmValues(request.values, config.backend);
+  if (request) checkHelmValues(request.values, descriptorOf(config.backend));
   for (const sc of scenarios) {
     const declared = { pod: new Set<string>(), service: new Set<string>(), deployment: new Set<string>() };
     const refs: Array<{ kind: 'pod' | 'service' | 'deployment' | 'node'; name: string; where: string; text: string }> =

@@ -1,10 +1,13 @@
 /**
- * What a backend needs on this machine, checked without side effects; the main job can install
- * the lab's apt packages when root (with a visible message).
+ * What a backend needs on this machine, checked without side effects: the checks each backend
+ * declares in its descriptor (support/backends/descriptors.ts), run here. The main job can
+ * install the lab's apt packages when root (with a visible message).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { BackendName } from '../backends/types.ts';
+import { descriptorOf } from '../backends/descriptors.ts';
+import { LAB_HEADERS, LAB_TOOLS } from '../backends/lab/descriptor.ts';
+import type { BackendName, DoctorCheckId } from '../backends/types.ts';
 import { run, which } from '../exec/index.ts';
 
 export interface Check {
@@ -14,25 +17,6 @@ export interface Check {
   /** Exact command that fixes it. */
   install?: string;
 }
-
-/** Tools of the lab and the Debian package that provides each. */
-export const LAB_TOOLS: Array<[tool: string, pkg: string]> = [
-  ['ip', 'iproute2'],
-  ['tc', 'iproute2'],
-  ['iptables-nft-restore', 'iptables'],
-  ['iptables-legacy-restore', 'iptables'],
-  ['nft', 'nftables'],
-  ['tcpdump', 'tcpdump'],
-  ['bpftool', 'bpftool'],
-  ['clang', 'clang'],
-  ['llc', 'llvm'],
-  ['curl', 'curl'],
-  ['nsenter', 'util-linux'],
-];
-export const LAB_HEADERS: Array<[file: string, pkg: string]> = [
-  ['/usr/include/bpf/bpf_helpers.h', 'libbpf-dev'],
-  ['/usr/include/asm/types.h', 'gcc-multilib'],
-];
 
 export function labPackagesMissing(): string[] {
   const missing = new Set<string>();
@@ -70,42 +54,85 @@ async function javaCheck(): Promise<Check> {
   return { name: 'java', ok: res.exitCode === 0, detail: line.trim() };
 }
 
-export function labChecks(): Check[] {
-  const checks: Check[] = [];
+function rootCheck(): Check {
   const root = process.getuid?.() === 0;
-  checks.push({
+  return {
     name: 'root',
     ok: root,
     detail: root ? 'running as root' : 'the lab creates network namespaces and loads eBPF: it needs root',
     install: root ? undefined : 'sudo -E npx hookpoint …',
-  });
-  for (const [tool, pkg] of LAB_TOOLS) {
+  };
+}
+
+function labToolChecks(): Check[] {
+  return LAB_TOOLS.map(([tool, pkg]) => {
     const p = which(tool);
-    checks.push({ name: tool, ok: Boolean(p), detail: p ?? 'not found', install: p ? undefined : aptCommand([pkg]) });
-  }
-  for (const [file, pkg] of LAB_HEADERS) {
+    return { name: tool, ok: Boolean(p), detail: p ?? 'not found', install: p ? undefined : aptCommand([pkg]) };
+  });
+}
+
+function labHeaderChecks(): Check[] {
+  return LAB_HEADERS.map(([file, pkg]) => {
     const ok = existsSync(file);
-    checks.push({
+    return {
       name: path.basename(file),
       ok,
       detail: ok ? file : `${file} missing (eBPF compile)`,
       install: ok ? undefined : aptCommand([pkg]),
-    });
+    };
+  });
+}
+
+export function labChecks(): Check[] {
+  return [rootCheck(), ...labToolChecks(), ...labHeaderChecks()];
+}
+
+type ClusterTool = 'docker' | 'kind' | 'helm' | 'kubectl';
+
+/** One check id → its checks (the cluster tools are probed by running them: support/backends/kind/host-checks.ts). */
+async function runCheck(id: DoctorCheckId): Promise<Check[]> {
+  switch (id) {
+    case 'node':
+      return [nodeCheck()];
+    case 'java':
+      return [await javaCheck()];
+    case 'root':
+      return [rootCheck()];
+    case 'lab-tools':
+      return labToolChecks();
+    case 'lab-headers':
+      return labHeaderChecks();
+    case 'docker':
+    case 'kind':
+    case 'helm':
+    case 'kubectl': {
+      const { checkClusterTool } = (await import('../backends/kind/host-checks.ts')) as {
+        checkClusterTool: (tool: ClusterTool) => Promise<Check>;
+      };
+      return [await checkClusterTool(id)];
+    }
   }
-  return checks;
 }
 
+/** The checks a backend declares, in its order (run side by side). */
 export async function backendChecks(backend: BackendName): Promise<Check[]> {
-  const checks: Check[] = [nodeCheck(), await javaCheck()];
-  if (backend === 'lab') return [...checks, ...labChecks()];
-  // kind and existing share the Docker/kind/helm/kubectl checks (support/backends/kind/host-checks.ts).
-  const { checkKind } = (await import('../backends/kind/host-checks.ts')) as { checkKind: () => Promise<Check[]> };
-  return [...checks, ...(await checkKind())];
+  const lists = await Promise.all(descriptorOf(backend).doctor.map((r) => runCheck(r.check)));
+  return lists.flat();
 }
 
-/** Required checks: Java only affects the report, so it warns without failing the backend. */
-export function blocking(checks: Check[]): Check[] {
-  return checks.filter((c) => !c.ok && c.name !== 'java');
+/**
+ * Required checks that failed. Optional ones (Java only affects the report) warn without
+ * failing the backend; which are optional is the backend's declaration (Java when none is named).
+ */
+export function blocking(checks: Check[], backend?: BackendName): Check[] {
+  const optional = new Set<string>(
+    backend
+      ? descriptorOf(backend)
+          .doctor.filter((r) => !r.required)
+          .map((r) => r.check)
+      : ['java'],
+  );
+  return checks.filter((c) => !c.ok && !optional.has(c.name));
 }
 
 /**

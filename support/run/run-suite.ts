@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfiguration, loadSupport, runCucumber } from '@cucumber/cucumber/api';
 import parseTagExpression from '@cucumber/tag-expressions';
+import { descriptorOf } from '../backends/descriptors.ts';
 import type { Config } from '../config.ts';
 import { EnvironmentError, ExitCode, exitCodeOf, HookpointError, UsageError } from '../errors.ts';
 import { cancelled, run, which } from '../exec/index.ts';
@@ -136,7 +137,7 @@ export function clusterRequestOf(scenarios: PlannedScenario[]): ClusterRequest |
 }
 
 async function ensurePrerequisites(config: Config, log: (l: string) => void): Promise<void> {
-  if (config.backend === 'lab' && process.getuid?.() === 0) {
+  if (descriptorOf(config.backend).installsPrerequisitesAsRoot && process.getuid?.() === 0) {
     // The report needs a Java runtime (allure-commandline); install it along with the lab's tools.
     const missing = [...labPackagesMissing(), ...(which('java') ? [] : ['openjdk-17-jre-headless'])];
     // Without apt (another distribution, a stripped PATH) the checks below name what is missing.
@@ -156,7 +157,7 @@ async function ensurePrerequisites(config: Config, log: (l: string) => void): Pr
       }
     }
   }
-  const missing = blocking(await backendChecks(config.backend));
+  const missing = blocking(await backendChecks(config.backend), config.backend);
   if (missing.length) {
     const fixes = [...new Set(missing.map((c) => c.install?.replace(/\.+$/, '')).filter(Boolean))].join('; ');
     throw new EnvironmentError(
@@ -285,7 +286,7 @@ export async function runFeatures(req: RunRequest): Promise<number> {
         await backend.teardown();
         if (kept)
           log(
-            `hookpoint: kept the cluster (--keep ${config.keep}); remove it with \`hookpoint ${config.backend === 'lab' ? 'lab down' : `down --backend ${config.backend}`} --cluster ${config.cluster}\`.`,
+            `hookpoint: kept the cluster (--keep ${config.keep}); remove it with \`${descriptorOf(config.backend).keptClusterHint(config.cluster)}\`.`,
           );
       } catch (err) {
         // A teardown error must not hide the run's own error.

@@ -7,9 +7,9 @@
  */
 import type { Config } from '../../config.ts';
 import { InfraError, UsageError } from '../../errors.ts';
-import { ClusterBackend, type ClusterBackendDeps } from '../kind/cluster.ts';
-import { CILIUM_DAEMONSET, CILIUM_NAMESPACE } from '../kind/plan.ts';
-import { parseCiliumVersion, translateValues } from '../kind/versions.ts';
+import { parseCiliumVersion, translateValues } from '../k8s/cilium-versions.ts';
+import { ClusterBackend, type ClusterBackendDeps } from '../k8s/cluster-backend.ts';
+import { CILIUM_DAEMONSET, CILIUM_NAMESPACE } from '../k8s/kubectl-commands.ts';
 import type { ClusterSpec } from '../types.ts';
 
 export interface ExistingBackendOptions {

@@ -8,9 +8,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { editDistance } from '../../closest.ts';
 import { UsageError } from '../../errors.ts';
-import type { Executor } from './executor.ts';
-import { type ChartSource, chartRef, helmShowValuesArgv, TIMEOUTS } from './plan.ts';
-import { keyPath } from './values.ts';
+import type { Executor } from '../k8s/executor.ts';
+import { keyPath } from '../k8s/helm-value-maps.ts';
+import { TIMEOUTS } from '../k8s/kubectl-commands.ts';
+import { type ChartSource, chartRef, helmShowValuesArgv } from './plan.ts';
 
 export interface ChartKeyIndex {
   /** Known dotted paths (segments joined by "."). */

@@ -2,8 +2,8 @@
  * What the kind backend needs on this machine: a reachable Docker engine (not just the client),
  * kind, helm and kubectl. `hookpoint doctor --backend kind` calls checkKind().
  */
-import { defaultExecutor, type Executor } from './executor.ts';
-import { TIMEOUTS } from './plan.ts';
+import { defaultExecutor, type Executor } from '../k8s/executor.ts';
+import { TIMEOUTS } from '../k8s/kubectl-commands.ts';
 
 export interface KindCheck {
   name: string;
@@ -47,20 +47,37 @@ async function probe(
   }
 }
 
+/** One tool a cluster backend needs on this machine, checked by running it. */
+export async function checkClusterTool(
+  tool: keyof typeof INSTALL,
+  exec: Executor = defaultExecutor,
+): Promise<KindCheck> {
+  switch (tool) {
+    case 'docker': {
+      const docker = await probe(
+        exec,
+        'docker',
+        ['docker', 'info', '--format', '{{.ServerVersion}}'],
+        TIMEOUTS.dockerInfo,
+        (out) => `Docker engine ${firstLine(out) || '(version unknown)'} reachable`,
+      );
+      if (
+        !docker.ok &&
+        /Cannot connect to the Docker daemon|docker daemon running|permission denied/i.test(docker.detail)
+      )
+        docker.detail = `the docker client is installed but no engine answers: ${docker.detail}`;
+      return docker;
+    }
+    case 'kind':
+      return probe(exec, 'kind', ['kind', 'version'], 10_000, firstLine);
+    case 'helm':
+      return probe(exec, 'helm', ['helm', 'version', '--short'], 10_000, (out) => `helm ${firstLine(out)}`);
+    case 'kubectl':
+      return probe(exec, 'kubectl', ['kubectl', 'version', '--client'], 10_000, firstLine);
+  }
+}
+
+/** Everything the kind backend needs: a Docker engine, kind, helm and kubectl. */
 export async function checkKind(exec: Executor = defaultExecutor): Promise<KindCheck[]> {
-  const [docker, kind, helm, kubectl] = await Promise.all([
-    probe(
-      exec,
-      'docker',
-      ['docker', 'info', '--format', '{{.ServerVersion}}'],
-      TIMEOUTS.dockerInfo,
-      (out) => `Docker engine ${firstLine(out) || '(version unknown)'} reachable`,
-    ),
-    probe(exec, 'kind', ['kind', 'version'], 10_000, firstLine),
-    probe(exec, 'helm', ['helm', 'version', '--short'], 10_000, (out) => `helm ${firstLine(out)}`),
-    probe(exec, 'kubectl', ['kubectl', 'version', '--client'], 10_000, firstLine),
-  ]);
-  if (!docker.ok && /Cannot connect to the Docker daemon|docker daemon running|permission denied/i.test(docker.detail))
-    docker.detail = `the docker client is installed but no engine answers: ${docker.detail}`;
-  return [docker, kind, helm, kubectl];
+  return Promise.all((['docker', 'kind', 'helm', 'kubectl'] as const).map((t) => checkClusterTool(t, exec)));
 }

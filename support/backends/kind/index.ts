@@ -8,8 +8,10 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../config.ts';
 import { InfraError, UsageError } from '../../errors.ts';
+import { parseCiliumVersion, parseK8sVersion } from '../k8s/cilium-versions.ts';
+import { ClusterBackend, type ClusterBackendDeps } from '../k8s/cluster-backend.ts';
+import { canonicalValues, loadValuesFile, mergeValues } from '../k8s/helm-value-maps.ts';
 import type { Capability, ClusterSpec } from '../types.ts';
-import { ClusterBackend, type ClusterBackendDeps } from './cluster.ts';
 import { ChartValuesCache, checkValueKeys } from './helm-keys.ts';
 import { kindLifecycle } from './lifecycle.ts';
 import { chartCacheDir, kubeconfigPathFor } from './paths.ts';
@@ -21,8 +23,6 @@ import {
   helmUpgradeInstallArgv,
   installValues,
 } from './plan.ts';
-import { canonicalValues, loadValuesFile, mergeValues } from './values.ts';
-import { parseCiliumVersion, parseK8sVersion } from './versions.ts';
 
 export type KeepPolicy = 'never' | 'on-failure' | 'always';
 
@@ -281,5 +281,5 @@ export function createKindBackend(
   );
 }
 
-export { ClusterBackend } from './cluster.ts';
-export { ProvisioningError } from './collect.ts';
+export { ClusterBackend } from '../k8s/cluster-backend.ts';
+export { ProvisioningError } from '../k8s/failure-collectors.ts';

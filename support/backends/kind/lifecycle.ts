@@ -5,11 +5,12 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { InfraError } from '../../errors.ts';
-import type { Executor } from './executor.ts';
-import { KubeApi } from './kube.ts';
-import { currentHolder, LOCK_NAME, LOCK_NAMESPACE } from './lock.ts';
+import type { Executor } from '../k8s/executor.ts';
+import { KubeApi } from '../k8s/kube-api.ts';
+import { TIMEOUTS } from '../k8s/kubectl-commands.ts';
+import { currentHolder, LOCK_NAME, LOCK_NAMESPACE } from '../k8s/run-lock.ts';
 import { kubeconfigPathFor } from './paths.ts';
-import { kindCreateArgv, kindDeleteArgv, kindExportKubeconfigArgv, kindGetClustersArgv, TIMEOUTS } from './plan.ts';
+import { kindCreateArgv, kindDeleteArgv, kindExportKubeconfigArgv, kindGetClustersArgv } from './plan.ts';
 
 /** `kind get clusters` prints one name a line (or "No kind clusters found." on stderr). */
 export function parseKindClusters(stdout: string): string[] {

@@ -3,35 +3,12 @@
  * backend runs these argv arrays through its executor; `hookpoint plan` prints them.
  */
 import { formatArgv, registerSecretValues } from '../../exec/index.ts';
-import { agentCli, parseCiliumVersion, parseK8sVersion, type SemVer, translateValues } from './versions.ts';
+import { parseCiliumVersion, parseK8sVersion, type SemVer, translateValues } from '../k8s/cilium-versions.ts';
+import { CILIUM_DAEMONSET, CILIUM_NAMESPACE, CILIUM_RELEASE, kubectlArgv, TIMEOUTS } from '../k8s/kubectl-commands.ts';
 
 export const CILIUM_REPO = { name: 'cilium', url: 'https://helm.cilium.io' } as const;
-export const CILIUM_RELEASE = 'cilium';
-export const CILIUM_NAMESPACE = 'kube-system';
-export const CILIUM_DAEMONSET = 'cilium';
-export const CILIUM_AGENT_CONTAINER = 'cilium-agent';
-export const CILIUM_AGENT_SELECTOR = 'k8s-app=cilium';
 export const KIND_NODE_IMAGE = 'kindest/node';
 export const API_SERVER_PORT = '6443';
-
-/** Timeouts (ms) of every external call the kind/existing backends make. */
-export const TIMEOUTS = {
-  kindCreate: 10 * 60_000,
-  kindDelete: 3 * 60_000,
-  kindQuery: 30_000,
-  helmRepo: 2 * 60_000,
-  helmShowValues: 2 * 60_000,
-  helmInstall: 10 * 60_000,
-  helmQuery: 60_000,
-  ciliumReady: 5 * 60_000,
-  nodesReady: 5 * 60_000,
-  workloadReady: 3 * 60_000,
-  apiCall: 15_000,
-  nodeExec: 60_000,
-  agentExec: 60_000,
-  collector: 30_000,
-  dockerInfo: 5_000,
-} as const;
 
 /** Where the chart comes from: the Cilium Helm repo, or a local chart directory / .tgz (offline runners). */
 export type ChartSource = { kind: 'repo' } | { kind: 'local'; path: string };
@@ -121,26 +98,6 @@ export function helmUpgradeInstallArgv(o: {
   ];
 }
 
-export function helmGetValuesArgv(kubeconfig: string, context?: string): string[] {
-  return [
-    'helm',
-    'get',
-    'values',
-    CILIUM_RELEASE,
-    '--namespace',
-    CILIUM_NAMESPACE,
-    '--output',
-    'json',
-    '--kubeconfig',
-    kubeconfig,
-    ...(context ? ['--kube-context', context] : []),
-  ];
-}
-
-export function kubectlArgv(kubeconfig: string, context: string | undefined, ...rest: string[]): string[] {
-  return ['kubectl', '--kubeconfig', kubeconfig, ...(context ? ['--context', context] : []), ...rest];
-}
-
 /** Values the kind backend always sets: the API server as seen from the Kind network. */
 export function kindApiServerValues(cluster: string): Record<string, string> {
   return { k8sServiceHost: `${cluster}-control-plane`, k8sServicePort: API_SERVER_PORT };
@@ -154,30 +111,6 @@ export function installValues(
 ): { values: Record<string, string>; notes: string[] } {
   const t = translateValues(v, values);
   return { values: { ...t.values, ...kindApiServerValues(cluster) }, notes: t.notes };
-}
-
-/** `cilium status` (or `cilium-dbg status`) on the agent of one node, through kubectl exec. */
-export function agentExecArgv(o: {
-  kubeconfig: string;
-  context?: string;
-  pod: string;
-  version: SemVer;
-  argv: readonly string[];
-}): string[] {
-  const argv = [...o.argv];
-  if (argv[0] === 'cilium' || argv[0] === 'cilium-dbg') argv[0] = agentCli(o.version);
-  return kubectlArgv(
-    o.kubeconfig,
-    o.context,
-    '--namespace',
-    CILIUM_NAMESPACE,
-    'exec',
-    o.pod,
-    '--container',
-    CILIUM_AGENT_CONTAINER,
-    '--',
-    ...argv,
-  );
 }
 
 export interface PlannedCommand {

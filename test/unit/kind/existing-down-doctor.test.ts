@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { contradictions, ExistingBackend } from '../../../support/backends/existing/index.ts';
+import { LOCK_NAME } from '../../../support/backends/k8s/run-lock.ts';
 import { checkKind } from '../../../support/backends/kind/host-checks.ts';
-import { LOCK_NAME } from '../../../support/backends/kind/lock.ts';
-import { FakeApiServer } from '../../../support/backends/kind/testing/fake-apiserver.ts';
-import { ScriptedExecutor } from '../../../support/backends/kind/testing/scripted-executor.ts';
 import { down } from '../../../support/cli/down.ts';
 import { InfraError, UsageError } from '../../../support/errors.ts';
+import { FakeApiServer } from '../helpers/kind/fake-apiserver.ts';
+import { ScriptedExecutor } from '../helpers/kind/scripted-executor.ts';
 
 let api: FakeApiServer;
 let dir: string;
@@ -101,6 +101,22 @@ describe('existing backend', () => {
     const r = await b.exec({ kind: 'node', node: 'worker2' }, ['ip', 'route']);
     assert.deepEqual(r.argv.slice(0, 5), ['kubectl', '--kubeconfig', kubeconfig, '--context', 'prod-eu']);
     assert.equal(r.argv[r.argv.indexOf('exec') + 1], 'probe-3-9', 'the probe pod on ip-10-0-3-9 (worker2)');
+    // bpftool is not taken from the host: it runs in the node's cilium-agent container.
+    exec.on(['--container', 'cilium-agent', '--', 'bpftool', 'net', 'show'], { stdout: '' });
+    const bpf = await b.exec({ kind: 'node', node: 'worker2' }, ['bpftool', 'net', 'show']);
+    assert.deepEqual(bpf.argv.slice(bpf.argv.indexOf('--namespace')), [
+      '--namespace',
+      'kube-system',
+      'exec',
+      bpf.argv[bpf.argv.indexOf('exec') + 1]!,
+      '--container',
+      'cilium-agent',
+      '--',
+      'bpftool',
+      'net',
+      'show',
+    ]);
+    assert.deepEqual(exec.refused, []);
     const ds = api.get('apis/apps/v1', 'daemonsets', 'hookpoint-probe', 'hookpoint-e1e2e3')!;
     const pod = ds.spec.template.spec;
     assert.equal(pod.hostNetwork, true);

@@ -7,9 +7,9 @@ import {
   indexChartValues,
   isKnownKey,
 } from '../../../support/backends/kind/helm-keys.ts';
-import { realWorld } from '../../../support/backends/kind/testing/fixtures.ts';
-import { ScriptedExecutor } from '../../../support/backends/kind/testing/scripted-executor.ts';
 import { UsageError } from '../../../support/errors.ts';
+import { realWorld } from '../helpers/kind/fixtures.ts';
+import { ScriptedExecutor } from '../helpers/kind/scripted-executor.ts';
 
 const EXCERPT = 'helm-values-excerpt-cilium-1.14.0-rc.0-chart-tgz-wcnikind.yaml.txt';
 

@@ -5,10 +5,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { KubeApi, KubeApiError } from '../../../support/backends/kind/kube.ts';
-import { ClusterLock, LOCK_NAME, lockState } from '../../../support/backends/kind/lock.ts';
-import { FakeApiServer } from '../../../support/backends/kind/testing/fake-apiserver.ts';
+import { KubeApi, KubeApiError } from '../../../support/backends/k8s/kube-api.ts';
+import { ClusterLock, LOCK_NAME, lockState } from '../../../support/backends/k8s/run-lock.ts';
 import { InfraError } from '../../../support/errors.ts';
+import { FakeApiServer } from '../helpers/kind/fake-apiserver.ts';
 
 let api: FakeApiServer;
 let dir: string;

@@ -3,16 +3,21 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { parseCiliumVersion } from '../../../support/backends/k8s/cilium-versions.ts';
 import {
-  agentExecArgv,
+  flattenValues,
+  keyPath,
+  loadValuesFile,
+  parseSetFlags,
+} from '../../../support/backends/k8s/helm-value-maps.ts';
+import { agentExecArgv } from '../../../support/backends/k8s/kubectl-commands.ts';
+import {
   helmUpgradeInstallArgv,
   kindCreateArgv,
   kindDeleteArgv,
   kindProvisionPlan,
   wrapCommand,
 } from '../../../support/backends/kind/plan.ts';
-import { flattenValues, keyPath, loadValuesFile, parseSetFlags } from '../../../support/backends/kind/values.ts';
-import { parseCiliumVersion } from '../../../support/backends/kind/versions.ts';
 import { buildPlan } from '../../../support/cli/plan.ts';
 import { UsageError } from '../../../support/errors.ts';
 

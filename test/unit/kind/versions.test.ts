@@ -7,7 +7,7 @@ import {
   parseK8sVersion,
   statusFormat,
   translateValues,
-} from '../../../support/backends/kind/versions.ts';
+} from '../../../support/backends/k8s/cilium-versions.ts';
 import { UsageError } from '../../../support/errors.ts';
 
 const v = parseCiliumVersion;

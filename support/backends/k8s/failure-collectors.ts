@@ -1,13 +1,35 @@
 /**
- * Failure collectors of the kind and existing backends (extending the lab's): the Cilium agent
- * log tail of the involved nodes, `kubectl get events`, and pod descriptions. A collector that
- * fails becomes evidence of that failure; it never hides the error being explained.
+ * Failure collectors of the kind and existing backends: per involved node, the agent status,
+ * the full `iptables-save -c` (node), `bpftool net show` (in the cilium-agent container: the
+ * node image has no bpftool), routes and neighbours (node); and the backend's own — the Cilium
+ * agent log tail of the involved nodes, `kubectl get events`, and pod descriptions. They run
+ * after every failed or broken scenario and when provisioning breaks. A collector that fails
+ * becomes evidence of that failure; it never hides the error being explained.
  */
 import { InfraError } from '../../errors.ts';
 import type { Evidence } from '../../evidence/index.ts';
 import { formatArgv } from '../../exec/index.ts';
+import type { NodeCollector } from '../types.ts';
 import type { Executor } from './executor.ts';
-import { CILIUM_AGENT_CONTAINER, CILIUM_AGENT_SELECTOR, CILIUM_NAMESPACE, kubectlArgv, TIMEOUTS } from './plan.ts';
+import {
+  CILIUM_AGENT_CONTAINER,
+  CILIUM_AGENT_SELECTOR,
+  CILIUM_NAMESPACE,
+  kubectlArgv,
+  TIMEOUTS,
+} from './kubectl-commands.ts';
+
+/** Commands collected on each involved node (the backend routes each tool to its image). */
+export const K8S_NODE_COLLECTORS: readonly NodeCollector[] = [
+  { name: 'status', target: 'agent', argv: ['cilium-dbg', 'status'] },
+  { name: 'iptables-save', target: 'node', argv: ['iptables-save', '-c'] },
+  { name: 'bpftool-net', target: 'agent', argv: ['bpftool', 'net', 'show'] },
+  { name: 'routes', target: 'node', argv: ['ip', 'route', 'show', 'table', 'all'] },
+  { name: 'neigh', target: 'node', argv: ['ip', 'neigh', 'show'] },
+];
+
+/** Evidence kinds of collectFailureEvidence(). */
+export const K8S_OWN_COLLECTORS = ['agent-log', 'events', 'describe-pods'] as const;
 
 export interface CollectTarget {
   exec: Executor;

@@ -72,6 +72,7 @@ function kindOf(resource: string): string {
     leases: 'Lease',
     endpointslices: 'EndpointSlice',
     ciliumendpoints: 'CiliumEndpoint',
+    ciliumnodes: 'CiliumNode',
     events: 'Event',
   };
   return map[resource] ?? 'Unknown';

@@ -6,7 +6,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { InfraError } from '../../errors.ts';
-import { TIMEOUTS } from './plan.ts';
+import { TIMEOUTS } from './kubectl-commands.ts';
 
 /** An API answer other than 2xx, as an InfraError carrying the HTTP status and reason. */
 export class KubeApiError extends InfraError {
@@ -277,6 +277,13 @@ export class KubeApi {
       ),
     )) as { status?: { id?: number } } | null;
     return typeof cep?.status?.id === 'number' ? cep.status.id : undefined;
+  }
+
+  /** A node's CiliumNode (cilium.io/v2, cluster-scoped; named like the node), or null. */
+  readCiliumNode(node: string): Promise<unknown | null> {
+    return this.readOrNull(`reading CiliumNode ${node}`, (o) =>
+      this.custom.getClusterCustomObject({ group: 'cilium.io', version: 'v2', plural: 'ciliumnodes', name: node }, o),
+    );
   }
 
   readLease(namespace: string, name: string): Promise<k8s.V1Lease | null> {

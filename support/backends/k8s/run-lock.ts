@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
 import { InfraError } from '../../errors.ts';
-import { type KubeApi, KubeApiError } from './kube.ts';
+import { type KubeApi, KubeApiError } from './kube-api.ts';
 
 export const LOCK_NAMESPACE = 'kube-system';
 export const LOCK_NAME = 'hookpoint-run-lock';

@@ -3,12 +3,15 @@
  * the runner's semantics (non-zero exit → InfraError unless check:false; timeout → InfraError)
  * and a log of every call for assertions. Rules match when their tokens appear in the argv in
  * order; the most recently added matching rule wins; an unscripted command fails the test.
+ * Like the real images, a node has no bpftool or tcpdump: a command that asks a node container
+ * (`docker exec <node> …`, or the host's binaries through `nsenter -t 1 -m …`) for a tool the
+ * node image lacks is refused (recorded in `refused`) and fails the test.
  */
 
-import { InfraError } from '../../../errors.ts';
-import type { BackgroundProcess, CommandRecord, RunOptions, RunResult } from '../../../exec/index.ts';
-import { formatArgv } from '../../../exec/index.ts';
-import type { Executor, SpawnOptions } from '../executor.ts';
+import type { Executor, SpawnOptions } from '../../../../support/backends/k8s/executor.ts';
+import { InfraError } from '../../../../support/errors.ts';
+import type { BackgroundProcess, CommandRecord, RunOptions, RunResult } from '../../../../support/exec/index.ts';
+import { formatArgv } from '../../../../support/exec/index.ts';
 
 export interface ScriptedReply {
   stdout?: string;
@@ -43,8 +46,27 @@ function isSubsequence(tokens: readonly string[], argv: readonly string[]): bool
   return i === tokens.length;
 }
 
+/**
+ * Tools the kindest/node image does not ship (kind's images/base/Dockerfile; see
+ * ../shared/notes/real-cilium-facts.md) — stated here on its own, not read from the code under test.
+ */
+export const NODE_IMAGE_LACKS: ReadonlySet<string> = new Set(['bpftool', 'tcpdump', 'cilium', 'cilium-dbg']);
+
+/** The tool a command runs inside a node's own filesystem (kind node container, or the host via nsenter -m), if any. */
+export function nodeContainerTool(argv: readonly string[]): string | undefined {
+  if (argv[0] === 'docker' && argv[1] === 'exec') {
+    const rest = argv.slice(2).filter((a) => a !== '-i');
+    return rest[1];
+  }
+  const ns = argv.indexOf('nsenter');
+  if (ns >= 0 && argv.slice(ns).includes('-m')) return argv[argv.lastIndexOf('--') + 1];
+  return undefined;
+}
+
 export class ScriptedExecutor implements Executor {
   readonly calls: ScriptedCall[] = [];
+  /** Commands refused because they asked a node container for a tool its image lacks. */
+  readonly refused: string[] = [];
   private readonly rules: Rule[] = [];
   private seq = 0;
 
@@ -61,6 +83,13 @@ export class ScriptedExecutor implements Executor {
   }
 
   private pick(argv: string[]): Rule {
+    const tool = nodeContainerTool(argv);
+    if (tool !== undefined && NODE_IMAGE_LACKS.has(tool)) {
+      this.refused.push(formatArgv(argv));
+      throw new Error(
+        `ScriptedExecutor: ${tool} asked of a node container, whose image has no ${tool}: ${formatArgv(argv)}`,
+      );
+    }
     for (let i = this.rules.length - 1; i >= 0; i--) {
       const r = this.rules[i]!;
       if (r.times > 0 && isSubsequence(r.tokens, argv)) {

@@ -1,0 +1,78 @@
+/**
+ * The Cilium installed on the cluster: its version (from the agent DaemonSet's image), its Helm
+ * release values, and whether it is ready (DaemonSet fully ready and updated, nodes Ready).
+ */
+import type { ClusterAccess } from './cluster-access.ts';
+import { flattenValues } from './helm-value-maps.ts';
+import { CILIUM_DAEMONSET, CILIUM_NAMESPACE, helmGetValuesArgv } from './kubectl-commands.ts';
+import { waitUntil } from './readiness.ts';
+
+/** The version in a Cilium image reference: quay.io/cilium/cilium:v1.17.15@sha256:… → "1.17.15". */
+export function imageVersion(image: string | undefined): string | undefined {
+  const m = /:v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)(?:@|$)/.exec(image ?? '');
+  return m?.[1];
+}
+
+/** Installed Cilium: version from the agent DaemonSet image, values from the Helm release (if any). */
+export async function installedCilium(
+  c: ClusterAccess,
+): Promise<{ version?: string; values?: Record<string, string> }> {
+  const ds = await c.api().readDaemonSet(CILIUM_NAMESPACE, CILIUM_DAEMONSET);
+  if (!ds) return {};
+  const agent =
+    ds.spec?.template.spec?.containers.find((x) => x.name === 'cilium-agent') ?? ds.spec?.template.spec?.containers[0];
+  const version = imageVersion(agent?.image);
+  const res = await c.exec.run(helmGetValuesArgv(c.opts.kubeconfig, c.opts.context), {
+    timeoutMs: c.t.helmQuery,
+    where: 'host',
+    check: false,
+  });
+  let values: Record<string, string> | undefined;
+  if (res.exitCode === 0) {
+    try {
+      values = flattenValues(JSON.parse(res.stdout || '{}'));
+    } catch {
+      values = undefined;
+    }
+  }
+  return { version, values };
+}
+
+/** The cilium DaemonSet fully ready and updated, then every node Ready (bounded, with progress). */
+export async function waitForCilium(c: ClusterAccess): Promise<void> {
+  const api = c.api();
+  await waitUntil(
+    `Cilium DaemonSet ${CILIUM_NAMESPACE}/${CILIUM_DAEMONSET}`,
+    async () => {
+      const ds = await api.readDaemonSet(CILIUM_NAMESPACE, CILIUM_DAEMONSET);
+      if (!ds) return { done: false, state: 'not created yet' };
+      const st = ds.status;
+      const desired = st?.desiredNumberScheduled ?? 0;
+      const ready = st?.numberReady ?? 0;
+      const updated = st?.updatedNumberScheduled ?? 0;
+      const current = (st?.observedGeneration ?? 0) >= (ds.metadata?.generation ?? 0);
+      return {
+        done: desired > 0 && ready === desired && updated === desired && current,
+        state: `${ready}/${desired} agents ready, ${updated} updated`,
+      };
+    },
+    {
+      timeoutMs: c.t.ciliumReady,
+      intervalMs: c.pollMs,
+      deps: c.waitDeps,
+      hint: 'The agent logs and pod descriptions are attached; `kubectl -n kube-system describe ds cilium` shows more.',
+    },
+  );
+  await waitUntil(
+    'nodes Ready',
+    async () => {
+      const nodes = await api.listNodes();
+      const ready = nodes.filter((n) => n.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'));
+      return {
+        done: nodes.length > 0 && ready.length === nodes.length,
+        state: `${ready.length}/${nodes.length} nodes Ready`,
+      };
+    },
+    { timeoutMs: c.t.nodesReady, intervalMs: c.pollMs, deps: c.waitDeps },
+  );
+}
