@@ -55,6 +55,16 @@ test("exit 2 before any scenario: the previous run's outputs are gone and summar
   assert.equal(JSON.parse(readFileSync(path.join(reports, 'summary.json'), 'utf8')).stopped.exitCode, 2);
 });
 
+test('exit 2 on a bad option value: the previous outputs are retired too', async () => {
+  const reports = path.join(dir, 'badflag');
+  previousRun(reports);
+  const res = await cli(['run', '--backend', 'nosuch', '--reports', reports]);
+  assert.equal(res.exitCode, 2, res.stderr);
+  assert.ok(!existsSync(path.join(reports, 'junit.xml')));
+  assert.notEqual(oneRunId(reports), 'OLD-RUN');
+  assert.match(readFileSync(path.join(reports, 'summary.md'), 'utf8'), /stopped before any scenario ran \(exit 2\)/);
+});
+
 test('a report replaces every output together: all of them name the same run', { skip: noJava || false }, async () => {
   const reports = path.join(dir, 'together');
   previousRun(reports);
