@@ -355,8 +355,17 @@ async function renderRunReports(
         interrupted: true,
         allure: false,
       }).catch(() => undefined);
+      if (!none) {
+        // Interrupted before any scenario finished: no results, so no output may look current.
+        const { retireOutputs, runIdentityOf } = await import('../report/index.ts');
+        await retireOutputs(reportsDir, runIdentityOf(environment, []), {
+          exitCode: 130,
+          reason: 'The run was interrupted before any scenario finished.',
+        }).catch(() => undefined);
+        return;
+      }
       log(
-        `hookpoint: interrupted while rendering the Allure report; ${none ? 'summary.md, summary.json and junit.xml are written; ' : ''}render it with \`hookpoint report --results ${path.relative(process.cwd(), resultsDir) || resultsDir}\`.`,
+        `hookpoint: interrupted while rendering the Allure report; summary.md, summary.json and junit.xml are written; render it with \`hookpoint report --results ${path.relative(process.cwd(), resultsDir) || resultsDir}\`.`,
       );
       return;
     }
