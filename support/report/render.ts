@@ -19,7 +19,16 @@ const GENERATE_TIMEOUT_MS = 180_000;
  * Allure 2 honours `ALLURE_NO_ANALYTICS=true` in both the generator and the HTML template
  * (allure2 Analytics.md; `=1` only disables half of it, allure2 PR #3333).
  */
-const ALLURE_ENV = { ALLURE_NO_ANALYTICS: 'true' };
+/**
+ * `allure generate` is a short-lived JVM: the C1 compiler only, the serial collector and the shared
+ * class archive start it about twice as fast on a small machine, with the same output. A user's
+ * own JAVA_OPTS come after ours, so they win.
+ */
+const FAST_JVM = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto';
+const ALLURE_ENV = {
+  ALLURE_NO_ANALYTICS: 'true',
+  JAVA_OPTS: `${FAST_JVM}${process.env.JAVA_OPTS ? ` ${process.env.JAVA_OPTS}` : ''}`,
+};
 
 async function executable(file: string): Promise<boolean> {
   try {
