@@ -11,6 +11,10 @@ defineStep(
   {
     example: 'Given an echo deployment "echo" with a replica on every node behind ClusterIP service "echo" port 80',
     doc: 'Echo servers (they answer with their pod name and the client address they saw), one per node, behind a ClusterIP service.',
+    workloads: (app: string, service: string, port: number) => [
+      { kind: 'echo', name: app, nodes: 'every' },
+      { kind: 'service', name: service, app, port, type: 'ClusterIP' },
+    ],
   },
   async function (this: HookpointWorld, app: string, service: string, port: number) {
     await ensureEcho(this, app, 'every');
@@ -25,6 +29,10 @@ defineStep(
     example:
       'Given an echo deployment "echo" with a replica on every node behind NodePort service "echo" port 80 node port 30080',
     doc: 'As above, behind a NodePort service (which also has a ClusterIP).',
+    workloads: (app: string, service: string, port: number, nodePort: number) => [
+      { kind: 'echo', name: app, nodes: 'every' },
+      { kind: 'service', name: service, app, port, type: 'NodePort', nodePort },
+    ],
   },
   async function (this: HookpointWorld, app: string, service: string, port: number, nodePort: number) {
     if (nodePort < 30000 || nodePort > 32767)
@@ -40,6 +48,7 @@ defineStep(
   {
     example: 'Given an echo deployment "echo" with a replica on node "worker"',
     doc: 'One echo replica pinned to a node (by role or full name).',
+    workloads: (app: string, node: NodeRef) => [{ kind: 'echo', name: app, nodes: [node] }],
   },
   async function (this: HookpointWorld, app: string, node: NodeRef) {
     await ensureEcho(this, app, [node]);
@@ -53,6 +62,10 @@ defineStep(
     example:
       'Given a ClusterIP service "echo-local" port 80 backed only by the replica of "echo" on node "control-plane"',
     doc: 'A service whose only backend is on one node: same-node delivery is then deterministic, never left to random choice.',
+    workloads: (service: string, port: number, app: string, node: NodeRef) => [
+      { kind: 'echo', name: app, nodes: [node] },
+      { kind: 'service', name: service, app, port, type: 'ClusterIP', onlyNodes: [node] },
+    ],
   },
   async function (this: HookpointWorld, service: string, port: number, app: string, node: NodeRef) {
     await ensureEcho(this, app, [node]);
@@ -66,6 +79,7 @@ defineStep(
   {
     example: 'Given a client pod "client" on node "control-plane"',
     doc: 'A pod that sends the traffic, pinned to a node.',
+    workloads: (pod: string, node: NodeRef) => [{ kind: 'client', name: pod, node }],
   },
   async function (this: HookpointWorld, pod: string, node: NodeRef) {
     await ensureClient(this, pod, node);

@@ -11,6 +11,38 @@ export const BACKENDS = ['lab', 'kind', 'existing'] as const;
 export const KEEP = ['never', 'on-failure', 'always'] as const;
 export const IPTABLES_MODES = ['nft', 'legacy'] as const;
 export const LAB_VARIANTS = ['no-tc', 'no-native-route', 'no-local-redirect'] as const;
+/** Images a kind/existing run uses, overridable one by one with `--image <role>=<ref>`. */
+export const IMAGE_ROLES = ['node', 'cilium', 'operator', 'probe', 'echo', 'client'] as const;
+export type ImageRole = (typeof IMAGE_ROLES)[number];
+export type ImageOverrides = Partial<Record<ImageRole, string>>;
+
+/** An image reference as docker and containerd accept it: no spaces, no shell characters. */
+const IMAGE_REF = /^[a-z0-9][a-z0-9._\-/:@]*$/i;
+
+/** `--image node=reg.local/kindest/node:v1.27.3,probe=reg.local/netshoot:v0.13` → overrides (repeatable). */
+export function parseImageOverrides(values: readonly string[]): ImageOverrides {
+  const out: ImageOverrides = {};
+  for (const item of values
+    .flatMap((v) => v.split(','))
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const eq = item.indexOf('=');
+    const role = item.slice(0, eq).trim();
+    const ref = item.slice(eq + 1).trim();
+    if (eq < 1 || !(IMAGE_ROLES as readonly string[]).includes(role))
+      throw new UsageError(
+        `Invalid --image "${item}": expected <role>=<image reference> with a role among ${IMAGE_ROLES.join(', ')}.`,
+        'Example: --image node=registry.local/kindest/node:v1.27.3,probe=registry.local/netshoot:v0.13',
+      );
+    if (!IMAGE_REF.test(ref))
+      throw new UsageError(
+        `Invalid --image ${role}= "${ref}": not an image reference.`,
+        'Write it as docker pull takes it: registry/name:tag or name@sha256:digest.',
+      );
+    out[role as ImageRole] = ref;
+  }
+  return out;
+}
 
 export const DEFAULTS = {
   backend: 'lab',
@@ -58,8 +90,10 @@ export const ConfigSchema = z.object({
   context: z.string().optional(),
   reuse: z.boolean(),
   debug: z.boolean(),
+  images: z.record(z.string(), z.string()),
+  kindLoad: z.boolean(),
 });
-export type Config = z.infer<typeof ConfigSchema>;
+export type Config = Omit<z.infer<typeof ConfigSchema>, 'images'> & { images: ImageOverrides };
 
 export interface RawOptions {
   backend?: string;
@@ -81,6 +115,8 @@ export interface RawOptions {
   context?: string;
   reuse?: boolean;
   debug?: boolean;
+  image?: string[] | string;
+  kindLoad?: boolean;
 }
 
 function toInt(flag: string, v: string | number | undefined, dflt: number): number {
@@ -115,6 +151,16 @@ export function loadConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.env
     context: raw.context,
     reuse: Boolean(raw.reuse),
     debug: Boolean(raw.debug),
+    images: parseImageOverrides(
+      raw.image === undefined
+        ? env.HOOKPOINT_IMAGES
+          ? [env.HOOKPOINT_IMAGES]
+          : []
+        : Array.isArray(raw.image)
+          ? raw.image
+          : [raw.image],
+    ),
+    kindLoad: Boolean(raw.kindLoad),
   };
   const parsed = ConfigSchema.safeParse(candidate);
   if (!parsed.success) {
@@ -137,11 +183,27 @@ export function loadConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.env
       'Fix the flag (or its HOOKPOINT_* environment variable); `hookpoint run --help` lists every flag.',
     );
   }
-  const cfg = parsed.data;
+  const cfg = parsed.data as Config;
   if (cfg.variants.length > 0 && cfg.backend !== 'lab')
     throw new UsageError(
       `--variant ${cfg.variants.join(',')} only applies to the lab backend, not "${cfg.backend}".`,
       'Drop --variant or use --backend lab.',
+    );
+  if (cfg.kindLoad && cfg.backend !== 'kind')
+    throw new UsageError(
+      `--kind-load only applies to the kind backend, not "${cfg.backend}".`,
+      'Drop --kind-load or use --backend kind.',
+    );
+  if (cfg.backend === 'lab' && Object.keys(cfg.images).length)
+    throw new UsageError(
+      '--image applies to the kind and existing backends; the lab backend uses no images.',
+      'Drop --image or choose --backend kind or existing.',
+    );
+  const installOnly = (['node', 'cilium', 'operator'] as const).filter((r) => cfg.images[r]);
+  if (cfg.backend === 'existing' && installOnly.length)
+    throw new UsageError(
+      `--image ${installOnly.map((r) => `${r}=`).join(', ')} applies to the kind backend only: the existing backend never creates nodes or installs Cilium.`,
+      'Keep only probe=, echo= and client= on the existing backend.',
     );
   if (cfg.backend === 'existing' && !cfg.kubeconfig)
     throw new UsageError('The existing backend needs a kubeconfig.', 'Pass --kubeconfig FILE (or set KUBECONFIG).');

@@ -1,16 +1,33 @@
 /**
- * `hookpoint plan --backend kind [--cilium V] [--kind-config F] [--k8s vX]` — print every
- * provisioning command of the kind backend, in order, copy-pasteable, without running anything.
+ * `hookpoint plan --backend kind [paths…]` — print every command a kind run of those features
+ * (default features/) would make, in order, copy-pasteable, without running anything: the
+ * provisioning (chart, cluster, Cilium, readiness), the run's namespace, probe and the
+ * workloads the features' steps declare (their manifests), and the teardown.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { parseCiliumVersion, parseK8sVersion } from '../backends/k8s/cilium-versions.ts';
 import { loadValuesFile, mergeValues, parseSetFlags } from '../backends/k8s/helm-value-maps.ts';
 import { kubeconfigPathFor } from '../backends/kind/paths.ts';
-import { type ChartSource, kindProvisionPlan, renderPlan } from '../backends/kind/plan.ts';
-import { DEFAULTS, DNS1123 } from '../config.ts';
+import {
+  type ChartSource,
+  type KindWorkloadInput,
+  kindProvisionPlan,
+  kindWorkloadPlan,
+  renderPlan,
+  reuseNote,
+} from '../backends/kind/plan.ts';
+import { planFromKindConfig } from '../backends/lab/topology.ts';
+import { findNode } from '../backends/node-lookup.ts';
+import type { ClientSpec, EchoSpec, ServiceSpec } from '../backends/types.ts';
+import { DEFAULTS, DNS1123, parseImageOverrides } from '../config.ts';
 import { UsageError } from '../errors.ts';
+import { expandFeaturePaths, planScenarios } from '../run/features.ts';
+import { clusterRequestOf } from '../run/run-suite.ts';
+import { loadVocabulary } from '../run/vocabulary-loader.ts';
+import type { NodeRef } from '../scenario/parameter-types.ts';
+import { type WorkloadDecl, workloadsOf } from '../scenario/vocabulary.ts';
 
 export const SEED_VALUES_FILE = 'kind-configs/values/seed-native-routing.yaml';
 
@@ -24,7 +41,20 @@ export interface PlanOptions {
   set?: string[];
   chart?: string;
   reports?: string;
+  image?: string[];
+  kindLoad?: boolean;
 }
+
+/** What the features ask for: their cluster (kind config, values) and the workloads their steps declare. */
+export interface FeaturePlan {
+  paths: string[];
+  kindConfig?: string;
+  values?: Record<string, string>;
+  workloads: WorkloadDecl[];
+}
+
+/** The run id the plan shows in names (a run draws 6 random hex digits). */
+export const PLAN_RUN_ID = '000000';
 
 export interface PlanOutput {
   text: string;
@@ -32,7 +62,7 @@ export interface PlanOutput {
   warnings: string[];
 }
 
-export function buildPlan(opts: PlanOptions, cwd = process.cwd()): PlanOutput {
+export function buildPlan(opts: PlanOptions, cwd = process.cwd(), features?: FeaturePlan): PlanOutput {
   const backend = opts.backend ?? 'kind';
   if (backend !== 'kind') {
     const why =
@@ -52,7 +82,9 @@ export function buildPlan(opts: PlanOptions, cwd = process.cwd()): PlanOutput {
       'Use a DNS-1123 name of at most 40 characters: lower-case letters, digits and "-".',
     );
   const warnings: string[] = [];
-  const kindConfig = opts.kindConfig ?? DEFAULTS.kindConfig;
+  const fromFeatures = opts.kindConfig === undefined && features?.kindConfig !== undefined;
+  const kindConfig =
+    opts.kindConfig ?? (fromFeatures ? `kind-configs/${features!.kindConfig}` : undefined) ?? DEFAULTS.kindConfig;
   if (!existsSync(path.resolve(cwd, kindConfig))) {
     if (opts.kindConfig !== undefined)
       throw new UsageError(
@@ -60,9 +92,11 @@ export function buildPlan(opts: PlanOptions, cwd = process.cwd()): PlanOutput {
       );
     warnings.push(`note: the kind config ${kindConfig} does not exist yet; the plan references it anyway.`);
   }
-  const files = opts.values?.length ? opts.values : opts.set?.length ? [] : [SEED_VALUES_FILE];
+  const featureValues = !opts.values?.length && !opts.set?.length ? features?.values : undefined;
+  const files = opts.values?.length ? opts.values : opts.set?.length || featureValues ? [] : [SEED_VALUES_FILE];
   const layers = files.map((f) => loadValuesFile(path.resolve(cwd, f)));
-  const values = mergeValues(...layers, parseSetFlags(opts.set ?? []));
+  const values = mergeValues(...layers, featureValues ?? {}, parseSetFlags(opts.set ?? []));
+  const images = parseImageOverrides(opts.image ?? []);
   const chart: ChartSource = opts.chart ? { kind: 'local', path: opts.chart } : { kind: 'repo' };
   const plan = kindProvisionPlan({
     cluster,
@@ -72,14 +106,92 @@ export function buildPlan(opts: PlanOptions, cwd = process.cwd()): PlanOutput {
     kubeconfig: kubeconfigPathFor(opts.reports ?? DEFAULTS.reportsDir, cluster),
     values,
     chart,
+    images,
+    kindLoad: opts.kindLoad,
+  });
+  const kubeconfig = kubeconfigPathFor(opts.reports ?? DEFAULTS.reportsDir, cluster);
+  if (features) {
+    const nodes = planFromKindConfig(readFileSync(path.resolve(cwd, kindConfig), 'utf8'), { cluster }).nodes;
+    plan.commands.push(
+      ...kindWorkloadPlan({
+        cluster,
+        kubeconfig,
+        runId: PLAN_RUN_ID,
+        scratchDir: `/tmp/hookpoint-${PLAN_RUN_ID}`,
+        images,
+        ...workloadSpecs(features.workloads, nodes),
+      }),
+    );
+  }
+  plan.commands.push({
+    purpose: 'teardown: the cluster this run created (unless --keep or --reuse)',
+    argv: ['kind', 'delete', 'cluster', '--name', cluster],
   });
   const header = [
     `# hookpoint plan: kind cluster "${cluster}" (Kubernetes ${k8s}) with Cilium ${cilium}`,
-    `# values: ${files.length ? files.join(', ') : '(none)'}${opts.set?.length ? ` + --set ${opts.set.join(' ')}` : ''}`,
+    `# values: ${featureValues ? `the features' "Cilium is installed with" table` : files.length ? files.join(', ') : '(none)'}${opts.set?.length ? ` + --set ${opts.set.join(' ')}` : ''}`,
+    ...(features
+      ? [
+          `# features: ${features.paths.join(', ')} (${features.workloads.length} workload declarations); the run's namespace is hookpoint-<run id>, shown as hookpoint-${PLAN_RUN_ID}.`,
+          '# Per-scenario probes (iptables-save, cilium-dbg monitor, tcpdump, bpftool) run inside these objects; the transcript of a run lists each.',
+        ]
+      : []),
+    `# note: ${reuseNote(kubeconfig)}`,
     '# Nothing was run. Paste these into a shell (bash) to provision by hand.',
     '',
   ];
   return { text: `${header.join('\n')}\n${renderPlan(plan)}`, warnings };
+}
+
+/** Concrete specs for the declared workloads: node roles resolved on the kind config's nodes, each workload once. */
+export function workloadSpecs(
+  decls: readonly WorkloadDecl[],
+  nodes: ReadonlyArray<{ name: string; role: string }>,
+): Pick<KindWorkloadInput, 'echoes' | 'services' | 'clients'> {
+  const node = (ref: NodeRef) => {
+    const n = findNode(nodes, ref.text);
+    if (!n)
+      throw new UsageError(
+        `The features name node "${ref.text}", which the kind config does not have.`,
+        `Known nodes: ${nodes.map((x) => `${x.role} (${x.name})`).join(', ')}.`,
+      );
+    return n.name;
+  };
+  const echoes = new Map<string, EchoSpec>();
+  const services = new Map<string, ServiceSpec>();
+  const clients = new Map<string, ClientSpec>();
+  for (const d of decls) {
+    if (d.kind === 'echo') {
+      const want = d.nodes === 'every' ? nodes.map((n) => n.name) : d.nodes.map(node);
+      const have = echoes.get(d.name)?.nodes ?? [];
+      echoes.set(d.name, { name: d.name, nodes: [...new Set([...have, ...want])] });
+    } else if (d.kind === 'service') {
+      const spec: ServiceSpec = {
+        name: d.name,
+        app: d.app,
+        port: d.port,
+        type: d.type,
+        ...(d.nodePort ? { nodePort: d.nodePort } : {}),
+        ...(d.onlyNodes ? { onlyNodes: d.onlyNodes.map(node) } : {}),
+      };
+      // A service declared again differently is replaced by the run (removed, then made anew): both are shown.
+      services.set(JSON.stringify(spec), spec);
+    } else clients.set(d.name, { name: d.name, node: node(d.node) });
+  }
+  return { echoes: [...echoes.values()], services: [...services.values()], clients: [...clients.values()] };
+}
+
+/** The features' cluster request and declared workloads (loads the step definitions to read them). */
+export async function planFeatures(paths: string[], cwd = process.cwd()): Promise<FeaturePlan | undefined> {
+  const asked = paths.length ? paths : ['features'];
+  if (!paths.length && !existsSync(path.resolve(cwd, 'features'))) return undefined;
+  const files = expandFeaturePaths(asked, cwd);
+  if (files.length === 0) throw new UsageError(`No .feature files under ${asked.join(', ')}.`);
+  const scenarios = planScenarios(files, cwd);
+  await loadVocabulary(cwd);
+  const request = clusterRequestOf(scenarios);
+  const texts = scenarios.flatMap((s) => s.steps.map((st) => st.text));
+  return { paths: asked, kindConfig: request?.kindConfig, values: request?.values, workloads: workloadsOf(texts) };
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -87,7 +199,10 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 export function register(program: Command): void {
   program
     .command('plan')
-    .description('print the provisioning commands without running them')
+    .description(
+      'print every command a kind run of the features would make (provisioning, workload manifests, teardown) without running them',
+    )
+    .argument('[paths...]', 'feature files or folders (default features/)')
     .option('--backend <name>', 'backend whose commands to print (kind)', 'kind')
     .option('--cilium <version>', `Cilium chart version (default ${DEFAULTS.cilium})`)
     .option('--k8s <version>', `Kubernetes version of the kindest/node image (default ${DEFAULTS.k8s})`)
@@ -97,8 +212,10 @@ export function register(program: Command): void {
     .option('--set <key=value>', 'one Cilium Helm value, repeatable', collect)
     .option('--chart <dir|tgz>', 'a local Cilium chart directory or .tgz instead of the Helm repository')
     .option('--reports <dir>', `reports directory holding the per-run kubeconfig (default ${DEFAULTS.reportsDir})`)
-    .action((opts: PlanOptions) => {
-      const out = buildPlan(opts);
+    .option('--image <role=ref,...>', 'images to use (roles node, cilium, operator, probe, echo, client)', collect)
+    .option('--kind-load', 'include the kind load docker-image commands')
+    .action(async (paths: string[], opts: PlanOptions) => {
+      const out = buildPlan(opts, process.cwd(), await planFeatures(paths));
       for (const w of out.warnings) process.stderr.write(`hookpoint: ${w}\n`);
       process.stdout.write(out.text);
     });

@@ -33,7 +33,19 @@ export function runOptions(cmd: Command): Command {
     .option('--kind-config <file>', 'kind config (default kind-configs/two-node.yaml)')
     .option('--values <files>', 'extra Helm values files, comma-separated')
     .option('--keep <policy>', `keep the cluster: ${KEEP.join('|')} (default never)`)
-    .option('--reuse', 'reuse an existing cluster after checking its fingerprint')
+    .option(
+      '--reuse',
+      'reuse an existing cluster after checking its fingerprint (agents restarted after a values change)',
+    )
+    .option(
+      '--image <role=ref,...>',
+      'kind/existing: use these images (roles node, cilium, operator, probe, echo, client), comma-separated, repeatable',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option(
+      '--kind-load',
+      "kind: load the run's images present in the local Docker into the nodes (kind load docker-image)",
+    )
     .option('--iptables <mode>', 'lab: nft|legacy (default nft)')
     .option('--variant <list>', `lab datapath variants, comma-separated: ${LAB_VARIANTS.join(', ')}`)
     .option('--tags <expression>', 'cucumber tag expression, e.g. "@seed and not @flaky"')

@@ -14,6 +14,7 @@ import { descriptorOf } from '../backends/descriptors.ts';
 import { CILIUM_VERSION, type Config, DEFAULTS, DNS1123, K8S_VERSION, loadConfig, type RawOptions } from '../config.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { cancelled, formatArgv, spawnBackground } from '../exec/index.ts';
+import { compatibilityLine } from './environment-labels.ts';
 
 /** One combination runs a whole suite, provisioning included (Kind + Helm + Cilium): generous. */
 export const COMBINATION_TIMEOUT_MS = 3 * 60 * 60 * 1000;
@@ -163,6 +164,7 @@ const FORWARDED: ReadonlyArray<[string, keyof MatrixRaw]> = [
   ['--retry', 'retry'],
   ['--kubeconfig', 'kubeconfig'],
   ['--context', 'context'],
+  ['--image', 'image'],
 ];
 
 /** The child `hookpoint run` argv of one combination (pure): its versions, cluster, reports dir, --no-report. */
@@ -181,6 +183,7 @@ export function childArgv(
     argv.push(flag, Array.isArray(v) ? v.join(',') : String(v));
   }
   if (plan.raw.reuse) argv.push('--reuse');
+  if (plan.raw.kindLoad) argv.push('--kind-load');
   if (plan.paths.length) argv.push('--', ...plan.paths);
   return argv;
 }
@@ -203,6 +206,10 @@ export function matrixEnvironment(plan: MatrixPlan): Record<string, string> {
     'node.version': process.version,
   };
   if (plan.combinations[0]!.config.iptables) env['iptables.mode'] = plan.combinations[0]!.config.iptables;
+  const untested = plan.combinations
+    .map((c) => compatibilityLine(c.config))
+    .filter((l): l is string => !!l?.startsWith('untested'));
+  if (untested.length) env.compatibility = [...new Set(untested)].join(' ');
   Object.assign(env, labels);
   return env;
 }
@@ -335,6 +342,10 @@ export async function runMatrix(req: MatrixRequest): Promise<MatrixOutcome> {
     log(
       'hookpoint matrix: on the lab the Cilium version is only a label (one datapath); the matrix proves the mechanics.',
     );
+  for (const c of plan.combinations) {
+    const compat = compatibilityLine(c.config);
+    if (compat?.startsWith('untested')) log(`hookpoint matrix: warning: ${c.id}: ${compat}`);
+  }
   const queue = [...plan.combinations];
   const outcomes = new Map<Combination, CombinationOutcome>();
   const worker = async () => {

@@ -15,7 +15,7 @@ import { newRunId, RUN_KEYS, type RunIdentity } from '../report/run-identity.ts'
 import { clusterSpec } from '../scenario/cluster-setup.ts';
 import { catalog, closestSteps, type StepDoc } from '../scenario/vocabulary.ts';
 import { createBackend, ensureProvisioned, type RunContext, setRunContext } from './context.ts';
-import { baseEnvironment, environmentOf } from './environment-labels.ts';
+import { baseEnvironment, compatibilityLine, environmentOf } from './environment-labels.ts';
 import { expandFeaturePaths, type PlannedScenario, planScenarios } from './features.ts';
 import { checkReportsDir, checkScenarioInputs } from './preflight.ts';
 import { backendChecks, blocking, labPackagesMissing } from './prerequisites.ts';
@@ -252,6 +252,8 @@ export async function runFeatures(req: RunRequest): Promise<number> {
     }
 
     checkReportsDir(reportsDir);
+    const compat = compatibilityLine(config);
+    if (compat) log(`hookpoint: ${compat.startsWith('untested') ? 'warning: ' : 'note: '}${compat}`);
     await ensurePrerequisites(config, log);
     await rm(resultsDir, { recursive: true, force: true });
     const backend = await createBackend(config);

@@ -37,17 +37,37 @@ export interface Arming {
 // biome-ignore lint/suspicious/noExplicitAny: the step's own typed parameters, as cucumber passes them.
 type ArmFn = (...args: any[]) => Arming;
 
+/** A workload a step creates (what `hookpoint plan` prints the manifest of). */
+export type WorkloadDecl =
+  | { kind: 'echo'; name: string; nodes: NodeRef[] | 'every' }
+  | {
+      kind: 'service';
+      name: string;
+      app: string;
+      port: number;
+      type: 'ClusterIP' | 'NodePort';
+      nodePort?: number;
+      onlyNodes?: NodeRef[];
+    }
+  | { kind: 'client'; name: string; node: NodeRef };
+
+// biome-ignore lint/suspicious/noExplicitAny: the step's own typed parameters, as cucumber passes them.
+type WorkloadFn = (...args: any[]) => WorkloadDecl[];
+
+const declarers: Array<{ expression: string; workloads: WorkloadFn; compiled?: CucumberExpression }> = [];
+
 const armers: Array<{ expression: string; arms: ArmFn; compiled?: CucumberExpression }> = [];
 let registry: ParameterTypeRegistry | undefined;
 
 export function defineStep(
   keyword: Keyword,
   expression: string,
-  meta: { example: string; doc: string; timeoutMs?: number; arms?: ArmFn },
+  meta: { example: string; doc: string; timeoutMs?: number; arms?: ArmFn; workloads?: WorkloadFn },
   fn: StepFn,
 ): void {
   catalog.push({ keyword, expression, example: meta.example, doc: meta.doc });
   if (meta.arms) armers.push({ expression, arms: meta.arms });
+  if (meta.workloads) declarers.push({ expression, workloads: meta.workloads });
   REGISTER[keyword](expression, { timeout: meta.timeoutMs ?? 120_000 }, paragraphOnFailure(fn));
 }
 
@@ -69,6 +89,22 @@ export function armingOf(stepTexts: readonly string[]): Required<Arming> {
       for (const m of monitors) if (!out.monitors.some((x) => x.text === m.text)) out.monitors.push(m);
     }
   }
+  return out;
+}
+
+/**
+ * The workloads the steps declare they create, in step order, read with the same expressions and
+ * parameter types cucumber matches them with.
+ */
+export function workloadsOf(stepTexts: readonly string[]): WorkloadDecl[] {
+  registry ??= parameterTypeRegistry();
+  const out: WorkloadDecl[] = [];
+  for (const text of stepTexts)
+    for (const d of declarers) {
+      d.compiled ??= new CucumberExpression(d.expression, registry);
+      const args = d.compiled.match(text);
+      if (args) out.push(...d.workloads(...args.map((arg) => arg.getValue(null))));
+    }
   return out;
 }
 

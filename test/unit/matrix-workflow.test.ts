@@ -11,6 +11,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
+import { testedCombination } from '../../support/backends/k8s/tested-versions.ts';
+import { pinnedNodeImage } from '../../support/backends/kind/node-images.ts';
 import { buildProgram } from '../../support/cli/main.ts';
 import { CILIUM_VERSION, loadConfig } from '../../support/config.ts';
 
@@ -82,14 +84,25 @@ function commandLines(run: string): string[] {
     .flatMap((l) => l.split('&&').map((x) => x.trim()));
 }
 
-/** Every assignment of the job's matrix (cartesian product); one empty assignment without a matrix. */
-function matrixRows(job: Job): Array<Record<string, string>> {
+/**
+ * Every assignment of the job's matrix (cartesian product of its lists, then GitHub's `include`:
+ * an entry whose keys that are matrix lists match a row adds its other keys to that row); one
+ * empty assignment without a matrix.
+ */
+export function matrixRows(job: Job): Array<Record<string, string>> {
   let rows: Array<Record<string, string>> = [{}];
-  for (const [k, values] of Object.entries(job.strategy?.matrix ?? {})) {
-    if (!Array.isArray(values)) continue;
-    rows = rows.flatMap((r) => values.map((v) => ({ ...r, [k]: String(v) })));
-  }
-  return rows;
+  const lists = Object.entries(job.strategy?.matrix ?? {}).filter(([k, v]) => k !== 'include' && Array.isArray(v));
+  for (const [k, values] of lists) rows = rows.flatMap((r) => values.map((v) => ({ ...r, [k]: String(v) })));
+  const include = (job.strategy?.matrix.include ?? []) as Array<Record<string, unknown>>;
+  const listKeys = new Set(lists.map(([k]) => k));
+  return rows.map((r) => {
+    let out = r;
+    for (const inc of include) {
+      const matches = Object.entries(inc).every(([k, v]) => !listKeys.has(k) || r[k] === String(v));
+      if (matches) out = { ...out, ...Object.fromEntries(Object.entries(inc).map(([k, v]) => [k, String(v)])) };
+    }
+    return out;
+  });
 }
 
 /** Substitute `${{ matrix.x }}`; any other expression in a run line is an error (it would be shell-injected). */
@@ -169,6 +182,16 @@ test('nightly workflow: a suite job over valid Cilium versions × shards, Kind a
     const config = loadConfig(opts as never, {});
     assert.equal(config.backend, 'kind');
     assert.equal(config.cilium, row.cilium);
+    // Each Cilium version on a node image inside its e2e-tested Kubernetes versions, created by the kind that built it.
+    assert.notEqual(
+      testedCombination(config.cilium, config.k8s).verdict,
+      'untested',
+      `${config.cilium} on ${config.k8s}`,
+    );
+    const pinned = pinnedNodeImage(config.k8s);
+    assert.ok(pinned, `the nightly node image ${config.k8s} is pinned by digest`);
+    const kindStep = job.steps.find((s) => s.uses?.startsWith('helm/kind-action'))!;
+    assert.equal(expand(String(kindStep.with?.version), row), pinned.kind, `kind ${pinned.kind} built ${config.k8s}`);
     assert.equal(opts.report, false, 'each slice skips the report (--no-report); the merge job renders it');
     if (shards.length) {
       assert.equal(config.shard, `${row.shard}/${shards.length}`, 'shard i/n with n = the number of shards');

@@ -5,17 +5,20 @@
  * takes the lock, reads the installed Cilium (version from the agent image, values from the Helm
  * release when there is one), refuses values that contradict the feature, and waits for readiness.
  */
-import type { Config } from '../../config.ts';
+import type { Config, ImageOverrides } from '../../config.ts';
 import { InfraError, UsageError } from '../../errors.ts';
 import { parseCiliumVersion, translateValues } from '../k8s/cilium-versions.ts';
 import { ClusterBackend, type ClusterBackendDeps } from '../k8s/cluster-backend.ts';
 import { CILIUM_DAEMONSET, CILIUM_NAMESPACE } from '../k8s/kubectl-commands.ts';
+import { testedCombination } from '../k8s/tested-versions.ts';
 import type { ClusterSpec } from '../types.ts';
 
 export interface ExistingBackendOptions {
   kubeconfig: string;
   context?: string;
   iptables?: 'nft' | 'legacy';
+  /** --image overrides of the run's workloads (probe, echo, client). */
+  images?: ImageOverrides;
 }
 
 /** Values the feature asks for that the installed release sets differently. */
@@ -40,6 +43,7 @@ export class ExistingBackend extends ClusterBackend {
         context: o.context,
         iptables: o.iptables,
         nodeAccess: 'probe',
+        images: o.images,
       },
       deps,
     );
@@ -65,6 +69,7 @@ export class ExistingBackend extends ClusterBackend {
         `note: the cluster runs Cilium ${have.version}; --cilium ${asked.text} is ignored on the existing backend`,
       );
     this.useVersion(have.version);
+    await this.noteUntestedCombination(have.version);
     const wanted = translateValues(this.version!, spec.ciliumValues).values;
     if (have.values) {
       const bad = contradictions(wanted, have.values);
@@ -79,7 +84,9 @@ export class ExistingBackend extends ClusterBackend {
       if (unknown.length)
         this.progress(`note: the Helm release does not set ${unknown.join(', ')}; the chart defaults apply there`);
     } else {
-      this.progress('note: no Helm release "cilium" readable; the feature\'s Cilium values could not be checked');
+      this.progress(
+        `note: the Cilium values check is skipped: ${have.valuesUnreadable ?? 'no Helm release "cilium" readable'}; the feature's Cilium values were not compared with the cluster's`,
+      );
     }
     try {
       await this.waitForCilium();
@@ -89,6 +96,24 @@ export class ExistingBackend extends ClusterBackend {
     }
     this.provisioned = key;
   }
+
+  /** The cluster's own Cilium and kubelet versions against Cilium's e2e-tested list: a warning, never a refusal. */
+  private async noteUntestedCombination(cilium: string): Promise<void> {
+    const kubelets = new Set(
+      (
+        await this.api()
+          .listNodes()
+          .catch(() => [])
+      )
+        .map((n) => n.status?.nodeInfo?.kubeletVersion)
+        .filter((v): v is string => !!v && /^v\d+\.\d+\.\d+/.test(v))
+        .map((v) => v.match(/^v\d+\.\d+\.\d+/)![0]),
+    );
+    for (const k of kubelets) {
+      const c = testedCombination(cilium, k);
+      if (c.verdict === 'untested') this.progress(`warning: ${c.message}`);
+    }
+  }
 }
 
 /** Build the existing backend from the run's validated Config (needs --kubeconfig; --context optional). */
@@ -96,7 +121,7 @@ export function createExistingBackend(config: Config, deps: ClusterBackendDeps =
   if (!config.kubeconfig)
     throw new UsageError('The existing backend needs a kubeconfig.', 'Pass --kubeconfig FILE (or set KUBECONFIG).');
   return new ExistingBackend(
-    { kubeconfig: config.kubeconfig, context: config.context, iptables: config.iptables },
+    { kubeconfig: config.kubeconfig, context: config.context, iptables: config.iptables, images: config.images },
     deps,
   );
 }

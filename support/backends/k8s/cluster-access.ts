@@ -4,6 +4,7 @@
  * scenario involved so far, and the Cilium version in use. One object, shared by the exec
  * targets, topology, run workloads and readiness modules (the ClusterBackend owns it).
  */
+import type { ImageOverrides } from '../../config.ts';
 import type { BackendName } from '../types.ts';
 import type { SemVer } from './cilium-versions.ts';
 import type { Executor } from './executor.ts';
@@ -21,6 +22,8 @@ export interface ClusterBackendOptions {
   iptables?: 'legacy' | 'nft';
   /** How node commands run: `docker exec` into the Kind node, or the probe pod entering the host. */
   nodeAccess: 'docker' | 'probe';
+  /** Images chosen with --image (probe, echo, client here; node, cilium, operator by kind). */
+  images?: ImageOverrides;
 }
 
 export interface ClusterAccess {

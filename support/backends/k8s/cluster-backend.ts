@@ -30,7 +30,8 @@ import { deferredProcess } from './deferred-process.ts';
 import { ExecTargets } from './exec-targets.ts';
 import { defaultExecutor, type Executor } from './executor.ts';
 import { collectFailureEvidence, ProvisioningError } from './failure-collectors.ts';
-import { installedCilium, waitForCilium } from './installed-cilium.ts';
+import { boundedArgv, splitResolved, stopTaggedArgv } from './in-container.ts';
+import { type InstalledCilium, installedCilium, restartAgents, waitForCilium } from './installed-cilium.ts';
 import { KubeApi } from './kube-api.ts';
 import { CILIUM_AGENT_SELECTOR, CILIUM_NAMESPACE, kubectlArgv, TIMEOUTS } from './kubectl-commands.ts';
 import { realWaitDeps, type WaitDeps } from './readiness.ts';
@@ -100,6 +101,8 @@ export class ClusterBackend implements Backend {
   protected readonly topo: ClusterTopology;
   protected readonly workloads: RunWorkloads;
   private kube: KubeApi | undefined;
+  /** Processes started in containers so far (each gets its own tag). */
+  private windowSeq = 0;
   private readonly iptablesModes = new Map<string, { mode: IptablesMode; why: string }>();
   protected readonly involved = new Set<string>();
   /** Evidence collected when provisioning broke or a scenario failed (also on the ProvisioningError). */
@@ -191,6 +194,16 @@ export class ClusterBackend implements Backend {
     return waitForCilium(this.access);
   }
 
+  /**
+   * Restart the Cilium agents (rollout restart of the DaemonSet) so they run the configuration
+   * just installed; the agent pods found before are forgotten, the next command finds the new ones.
+   */
+  protected async restartAgents(): Promise<void> {
+    const generation = await restartAgents(this.access);
+    this.targets.forgetAgentPods();
+    this.progress(`restarted the Cilium agents (DaemonSet generation ${generation}); waiting for the new pods`);
+  }
+
   /** `cilium-dbg status --brief` on every agent: exit 0 means the agent reports itself healthy. */
   protected async checkAgents(): Promise<void> {
     const nodes = await this.api().listNodes();
@@ -200,7 +213,7 @@ export class ClusterBackend implements Backend {
     }
   }
 
-  protected installedCilium(): Promise<{ version?: string; values?: Record<string, string> }> {
+  protected installedCilium(): Promise<InstalledCilium> {
     return installedCilium(this.access);
   }
 
@@ -278,12 +291,52 @@ export class ClusterBackend implements Backend {
     });
   }
 
+  /**
+   * A long-running command (monitor, capture). Inside a container it is tagged, bounded by a
+   * deadline there, and stopped there when the window stops it (in-container.ts): stopping the
+   * local `kubectl exec` / `docker exec` alone would leave it running in the container.
+   */
   spawn(target: ExecTarget, argv: readonly string[], opts: { maxMs?: number } = {}): BackgroundProcess {
     const maxMs = opts.maxMs ?? 600_000;
-    return deferredProcess(
-      this.targets.resolve(target, argv).then((r) => this.exec_.spawn(r.argv, { maxMs, where: r.where })),
-      `${argv.join(' ')} on ${target.kind}`,
-    );
+    const label = `${argv.join(' ')} on ${target.kind}`;
+    if (target.kind === 'host')
+      return deferredProcess(
+        this.targets.resolve(target, argv).then((r) => this.exec_.spawn(r.argv, { maxMs, where: r.where })),
+        label,
+      );
+    const tag = `${this.runId}-${++this.windowSeq}`;
+    const started = this.targets.resolve(target, argv).then((r) => {
+      const { prefix, inner } = splitResolved(r.argv, argv);
+      // The local side may outlive the deadline inside by a little, so that tcpdump's last lines arrive.
+      const proc = this.exec_.spawn([...prefix, ...boundedArgv(tag, maxMs, inner)], {
+        maxMs: maxMs + this.t.windowStopGrace,
+        where: r.where,
+      });
+      const stopInside = async () => {
+        await this.exec_
+          .run([...prefix, ...stopTaggedArgv(tag)], { timeoutMs: this.t.nodeExec, where: r.where, check: false })
+          .catch(() => undefined);
+        // The tool exits on SIGINT and the exec session with it; give it a moment before the local kill.
+        await Promise.race([proc.exited, new Promise((res) => setTimeout(res, this.t.windowStopGrace))]);
+        return proc.stop();
+      };
+      let stopping: Promise<RunResult> | undefined;
+      const bounded: BackgroundProcess = {
+        get pid() {
+          return proc.pid;
+        },
+        output: () => proc.output(),
+        running: () => proc.running(),
+        exited: proc.exited,
+        waitFor: (re, ms) => proc.waitFor(re, ms),
+        stop: () => {
+          stopping ??= stopInside();
+          return stopping;
+        },
+      };
+      return bounded;
+    });
+    return deferredProcess(started, label);
   }
 
   /** Backend.readFile: a file a command wrote on a node or in a pod's probe (captures run in the node's probe pod). */

@@ -44,7 +44,9 @@ export class ExecTargets {
   private ensureProbe(): Promise<void> {
     this.probeReady ??= (async () => {
       await this.ensureNamespace();
-      await this.c.api().createDaemonSet(this.c.namespace, probeDaemonSet(this.c.runId, this.c.scratchDir));
+      await this.c
+        .api()
+        .createDaemonSet(this.c.namespace, probeDaemonSet(this.c.runId, this.c.scratchDir, this.c.opts.images));
       await waitUntil(
         `probe DaemonSet ${this.c.namespace}/${PROBE_NAME}`,
         async () => {
@@ -123,6 +125,11 @@ export class ExecTargets {
       throw new InfraError(`Could not find the process of pod ${key} on node ${node} (container ${id.slice(0, 12)}).`);
     this.podPids.set(key, pid);
     return pid;
+  }
+
+  /** Forget the agent pods found so far (after the DaemonSet replaced them). */
+  forgetAgentPods(): void {
+    this.agentPods.clear();
   }
 
   /** Forget a deleted pod's PID. */

@@ -4,7 +4,13 @@
  */
 import type { ClusterAccess } from './cluster-access.ts';
 import { flattenValues } from './helm-value-maps.ts';
-import { CILIUM_DAEMONSET, CILIUM_NAMESPACE, helmGetValuesArgv } from './kubectl-commands.ts';
+import {
+  CILIUM_DAEMONSET,
+  CILIUM_NAMESPACE,
+  CILIUM_RELEASE,
+  helmGetValuesArgv,
+  rolloutRestartArgv,
+} from './kubectl-commands.ts';
 import { waitUntil } from './readiness.ts';
 
 /** The version in a Cilium image reference: quay.io/cilium/cilium:v1.17.15@sha256:… → "1.17.15". */
@@ -13,29 +19,51 @@ export function imageVersion(image: string | undefined): string | undefined {
   return m?.[1];
 }
 
-/** Installed Cilium: version from the agent DaemonSet image, values from the Helm release (if any). */
-export async function installedCilium(
-  c: ClusterAccess,
-): Promise<{ version?: string; values?: Record<string, string> }> {
+export interface InstalledCilium {
+  version?: string;
+  values?: Record<string, string>;
+  /** Why the release values could not be read (no helm on this machine, no release, no RBAC). */
+  valuesUnreadable?: string;
+}
+
+/**
+ * Installed Cilium: version from the agent DaemonSet image, values from the Helm release (if
+ * any). `helm get values` needs the helm binary here and get/list on Secrets in Cilium's
+ * namespace (Helm 3 stores releases as Secrets); without either the values are unknown, and
+ * the reason says so — it never throws for that.
+ */
+export async function installedCilium(c: ClusterAccess): Promise<InstalledCilium> {
   const ds = await c.api().readDaemonSet(CILIUM_NAMESPACE, CILIUM_DAEMONSET);
   if (!ds) return {};
   const agent =
     ds.spec?.template.spec?.containers.find((x) => x.name === 'cilium-agent') ?? ds.spec?.template.spec?.containers[0];
   const version = imageVersion(agent?.image);
-  const res = await c.exec.run(helmGetValuesArgv(c.opts.kubeconfig, c.opts.context), {
-    timeoutMs: c.t.helmQuery,
-    where: 'host',
-    check: false,
-  });
-  let values: Record<string, string> | undefined;
-  if (res.exitCode === 0) {
-    try {
-      values = flattenValues(JSON.parse(res.stdout || '{}'));
-    } catch {
-      values = undefined;
-    }
+  let res: Awaited<ReturnType<typeof c.exec.run>>;
+  try {
+    res = await c.exec.run(helmGetValuesArgv(c.opts.kubeconfig, c.opts.context), {
+      timeoutMs: c.t.helmQuery,
+      where: 'host',
+      check: false,
+    });
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    return {
+      version,
+      valuesUnreadable: /not installed or not on PATH/.test(msg) ? 'helm is not installed on this machine' : msg,
+    };
   }
-  return { version, values };
+  if (res.exitCode !== 0) {
+    const why = (res.stderr || res.stdout).trim().split('\n').pop() ?? '';
+    return {
+      version,
+      valuesUnreadable: `\`helm get values ${CILIUM_RELEASE}\` failed: ${why || `exit ${res.exitCode}`}`,
+    };
+  }
+  try {
+    return { version, values: flattenValues(JSON.parse(res.stdout || '{}')) };
+  } catch {
+    return { version, valuesUnreadable: '`helm get values` printed no JSON' };
+  }
 }
 
 /** The cilium DaemonSet fully ready and updated, then every node Ready (bounded, with progress). */
@@ -75,4 +103,15 @@ export async function waitForCilium(c: ClusterAccess): Promise<void> {
     },
     { timeoutMs: c.t.nodesReady, intervalMs: c.pollMs, deps: c.waitDeps },
   );
+}
+
+/**
+ * Recreate every agent pod so the agents load the configuration just installed, and return the
+ * DaemonSet generation the restart produced; waitForCilium() then waits until the controller has
+ * observed that generation and every new pod is updated and ready.
+ */
+export async function restartAgents(c: ClusterAccess): Promise<number> {
+  await c.exec.run(rolloutRestartArgv(c.opts.kubeconfig, c.opts.context), { timeoutMs: c.t.apiCall, where: 'host' });
+  const ds = await c.api().readDaemonSet(CILIUM_NAMESPACE, CILIUM_DAEMONSET);
+  return ds?.metadata?.generation ?? 0;
 }

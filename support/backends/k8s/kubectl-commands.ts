@@ -16,6 +16,7 @@ export const TIMEOUTS = {
   kindCreate: 10 * 60_000,
   kindDelete: 3 * 60_000,
   kindQuery: 30_000,
+  kindLoad: 5 * 60_000,
   helmRepo: 2 * 60_000,
   helmShowValues: 2 * 60_000,
   helmInstall: 10 * 60_000,
@@ -28,6 +29,8 @@ export const TIMEOUTS = {
   agentExec: 60_000,
   collector: 30_000,
   dockerInfo: 5_000,
+  /** After SIGINT in its container, how long a window process may take to exit before the local kill. */
+  windowStopGrace: 2_000,
 } as const;
 
 export function kubectlArgv(kubeconfig: string, context: string | undefined, ...rest: string[]): string[] {
@@ -48,6 +51,25 @@ export function helmGetValuesArgv(kubeconfig: string, context?: string): string[
     kubeconfig,
     ...(context ? ['--kube-context', context] : []),
   ];
+}
+
+/**
+ * Restart the agents: `helm upgrade` changes the cilium-config ConfigMap but not the DaemonSet's
+ * pod template unless the chart's `rollOutCiliumPods` is set (default false), so the running
+ * agents keep the old configuration until their pods are recreated. `kubectl rollout restart`
+ * stamps the template (`kubectl.kubernetes.io/restartedAt`), which bumps the generation and
+ * makes the DaemonSet controller replace every pod.
+ */
+export function rolloutRestartArgv(kubeconfig: string, context?: string): string[] {
+  return kubectlArgv(
+    kubeconfig,
+    context,
+    '--namespace',
+    CILIUM_NAMESPACE,
+    'rollout',
+    'restart',
+    `daemonset/${CILIUM_DAEMONSET}`,
+  );
 }
 
 /** `cilium status` (or `cilium-dbg status`) on the agent of one node, through kubectl exec. */

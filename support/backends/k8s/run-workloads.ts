@@ -57,7 +57,7 @@ export class RunWorkloads {
   async deployEcho(spec: EchoSpec): Promise<void> {
     await this.ensureNamespace();
     const nodes = await Promise.all(spec.nodes.map((n) => this.topo.nodeName(n)));
-    for (const d of echoDeployments({ ...spec, nodes }, this.c.opts.cluster, this.c.runId))
+    for (const d of echoDeployments({ ...spec, nodes }, this.c.opts.cluster, this.c.runId, this.c.opts.images))
       await this.c.api().createDeployment(this.c.namespace, d);
     this.echoPorts.set(spec.name, spec.port ?? DEFAULT_ECHO_PORT);
     for (const n of nodes) this.c.involved.add(n);
@@ -96,7 +96,7 @@ export class RunWorkloads {
     await this.ensureNamespace();
     const node = await this.topo.nodeName(spec.node);
     const api = this.c.api();
-    await api.createPod(this.c.namespace, clientPod({ ...spec, node }, this.c.runId));
+    await api.createPod(this.c.namespace, clientPod({ ...spec, node }, this.c.runId, this.c.opts.images));
     this.c.involved.add(node);
     await waitUntil(
       `client pod "${spec.name}"`,

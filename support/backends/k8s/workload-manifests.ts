@@ -5,6 +5,7 @@
  * node image is relied on for captures.
  */
 import type * as k8s from '@kubernetes/client-node';
+import type { ImageOverrides } from '../../config.ts';
 import { UsageError } from '../../errors.ts';
 import type { ClientSpec, EchoSpec, ServiceSpec } from '../types.ts';
 
@@ -14,6 +15,11 @@ export const CLIENT_IMAGE = ECHO_IMAGE;
 /** Pinned network-tools image with tcpdump, nsenter (util-linux), iproute2. */
 export const PROBE_IMAGE = 'nicolaka/netshoot:v0.13';
 export const PROBE_NAME = 'hookpoint-probe';
+
+/** The workload images of a run: the pinned defaults unless --image names others. */
+export function workloadImages(o: ImageOverrides = {}): { probe: string; echo: string; client: string } {
+  return { probe: o.probe ?? PROBE_IMAGE, echo: o.echo ?? ECHO_IMAGE, client: o.client ?? CLIENT_IMAGE };
+}
 export const DEFAULT_ECHO_PORT = 8080;
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'hookpoint' } as const;
 export const RUN_LABEL = 'hookpoint.io/run';
@@ -24,8 +30,15 @@ export function runNamespace(runId: string): string {
   return `hookpoint-${runId}`;
 }
 
+/**
+ * The run namespace's Pod Security level: the probe is privileged with the host's PID and
+ * network namespaces, which Pod Security admission rejects in a namespace that enforces
+ * baseline or restricted (a cluster-wide default on many managed clusters). The label lets it run.
+ */
+export const POD_SECURITY_LABELS = { 'pod-security.kubernetes.io/enforce': 'privileged' } as const;
+
 export function namespaceLabels(runId: string): Record<string, string> {
-  return { ...MANAGED_BY, [RUN_LABEL]: runId };
+  return { ...MANAGED_BY, [RUN_LABEL]: runId, ...POD_SECURITY_LABELS };
 }
 
 /** Schedule onto exactly this node (by name, as the DaemonSet controller does), tolerating its taints. */
@@ -53,7 +66,12 @@ export function nodeSuffix(node: string, cluster: string): string {
 }
 
 /** One Deployment per node ("echo-control-plane", "echo-worker"), each with one replica pinned there. */
-export function echoDeployments(spec: EchoSpec, cluster: string, runId: string): k8s.V1Deployment[] {
+export function echoDeployments(
+  spec: EchoSpec,
+  cluster: string,
+  runId: string,
+  images: ImageOverrides = {},
+): k8s.V1Deployment[] {
   if (spec.nodes.length === 0) throw new UsageError(`The echo deployment "${spec.name}" names no node.`);
   const port = spec.port ?? DEFAULT_ECHO_PORT;
   return spec.nodes.map((node) => {
@@ -74,7 +92,7 @@ export function echoDeployments(spec: EchoSpec, cluster: string, runId: string):
             containers: [
               {
                 name: 'echo',
-                image: ECHO_IMAGE,
+                image: workloadImages(images).echo,
                 args: ['netexec', `--http-port=${port}`],
                 ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
                 readinessProbe: { httpGet: { path: '/hostname', port }, periodSeconds: 1 },
@@ -116,7 +134,7 @@ export function serviceManifest(spec: ServiceSpec, echoPort: number): k8s.V1Serv
   };
 }
 
-export function clientPod(spec: ClientSpec, runId: string): k8s.V1Pod {
+export function clientPod(spec: ClientSpec, runId: string, images: ImageOverrides = {}): k8s.V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -124,7 +142,7 @@ export function clientPod(spec: ClientSpec, runId: string): k8s.V1Pod {
     spec: {
       ...pinTo(spec.node),
       terminationGracePeriodSeconds: 1,
-      containers: [{ name: 'client', image: CLIENT_IMAGE, args: ['pause'] }],
+      containers: [{ name: 'client', image: workloadImages(images).client, args: ['pause'] }],
     },
   };
 }
@@ -133,7 +151,7 @@ export function clientPod(spec: ClientSpec, runId: string): k8s.V1Pod {
  * Privileged probe on every node: host network and PID namespaces, the node's scratch directory
  * mounted at the same path, so `nsenter -t 1` reaches the host and `nsenter -t <pid> -n` a pod.
  */
-export function probeDaemonSet(runId: string, scratchDir: string): k8s.V1DaemonSet {
+export function probeDaemonSet(runId: string, scratchDir: string, images: ImageOverrides = {}): k8s.V1DaemonSet {
   const labels = { app: PROBE_NAME, [RUN_LABEL]: runId, ...MANAGED_BY };
   return {
     apiVersion: 'apps/v1',
@@ -152,7 +170,7 @@ export function probeDaemonSet(runId: string, scratchDir: string): k8s.V1DaemonS
           containers: [
             {
               name: 'probe',
-              image: PROBE_IMAGE,
+              image: workloadImages(images).probe,
               command: ['sleep', 'infinity'],
               securityContext: { privileged: true },
               volumeMounts: [{ name: 'scratch', mountPath: scratchDir }],

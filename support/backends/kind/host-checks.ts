@@ -2,8 +2,10 @@
  * What the kind backend needs on this machine: a reachable Docker engine (not just the client),
  * kind, helm and kubectl. `hookpoint doctor --backend kind` calls checkKind().
  */
+import { DEFAULTS } from '../../config.ts';
 import { defaultExecutor, type Executor } from '../k8s/executor.ts';
 import { TIMEOUTS } from '../k8s/kubectl-commands.ts';
+import { pinnedNodeImage } from './node-images.ts';
 
 export interface KindCheck {
   name: string;
@@ -12,13 +14,48 @@ export interface KindCheck {
   install?: string;
 }
 
+function safePin(k8sVersion: string) {
+  try {
+    return pinnedNodeImage(k8sVersion);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How to install the kind that built the run's node image: kind supports a node image with the
+ * kind release it was released with (best effort with others), so never kind@latest.
+ */
+export function kindInstallHint(k8sVersion: string): string {
+  const pin = safePin(k8sVersion);
+  if (!pin)
+    return `Install the kind release whose notes list kindest/node:${k8sVersion} (https://github.com/kubernetes-sigs/kind/releases); Hookpoint pins no image for that version.`;
+  return `Install kind ${pin.kind}, the release that built ${pin.image.split('@')[0]}: \`go install sigs.k8s.io/kind@${pin.kind}\`, or download https://kind.sigs.k8s.io/dl/${pin.kind}/kind-linux-amd64 (https://kind.sigs.k8s.io/docs/user/quick-start/#installation).`;
+}
+
+/** `kind version` prints "kind v0.20.0 go1.20.4 linux/amd64". */
+export function parseKindVersion(stdout: string): string | undefined {
+  return /\bkind (v\d+\.\d+\.\d+)/.exec(stdout)?.[1];
+}
+
+/** What to say about an installed kind for a node image: nothing when it is the kind that built it. */
+export function kindVersionNote(installed: string | undefined, k8sVersion: string): string | undefined {
+  const pin = safePin(k8sVersion);
+  if (!pin || !installed || installed === pin.kind) return undefined;
+  return `the node image ${pin.image.split('@')[0]} was built by kind ${pin.kind}; kind ${installed} runs it best effort only (install kind ${pin.kind}, or pass --k8s with an image of kind ${installed})`;
+}
+
 const INSTALL = {
   docker:
     'Install Docker Engine (https://docs.docker.com/engine/install/) and start it (`systemctl start docker`), or use --backend lab.',
-  kind: 'Install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation), e.g. `go install sigs.k8s.io/kind@latest`.',
+  kind: kindInstallHint(DEFAULTS.k8s),
   helm: 'Install Helm 3 (https://helm.sh/docs/intro/install/).',
   kubectl: 'Install kubectl (https://kubernetes.io/docs/tasks/tools/).',
 } as const;
+
+function installHint(name: keyof typeof INSTALL): string {
+  return name === 'kind' ? kindInstallHint(process.env.HOOKPOINT_K8S ?? DEFAULTS.k8s) : INSTALL[name];
+}
 
 function firstLine(text: string): string {
   return text.trim().split('\n')[0]?.trim() ?? '';
@@ -35,14 +72,14 @@ async function probe(
     const res = await exec.run(argv, { timeoutMs, where: 'host', check: false });
     if (res.exitCode === 0) return { name, ok: true, detail: describeOk(res.stdout) };
     const why = firstLine(res.stderr || res.stdout) || `exit code ${res.exitCode}`;
-    return { name, ok: false, detail: why, install: INSTALL[name] };
+    return { name, ok: false, detail: why, install: installHint(name) };
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     return {
       name,
       ok: false,
       detail: /not installed or not on PATH/.test(msg) ? `${argv[0]} is not installed or not on PATH` : msg,
-      install: INSTALL[name],
+      install: installHint(name),
     };
   }
 }
@@ -51,6 +88,7 @@ async function probe(
 export async function checkClusterTool(
   tool: keyof typeof INSTALL,
   exec: Executor = defaultExecutor,
+  k8sVersion: string = process.env.HOOKPOINT_K8S ?? DEFAULTS.k8s,
 ): Promise<KindCheck> {
   switch (tool) {
     case 'docker': {
@@ -69,7 +107,10 @@ export async function checkClusterTool(
       return docker;
     }
     case 'kind':
-      return probe(exec, 'kind', ['kind', 'version'], 10_000, firstLine);
+      return probe(exec, 'kind', ['kind', 'version'], 10_000, (out) => {
+        const note = kindVersionNote(parseKindVersion(out), k8sVersion);
+        return note ? `${firstLine(out)} — ${note}` : firstLine(out);
+      });
     case 'helm':
       return probe(exec, 'helm', ['helm', 'version', '--short'], 10_000, (out) => `helm ${firstLine(out)}`);
     case 'kubectl':

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../../config.ts';
+import type { Config, ImageOverrides } from '../../config.ts';
 import { InfraError, UsageError } from '../../errors.ts';
 import { parseCiliumVersion, parseK8sVersion } from '../k8s/cilium-versions.ts';
 import { ClusterBackend, type ClusterBackendDeps } from '../k8s/cluster-backend.ts';
@@ -14,14 +14,20 @@ import { canonicalValues, loadValuesFile, mergeValues } from '../k8s/helm-value-
 import type { Capability, ClusterSpec } from '../types.ts';
 import { ChartValuesCache, checkValueKeys } from './helm-keys.ts';
 import { kindLifecycle } from './lifecycle.ts';
+import { pinnedNodeImage } from './node-images.ts';
 import { chartCacheDir, kubeconfigPathFor } from './paths.ts';
 import {
   type ChartSource,
   chartRef,
+  dockerImagePresentArgv,
   helmRepoAddArgv,
   helmRepoUpdateArgv,
   helmUpgradeInstallArgv,
+  imageValues,
   installValues,
+  kindLoadArgv,
+  kindNodeImage,
+  loadableImages,
 } from './plan.ts';
 
 export type KeepPolicy = 'never' | 'on-failure' | 'always';
@@ -38,6 +44,10 @@ export interface KindBackendOptions {
   keep: KeepPolicy;
   reportsDir: string;
   iptables?: 'nft' | 'legacy';
+  /** --image overrides (node, cilium, operator here; probe, echo, client in the workloads). */
+  images?: ImageOverrides;
+  /** --kind-load: load the run's images present in the local Docker into the nodes. */
+  kindLoad?: boolean;
 }
 
 export interface ProvisionRecord {
@@ -67,6 +77,7 @@ export class KindBackend extends ClusterBackend {
         kubeconfig: kubeconfigPathFor(o.reportsDir, o.cluster),
         iptables: o.iptables,
         nodeAccess: 'docker',
+        images: o.images,
       },
       deps,
     );
@@ -134,7 +145,10 @@ export class KindBackend extends ClusterBackend {
     const k8s = parseK8sVersion(spec.k8sVersion || this.kindOpts.k8sVersion);
     const kindConfig = spec.kindConfig || this.kindOpts.kindConfig;
     const base = mergeValues(...this.kindOpts.valuesFiles.map((f) => loadValuesFile(f)), spec.ciliumValues);
-    const { values, notes } = installValues(version, this.kindOpts.cluster, base);
+    const installed = installValues(version, this.kindOpts.cluster, base);
+    const notes = installed.notes;
+    // Hookpoint's own image values are not the feature's: they are set, not checked against the chart excerpt.
+    const values = { ...installed.values, ...imageValues(this.kindOpts.images) };
     const fingerprint = `${kindConfig}|${k8s}|${version.text}|${canonicalValues(values)}`;
     if (this.provisioned === fingerprint) return;
     for (const n of notes) this.progress(n);
@@ -148,7 +162,7 @@ export class KindBackend extends ClusterBackend {
       this.repoReady = true;
     }
     const index = await this.charts.index(chart, version.text);
-    checkValueKeys(index, Object.keys(values), `${chartRef(chart)} ${version.text}`);
+    checkValueKeys(index, Object.keys(installed.values), `${chartRef(chart)} ${version.text}`);
 
     // 2. The cluster: create, or reuse an existing one by name.
     if (!this.clusterReady) {
@@ -162,18 +176,30 @@ export class KindBackend extends ClusterBackend {
         this.progress(`reusing Kind cluster "${this.kindOpts.cluster}"`);
         await this.life.exportKubeconfig(this.kindOpts.cluster, this.opts.kubeconfig);
       } else {
-        this.progress(`creating Kind cluster "${this.kindOpts.cluster}" (Kubernetes ${k8s}, ${kindConfig})`);
+        const nodeImage = kindNodeImage(k8s, this.kindOpts.images?.node);
+        const pinned = pinnedNodeImage(k8s);
+        this.progress(
+          `creating Kind cluster "${this.kindOpts.cluster}" (Kubernetes ${k8s}, ${kindConfig}, node image ${nodeImage}${
+            this.kindOpts.images?.node
+              ? ', from --image'
+              : pinned
+                ? `, built by kind ${pinned.kind}`
+                : ', not pinned by digest'
+          })`,
+        );
         await this.life.create({
           cluster: this.kindOpts.cluster,
           k8sVersion: k8s,
           kindConfig,
           kubeconfig: this.opts.kubeconfig,
+          nodeImage,
         });
         this.created = true;
         record.created = true;
       }
       this.clusterReady = true;
       this.writeLedger();
+      if (this.kindOpts.kindLoad) await this.loadImages();
     }
 
     // 3. The lock, as soon as the API answers.
@@ -214,8 +240,10 @@ export class KindBackend extends ClusterBackend {
       record.installed = true;
     }
 
-    // 5. Readiness.
+    // 5. Readiness. On a reused cluster the agents are restarted after an upgrade: helm upgrade
+    // alone leaves them running the old configuration (rollOutCiliumPods defaults to false).
     try {
+      if (record.installed && !record.created) await this.restartAgents();
       await this.waitForCilium();
       await this.checkAgents();
     } catch (err) {
@@ -223,6 +251,26 @@ export class KindBackend extends ClusterBackend {
     }
     this.provisioned = fingerprint;
     this.provisions.push(record);
+  }
+
+  /**
+   * --kind-load: every image of the run that the local Docker has is copied into the nodes with
+   * `kind load docker-image` (no registry pull on the nodes); the others are named, and pulled.
+   */
+  private async loadImages(): Promise<void> {
+    for (const image of loadableImages(this.kindOpts.images)) {
+      const have = await this.exec_.run(dockerImagePresentArgv(image), {
+        timeoutMs: this.t.dockerInfo,
+        where: 'host',
+        check: false,
+      });
+      if (have.exitCode !== 0) {
+        this.progress(`--kind-load: ${image} is not in the local Docker; the nodes will pull it`);
+        continue;
+      }
+      this.progress(`--kind-load: loading ${image} into the nodes of "${this.kindOpts.cluster}"`);
+      await this.exec_.run(kindLoadArgv(image, this.kindOpts.cluster), { timeoutMs: this.t.kindLoad, where: 'host' });
+    }
   }
 
   /** Keep or delete the cluster per --keep/--reuse; always remove the run's namespace and lock. */
@@ -276,6 +324,8 @@ export function createKindBackend(
       keep: config.keep,
       reportsDir: config.reportsDir,
       iptables: config.iptables,
+      images: config.images,
+      kindLoad: config.kindLoad,
     },
     deps,
   );

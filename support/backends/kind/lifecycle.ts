@@ -26,7 +26,13 @@ export function kindLifecycle(exec: Executor) {
       const res = await exec.run(kindGetClustersArgv(), { timeoutMs: TIMEOUTS.kindQuery, where: 'host' });
       return parseKindClusters(res.stdout).includes(cluster);
     },
-    async create(o: { cluster: string; k8sVersion: string; kindConfig: string; kubeconfig: string }): Promise<void> {
+    async create(o: {
+      cluster: string;
+      k8sVersion: string;
+      kindConfig: string;
+      kubeconfig: string;
+      nodeImage?: string;
+    }): Promise<void> {
       mkdirSync(path.dirname(o.kubeconfig), { recursive: true });
       await exec.run(kindCreateArgv(o), { timeoutMs: TIMEOUTS.kindCreate, where: 'host' });
     },

@@ -2,9 +2,31 @@
  * Command plans of the kind backend as pure argv builders: nothing here runs anything. The
  * backend runs these argv arrays through its executor; `hookpoint plan` prints them.
  */
+
+import { stringify } from 'yaml';
+import type { ImageOverrides } from '../../config.ts';
 import { formatArgv, registerSecretValues } from '../../exec/index.ts';
 import { parseCiliumVersion, parseK8sVersion, type SemVer, translateValues } from '../k8s/cilium-versions.ts';
-import { CILIUM_DAEMONSET, CILIUM_NAMESPACE, CILIUM_RELEASE, kubectlArgv, TIMEOUTS } from '../k8s/kubectl-commands.ts';
+import {
+  CILIUM_DAEMONSET,
+  CILIUM_NAMESPACE,
+  CILIUM_RELEASE,
+  kubectlArgv,
+  rolloutRestartArgv,
+  TIMEOUTS,
+} from '../k8s/kubectl-commands.ts';
+import {
+  clientPod,
+  DEFAULT_ECHO_PORT,
+  echoDeployments,
+  namespaceLabels,
+  probeDaemonSet,
+  runNamespace,
+  serviceManifest,
+  workloadImages,
+} from '../k8s/workload-manifests.ts';
+import type { ClientSpec, EchoSpec, ServiceSpec } from '../types.ts';
+import { pinnedNodeImage } from './node-images.ts';
 
 export const CILIUM_REPO = { name: 'cilium', url: 'https://helm.cilium.io' } as const;
 export const KIND_NODE_IMAGE = 'kindest/node';
@@ -17,12 +39,54 @@ export function chartRef(chart: ChartSource): string {
   return chart.kind === 'repo' ? `${CILIUM_REPO.name}/cilium` : chart.path;
 }
 
-export function kindNodeImage(k8sVersion: string): string {
-  return `${KIND_NODE_IMAGE}:${parseK8sVersion(k8sVersion)}`;
+/**
+ * The node image: --image node=… if given, else the image pinned by digest for that Kubernetes
+ * version (node-images.ts), else the bare tag (stated in the plan and progress as not pinned).
+ */
+export function kindNodeImage(k8sVersion: string, override?: string): string {
+  if (override) return override;
+  return pinnedNodeImage(k8sVersion)?.image ?? `${KIND_NODE_IMAGE}:${parseK8sVersion(k8sVersion)}`;
+}
+
+/**
+ * Cilium chart values for --image cilium=… / operator=…: the chart's `image.override` and
+ * `operator.image.override` replace the whole reference (repository, tag and digest).
+ */
+export function imageValues(images: ImageOverrides = {}): Record<string, string> {
+  return {
+    ...(images.cilium ? { 'image.override': images.cilium } : {}),
+    ...(images.operator ? { 'operator.image.override': images.operator } : {}),
+  };
+}
+
+/**
+ * The images `--kind-load` offers to the nodes: the workload images (pinned or overridden) and
+ * the Cilium images when overridden (the chart's own references carry digests, which `kind load`
+ * cannot satisfy by tag). The node image is not loaded: it is the node.
+ */
+export function loadableImages(images: ImageOverrides = {}): string[] {
+  const w = workloadImages(images);
+  return [...new Set([w.probe, w.echo, w.client, images.cilium, images.operator].filter((x): x is string => !!x))];
+}
+
+/** Is this image in the local Docker? (exit 0: yes; kind load only loads local images). */
+export function dockerImagePresentArgv(image: string): string[] {
+  return ['docker', 'image', 'inspect', '--format', '{{.Id}}', image];
+}
+
+/** `kind load docker-image`: copy a local image into every node of the cluster (no registry pull). */
+export function kindLoadArgv(image: string, cluster: string): string[] {
+  return ['kind', 'load', 'docker-image', image, '--name', cluster];
 }
 
 /** `kind create cluster` writing its kubeconfig to a per-run file (the user's context is untouched). */
-export function kindCreateArgv(o: { cluster: string; k8sVersion: string; kindConfig: string; kubeconfig: string }) {
+export function kindCreateArgv(o: {
+  cluster: string;
+  k8sVersion: string;
+  kindConfig: string;
+  kubeconfig: string;
+  nodeImage?: string;
+}) {
   return [
     'kind',
     'create',
@@ -30,7 +94,7 @@ export function kindCreateArgv(o: { cluster: string; k8sVersion: string; kindCon
     '--name',
     o.cluster,
     '--image',
-    kindNodeImage(o.k8sVersion),
+    kindNodeImage(o.k8sVersion, o.nodeImage),
     '--config',
     o.kindConfig,
     '--kubeconfig',
@@ -117,6 +181,8 @@ export interface PlannedCommand {
   /** What the command is for, printed as a comment above it. */
   purpose: string;
   argv: string[];
+  /** Text fed on stdin (a manifest), printed as a here-document. */
+  stdin?: string;
 }
 
 export interface KindPlanInput {
@@ -127,6 +193,8 @@ export interface KindPlanInput {
   kubeconfig: string;
   values: Readonly<Record<string, string>>;
   chart: ChartSource;
+  images?: ImageOverrides;
+  kindLoad?: boolean;
 }
 
 export interface KindPlan {
@@ -141,7 +209,9 @@ export interface KindPlan {
  */
 export function kindProvisionPlan(input: KindPlanInput): KindPlan {
   const v = parseCiliumVersion(input.ciliumVersion);
-  const { values, notes } = installValues(v, input.cluster, input.values);
+  const installed = installValues(v, input.cluster, input.values);
+  const notes = installed.notes;
+  const values = { ...installed.values, ...imageValues(input.images) };
   const commands: PlannedCommand[] = [];
   if (input.chart.kind === 'repo') {
     commands.push({ purpose: 'Cilium Helm repository', argv: helmRepoAddArgv() });
@@ -153,8 +223,14 @@ export function kindProvisionPlan(input: KindPlanInput): KindPlan {
   });
   commands.push({
     purpose: `Kind cluster with its kubeconfig in a per-run file (your current context is not changed)`,
-    argv: kindCreateArgv(input),
+    argv: kindCreateArgv({ ...input, nodeImage: input.images?.node }),
   });
+  if (input.kindLoad)
+    for (const image of loadableImages(input.images))
+      commands.push({
+        purpose: `--kind-load: ${image} into the nodes, when \`${formatArgv(dockerImagePresentArgv(image))}\` finds it locally`,
+        argv: kindLoadArgv(image, input.cluster),
+      });
   commands.push({
     purpose: `Cilium ${v.text}`,
     argv: helmUpgradeInstallArgv({ chart: input.chart, version: v.text, kubeconfig: input.kubeconfig, values }),
@@ -187,6 +263,71 @@ export function kindProvisionPlan(input: KindPlanInput): KindPlan {
   return { commands, notes, values };
 }
 
+/** What a --reuse run adds after a values change (stated in the plan's header). */
+export function reuseNote(kubeconfig: string): string {
+  return `on a reused cluster (--reuse) whose Cilium values differ, the run upgrades and then restarts the agents (rollOutCiliumPods defaults to false): ${formatArgv(rolloutRestartArgv(kubeconfig))}`;
+}
+
+export interface KindWorkloadInput {
+  cluster: string;
+  kubeconfig: string;
+  runId: string;
+  scratchDir: string;
+  images?: ImageOverrides;
+  echoes: EchoSpec[];
+  services: ServiceSpec[];
+  clients: ClientSpec[];
+}
+
+const manifest = (obj: unknown) => stringify(obj, { lineWidth: 0, aliasDuplicateObjects: false });
+
+/**
+ * The run's objects, in the order the run makes them: its namespace (with the Pod Security
+ * label), the probe DaemonSet, the echo deployments, services and client pods of the features;
+ * then the namespace's removal at teardown. The run creates them through the API; the plan
+ * shows the same objects as `kubectl apply` so they can be made by hand.
+ */
+export function kindWorkloadPlan(input: KindWorkloadInput): PlannedCommand[] {
+  const ns = runNamespace(input.runId);
+  const apply = (what: string, obj: unknown): PlannedCommand => ({
+    purpose: what,
+    argv: kubectlArgv(input.kubeconfig, undefined, '--namespace', ns, 'apply', '-f', '-'),
+    stdin: manifest(obj),
+  });
+  const commands: PlannedCommand[] = [
+    {
+      purpose: `the run's namespace ${ns} (privileged Pod Security: the probe uses the host's PID and network namespaces)`,
+      argv: kubectlArgv(input.kubeconfig, undefined, 'apply', '-f', '-'),
+      stdin: manifest({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: ns, labels: namespaceLabels(input.runId) },
+      }),
+    },
+    apply(
+      'the probe on every node (tcpdump, nsenter), made on the first capture or node command',
+      probeDaemonSet(input.runId, input.scratchDir, input.images),
+    ),
+  ];
+  const ports = new Map<string, number>();
+  for (const e of input.echoes) {
+    ports.set(e.name, e.port ?? DEFAULT_ECHO_PORT);
+    for (const d of echoDeployments(e, input.cluster, input.runId, input.images))
+      commands.push(apply(`echo deployment ${d.metadata?.name} (one replica of "${e.name}" pinned to its node)`, d));
+  }
+  for (const svc of input.services)
+    commands.push(
+      apply(`${svc.type} service "${svc.name}"`, serviceManifest(svc, ports.get(svc.app) ?? DEFAULT_ECHO_PORT)),
+    );
+  for (const c of input.clients)
+    commands.push(apply(`client pod "${c.name}"`, clientPod(c, input.runId, input.images)));
+  commands.push({
+    purpose: `teardown: the run's namespace with everything in it`,
+    argv: kubectlArgv(input.kubeconfig, undefined, 'delete', 'namespace', ns, '--wait=false'),
+  });
+  return commands;
+}
+
 /** The plan as copy-pasteable shell text: a comment line per command, long commands wrapped with "\". */
 export function renderPlan(plan: KindPlan): string {
   const lines: string[] = [];
@@ -194,7 +335,8 @@ export function renderPlan(plan: KindPlan): string {
   if (plan.notes.length) lines.push('');
   plan.commands.forEach((c, i) => {
     lines.push(`# ${i + 1}. ${c.purpose}`);
-    lines.push(wrapCommand(c.argv));
+    if (c.stdin !== undefined) lines.push(`${wrapCommand(c.argv)} <<'EOF'`, c.stdin.trimEnd(), 'EOF');
+    else lines.push(wrapCommand(c.argv));
   });
   return `${lines.join('\n')}\n`;
 }

@@ -35,7 +35,7 @@ describe('kind backend orchestration (scripted executor + fake API server)', () 
       '--name',
       CLUSTER,
       '--image',
-      'kindest/node:v1.27.3',
+      'kindest/node:v1.27.3@sha256:3966ac761ae0136263ffdb6cfd4db23ef8a83cba8a463690e98317add2c9ba72',
       '--config',
       'kind-configs/two-node.yaml',
     ]);

@@ -51,7 +51,7 @@ describe('argv builders', () => {
         '--name',
         'c1',
         '--image',
-        'kindest/node:v1.27.3',
+        'kindest/node:v1.27.3@sha256:3966ac761ae0136263ffdb6cfd4db23ef8a83cba8a463690e98317add2c9ba72',
         '--config',
         'kind-configs/two-node.yaml',
         '--kubeconfig',
@@ -172,7 +172,7 @@ describe('hookpoint plan (seed configuration)', () => {
     const text = out.text;
     assert.match(
       text,
-      /^kind create cluster --name cilium-kubeproxy --image kindest\/node:v1\.27\.3 --config kind-configs\/two-node\.yaml --kubeconfig \S+$/m,
+      /^kind create cluster --name cilium-kubeproxy --image kindest\/node:v1\.27\.3@sha256:3966ac761ae0136263ffdb6cfd4db23ef8a83cba8a463690e98317add2c9ba72 --config kind-configs\/two-node\.yaml --kubeconfig \S+$/m,
     );
     assert.match(text, /^helm upgrade --install cilium cilium\/cilium --version 1\.17\.15 --namespace kube-system /m);
     for (const s of [

@@ -118,6 +118,11 @@ export class FakeApiServer {
     return [...this.coll(gv, resource, ns).values()];
   }
 
+  /** Remove an object directly (a controller replacing pods). */
+  remove(gv: string, resource: string, name: string, ns?: string): boolean {
+    return this.coll(gv, resource, ns).delete(name);
+  }
+
   /** Run fn after an object of this resource is created through the API. */
   onCreate(resource: string, fn: Hook): this {
     const l = this.hooks.get(resource) ?? [];

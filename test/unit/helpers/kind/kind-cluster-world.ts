@@ -80,6 +80,8 @@ export interface WorldOptions {
   ciliumReady?: number;
   installedJson?: string;
   installedImage?: string;
+  images?: import('../../../../support/config.ts').ImageOverrides;
+  kindLoad?: boolean;
 }
 
 export interface World {
@@ -226,6 +228,15 @@ export async function setup(t: TestContext, o: WorldOptions = {}): Promise<World
       return { stdout: 'Release "cilium" has been upgraded. Happy Helming!\n' };
     })
     .on(['helm', 'get', 'values'], { stdout: o.installedJson ?? INSTALLED_JSON })
+    .on(['kubectl', 'rollout', 'restart', 'daemonset/cilium'], () => {
+      // A DaemonSet controller that replaces the pods at once: new generation, observed and ready.
+      const ds = api.get('apis/apps/v1', 'daemonsets', 'cilium', 'kube-system');
+      if (ds) {
+        ds.metadata.generation = (ds.metadata.generation ?? 1) + 1;
+        ds.status = { ...ds.status, observedGeneration: ds.metadata.generation };
+      }
+      return { stdout: 'daemonset.apps/cilium restarted\n' };
+    })
     .on(['cilium-dbg', 'status', '--brief'], { stdout: 'OK\n' })
     .on(['cilium-dbg', 'status'], { stdout: fx.status })
     .on(['cilium-dbg', 'endpoint', 'list'], { stdout: '[]' })
@@ -247,12 +258,14 @@ export async function setup(t: TestContext, o: WorldOptions = {}): Promise<World
       reuse: o.reuse ?? false,
       keep: o.keep ?? 'never',
       reportsDir: reports,
+      images: o.images,
+      kindLoad: o.kindLoad,
     },
     {
       exec,
       wait: { progress: (l) => progress.push(l), sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))) },
       pollMs: 5,
-      timeouts: { ciliumReady: 200, nodesReady: 200, workloadReady: 500 },
+      timeouts: { ciliumReady: 200, nodesReady: 200, workloadReady: 500, windowStopGrace: 20 },
       runId: 'r1a2b3',
       lockHolder: 'hookpoint-test-run',
     },

@@ -56,11 +56,23 @@ export const NODE_IMAGE_LACKS: ReadonlySet<string> = new Set(['bpftool', 'tcpdum
 export function nodeContainerTool(argv: readonly string[]): string | undefined {
   if (argv[0] === 'docker' && argv[1] === 'exec') {
     const rest = argv.slice(2).filter((a) => a !== '-i');
-    return rest[1];
+    return unwrapped(rest.slice(1));
   }
   const ns = argv.indexOf('nsenter');
-  if (ns >= 0 && argv.slice(ns).includes('-m')) return argv[argv.lastIndexOf('--') + 1];
+  if (ns >= 0 && argv.slice(ns).includes('-m')) return unwrapped(argv.slice(argv.lastIndexOf('--') + 1));
   return undefined;
+}
+
+/** The tool under `env NAME=VALUE … timeout [-s SIG] SECS` (how window processes are bounded). */
+function unwrapped(cmd: readonly string[]): string | undefined {
+  let i = 0;
+  if (cmd[i] === 'env') for (i++; cmd[i]?.includes('='); i++);
+  if (cmd[i] === 'timeout') {
+    i++;
+    if (cmd[i] === '-s') i += 2;
+    i++;
+  }
+  return cmd[i];
 }
 
 export class ScriptedExecutor implements Executor {
