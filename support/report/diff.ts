@@ -4,8 +4,9 @@
  * changed and, per scenario, the evidence that changed: each Then step's verdict (its key figure:
  * counter deltas, capture destinations, monitor event kinds, status fields, redirect chain). Counts
  * that differ from run to run without meaning (packets, events, program ids, absolute counter
- * values) are compared as what they say — a counter "0→0" is flat, "6→12" is rising — so an
- * unaffected scenario shows nothing.
+ * values) are compared as what they say — a counter "0→0" is flat, "6→12" is rising — and so are
+ * addresses (each run provisions its own: pod, service and MAC addresses are compared as such), so
+ * an unaffected scenario shows nothing. Compare runs of the same cluster name: node names are kept.
  */
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -61,6 +62,8 @@ export function counterTrend(line: string): Trend | undefined {
 /** The verdict line as compared: counter moves as flat/rising, other counts as '#'. */
 export function comparable(line: string): string {
   return line
+    .replace(/\b(?:[0-9a-f]{2}:){5}[0-9a-f]{2}\b/gi, '<mac>')
+    .replace(/\b\d{1,3}(?:\.\d{1,3}){3}\b/g, '<ip>')
     .replace(/(\d+)→(\d+)/g, (_m, a: string, b: string) => (Number(b) > Number(a) ? 'rising' : 'flat'))
     .replace(/\b(\d+)\/(\1) answered/g, 'all answered')
     .replace(/\b(?<![.\d])\d+(?![.\d])(?!\/)/g, '#')

@@ -2,7 +2,8 @@
  * `hookpoint diff` on real lab runs (root): the whole suite on the normal lab against the same
  * suite with `--variant no-tc`. The diff lists the pod → ClusterIP scenario with its counters gone
  * from flat to rising and exits 1 (it got worse); scenarios that do not depend on tc (NodePort,
- * native routing, node → ClusterIP) are not listed.
+ * native routing, node → ClusterIP) are not listed. Both runs use the same cluster name, as the
+ * suite before and after a change on one cluster would.
  */
 import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
@@ -35,7 +36,7 @@ test('normal lab vs --variant no-tc: the ClusterIP scenario with counters flat �
         '--backend',
         'lab',
         '--cluster',
-        `hpdiff-${name}`,
+        'hpdiff',
         '--reports',
         reports,
         '--no-report',

@@ -47,6 +47,7 @@ test('Ctrl-C during traffic: every output names the interrupted run, rendered fr
   );
   assert.equal(first.exitCode, 0, first.stdout.slice(-1500) + first.stderr);
   const previous = oneRunId(reports);
+  const before = new Set(readdirSync(path.join(reports, 'allure-results')));
 
   const feature = writeFeature(
     dir,
@@ -64,15 +65,16 @@ test('Ctrl-C during traffic: every output names the interrupted run, rendered fr
     },
   );
   try {
-    // The first scenario is done (its result is written) and the long one is sending traffic.
+    // The first scenario of this run is done (a result file the previous run did not write) and
+    // the long one is sending traffic.
     const results = path.join(reports, 'allure-results');
     const deadline = Date.now() + 120_000;
     for (;;) {
-      let done = 0;
+      let fresh = 0;
       try {
-        done = readdirSync(results).filter((f) => f.endsWith('-result.json')).length;
+        fresh = readdirSync(results).filter((f) => f.endsWith('-result.json') && !before.has(f)).length;
       } catch {}
-      if (done >= 1) break;
+      if (fresh >= 1) break;
       assert.ok(Date.now() < deadline, `no scenario finished:\n${child.output()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
