@@ -256,6 +256,8 @@ export async function runFeatures(req: RunRequest): Promise<number> {
     if (compat) log(`hookpoint: ${compat.startsWith('untested') ? 'warning: ' : 'note: '}${compat}`);
     await ensurePrerequisites(config, log);
     await rm(resultsDir, { recursive: true, force: true });
+    // Transcripts are per scenario: an earlier run's would stay beside this run's.
+    await rm(path.join(reportsDir, 'transcripts'), { recursive: true, force: true });
     const backend = await createBackend(config);
     const ctx: RunContext = { config, backend, runId: runId.id };
     setRunContext(ctx);
