@@ -15,8 +15,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseIptablesSave } from '../support/parsers/iptables.ts';
-import { parseMonitor } from '../support/parsers/monitor.ts';
+import { parseAs } from '../support/parsers/registry.ts';
 
 const SERVICES = 10_000;
 const MONITOR_LINES = 1_000_000;
@@ -125,7 +124,7 @@ export function monitorStream(lines: number): string {
         break;
       case 3:
         out[i] =
-          `[cp] -> endpoint 2103 from-container ep 1573 (lxcd2a04d71301a) orig-ip 10.96.94.95:80: ${a}:${sport} -> 10.244.0.20:80 tcp SYN  [svc DNAT backend 1/2] bpf_redirect->lxc2420d7527a95`;
+          `-> endpoint 1573 flow 0x${(i * 17).toString(16)} , identity 20391->41467 state reply ifindex lxcd2a04d71301a orig-ip 10.244.0.20: 10.96.94.95:80 -> ${a}:${sport} tcp SYN, ACK`;
         break;
       case 4:
         out[i] =
@@ -198,12 +197,12 @@ export async function bench(): Promise<void> {
     let chains = 0;
     for (let k = 0; k < RUNS; k++) {
       const t0 = performance.now();
-      const d = parseIptablesSave(dump);
+      const d = parseAs('iptables', dump);
       inproc.push(performance.now() - t0);
       chains = d.chains.length;
     }
     process.stdout.write(
-      `  parseIptablesSave in-process: ${fmt(median(inproc))} (${mbps(size, median(inproc))}, ${chains} chains)\n`,
+      `  parse iptables (registry) in-process: ${fmt(median(inproc))} (${mbps(size, median(inproc))}, ${chains} chains)\n`,
     );
 
     // Reference: iptables-restore --test in a throwaway network namespace.
@@ -218,7 +217,7 @@ export async function bench(): Promise<void> {
     for (let k = 0; k < RUNS; k++) {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      let m: ReturnType<typeof parseMonitor> | null = parseMonitor(stream);
+      let m: ReturnType<typeof parseAs<'monitor'>> | null = parseAs('monitor', stream);
       walls.push(performance.now() - t0);
       const c = process.cpuUsage(c0);
       cpus.push((c.user + c.system) / 1000);

@@ -1,17 +1,17 @@
 /** Where the packet is seen: captures at hook points, the monitor's translation trace, bpftool. */
 
 import { InconclusiveError, UsageError } from '../support/errors.ts';
-import { expectHelperCall, expectProgramOn } from '../support/expectations/bpftool.ts';
+import { expectHelperOnPath, expectProgramOn } from '../support/expectations/bpftool.ts';
 import { expectDestinationSeen, expectNothingTo, expectOnlyDestinations } from '../support/expectations/capture.ts';
-import { expectNoTranslation, expectRedirect, expectTranslation } from '../support/expectations/monitor.ts';
-import { bpftoolNet, bpftoolXlated } from '../support/probes/bpftool.ts';
+import { expectNoTranslation, expectSameNodeDelivery, expectTranslation } from '../support/expectations/monitor.ts';
+import { bpftoolNet, bpftoolTailCalls } from '../support/probes/bpftool.ts';
 import { requireWindow } from '../support/scenario/assertions.ts';
 import { judge } from '../support/scenario/judged.ts';
 import { hookPointOfCapture } from '../support/scenario/observed-path.ts';
 import type { CapturePointRef, NodeRef } from '../support/scenario/parameter-types.ts';
 import { resolveNode, resolvePod, resolveService } from '../support/scenario/resolve.ts';
 import { defineStep } from '../support/scenario/vocabulary.ts';
-import { type CaptureResult, captureLabel } from '../support/scenario/window.ts';
+import { type CaptureResult, captureLabel, sameNodeDestinations } from '../support/scenario/window.ts';
 import type { HookpointWorld } from '../support/scenario/world.ts';
 
 async function captureAt(world: HookpointWorld, ref: CapturePointRef): Promise<CaptureResult> {
@@ -90,7 +90,7 @@ defineStep(
   {
     example:
       'Then cilium monitor on node "control-plane" shows traffic from pod "client" to the ClusterIP of "echo" translated to a backend of "echo"',
-    doc: "A trace event of the client's endpoint with orig-ip = the ClusterIP and destination = a backend pod.",
+    doc: 'A reply to the client reverse-NATed from the ClusterIP whose orig-ip (the source before reverse NAT) is a backend pod.',
     arms: (node: NodeRef) => ({ monitors: [node] }),
   },
   async function (this: HookpointWorld, node: NodeRef, pod: string, service: string, service2: string) {
@@ -122,7 +122,7 @@ defineStep(
   'cilium monitor on node {node} shows no translation for traffic from pod {pod}',
   {
     example: 'Then cilium monitor on node "control-plane" shows no translation for traffic from pod "client"',
-    doc: 'No trace event of the client carries an orig-ip: nothing was rewritten at tc.',
+    doc: 'No reply to the client is reverse-NATed from the ClusterIP: nothing was rewritten at tc.',
     arms: (node: NodeRef) => ({ monitors: [node] }),
   },
   async function (this: HookpointWorld, node: NodeRef, pod: string) {
@@ -144,19 +144,20 @@ defineStep(
   {
     example:
       'Then cilium monitor on node "control-plane" shows the traffic from pod "client" redirected to a backend of "echo-local"',
-    doc: "The trace shows the packet handed straight to the backend's veth by bpf_redirect.",
+    doc: "A `-> endpoint <backend>` event of the client's connection with no `-> stack` event of it: handed straight to the backend's endpoint, not through the stack.",
     arms: (node: NodeRef) => ({ monitors: [node] }),
   },
   async function (this: HookpointWorld, node: NodeRef, pod: string, service: string) {
     const { events, topo } = await monitorOf(this, node);
     const p = resolvePod(topo, pod);
     const svc = resolveService(topo, service);
-    await judge(
-      this,
-      [events],
-      () => expectRedirect(events, { clientIp: p.ip, backendIps: svc.backends.map((b) => b.ip) }),
-      { point: 'host veth / tc' },
-    );
+    const backends = svc.backends.map((b) => ({
+      ip: b.ip,
+      endpoint: topo.pods.find((x) => x.name === b.pod)?.endpointId ?? null,
+    }));
+    await judge(this, [events], () => expectSameNodeDelivery(events, { clientIp: p.ip, backends }), {
+      point: 'host veth / tc',
+    });
   },
 );
 
@@ -197,7 +198,7 @@ defineStep(
   'the program at tc {direction} of the host veth of pod {pod} calls {string}',
   {
     example: 'Then the program at tc ingress of the host veth of pod "client" calls "bpf_redirect"',
-    doc: 'The translated code of that program (as bpftool dumps it) calls the helper.',
+    doc: "The helper is called on the packet's path: the program at the hook, the tail calls it takes for IPv4 and the destination endpoint's delivery slot (as bpftool dumps them).",
   },
   async function (this: HookpointWorld, direction: 'ingress' | 'egress', pod: string, helper: string) {
     if (!/^bpf_[a-z0-9_]+$/.test(helper))
@@ -206,9 +207,10 @@ defineStep(
     const p = resolvePod(topo, pod);
     if (!p.hostVeth)
       throw new InconclusiveError(`Inconclusive: the backend does not report the host veth of pod ${p.name}.`);
-    const net = await this.cite(await bpftoolNet(this.backend, p.node));
-    const prog = expectProgramOn(net, p.hostVeth, direction);
-    const xl = await this.cite(await bpftoolXlated(this.backend, p.node, prog.id!));
-    await judge(this, [net, xl], () => expectHelperCall(xl, helper), { point: 'host veth / tc' });
+    const destinations = sameNodeDestinations(topo, this.window, p);
+    const ev = await this.cite(
+      await bpftoolTailCalls(this.backend, p.node, { ifname: p.hostVeth, direction, destinations }),
+    );
+    await judge(this, [ev], () => expectHelperOnPath(ev, helper), { point: 'host veth / tc' });
   },
 );

@@ -53,6 +53,12 @@ export const DEFAULTS = {
   reportsDir: 'reports',
 } as const;
 
+/**
+ * Nodes whose counters are read at once. Each read is one exec on the node (`kubectl exec` on
+ * a real cluster, served by its API server): side by side, but not all of a large cluster's at once.
+ */
+export const DEFAULT_NODE_READS = 4;
+
 /** DNS-1123 label: what Kubernetes accepts for pod, service and namespace names. */
 export const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const CILIUM_VERSION = /^\d+\.\d+\.\d+(-(rc|pre|snapshot)\.?\d+)?$/;
@@ -85,6 +91,7 @@ export const ConfigSchema = z.object({
     .regex(/^\d+\/\d+$/, 'a shard like 2/4')
     .optional(),
   parallel: z.number().int().min(1).max(16),
+  nodeReads: z.number().int().min(1).max(64),
   reportsDir: z.string().min(1),
   kubeconfig: z.string().optional(),
   context: z.string().optional(),
@@ -110,6 +117,7 @@ export interface RawOptions {
   retry?: string | number;
   shard?: string;
   parallel?: string | number;
+  nodeReads?: string | number;
   reports?: string;
   kubeconfig?: string;
   context?: string;
@@ -146,6 +154,7 @@ export function loadConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.env
     retry: toInt('retry', raw.retry, 0),
     shard: raw.shard,
     parallel: toInt('parallel', raw.parallel, 1),
+    nodeReads: toInt('node-reads', raw.nodeReads ?? env.HOOKPOINT_NODE_READS, DEFAULT_NODE_READS),
     reportsDir: pick(raw.reports, 'HOOKPOINT_REPORTS', DEFAULTS.reportsDir),
     kubeconfig: pick(raw.kubeconfig, 'KUBECONFIG'),
     context: raw.context,
@@ -210,7 +219,7 @@ export function loadConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.env
   return cfg;
 }
 
-const RANGES: Record<string, [number, number]> = { retry: [0, 10], parallel: [1, 16] };
+const RANGES: Record<string, [number, number]> = { retry: [0, 10], parallel: [1, 16], nodeReads: [1, 64] };
 
 const FLAG_OF: Record<string, string> = {
   backend: '--backend',
@@ -224,6 +233,7 @@ const FLAG_OF: Record<string, string> = {
   retry: '--retry',
   shard: '--shard',
   parallel: '--parallel',
+  nodeReads: '--node-reads',
   reportsDir: '--reports',
 };
 

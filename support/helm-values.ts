@@ -41,9 +41,11 @@ export function closestKey(key: string, known: readonly string[]): string {
 /** Which Helm values a backend honours (its descriptor's `helmValues`, support/backends/types.ts). */
 export type HonouredHelmValues = { honours: 'chart' } | { honours: 'listed'; keys: readonly string[] };
 
+/** `skipTag`: the tag that skips a scenario on a backend that cannot honour its values (named in the refusal). */
 export function checkHelmValues(
   values: Record<string, string>,
   backend: { name: string; helmValues: HonouredHelmValues },
+  skipTag?: string,
 ): void {
   registerSecretValues(values);
   const hv = backend.helmValues;
@@ -51,7 +53,7 @@ export function checkHelmValues(
     if (hv.honours === 'listed' && !hv.keys.includes(key)) {
       throw new UsageError(
         `Unknown Helm key "${key}" for the ${backend.name} backend; did you mean "${closestKey(key, hv.keys)}"?`,
-        `The ${backend.name} reproduces only ${hv.keys.join(', ')}; run a feature that needs other Cilium values with --backend kind, which checks keys against the chart.`,
+        `The ${backend.name} reproduces only ${hv.keys.join(', ')}; run a feature that needs other Cilium values with --backend kind, which checks keys against the chart${skipTag ? `, and tag its scenarios ${skipTag} so the ${backend.name} skips them` : ''}.`,
       );
     }
     const type = TYPES[key];

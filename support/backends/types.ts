@@ -5,6 +5,7 @@
  */
 import type { Evidence } from '../evidence/index.ts';
 import type { BackgroundProcess, RunResult } from '../exec/index.ts';
+import type { IptablesMode } from '../kube-proxy/mode.ts';
 
 export type BackendName = 'lab' | 'kind' | 'existing';
 
@@ -83,7 +84,19 @@ export type Capability =
   /** Datapath mutations for self-verification (lab only). */
   | 'variants'
   /** The backend creates and deletes clusters. */
-  | 'lifecycle';
+  | 'lifecycle'
+  /** Cilium runs from its Helm chart, so any chart value a feature states is honoured (not the lab). */
+  | 'helm-values';
+
+/** The tag that skips a scenario on a backend without the capability (`@requires:capture`). */
+export function requiresTag(c: Capability): string {
+  return `@requires:${c}`;
+}
+
+/** The capabilities a scenario's tags require. */
+export function requiredCapabilities(tags: readonly string[]): string[] {
+  return tags.flatMap((t) => (t.startsWith('@requires:') ? [t.slice('@requires:'.length)] : []));
+}
 
 export interface ClusterSpec {
   /** Path of the kind config (also the lab's topology source). */
@@ -139,12 +152,16 @@ export type DoctorCheckId =
   | 'docker'
   | 'kind'
   | 'helm'
-  | 'kubectl';
+  | 'kubectl'
+  /** A kubeconfig (and context) whose cluster answers: `--kubeconfig`/`KUBECONFIG`, `--context`. */
+  | 'kubeconfig';
 
 export interface DoctorRequirement {
   check: DoctorCheckId;
   /** A missing optional requirement is printed and warned about, but does not block the backend. */
   required: boolean;
+  /** For an optional one: what goes unchecked or unrendered without it (printed with the warning). */
+  withoutIt?: string;
 }
 
 /** A command a failure collector runs on every involved node after a failed or broken scenario. */
@@ -199,6 +216,8 @@ export interface Backend {
   teardown(): Promise<void>;
   /** The run failed: a `--keep on-failure` policy keeps the cluster at teardown. */
   noteFailure?(): void;
+  /** The iptables variant kube-proxy writes to, when the backend knows it (`--iptables`, the lab's own choice); else the counter probe detects it per node. */
+  kubeProxyIptables?(): IptablesMode | undefined;
   topology(): Promise<Topology>;
   deployEcho(spec: EchoSpec): Promise<void>;
   exposeService(spec: ServiceSpec): Promise<ServiceInfo>;

@@ -3,29 +3,24 @@
  *   lab up [--cluster NAME] [--kind-config F] [--iptables nft|legacy] [--seed-workloads] [--variant LIST]
  *   lab status [--cluster NAME] [--json]
  *   lab exec <node-or-pod> -- <command…>
- *   lab agent <node> -- status | monitor [--type trace] [--related-to ID]
+ *   lab agent <node> -- cilium-dbg status | cilium-dbg monitor [--type trace] [--related-to ID] [-v]
  *   lab down [--cluster NAME | --all]
  * Every command the lab runs is an ordinary one (ip, iptables-*-restore, tc, bpftool), so a
  * transcript line can be rerun by hand; `lab exec` and `lab agent` are how.
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
+import { runAgent } from '../backends/lab/agent/agent.ts';
 import { LabBackend, REPO_ROOT } from '../backends/lab/backend.ts';
-import {
-  formatTraceRecord,
-  gatherDatapathState,
-  renderStatus,
-  startMonitor,
-  traceHeader,
-} from '../backends/lab/datapath/index.ts';
-import { LAB_APT_PACKAGES } from '../backends/lab/environment.ts';
+import { LAB_APT_PACKAGES } from '../backends/lab/host-prerequisites.ts';
 import { inspectDatapath } from '../backends/lab/inspect.ts';
 import { DEFAULT_STATE_ROOT, listLabs, RunDir, teardownLedger } from '../backends/lab/ledger.ts';
 import { DEFAULT_CLUSTER, validateCluster } from '../backends/lab/names.ts';
 import { findNode } from '../backends/lab/topology.ts';
 import { EnvironmentError, UsageError } from '../errors.ts';
-import { cancelled, spawnBackground } from '../exec/index.ts';
+import { cancelled, spawnBackground, which } from '../exec/index.ts';
+import type { IptablesMode } from '../kube-proxy/mode.ts';
 
 const DEFAULT_KIND_CONFIG = 'kind-configs/two-node.yaml';
 
@@ -99,7 +94,7 @@ async function up(opts: {
   const lab = new LabBackend({
     cluster: opts.cluster,
     stateRoot: stateRoot(opts),
-    iptables: opts.iptables as 'nft' | 'legacy' | undefined,
+    iptables: opts.iptables as IptablesMode | undefined,
     variants: opts.variant,
   });
   // Not kept until every step succeeded: an interrupted `lab up` leaves nothing behind.
@@ -221,64 +216,28 @@ async function exec(target: string, command: string[], opts: Common): Promise<vo
     );
   const lab = attached(opts);
   const t = lab.targetArgv(resolveTarget(lab, target), command);
+  // Lab nodes and pods share the host's filesystem: a program missing here is missing there, and
+  // the exit status is the shell's for "command not found" (127), not `ip netns exec`'s 255.
+  const program = command[0]!;
+  if (program.includes('/') ? !isExecutable(program) : !which(program)) {
+    process.stderr.write(`hookpoint: ${program}: command not found (on ${t.where}).\n`);
+    process.exitCode = 127;
+    return;
+  }
   await stream(t.argv, t.where);
 }
 
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
 async function agent(nodeName: string, command: string[], opts: Common): Promise<void> {
-  const lab = attached(opts);
-  const node = lab.node(nodeName);
-  const rest = /^cilium(-dbg)?$/.test(command[0] ?? '') ? command.slice(1) : command;
-  const [verb, ...args] = rest;
-  const others = lab.labState.plan.nodes.filter((n) => n.name !== node.name).map((n) => n.podCIDR);
-  if (verb === 'status') {
-    const state = await gatherDatapathState(lab.datapathReader(node.name), {
-      remotePodCIDRs: others,
-      podCIDR: node.podCIDR,
-    });
-    say(renderStatus(state).trimEnd());
-    return;
-  }
-  if (verb === 'monitor') {
-    let relatedTo: number | undefined;
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      if (a === '--related-to' || a === '--from' || a === '--to') {
-        relatedTo = Number(args[++i]);
-        if (!Number.isInteger(relatedTo)) throw new UsageError(`${a} needs an endpoint id, got "${args[i]}".`);
-      } else if (a === '--type') {
-        const type = args[++i];
-        if (type !== 'trace')
-          throw new UsageError(`The lab's trace stream has events of type trace only, not "${type}".`);
-      } else if (a !== '-v' && a !== '--verbose')
-        throw new UsageError(
-          `\`lab agent … monitor\` does not know "${a}".`,
-          'It takes --type trace and --related-to ID.',
-        );
-    }
-    const dp = lab.datapath(node.name);
-    if (!dp)
-      throw new UsageError(
-        `Lab "${lab.labState.cluster}" runs without the tc datapath (variant no-tc): there is no trace stream on node ${node.name}.`,
-        'Recreate the lab without --variant no-tc to watch translations.',
-      );
-    const traces = await startMonitor(dp);
-    say(traceHeader(node.name));
-    let shown = 0;
-    while (traces.running() && !cancelled()) {
-      const records = traces.records();
-      for (const r of records.slice(shown))
-        if (relatedTo === undefined || r.srcEndpoint === relatedTo || r.dstEndpoint === relatedTo)
-          say(formatTraceRecord(r, { node: node.name, ifname: (i) => dp.interfaceName(i) }));
-      shown = records.length;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await traces.stop();
-    return;
-  }
-  throw new UsageError(
-    `The lab's agent reproduction serves "status" and "monitor", not "${rest.join(' ')}".`,
-    'Examples: hookpoint lab agent worker -- cilium-dbg status · hookpoint lab agent control-plane -- cilium-dbg monitor --type trace',
-  );
+  await runAgent(attached(opts), nodeName, command, { out: say, err: (line) => process.stderr.write(`${line}\n`) });
 }
 
 async function down(opts: Common & { all?: boolean }): Promise<void> {
@@ -344,9 +303,11 @@ export function register(program: Command): void {
 
   lab
     .command('agent')
-    .description("the lab's stand-in for a node's Cilium agent: status | monitor [--type trace] [--related-to ID]")
+    .description(
+      "the lab's stand-in for a node's Cilium agent: cilium-dbg status | cilium-dbg monitor [--type trace] [--related-to ID] [-v]",
+    )
     .argument('<node>', 'node role or full name')
-    .argument('<command...>', 'status or monitor …, after --')
+    .argument('<command...>', 'cilium-dbg status or cilium-dbg monitor …, after --')
     .addOption(clusterOption())
     .addOption(stateRootOption())
     .action((node: string, command: string[], opts: Common) => agent(node, command, opts));

@@ -2,6 +2,7 @@
  * `hookpoint` — one CLI, one module per subcommand (support/cli/<name>.ts exports register()).
  * Errors become one paragraph and an exit code (README: exit codes); stacks only with --debug.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { describeError, ExitCode, exitCodeOf } from '../errors.ts';
 import { cancelAll } from '../exec/index.ts';
@@ -17,6 +18,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   const only = (SUBCOMMANDS as readonly string[]).includes(invoked ?? '') ? [invoked!] : SUBCOMMANDS;
   const program = new Command('hookpoint')
     .description('Kubernetes datapath expectations in plain Gherkin, checked with evidence.')
+    .version(packageVersion(), '--version', 'print the version of Hookpoint')
     .option('--debug', 'show stack traces and verbose diagnostics')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -26,6 +28,12 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   }
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
+}
+
+/** The version in package.json (one owner). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 let interrupted = false;

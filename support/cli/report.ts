@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
+import { plural } from '../expectations/evidence-ref.ts';
 import { buildReports } from '../report/index.ts';
 import { checkReportsDir } from '../run/reports-dir.ts';
 
@@ -57,7 +58,7 @@ export function register(program: Command, out: (text: string) => void = (t) => 
         `Review summary:   ${rel(built.markdown)}`,
         `Summary (JSON):   ${rel(built.json)}`,
         `JUnit XML:        ${rel(built.junit)}`,
-        `${c.total} scenarios: ${c.passed} passed, ${c.failed} failed, ${c.broken} broken, ${c.skipped} skipped` +
+        `${plural(c.total, 'scenario')}: ${c.passed} passed, ${c.failed} failed, ${c.broken} broken, ${c.skipped} skipped` +
           `${c.retries ? `, ${c.retries} retried attempts` : ''} (from ${dirs.length} results director${dirs.length === 1 ? 'y' : 'ies'})`,
       ];
       out(`${lines.join('\n')}\n`);

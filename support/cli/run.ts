@@ -46,7 +46,11 @@ export function runOptions(cmd: Command): Command {
       '--kind-load',
       "kind: load the run's images present in the local Docker into the nodes (kind load docker-image)",
     )
-    .option('--iptables <mode>', 'lab: nft|legacy (default nft)')
+    .option(
+      '--iptables <mode>',
+      'nft|legacy: the iptables kube-proxy writes to (lab: where it writes; default nft there, detected per node elsewhere)',
+    )
+    .option('--node-reads <n>', 'nodes whose counters are read at once (default 4; env HOOKPOINT_NODE_READS)')
     .option('--variant <list>', `lab datapath variants, comma-separated: ${LAB_VARIANTS.join(', ')}`)
     .option('--tags <expression>', 'cucumber tag expression, e.g. "@seed and not @flaky"')
     .option('--name <regex>', 'only scenarios whose name matches')

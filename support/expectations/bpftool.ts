@@ -1,8 +1,18 @@
 /**
- * Expectations over bpftool evidence: a program attached at a hook of an interface, and a
- * helper called by a program's translated code. Pure: no I/O.
+ * Expectations over bpftool evidence: a program attached at a hook of an interface, a helper
+ * called by a program's translated code, and a helper called on a packet's tail-call path.
+ * Pure: no I/O.
  */
 import type { BpfAttachment, BpftoolXlated } from '../parsers/bpftool.ts';
+import { IPV4_HOOK_SLOTS, REDIRECT_HELPERS } from '../parsers/cilium-programs.ts';
+import {
+  chainText,
+  helperCallsOnPath,
+  type PathRedirect,
+  programLabel,
+  type TailCallClosure,
+  walkTailCalls,
+} from '../parsers/tail-calls.ts';
 import { citeAll, dataOf, type EvidenceOr, fail, inconclusive, isEvidence, listSome } from './evidence-ref.ts';
 
 function describe(a: BpfAttachment): string {
@@ -55,4 +65,64 @@ export function expectHelperCall(xlated: EvidenceOr<BpftoolXlated | string[]>, h
     `Expected the translated code${where} to call ${helper}, but it calls ${calls.length ? listSome(calls, 8) : 'no helper at all'}${ev}.`,
     { expected: helper, actual: calls },
   );
+}
+
+/**
+ * The path an IPv4 packet takes from the program at the closure's hook — through the tail
+ * calls of support/parsers/tail-calls.ts, to each destination endpoint's slot of the policy
+ * array — reaches a call of `helper`. `bpf_redirect` stands for the redirect family
+ * (`bpf_redirect`, `bpf_redirect_peer`, `bpf_redirect_neigh`); another helper is matched
+ * exactly. A call in a program off the path (another endpoint's slot, a slot nothing on the
+ * path calls) does not count. Returns the calls found, one chain each.
+ */
+export function expectHelperOnPath(closure: EvidenceOr<TailCallClosure>, helper: string): PathRedirect[] {
+  const c = dataOf(closure);
+  const ev = citeAll(closure);
+  const hookName = `tc ${c.direction} of ${c.interface}`;
+  if (!c.hook) {
+    fail(
+      `Expected a program at ${hookName} whose tail calls reach ${helper}, but bpftool lists no program there${ev}.`,
+      {
+        expected: `a program at ${hookName}`,
+        actual: 'none',
+      },
+    );
+  }
+  const hook = c.programs.find((p) => p.id === c.hook!.programId);
+  if (!hook || hook.instructions === 0)
+    inconclusive(
+      `The dump of ${programLabel({ programId: c.hook.programId, program: c.hook.program })} at ${hookName} holds no translated instruction${ev}, so its tail calls cannot be followed.`,
+      'Check that bpftool can read the program (root, same kernel).',
+    );
+  const helpers: readonly string[] = helper === 'bpf_redirect' ? REDIRECT_HELPERS : [helper];
+  const hookSlots = IPV4_HOOK_SLOTS[c.direction];
+  const found: PathRedirect[] = [];
+  // Each destination on its own: the packet reaches one of them, so each path must redirect.
+  for (const destinations of c.destinations.length ? c.destinations.map((d) => [d]) : [[]]) {
+    const walk = walkTailCalls(c, { hookSlots, destinations });
+    const to = destinations.length ? ` to endpoint ${destinations[0]}` : '';
+    if (walk.missing.programs.length || walk.missing.maps.length)
+      inconclusive(
+        `The path of an IPv4 packet from ${hookName}${to} leads to ${[
+          ...walk.missing.programs.map((id) => `program ${id}`),
+          ...walk.missing.maps.map((id) => `map ${id}`),
+        ].join(', ')}, which the evidence does not hold${ev}.`,
+      );
+    const hits = helperCallsOnPath(c, walk, helpers);
+    if (hits.length === 0) {
+      const path = walk.chains.map(chainText).join('; ');
+      const stops = walk.stops.length ? `; ${walk.stops.join('; ')}` : '';
+      fail(
+        `Expected the path of an IPv4 packet from ${hookName}${to} to reach a call of ${listSome([...helpers])}, but no program on it calls one: ${path}${stops}${ev}.`,
+        { expected: `${helper} on the tail-call path`, actual: walk.chains.map(chainText) },
+      );
+    }
+    found.push(...hits);
+  }
+  return found;
+}
+
+/** "cil_from_container (id 14) → cilium_calls_01 slot 7 → … → tail_ipv4_policy (id 47): call bpf_redirect at insn 330". */
+export function describeHelperCall(hit: PathRedirect): string {
+  return `${chainText(hit.chain)}: call ${hit.helper}${hit.insn !== null ? ` at insn ${hit.insn}` : ''}`;
 }

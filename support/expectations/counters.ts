@@ -12,15 +12,8 @@
  * rewritten in between, and the window's traffic really ran (≥1 successful request). Otherwise
  * InconclusiveError, never a pass.
  */
-import {
-  type CounterDelta,
-  counterDelta,
-  type IptablesDump,
-  type IptablesRule,
-  ruleKey,
-  type ServiceRules,
-  serviceRules,
-} from '../parsers/iptables.ts';
+import { type CounterDelta, counterDelta, ruleKey, type ServiceRules, serviceRules } from '../kube-proxy/rules.ts';
+import type { IptablesDump, IptablesRule } from '../parsers/iptables.ts';
 import type { RequestOutcome } from '../probes/traffic.ts';
 import { dataOf, type EvidenceOr, fail, inconclusive, isEvidence, listSome, plural } from './evidence-ref.ts';
 
@@ -98,7 +91,7 @@ function citeSnapshots(
   if (b && a) return ` (evidence ${b} → ${a})`;
   if (b || a) return ` (evidence ${b ?? a})`;
   const anyEvidence = [before, after].some((e) => e !== undefined && isEvidence(e));
-  return anyEvidence ? ` (evidence: iptables-save -c -t nat of node ${node}, before and after)` : '';
+  return anyEvidence ? ` (evidence: the nat counters of node ${node}, before and after)` : '';
 }
 
 function trafficList(t: CounterWindow['traffic']): Array<EvidenceOr<RequestOutcome[]>> {

@@ -1,37 +1,46 @@
 /**
- * Expectations over `cilium monitor --type trace` events (real Cilium or the lab's reproduction).
- * Pure: no I/O.
+ * Expectations over `cilium-dbg monitor --type trace` events, judged only on fields real Cilium
+ * prints: the event kind (`-> endpoint N`, `-> stack`), the endpoint, identities, ifindex,
+ * `orig-ip` and the tuple. The lab's agent stand-in prints the same formats. Pure: no I/O.
  *
- * A service translation shows as a trace event of the client's forward traffic whose `orig-ip`
- * is the ClusterIP and whose destination is a backend: the datapath rewrote the destination
- * before the event was emitted. Without any event at all the monitor proves nothing (the reader
- * may not have been attached): inconclusive, never passed or failed.
+ * What each event says in native routing with kubeProxyReplacement=false:
+ * - `-> stack … : client -> backend` — the client's packet, already translated by the lxc
+ *   program, handed to the kernel (a backend on another node);
+ * - `-> endpoint <backend ep> … orig-ip <client>: client -> backend` — delivered to a same-node
+ *   backend; with no `-> stack` event of that connection it never passed through the stack;
+ * - `-> endpoint <client ep> … state reply … orig-ip <backend>: <ClusterIP>:80 -> client` — the
+ *   reply, reverse-NATed: `orig-ip` is the source before reverse NAT. Every `-> endpoint` event
+ *   carries the pre-reverse-NAT source, so orig-ip ≠ destination alone proves nothing; a
+ *   reverse NAT is a source of ClusterIP:port with an orig-ip that is not the ClusterIP.
+ * Without any trace event the monitor proves nothing (the reader may not have been attached):
+ * inconclusive, never passed or failed.
  */
 import type { MonitorEvent } from '../parsers/monitor.ts';
 import { citeAll, dataOf, type EvidenceOr, fail, inconclusive, isEvidence, listSome, plural } from './evidence-ref.ts';
 
 export interface TranslationClaim {
-  /** Cilium endpoint id of the client, when known: events that carry endpoint ids must name it. */
+  /** Cilium endpoint id of the client, when known: its reverse-NATed replies go to this endpoint. */
   endpoint?: number | null;
   clientIp: string;
   clusterIP: string;
-  /** Service port (checked against orig-ip's port when the format prints one). */
+  /** Service port (the source port of the reverse-NATed replies). */
   port: number;
   /** Backend pod IPs of the service. */
   backends: readonly string[];
 }
 
 const MAX_LINES = 3;
+const NO_ADDRESS = new Set(['0.0.0.0', '::']);
 
 function place(events: EvidenceOr<MonitorEvent[]>): string {
   return isEvidence(events) ? `cilium monitor on ${events.where}` : 'cilium monitor';
 }
 
-function traces(list: MonitorEvent[]): MonitorEvent[] {
+function traces(list: readonly MonitorEvent[]): MonitorEvent[] {
   return list.filter((e) => e.type === 'trace');
 }
 
-function lines(list: MonitorEvent[]): string {
+function lines(list: readonly MonitorEvent[]): string {
   return list
     .slice(0, MAX_LINES)
     .map((e) => `\`${e.raw.trim()}\``)
@@ -39,160 +48,183 @@ function lines(list: MonitorEvent[]): string {
     .concat(list.length > MAX_LINES ? ` … and ${list.length - MAX_LINES} more` : '');
 }
 
-/**
- * Events of the client's endpoint: an event that names its sending endpoint (`FROM N`, lab
- * `ep N`) must name the client's; events without one are attributed by the client IP alone.
- * (`-> endpoint N` is the destination endpoint, so it is not compared.)
- */
-function ofEndpoint(e: MonitorEvent, endpoint: number | null | undefined): boolean {
-  if (endpoint === undefined || endpoint === null || e.srcEndpoint === null) return true;
-  return e.srcEndpoint === endpoint;
-}
-
-function translated(e: MonitorEvent): boolean {
-  return e.origIp !== null && e.origIp !== '0.0.0.0' && e.origIp !== '::' && e.dst !== null && e.dst.ip !== e.origIp;
-}
-
-function fromClient(e: MonitorEvent, clientIp: string): boolean {
-  return e.src?.ip === clientIp;
-}
-
-function involvesClient(e: MonitorEvent, clientIp: string): boolean {
-  return e.src?.ip === clientIp || e.dst?.ip === clientIp;
-}
-
-function requireEvents(events: EvidenceOr<MonitorEvent[]>): MonitorEvent[] {
+function requireEvents(events: EvidenceOr<MonitorEvent[]>, what: string): MonitorEvent[] {
   const list = dataOf(events);
-  if (list.length === 0 || traces(list).length === 0) {
+  if (traces(list).length === 0) {
     inconclusive(
-      `${place(events)} printed no trace event during the window (${plural(list.length, 'line')} read)${citeAll(events)}, so it cannot show whether traffic was translated.`,
+      `${place(events)} printed no trace event during the window (${plural(list.length, 'line')} read)${citeAll(events)}, so it cannot show ${what}.`,
       'The monitor must be armed before the traffic and read until after it; rerun the command from the transcript by hand.',
     );
   }
   return list;
 }
 
-function portOk(port: number | null, expected: number): boolean {
-  return port === null || port === expected;
-}
-
-/** Forward events: from the client, orig-ip = ClusterIP (the destination before DNAT). */
-function forwardToVip(list: MonitorEvent[], c: Omit<TranslationClaim, 'backends'>): MonitorEvent[] {
-  return traces(list).filter(
-    (e) =>
-      fromClient(e, c.clientIp) && ofEndpoint(e, c.endpoint) && e.origIp === c.clusterIP && portOk(e.origPort, c.port),
-  );
-}
-
 /**
- * Reply events: to the client, from the ClusterIP, with orig-ip = the source before reverse
- * NAT. This is how Cilium itself reports a service translation (`-> endpoint N … state reply
- * orig-ip <backend>: <ClusterIP>:80 -> <client>`), since its orig-ip is the pre-rev-NAT source.
+ * Reverse-NATed replies to the client: `-> endpoint` events whose destination is the client,
+ * whose source is ClusterIP:port and whose orig-ip (the source before reverse NAT) is another
+ * address. `endpoint` (the client's), when given, must be the event's endpoint.
  */
-function repliesFromVip(list: MonitorEvent[], c: Omit<TranslationClaim, 'backends'>): MonitorEvent[] {
+export function reverseNatReplies(
+  list: readonly MonitorEvent[],
+  c: { clientIp: string; clusterIP: string; port?: number | null; endpoint?: number | null },
+): MonitorEvent[] {
   return traces(list).filter(
     (e) =>
+      e.observationPoint === 'to-endpoint' &&
       e.dst?.ip === c.clientIp &&
       e.src?.ip === c.clusterIP &&
-      portOk(e.src.port, c.port) &&
-      translated(e) &&
-      (c.endpoint === undefined || c.endpoint === null || e.endpoint === null || e.endpoint === c.endpoint),
+      (c.port == null || e.src.port === null || e.src.port === c.port) &&
+      e.origIp !== null &&
+      !NO_ADDRESS.has(e.origIp) &&
+      e.origIp !== c.clusterIP &&
+      (c.endpoint == null || e.endpoint === c.endpoint),
+  );
+}
+
+/** Trace events of packets sent by the client (its forward direction). */
+export function clientForward(list: readonly MonitorEvent[], clientIp: string): MonitorEvent[] {
+  return traces(list).filter((e) => e.src?.ip === clientIp);
+}
+
+function sameConnection(a: MonitorEvent, b: MonitorEvent): boolean {
+  return (
+    a.src?.ip === b.src?.ip && a.src?.port === b.src?.port && a.dst?.ip === b.dst?.ip && a.dst?.port === b.dst?.port
   );
 }
 
 /**
- * The client's traffic to the ClusterIP was translated to one of the backends. Accepted
- * evidence: a trace event from the client with orig-ip = ClusterIP and destination = a backend
- * (the forward DNAT, as the lab prints it), or a reply event to the client from the ClusterIP
- * whose orig-ip is a backend (the reverse NAT, as Cilium prints it). Returns the events that
- * prove it.
+ * Deliveries of the client's packets to a backend endpoint (`-> endpoint <ep>` with the client
+ * as source and a backend as destination), split by whether the same connection also shows a
+ * `-> stack` event (it went through the kernel's stack first) or not (delivered directly).
+ */
+export function endpointDeliveries(
+  list: readonly MonitorEvent[],
+  c: { clientIp: string; backends: readonly BackendRef[] },
+): { direct: MonitorEvent[]; viaStack: MonitorEvent[]; stack: MonitorEvent[] } {
+  const mine = clientForward(list, c.clientIp);
+  const toStack = mine.filter((e) => e.observationPoint === 'to-stack');
+  const delivered = mine.filter(
+    (e) =>
+      e.observationPoint === 'to-endpoint' &&
+      c.backends.some((b) => b.ip === e.dst?.ip && (b.endpoint == null || b.endpoint === e.endpoint)),
+  );
+  const direct: MonitorEvent[] = [];
+  const viaStack: MonitorEvent[] = [];
+  const stack: MonitorEvent[] = [];
+  for (const d of delivered) {
+    const before = toStack.filter((s) => sameConnection(s, d));
+    if (before.length) {
+      viaStack.push(d);
+      stack.push(...before.filter((s) => !stack.includes(s)));
+    } else direct.push(d);
+  }
+  return { direct, viaStack, stack };
+}
+
+/**
+ * The client's traffic to the ClusterIP was translated to one of the backends. Proof: a reply
+ * to the client reverse-NATed from the ClusterIP whose orig-ip is a backend; the client's
+ * forward events of the same connection (`-> stack`/`-> endpoint` to that backend) are cited
+ * with it. Returns the events that prove it.
  */
 export function expectTranslation(events: EvidenceOr<MonitorEvent[]>, claim: TranslationClaim): MonitorEvent[] {
-  const list = requireEvents(events);
+  const list = requireEvents(events, 'whether traffic was translated');
   const ev = citeAll(events);
-  const toVip = forwardToVip(list, claim);
-  const replies = repliesFromVip(list, claim);
-  const good = [
-    ...toVip.filter((e) => e.dst !== null && claim.backends.includes(e.dst.ip)),
-    ...replies.filter((e) => claim.backends.includes(e.origIp!)),
-  ];
-  if (good.length) return good;
+  const replies = reverseNatReplies(list, claim);
+  const good = replies.filter((e) => claim.backends.includes(e.origIp!));
+  const forward = clientForward(list, claim.clientIp);
+  if (good.length) {
+    const sameFlows = forward.filter((f) =>
+      good.some((r) => f.src?.port === r.dst?.port && f.dst?.ip === r.origIp && f.dst?.ip !== claim.clusterIP),
+    );
+    return [...sameFlows, ...good];
+  }
   const who = `${claim.clientIp}${claim.endpoint ? ` (endpoint ${claim.endpoint})` : ''}`;
   const backends = listSome([...claim.backends]);
   const expected = `${who} → ${claim.clusterIP}:${claim.port} translated to a backend (${backends})`;
-  if (toVip.length || replies.length) {
-    const elsewhere = [...new Set([...toVip.map((e) => e.dst?.ip ?? '?'), ...replies.map((e) => e.origIp!)])];
+  if (replies.length) {
+    const elsewhere = [...new Set(replies.map((e) => e.origIp!))];
     fail(
-      `${place(events)} shows traffic from ${who} to ${claim.clusterIP}:${claim.port} translated to ${listSome(elsewhere)}, which is not a backend (${backends}): ${lines([...toVip, ...replies])}${ev}.`,
+      `${place(events)} shows replies to ${who} reverse-NATed from ${claim.clusterIP}:${claim.port} whose orig-ip is ${listSome(elsewhere)}, which is not a backend (${backends}): ${lines(replies)}${ev}.`,
       { expected: [...claim.backends], actual: elsewhere },
     );
   }
-  const mine = traces(list).filter((e) => fromClient(e, claim.clientIp) && ofEndpoint(e, claim.endpoint));
-  const untranslated = mine.filter((e) => !translated(e));
-  const found = mine.length
-    ? `${plural(mine.length, 'trace event')} from the client, none with orig-ip ${claim.clusterIP}${untranslated.length ? ` (untranslated: ${lines(untranslated)})` : `: ${lines(mine)}`}`
-    : `none of its ${plural(traces(list).length, 'trace event')} comes from ${who}`;
+  const involving = traces(list).filter((e) => e.src?.ip === claim.clientIp || e.dst?.ip === claim.clientIp);
+  const untranslated = involving.filter(
+    (e) =>
+      (e.src?.ip === claim.clientIp && e.dst?.ip === claim.clusterIP) ||
+      (e.dst?.ip === claim.clientIp && e.src?.ip === claim.clusterIP && e.origIp === claim.clusterIP),
+  );
+  const found = involving.length
+    ? `no reply to the client is reverse-NATed from ${claim.clusterIP}${untranslated.length ? `; its traffic to and from the ClusterIP passes untranslated: ${lines(untranslated)}` : `; events of the client: ${lines(involving)}`}`
+    : `none of its ${plural(traces(list).length, 'trace event')} comes from or goes to ${who}`;
   fail(`Expected ${place(events)} to show ${expected}, but ${found}${ev}.`, {
     expected,
-    actual: `${mine.length} client events, 0 translated to a backend`,
+    actual: `${involving.length} client events, 0 reverse-NATed replies from a backend`,
   });
 }
 
 /**
- * The client's traffic to the ClusterIP was NOT translated by the datapath. Positive control:
- * the monitor saw the client's traffic (≥1 event from or to the client), else inconclusive.
+ * The client's traffic to the ClusterIP was NOT translated by the datapath: no reply to the
+ * client is reverse-NATed from the ClusterIP. Positive control: the monitor saw the client's
+ * traffic (≥1 event from or to the client), else inconclusive.
  */
 export function expectNoTranslation(
   events: EvidenceOr<MonitorEvent[]>,
   claim: Omit<TranslationClaim, 'backends'> & { backends?: readonly string[] },
 ): void {
-  const list = requireEvents(events);
+  const list = requireEvents(events, 'whether traffic was translated');
   const ev = citeAll(events);
-  const seen = traces(list).filter((e) => involvesClient(e, claim.clientIp) && ofEndpoint(e, claim.endpoint));
+  const seen = traces(list).filter((e) => e.src?.ip === claim.clientIp || e.dst?.ip === claim.clientIp);
   if (seen.length === 0) {
     inconclusive(
       `${place(events)} saw none of the traffic of ${claim.clientIp} (${plural(traces(list).length, 'trace event')}, none from or to the client)${ev}, so the absence of a translation proves nothing.`,
       'A "no translation" verdict needs the monitor to see the client traffic in the same window.',
     );
   }
-  const bad = [...forwardToVip(list, claim).filter(translated), ...repliesFromVip(list, claim)];
+  const bad = reverseNatReplies(list, claim);
   if (bad.length) {
     fail(
-      `Expected no translation of ${claim.clientIp} → ${claim.clusterIP}:${claim.port}, but ${place(events)} shows ${plural(bad.length, 'translated event')}: ${lines(bad)}${ev}.`,
+      `Expected no translation of ${claim.clientIp} → ${claim.clusterIP}:${claim.port}, but ${place(events)} shows ${plural(bad.length, 'reply', 'replies')} reverse-NATed from the ClusterIP (orig-ip ${listSome([...new Set(bad.map((e) => e.origIp!))])}): ${lines(bad)}${ev}.`,
       { expected: 0, actual: bad.length },
     );
   }
 }
 
+/** A backend pod: its IP and, when known, its Cilium endpoint id. */
+export interface BackendRef {
+  ip: string;
+  endpoint?: number | null;
+}
+
 /**
- * Traffic from the client to the backend was delivered by a BPF redirect (bpf_redirect to the
- * backend's interface), not through the stack.
+ * The client's traffic was delivered to a same-node backend endpoint without a pass through
+ * the stack: a `-> endpoint <backend ep>` event of the client's connection and no `-> stack`
+ * event of that connection. Returns the delivering events.
  */
-export function expectRedirect(
+export function expectSameNodeDelivery(
   events: EvidenceOr<MonitorEvent[]>,
-  claim: { clientIp: string; viaInterface?: string } & ({ backendIp: string } | { backendIps: readonly string[] }),
+  claim: { clientIp: string; backends: readonly BackendRef[] },
 ): MonitorEvent[] {
-  const list = requireEvents(events);
+  const list = requireEvents(events, 'how the traffic was delivered');
   const ev = citeAll(events);
-  const backends = 'backendIps' in claim ? [...claim.backendIps] : [claim.backendIp];
-  const backendText = backends.length === 1 ? backends[0]! : `a backend (${listSome(backends)})`;
-  const flows = traces(list).filter(
-    (e) => fromClient(e, claim.clientIp) && e.dst !== null && backends.includes(e.dst.ip),
-  );
-  const redirected = flows.filter(
-    (e) => e.redirect !== null && (claim.viaInterface === undefined || e.redirect === claim.viaInterface),
-  );
-  if (redirected.length) return redirected;
-  const via = claim.viaInterface ? ` to ${claim.viaInterface}` : '';
-  if (flows.length === 0) {
+  const { direct, viaStack, stack } = endpointDeliveries(list, claim);
+  if (direct.length) return direct;
+  const ips = claim.backends.map((b) => b.ip);
+  const backendText = ips.length === 1 ? ips[0]! : `a backend (${listSome(ips)})`;
+  const expected = `traffic from ${claim.clientIp} delivered to the endpoint of ${backendText} without passing through the stack`;
+  if (viaStack.length) {
     fail(
-      `Expected ${place(events)} to show traffic from ${claim.clientIp} to ${backendText} delivered by bpf_redirect${via}, but none of its ${plural(traces(list).length, 'trace event')} goes from ${claim.clientIp} to ${backendText}${ev}.`,
-      { expected: 'a redirected event', actual: 'no event' },
+      `Expected ${place(events)} to show ${expected}, but every delivery of it (${lines(viaStack)}) follows a \`-> stack\` event of the same connection (${lines(stack)}): it went through the node's stack${ev}.`,
+      { expected: 'no -> stack event before the -> endpoint delivery', actual: `${stack.length} -> stack events` },
     );
   }
-  const elsewhere = flows.filter((e) => e.redirect !== null).map((e) => e.redirect!);
+  const mine = clientForward(list, claim.clientIp);
   fail(
-    `Expected ${place(events)} to show traffic from ${claim.clientIp} to ${backendText} delivered by bpf_redirect${via}, but ${plural(flows.length, 'event')} show it ${elsewhere.length ? `redirected to ${listSome([...new Set(elsewhere)])}` : 'passed on without a redirect'}: ${lines(flows)}${ev}.`,
-    { expected: claim.viaInterface ?? 'bpf_redirect', actual: elsewhere[0] ?? 'none' },
+    `Expected ${place(events)} to show ${expected}, but no \`-> endpoint\` event delivers the client's traffic to ${backendText}${mine.length ? ` (events of the client: ${lines(mine)})` : ` (none of its ${plural(traces(list).length, 'trace event')} comes from ${claim.clientIp})`}${ev}.`,
+    {
+      expected: 'a -> endpoint event to a backend',
+      actual: mine.length ? `${mine.length} other client events` : 'no event',
+    },
   );
 }

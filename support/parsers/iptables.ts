@@ -3,8 +3,8 @@
  *   - `iptables-save [-c]` (`*nat`, `:CHAIN POLICY [p:b]`, `[p:b] -A CHAIN …`, `COMMIT`), legacy and nft alike;
  *   - `iptables -S` (`-P CHAIN POLICY`, `-N CHAIN`, `-A CHAIN …`);
  *   - `iptables -L -n [-v] [-x]` (`Chain X (policy ACCEPT 9386 packets, 1544K bytes)` and column rows).
- * Helpers find a service's kube-proxy chains from the rule comments (`ns/svc:port …`) and compare
- * two counter snapshots rule by rule. Pure functions: text in, data out, no I/O.
+ * Pure functions: text in, data out, no I/O. Which rules belong to a service, and how their
+ * counters moved, is kube-proxy knowledge: support/kube-proxy/rules.ts.
  */
 
 export interface IptablesRule {
@@ -16,7 +16,11 @@ export interface IptablesRule {
   bytes: number | null;
   /** `-j`/`-g` target (DNAT, KUBE-SVC-…, MASQUERADE…); null for a rule without target. */
   target: string | null;
-  /** `-p` protocol as printed (`tcp`, `udp`, `all`, `6`…), with `!` kept when negated. */
+  /**
+   * `-p` protocol (`tcp`, `udp`, `all`…), with `!` kept when negated. `iptables -L -n` of 1.8.9
+   * (Debian bookworm, kindest/node) prints it as a number (`0`, `6`, `17`), other releases as a
+   * name: list rows read both, as the name.
+   */
   protocol: string | null;
   /** `-m comment --comment` text (kube-proxy: `ns/svc:port cluster IP`, `ns/svc:port -> 10.244.1.5:80`). */
   comment: string | null;
@@ -471,10 +475,12 @@ export function parseIptablesList(text: string): IptablesDump {
       if (m[5] !== undefined) current.references = Number(m[5]);
       continue;
     }
-    if (current && (line.startsWith('pkts bytes target') || line.startsWith('target ') || line.startsWith('num '))) {
+    // `-x` widens the counter columns: "pkts      bytes target".
+    const head = line.startsWith('pkts ') || line.startsWith('num ') ? line.replace(/\s+/g, ' ') : line;
+    if (current && (head.startsWith('pkts bytes target') || head.startsWith('target ') || head.startsWith('num '))) {
       // `--line-numbers` adds a leading "num" column.
-      numbered = line.startsWith('num ');
-      verbose = line.includes('pkts bytes');
+      numbered = head.startsWith('num ');
+      verbose = head.includes('pkts bytes');
       continue;
     }
     if (!current) {
@@ -571,7 +577,37 @@ function listRule(
     const m = /(?:^|\s)to:(\S+)/.exec(extra);
     if (m) dnatTo = m[1]!;
   }
-  return { table: null, chain, packets, bytes, target, protocol, comment, dnatTo, matches, raw, spec, line: ln };
+  return {
+    table: null,
+    chain,
+    packets,
+    bytes,
+    target,
+    protocol: protocolName(protocol),
+    comment,
+    dnatTo,
+    matches,
+    raw,
+    spec,
+    line: ln,
+  };
+}
+
+/** IANA protocol numbers `iptables -L -n` 1.8.9 prints, and the names other releases print. */
+const PROTOCOL_NAMES: Record<string, string> = {
+  '0': 'all',
+  '1': 'icmp',
+  '6': 'tcp',
+  '17': 'udp',
+  '58': 'ipv6-icmp',
+  '132': 'sctp',
+};
+
+function protocolName(printed: string): string {
+  const neg = printed.startsWith('!');
+  const p = neg ? printed.slice(1) : printed;
+  const name = PROTOCOL_NAMES[p] ?? p;
+  return neg ? `!${name}` : name;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -600,196 +636,4 @@ export function detectIptablesFormat(text: string): IptablesFormat {
     if (line.startsWith('-P ') || line.startsWith('-N ')) return 'rules';
   }
   return 'save';
-}
-
-// ---------------------------------------------------------------------------------------------
-// kube-proxy services
-
-export interface ServiceRef {
-  namespace: string;
-  name: string;
-  /** Port name; null for an unnamed port (`default/echo cluster IP`). */
-  port: string | null;
-}
-
-const DNS_CHARS = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
-
-/**
- * The service a kube-proxy comment is about: `ns/svc:port cluster IP`, `ns/svc:port -> 10.244.1.5:80`,
- * `masquerade traffic for ns/svc:port external destinations`, `ns/svc` … ; null for other comments.
- */
-export function serviceRefOf(comment: string | null): ServiceRef | null {
-  if (!comment) return null;
-  let from = 0;
-  for (;;) {
-    const slash = comment.indexOf('/', from);
-    if (slash < 0) return null;
-    const sp = comment.lastIndexOf(' ', slash) + 1;
-    let end = comment.indexOf(' ', slash);
-    if (end < 0) end = comment.length;
-    const ns = comment.slice(sp, slash);
-    const rest = comment.slice(slash + 1, end);
-    const colon = rest.indexOf(':');
-    const name = colon < 0 ? rest : rest.slice(0, colon);
-    const port = colon < 0 ? null : rest.slice(colon + 1);
-    if (DNS_CHARS.test(ns) && DNS_CHARS.test(name) && (port === null || port.length > 0))
-      return { namespace: ns, name, port };
-    from = slash + 1;
-  }
-}
-
-export interface ServiceRules {
-  /** KUBE-SERVICES → KUBE-SVC-… / KUBE-SVL-… jumps for the ClusterIP (counts each new connection). */
-  svcJumps: IptablesRule[];
-  /** KUBE-NODEPORTS → KUBE-EXT-* (or KUBE-SVC-* in older kube-proxy) jumps. */
-  nodePortJumps: IptablesRule[];
-  /** The DNAT rule of each KUBE-SEP-* chain of the service (counts connections per backend). */
-  sepDnat: IptablesRule[];
-  svcChains: string[];
-  sepChains: string[];
-  extChains: string[];
-}
-
-function isSvcChain(name: string | null): boolean {
-  return name !== null && (name.startsWith('KUBE-SVC-') || name.startsWith('KUBE-SVL-'));
-}
-
-/**
- * The rules that count a service's traffic, found from kube-proxy's comments. `portName`
- * narrows to one service port; without it every port of the service is returned.
- */
-export function serviceRules(
-  dump: IptablesDump,
-  sel: { namespace: string; service: string; portName?: string },
-): ServiceRules {
-  const mine = (r: IptablesRule): boolean => {
-    const ref = serviceRefOf(r.comment);
-    if (!ref || ref.namespace !== sel.namespace || ref.name !== sel.service) return false;
-    return sel.portName === undefined || ref.port === sel.portName;
-  };
-  const svcJumps: IptablesRule[] = [];
-  const nodePortJumps: IptablesRule[] = [];
-  const sepDnat: IptablesRule[] = [];
-  const svc = new Set<string>();
-  const sep = new Set<string>();
-  const ext = new Set<string>();
-  for (const c of dump.chains) {
-    for (const r of c.rules) {
-      if (!mine(r)) continue;
-      if (c.name === 'KUBE-SERVICES') {
-        if (isSvcChain(r.target)) {
-          svcJumps.push(r);
-          svc.add(r.target!);
-        } else if (r.target?.startsWith('KUBE-EXT-') || r.target?.startsWith('KUBE-FW-')) ext.add(r.target);
-      } else if (c.name === 'KUBE-NODEPORTS') {
-        if (
-          r.target &&
-          (r.target.startsWith('KUBE-EXT-') || isSvcChain(r.target) || r.target.startsWith('KUBE-XLB-'))
-        ) {
-          nodePortJumps.push(r);
-          if (r.target.startsWith('KUBE-EXT-') || r.target.startsWith('KUBE-XLB-')) ext.add(r.target);
-          else svc.add(r.target);
-        }
-      } else if (c.name.startsWith('KUBE-SEP-')) {
-        sep.add(c.name);
-        if (r.target === 'DNAT') sepDnat.push(r);
-      } else if (isSvcChain(c.name)) {
-        svc.add(c.name);
-        if (r.target?.startsWith('KUBE-SEP-')) sep.add(r.target);
-      } else if (c.name.startsWith('KUBE-EXT-') || c.name.startsWith('KUBE-XLB-')) {
-        ext.add(c.name);
-        if (isSvcChain(r.target)) svc.add(r.target!);
-      }
-    }
-  }
-  // Rules without comments inside the service's own chains (KUBE-EXT-… -j KUBE-SVC-…, or SEP
-  // chains reached from the service's SVC chain whose comments were trimmed).
-  for (const name of svc) {
-    const c = dump.chains.find((x) => x.name === name);
-    if (c) for (const r of c.rules) if (r.target?.startsWith('KUBE-SEP-')) sep.add(r.target);
-  }
-  for (const name of sep) {
-    const c = dump.chains.find((x) => x.name === name);
-    if (c) for (const r of c.rules) if (r.target === 'DNAT' && !sepDnat.includes(r)) sepDnat.push(r);
-  }
-  return {
-    svcJumps,
-    nodePortJumps,
-    sepDnat,
-    svcChains: [...svc],
-    sepChains: [...sep],
-    extChains: [...ext],
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Counter deltas
-
-/** Stable identity of a rule across two snapshots: table, chain and the rule text without counters. */
-export function ruleKey(rule: IptablesRule): string {
-  return `${rule.table ?? ''}|${rule.chain}|${rule.spec}`;
-}
-
-export interface CounterDelta {
-  rule: IptablesRule;
-  chain: string;
-  comment: string | null;
-  before: number;
-  after: number;
-  delta: number;
-  bytesBefore: number;
-  bytesAfter: number;
-  bytesDelta: number;
-  /**
-   * The rule is absent from the after snapshot (kube-proxy rewrote the chain, endpoint gone):
-   * after/delta then repeat the before value / 0 and must not be read as "stayed flat".
-   */
-  gone: boolean;
-}
-
-/**
- * Per-rule packet and byte deltas between `before` rules (usually the serviceRules of the
- * first snapshot) and the `after` snapshot. Identical duplicate rules are matched in order.
- * Throws when a snapshot has no counters (take it with `iptables-save -c`).
- */
-export function counterDelta(before: IptablesRule[], after: IptablesDump): CounterDelta[] {
-  const afterByKey = new Map<string, IptablesRule[]>();
-  for (const c of after.chains)
-    for (const r of c.rules) {
-      const k = ruleKey(r);
-      const list = afterByKey.get(k);
-      if (list) list.push(r);
-      else afterByKey.set(k, [r]);
-    }
-  const used = new Map<string, number>();
-  const out: CounterDelta[] = [];
-  for (const r of before) {
-    if (r.packets === null || r.bytes === null)
-      throw new Error(
-        `The "before" snapshot has no counters for rule ${r.chain} (line ${r.line}): take snapshots with \`iptables-save -c\` so per-rule packet counts can be compared.`,
-      );
-    const k = ruleKey(r);
-    const n = used.get(k) ?? 0;
-    used.set(k, n + 1);
-    const a = afterByKey.get(k)?.[n];
-    if (a && (a.packets === null || a.bytes === null))
-      throw new Error(
-        `The "after" snapshot has no counters for rule ${a.chain} (line ${a.line}): take snapshots with \`iptables-save -c\`.`,
-      );
-    const ap = a ? a.packets! : r.packets;
-    const ab = a ? a.bytes! : r.bytes;
-    out.push({
-      rule: a ?? r,
-      chain: r.chain,
-      comment: r.comment,
-      before: r.packets,
-      after: ap,
-      delta: ap - r.packets,
-      bytesBefore: r.bytes,
-      bytesAfter: ab,
-      bytesDelta: ab - r.bytes,
-      gone: !a,
-    });
-  }
-  return out;
 }

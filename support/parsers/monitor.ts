@@ -3,8 +3,9 @@
  * (`-> endpoint N flow 0x… , identity A->B state new ifindex lxc… orig-ip X: a:p -> b:q tcp SYN`,
  * with or without the comma after the flow id), the verbose `CPU 01: MARK 0x… FROM N to-stack: …`
  * header and its TAB-separated layer dumps, drops (`xx drop (reason) … file bpf_lxc.c:734`),
- * policy verdicts, DEBUG lines, trace-sock (`[pre-xlate-fwd]`), L7 records, and the lab's
- * monitor lines (`[node] -> endpoint N from-container ep M (lxc…) orig-ip ip:port: … bpf_redirect->lxc…`).
+ * policy verdicts, DEBUG lines, trace-sock (`[pre-xlate-fwd]`) and L7 records. One grammar for
+ * every source: the lab's agent stand-in prints these same formats, so there is no lab branch and
+ * no field that only the lab prints.
  *
  * Written for speed (hundreds of thousands of lines per second): prefix checks and indexOf,
  * no backtracking regular expressions on the hot path. A line it cannot read is an `unknown`
@@ -33,12 +34,13 @@ export interface MonitorEvent {
   observationPoint: string | null;
   /** Destination endpoint: the N of `-> endpoint N` / `to endpoint N`. */
   endpoint: number | null;
-  /** Sending endpoint: `FROM N` of the verbose form, `ep N` of the lab format, `from N` of L7. */
+  /** Endpoint that emitted the event: `FROM N` of the verbose form, `from N` of L7. */
   srcEndpoint: number | null;
-  /** The address before translation (`orig-ip`); `0.0.0.0` when the datapath did not translate. */
+  /**
+   * `orig-ip`: on `-> endpoint` events the source address before reverse NAT (equal to the
+   * source when nothing was reverse-NATed); `0.0.0.0` where the datapath records none.
+   */
   origIp: string | null;
-  /** Port of orig-ip when printed (`orig-ip 10.96.94.95:80` in the lab format). */
-  origPort: number | null;
   src: Endpoint | null;
   dst: Endpoint | null;
   /** `tcp`, `udp`, `icmp`, `icmpv6`, `sctp` (`icmp` also for a bare `EchoRequest`). */
@@ -50,23 +52,14 @@ export interface MonitorEvent {
   identities: { src: number | string; dst: number | string } | null;
   /** ifindex as printed: a number or an interface name (newer Cilium prints the name). */
   ifindex: number | string | null;
-  /** Interface name (`ifindex lxc…`, `interface lxc_health`, lab `(lxc…)`). */
+  /** Interface name (`ifindex lxc…`, `interface lxc_health`). */
   interface: string | null;
   /** Connection tracking state (`new`, `reply`, `established`). */
   state: string | null;
-  /** Interface a bpf redirect helper sent the packet to (`bpf_redirect->lxc…`). */
-  redirect: string | null;
-  redirectHelper: string | null;
-  /** Node prefix `[nodename]` (lab monitor, multi-node collectors). */
-  node: string | null;
   /** Drop reason, policy verdict action, DEBUG message, L7 summary, info text. */
   message: string | null;
   /** Drop: `file bpf_lxc.c:734` or `101:80`. */
   file: string | null;
-  /** Lab format hook: `from-container`, `to-container`. */
-  hook: string | null;
-  /** Bracketed note at the end of a lab line: `svc DNAT backend 1/2`, `rev-NAT`. */
-  note: string | null;
   /** CPU of the verbose form. */
   cpu: number | null;
   /** Policy verdict details. */
@@ -91,7 +84,6 @@ function blank(raw: string, type: MonitorEventType): MonitorEvent {
     endpoint: null,
     srcEndpoint: null,
     origIp: null,
-    origPort: null,
     src: null,
     dst: null,
     protocol: null,
@@ -101,13 +93,8 @@ function blank(raw: string, type: MonitorEventType): MonitorEvent {
     ifindex: null,
     interface: null,
     state: null,
-    redirect: null,
-    redirectHelper: null,
-    node: null,
     message: null,
     file: null,
-    hook: null,
-    note: null,
     cpu: null,
     verdict: null,
     layer: null,
@@ -169,7 +156,7 @@ const ICMP_WORDS = new Set([
 ]);
 
 /**
- * The 5-tuple part `a -> b [proto] [flags…] [  [note] bpf_redirect->ifname]`, read from s[from..]
+ * The 5-tuple part `a -> b [proto] [flags…]`, read from s[from..]
  * by index (few allocations: this runs once per line). Tolerates the stray space of
  * `10.0.0.112 :54134` seen in Cilium's docs.
  */
@@ -184,27 +171,6 @@ function parseTuple(ev: MonitorEvent, s: string, from: number): boolean {
   while (s.charCodeAt(b) === 32) b++;
   let end = s.length;
   while (end > b && (s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 13)) end--;
-  // Lab extras after the tuple: "  [svc DNAT backend 1/2] bpf_redirect->lxc…"
-  const br = s.indexOf('bpf_redirect', b);
-  if (br >= 0 && br < end) {
-    const to = s.indexOf('->', br);
-    if (to > 0 && to < end) {
-      ev.redirectHelper = s.slice(br, to).trim();
-      let te = s.indexOf(' ', to + 2);
-      if (te < 0 || te > end) te = end;
-      ev.redirect = te > to + 2 ? s.slice(to + 2, te) : null;
-    }
-    end = br;
-    while (end > b && s.charCodeAt(end - 1) === 32) end--;
-  }
-  if (s.charCodeAt(end - 1) === 93 /* ] */) {
-    const nb = s.lastIndexOf(' [', end);
-    if (nb > b) {
-      ev.note = s.slice(nb + 2, end - 1);
-      end = nb;
-      while (end > b && s.charCodeAt(end - 1) === 32) end--;
-    }
-  }
   let sp = s.indexOf(' ', b);
   if (sp < 0 || sp > end) sp = end;
   const src = parseHostPort(left);
@@ -240,9 +206,7 @@ function valueAfter(s: string, key: string, to: number): string | null {
   return end > from ? s.slice(from, end) : null;
 }
 
-const HOOKS = new Set(['from-container', 'to-container', 'from-host', 'to-host', 'from-netdev', 'to-netdev']);
-
-/** Header of a one-line trace in s[0..to): `flow 0x… , identity A->B state S ifindex X orig-ip Y` (+ lab words). */
+/** Header of a one-line trace in s[0..to): `flow 0x… , identity A->B state S ifindex X orig-ip Y`. */
 function parseTraceHeader(ev: MonitorEvent, s: string, to: number): void {
   ev.flowId = valueAfter(s, ' flow ', to);
   const id = valueAfter(s, ' identity ', to);
@@ -260,33 +224,7 @@ function parseTraceHeader(ev: MonitorEvent, s: string, to: number): void {
   const itf = valueAfter(s, ' interface ', to);
   if (itf !== null) ev.interface = itf;
   const orig = valueAfter(s, ' orig-ip ', to);
-  if (orig !== null) setOrigIp(ev, orig);
-  // Lab monitor words: "from-container ep 1573 (lxc…)".
-  const ep = valueAfter(s, ' ep ', to);
-  if (ep !== null) ev.srcEndpoint = toInt(ep);
-  for (const key of [' from-', ' to-']) {
-    const h = valueAfter(s, key, to);
-    if (h !== null && HOOKS.has(key.trim() + h)) {
-      ev.hook = key.trim() + h;
-      break;
-    }
-  }
-  if (ev.interface === null) {
-    const paren = s.indexOf(' (');
-    if (paren >= 0 && paren < to) {
-      const close = s.indexOf(')', paren);
-      if (close > paren + 2 && close < to) ev.interface = s.slice(paren + 2, close);
-    }
-  }
-}
-
-function setOrigIp(ev: MonitorEvent, v: string): void {
-  // Lab: "10.96.94.95:80"; Cilium: "10.96.94.95", "fd04::11", "0.0.0.0".
-  const hp = parseHostPort(v);
-  if (hp) {
-    ev.origIp = hp.ip;
-    ev.origPort = hp.port;
-  } else ev.origIp = v;
+  if (orig !== null) ev.origIp = orig;
 }
 
 /** `-> endpoint 734 flow …: tuple`, `<- host …`, `-> 0: tuple`, `-> Request dns …`. */
@@ -475,7 +413,7 @@ function parseVerboseFields(ev: MonitorEvent, tail: string): void {
       const v = p.slice(9);
       const a = v.indexOf('->');
       if (a > 0) ev.identities = { src: identity(v.slice(0, a)), dst: identity(v.slice(a + 2)) };
-    } else if (p.startsWith('orig-ip ')) setOrigIp(ev, p.slice(8));
+    } else if (p.startsWith('orig-ip ')) ev.origIp = p.slice(8);
     else if (p.startsWith('to endpoint ')) ev.endpoint = toInt(p.slice(12));
     else if (p.startsWith('ifindex ')) {
       const n = toInt(p.slice(8));
@@ -540,18 +478,10 @@ export function parseMonitorLine(line: string): MonitorEvent {
   const raw = line.endsWith('\r') ? line.slice(0, -1) : line;
   const ev = blank(raw, 'unknown');
   try {
-    let body = raw.trimStart();
+    const body = raw.trimStart();
     if (body.length === 0) {
       ev.type = 'info';
       return ev;
-    }
-    // "[node] …" prefix of the lab monitor and of multi-node collectors (not "[pre-xlate…]", which follows "CPU nn:").
-    if (body.charCodeAt(0) === 91 /* [ */) {
-      const close = body.indexOf('] ');
-      if (close > 1 && close < 100) {
-        ev.node = body.slice(1, close);
-        body = body.slice(close + 2).trimStart();
-      }
     }
     const c0 = body.charCodeAt(0);
     if ((c0 === 45 /* - */ && body.startsWith('-> ')) || (c0 === 60 /* < */ && body.startsWith('<- '))) {
@@ -572,9 +502,7 @@ export function parseMonitorLine(line: string): MonitorEvent {
     }
   } catch {
     // A malformed line must never stop a stream; keep it as unknown with its raw text.
-    const u = blank(raw, 'unknown');
-    u.node = ev.node;
-    return u;
+    return blank(raw, 'unknown');
   }
   return ev;
 }

@@ -1,13 +1,25 @@
 /**
  * bpftool on a node: which programs are attached where (`bpftool net show`, per network
- * namespace, so it runs in the node) and what a program's translated code calls
- * (`bpftool prog dump xlated id N`).
+ * namespace, so it runs in the node), what a program's translated code calls
+ * (`bpftool prog dump xlated id N`), and the tail calls a packet takes from the program at a
+ * hook (program arrays read with `bpftool map show/dump id N`).
  */
 import type { Backend } from '../backends/types.ts';
 import { InfraError } from '../errors.ts';
 import type { Evidence } from '../evidence/index.ts';
 import type { RunResult } from '../exec/index.ts';
-import { type BpfAttachment, type BpftoolXlated, parseBpftoolNet, parseBpftoolXlated } from '../parsers/bpftool.ts';
+import {
+  type BpfAttachment,
+  type BpftoolXlated,
+  parseBpftoolMapDump,
+  parseBpftoolMapShow,
+  parseBpftoolNet,
+  parseBpftoolProgShow,
+  parseBpftoolXlated,
+  programArraySlots,
+} from '../parsers/bpftool.ts';
+import { IPV4_HOOK_SLOTS } from '../parsers/cilium-programs.ts';
+import { chainText, type TailCallClosure, walkTailCalls } from '../parsers/tail-calls.ts';
 import { commandOf, tail } from './common.ts';
 
 const TIMEOUT_MS = 15_000;
@@ -71,5 +83,101 @@ export async function bpftoolXlated(backend: Backend, node: string, progId: numb
     raw: res.stdout,
     data: x,
     summary: `program ${progId} on node ${node}: ${x.instructions} instructions; helpers ${x.calls.join(', ') || 'none'}`,
+  };
+}
+
+/** What to follow: the hook (lxc and direction) and the endpoints the traffic was addressed to. */
+export interface TailCallQuery {
+  ifname: string;
+  direction: 'ingress' | 'egress';
+  /** Endpoint ids of the same-node destinations (their slots in the policy array are on the path). */
+  destinations: readonly number[];
+}
+
+/** The kernel's limit of chained tail calls: the walk never needs more rounds. */
+const MAX_ROUNDS = 33;
+
+/**
+ * The tail calls an IPv4 packet takes from the program at tc `direction` of `ifname`: reads
+ * `bpftool net show`, then, as the walk of support/parsers/tail-calls.ts asks for them, each
+ * program on the path (`prog show id`, `prog dump xlated id`) and each program array it
+ * tail-calls through (`map show id`, `map dump id`). Programs off the path are not read.
+ */
+export async function bpftoolTailCalls(
+  backend: Backend,
+  node: string,
+  query: TailCallQuery,
+): Promise<Evidence<TailCallClosure>> {
+  const commands: string[] = [];
+  const log: string[] = [];
+  const tool = async (argv: string[], what: string) => {
+    const res = await bpftool(backend, node, argv, what);
+    commands.push(commandOf(res));
+    log.push(`$ ${commandOf(res)}\n${res.stdout.trimEnd()}`);
+    return res.stdout;
+  };
+  const attachments = parseBpftoolNet(await tool(['bpftool', 'net', 'show'], 'the BPF attachments')).attachments;
+  const at = attachments.find(
+    (a) => a.interface === query.ifname && (a.hook === 'tc' || a.hook === 'tcx') && a.direction === query.direction,
+  );
+  const closure: TailCallClosure = {
+    interface: query.ifname,
+    direction: query.direction,
+    hook:
+      at && at.id !== null
+        ? { interface: query.ifname, direction: query.direction, programId: at.id, program: at.program }
+        : null,
+    destinations: [...query.destinations],
+    programs: [],
+    maps: [],
+  };
+  const hookSlots = IPV4_HOOK_SLOTS[query.direction];
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const { missing } = walkTailCalls(closure, { hookSlots });
+    if (missing.programs.length === 0 && missing.maps.length === 0) break;
+    for (const id of missing.programs) {
+      const shown = parseBpftoolProgShow(await tool(['bpftool', 'prog', 'show', 'id', String(id)], `program ${id}`))
+        .programs[0];
+      const x = parseBpftoolXlated(
+        await tool(['bpftool', 'prog', 'dump', 'xlated', 'id', String(id)], `the translated code of program ${id}`),
+      );
+      closure.programs.push({
+        id,
+        name: shown?.name ?? null,
+        callSites: x.callSites,
+        tailCalls: x.tailCalls,
+        instructions: x.instructions,
+      });
+    }
+    for (const id of missing.maps) {
+      const shown = parseBpftoolMapShow(await tool(['bpftool', 'map', 'show', 'id', String(id)], `map ${id}`)).maps[0];
+      const slots =
+        shown?.type === 'prog_array'
+          ? programArraySlots(
+              parseBpftoolMapDump(await tool(['bpftool', 'map', 'dump', 'id', String(id)], `the slots of map ${id}`)),
+            )
+          : new Map<number, number>();
+      closure.maps.push({
+        id,
+        name: shown?.name ?? null,
+        type: shown?.type ?? 'unknown',
+        slots: [...slots].map(([slot, programId]) => ({ slot, programId })),
+      });
+    }
+  }
+  const walk = walkTailCalls(closure, { hookSlots });
+  const where = `node ${node} ${query.ifname}`;
+  const path = walk.redirects[0]
+    ? `${chainText(walk.redirects[0].chain)}: call ${walk.redirects[0].helper}${walk.redirects[0].insn !== null ? ` at insn ${walk.redirects[0].insn}` : ''}`
+    : walk.chains.length
+      ? `${walk.chains.map(chainText).join('; ')}: no redirect helper on the path`
+      : 'nothing attached';
+  return {
+    kind: 'bpftool-tail-calls',
+    where,
+    commands,
+    raw: `${log.join('\n\n')}\n`,
+    data: closure,
+    summary: `tail calls from tc ${query.direction} of ${query.ifname} on node ${node}: ${path}`,
   };
 }

@@ -1,45 +1,38 @@
 /**
- * iptables counter snapshots: one `iptables-save -c -t nat` per node (never one call per chain,
- * never `-Z`: zeroing destroys other people's evidence on a shared cluster). Snapshots are
- * compared as before/after deltas by the counter expectations.
+ * iptables counter snapshots: one command per node (never `-Z`: zeroing destroys other people's
+ * evidence on a shared cluster). Snapshots are compared as before/after deltas by the counter
+ * expectations. Given the scenario's services, a snapshot reads only their rules (KUBE-SERVICES
+ * and KUBE-NODEPORTS jumps, their KUBE-SVC/KUBE-EXT/KUBE-SEP chains: support/kube-proxy/read.ts),
+ * so its cost follows the scenario, not the cluster; without them, the whole nat table
+ * (`iptables-save -c -t nat`). Nodes are read side by side, at most `concurrency` at once (a
+ * real cluster's API server serves each `kubectl exec`).
  *
- * Which iptables? The one kube-proxy writes to. Like kube-proxy's iptables wrapper, the probe
- * looks at the legacy tables first: if `iptables-legacy-save` shows KUBE-* chains, the node's
- * rules live there; otherwise they are in nftables (`iptables-nft-save`). The answer is found
- * once per node and backend and remembered, so later snapshots are one call each. A caller that
- * knows the mode (a backend that reports it) passes `mode` and no detection runs.
+ * Which iptables? The one kube-proxy writes to: the backend says so when it knows (`--iptables`,
+ * the lab's own choice), otherwise support/kube-proxy finds where KUBE-SERVICES lives, once per
+ * node and backend. A caller that knows the mode passes `mode` and no detection runs.
  */
 import type { Backend } from '../backends/types.ts';
+import { DEFAULT_NODE_READS } from '../config.ts';
 import { InfraError } from '../errors.ts';
 import type { Evidence } from '../evidence/index.ts';
 import type { RunResult } from '../exec/index.ts';
+import { findKubeProxyChains, type IptablesMode, iptablesCommand, type KubeProxyChains } from '../kube-proxy/mode.ts';
+import { chainsNotRead, serviceReadCommand, type WatchedService } from '../kube-proxy/read.ts';
 import { type IptablesDump, parseIptablesSave } from '../parsers/iptables.ts';
 import { commandOf, tail } from './common.ts';
 
-export type IptablesMode = 'legacy' | 'nft';
-
-const SAVE: Record<IptablesMode, string> = { legacy: 'iptables-legacy-save', nft: 'iptables-nft-save' };
 const TIMEOUT_MS = 20_000;
 
-/** Modes already found, per backend and node. */
-const known = new WeakMap<Backend, Map<string, IptablesMode | 'plain'>>();
+/** Where kube-proxy's chains were found, per backend and node. */
+const known = new WeakMap<Backend, Map<string, KubeProxyChains>>();
 
 /** Forget the detected modes (a backend re-provisioned with another iptables). */
 export function forgetIptablesModes(backend: Backend): void {
   known.delete(backend);
 }
 
-export function saveArgv(mode: IptablesMode | 'plain'): string[] {
-  return [mode === 'plain' ? 'iptables-save' : SAVE[mode], '-c', '-t', 'nat'];
-}
-
-/** kube-proxy chains present in an iptables-save text. */
-export function hasKubeChains(text: string): boolean {
-  return /^(?::KUBE-|(?:\[\d+:\d+\] )?-A KUBE-)/m.test(text);
-}
-
-function missingTool(res: RunResult): boolean {
-  return res.exitCode === 127 || /not found|No such file|executable file not found/i.test(res.stderr);
+export function saveArgv(variant: IptablesMode | 'plain'): string[] {
+  return [iptablesCommand(variant, 'save'), '-c', '-t', 'nat'];
 }
 
 async function exec(backend: Backend, node: string, argv: string[]): Promise<RunResult> {
@@ -56,74 +49,149 @@ function unreadable(node: string, res: RunResult, why: string): InfraError {
   );
 }
 
+/** Where kube-proxy's chains live on a node: forced, remembered, or detected now. */
+async function chainsOf(
+  backend: Backend,
+  node: string,
+  forced: IptablesMode | undefined,
+): Promise<{ chains: KubeProxyChains; detected: boolean }> {
+  const mode = forced ?? backend.kubeProxyIptables?.();
+  if (mode) return { chains: await findKubeProxyChains(() => Promise.reject(), mode), detected: false };
+  const cache = known.get(backend) ?? new Map<string, KubeProxyChains>();
+  known.set(backend, cache);
+  const hit = cache.get(node);
+  if (hit) return { chains: hit, detected: false };
+  const chains = await findKubeProxyChains((argv) => exec(backend, node, argv));
+  cache.set(node, chains);
+  return { chains, detected: true };
+}
+
 /** One node's snapshot, detecting the mode on first use. */
 async function snapshotNode(
   backend: Backend,
   node: string,
   forced: IptablesMode | undefined,
 ): Promise<Evidence<IptablesDump>> {
-  const cache = known.get(backend) ?? new Map<string, IptablesMode | 'plain'>();
-  known.set(backend, cache);
-  let mode: IptablesMode | 'plain' | undefined = forced ?? cache.get(node);
-  const commands: string[] = [];
-  let res: RunResult | undefined;
-  let detected = '';
-  if (mode === undefined) {
-    // The legacy snapshot doubles as the detection: if it holds KUBE-* chains it *is* the snapshot.
-    let legacy: RunResult | undefined;
-    try {
-      legacy = await exec(backend, node, saveArgv('legacy'));
-    } catch (err) {
-      if (!(err instanceof InfraError) || !/not installed|not on PATH/.test(err.message)) throw err;
-    }
-    if (legacy) commands.push(commandOf(legacy));
-    if (legacy && legacy.exitCode === 0 && hasKubeChains(legacy.stdout)) {
-      mode = 'legacy';
-      res = legacy;
-    } else mode = 'nft';
-    cache.set(node, mode);
-    detected =
-      mode === 'legacy' ? ' (KUBE-* chains found in the legacy tables)' : ' (no KUBE-* chains in legacy tables)';
-  }
-  if (!res) {
-    res = await exec(backend, node, saveArgv(mode));
-    if (mode === 'nft' && missingTool(res)) {
-      // Images with a single iptables (no -nft/-legacy variants): plain iptables-save.
-      commands.push(commandOf(res));
-      res = await exec(backend, node, saveArgv('plain'));
-      mode = 'plain';
-      cache.set(node, mode);
-    }
-    commands.push(commandOf(res));
-  }
+  const { chains, detected } = await chainsOf(backend, node, forced);
+  const variant = chains.command === 'iptables' ? 'plain' : (chains.mode ?? 'nft');
+  const commands = detected ? [...chains.commands] : [];
+  const res = await exec(backend, node, saveArgv(variant));
+  commands.push(commandOf(res));
   if (res.exitCode !== 0) throw unreadable(node, res, `exited with ${res.exitCode}`);
   if (!/^\*nat\s*$/m.test(res.stdout)) throw unreadable(node, res, 'printed no nat table');
+  return evidenceOf(
+    node,
+    res,
+    commands,
+    parseIptablesSave,
+    `nat table of node ${node} via ${iptablesCommand(variant)}${detected ? ` (${chains.why})` : ''}`,
+  );
+}
+
+/** A snapshot's evidence, once the output is known to be a read of the table. */
+function evidenceOf(
+  node: string,
+  res: RunResult,
+  commands: string[],
+  parse: (text: string) => IptablesDump,
+  what: string,
+  dumpOf?: IptablesDump,
+): Evidence<IptablesDump> {
   let dump: IptablesDump;
   try {
-    dump = parseIptablesSave(res.stdout);
+    dump = dumpOf ?? parse(res.stdout);
   } catch (err) {
     throw unreadable(node, res, `printed text that could not be parsed (${(err as Error).message})`);
   }
   const rules = dump.chains.reduce((n, c) => n + c.rules.length, 0);
   if (rules > 0 && !dump.exactCounters) throw unreadable(node, res, 'printed rules without counters');
-  const tool = mode === 'plain' ? 'iptables' : `iptables-${mode}`;
   return {
     kind: 'iptables',
     where: `node ${node}`,
     commands,
     raw: res.stdout,
     data: dump,
-    summary: `nat table of node ${node} via ${tool}${detected}: ${rules} rules in ${dump.chains.length} chains`,
+    summary: `${what}: ${rules} rules in ${dump.chains.length} chains`,
   };
 }
 
-/** One `iptables-save -c -t nat` per node, in parallel; keyed by node name. */
+/** One node's snapshot of the services' rules only (one command; a second when a rule leads to a chain not named). */
+async function snapshotServices(
+  backend: Backend,
+  node: string,
+  forced: IptablesMode | undefined,
+  services: readonly WatchedService[],
+): Promise<Evidence<IptablesDump>> {
+  const { chains, detected } = await chainsOf(backend, node, forced);
+  // Without kube-proxy's chains (or readable only by nft) the whole, small or foreign, table is the evidence.
+  if (chains.mode === null || chains.nftOnly) return snapshotNode(backend, node, forced);
+  const commands = detected ? [...chains.commands] : [];
+  const reader = { mode: chains.mode, command: chains.command };
+  let read = serviceReadCommand(reader, services);
+  let res = await exec(backend, node, read.argv);
+  commands.push(commandOf(res));
+  const parse = (r: RunResult) => {
+    if (r.exitCode !== 0) throw unreadable(node, r, `exited with ${r.exitCode}`);
+    try {
+      return read.parse(r.stdout);
+    } catch (err) {
+      throw unreadable(node, r, `printed text that could not be parsed (${(err as Error).message})`);
+    }
+  };
+  let dump = parse(res);
+  const missing = chainsNotRead(dump, read, services);
+  if (missing.length) {
+    read = serviceReadCommand(reader, services, missing);
+    res = await exec(backend, node, read.argv);
+    commands.push(commandOf(res));
+    dump = parse(res);
+  }
+  if (!dump.chains.some((c) => c.name === 'KUBE-SERVICES'))
+    throw unreadable(node, res, 'printed no KUBE-SERVICES chain');
+  const names = [...new Set(services.map((s) => `${s.namespace}/${s.name}`))].join(', ');
+  const tool = chains.mode === 'nft' ? chains.command : `${chains.command}-save`;
+  return evidenceOf(
+    node,
+    res,
+    commands,
+    read.parse,
+    `kube-proxy rules of ${names} on node ${node} via ${tool}${detected ? ` (${chains.why})` : ''}`,
+    dump,
+  );
+}
+
+/** Run `fn` over `items`, at most `limit` at once, results in order. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
+export interface SnapshotOptions {
+  mode?: IptablesMode;
+  /** The scenario's services: only their rules are read. Absent or empty: the whole nat table. */
+  services?: readonly WatchedService[];
+  /** Nodes read at once (default DEFAULT_NODE_READS). */
+  concurrency?: number;
+}
+
+/** One read per node, side by side (bounded); keyed by node name. */
 export async function snapshotCounters(
   backend: Backend,
   nodes: readonly string[],
-  opts: { mode?: IptablesMode } = {},
+  opts: SnapshotOptions = {},
 ): Promise<Map<string, Evidence<IptablesDump>>> {
   const unique = [...new Set(nodes)];
-  const snaps = await Promise.all(unique.map((n) => snapshotNode(backend, n, opts.mode)));
+  const services = opts.services ?? [];
+  const snaps = await mapBounded(unique, opts.concurrency ?? DEFAULT_NODE_READS, (n) =>
+    services.length ? snapshotServices(backend, n, opts.mode, services) : snapshotNode(backend, n, opts.mode),
+  );
   return new Map(unique.map((n, i) => [n, snaps[i]!]));
 }

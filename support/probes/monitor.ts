@@ -1,10 +1,11 @@
 /**
  * Monitor probe: `cilium-dbg monitor --type trace` on the Cilium agent of a node (the kind
- * backend runs it in the agent pod; the lab serves it from its own trace stream, in the same
- * line format), read for the length of an observation window.
+ * backend runs it in the agent pod; the lab's agent stand-in serves it from its own trace stream,
+ * in the same formats), read for the length of an observation window.
  *
- * Readiness: `cilium-dbg monitor` prints "Listening for events on N CPUs …" once it reads, and
- * the lab prints a header line once its reader has opened the per-CPU buffers. startMonitor()
+ * Readiness: `cilium-dbg monitor` prints "Listening for events on N CPUs …" and "Press Ctrl-C to
+ * quit" on stderr once it reads (the lab's stand-in once its reader has opened the per-CPU
+ * buffers). startMonitor()
  * therefore resolves at the first line the reader prints; if none comes within `readyMs`
  * (default 10 s; a cold agent CLI can take seconds) but the reader is still running, it resolves anyway after that bounded wait
  * and the evidence says so. A reader that exits before that is an InfraError.
@@ -36,6 +37,9 @@ export interface RunningMonitor {
   stop(): Promise<Evidence<MonitorEvent[]>>;
 }
 
+/** `cilium-dbg monitor` prints this on stderr once it is about to read events. */
+const READY = /Press Ctrl-C to quit/;
+
 export function monitorArgv(opts: MonitorOptions = {}): string[] {
   const argv = ['cilium-dbg', 'monitor', '--type', 'trace'];
   if (opts.relatedTo !== undefined) argv.push('--related-to', String(opts.relatedTo));
@@ -44,9 +48,9 @@ export function monitorArgv(opts: MonitorOptions = {}): string[] {
 
 function summarize(events: MonitorEvent[], node: string, note: string): string {
   const traces = events.filter((e) => e.type === 'trace');
-  const translated = traces.filter((e) => e.origIp !== null && e.origIp !== '0.0.0.0' && e.origIp !== '::');
-  const redirected = traces.filter((e) => e.redirect !== null);
-  return `cilium monitor on node ${node}: ${traces.length} trace events (${translated.length} with orig-ip, ${redirected.length} redirected)${note}`;
+  const toEndpoint = traces.filter((e) => e.observationPoint === 'to-endpoint').length;
+  const toStack = traces.filter((e) => e.observationPoint === 'to-stack').length;
+  return `cilium monitor on node ${node}: ${traces.length} trace events (${toEndpoint} -> endpoint, ${toStack} -> stack)${note}`;
 }
 
 export async function startMonitor(backend: Backend, node: string, opts: MonitorOptions = {}): Promise<RunningMonitor> {
@@ -63,9 +67,8 @@ export async function startMonitor(backend: Backend, node: string, opts: Monitor
     );
   };
   try {
-    await proc.waitFor(/\n/, readyMs);
-    // A first line on stderr may be a complaint printed just before exiting: give it a moment.
-    if (!proc.output().includes('\n')) await Promise.race([proc.exited, sleep(200)]);
+    // Cilium's last line before it reads events (stderr); a complaint and an exit fail the wait.
+    await proc.waitFor(READY, readyMs);
   } catch (err) {
     if (!proc.running()) await notStarted(err);
     note = `; no ready line within ${readyMs} ms, read from then on`;

@@ -10,9 +10,11 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { EnvironmentError } from '../errors.ts';
+import { JAVA_APT_PACKAGE } from '../exec/host-tools.ts';
 import { run } from '../exec/index.ts';
 
-export const JAVA_APT_PACKAGE = 'openjdk-17-jre-headless';
+export { JAVA_APT_PACKAGE };
+
 const GENERATE_TIMEOUT_MS = 180_000;
 /**
  * Reports are attached to change reviews and opened offline: no Google Analytics tag in them.

@@ -11,6 +11,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { findDescriptor } from '../backends/descriptors.ts';
+import { plural } from '../expectations/evidence-ref.ts';
 import { type CategoryId, categorize } from './categories.ts';
 import { paramText, type ScenarioResult, type ScenarioStatus, type StepResult } from './results.ts';
 import type { RunIdentity } from './run-identity.ts';
@@ -251,7 +252,7 @@ function renderMarkdown(s: Summary, maxRows: number): string {
     );
   if (s.interrupted) out.push('> ⚠️ **Interrupted** (Ctrl-C): these are the partial results of the run.', '');
   out.push(
-    `**${c.total} scenarios: ${c.passed} passed, ${c.failed} failed, ${c.broken} broken, ${c.skipped} skipped**` +
+    `**${plural(c.total, 'scenario')}: ${c.passed} passed, ${c.failed} failed, ${c.broken} broken, ${c.skipped} skipped**` +
       (c.retries ? ` (${c.retries} retried attempt${c.retries === 1 ? '' : 's'})` : ''),
     '',
   );

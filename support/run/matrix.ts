@@ -157,6 +157,7 @@ const FORWARDED: ReadonlyArray<[string, keyof MatrixRaw]> = [
   ['--values', 'values'],
   ['--keep', 'keep'],
   ['--iptables', 'iptables'],
+  ['--node-reads', 'nodeReads'],
   ['--variant', 'variant'],
   ['--tags', 'tags'],
   ['--name', 'name'],

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { descriptorOf } from '../backends/descriptors.ts';
 import { planFromKindConfig } from '../backends/lab/topology.ts';
+import { requiresTag } from '../backends/types.ts';
 import { closest } from '../closest.ts';
 import type { Config } from '../config.ts';
 import { HookpointError, UsageError } from '../errors.ts';
@@ -80,7 +81,7 @@ export function checkScenarioInputs(
 ): void {
   const given = new Set(docs.filter((d) => d.keyword === 'Given').map((d) => d.expression));
   const nodes = request ? nodeNamesOf(request.kindConfig, config) : undefined;
-  if (request) checkHelmValues(request.values, descriptorOf(config.backend));
+  if (request) checkHelmValues(request.values, descriptorOf(config.backend), requiresTag('helm-values'));
   for (const sc of scenarios) {
     const declared = { pod: new Set<string>(), service: new Set<string>(), deployment: new Set<string>() };
     const refs: Array<{ kind: 'pod' | 'service' | 'deployment' | 'node'; name: string; where: string; text: string }> =

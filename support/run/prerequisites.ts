@@ -8,7 +8,10 @@ import path from 'node:path';
 import { descriptorOf } from '../backends/descriptors.ts';
 import { LAB_HEADERS, LAB_TOOLS } from '../backends/lab/descriptor.ts';
 import type { BackendName, DoctorCheckId } from '../backends/types.ts';
+import { aptCommand, JAVA_APT_PACKAGE } from '../exec/host-tools.ts';
 import { run, which } from '../exec/index.ts';
+
+export { aptCommand };
 
 export interface Check {
   name: string;
@@ -16,17 +19,8 @@ export interface Check {
   detail: string;
   /** Exact command that fixes it. */
   install?: string;
-}
-
-export function labPackagesMissing(): string[] {
-  const missing = new Set<string>();
-  for (const [tool, pkg] of LAB_TOOLS) if (!which(tool)) missing.add(pkg);
-  for (const [file, pkg] of LAB_HEADERS) if (!existsSync(file)) missing.add(pkg);
-  return [...missing];
-}
-
-export function aptCommand(pkgs: string[]): string {
-  return `apt-get update && apt-get install -y ${pkgs.join(' ')}`;
+  /** The backend does not require it: missing, it is a warning (what it narrows is in the detail). */
+  optional?: boolean;
 }
 
 function nodeCheck(): Check {
@@ -47,7 +41,7 @@ async function javaCheck(): Promise<Check> {
       name: 'java',
       ok: false,
       detail: 'no Java runtime: allure-commandline cannot render the report',
-      install: aptCommand(['openjdk-17-jre-headless']),
+      install: aptCommand([JAVA_APT_PACKAGE]),
     };
   const res = await run([java, '-version'], { timeoutMs: 15_000, check: false });
   const line = (res.stderr || res.stdout).split('\n')[0] ?? '';
@@ -89,8 +83,14 @@ export function labChecks(): Check[] {
 
 type ClusterTool = 'docker' | 'kind' | 'helm' | 'kubectl';
 
+/** The cluster `existing` reaches: `--kubeconfig`/`KUBECONFIG` and `--context`. */
+export interface ClusterAddress {
+  kubeconfig?: string;
+  context?: string;
+}
+
 /** One check id → its checks (the cluster tools are probed by running them: support/backends/kind/host-checks.ts). */
-async function runCheck(id: DoctorCheckId): Promise<Check[]> {
+async function runCheck(id: DoctorCheckId, cluster: ClusterAddress): Promise<Check[]> {
   switch (id) {
     case 'node':
       return [nodeCheck()];
@@ -111,13 +111,25 @@ async function runCheck(id: DoctorCheckId): Promise<Check[]> {
       };
       return [await checkClusterTool(id)];
     }
+    case 'kubeconfig': {
+      const { checkKubeconfig } = await import('../backends/kind/host-checks.ts');
+      return [await checkKubeconfig(cluster)];
+    }
   }
 }
 
 /** The checks a backend declares, in its order (run side by side). */
-export async function backendChecks(backend: BackendName): Promise<Check[]> {
-  const lists = await Promise.all(descriptorOf(backend).doctor.map((r) => runCheck(r.check)));
-  return lists.flat();
+export async function backendChecks(backend: BackendName, cluster: ClusterAddress = {}): Promise<Check[]> {
+  const doctor = descriptorOf(backend).doctor;
+  const lists = await Promise.all(doctor.map((r) => runCheck(r.check, cluster)));
+  return lists.flatMap((checks, i) => {
+    const r = doctor[i]!;
+    if (r.required) return checks;
+    // An optional check that fails warns, saying what goes unchecked without it.
+    return checks.map((c) =>
+      c.ok ? c : { ...c, optional: true, detail: r.withoutIt ? `${c.detail} (optional: ${r.withoutIt})` : c.detail },
+    );
+  });
 }
 
 /**

@@ -8,9 +8,12 @@ import { pathToFileURL } from 'node:url';
 import { loadConfiguration, loadSupport, runCucumber } from '@cucumber/cucumber/api';
 import parseTagExpression from '@cucumber/tag-expressions';
 import { descriptorOf } from '../backends/descriptors.ts';
+import { type Capability, requiredCapabilities } from '../backends/types.ts';
 import type { Config } from '../config.ts';
 import { EnvironmentError, ExitCode, exitCodeOf, HookpointError, UsageError } from '../errors.ts';
-import { cancelled, run, which } from '../exec/index.ts';
+import { installMissing, missingPackages, RUN_PURPOSES } from '../exec/host-tools.ts';
+import { cancelled } from '../exec/index.ts';
+import { plural } from '../expectations/evidence-ref.ts';
 import { newRunId, RUN_KEYS, type RunIdentity } from '../report/run-identity.ts';
 import { clusterSpec } from '../scenario/cluster-setup.ts';
 import { catalog, closestSteps, type StepDoc } from '../scenario/vocabulary.ts';
@@ -18,7 +21,7 @@ import { createBackend, ensureProvisioned, type RunContext, setRunContext } from
 import { baseEnvironment, compatibilityLine, environmentOf } from './environment-labels.ts';
 import { expandFeaturePaths, type PlannedScenario, planScenarios } from './features.ts';
 import { checkReportsDir, checkScenarioInputs } from './preflight.ts';
-import { backendChecks, blocking, labPackagesMissing } from './prerequisites.ts';
+import { backendChecks, blocking } from './prerequisites.ts';
 
 export interface RunRequest {
   config: Config;
@@ -60,6 +63,13 @@ export function selectScenarios(all: PlannedScenario[], tags?: string, name?: st
       );
     }
     out = out.filter((s) => expr.evaluate(s.tags));
+    // `--tags seed` is a valid expression that matches nothing: tags are written with their @.
+    const bare = tags.split(/[\s()]+/).filter((w) => /^[\w:.-]+$/.test(w) && !/^(and|or|not)$/.test(w));
+    if (out.length === 0 && bare.length)
+      throw new UsageError(
+        `No scenario matches --tags "${tags}": tags are written with their @ (${bare.map((w) => `"${w}"`).join(', ')} has none).`,
+        `Did you mean --tags "${tags.replace(/(^|[\s(])([\w:.-]+)/g, (m, pre, w) => (/^(and|or|not)$/.test(w) ? m : `${pre}@${w}`))}"?`,
+      );
   }
   if (name) {
     let re: RegExp;
@@ -136,28 +146,43 @@ export function clusterRequestOf(scenarios: PlannedScenario[]): ClusterRequest |
   return first?.request;
 }
 
+function hasCapabilities(caps: ReadonlySet<Capability>, sc: PlannedScenario): boolean {
+  return requiredCapabilities(sc.tags).every((c) => caps.has(c as Capability));
+}
+
+/**
+ * The scenarios the backend will run: those whose `@requires:` capabilities it has (the others are
+ * skipped with the reason by the Before hook). Asked of a throwaway backend, built only when a
+ * scenario requires something; a backend that cannot be built here says why later.
+ */
+async function runnableOn(config: Config, scenarios: PlannedScenario[]): Promise<PlannedScenario[]> {
+  if (!scenarios.some((s) => requiredCapabilities(s.tags).length > 0)) return scenarios;
+  let caps: ReadonlySet<Capability>;
+  try {
+    caps = (await createBackend(config)).capabilities();
+  } catch {
+    return scenarios;
+  }
+  return scenarios.filter((s) => hasCapabilities(caps, s));
+}
+
 async function ensurePrerequisites(config: Config, log: (l: string) => void): Promise<void> {
-  if (descriptorOf(config.backend).installsPrerequisitesAsRoot && process.getuid?.() === 0) {
-    // The report needs a Java runtime (allure-commandline); install it along with the lab's tools.
-    const missing = [...labPackagesMissing(), ...(which('java') ? [] : ['openjdk-17-jre-headless'])];
-    // Without apt (another distribution, a stripped PATH) the checks below name what is missing.
-    if (missing.length && which('apt-get')) {
-      log(`hookpoint: installing the lab's prerequisites with apt: ${missing.join(' ')}`);
-      try {
-        await run(['apt-get', 'update', '-qq'], { timeoutMs: 300_000 });
-        await run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], {
-          timeoutMs: 900_000,
-          env: { DEBIAN_FRONTEND: 'noninteractive' },
-        });
-      } catch (err) {
-        throw new EnvironmentError(
-          `The lab's prerequisites (${missing.join(' ')}) could not be installed with apt: ${(err as Error).message}`,
-          `Install them by hand (\`apt-get install -y ${missing.join(' ')}\`); \`hookpoint doctor\` shows every check.`,
-        );
-      }
+  // The lab's tools and the report's Java, installed with apt when root (one list: support/exec/host-tools.ts).
+  if (descriptorOf(config.backend).installsPrerequisitesAsRoot) {
+    try {
+      await installMissing(RUN_PURPOSES, log);
+    } catch (err) {
+      const missing = missingPackages(RUN_PURPOSES);
+      throw new EnvironmentError(
+        `The lab's prerequisites (${missing.join(' ')}) could not be installed with apt: ${(err as Error).message}`,
+        `Install them by hand (\`apt-get install -y ${missing.join(' ')}\`); \`hookpoint doctor\` shows every check.`,
+      );
     }
   }
-  const missing = blocking(await backendChecks(config.backend), config.backend);
+  const missing = blocking(
+    await backendChecks(config.backend, { kubeconfig: config.kubeconfig, context: config.context }),
+    config.backend,
+  );
   if (missing.length) {
     const fixes = [...new Set(missing.map((c) => c.install?.replace(/\.+$/, '')).filter(Boolean))].join('; ');
     throw new EnvironmentError(
@@ -167,7 +192,28 @@ async function ensurePrerequisites(config: Config, log: (l: string) => void): Pr
   }
 }
 
+interface RunState {
+  run?: RunIdentity;
+  reportsDir?: string;
+  scenariosStarted: boolean;
+}
+
 export async function runFeatures(req: RunRequest): Promise<number> {
+  const state: RunState = { scenariosStarted: false };
+  try {
+    return await runFeaturesIn(req, state);
+  } catch (err) {
+    // Until the first scenario runs, a stop leaves nothing in reportsDir that could pass for current.
+    if (state.run && state.reportsDir && !state.scenariosStarted && !req.dryRun && writable(state.reportsDir)) {
+      const { retireOutputs } = await import('../report/index.ts');
+      const reason = err instanceof HookpointError ? err.paragraph() : (err as Error).message;
+      await retireOutputs(state.reportsDir, state.run, { exitCode: exitCodeOf(err), reason }).catch(() => undefined);
+    }
+    throw err;
+  }
+}
+
+async function runFeaturesIn(req: RunRequest, state: RunState): Promise<number> {
   const log = req.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   const { config } = req;
   const files = expandFeaturePaths(req.paths.length ? req.paths : ['features']);
@@ -175,7 +221,7 @@ export async function runFeatures(req: RunRequest): Promise<number> {
   const scenarios = shardOf(selectScenarios(planScenarios(files), config.tags, config.name), config.shard);
   if (req.list) {
     for (const s of scenarios) log(`${s.uri}:${s.line}\t${s.name}\t${s.tags.join(' ')}`);
-    log(`${scenarios.length} scenarios`);
+    log(plural(scenarios.length, 'scenario'));
     return ExitCode.ok;
   }
   if (scenarios.length === 0) throw new UsageError('No scenario matches the given paths, --tags and --name.');
@@ -188,130 +234,122 @@ export async function runFeatures(req: RunRequest): Promise<number> {
     started: started.toISOString(),
     selection: selectionText(req.paths, config, scenarios.length),
   };
-  // Until the first scenario runs, a stop leaves nothing in reportsDir that could pass for current.
-  let scenariosStarted = false;
+  state.run = runId;
+  state.reportsDir = reportsDir;
+  // cucumber.js holds the shared settings (also used by a plain `cucumber-js`); the selection is ours.
+  const { default: base } = (await import(pathToFileURL(path.resolve('cucumber.js')).href)) as {
+    default: Record<string, unknown>;
+  };
+  const { runConfiguration } = await loadConfiguration({
+    file: false,
+    provided: {
+      ...base,
+      paths: locations(scenarios),
+      retry: config.retry,
+      retryTagFilter: config.retry > 0 ? '@flaky' : '',
+      dryRun: Boolean(req.dryRun),
+      format: [
+        'progress',
+        `message:${path.join(reportsDir, 'cucumber-messages.ndjson')}`,
+        ['allure-cucumberjs/reporter', path.join(reportsDir, 'allure-reporter.out')],
+      ],
+      formatOptions: { ...(base.formatOptions as object), resultsDir },
+    },
+  });
+  const support = await loadSupport(runConfiguration);
+  // The library's step definitions are not in cucumber's public types, but are its documented runtime shape.
+  const library = support as unknown as {
+    stepDefinitions: Array<{
+      pattern: unknown;
+      matchesStepName(text: string): boolean;
+      expression: {
+        match(text: string): Array<{ getParameterType(): { name?: string }; getValue(w: unknown): unknown }> | null;
+      };
+    }>;
+  };
+  const defs = library.stepDefinitions.map((d) => ({
+    pattern: String(d.pattern),
+    matches: (t: string) => d.matchesStepName(t),
+    args: (t: string) =>
+      (d.expression.match(t) ?? []).map((a) => ({
+        type: a.getParameterType().name ?? '',
+        value: () => a.getValue(null),
+      })),
+  }));
+  checkSteps(scenarios, defs, catalog);
+  // Scenarios the backend will skip (`@requires:` a capability it lacks) do not shape its cluster.
+  const runnable = await runnableOn(config, scenarios);
+  checkScenarioInputs(scenarios, defs, catalog, config, clusterRequestOf(runnable));
+  if (req.dryRun) {
+    log(
+      `dry run: ${plural(scenarios.length, 'scenario')}, ${plural(
+        scenarios.reduce((n, s) => n + s.steps.length, 0),
+        'step',
+      )}, every step defined`,
+    );
+    return ExitCode.ok;
+  }
+
+  checkReportsDir(reportsDir);
+  const compat = compatibilityLine(config);
+  if (compat) log(`hookpoint: ${compat.startsWith('untested') ? 'warning: ' : 'note: '}${compat}`);
+  await ensurePrerequisites(config, log);
+  await rm(resultsDir, { recursive: true, force: true });
+  // Transcripts are per scenario: an earlier run's would stay beside this run's.
+  await rm(path.join(reportsDir, 'transcripts'), { recursive: true, force: true });
+  const backend = await createBackend(config);
+  const ctx: RunContext = { config, backend, runId: runId.id };
+  setRunContext(ctx);
+  process.env.HOOKPOINT_RUN_OWNER = 'hookpoint';
+  let success = false;
+  let environment: Record<string, string> | undefined;
+  let failure: unknown;
   try {
-    return await runSelected();
+    const request = clusterRequestOf(runnable.filter((s) => hasCapabilities(backend.capabilities(), s)));
+    if (request) {
+      log(`hookpoint: provisioning ${backend.describe()} from ${request.kindConfig ?? config.kindConfig} …`);
+      const started = Date.now();
+      await ensureProvisioned(ctx, clusterSpec(ctx, request.kindConfig, request.values));
+      log(`hookpoint: cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+    state.scenariosStarted = true;
+    const result = await runCucumber({ ...runConfiguration, support });
+    success = result.success;
+    environment = { ...(await environmentOf(ctx)), ...runEnvironment(runId) };
+    // The environment travels with the results, so a later `hookpoint report --merge` shows it too.
+    const { writeEnvironment } = await import('../report/index.ts');
+    await writeEnvironment(resultsDir, environment);
   } catch (err) {
-    if (!scenariosStarted && !req.dryRun && writable(reportsDir)) {
-      const { retireOutputs } = await import('../report/index.ts');
-      const reason = err instanceof HookpointError ? err.paragraph() : (err as Error).message;
-      await retireOutputs(reportsDir, runId, { exitCode: exitCodeOf(err), reason }).catch(() => undefined);
-    }
-    throw err;
-  }
-
-  async function runSelected(): Promise<number> {
-    // cucumber.js holds the shared settings (also used by a plain `cucumber-js`); the selection is ours.
-    const { default: base } = (await import(pathToFileURL(path.resolve('cucumber.js')).href)) as {
-      default: Record<string, unknown>;
-    };
-    const { runConfiguration } = await loadConfiguration({
-      file: false,
-      provided: {
-        ...base,
-        paths: locations(scenarios),
-        retry: config.retry,
-        retryTagFilter: config.retry > 0 ? '@flaky' : '',
-        dryRun: Boolean(req.dryRun),
-        format: [
-          'progress',
-          `message:${path.join(reportsDir, 'cucumber-messages.ndjson')}`,
-          ['allure-cucumberjs/reporter', path.join(reportsDir, 'allure-reporter.out')],
-        ],
-        formatOptions: { ...(base.formatOptions as object), resultsDir },
-      },
-    });
-    const support = await loadSupport(runConfiguration);
-    // The library's step definitions are not in cucumber's public types, but are its documented runtime shape.
-    const library = support as unknown as {
-      stepDefinitions: Array<{
-        pattern: unknown;
-        matchesStepName(text: string): boolean;
-        expression: {
-          match(text: string): Array<{ getParameterType(): { name?: string }; getValue(w: unknown): unknown }> | null;
-        };
-      }>;
-    };
-    const defs = library.stepDefinitions.map((d) => ({
-      pattern: String(d.pattern),
-      matches: (t: string) => d.matchesStepName(t),
-      args: (t: string) =>
-        (d.expression.match(t) ?? []).map((a) => ({
-          type: a.getParameterType().name ?? '',
-          value: () => a.getValue(null),
-        })),
-    }));
-    checkSteps(scenarios, defs, catalog);
-    checkScenarioInputs(scenarios, defs, catalog, config, clusterRequestOf(scenarios));
-    if (req.dryRun) {
-      log(
-        `dry run: ${scenarios.length} scenarios, ${scenarios.reduce((n, s) => n + s.steps.length, 0)} steps, every step defined`,
-      );
-      return ExitCode.ok;
-    }
-
-    checkReportsDir(reportsDir);
-    const compat = compatibilityLine(config);
-    if (compat) log(`hookpoint: ${compat.startsWith('untested') ? 'warning: ' : 'note: '}${compat}`);
-    await ensurePrerequisites(config, log);
-    await rm(resultsDir, { recursive: true, force: true });
-    // Transcripts are per scenario: an earlier run's would stay beside this run's.
-    await rm(path.join(reportsDir, 'transcripts'), { recursive: true, force: true });
-    const backend = await createBackend(config);
-    const ctx: RunContext = { config, backend, runId: runId.id };
-    setRunContext(ctx);
-    process.env.HOOKPOINT_RUN_OWNER = 'hookpoint';
-    let success = false;
-    let environment: Record<string, string> | undefined;
-    let failure: unknown;
+    failure = err;
+  } finally {
+    // One owner of the keep policy per backend: tell it the outcome, then always let it tear down.
+    if (!success) backend.noteFailure?.();
+    const kept = config.keep === 'always' || (config.keep === 'on-failure' && !success);
     try {
-      const request = clusterRequestOf(scenarios);
-      if (request) {
-        log(`hookpoint: provisioning ${backend.describe()} from ${request.kindConfig ?? config.kindConfig} …`);
-        const started = Date.now();
-        await ensureProvisioned(ctx, clusterSpec(ctx, request.kindConfig, request.values));
-        log(`hookpoint: cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      }
-      scenariosStarted = true;
-      const result = await runCucumber({ ...runConfiguration, support });
-      success = result.success;
-      environment = { ...(await environmentOf(ctx)), ...runEnvironment(runId) };
-      // The environment travels with the results, so a later `hookpoint report --merge` shows it too.
-      const { writeEnvironment } = await import('../report/index.ts');
-      await writeEnvironment(resultsDir, environment);
+      await backend.teardown();
+      if (kept)
+        log(
+          `hookpoint: kept the cluster (--keep ${config.keep}); remove it with \`${descriptorOf(config.backend).keptClusterHint(config.cluster)}\`.`,
+        );
     } catch (err) {
-      failure = err;
-    } finally {
-      // One owner of the keep policy per backend: tell it the outcome, then always let it tear down.
-      if (!success) backend.noteFailure?.();
-      const kept = config.keep === 'always' || (config.keep === 'on-failure' && !success);
-      try {
-        await backend.teardown();
-        if (kept)
-          log(
-            `hookpoint: kept the cluster (--keep ${config.keep}); remove it with \`${descriptorOf(config.backend).keptClusterHint(config.cluster)}\`.`,
-          );
-      } catch (err) {
-        // A teardown error must not hide the run's own error.
-        if (failure === undefined) failure = err;
-        else log(`hookpoint: teardown also failed: ${(err as Error).message}`);
-      }
-      setRunContext(undefined);
+      // A teardown error must not hide the run's own error.
+      if (failure === undefined) failure = err;
+      else log(`hookpoint: teardown also failed: ${(err as Error).message}`);
     }
-    if (failure !== undefined) throw failure;
-    // After Ctrl-C the scenarios stopped early: every output is rendered from those partial results.
-    const interrupted = cancelled();
-    if (req.report !== false)
-      await renderRunReports(
-        reportsDir,
-        resultsDir,
-        environment ?? { ...baseEnvironment(ctx), ...runEnvironment(runId) },
-        log,
-        interrupted,
-      );
-    return success ? ExitCode.ok : ExitCode.scenarioFailed;
+    setRunContext(undefined);
   }
+  if (failure !== undefined) throw failure;
+  // After Ctrl-C the scenarios stopped early: every output is rendered from those partial results.
+  const interrupted = cancelled();
+  if (req.report !== false)
+    await renderRunReports(
+      reportsDir,
+      resultsDir,
+      environment ?? { ...baseEnvironment(ctx), ...runEnvironment(runId) },
+      log,
+      interrupted,
+    );
+  return success ? ExitCode.ok : ExitCode.scenarioFailed;
 }
 
 function runEnvironment(run: RunIdentity): Record<string, string> {
@@ -382,7 +420,7 @@ async function renderRunReports(
   }
   const t = built.summary.counts;
   log(
-    `hookpoint: ${t.total} scenarios — ${t.passed} passed, ${t.failed} failed, ${t.broken} broken, ${t.skipped} skipped`,
+    `hookpoint: ${plural(t.total, 'scenario')} — ${t.passed} passed, ${t.failed} failed, ${t.broken} broken, ${t.skipped} skipped`,
   );
   for (const f of built.files) log(`  ${path.relative(process.cwd(), f) || f}`);
 }

@@ -6,7 +6,8 @@
  * expected by the scenario is neutral), a contradicted one is drawn red.
  */
 import type { Topology } from '../backends/types.ts';
-import { counterDelta, serviceRules } from '../parsers/index.ts';
+import { endpointDeliveries, reverseNatReplies } from '../expectations/monitor.ts';
+import { counterDelta, serviceRules } from '../kube-proxy/rules.ts';
 import type { Hop, PacketPath } from '../report/packet-path-svg.ts';
 import type { Judgement } from './judged.ts';
 import type { CaptureResult, ObservationWindow } from './window.ts';
@@ -80,29 +81,26 @@ export function packetPathOf(
   );
 
   const monitor = clientNode ? w.monitors.get(clientNode) : undefined;
-  const mine = monitor?.data.filter((e) => e.src?.ip === w.clientIp || e.dst?.ip === w.clientIp) ?? [];
-  const translated = mine.filter((e) => e.origIp && e.origIp !== '0.0.0.0' && e.src?.ip === w.clientIp);
-  const redirected = translated.filter((e) => e.redirect);
+  const vip = w.spec.to.ip;
+  const replies = monitor ? reverseNatReplies(monitor.data, { clientIp: w.clientIp, clusterIP: vip }) : [];
+  const backends = [...new Set(replies.map((e) => e.origIp!))];
+  const direct = monitor
+    ? endpointDeliveries(monitor.data, { clientIp: w.clientIp, backends: backends.map((ip) => ({ ip })) }).direct
+    : [];
   if (monitor) {
     hops.push(
-      redirected.length
+      direct.length
         ? {
             point: 'host veth / tc',
             where: `node ${clientNode}`,
-            observed: [
-              `${redirected[0]!.origIp} → ${redirected[0]!.dst?.ip}`,
-              `bpf_redirect → ${redirected[0]!.redirect}`,
-            ],
+            observed: [`${vip} → ${direct[0]!.dst?.ip}`, `-> endpoint ${direct[0]!.endpoint} without -> stack`],
             verdict: 'redirected',
           }
-        : translated.length
+        : replies.length
           ? {
               point: 'host veth / tc',
               where: `node ${clientNode}`,
-              observed: [
-                `${translated[0]!.origIp} → ${translated[0]!.dst?.ip}`,
-                `${translated.length} trace events with orig-ip`,
-              ],
+              observed: [`${vip} → ${backends.join(', ')}`, `${replies.length} replies reverse-NATed from ${vip}`],
               verdict: 'translated',
             }
           : {

@@ -4,6 +4,7 @@
  * lab. Same contract as test/unit/bad-input.test.ts: documented exit code, one paragraph naming
  * the input and a fix, no stack, nothing left (no namespace, mount, run directory or process).
  */
+import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -72,7 +73,28 @@ describe('bad input on the lab', { skip: root ? false : 'needs root', concurrenc
       scenario(STEPS, BACKGROUND.replace('| false      |', '| true       |')),
     );
     const res = await cli(['run', file, '--reports', reports, '--cluster', cluster]);
-    expectParagraph(res, 2, ['kubeProxyReplacement=true'], /--backend kind/);
+    expectParagraph(
+      res,
+      2,
+      ['kubeProxyReplacement=true'],
+      /--backend kind, or tag its scenarios @requires:helm-values/,
+    );
+    await nothingLeft();
+  });
+
+  test('the tag the refusal names exists: @requires:helm-values skips the scenario on the lab, nothing provisioned', async () => {
+    const file = writeFeature(
+      dir,
+      'kpr-tagged.feature',
+      scenario(STEPS, BACKGROUND.replace('| false      |', '| true       |')).replace(
+        '  Scenario: case',
+        '  @requires:helm-values\n  Scenario: case',
+      ),
+    );
+    const res = await cli(['run', file, '--reports', path.join(reports, 'tagged'), '--cluster', cluster]);
+    assert.equal(res.exitCode, 0, res.stderr);
+    assert.match(res.stdout, /1 scenario — 0 passed, 0 failed, 0 broken, 1 skipped/);
+    assert.doesNotMatch(res.stdout, /provisioning/);
     await nothingLeft();
   });
 
@@ -83,7 +105,25 @@ describe('bad input on the lab', { skip: root ? false : 'needs root', concurrenc
       scenario(STEPS, BACKGROUND.replace('| native     |', '| tunnel     |')),
     );
     const res = await cli(['run', file, '--reports', reports, '--cluster', cluster]);
-    expectParagraph(res, 2, ['tunnel'], /--backend kind/);
+    expectParagraph(res, 2, ['tunnel'], /--backend kind, or tag its scenarios @requires:helm-values/);
+    await nothingLeft();
+  });
+
+  test("lab exec exits with the command's own status, 127 when the program does not exist", async () => {
+    const up = await cli(['lab', 'up', '--cluster', cluster], { timeoutMs: 120_000 });
+    assert.equal(up.exitCode, 0, up.stderr);
+    try {
+      const own = await cli(['lab', 'exec', '--cluster', cluster, 'worker', '--', 'sh', '-c', 'echo out; exit 3']);
+      assert.equal(own.exitCode, 3, own.stderr);
+      assert.equal(own.stdout.trim(), 'out');
+      const none = await cli(['lab', 'exec', '--cluster', cluster, 'worker', '--', 'no-such-program-hp', '-x']);
+      assert.equal(none.exitCode, 127);
+      assert.match(none.stderr, /^hookpoint: no-such-program-hp: command not found \(on node /);
+      assert.equal(none.stderr.trim().split('\n').length, 1, 'one line');
+    } finally {
+      const down = await cli(['lab', 'down', '--cluster', cluster]);
+      assert.equal(down.exitCode, 0, down.stderr);
+    }
     await nothingLeft();
   });
 

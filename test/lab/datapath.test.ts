@@ -10,10 +10,12 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { agentView } from '../../support/backends/lab/agent/identities.ts';
+import { formatRecord } from '../../support/backends/lab/agent/monitor-format.ts';
 import {
   compileLabProgram,
   type DatapathService,
@@ -24,6 +26,8 @@ import {
   type TraceStream,
 } from '../../support/backends/lab/datapath/index.ts';
 import { type BackgroundProcess, run, spawnBackground } from '../../support/exec/index.ts';
+import { expectSameNodeDelivery } from '../../support/expectations/monitor.ts';
+import { parseMonitor } from '../../support/parsers/monitor.ts';
 
 const isRoot = process.getuid?.() === 0;
 const RUN = randomBytes(2).toString('hex');
@@ -215,6 +219,25 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
   let dp2: NodeDatapath;
   let mon1: TraceStream;
   const streamed2: string[] = [];
+  /** What the agent stand-in of each node knows (identities, endpoint ids), as `lab agent` builds it. */
+  const agentNodes = Object.values(nodes).map((n) => ({ name: n.name, ip: n.ip, ciliumHostIP: n.gw }));
+  const agentPods = Object.entries(pods).map(([key, p]) => ({
+    name: key,
+    namespace: 'default',
+    node: nodes[p.node].name,
+    ip: p.ip,
+    endpointId: p.endpointId,
+    hostVeth: p.lxc,
+    kind: key === 'c1' ? ('client' as const) : ('echo' as const),
+    app: key === 'c1' ? undefined : 'echo',
+  }));
+  const view1 = agentView(nodes.n1.name, agentNodes, agentPods);
+  const view2 = agentView(nodes.n2.name, agentNodes, agentPods);
+  const CLIENT_ID = view1.identityOf(pods.c1.ip);
+  const ECHO_ID = view1.identityOf(pods.e1.ip);
+  /** `cilium-dbg monitor` lines of node 1 so far, as the agent stand-in prints them. */
+  const lines1 = () => mon1.records().flatMap((r) => formatRecord(r, view1, (i) => dp1.interfaceName(i)));
+  const FLOW = '0x[0-9a-f]+';
 
   before(async () => {
     runDir = mkdtempSync(join(tmpdir(), `${P}-`));
@@ -239,7 +262,7 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
         const t0 = performance.now();
         await dp.load();
         const t1 = performance.now();
-        for (const pod of local) await dp.attach(pod.lxc);
+        for (const pod of local) await dp.attach({ ifname: pod.lxc, endpointId: pod.endpointId });
         const t2 = performance.now();
         await dp.setEndpoints(
           local.map((p) => ({
@@ -267,7 +290,12 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
       }
       mon1 = await startMonitor(dp1);
       monitors.push(mon1);
-      monitors.push(await startMonitor(dp2, { onLine: (l) => streamed2.push(l), pollMs: 20 }));
+      monitors.push(
+        await startMonitor(dp2, {
+          onRecord: (r) => streamed2.push(...formatRecord(r, view2, (i) => dp2.interfaceName(i))),
+          pollMs: 20,
+        }),
+      );
     } catch (err) {
       await teardown();
       runDir = '';
@@ -277,20 +305,52 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
 
   after(async () => {
     if (timings.length) console.log(`# timings: ${timings.join('; ')}`);
-    if (process.env.HPDP_SHOW_TRACE && mon1) console.log(mon1.lines().slice(0, 40).join('\n'));
+    if (process.env.HPDP_SHOW_TRACE && mon1) console.log(lines1().slice(0, 40).join('\n'));
     await teardown();
   });
 
-  it('loads once per node: both programs share the pinned maps', async () => {
+  it('laid out like Cilium: per-endpoint programs and cilium_calls, shared node maps, cilium_call_policy', async () => {
     const ids = await dp1.programIds();
-    const show = async (id: number) =>
-      JSON.parse((await sh(['bpftool', '-j', 'prog', 'show', 'id', String(id)])).stdout) as { map_ids: number[] };
-    const a = await show(ids.ingress);
-    const b = await show(ids.egress);
+    const find = (endpointId: number, program: string) =>
+      [...ids.values()].find((p) => p.endpointId === endpointId && p.program === program)?.id;
+    const show = async (id: number | undefined) => {
+      assert.ok(id, 'program pinned');
+      return JSON.parse((await sh(['bpftool', '-j', 'prog', 'show', 'id', String(id)])).stdout) as {
+        name: string;
+        map_ids: number[];
+      };
+    };
+    const mapName = async (id: number) =>
+      (JSON.parse((await sh(['bpftool', '-j', 'map', 'show', 'id', String(id)])).stdout) as { name: string }).name;
+    const hookC1 = await show(find(pods.c1.endpointId, 'cil_from_container'));
+    const hookE1 = await show(find(pods.e1.endpointId, 'cil_from_container'));
+    assert.equal(hookC1.name, 'cil_from_container');
+    assert.equal(hookC1.map_ids.length, 1, 'the hook program only tail-calls: one map, its cilium_calls');
+    assert.notDeepEqual(hookC1.map_ids, hookE1.map_ids, 'each endpoint has its own cilium_calls');
+    assert.equal(await mapName(hookC1.map_ids[0]!), 'cilium_calls_01', 'cilium_calls_01573 as the kernel lists it');
+    const a = await show(find(pods.c1.endpointId, 'tail_handle_ipv4'));
+    const b = await show(find(pods.e1.endpointId, 'tail_ipv4_to_endpoint'));
     const shared = a.map_ids.filter((m) => b.map_ids.includes(m));
-    assert.ok(shared.length >= 3, `from_container and to_container share maps (${a.map_ids} vs ${b.map_ids})`);
+    assert.ok(shared.length >= 3, `the endpoints' tail programs share the node maps (${a.map_ids} vs ${b.map_ids})`);
+    assert.deepEqual(
+      await dp1.policySlots(),
+      [pods.c1.endpointId, pods.e1.endpointId].sort((x, y) => x - y),
+    );
+    const calls = JSON.parse(
+      (await sh(['bpftool', '-j', 'map', 'dump', 'pinned', dp1.callsMapPin(1573)])).stdout,
+    ) as Array<{
+      key: string[];
+    }>;
+    assert.deepEqual(
+      calls.map((e) => Number.parseInt(e.key[0]!, 16)),
+      [7, 11, 13],
+      'cilium_calls holds Cilium slots 7, 11, 13',
+    );
     const ids2 = await dp2.programIds();
-    assert.notEqual(ids2.ingress, ids.ingress, 'each node has its own program and maps');
+    assert.ok(
+      [...ids2.keys()].every((id) => !ids.has(id)),
+      'each node has its own programs',
+    );
     const counts = await dp1.mapCounts();
     assert.equal(counts.services, 4);
     assert.equal(counts.backends, 6);
@@ -301,33 +361,25 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     const r = await curl(VIP_LOCAL);
     assert.ok(r.ok, `curl http://${VIP_LOCAL}/ from the client failed: ${r.body}`);
     assert.match(r.body, /^pod=e1 client=10\.244\.0\.10:\d+ local=10\.244\.0\.20:8080$/);
-    assert.match(
-      mon1.lines()[0]!,
-      /^\[\S+\] Listening for events of the Hookpoint lab \(kernel reproduction, not Cilium\)/,
-    );
     // The TCP handshake completing proves the SYN-ACK came from VIP:80; the trace shows the rev-NAT.
-    const lines = mon1.lines().filter((l) => l.includes(`:${r.localPort} `));
-    const fwd = lines.find((l) =>
-      l.includes(`orig-ip ${VIP_LOCAL}:80: 10.244.0.10:${r.localPort} -> 10.244.0.20:8080 tcp SYN  `),
+    const lines = lines1().filter((l) => l.includes(`:${r.localPort} `));
+    const fwd = `^-> endpoint 2103 flow ${FLOW} , identity ${CLIENT_ID}->${ECHO_ID} state new ifindex ${pods.e1.lxc} orig-ip 10\\.244\\.0\\.10: 10\\.244\\.0\\.10:${r.localPort} -> 10\\.244\\.0\\.20:8080 tcp SYN$`;
+    assert.ok(
+      lines.some((l) => new RegExp(fwd).test(l)),
+      `delivered to the backend's endpoint, as Cilium prints it:\n${lines.join('\n')}`,
     );
-    assert.ok(fwd, `a trace line shows the ClusterIP and the backend:\n${lines.join('\n')}`);
-    assert.match(
-      fwd,
-      new RegExp(
-        `^\\[${P}-control-plane\\] -> endpoint 2103 from-container ep 1573 flow 0x0 , identity 0->0 state new ifindex ${pods.c1.lxc} `,
-      ),
+    assert.ok(
+      !lines.some((l) => l.startsWith('-> stack') && l.includes(`10.244.0.10:${r.localPort} ->`)),
+      lines.join('\n'),
     );
-    assert.match(fwd, new RegExp(`tcp SYN  \\[svc DNAT backend 1/1\\] bpf_redirect->${pods.e1.lxc}$`));
-    const rev = lines.find((l) =>
-      l.includes(`orig-ip 10.244.0.20:8080: ${VIP_LOCAL}:80 -> 10.244.0.10:${r.localPort} tcp SYN, ACK`),
+    const rev = `^-> endpoint 1573 flow ${FLOW} , identity ${ECHO_ID}->${CLIENT_ID} state reply ifindex ${pods.c1.lxc} orig-ip 10\\.244\\.0\\.20: ${VIP_LOCAL.replaceAll('.', '\\.')}:80 -> 10\\.244\\.0\\.10:${r.localPort} tcp SYN, ACK$`;
+    assert.ok(
+      lines.some((l) => new RegExp(rev).test(l)),
+      `the reply reverse-NATed to the ClusterIP, orig-ip = the backend:\n${lines.join('\n')}`,
     );
-    assert.ok(rev, `a trace line shows the reply reverse-NATed to the ClusterIP:\n${lines.join('\n')}`);
-    assert.match(
-      rev,
-      new RegExp(
-        `-> endpoint 1573 from-container ep 2103 .* ifindex ${pods.e1.lxc} .*\\[rev-NAT\\] bpf_redirect->${pods.c1.lxc}$`,
-      ),
-    );
+    const parsed = parseMonitor(lines1().join('\n'));
+    assert.deepEqual(parsed.unknownLines, [], 'the real grammar reads every line of the run');
+    expectSameNodeDelivery(parsed.events, { clientIp: pods.c1.ip, backends: [{ ip: pods.e1.ip, endpoint: 2103 }] });
   });
 
   it('pod → ClusterIP with a remote backend: handed to the kernel, reply reverse-NATed at the client lxc egress', async () => {
@@ -338,28 +390,27 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
       /^pod=e2 client=10\.244\.0\.10:\d+ local=10\.244\.1\.30:8080$/,
       'source IP preserved (no SNAT)',
     );
-    const lines = mon1.lines().filter((l) => l.includes(`:${r.localPort} `));
-    const fwd = lines.find((l) =>
-      l.includes(`orig-ip ${VIP_REMOTE}:80: 10.244.0.10:${r.localPort} -> 10.244.1.30:8080 tcp SYN  `),
-    );
-    assert.ok(fwd, `trace shows ClusterIP → remote backend:\n${lines.join('\n')}`);
-    assert.match(fwd, /-> stack from-container ep 1573 flow/);
-    assert.doesNotMatch(fwd, /bpf_redirect/);
-    const rev = lines.find((l) =>
-      l.includes(`orig-ip 10.244.1.30:8080: ${VIP_REMOTE}:80 -> 10.244.0.10:${r.localPort} tcp SYN, ACK`),
-    );
-    assert.ok(rev, `trace shows the remote reply reverse-NATed at to-container:\n${lines.join('\n')}`);
-    assert.match(rev, new RegExp(`-> endpoint 1573 to-container flow .* ifindex ${pods.c1.lxc} .*  \\[rev-NAT\\]$`));
-    // The backend's node sees the already translated packet arrive (no translation there), streamed via onLine.
-    const deadline = Date.now() + 2000;
-    const want = `-> endpoint 388 to-container flow 0x0 , identity 0->0 state new ifindex ${pods.e2.lxc} orig-ip 0.0.0.0: 10.244.0.10:${r.localPort} -> 10.244.1.30:8080 tcp SYN`;
-    while (!streamed2.some((l) => l.endsWith(want)) && Date.now() < deadline)
-      await new Promise((x) => setTimeout(x, 50));
+    const lines = lines1().filter((l) => l.includes(`:${r.localPort} `));
+    const fwd = `-> stack flow ${FLOW} , identity ${CLIENT_ID}->${ECHO_ID} state new ifindex 0 orig-ip 0\\.0\\.0\\.0: 10\\.244\\.0\\.10:${r.localPort} -> 10\\.244\\.1\\.30:8080 tcp SYN$`;
     assert.ok(
-      streamed2.some((l) => l.endsWith(want)),
+      lines.some((l) => new RegExp(fwd).test(l)),
+      `translated SYN to the stack:\n${lines.join('\n')}`,
+    );
+    const rev = `^-> endpoint 1573 flow ${FLOW} , identity ${ECHO_ID}->${CLIENT_ID} state reply ifindex ${pods.c1.lxc} orig-ip 10\\.244\\.1\\.30: ${VIP_REMOTE.replaceAll('.', '\\.')}:80 -> 10\\.244\\.0\\.10:${r.localPort} tcp SYN, ACK$`;
+    assert.ok(
+      lines.some((l) => new RegExp(rev).test(l)),
+      `remote reply reverse-NATed at to-container:\n${lines.join('\n')}`,
+    );
+    // The backend's node sees the already translated packet arrive (no translation there), streamed via onRecord.
+    const deadline = Date.now() + 2000;
+    const want = new RegExp(
+      `^-> endpoint 388 flow ${FLOW} , identity ${CLIENT_ID}->${ECHO_ID} state new ifindex ${pods.e2.lxc} orig-ip 10\\.244\\.0\\.10: 10\\.244\\.0\\.10:${r.localPort} -> 10\\.244\\.1\\.30:8080 tcp SYN$`,
+    );
+    while (!streamed2.some((l) => want.test(l)) && Date.now() < deadline) await new Promise((x) => setTimeout(x, 50));
+    assert.ok(
+      streamed2.some((l) => want.test(l)),
       `worker stream:\n${streamed2.join('\n')}`,
     );
-    assert.match(streamed2[0]!, /Hookpoint lab \(kernel reproduction, not Cilium\)/);
   });
 
   it('a service with backends on both nodes: every connection works, both backends answer', async () => {
@@ -426,44 +477,69 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     assert.ok(mon1.running());
   });
 
-  it('bpftool net show lists the programs on the lxc; the xlated dump calls bpf_redirect', async () => {
+  it('bpftool net show lists the hook programs; they tail-call, the delivery program calls bpf_redirect', async () => {
     const net = await inNs(ns.n1, ['bpftool', 'net', 'show']);
     for (const pod of [pods.c1, pods.e1]) {
-      assert.match(net.stdout, new RegExp(`${pod.lxc}\\(\\d+\\) clsact/ingress from_container`));
-      assert.match(net.stdout, new RegExp(`${pod.lxc}\\(\\d+\\) clsact/egress to_container`));
+      assert.match(
+        net.stdout,
+        new RegExp(`${pod.lxc}\\(\\d+\\) clsact/ingress cil_from_container:\\[\\*fsobj\\] id \\d+`),
+      );
+      assert.match(
+        net.stdout,
+        new RegExp(`${pod.lxc}\\(\\d+\\) clsact/egress cil_to_container:\\[\\*fsobj\\] id \\d+`),
+      );
     }
     const attached = await dp1.attachedPrograms();
     assert.equal(attached.filter((a) => a.ours).length, 4);
-    const xlated = await sh(['bpftool', 'prog', 'dump', 'xlated', 'pinned', dp1.programPin('ingress')]);
-    assert.match(xlated.stdout, /call bpf_redirect#/);
+    const xlated = (program: string) =>
+      sh(['bpftool', 'prog', 'dump', 'xlated', 'pinned', dp1.programPin(pods.c1.endpointId, program)]).then(
+        (r) => r.stdout,
+      );
+    const hook = await xlated('cil_from_container');
+    assert.match(hook, /r3 = 7\n.*call bpf_tail_call#12/s);
+    assert.doesNotMatch(hook, /call bpf_redirect/);
+    assert.doesNotMatch(await xlated('tail_handle_ipv4'), /call bpf_redirect/);
+    assert.match(await xlated('tail_ipv4_policy'), /call bpf_redirect#/);
   });
 
   it('no-local-redirect: the same-node connection still works, without bpf_redirect', async () => {
     await dp1.setFlags({ localRedirect: false });
     try {
       assert.deepEqual(await dp1.readFlags(), { trace: true, localRedirect: false });
+      assert.deepEqual(await dp1.policySlots(), [], 'no delivery program in cilium_call_policy');
       const r = await curl(VIP_LOCAL);
       assert.ok(r.ok, `curl http://${VIP_LOCAL}/ without local redirect failed: ${r.body}`);
       assert.match(r.body, /^pod=e1 client=10\.244\.0\.10:/);
-      const lines = mon1.lines().filter((l) => l.includes(`:${r.localPort} `));
+      const lines = lines1().filter((l) => l.includes(`:${r.localPort} `));
+      const tuple = `10.244.0.10:${r.localPort} -> 10.244.0.20:8080 tcp SYN`;
       assert.ok(
-        lines.some((l) =>
-          l.includes(
-            `-> stack from-container ep 1573 flow 0x0 , identity 0->0 state new ifindex ${pods.c1.lxc} orig-ip ${VIP_LOCAL}:80:`,
-          ),
-        ),
+        lines.some((l) => l.startsWith('-> stack flow ') && l.endsWith(`ifindex 0 orig-ip 0.0.0.0: ${tuple}`)),
         `the translated SYN goes to the stack:\n${lines.join('\n')}`,
       );
       assert.ok(
+        lines.some((l) => l.startsWith('-> endpoint 2103 flow ') && l.endsWith(`orig-ip 10.244.0.10: ${tuple}`)),
+        `then reaches the backend's endpoint through its lxc:\n${lines.join('\n')}`,
+      );
+      assert.ok(
         lines.some((l) =>
-          l.includes(`orig-ip 10.244.0.20:8080: ${VIP_LOCAL}:80 -> 10.244.0.10:${r.localPort} tcp SYN, ACK`),
+          l.endsWith(
+            `state reply ifindex ${pods.c1.lxc} orig-ip 10.244.0.20: ${VIP_LOCAL}:80 -> 10.244.0.10:${r.localPort} tcp SYN, ACK`,
+          ),
         ),
         `the reply is reverse-NATed (at the client's to-container):\n${lines.join('\n')}`,
       );
-      assert.ok(lines.length > 0 && lines.every((l) => !l.includes('bpf_redirect')), lines.join('\n'));
+      const events = parseMonitor(lines.join('\n')).events;
+      assert.throws(
+        () => expectSameNodeDelivery(events, { clientIp: pods.c1.ip, backends: [{ ip: pods.e1.ip, endpoint: 2103 }] }),
+        /follows a `-> stack` event of the same connection/,
+      );
     } finally {
       await dp1.setFlags({ localRedirect: true });
     }
+    assert.deepEqual(
+      await dp1.policySlots(),
+      [pods.c1.endpointId, pods.e1.endpointId].sort((x, y) => x - y),
+    );
   });
 
   it('status is read from the real state: programs, maps, native route', async () => {
@@ -476,7 +552,8 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     assert.equal(st.routingNetwork, 'Native');
     assert.equal(st.localRedirect, true);
     const text = renderStatus(st);
-    assert.match(text, /^Hookpoint lab \(kernel reproduction\)/);
+    assert.match(text, /^KVStore: +Disabled$/m);
+    assert.match(text, /^Attach Mode: +Legacy TC$/m);
     assert.match(text, /^Routing: +Network: Native {3}Host: Legacy$/m);
     await sh(['ip', '-n', ns.n1, 'route', 'del', nodes.n2.cidr]);
     try {
@@ -496,6 +573,9 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     await dp1.setServices(services);
     await dp1.detach(pods.c1.lxc);
     assert.equal((await dp1.attachedPrograms()).filter((a) => a.interface === pods.c1.lxc).length, 0);
+    assert.equal(existsSync(dp1.callsMapPin(pods.c1.endpointId)), false, "the endpoint's cilium_calls is unpinned");
+    assert.deepEqual(await dp1.policySlots(), [pods.e1.endpointId], 'and its cilium_call_policy slot emptied');
+    assert.deepEqual(dp1.loadedEndpoints(), [pods.e1.endpointId]);
     assert.equal((await gatherDatapathState(dp1, { remotePodCIDRs: [nodes.n2.cidr] })).programsAttached, 2);
     const byName = await gatherDatapathState(
       { node: nodes.n1.name, netns: ns.n1 },
@@ -508,7 +588,7 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
       false,
       'without the tc programs nothing translates the ClusterIP (no kube-proxy here)',
     );
-    await dp1.attach(pods.c1.lxc);
+    await dp1.attach({ ifname: pods.c1.lxc, endpointId: pods.c1.endpointId });
     const back = await curl(VIP_LOCAL);
     assert.ok(back.ok, 're-attached: works again');
   });

@@ -15,13 +15,8 @@ import { RunDir, teardownLedger } from '../../support/backends/lab/ledger.ts';
 import type { Backend, ExecTarget, PodInfo, ServiceInfo } from '../../support/backends/types.ts';
 import { UsageError } from '../../support/errors.ts';
 import { spawnBackground } from '../../support/exec/index.ts';
-import {
-  counterDelta,
-  type IptablesDump,
-  type IptablesRule,
-  parseIptablesSave,
-  serviceRules,
-} from '../../support/parsers/index.ts';
+import { counterDelta, serviceRules } from '../../support/kube-proxy/rules.ts';
+import { type IptablesDump, type IptablesRule, parseIptablesSave } from '../../support/parsers/index.ts';
 
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? false : 'needs root (network namespaces)';
@@ -266,9 +261,10 @@ describe('lab backend: with the tc datapath', { skip }, () => {
     assert.ok(lab.capabilities().has('monitor'));
   });
 
-  it('serves `cilium-dbg status` on the agent target from the lab’s own renderer', async () => {
+  it('serves `cilium-dbg status` on the agent target in the real format', async () => {
     const res = await lab.exec({ kind: 'agent', node: 'worker' }, ['cilium-dbg', 'status']);
-    assert.match(res.stdout, /Hookpoint lab/);
+    assert.match(res.stdout, /^Attach Mode:\s+Legacy TC$/m);
+    assert.doesNotMatch(res.stdout, /Hookpoint|lab/i);
     assert.match(res.stdout, /^Routing:\s+Network: Native/m);
     assert.match(res.stdout, /^KubeProxyReplacement:\s+False/m);
   });

@@ -92,12 +92,17 @@ test('no-native-route: the validation scenarios fail on the missing route', {
   assert.match(v.get(STATUS)!.message, /[Nn]ative/);
 });
 
-test('no-local-redirect: the same-node scenario fails — no bpf_redirect in the trace', {
+test('no-local-redirect: the same-node scenario fails on bpftool evidence — the delivery slot is empty', {
   skip: !isRoot && 'needs root',
 }, async () => {
   const v = await runSuite('hpvar-noredir', 'no-local-redirect', pick(REDIRECT, CLUSTERIP_FLAT));
   assert.equal(v.get(REDIRECT)?.status, 'failed', v.get(REDIRECT)?.message);
   assert.match(v.get(REDIRECT)!.message, /redirect/i);
+  // The tail-call walk: hook → slot 7 → tail_handle_ipv4 → the backend's cilium_call_policy slot, empty.
+  assert.match(
+    v.get(REDIRECT)!.message,
+    /cil_from_container \(id \d+\) → cilium_calls_\d+ slot 7 → tail_handle_ipv4 .*cilium_call_pol slot \d+, which is empty.*bpftool-tail-calls/,
+  );
   assert.equal(v.get(CLUSTERIP_FLAT)?.status, 'passed', 'translation still happens at tc');
 });
 

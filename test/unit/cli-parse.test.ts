@@ -198,20 +198,41 @@ describe('hookpoint parse', () => {
     );
   });
 
+  it('warns, without --strict, when most lines are unreadable; not when most are read', () => {
+    const warnings: string[] = [];
+    const warn = (l: string) => warnings.push(l);
+    const mostly = `${MONITOR}one\ntwo\nthree\nfour\nfive\n`;
+    runParse('monitor', file('mostly.txt', mostly), { warn });
+    assert.equal(warnings.length, 1);
+    assert.match(
+      warnings[0]!,
+      /5 of \d+ lines of ".*mostly\.txt" are not readable as monitor output \(first: line \d+, "one"\)/,
+    );
+    runParse('monitor', file('fine.txt', `${MONITOR}one\n`), { warn });
+    assert.equal(warnings.length, 1, 'one unreadable line among readable ones is no warning');
+  });
+
+  it('refuses binary input unless the kind reads it', () => {
+    const elf = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0]);
+    assert.throws(() => runParse('monitor', file('bin1', elf), {}), /binary data, not monitor output/);
+    assert.throws(() => runParse('tcpdump', file('bin2', elf), {}), /binary data, not tcpdump output/);
+    assert.throws(() => runParse('pcap', file('bin3', elf), {}), /magic number of a classic pcap/);
+  });
+
   it('through main(): exit 0 with output, 1 under --strict, 2 for an unknown kind, one paragraph on stderr', async () => {
     const ok = await cli(['parse', 'iptables', file('ok.txt', SAVE), '--json']);
     assert.equal(ok.code, 0);
     assert.equal(JSON.parse(ok.out).chains.length, 3);
-    const strict = await cli(['parse', 'monitor', file('bad2.txt', 'garbage line\n'), '--strict']);
+    const strict = await cli(['parse', 'monitor', file('bad2.txt', `${MONITOR}garbage line\n`), '--strict']);
     assert.equal(strict.code, 1);
     assert.equal(strict.out, '');
-    assert.match(strict.err, /^hookpoint: Line 1 of .* "garbage line"/);
+    assert.match(strict.err, /^hookpoint: Line 2 of .* "garbage line"/);
     assert.equal(strict.err.trim().split('\n').length, 1, 'one paragraph, no stack');
     const usage = await cli(['parse', 'frob', 'x']);
     assert.equal(usage.code, 2);
     assert.match(
       usage.err,
-      /Kinds: iptables, monitor, status, tcpdump, bpftool-net, bpftool-xlated, ip-route, ip-neigh/,
+      /Kinds: iptables, monitor, status, tcpdump, pcap, bpftool-net, bpftool-prog, bpftool-xlated, ip-route, ip-neigh, ip-addr/,
     );
   });
 });

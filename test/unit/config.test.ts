@@ -44,6 +44,14 @@ test('out-of-range and non-numeric counts are usage errors', () => {
   assert.throws(() => loadConfig({ retry: 'two' }, {}), /--retry must be a whole number/);
 });
 
+test('nodes read at once: --node-reads over HOOKPOINT_NODE_READS over the default, within 1..64', () => {
+  assert.equal(loadConfig({}, {}).nodeReads, 4);
+  assert.equal(loadConfig({}, { HOOKPOINT_NODE_READS: '8' }).nodeReads, 8);
+  assert.equal(loadConfig({ nodeReads: '2' }, { HOOKPOINT_NODE_READS: '8' }).nodeReads, 2);
+  assert.throws(() => loadConfig({ nodeReads: '0' }, {}), /--node-reads "0".*from 1 to 64/);
+  assert.throws(() => loadConfig({}, { HOOKPOINT_NODE_READS: 'many' }), /--node-reads must be a whole number/);
+});
+
 test('variants are validated and only apply to the lab', () => {
   assert.deepEqual(loadConfig({ variant: 'no-tc,no-local-redirect' }, {}).variants, ['no-tc', 'no-local-redirect']);
   assert.throws(

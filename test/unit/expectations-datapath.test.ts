@@ -33,10 +33,10 @@ function fixture(name: string): string | undefined {
 const NET_SHOW = `xdp:
 
 tc:
-lxcd2a04d71301a(5) clsact/ingress from_container:[*fsobj] id 337
-lxcd2a04d71301a(5) clsact/egress to_container:[*fsobj] id 339
-lxc2420d7527a95(6) clsact/ingress from_container:[*fsobj] id 337
-lxc2420d7527a95(6) clsact/egress to_container:[*fsobj] id 339
+lxcd2a04d71301a(5) clsact/ingress cil_from_container:[*fsobj] id 337
+lxcd2a04d71301a(5) clsact/egress cil_to_container:[*fsobj] id 339
+lxc2420d7527a95(6) clsact/ingress cil_from_container:[*fsobj] id 337
+lxc2420d7527a95(6) clsact/egress cil_to_container:[*fsobj] id 339
 
 flow_dissector:
 `;
@@ -81,7 +81,7 @@ test('program on: a detached veth fails naming the interface, the direction and 
   const egressOnly = parseBpftoolNet(NET_SHOW.replace(/lxcd2a04d71301a\(5\) clsact\/ingress.*\n/, ''));
   assert.throws(
     () => expectProgramOn(egressOnly, 'lxcd2a04d71301a', 'ingress'),
-    /lxcd2a04d71301a has only tc egress to_container \(id 339\)/,
+    /lxcd2a04d71301a has only tc egress cil_to_container \(id 339\)/,
   );
 });
 

@@ -1,32 +1,43 @@
+/**
+ * Monitor expectations on the lines the lab's agent stand-in prints (Cilium's real trace
+ * format; test/unit/expectations-monitor-real.test.ts holds the same checks on real fixtures).
+ */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { AssertionError } from 'chai';
 import { InconclusiveError } from '../../support/errors.ts';
 import type { CitedEvidence } from '../../support/expectations/evidence-ref.ts';
-import { expectNoTranslation, expectRedirect, expectTranslation } from '../../support/expectations/monitor.ts';
+import { expectNoTranslation, expectSameNodeDelivery, expectTranslation } from '../../support/expectations/monitor.ts';
 import { type MonitorEvent, parseMonitor } from '../../support/parsers/monitor.ts';
 
 const CLIENT = '10.244.0.10';
 const VIP = '10.96.94.95';
 const BACKENDS = ['10.244.0.20', '10.244.1.30'];
 const CLAIM = { endpoint: 1573, clientIp: CLIENT, clusterIP: VIP, port: 80, backends: BACKENDS };
+const LOCAL = [{ ip: '10.244.0.20', endpoint: 2103 }];
 
-/** Lines in the lab's monitor shape (lab-findings §5e). */
-const TRANSLATED = `[cp] -> stack from-container ep 1573 (lxcd2a04d71301a) orig-ip 10.96.94.95:80: 10.244.0.10:40001 -> 10.244.1.30:80 tcp SYN  [svc DNAT backend 2/2]
-[cp] -> endpoint 1573 to-container (lxcd2a04d71301a) orig-ip 10.244.1.30:80: 10.96.94.95:80 -> 10.244.0.10:40001 tcp SYN, ACK  [rev-NAT]
-[cp] -> endpoint 2103 from-container ep 1573 (lxcd2a04d71301a) orig-ip 10.96.94.95:80: 10.244.0.10:40003 -> 10.244.0.20:80 tcp SYN  [svc DNAT backend 1/2] bpf_redirect->lxc2420d7527a95
-[cp] -> endpoint 1573 to-container (lxcd2a04d71301a) orig-ip 0.0.0.0: 10.96.94.95:80 -> 10.244.0.10:40003 tcp SYN, ACK
+/** Lab, local redirect on: a connection to the remote backend, one to the same-node backend. */
+const TRANSLATED = `-> stack flow 0x6c1f03a2 , identity 41467->20391 state new ifindex 0 orig-ip 0.0.0.0: 10.244.0.10:40001 -> 10.244.1.30:80 tcp SYN
+-> endpoint 1573 flow 0x1b7e6f40 , identity 20391->41467 state reply ifindex lxcd2a04d71301a orig-ip 10.244.1.30: 10.96.94.95:80 -> 10.244.0.10:40001 tcp SYN, ACK
+-> endpoint 2103 flow 0x9a0c5d11 , identity 41467->20391 state new ifindex lxc2420d7527a95 orig-ip 10.244.0.10: 10.244.0.10:40003 -> 10.244.0.20:80 tcp SYN
+-> endpoint 1573 flow 0x3d2e8b07 , identity 20391->41467 state reply ifindex lxcd2a04d71301a orig-ip 10.244.0.20: 10.96.94.95:80 -> 10.244.0.10:40003 tcp SYN, ACK
 `;
-/** The same traffic with the tc program detached: kube-proxy DNATs after tc, nothing is translated at tc. */
-const UNTRANSLATED = `[cp] -> endpoint 2103 to-container (lxc2420d7527a95) orig-ip 0.0.0.0: 10.244.0.10:40003 -> 10.244.0.20:80 tcp SYN
-[cp] -> stack from-container ep 2103 (lxc2420d7527a95) orig-ip 0.0.0.0: 10.244.0.20:80 -> 10.244.0.10:40003 tcp SYN, ACK
+/**
+ * Nothing translated at tc: the SYN leaves to the stack still addressed to the ClusterIP and
+ * the reply arrives already un-DNATed by the kernel. Its orig-ip (10.96.94.95) differs from
+ * its destination, as on every `-> endpoint` event: that alone is no translation.
+ */
+const UNTRANSLATED = `-> stack flow 0x11a2b3c4 , identity 41467->world state new ifindex 0 orig-ip 0.0.0.0: 10.244.0.10:40003 -> 10.96.94.95:80 tcp SYN
+-> endpoint 1573 flow 0x55aa0c3e , identity world->41467 state established ifindex lxcd2a04d71301a orig-ip 10.96.94.95: 10.96.94.95:80 -> 10.244.0.10:40003 tcp SYN, ACK
 `;
-/** Translated, but to an address that is not a backend of the service. */
-const WRONG_BACKEND = `[cp] -> stack from-container ep 1573 (lxcd2a04d71301a) orig-ip 10.96.94.95:80: 10.244.0.10:40001 -> 10.244.9.9:80 tcp SYN  [svc DNAT backend 1/1]
+/** Reverse-NATed from an address that is not a backend of the service. */
+const WRONG_BACKEND = `-> endpoint 1573 flow 0x1b7e6f40 , identity 20391->41467 state reply ifindex lxcd2a04d71301a orig-ip 10.244.9.9: 10.96.94.95:80 -> 10.244.0.10:40001 tcp SYN, ACK
 `;
-/** Same-node backend reached through the stack, not by bpf_redirect. */
-const NO_REDIRECT = `[cp] -> stack from-container ep 1573 (lxcd2a04d71301a) orig-ip 10.96.94.95:80: 10.244.0.10:40003 -> 10.244.0.20:80 tcp SYN  [svc DNAT backend 1/1]
+/** Lab variant no-local-redirect: the same-node backend is reached through the stack. */
+const THROUGH_STACK = `-> stack flow 0x9a0c5d11 , identity 41467->20391 state new ifindex 0 orig-ip 0.0.0.0: 10.244.0.10:40003 -> 10.244.0.20:80 tcp SYN
+-> endpoint 2103 flow 0x9a0c5d11 , identity 41467->20391 state new ifindex lxc2420d7527a95 orig-ip 10.244.0.10: 10.244.0.10:40003 -> 10.244.0.20:80 tcp SYN
+-> stack flow 0x2f1e0d9c , identity 20391->41467 state established ifindex 0 orig-ip 0.0.0.0: 10.244.0.20:80 -> 10.244.0.10:40003 tcp SYN, ACK
+-> endpoint 1573 flow 0x3d2e8b07 , identity 20391->41467 state reply ifindex lxcd2a04d71301a orig-ip 10.244.0.20: 10.96.94.95:80 -> 10.244.0.10:40003 tcp SYN, ACK
 `;
 
 function ev(text: string): CitedEvidence<MonitorEvent[]> {
@@ -41,51 +52,53 @@ function ev(text: string): CitedEvidence<MonitorEvent[]> {
   };
 }
 
-test('translation: the forward DNAT event (orig-ip = ClusterIP, dst = a backend) proves it', () => {
+test('translation: a reply reverse-NATed from the ClusterIP with a backend as orig-ip proves it; the forward events are cited', () => {
   const proof = expectTranslation(ev(TRANSLATED), CLAIM);
-  assert.ok(proof.length >= 2);
-  assert.ok(proof.every((e) => BACKENDS.includes(e.dst!.ip) || e.dst!.ip === CLIENT));
-  // without the endpoint id the client IP alone attributes the events
+  assert.deepEqual(
+    proof.map((e) => [e.observationPoint, e.endpoint, e.src?.ip, e.dst?.ip, e.origIp]),
+    [
+      ['to-stack', null, CLIENT, '10.244.1.30', '0.0.0.0'],
+      ['to-endpoint', 2103, CLIENT, '10.244.0.20', CLIENT],
+      ['to-endpoint', 1573, VIP, CLIENT, '10.244.1.30'],
+      ['to-endpoint', 1573, VIP, CLIENT, '10.244.0.20'],
+    ],
+  );
   expectTranslation(ev(TRANSLATED), { ...CLAIM, endpoint: undefined });
 });
 
-test('translation: untranslated client traffic fails, naming the monitor, the lines and the evidence', () => {
+test("translation: replies that go to another endpoint than the client's do not count", () => {
   assert.throws(
-    () => expectTranslation(ev(UNTRANSLATED), CLAIM),
-    (err: unknown) => {
-      assert.ok(err instanceof AssertionError);
-      const m = (err as Error).message;
-      assert.match(
-        m,
-        /^Expected cilium monitor on node cilium-kubeproxy-control-plane to show 10\.244\.0\.10 \(endpoint 1573\) → 10\.96\.94\.95:80 translated to a backend \(10\.244\.0\.20, 10\.244\.1\.30\)/,
-      );
-      assert.match(m, /none with orig-ip 10\.96\.94\.95 \(untranslated: `\[cp\] -> endpoint 2103 to-container/);
-      assert.match(m, /evidence 06-monitor-node-cilium-kubeproxy-control-plane\.txt/);
-      return true;
-    },
+    () => expectTranslation(ev(TRANSLATED), { ...CLAIM, endpoint: 999 }),
+    (err: unknown) =>
+      err instanceof AssertionError && /no reply to the client is reverse-NATed from 10\.96\.94\.95/.test(err.message),
   );
 });
 
-test('translation: a translation to an address that is not a backend fails', () => {
+test('translation: orig-ip ≠ destination on an untranslated reply is no translation; the message shows the untranslated SYN', () => {
+  assert.throws(
+    () => expectTranslation(ev(UNTRANSLATED), CLAIM),
+    (err: unknown) =>
+      err instanceof AssertionError &&
+      /Expected cilium monitor on node cilium-kubeproxy-control-plane to show 10\.244\.0\.10 \(endpoint 1573\) → 10\.96\.94\.95:80 translated to a backend/.test(
+        err.message,
+      ) &&
+      /passes untranslated: `-> stack flow 0x11a2b3c4 .*-> 10\.96\.94\.95:80 tcp SYN`, `-> endpoint 1573 flow 0x55aa0c3e /.test(
+        err.message,
+      ) &&
+      /evidence 06-monitor-node-cilium-kubeproxy-control-plane\.txt/.test(err.message),
+  );
+});
+
+test('translation: reverse NAT from an address that is not a backend fails, naming it', () => {
   assert.throws(
     () => expectTranslation(ev(WRONG_BACKEND), CLAIM),
     (err: unknown) =>
-      err instanceof AssertionError && /translated to 10\.244\.9\.9, which is not a backend/.test(err.message),
-  );
-});
-
-test('translation: events of another endpoint do not count for the client', () => {
-  assert.throws(
-    () => expectTranslation(ev(TRANSLATED.split('\n')[0]!), { ...CLAIM, endpoint: 999 }),
-    (err: unknown) =>
-      err instanceof AssertionError &&
-      /none of its 1 trace event comes from 10\.244\.0\.10 \(endpoint 999\)/.test(err.message),
+      err instanceof AssertionError && /orig-ip is 10\.244\.9\.9, which is not a backend/.test(err.message),
   );
 });
 
 test('translation: a monitor that printed no trace event is inconclusive', () => {
-  const header = 'Listening for events on 4 CPUs with 64x4096 of shared memory\nPress Ctrl-C to quit\n';
-  for (const text of ['', header]) {
+  for (const text of ['', 'Listening for events on 4 CPUs with 64x4096 of shared memory\nPress Ctrl-C to quit\n']) {
     assert.throws(
       () => expectTranslation(ev(text), CLAIM),
       (err: unknown) =>
@@ -94,75 +107,58 @@ test('translation: a monitor that printed no trace event is inconclusive', () =>
   }
 });
 
-test('real-world cilium-dbg monitor: the reverse-NAT reply (orig-ip = backend) proves a ClusterIP translation', () => {
-  const file = new URL(
-    '../../../shared/fixtures/real-world/cilium-dbg-monitor-related-to-dns-proxy-orig-ip-clusterip-cilium-docs-rst-idx4273197192.txt',
-    import.meta.url,
-  );
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if (process.env.CI === 'true') throw err;
-    return;
-  }
-  const dns = { endpoint: 3459, clientIp: '10.60.0.182', clusterIP: '10.63.240.10', port: 53 };
-  const proof = expectTranslation(ev(text), { ...dns, backends: ['10.60.1.115'] });
-  assert.equal(proof[0]!.origIp, '10.60.1.115');
-  assert.throws(
-    () => expectTranslation(ev(text), { ...dns, backends: ['10.60.1.116'] }),
-    /translated to 10\.60\.1\.115, which is not a backend/,
-  );
-  assert.throws(() => expectNoTranslation(ev(text), dns), AssertionError);
-});
-
-test('no translation: passes when the client traffic was seen untranslated; fails on a translation', () => {
+test('no translation: passes on untranslated client traffic; fails on a reverse-NATed reply', () => {
   expectNoTranslation(ev(UNTRANSLATED), CLAIM);
   assert.throws(
     () => expectNoTranslation(ev(TRANSLATED), CLAIM),
     (err: unknown) =>
       err instanceof AssertionError &&
-      /Expected no translation of 10\.244\.0\.10 → 10\.96\.94\.95:80, but cilium monitor on node cilium-kubeproxy-control-plane shows \d+ translated events: `\[cp\] -> stack from-container ep 1573/.test(
+      /Expected no translation of 10\.244\.0\.10 → 10\.96\.94\.95:80, but cilium monitor on node cilium-kubeproxy-control-plane shows 2 replies reverse-NATed from the ClusterIP \(orig-ip 10\.244\.1\.30, 10\.244\.0\.20\)/.test(
         err.message,
-      ) &&
-      /evidence 06-monitor/.test(err.message),
+      ),
   );
 });
 
 test('no translation: without any event of the client it is inconclusive (positive control)', () => {
   const other =
-    '[cp] -> endpoint 388 to-container (lxcc2f25b3ad380) orig-ip 0.0.0.0: 10.244.1.5:40001 -> 10.244.1.30:80 tcp SYN\n';
+    '-> endpoint 388 flow 0x1 , identity 41467->20391 state new ifindex lxcc2f25b3ad380 orig-ip 10.244.1.5: 10.244.1.5:40001 -> 10.244.1.30:80 tcp SYN\n';
   assert.throws(
     () => expectNoTranslation(ev(other), CLAIM),
     (err: unknown) => err instanceof InconclusiveError && /saw none of the traffic of 10\.244\.0\.10/.test(err.message),
   );
 });
 
-test('redirect: a bpf_redirect of the client traffic to the backend proves same-node delivery', () => {
-  const proof = expectRedirect(ev(TRANSLATED), { clientIp: CLIENT, backendIp: '10.244.0.20' });
-  assert.equal(proof[0]!.redirect, 'lxc2420d7527a95');
-  expectRedirect(ev(TRANSLATED), { clientIp: CLIENT, backendIps: BACKENDS, viaInterface: 'lxc2420d7527a95' });
+test('same-node delivery: -> endpoint <backend ep> of the client connection with no -> stack of it', () => {
+  const proof = expectSameNodeDelivery(ev(TRANSLATED), { clientIp: CLIENT, backends: LOCAL });
+  assert.deepEqual(
+    proof.map((e) => [e.endpoint, e.ifindex, e.src?.port, e.dst?.ip]),
+    [[2103, 'lxc2420d7527a95', 40003, '10.244.0.20']],
+  );
+  expectSameNodeDelivery(ev(TRANSLATED), { clientIp: CLIENT, backends: [{ ip: '10.244.0.20' }] });
 });
 
-test('redirect: delivery through the stack fails, and so does an absent flow or another interface', () => {
+test('same-node delivery: fails when the connection also passed -> stack (variant no-local-redirect), citing both', () => {
   assert.throws(
-    () => expectRedirect(ev(NO_REDIRECT), { clientIp: CLIENT, backendIp: '10.244.0.20' }),
+    () => expectSameNodeDelivery(ev(THROUGH_STACK), { clientIp: CLIENT, backends: LOCAL }),
     (err: unknown) =>
       err instanceof AssertionError &&
-      /delivered by bpf_redirect, but 1 event show it passed on without a redirect: `\[cp\] -> stack from-container/.test(
+      /every delivery of it \(`-> endpoint 2103 flow 0x9a0c5d11 .*\) follows a `-> stack` event of the same connection \(`-> stack flow 0x9a0c5d11 .*10\.244\.0\.10:40003 -> 10\.244\.0\.20:80 tcp SYN`\)/.test(
         err.message,
-      ) &&
-      /evidence 06-monitor/.test(err.message),
+      ),
   );
+});
+
+test('same-node delivery: a delivery to another endpoint id, or only a remote backend, fails', () => {
   assert.throws(
-    () => expectRedirect(ev(UNTRANSLATED.split('\n')[1]!), { clientIp: CLIENT, backendIp: '10.244.0.20' }),
+    () => expectSameNodeDelivery(ev(TRANSLATED), { clientIp: CLIENT, backends: [{ ip: '10.244.0.20', endpoint: 7 }] }),
     (err: unknown) =>
       err instanceof AssertionError &&
-      /none of its 1 trace event goes from 10\.244\.0\.10 to 10\.244\.0\.20/.test(err.message),
+      /no `-> endpoint` event delivers the client's traffic to 10\.244\.0\.20/.test(err.message),
   );
+  const remoteOnly = TRANSLATED.split('\n').slice(0, 2).join('\n');
   assert.throws(
-    () => expectRedirect(ev(TRANSLATED), { clientIp: CLIENT, backendIp: '10.244.0.20', viaInterface: 'lxcOTHER' }),
-    /redirected to lxc2420d7527a95/,
+    () => expectSameNodeDelivery(ev(remoteOnly), { clientIp: CLIENT, backends: LOCAL }),
+    (err: unknown) =>
+      err instanceof AssertionError && /events of the client: `-> stack flow 0x6c1f03a2/.test(err.message),
   );
-  assert.throws(() => expectRedirect(ev(''), { clientIp: CLIENT, backendIp: '10.244.0.20' }), InconclusiveError);
 });

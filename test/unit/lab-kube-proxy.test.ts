@@ -3,18 +3,16 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { type ProxyService, probability, proxyRules, renderRestore } from '../../support/backends/lab/kube-proxy.ts';
 import {
   base32,
   endpointChain,
   externalChain,
-  type ProxyService,
-  probability,
-  proxyRules,
-  renderRestore,
   serviceChain,
   servicePortName,
-} from '../../support/backends/lab/kube-proxy.ts';
-import { findChain, parseIptablesRules, parseIptablesSave, serviceRules } from '../../support/parsers/index.ts';
+} from '../../support/kube-proxy/chains.ts';
+import { serviceRules } from '../../support/kube-proxy/rules.ts';
+import { findChain, parseIptablesRules, parseIptablesSave } from '../../support/parsers/index.ts';
 
 const FIXTURE = path.resolve(
   import.meta.dirname,

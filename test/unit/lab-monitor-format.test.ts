@@ -1,15 +1,21 @@
-/** The lab trace stream decoder: bpftool event_pipe hex → records → cilium-monitor-shaped lines. */
+/** The lab's trace records: bpftool event_pipe hex → records → `cilium-dbg monitor` lines of the agent stand-in. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseMonitorArgs } from '../../support/backends/lab/agent/agent.ts';
+import { agentView, identityText } from '../../support/backends/lab/agent/identities.ts';
+import {
+  flowHash,
+  formatRecord,
+  monitorBanner,
+  tcpFlagsText,
+  toNotification,
+} from '../../support/backends/lab/agent/monitor-format.ts';
 import {
   decodeTraceRecord,
   EventPipeDecoder,
-  formatTraceRecord,
   OBS,
   TRACE_RECORD_SIZE,
   type TraceRecord,
-  tcpFlagsText,
-  traceHeader,
   XLATE,
 } from '../../support/backends/lab/datapath/index.ts';
 
@@ -62,7 +68,29 @@ const names = new Map([
   [5, 'lxcd2a04d71301a'],
   [6, 'lxc2420d7527a95'],
 ]);
-const ctx = { node: 'cilium-kubeproxy-control-plane', ifname: (i: number) => names.get(i) };
+const ifname = (i: number) => names.get(i);
+const NODES = [
+  { name: 'cp', ip: '172.18.0.2', ciliumHostIP: '10.244.0.1' },
+  { name: 'worker', ip: '172.18.0.3', ciliumHostIP: '10.244.1.1' },
+];
+const pod = (name: string, node: string, ip: string, endpointId: number, hostVeth: string, app?: string) => ({
+  name,
+  namespace: 'default',
+  node,
+  ip,
+  endpointId,
+  hostVeth,
+  kind: app ? ('echo' as const) : ('client' as const),
+  app,
+});
+const view = agentView('cp', NODES, [
+  pod('client', 'cp', '10.244.0.10', 1573, 'lxcd2a04d71301a'),
+  pod('echo-a', 'cp', '10.244.0.20', 2103, 'lxc2420d7527a95', 'echo'),
+  pod('echo-b', 'worker', '10.244.1.30', 388, 'lxcc2f25b3ad380', 'echo'),
+]);
+const CLIENT_ID = view.identityOf('10.244.0.10');
+const ECHO_ID = view.identityOf('10.244.0.20');
+const hash = (r: TraceRecord) => `0x${flowHash(r).toString(16)}`;
 
 const dnatRedirect = encode({
   ifindex: 5,
@@ -78,6 +106,18 @@ const dnatRedirect = encode({
   count: 2,
   orig: ['10.244.0.10', '10.96.94.95', 40003, 80],
   now: ['10.244.0.10', '10.244.0.20', 40003, 8080],
+});
+
+const revNat = encode({
+  ifindex: 5,
+  dst: 1573,
+  obs: OBS.toEndpoint,
+  proto: 6,
+  flags: 0x12,
+  xlate: XLATE.revnat,
+  state: 3,
+  orig: ['10.244.1.30', '10.244.0.10', 80, 40001],
+  now: ['10.96.94.95', '10.244.0.10', 80, 40001],
 });
 
 describe('lab trace records', () => {
@@ -99,79 +139,113 @@ describe('lab trace records', () => {
     assert.throws(() => decodeTraceRecord(new Uint8Array(20)), /20 bytes, expected 64/);
   });
 
-  it('formats a same-node DNAT with bpf_redirect as "-> endpoint <backend>" with orig-ip, source endpoint and target', () => {
+  it('formats a same-node delivery by bpf_redirect as Cilium does: -> endpoint <backend>, ifindex = its lxc, orig-ip = the client', () => {
+    const rec = decodeTraceRecord(dnatRedirect);
     assert.equal(
-      formatTraceRecord(decodeTraceRecord(dnatRedirect), ctx),
-      '[cilium-kubeproxy-control-plane] -> endpoint 2103 from-container ep 1573 flow 0x0 , identity 0->0 state new ifindex lxcd2a04d71301a orig-ip 10.96.94.95:80: 10.244.0.10:40003 -> 10.244.0.20:8080 tcp SYN  [svc DNAT backend 1/2] bpf_redirect->lxc2420d7527a95',
+      formatRecord(rec, view, ifname)[0],
+      `-> endpoint 2103 flow ${hash(rec)} , identity ${CLIENT_ID}->${ECHO_ID} state new ifindex lxc2420d7527a95 orig-ip 10.244.0.10: 10.244.0.10:40003 -> 10.244.0.20:8080 tcp SYN`,
     );
   });
 
-  it('formats a DNAT to a remote backend as "-> stack" without redirect', () => {
-    const rec = encode({
-      ifindex: 5,
-      src: 1573,
-      obs: OBS.toStack,
-      proto: 6,
-      flags: 0x10,
-      xlate: XLATE.dnat,
-      state: 2,
-      slot: 2,
-      count: 2,
-      orig: ['10.244.0.10', '10.96.94.95', 40001, 80],
-      now: ['10.244.0.10', '10.244.1.30', 40001, 80],
-    });
+  it('formats a DNAT to a remote backend as "-> stack", ifindex 0, orig-ip 0.0.0.0, the translated tuple', () => {
+    const rec = decodeTraceRecord(
+      encode({
+        ifindex: 5,
+        src: 1573,
+        obs: OBS.toStack,
+        proto: 6,
+        flags: 0x10,
+        xlate: XLATE.dnat,
+        state: 2,
+        slot: 2,
+        count: 2,
+        orig: ['10.244.0.10', '10.96.94.95', 40001, 80],
+        now: ['10.244.0.10', '10.244.1.30', 40001, 80],
+      }),
+    );
     assert.equal(
-      formatTraceRecord(decodeTraceRecord(rec), ctx),
-      '[cilium-kubeproxy-control-plane] -> stack from-container ep 1573 flow 0x0 , identity 0->0 state established ifindex lxcd2a04d71301a orig-ip 10.96.94.95:80: 10.244.0.10:40001 -> 10.244.1.30:80 tcp ACK  [svc DNAT backend 2/2]',
+      formatRecord(rec, view, ifname)[0],
+      `-> stack flow ${hash(rec)} , identity ${CLIENT_ID}->${ECHO_ID} state established ifindex 0 orig-ip 0.0.0.0: 10.244.0.10:40001 -> 10.244.1.30:80 tcp ACK`,
     );
   });
 
-  it('formats a reverse NAT at to-container: orig-ip is the backend, the tuple carries the ClusterIP', () => {
-    const rec = encode({
-      ifindex: 5,
-      dst: 1573,
-      obs: OBS.toEndpoint,
-      proto: 6,
-      flags: 0x12,
-      xlate: XLATE.revnat,
-      state: 3,
-      orig: ['10.244.1.30', '10.244.0.10', 80, 40001],
-      now: ['10.96.94.95', '10.244.0.10', 80, 40001],
-    });
+  it('formats a reverse NAT at to-container: -> endpoint <client>, state reply, orig-ip = the backend, source = the ClusterIP', () => {
+    const rec = decodeTraceRecord(revNat);
     assert.equal(
-      formatTraceRecord(decodeTraceRecord(rec), ctx),
-      '[cilium-kubeproxy-control-plane] -> endpoint 1573 to-container flow 0x0 , identity 0->0 state reply ifindex lxcd2a04d71301a orig-ip 10.244.1.30:80: 10.96.94.95:80 -> 10.244.0.10:40001 tcp SYN, ACK  [rev-NAT]',
+      formatRecord(rec, view, ifname)[0],
+      `-> endpoint 1573 flow ${hash(rec)} , identity ${ECHO_ID}->${CLIENT_ID} state reply ifindex lxcd2a04d71301a orig-ip 10.244.1.30: 10.96.94.95:80 -> 10.244.0.10:40001 tcp SYN, ACK`,
     );
   });
 
-  it('formats untranslated UDP and ICMP, and unknown interfaces as numbers', () => {
-    const udp = encode({
-      ifindex: 9,
-      src: 7,
-      obs: OBS.toStack,
-      proto: 17,
-      flags: 0,
-      xlate: XLATE.none,
-      state: 0,
-      orig: ['10.244.0.10', '10.244.1.30', 5353, 53],
-      now: ['10.244.0.10', '10.244.1.30', 5353, 53],
-    });
-    assert.equal(
-      formatTraceRecord(decodeTraceRecord(udp), { node: 'w' }),
-      '[w] -> stack from-container ep 7 flow 0x0 , identity 0->0 state unknown ifindex 9 orig-ip 0.0.0.0: 10.244.0.10:5353 -> 10.244.1.30:53 udp',
+  it('-vv prints the separator and "CPU nn: MARK … FROM <ep> to-endpoint: …", with (0 captured) since records carry no packet bytes', () => {
+    const rec = decodeTraceRecord(revNat);
+    rec.cpu = 1;
+    assert.deepEqual(formatRecord(rec, view, ifname, { verbosity: 'verbose' }), [
+      '-'.repeat(78),
+      `CPU 01: MARK ${hash(rec)} FROM 1573 to-endpoint: 74 bytes (0 captured), state reply, interface lxcd2a04d71301a, , identity ${ECHO_ID}->${CLIENT_ID}, orig-ip 10.244.1.30, to endpoint 1573`,
+    ]);
+    assert.deepEqual(formatRecord(rec, view, ifname, { verbosity: 'debug' }), formatRecord(rec, view, ifname));
+  });
+
+  it('names reserved identities (host, remote-node, world) and prints numbers with --numeric', () => {
+    const toNode = decodeTraceRecord(
+      encode({
+        ifindex: 5,
+        src: 1573,
+        obs: OBS.toStack,
+        proto: 17,
+        flags: 0,
+        xlate: XLATE.none,
+        state: 0,
+        orig: ['10.244.0.10', '172.18.0.3', 5353, 53],
+        now: ['10.244.0.10', '172.18.0.3', 5353, 53],
+      }),
     );
-    const icmp = encode({
-      ifindex: 5,
-      dst: 1573,
-      obs: OBS.toEndpoint,
-      proto: 1,
-      flags: 0,
-      xlate: XLATE.none,
-      state: 0,
-      orig: ['10.244.1.30', '10.244.0.10', 0, 0],
-      now: ['10.244.1.30', '10.244.0.10', 0, 0],
-    });
-    assert.match(formatTraceRecord(decodeTraceRecord(icmp), ctx), / 10\.244\.1\.30 -> 10\.244\.0\.10 icmp EchoReply$/);
+    assert.match(
+      formatRecord(toNode, view, ifname)[0]!,
+      new RegExp(
+        `identity ${CLIENT_ID}->remote-node state unknown ifindex 0 orig-ip 0\\.0\\.0\\.0: 10\\.244\\.0\\.10:5353 -> 172\\.18\\.0\\.3:53 udp$`,
+      ),
+    );
+    assert.match(formatRecord(toNode, view, ifname, { numeric: true })[0]!, new RegExp(`identity ${CLIENT_ID}->6 `));
+    assert.equal(view.identityOf('172.18.0.2'), 1, 'own node: host');
+    assert.equal(view.identityOf('10.244.0.1'), 1, 'own cilium_host: host');
+    assert.equal(view.identityOf('8.8.8.8'), 2, 'world');
+    assert.equal(identityText(2), 'world');
+    assert.ok(CLIENT_ID >= 256 && ECHO_ID >= 256 && CLIENT_ID !== ECHO_ID);
+    assert.equal(view.identityOf('10.244.1.30'), view.identityOf('10.244.0.20'), 'one identity per label set');
+  });
+
+  it('formats ICMP like Cilium ("icmp EchoReply") and an unknown interface as its number', () => {
+    const icmp = decodeTraceRecord(
+      encode({
+        ifindex: 9,
+        dst: 1573,
+        obs: OBS.toEndpoint,
+        proto: 1,
+        flags: 0,
+        xlate: XLATE.none,
+        state: 0,
+        orig: ['10.244.1.30', '10.244.0.10', 0, 0],
+        now: ['10.244.1.30', '10.244.0.10', 0, 0],
+      }),
+    );
+    assert.match(
+      formatRecord(icmp, view, ifname)[0]!,
+      / ifindex 9 orig-ip 10\.244\.1\.30: 10\.244\.1\.30 -> 10\.244\.0\.10 icmp EchoReply$/,
+    );
+  });
+
+  it('filters like cilium-dbg monitor: --from = emitting endpoint, --to = destination endpoint, --related-to = either', () => {
+    const fwd = decodeTraceRecord(dnatRedirect); // -> endpoint 2103, emitted by 2103's program
+    const rev = decodeTraceRecord(revNat); // -> endpoint 1573
+    const f = (from: number[], to: number[], relatedTo: number[]) => ({ filter: { from, to, relatedTo } });
+    assert.equal(formatRecord(fwd, view, ifname, f([], [], [2103])).length, 1);
+    assert.equal(formatRecord(fwd, view, ifname, f([], [], [1573])).length, 0);
+    assert.equal(formatRecord(rev, view, ifname, f([1573], [], [])).length, 1);
+    assert.equal(formatRecord(rev, view, ifname, f([], [2103], [])).length, 0);
+    const n = toNotification(fwd, view);
+    assert.deepEqual([n.source, n.dstId, n.observationPoint], [2103, 2103, 'to-endpoint']);
   });
 
   it('prints TCP flags in cilium monitor order', () => {
@@ -182,9 +256,11 @@ describe('lab trace records', () => {
     assert.equal(tcpFlagsText(0x18), 'ACK');
   });
 
-  it('has a header line naming the lab, never claiming to be Cilium', () => {
-    const h = traceHeader('cp');
-    assert.match(h, /^\[cp\] Listening for events of the Hookpoint lab \(kernel reproduction, not Cilium\)/);
+  it("prints cilium-dbg monitor's banner (stderr), nothing lab-only", () => {
+    assert.deepEqual(monitorBanner(2), [
+      'Listening for events on 2 CPUs with 64x4096 of shared memory',
+      'Press Ctrl-C to quit',
+    ]);
   });
 });
 
@@ -196,6 +272,7 @@ describe('bpftool event_pipe decoder', () => {
     for (let i = 0; i < text.length; i += 37) out.push(...d.push(text.slice(i, i + 37)));
     out.push(...d.end());
     assert.equal(out.length, 2);
+    assert.deepEqual(d.cpus, [0, 1], 'the CPU of each record, from its header');
     assert.equal(d.lost, 3);
     const r: TraceRecord = decodeTraceRecord(out[1]!);
     assert.equal(r.srcEndpoint, 1573);
@@ -214,5 +291,30 @@ describe('bpftool event_pipe decoder', () => {
     const d = new EventPipeDecoder();
     const dump = hexDump(dnatRedirect).split('\n').slice(0, 3).join('\n');
     assert.equal([...d.push(`${dump}\n== @1 CPU: 0 index: 0 =====\n`), ...d.end()].length, 0);
+  });
+});
+
+describe("the agent stand-in's `cilium-dbg monitor` flags", () => {
+  it('reads --type/-t, --from, --to, --related-to (both spellings), -v, -vv, -v -v and -n as cilium-dbg does', () => {
+    assert.deepEqual(parseMonitorArgs(['--type', 'trace', '--related-to', '1573']), {
+      types: ['trace'],
+      filter: { from: [], to: [], relatedTo: [1573] },
+      verbosity: 'info',
+      numeric: false,
+    });
+    const a = parseMonitorArgs(['-t', 'drop', '--from=12', '--to', '34', '-v', '-n']);
+    assert.deepEqual(
+      [a.types, a.filter.from, a.filter.to, a.verbosity, a.numeric],
+      [['drop'], [12], [34], 'debug', true],
+    );
+    assert.equal(parseMonitorArgs(['-vv']).verbosity, 'verbose');
+    assert.equal(parseMonitorArgs(['-v', '-v']).verbosity, 'verbose');
+  });
+
+  it('refuses an unknown type, a non-numeric endpoint, --json and unknown flags with a clear message', () => {
+    assert.throws(() => parseMonitorArgs(['--type', 'traces']), /Unknown type \(traces\)/);
+    assert.throws(() => parseMonitorArgs(['--related-to', 'client']), /--related-to needs an endpoint id/);
+    assert.throws(() => parseMonitorArgs(['-j']), /not --json/);
+    assert.throws(() => parseMonitorArgs(['--follow']), /does not know "--follow"/);
   });
 });

@@ -1,7 +1,6 @@
 /** Names of the lab: DNS-1123 validation and the run prefix that keeps teardown to the lab's own objects. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseVariants } from '../../support/backends/lab/backend.ts';
 import {
   labMac,
   lxcName,
@@ -12,6 +11,7 @@ import {
   validateCluster,
   validateName,
 } from '../../support/backends/lab/names.ts';
+import { parseVariants } from '../../support/backends/lab/variants.ts';
 import { UsageError } from '../../support/errors.ts';
 
 describe('names', () => {

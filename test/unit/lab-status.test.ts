@@ -1,7 +1,10 @@
-/** The lab's status text: rendered from gathered state, Cilium's label layout, never claiming to be Cilium. */
+/** The lab's status text: rendered from gathered state in `cilium-dbg status`'s real labels and value formats. */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { type DatapathState, renderStatus, routingFromState } from '../../support/backends/lab/datapath/index.ts';
+import { parseCiliumStatus } from '../../support/parsers/status.ts';
 
 const base: DatapathState = {
   node: 'cilium-kubeproxy-control-plane',
@@ -20,38 +23,53 @@ const base: DatapathState = {
   podCIDR: '10.244.0.0/24',
 };
 
+const REAL = path.resolve(import.meta.dirname, '../../../shared/fixtures/real-world');
+const realStatuses = readdirSync(REAL)
+  .filter((f) => /^cilium(-dbg)?-status-/.test(f))
+  .map((f) => parseCiliumStatus(readFileSync(path.join(REAL, f), 'utf8')))
+  .filter((s) => s.format === 'agent');
+
 describe('renderStatus', () => {
-  it('names the lab on the first line and lays labels out like cilium-dbg status', () => {
-    const text = renderStatus(base);
+  it("prints cilium-dbg status's own lines for this mode: KPR False, native routing, legacy host routing, Legacy TC", () => {
+    const text = renderStatus(base, { cpus: 2 });
     const lines = text.trimEnd().split('\n');
-    assert.match(lines[0]!, /^Hookpoint lab \(kernel reproduction\)/);
-    assert.ok(!/^Cilium:/m.test(text), 'no "Cilium:" version line');
+    assert.equal(lines[0], 'KVStore:                 Disabled');
     assert.ok(lines.includes('KubeProxyReplacement:    False'));
     assert.ok(lines.includes('Routing:                 Network: Native   Host: Legacy'));
-    assert.ok(lines.includes('IPAM:                    IPv4: 2/254 allocated from 10.244.0.0/24'));
-    assert.ok(
-      lines.includes(
-        'Lab tc programs:         4 attached on 2 lxc interfaces (from_container ingress, to_container egress)',
-      ),
+    assert.ok(lines.includes('Attach Mode:             Legacy TC'));
+    assert.ok(lines.includes('Device Mode:             veth'));
+    assert.ok(lines.includes('IPAM:                    IPv4: 2/254 allocated from 10.244.0.0/24,'));
+    assert.ok(lines.includes('NodeMonitor:             Listening for events on 2 CPUs with 64x4096 of shared memory'));
+    assert.ok(!/^Cilium:/m.test(text), 'no "Cilium:" version line: the lab is not a Cilium release');
+    for (const l of lines) assert.match(l, /^[A-Za-z][\w ]*: +\S/, `label layout of "${l}"`);
+    const parsed = parseCiliumStatus(text);
+    assert.equal(parsed.format, 'agent');
+    assert.deepEqual(
+      [parsed.kubeProxyReplacement, parsed.routing?.network, parsed.hostRouting, parsed.attachMode, parsed.deviceMode],
+      ['False', 'Native', 'Legacy', 'Legacy TC', 'veth'],
     );
-    assert.ok(lines.includes('Lab services:            1 in the BPF maps, 2 backends'));
-    assert.ok(lines.includes('Lab local redirect:      Enabled (bpf_redirect to same-node backends)'));
-    for (const l of lines.slice(1)) assert.match(l, /^[A-Za-z][\w ]*: +\S/, `label layout of "${l}"`);
+    assert.deepEqual(parsed.ipamAllocations, [{ family: 'IPv4', used: 2, total: 254, cidr: '10.244.0.0/24' }]);
+    assert.deepEqual(parsed.unknownLines, []);
   });
 
-  it('shows what is really in place: no programs, no native route, redirect off', () => {
+  it('has no lab-only label: every label it prints appears in a real cilium(-dbg) status of the corpus', () => {
+    assert.ok(realStatuses.length >= 5, `real status fixtures read: ${realStatuses.length}`);
+    const real = new Set(realStatuses.flatMap((s) => Object.keys(s.fields)));
+    for (const label of Object.keys(parseCiliumStatus(renderStatus(base, { cpus: 2 })).fields))
+      assert.ok(real.has(label), `"${label}" is printed by no real agent in the corpus`);
+    assert.doesNotMatch(renderStatus(base), /lab|Hookpoint|kernel reproduction/i);
+  });
+
+  it('shows what is really in place: no native route, no trace stream', () => {
     const text = renderStatus({
       ...base,
       routingNetwork: 'Unknown',
       routingDetail: 'no route to 10.244.1.0/24',
-      programsAttached: 0,
-      interfacesWithPrograms: [],
-      localRedirect: false,
+      trace: false,
       podCIDR: undefined,
     });
     assert.match(text, /^Routing: {17}Network: Unknown \[no route to 10\.244\.1\.0\/24\] {3}Host: Legacy$/m);
-    assert.match(text, /^Lab tc programs: +none attached/m);
-    assert.match(text, /^Lab local redirect: +Disabled$/m);
+    assert.match(text, /^NodeMonitor: +Disabled$/m);
     assert.doesNotMatch(text, /^IPAM:/m);
     assert.doesNotMatch(text, /Network: Native/);
   });

@@ -63,38 +63,37 @@ const NAT_WITH_KUBE = `*nat
 [3:180] -A KUBE-SERVICES -d 10.96.94.95/32 -p tcp -m comment --comment "default/echo:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-ZJMBFACUQCTMIK2C
 COMMIT
 `;
-const NAT_EMPTY = `*nat
-:PREROUTING ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
-COMMIT
-`;
 const NODES = ['cilium-kubeproxy-control-plane', 'cilium-kubeproxy-worker'];
 
+/** `iptables-<variant> -t nat -S KUBE-SERVICES 1`: the detector's check, answered per variant. */
+function chainCheck(argv: string[], where: 'legacy' | 'nft' | 'none'): Reply | null {
+  if (argv[2] !== 'nat' || argv[3] !== '-S' || argv[4] !== 'KUBE-SERVICES') return null;
+  const variant = argv[0] === 'iptables-legacy' ? 'legacy' : argv[0] === 'iptables-nft' ? 'nft' : null;
+  return variant === where ? { stdout: '' } : { exitCode: 1, stderr: 'iptables: No chain/target/match by that name.' };
+}
+
 test('counters: nft nodes are detected once, then snapshotted with one iptables-save -c -t nat per node', async () => {
-  const { backend, calls } = fakeBackend(({ argv }) =>
-    argv[0] === 'iptables-legacy-save' ? { stdout: NAT_EMPTY } : { stdout: NAT_WITH_KUBE },
-  );
+  const { backend, calls } = fakeBackend(({ argv }) => chainCheck(argv, 'nft') ?? { stdout: NAT_WITH_KUBE });
   const first = await snapshotCounters(backend, NODES);
   assert.deepEqual([...first.keys()], NODES);
   assert.deepEqual(calls.map((c) => c.argv.join(' ')).sort(), [
-    'iptables-legacy-save -c -t nat',
-    'iptables-legacy-save -c -t nat',
+    'iptables-legacy -t nat -S KUBE-SERVICES 1',
+    'iptables-legacy -t nat -S KUBE-SERVICES 1',
+    'iptables-nft -t nat -S KUBE-SERVICES 1',
+    'iptables-nft -t nat -S KUBE-SERVICES 1',
     'iptables-nft-save -c -t nat',
     'iptables-nft-save -c -t nat',
   ]);
   for (const c of calls) {
     assert.equal(c.target.kind, 'node');
-    assert.ok(!c.argv.includes('-Z') && !c.argv.includes('-L'), 'never zero, never list per chain');
+    assert.ok(!c.argv.includes('-Z'), 'never zero');
     assert.ok((c.opts?.timeoutMs ?? 0) > 0, 'every call has a timeout');
   }
   const cp = first.get(NODES[0]!)!;
   assert.equal(cp.kind, 'iptables');
   assert.equal(cp.where, 'node cilium-kubeproxy-control-plane');
-  assert.match(cp.summary, /via iptables-nft/);
-  assert.deepEqual(cp.commands, [
-    'ip netns exec cilium-kubeproxy-control-plane iptables-legacy-save -c -t nat',
-    'ip netns exec cilium-kubeproxy-control-plane iptables-nft-save -c -t nat',
-  ]);
+  assert.match(cp.summary, /via iptables-nft \(KUBE-SERVICES in nftables\)/);
+  assert.equal(cp.commands.at(-1), 'ip netns exec cilium-kubeproxy-control-plane iptables-nft-save -c -t nat');
   assert.equal(cp.data.chains.find((c) => c.name === 'KUBE-SERVICES')?.rules[0]?.packets, 3);
 
   calls.length = 0;
@@ -103,25 +102,30 @@ test('counters: nft nodes are detected once, then snapshotted with one iptables-
   assert.deepEqual(
     calls.map((c) => `${(c.target as { node: string }).node} ${c.argv.join(' ')}`).sort(),
     NODES.map((n) => `${n} iptables-nft-save -c -t nat`),
-    'exactly one iptables-save per node per snapshot',
+    'exactly one read per node per snapshot once detected',
   );
 });
 
-test('counters: KUBE-* chains in the legacy tables make legacy the mode, with a single call', async () => {
-  const { backend, calls } = fakeBackend(({ argv }) =>
-    argv[0] === 'iptables-legacy-save' ? { stdout: NAT_WITH_KUBE } : { stdout: NAT_EMPTY },
-  );
+test('counters: KUBE-SERVICES in the legacy tables makes legacy the mode', async () => {
+  const { backend, calls } = fakeBackend(({ argv }) => chainCheck(argv, 'legacy') ?? { stdout: NAT_WITH_KUBE });
   const snaps = await snapshotCounters(backend, [NODES[1]!]);
   assert.deepEqual(
     calls.map((c) => c.argv.join(' ')),
-    ['iptables-legacy-save -c -t nat'],
+    ['iptables-legacy -t nat -S KUBE-SERVICES 1', 'iptables-legacy-save -c -t nat'],
   );
-  assert.match(snaps.get(NODES[1]!)!.summary, /via iptables-legacy \(KUBE-\* chains found in the legacy tables\)/);
+  assert.match(snaps.get(NODES[1]!)!.summary, /via iptables-legacy \(KUBE-SERVICES in the legacy tables\)/);
 });
 
-test('counters: a mode passed by the caller skips detection', async () => {
+test('counters: a mode passed by the caller or known to the backend skips detection', async () => {
   const { backend, calls } = fakeBackend(() => ({ stdout: NAT_WITH_KUBE }));
   await snapshotCounters(backend, NODES, { mode: 'legacy' });
+  assert.deepEqual(
+    calls.map((c) => c.argv[0]),
+    ['iptables-legacy-save', 'iptables-legacy-save'],
+  );
+  calls.length = 0;
+  (backend as { kubeProxyIptables?: () => string }).kubeProxyIptables = () => 'legacy';
+  await snapshotCounters(backend, NODES);
   assert.deepEqual(
     calls.map((c) => c.argv[0]),
     ['iptables-legacy-save', 'iptables-legacy-save'],
@@ -129,10 +133,9 @@ test('counters: a mode passed by the caller skips detection', async () => {
 });
 
 test('counters: an unreadable snapshot is an InfraError naming node and command', async () => {
-  const { backend } = fakeBackend(({ argv }) =>
-    argv[0] === 'iptables-legacy-save'
-      ? { exitCode: 1, stderr: "can't initialize iptables table `nat'" }
-      : { exitCode: 4, stderr: 'iptables-nft-save: Permission denied (you must be root)' },
+  const { backend } = fakeBackend(
+    ({ argv }) =>
+      chainCheck(argv, 'nft') ?? { exitCode: 4, stderr: 'iptables-nft-save: Permission denied (you must be root)' },
   );
   await assert.rejects(snapshotCounters(backend, [NODES[1]!]), (err: unknown) => {
     assert.ok(err instanceof InfraError);
@@ -143,26 +146,30 @@ test('counters: an unreadable snapshot is an InfraError naming node and command'
     return true;
   });
   forgetIptablesModes(backend);
-  const garbled = fakeBackend(() => ({ stdout: 'Fatal: no table\n' }));
+  const garbled = fakeBackend(({ argv }) => chainCheck(argv, 'nft') ?? { stdout: 'Fatal: no table\n' });
   await assert.rejects(snapshotCounters(garbled.backend, ['n1']), /printed no nat table/);
-  const uncounted = fakeBackend(({ argv }) =>
-    argv[0] === 'iptables-legacy-save' ? { stdout: '' } : { stdout: NAT_WITH_KUBE.replace(/^\[\d+:\d+\] /gm, '') },
+  const uncounted = fakeBackend(
+    ({ argv }) => chainCheck(argv, 'nft') ?? { stdout: NAT_WITH_KUBE.replace(/^\[\d+:\d+\] /gm, '') },
   );
   await assert.rejects(snapshotCounters(uncounted.backend, ['n1']), /rules without counters/);
 });
 
-test('counters: a node without the -nft/-legacy tools falls back to plain iptables-save', async () => {
+test('counters: a node without the -nft/-legacy tools falls back to plain iptables, its variant from iptables -V', async () => {
   const { backend, calls } = fakeBackend(({ argv }) =>
-    argv[0] === 'iptables-save'
-      ? { stdout: NAT_WITH_KUBE }
-      : { exitCode: 127, stderr: 'executable file not found in $PATH' },
+    argv[0] === 'iptables' && argv[1] === '-V'
+      ? { stdout: 'iptables v1.8.7 (legacy)\n' }
+      : argv[0] === 'iptables'
+        ? { stdout: '' }
+        : argv[0] === 'iptables-save'
+          ? { stdout: NAT_WITH_KUBE }
+          : { exitCode: 127, stderr: 'executable file not found in $PATH' },
   );
   const snaps = await snapshotCounters(backend, ['n1']);
   assert.deepEqual(
     calls.map((c) => c.argv[0]),
-    ['iptables-legacy-save', 'iptables-nft-save', 'iptables-save'],
+    ['iptables-legacy', 'iptables-nft', 'iptables', 'iptables', 'iptables-save'],
   );
-  assert.match(snaps.get('n1')!.summary, /via iptables \(/);
+  assert.match(snaps.get('n1')!.summary, /via iptables \(KUBE-SERVICES via the image's only iptables \(legacy\)\)/);
   calls.length = 0;
   await snapshotCounters(backend, ['n1']);
   assert.deepEqual(
@@ -253,4 +260,133 @@ test('traffic: an exec that could not run is infrastructure trouble (InfraError 
     sendRequests(backend, { kind: 'pod', pod: 'client' }, { ip: '10.96.94.95', port: 80 }, 1),
     InfraError,
   );
+});
+
+// --- targeted reads: only the scenario's services ------------------------------------------
+
+const ECHO_SVC = {
+  namespace: 'default',
+  name: 'echo',
+  portName: 'http',
+  protocol: 'TCP',
+  nodePort: 30080,
+  backends: [
+    { ip: '10.244.0.5', port: 8080 },
+    { ip: '10.244.1.5', port: 8080 },
+  ],
+};
+// `iptables-nft -t nat -L <chain> -n -v -x` for the chains the read names (kube-proxy's naming of default/echo:http).
+const LISTED = `Chain KUBE-SERVICES (2 references)
+    pkts      bytes target     prot opt in     out     source               destination
+       7      420 KUBE-SVC-ZJMBFACUQCTMIK2C  6    --  *      *       0.0.0.0/0            10.96.0.10           /* default/echo:http cluster IP */ tcp dpt:80
+Chain KUBE-NODEPORTS (1 references)
+    pkts      bytes target     prot opt in     out     source               destination
+       2      120 KUBE-EXT-ZJMBFACUQCTMIK2C  6    --  *      *       0.0.0.0/0            0.0.0.0/0            /* default/echo:http */ tcp dpt:30080
+Chain KUBE-SVC-ZJMBFACUQCTMIK2C (2 references)
+    pkts      bytes target     prot opt in     out     source               destination
+       0        0 KUBE-SEP-IVKD2I6QVM6VRT6E  0    --  *      *       0.0.0.0/0            0.0.0.0/0            /* default/echo:http -> 10.244.0.5:8080 */ statistic mode random probability 0.50000000000
+       0        0 KUBE-SEP-R66PQ5STIP4QDMXL  0    --  *      *       0.0.0.0/0            0.0.0.0/0            /* default/echo:http -> 10.244.1.5:8080 */
+Chain KUBE-SEP-IVKD2I6QVM6VRT6E (1 references)
+    pkts      bytes target     prot opt in     out     source               destination
+       4      240 DNAT       6    --  *      *       0.0.0.0/0            0.0.0.0/0            /* default/echo:http */ tcp to:10.244.0.5:8080
+Chain KUBE-SEP-R66PQ5STIP4QDMXL (1 references)
+    pkts      bytes target     prot opt in     out     source               destination
+       3      180 DNAT       6    --  *      *       0.0.0.0/0            0.0.0.0/0            /* default/echo:http */ tcp to:10.244.1.5:8080
+`;
+
+test('counters: with the scenario’s services, one command per node lists only their chains (nft), with exact counters', async () => {
+  const { backend, calls } = fakeBackend(({ argv }) => (argv[0] === 'sh' ? { stdout: LISTED } : { exitCode: 1 }));
+  (backend as { kubeProxyIptables?: () => string }).kubeProxyIptables = () => 'nft';
+  const snaps = await snapshotCounters(backend, NODES, { services: [ECHO_SVC] });
+  assert.equal(calls.length, 2, 'one read per node, no detection');
+  const argv = calls[0]!.argv;
+  assert.deepEqual(argv.slice(0, 2), ['sh', '-c']);
+  assert.equal(argv[4], 'iptables-nft');
+  assert.deepEqual(argv[5]!.split('\n'), ['Chain ', 'bytes target', 'default/echo']);
+  assert.deepEqual(argv.slice(6), [
+    'KUBE-SVC-ZJMBFACUQCTMIK2C',
+    'KUBE-EXT-ZJMBFACUQCTMIK2C',
+    'KUBE-SEP-IVKD2I6QVM6VRT6E',
+    'KUBE-SEP-R66PQ5STIP4QDMXL',
+  ]);
+  assert.match(argv[2]!, /-t nat -L "\$c" -n -v -x/);
+  assert.ok(!argv.includes('-Z') && !/ -Z\b/.test(argv[2]!), 'never zero');
+  const ev = snaps.get(NODES[0]!)!;
+  assert.equal(ev.data.exactCounters, true);
+  assert.match(
+    ev.summary,
+    /kube-proxy rules of default\/echo on node cilium-kubeproxy-control-plane via iptables-nft: 6 rules/,
+  );
+  const services = ev.data.chains.find((c) => c.name === 'KUBE-SERVICES')!;
+  assert.equal(services.rules[0]!.packets, 7);
+});
+
+test('counters: legacy reads the table once and filters it on the node to the services’ rules', async () => {
+  const { backend, calls } = fakeBackend(({ argv }) =>
+    argv[0] === 'sh' ? { stdout: NAT_WITH_KUBE } : { exitCode: 1 },
+  );
+  await snapshotCounters(backend, [NODES[0]!], { services: [ECHO_SVC], mode: 'legacy' });
+  const argv = calls[0]!.argv;
+  assert.equal(argv[2], '"$1" -c -t nat | grep -F -e "$2"');
+  assert.equal(argv[4], 'iptables-legacy-save');
+  const keep = argv[5]!.split('\n');
+  for (const p of [
+    '*nat',
+    'COMMIT',
+    ':KUBE-SERVICES ',
+    'default/echo',
+    '-A KUBE-SEP-IVKD2I6QVM6VRT6E ',
+    ':KUBE-EXT-ZJMBFACUQCTMIK2C ',
+  ])
+    assert.ok(keep.includes(p), p);
+});
+
+test('counters: a chain the rules lead to that the read did not name is read by a second command', async () => {
+  // kube-proxy knows a third endpoint the topology did not: its KUBE-SEP chain is read too.
+  const third = LISTED.replace(
+    '/* default/echo:http -> 10.244.1.5:8080 */\n',
+    '/* default/echo:http -> 10.244.1.5:8080 */ statistic mode random probability 0.50000000000\n       0        0 KUBE-SEP-THIRDTHIRDTHIRD1  0    --  *      *       0.0.0.0/0            0.0.0.0/0            /* default/echo:http -> 10.244.2.9:8080 */\n',
+  );
+  const { backend, calls } = fakeBackend(({ argv }) => ({
+    stdout: argv.includes('KUBE-SEP-THIRDTHIRDTHIRD1')
+      ? `${third}Chain KUBE-SEP-THIRDTHIRDTHIRD1 (1 references)\n    pkts      bytes target     prot opt in     out     source               destination\n       1       60 DNAT       6    --  *      *       0.0.0.0/0            0.0.0.0/0            /* default/echo:http */ tcp to:10.244.2.9:8080\n`
+      : third,
+  }));
+  const snaps = await snapshotCounters(backend, ['n1'], { services: [ECHO_SVC], mode: 'nft' });
+  assert.equal(calls.length, 2);
+  assert.equal(calls[1]!.argv.at(-1), 'KUBE-SEP-THIRDTHIRDTHIRD1');
+  assert.equal(snaps.get('n1')!.commands.length, 2, 'both commands are in the evidence');
+  assert.ok(snaps.get('n1')!.data.chains.some((c) => c.name === 'KUBE-SEP-THIRDTHIRDTHIRD1'));
+});
+
+test('counters: a failed targeted read is an InfraError naming the command', async () => {
+  const { backend } = fakeBackend(() => ({
+    exitCode: 1,
+    stderr: "iptables v1.8.9 (nf_tables): chain `KUBE-SERVICES' in table `nat' is incompatible",
+  }));
+  await assert.rejects(
+    snapshotCounters(backend, ['n1'], { services: [ECHO_SVC], mode: 'nft' }),
+    /on node n1: `ip netns exec n1 sh -c .*exited with 1 — .*incompatible/s,
+  );
+});
+
+test('counters: nodes are read side by side, at most `concurrency` at once', async () => {
+  let inFlight = 0;
+  let peak = 0;
+  const nodes = Array.from({ length: 12 }, (_, i) => `n${i}`);
+  const { backend } = fakeBackend(() => ({ stdout: LISTED }));
+  const exec = backend.exec.bind(backend);
+  backend.exec = async (...args: Parameters<Backend['exec']>) => {
+    inFlight++;
+    peak = Math.max(peak, inFlight);
+    await new Promise((r) => setTimeout(r, 5));
+    inFlight--;
+    return exec(...args);
+  };
+  const snaps = await snapshotCounters(backend, nodes, { services: [ECHO_SVC], mode: 'nft', concurrency: 3 });
+  assert.deepEqual([...snaps.keys()], nodes);
+  assert.equal(peak, 3);
+  peak = 0;
+  await snapshotCounters(backend, nodes, { services: [ECHO_SVC], mode: 'nft' });
+  assert.equal(peak, 4, 'default bound');
 });

@@ -43,9 +43,9 @@ function fake(reply: (argv: string[], target: ExecTarget) => Reply) {
 }
 
 const NET_SHOW = `tc:
-lxcd2a04d71301a(5) clsact/ingress from_container:[*fsobj] id 337
-lxcd2a04d71301a(5) clsact/egress to_container:[*fsobj] id 339
-lxc2420d7527a95(6) clsact/ingress from_container:[*fsobj] id 337
+lxcd2a04d71301a(5) clsact/ingress cil_from_container:[*fsobj] id 337
+lxcd2a04d71301a(5) clsact/egress cil_to_container:[*fsobj] id 339
+lxc2420d7527a95(6) clsact/ingress cil_from_container:[*fsobj] id 337
 `;
 
 test('bpftool: net show and dump xlated run in the node, bounded, and parse', async () => {
@@ -71,7 +71,7 @@ test('bpftool: net show and dump xlated run in the node, bounded, and parse', as
   );
   assert.match(
     mine.summary,
-    /programs on lxcd2a04d71301a of node cilium-kubeproxy-control-plane: lxcd2a04d71301a tc\/ingress from_container id 337/,
+    /programs on lxcd2a04d71301a of node cilium-kubeproxy-control-plane: lxcd2a04d71301a tc\/ingress cil_from_container id 337/,
   );
 
   const x = await bpftoolXlated(backend, 'cilium-kubeproxy-control-plane', 337);

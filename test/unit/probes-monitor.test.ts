@@ -71,12 +71,14 @@ function fakeSpawner(script: Script) {
   return { backend, spawned };
 }
 
-const EVENTS = `[cp] -> stack from-container ep 1573 (lxcd2a04d71301a) orig-ip 10.96.94.95:80: 10.244.0.10:40001 -> 10.244.1.30:80 tcp SYN  [svc DNAT backend 2/2]
-[cp] -> endpoint 2103 from-container ep 1573 (lxcd2a04d71301a) orig-ip 10.96.94.95:80: 10.244.0.10:40003 -> 10.244.0.20:80 tcp SYN  [svc DNAT backend 1/2] bpf_redirect->lxc2420d7527a95
+const EVENTS = `-> stack flow 0x9d1c2a07 , identity 41467->20391 state new ifindex 0 orig-ip 0.0.0.0: 10.244.0.10:40001 -> 10.244.1.30:80 tcp SYN
+-> endpoint 2103 flow 0x5e0f4c11 , identity 41467->20391 state new ifindex lxc2420d7527a95 orig-ip 10.244.0.10: 10.244.0.10:40003 -> 10.244.0.20:80 tcp SYN
 `;
 
-test('monitor: cilium-dbg monitor --type trace on the agent of the node; ready at its first line', async () => {
-  const { backend, spawned } = fakeSpawner({ first: '[cp] # Hookpoint lab trace stream header\n', later: EVENTS });
+const BANNER = 'Listening for events on 2 CPUs with 64x4096 of shared memory\nPress Ctrl-C to quit\n';
+
+test('monitor: cilium-dbg monitor --type trace on the agent of the node; ready at its "Press Ctrl-C to quit" (stderr)', async () => {
+  const { backend, spawned } = fakeSpawner({ errFirst: BANNER, later: EVENTS });
   const t0 = Date.now();
   const mon = await startMonitor(backend, 'cilium-kubeproxy-control-plane', { settleMs: 20 });
   assert.ok(Date.now() - t0 < 500, 'resolves at the ready line, without waiting for the bounded delay');
@@ -90,7 +92,7 @@ test('monitor: cilium-dbg monitor --type trace on the agent of the node; ready a
   assert.deepEqual(ev.commands, ['ip netns exec cp cilium-dbg monitor --type trace']);
   const traces = ev.data.filter((e) => e.type === 'trace');
   assert.equal(traces.length, 2);
-  assert.match(ev.summary, /2 trace events \(2 with orig-ip, 1 redirected\)$/);
+  assert.match(ev.summary, /2 trace events \(1 -> endpoint, 1 -> stack\)$/);
   assert.strictEqual(await mon.stop(), ev, 'stop is idempotent');
   assert.equal(spawned[0]!.stopped, 1);
 });

@@ -5,8 +5,10 @@
  * takes the lock, reads the installed Cilium (version from the agent image, values from the Helm
  * release when there is one), refuses values that contradict the feature, and waits for readiness.
  */
+
 import type { Config, ImageOverrides } from '../../config.ts';
 import { InfraError, UsageError } from '../../errors.ts';
+import type { IptablesMode } from '../../kube-proxy/mode.ts';
 import { parseCiliumVersion, translateValues } from '../k8s/cilium-versions.ts';
 import { ClusterBackend, type ClusterBackendDeps } from '../k8s/cluster-backend.ts';
 import { CILIUM_DAEMONSET, CILIUM_NAMESPACE } from '../k8s/kubectl-commands.ts';
@@ -16,7 +18,7 @@ import type { ClusterSpec } from '../types.ts';
 export interface ExistingBackendOptions {
   kubeconfig: string;
   context?: string;
-  iptables?: 'nft' | 'legacy';
+  iptables?: IptablesMode;
   /** --image overrides of the run's workloads (probe, echo, client). */
   images?: ImageOverrides;
 }

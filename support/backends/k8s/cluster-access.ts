@@ -5,6 +5,7 @@
  * targets, topology, run workloads and readiness modules (the ClusterBackend owns it).
  */
 import type { ImageOverrides } from '../../config.ts';
+import type { IptablesMode } from '../../kube-proxy/mode.ts';
 import type { BackendName } from '../types.ts';
 import type { SemVer } from './cilium-versions.ts';
 import type { Executor } from './executor.ts';
@@ -19,7 +20,7 @@ export interface ClusterBackendOptions {
   kubeconfig: string;
   context?: string;
   /** Forces the iptables variant instead of detecting it. */
-  iptables?: 'legacy' | 'nft';
+  iptables?: IptablesMode;
   /** How node commands run: `docker exec` into the Kind node, or the probe pod entering the host. */
   nodeAccess: 'docker' | 'probe';
   /** Images chosen with --image (probe, echo, client here; node, cilium, operator by kind). */

@@ -6,10 +6,12 @@
  * failure collectors (failure-collectors.ts). Every external command goes through the
  * injectable Executor. kind and existing add provisioning on top.
  */
+
 import { randomBytes } from 'node:crypto';
 import { InfraError } from '../../errors.ts';
 import type { Evidence } from '../../evidence/index.ts';
 import type { BackgroundProcess, RunResult } from '../../exec/index.ts';
+import { findKubeProxyChains, type IptablesMode } from '../../kube-proxy/mode.ts';
 import type {
   Backend,
   BackendName,
@@ -42,8 +44,6 @@ import { runNamespace } from './workload-manifests.ts';
 
 export type { ClusterBackendOptions } from './cluster-access.ts';
 
-export type IptablesMode = 'legacy' | 'nft';
-
 export interface ClusterBackendDeps {
   exec?: Executor;
   /** Build the API client for a kubeconfig file (tests point it at a fake API server). */
@@ -58,30 +58,6 @@ export interface ClusterBackendDeps {
 
 export function newRunId(): string {
   return randomBytes(3).toString('hex');
-}
-
-/**
- * How kube-proxy's iptables wrapper picks a variant: a kubelet/kube-proxy hint chain in the nft
- * mangle table → nft; in the legacy mangle table → legacy; otherwise whichever has more rules.
- */
-export function chooseIptablesMode(o: {
-  nftMangle: string | null;
-  legacyMangle: string | null;
-  nftAll?: string | null;
-  legacyAll?: string | null;
-}): { mode: IptablesMode; why: string } | null {
-  const hint = /^(?::|-N )(KUBE-IPTABLES-HINT|KUBE-KUBELET-CANARY)\b/m;
-  if (o.nftMangle && hint.test(o.nftMangle)) return { mode: 'nft', why: 'kubelet hint chain in the nft mangle table' };
-  if (o.legacyMangle && hint.test(o.legacyMangle))
-    return { mode: 'legacy', why: 'kubelet hint chain in the legacy mangle table' };
-  if (o.nftAll === undefined && o.legacyAll === undefined) return null;
-  const rules = (t: string | null | undefined) =>
-    t ? t.split('\n').filter((l) => /^(\[\d+:\d+\] )?-A /.test(l)).length : 0;
-  const n = rules(o.nftAll);
-  const l = rules(o.legacyAll);
-  return l > n
-    ? { mode: 'legacy', why: `more rules in legacy (${l}) than nft (${n})` }
-    : { mode: 'nft', why: `rules: nft ${n}, legacy ${l}` };
 }
 
 export class ClusterBackend implements Backend {
@@ -158,7 +134,7 @@ export class ClusterBackend implements Backend {
   }
 
   capabilities(): ReadonlySet<Capability> {
-    return new Set<Capability>(['iptables-counters', 'capture', 'monitor', 'bpftool', 'status']);
+    return new Set<Capability>(['iptables-counters', 'capture', 'monitor', 'bpftool', 'status', 'helm-values']);
   }
 
   scratchDir(): string {
@@ -254,26 +230,21 @@ export class ClusterBackend implements Backend {
 
   // --- iptables variant ---
 
-  /** The iptables variant kube-proxy uses on a node (detected once per node, or forced by config). */
+  /** The iptables variant forced by --iptables, if any (the counter probe then skips detection). */
+  kubeProxyIptables(): IptablesMode | undefined {
+    return this.opts.iptables;
+  }
+
+  /** Where kube-proxy's chains live on a node (detected once per node, or forced by config). */
   async iptablesMode(nodeOrRole: string): Promise<{ mode: IptablesMode; why: string }> {
     if (this.opts.iptables) return { mode: this.opts.iptables, why: 'forced by --iptables' };
     const node = await this.topo.nodeName(nodeOrRole);
     const hit = this.iptablesModes.get(node);
     if (hit) return hit;
-    const save = async (argv: string[]) => {
-      const r = await this.exec({ kind: 'node', node }, argv, { check: false, quietStdout: true });
-      return r.exitCode === 0 ? r.stdout : null;
-    };
-    let pick = chooseIptablesMode({
-      nftMangle: await save(['iptables-nft-save', '-t', 'mangle']),
-      legacyMangle: await save(['iptables-legacy-save', '-t', 'mangle']),
-    });
-    pick ??= chooseIptablesMode({
-      nftMangle: null,
-      legacyMangle: null,
-      nftAll: await save(['iptables-nft-save']),
-      legacyAll: await save(['iptables-legacy-save']),
-    })!;
+    const found = await findKubeProxyChains((argv) =>
+      this.exec({ kind: 'node', node }, argv, { check: false, quietStdout: true }),
+    );
+    const pick = { mode: found.mode ?? 'nft', why: found.why };
     this.iptablesModes.set(node, pick);
     return pick;
   }

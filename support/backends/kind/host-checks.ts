@@ -4,7 +4,7 @@
  */
 import { DEFAULTS } from '../../config.ts';
 import { defaultExecutor, type Executor } from '../k8s/executor.ts';
-import { TIMEOUTS } from '../k8s/kubectl-commands.ts';
+import { kubectlArgv, TIMEOUTS } from '../k8s/kubectl-commands.ts';
 import { pinnedNodeImage } from './node-images.ts';
 
 export interface KindCheck {
@@ -56,6 +56,12 @@ const INSTALL = {
 function installHint(name: keyof typeof INSTALL): string {
   return name === 'kind' ? kindInstallHint(process.env.HOOKPOINT_K8S ?? DEFAULTS.k8s) : INSTALL[name];
 }
+
+/** The programs the kind and existing backends run on this machine (the inventory test checks the code against it). */
+export const KIND_HOST_TOOLS: readonly string[] = Object.keys(INSTALL);
+
+const KUBECONFIG_FIX =
+  'Pass --kubeconfig FILE (and --context NAME) of a cluster this machine reaches, or set KUBECONFIG.';
 
 function firstLine(text: string): string {
   return text.trim().split('\n')[0]?.trim() ?? '';
@@ -121,4 +127,35 @@ export async function checkClusterTool(
 /** Everything the kind backend needs: a Docker engine, kind, helm and kubectl. */
 export async function checkKind(exec: Executor = defaultExecutor): Promise<KindCheck[]> {
   return Promise.all((['docker', 'kind', 'helm', 'kubectl'] as const).map((t) => checkClusterTool(t, exec)));
+}
+
+/**
+ * The existing backend's cluster: a kubeconfig (and context) whose API server answers kubectl.
+ * Without a kubeconfig, or without kubectl, it cannot be checked.
+ */
+export async function checkKubeconfig(
+  opts: { kubeconfig?: string; context?: string },
+  exec: Executor = defaultExecutor,
+): Promise<KindCheck> {
+  const fail = (detail: string): KindCheck => ({ name: 'kubeconfig', ok: false, detail, install: KUBECONFIG_FIX });
+  if (!opts.kubeconfig) return fail('no kubeconfig given (--kubeconfig or KUBECONFIG)');
+  const where = `${opts.kubeconfig}${opts.context ? ` (context ${opts.context})` : ''}`;
+  const argv = kubectlArgv(opts.kubeconfig, opts.context, 'version', '--request-timeout=10s');
+  try {
+    const res = await exec.run(argv, { timeoutMs: 20_000, where: 'host', check: false });
+    if (res.exitCode === 0) {
+      const server = /Server Version:\s*(\S+)/.exec(res.stdout)?.[1];
+      return {
+        name: 'kubeconfig',
+        ok: true,
+        detail: `${where}: cluster reachable${server ? `, Kubernetes ${server}` : ''}`,
+      };
+    }
+    return fail(
+      `${where}: the cluster does not answer: ${firstLine(res.stderr || res.stdout) || `exit code ${res.exitCode}`}`,
+    );
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    return fail(/not installed or not on PATH/.test(msg) ? `${where}: not checked, kubectl is not installed` : msg);
+  }
 }

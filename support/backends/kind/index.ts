@@ -4,10 +4,12 @@
  * once per run and spec; `--reuse` keeps the cluster across runs after checking its fingerprint;
  * `--keep` decides whether a cluster this run created survives teardown.
  */
+
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config, ImageOverrides } from '../../config.ts';
 import { InfraError, UsageError } from '../../errors.ts';
+import type { IptablesMode } from '../../kube-proxy/mode.ts';
 import { parseCiliumVersion, parseK8sVersion } from '../k8s/cilium-versions.ts';
 import { ClusterBackend, type ClusterBackendDeps } from '../k8s/cluster-backend.ts';
 import { canonicalValues, loadValuesFile, mergeValues } from '../k8s/helm-value-maps.ts';
@@ -43,7 +45,7 @@ export interface KindBackendOptions {
   reuse: boolean;
   keep: KeepPolicy;
   reportsDir: string;
-  iptables?: 'nft' | 'legacy';
+  iptables?: IptablesMode;
   /** --image overrides (node, cilium, operator here; probe, echo, client in the workloads). */
   images?: ImageOverrides;
   /** --kind-load: load the run's images present in the local Docker into the nodes. */

@@ -3,26 +3,14 @@
  * namespaces on this machine, so the Cilium version is a label, only the Helm keys it
  * reproduces are honoured, and every tool comes from this machine's packages.
  */
+import { HOST_FILES, toolsFor } from '../../exec/host-tools.ts';
 import type { BackendDescriptor } from '../types.ts';
 
-/** Tools of the lab and the Debian package that provides each. */
-export const LAB_TOOLS: Array<[tool: string, pkg: string]> = [
-  ['ip', 'iproute2'],
-  ['tc', 'iproute2'],
-  ['iptables-nft-restore', 'iptables'],
-  ['iptables-legacy-restore', 'iptables'],
-  ['nft', 'nftables'],
-  ['tcpdump', 'tcpdump'],
-  ['bpftool', 'bpftool'],
-  ['clang', 'clang'],
-  ['llc', 'llvm'],
-  ['curl', 'curl'],
-  ['nsenter', 'util-linux'],
-];
-export const LAB_HEADERS: Array<[file: string, pkg: string]> = [
-  ['/usr/include/bpf/bpf_helpers.h', 'libbpf-dev'],
-  ['/usr/include/asm/types.h', 'gcc-multilib'],
-];
+/** Tools of the lab and the Debian package that provides each (one list: support/exec/host-tools.ts). */
+export const LAB_TOOLS: ReadonlyArray<[tool: string, pkg: string]> = toolsFor(['lab']).map((t) => [t.tool, t.pkg]);
+export const LAB_HEADERS: ReadonlyArray<[file: string, pkg: string]> = HOST_FILES.filter(
+  (f) => f.purpose === 'lab',
+).map((f) => [f.file, f.pkg]);
 
 /** Keys the lab reproduces (or, for ipam.mode and the native-routing CIDR, matches as stated). */
 export const LAB_HELM_KEYS = [

@@ -1,10 +1,10 @@
 /**
  * The lab's echo workload: an HTTP server run inside a pod's network namespace that answers
- * every request with `pod=<name> client=<ip:port>` — which backend answered and the source
- * address it saw (so a test can tell SNAT from a preserved pod IP).
+ * every request with `pod=<name> client=<ip:port>` — which endpoint (backend pod) answered and
+ * the source address it saw (so a test can tell SNAT from a preserved pod IP).
  *
  * Started daemonised (`setsid -f ip netns exec <pod netns> <node> echo-server.ts …`, see
- * workloads.ts): once listening it writes its pid file, prints `ready pid=<n>` and then moves
+ * pod-netns.ts): once listening it writes its pid file, prints `ready pid=<n>` and then moves
  * its stdio to the log file, so the launcher sees end-of-output and returns while the server
  * lives on in its own session. No imports beyond Node's own modules: it starts in ~50 ms.
  *

@@ -2,16 +2,11 @@
 import type { Config } from '../../config.ts';
 import { LabBackend } from './backend.ts';
 
-export {
-  LAB_VARIANTS,
-  LabBackend,
-  type LabBackendOptions,
-  type LabState,
-  type LabVariant,
-  parseVariants,
-} from './backend.ts';
+export { LabBackend, type LabBackendOptions } from './backend.ts';
 export { DEFAULT_STATE_ROOT, listLabs, RunDir } from './ledger.ts';
 export { DEFAULT_CLUSTER } from './names.ts';
+export type { LabState } from './state.ts';
+export { LAB_VARIANTS, type LabVariant, parseVariants } from './variants.ts';
 
 /** The lab backend for a run's config: its cluster name, iptables backend, variants and keep policy. */
 export function createLabBackend(config: Config): LabBackend {

@@ -5,10 +5,13 @@
  * the `datapath` of `hookpoint lab status --json` and the body of the agent's `status`.
  */
 import { run } from '../../exec/index.ts';
+import { NODEPORTS_CHAIN } from '../../kube-proxy/chains.ts';
+import { findKubeProxyChains, type IptablesMode, iptablesCommand, nftChainCounts } from '../../kube-proxy/mode.ts';
 import { parseIptablesSave } from '../../parsers/index.ts';
 import type { LabBackend } from './backend.ts';
-import { gatherDatapathState } from './datapath/index.ts';
+import { gatherDatapathState, PROGRAM_NAMES } from './datapath/index.ts';
 import { nodeNetns } from './names.ts';
+import { netnsRun } from './node-run.ts';
 
 export interface NodeDatapathReport {
   name: string;
@@ -18,7 +21,7 @@ export interface NodeDatapathReport {
   missingRoutes: string[];
   kubeProxy: {
     /** iptables backend that holds KUBE-* chains; null when neither does. */
-    iptables: 'nft' | 'legacy' | null;
+    iptables: IptablesMode | null;
     serviceChains: number;
     endpointChains: number;
     nodePortRules: number;
@@ -37,38 +40,25 @@ export interface DatapathReport {
   clusterIPTranslation: 'tc' | 'kube-proxy' | 'mixed';
   /** NodePort and node → ClusterIP are kube-proxy's (kubeProxyReplacement=false). */
   nodePortTranslation: 'kube-proxy' | 'none';
-  iptables: 'nft' | 'legacy' | 'mixed' | null;
+  iptables: IptablesMode | 'mixed' | null;
   /** Variants the lab was asked for (the effects above are what is really in place). */
   requestedVariants: string[];
   nodes: NodeDatapathReport[];
 }
 
-function hasKube(text: string): boolean {
-  return /^:KUBE-SERVICES /m.test(text);
-}
-
 async function kubeProxyOf(netns: string, where: string): Promise<NodeDatapathReport['kubeProxy']> {
-  const save = (tool: string) =>
-    run(['ip', 'netns', 'exec', netns, tool, '-t', 'nat'], {
-      timeoutMs: 15_000,
-      where,
-      check: false,
-      quietStdout: true,
-    });
-  const [legacy, nft] = await Promise.all([save('iptables-legacy-save'), save('iptables-nft-save')]);
-  const picked = hasKube(legacy.stdout)
-    ? { mode: 'legacy' as const, text: legacy.stdout }
-    : hasKube(nft.stdout)
-      ? { mode: 'nft' as const, text: nft.stdout }
-      : null;
-  if (!picked) return { iptables: null, serviceChains: 0, endpointChains: 0, nodePortRules: 0 };
-  const dump = parseIptablesSave(picked.text);
-  const nat = dump.chains.filter((c) => c.table === 'nat');
+  const nodeRun = netnsRun(netns, where);
+  const found = await findKubeProxyChains(nodeRun);
+  if (!found.mode) return { iptables: null, serviceChains: 0, endpointChains: 0, nodePortRules: 0 };
+  if (found.nftOnly) return { iptables: found.mode, ...(await nftChainCounts(nodeRun)) };
+  // Status wants the whole table's shape (how many chains), so this one reads it all.
+  const save = await nodeRun([iptablesCommand(found.mode, 'save'), '-t', 'nat']);
+  const nat = parseIptablesSave(save.stdout).chains.filter((c) => c.table === 'nat');
   return {
-    iptables: picked.mode,
+    iptables: found.mode,
     serviceChains: nat.filter((c) => c.name.startsWith('KUBE-SVC-')).length,
     endpointChains: nat.filter((c) => c.name.startsWith('KUBE-SEP-')).length,
-    nodePortRules: nat.find((c) => c.name === 'KUBE-NODEPORTS')?.rules.length ?? 0,
+    nodePortRules: nat.find((c) => c.name === NODEPORTS_CHAIN)?.rules.length ?? 0,
   };
 }
 
@@ -116,7 +106,7 @@ export async function inspectDatapath(lab: LabBackend): Promise<DatapathReport> 
   const translated = lxcs.filter(({ node, lxc }) => {
     const n = nodes.find((x) => x.name === node);
     const dirs = new Set(
-      n?.tc.filter((t) => t.interface === lxc && t.program === 'from_container').map((t) => t.direction),
+      n?.tc.filter((t) => t.interface === lxc && t.program === PROGRAM_NAMES.ingress).map((t) => t.direction),
     );
     return dirs.has('ingress') && (n?.maps?.services ?? 0) > 0;
   }).length;

@@ -2,20 +2,21 @@
  * kube-proxy (iptables mode) reproduction: the nat and filter rules kube-proxy writes for a set
  * of Services, with its chain naming and rule shapes, rendered as iptables-restore input.
  *
- * Chain names, as kube-proxy's proxier computes them (documented in its source comments and
- * visible in every iptables-save of a cluster):
- *   KUBE-SVC-/KUBE-EXT- + first 16 chars of base32(sha256(servicePortName + protocol)),
- *   KUBE-SEP- + first 16 chars of base32(sha256(servicePortName + protocol + "ip:port")),
- * with servicePortName = "ns/svc:portName" (":portName" left out when the port has no name)
- * and protocol in lower case ("tcp"). Checked against kube-proxy's own test fixture in
- * test/unit/lab-kube-proxy.test.ts.
+ * Chain names come from support/kube-proxy/chains.ts (kube-proxy's naming, shared with the
+ * counter reads).
  *
  * Pure except for applyProxyRules(), which loads the text into a node through support/exec.
  */
 import { run } from '../../exec/index.ts';
-import { sha256 } from './names.ts';
-
-export type IptablesMode = 'nft' | 'legacy';
+import {
+  endpointChain,
+  externalChain,
+  NODEPORTS_CHAIN,
+  SERVICES_CHAIN,
+  serviceChain,
+  servicePortName,
+} from '../../kube-proxy/chains.ts';
+import { type IptablesMode, iptablesCommand } from '../../kube-proxy/mode.ts';
 
 export interface ProxyEndpoint {
   ip: string;
@@ -34,47 +35,6 @@ export interface ProxyService {
   endpoints: ProxyEndpoint[];
 }
 
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** RFC 4648 base32 (standard alphabet), the encoding Go's base32.StdEncoding produces. */
-export function base32(bytes: Uint8Array): string {
-  let out = '';
-  let bits = 0;
-  let value = 0;
-  for (const b of bytes) {
-    value = ((value << 8) | b) & 0xffff;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
-  while (out.length % 8 !== 0) out += '=';
-  return out;
-}
-
-/** "ns/svc:port" — kube-proxy's ServicePortName as it appears in its comments. */
-export function servicePortName(s: { namespace: string; name: string; portName: string }): string {
-  return `${s.namespace}/${s.name}${s.portName ? `:${s.portName}` : ''}`;
-}
-
-function portProtoHash(spn: string, protocol: string): string {
-  return base32(sha256(spn + protocol.toLowerCase())).slice(0, 16);
-}
-
-export function serviceChain(spn: string, protocol: string): string {
-  return `KUBE-SVC-${portProtoHash(spn, protocol)}`;
-}
-
-export function externalChain(spn: string, protocol: string): string {
-  return `KUBE-EXT-${portProtoHash(spn, protocol)}`;
-}
-
-export function endpointChain(spn: string, protocol: string, endpoint: string): string {
-  return `KUBE-SEP-${base32(sha256(spn + protocol.toLowerCase() + endpoint)).slice(0, 16)}`;
-}
-
 /** Chain → rules (each rule as iptables-restore arguments after `-A CHAIN`). Order matters. */
 export type ChainRules = Map<string, string[]>;
 
@@ -89,7 +49,7 @@ const comment = (text: string): string => `-m comment --comment ${q(text)}`;
 const MASQ_MARK = '0x4000';
 
 /** Chains kube-proxy owns and rewrites on every sync. */
-export const NAT_FIXED_CHAINS = ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING'] as const;
+export const NAT_FIXED_CHAINS = [SERVICES_CHAIN, NODEPORTS_CHAIN, 'KUBE-MARK-MASQ', 'KUBE-POSTROUTING'] as const;
 export const FILTER_FIXED_CHAINS = [
   'KUBE-SERVICES',
   'KUBE-EXTERNAL-SERVICES',
@@ -138,8 +98,8 @@ export function proxyRules(services: readonly ProxyService[], opts: { clusterCID
   const filter: ChainRules = new Map();
   for (const c of NAT_FIXED_CHAINS) nat.set(c, []);
   for (const c of FILTER_FIXED_CHAINS) filter.set(c, []);
-  const natServices = nat.get('KUBE-SERVICES')!;
-  const natNodePorts = nat.get('KUBE-NODEPORTS')!;
+  const natServices = nat.get(SERVICES_CHAIN)!;
+  const natNodePorts = nat.get(NODEPORTS_CHAIN)!;
 
   for (const svc of sortedServices(services)) {
     const spn = servicePortName(svc);
@@ -250,14 +210,6 @@ function sameRules(a: string[] | undefined, b: string[] | undefined): boolean {
   return !!a && !!b && a.length === b.length && a.every((r, i) => r === b[i]);
 }
 
-export function restoreCommand(mode: IptablesMode): string {
-  return mode === 'legacy' ? 'iptables-legacy-restore' : 'iptables-nft-restore';
-}
-
-export function saveCommand(mode: IptablesMode): string {
-  return mode === 'legacy' ? 'iptables-legacy-save' : 'iptables-nft-save';
-}
-
 /** JSON-safe form of ProxyRules for the lab's state file. */
 export function rulesToJson(r: ProxyRules): { nat: Record<string, string[]>; filter: Record<string, string[]> } {
   return { nat: Object.fromEntries(r.nat), filter: Object.fromEntries(r.filter) };
@@ -278,7 +230,7 @@ export async function applyProxyRules(opts: {
   file: string;
   partial: boolean;
 }): Promise<void> {
-  const argv = ['ip', 'netns', 'exec', opts.netns, restoreCommand(opts.mode)];
+  const argv = ['ip', 'netns', 'exec', opts.netns, iptablesCommand(opts.mode, 'restore')];
   if (opts.partial) argv.push('--noflush');
   argv.push(opts.file);
   await run(argv, { timeoutMs: 15_000, where: opts.where });

@@ -110,7 +110,7 @@ export const MUTATIONS: Mutation[] = [
     title: "tc program removed from the client pod's host veth (ingress)",
     red: {
       podClusterIP: { status: 'failed', message: /KUBE-SVC.*rose from \d+ to \d+ packets.*evidence/ },
-      monitor: { status: 'failed', message: /untranslated|none with orig-ip/ },
+      monitor: { status: 'failed', message: /no reply to the client is reverse-NATed.*untranslated.*evidence/ },
     },
     collateral: {
       sameNode: {
@@ -189,7 +189,7 @@ export const MUTATIONS: Mutation[] = [
   {
     id: 'local-redirect-off',
     title: 'same-node redirect disabled',
-    red: { sameNode: { status: 'failed', message: /without a redirect.*evidence|redirect/ } },
+    red: { sameNode: { status: 'failed', message: /follows a `-> stack` event of the same connection.*evidence/ } },
     async apply(h) {
       for (const n of h.lab.labState.plan.nodes) await h.lab.datapath(n.name)!.setFlags({ localRedirect: false });
     },

@@ -8,6 +8,7 @@ import { LOCK_NAME } from '../../../support/backends/k8s/run-lock.ts';
 import { checkKind } from '../../../support/backends/kind/host-checks.ts';
 import { down } from '../../../support/cli/down.ts';
 import { InfraError, UsageError } from '../../../support/errors.ts';
+import { snapshotCounters } from '../../../support/probes/counters.ts';
 import { FakeApiServer } from '../helpers/kind/fake-apiserver.ts';
 import { ScriptedExecutor } from '../helpers/kind/scripted-executor.ts';
 
@@ -126,6 +127,36 @@ describe('existing backend', () => {
     await b.teardown();
     assert.equal(api.get('api/v1', 'namespaces', 'hookpoint-e1e2e3'), undefined);
     assert.equal(api.get('apis/coordination.k8s.io/v1', 'leases', LOCK_NAME, 'kube-system'), undefined);
+  });
+
+  it('--iptables reaches the counter probe through the probe pod: no detection, the forced variant only', async () => {
+    const exec = new ScriptedExecutor()
+      .on(['helm', 'get', 'values'], { stdout: JSON.stringify({ routingMode: 'native', kubeProxyReplacement: false }) })
+      .on(['cilium', 'status', '--brief'], { stdout: 'OK\n' })
+      .on(['nsenter', '-t', '1'], { exitCode: 1, stderr: 'unexpected command' })
+      .on(['nsenter', '-t', '1', '-m', '-u', '-i', '-n', '-p', '--', 'iptables-legacy-save'], {
+        stdout: '*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n',
+      })
+      .on(['rm', '-rf'], { stdout: '' });
+    const b = new ExistingBackend(
+      { kubeconfig, context: 'prod-eu', iptables: 'legacy' },
+      { exec, pollMs: 5, wait: { progress: () => {} }, runId: 'e4e5e6', lockHolder: 'run-existing' },
+    );
+    await b.provision({ kindConfig: '', ciliumVersion: '1.17.15', k8sVersion: 'v1.27.3', ciliumValues: {} });
+    try {
+      const before = exec.calls.length;
+      const snaps = await snapshotCounters(b, ['worker2']);
+      const reads = exec.calls.slice(before).filter((c) => c.argv.some((a) => a.startsWith('iptables')));
+      assert.ok(reads.length > 0);
+      for (const c of reads) {
+        const tail = c.argv.slice(c.argv.indexOf('--', c.argv.indexOf('nsenter')) + 1);
+        assert.ok(tail[0]!.startsWith('iptables-legacy') || tail.join(' ').includes('iptables-legacy'), tail.join(' '));
+        assert.ok(!tail.join(' ').includes('-S KUBE-SERVICES 1'), 'no detection ran');
+      }
+      assert.match([...snaps.values()][0]!.summary, /via iptables-legacy/);
+    } finally {
+      await b.teardown();
+    }
   });
 
   it('refuses feature values the installed release contradicts', async () => {

@@ -10,6 +10,7 @@ import { afterEach, describe, it } from 'node:test';
 import { LOCK_NAME } from '../../../support/backends/k8s/run-lock.ts';
 import { ProvisioningError } from '../../../support/backends/kind/index.ts';
 import { InfraError, UsageError } from '../../../support/errors.ts';
+import { snapshotCounters } from '../../../support/probes/counters.ts';
 import { CLUSTER, INSTALLED_JSON, runCleanups, SEED, setup, type World } from '../helpers/kind/kind-cluster-world.ts';
 
 afterEach(runCleanups);
@@ -263,29 +264,42 @@ describe('kind backend orchestration (scripted executor + fake API server)', () 
     assert.equal(w.exec.matching(['kind', 'get', 'clusters']).length, 0);
   });
 
-  it('detects the iptables variant as kube-proxy does, from real iptables-save outputs', async (t) => {
+  it('finds where the kube-proxy chains live with the kube-proxy module, once per node', async (t) => {
     const w = await setup(t);
     if (!w) return;
     await w.backend.provision(SEED);
-    // No hint chains anywhere: the variant with more rules wins (legacy 9 rules vs nft 12).
+    const noChain = { exitCode: 1, stderr: 'iptables: No chain/target/match by that name.\n' };
     w.exec
-      .on(['iptables-nft-save', '-t', 'mangle'], { stdout: '' })
-      .on(['iptables-legacy-save', '-t', 'mangle'], { stdout: '' })
-      .on(['docker', 'exec', `${CLUSTER}-worker`, 'iptables-nft-save'], (argv) => ({
-        stdout: argv.length > 4 ? '' : w.fx.nftSave,
-      }))
-      .on(['docker', 'exec', `${CLUSTER}-worker`, 'iptables-legacy-save'], (argv) => ({
-        stdout: argv.length > 4 ? '' : w.fx.legacySave,
-      }));
-    assert.deepEqual(await w.backend.iptablesMode('worker'), { mode: 'nft', why: 'rules: nft 12, legacy 9' });
-    // The kubelet's hint chain in the legacy mangle table decides, before any counting.
-    w.exec.on(['docker', 'exec', `${CLUSTER}-control-plane`, 'iptables-legacy-save', '-t', 'mangle'], {
-      stdout: '*mangle\n:KUBE-IPTABLES-HINT - [0:0]\nCOMMIT\n',
-    });
+      .on(['iptables-legacy', '-t', 'nat', '-S', 'KUBE-SERVICES', '1'], noChain)
+      .on(['iptables-nft', '-t', 'nat', '-S', 'KUBE-SERVICES', '1'], { stdout: '' });
+    assert.deepEqual(await w.backend.iptablesMode('worker'), { mode: 'nft', why: 'KUBE-SERVICES in nftables' });
+    w.exec.on(['docker', 'exec', `${CLUSTER}-control-plane`, 'iptables-legacy', '-t', 'nat', '-S'], { stdout: '' });
     assert.equal((await w.backend.iptablesMode('control-plane')).mode, 'legacy');
-    const calls = w.exec.matching(['iptables-legacy-save']).length;
+    const calls = w.exec.matching(['iptables-legacy']).length;
     await w.backend.iptablesMode('control-plane');
-    assert.equal(w.exec.matching(['iptables-legacy-save']).length, calls, 'detected once per node');
+    assert.equal(w.exec.matching(['iptables-legacy']).length, calls, 'detected once per node');
+  });
+
+  it('--iptables reaches the counter probe: no detection, every read through the forced variant', async (t) => {
+    const w = await setup(t, { iptables: 'legacy' });
+    if (!w) return;
+    await w.backend.provision(SEED);
+    w.exec.on(['docker', 'exec', `${CLUSTER}-worker`, 'iptables-legacy-save'], {
+      stdout: `*nat\n${w.fx.legacySave}COMMIT\n`,
+    });
+    const before = w.exec.calls.length;
+    const snaps = await snapshotCounters(w.backend, [`${CLUSTER}-worker`]);
+    const iptables = w.exec.calls
+      .slice(before)
+      .map((c) => c.argv.slice(3).join(' '))
+      .filter((a) => a.includes('iptables'));
+    assert.ok(iptables.length > 0);
+    assert.ok(
+      iptables.every((a) => a.startsWith('iptables-legacy')),
+      iptables.join('; '),
+    );
+    assert.ok(!iptables.some((a) => a.includes('-S KUBE-SERVICES 1')), 'no detection ran');
+    assert.match(snaps.get(`${CLUSTER}-worker`)!.summary, /via iptables-legacy/);
   });
 });
 

@@ -96,6 +96,7 @@ describe('parseBpftoolProgShow', () => {
       memlockBytes: 4096,
       mapIds: [312, 313, 35],
       btfId: 667,
+      pinned: [],
     });
     assert.equal(r.unknownLines.length, 2);
   });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { counterDelta, ruleKey, serviceRefOf, serviceRules } from '../../../support/kube-proxy/rules.ts';
 import {
   allRules,
-  counterDelta,
   detectIptablesFormat,
   findChain,
   parseIptables,
@@ -10,9 +10,6 @@ import {
   parseIptablesNumber,
   parseIptablesRules,
   parseIptablesSave,
-  ruleKey,
-  serviceRefOf,
-  serviceRules,
 } from '../../../support/parsers/iptables.ts';
 
 // A kube-proxy nat table written for these tests in iptables-save -c shape (one ClusterIP
@@ -158,8 +155,25 @@ describe('parseIptablesList (-L -n -v)', () => {
     assert.equal(sep.rules[1]!.comment, 'default/mysvc');
     assert.equal(sep.rules[2]!.target, null, 'a rule without target keeps the empty column');
     assert.equal(sep.rules[2]!.protocol, 'all');
-    assert.equal(sep.rules[3]!.protocol, '6', 'numeric protocol column of newer iptables');
+    assert.equal(sep.rules[3]!.protocol, 'tcp', 'the numeric protocol column of iptables 1.8.9 (6) reads as its name');
     assert.deepEqual(d.unknownLines.length, 1, '"1.2M" is not an iptables number');
+  });
+
+  it('reads the protocol column of iptables 1.8.9 (numbers) and other releases (names) alike', () => {
+    const rows = (p: [string, string, string]) =>
+      [
+        'Chain CILIUM_PRE_mangle (1 references)',
+        ' pkts bytes target     prot opt in     out     source               destination',
+        `    0     0 MARK       ${p[0]}    --  *      *       0.0.0.0/0            0.0.0.0/0            MARK set 0x200`,
+        `    0     0 TPROXY     ${p[1]}    --  *      *       0.0.0.0/0            0.0.0.0/0            TPROXY redirect 0.0.0.0:40353`,
+        `    0     0 TPROXY     ${p[2]}   --  *      *       0.0.0.0/0            0.0.0.0/0            TPROXY redirect 0.0.0.0:40353`,
+      ].join('\n');
+    const numbers = parseIptablesList(rows(['0', '6', '17']));
+    const names = parseIptablesList(rows(['all', 'tcp', 'udp']));
+    const prot = (d: typeof numbers) => d.chains[0]!.rules.map((r) => r.protocol);
+    assert.deepEqual(prot(numbers), ['all', 'tcp', 'udp']);
+    assert.deepEqual(prot(names), prot(numbers));
+    assert.deepEqual([numbers.unknownLines, names.unknownLines], [[], []]);
   });
 
   it('reads -L -n without counters and marks exact counters for -x output', () => {

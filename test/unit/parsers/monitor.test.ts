@@ -71,28 +71,41 @@ describe('parseMonitorLine: one-line traces', () => {
     assert.deepEqual(e.dst, { ip: 'fd00::2', port: 9090 });
   });
 
-  it('reads the lab monitor format: node prefix, source endpoint, orig-ip with port, note and bpf redirect target', () => {
+  it("reads the lab agent's lines with the real grammar: endpoint, identities, ifindex name, orig-ip, tuple", () => {
     const e = parseMonitorLine(
-      '[cp] -> endpoint 2103 from-container ep 1573 (lxcd2a04d71301a) orig-ip 10.96.94.95:80: 10.244.0.10:40003 -> 10.244.0.20:80 tcp SYN  [svc DNAT backend 1/2] bpf_redirect->lxc2420d7527a95',
+      '-> endpoint 2103 flow 0x9a0c5d11 , identity 41467->20391 state new ifindex lxc2420d7527a95 orig-ip 10.244.0.10: 10.244.0.10:40003 -> 10.244.0.20:80 tcp SYN',
     );
-    assert.equal(e.node, 'cp');
-    assert.equal(e.endpoint, 2103);
-    assert.equal(e.srcEndpoint, 1573);
-    assert.equal(e.hook, 'from-container');
-    assert.equal(e.interface, 'lxcd2a04d71301a');
-    assert.equal(e.origIp, '10.96.94.95');
-    assert.equal(e.origPort, 80);
+    assert.deepEqual(
+      [e.type, e.observationPoint, e.endpoint, e.flowId, e.identities, e.state, e.ifindex, e.interface, e.origIp],
+      [
+        'trace',
+        'to-endpoint',
+        2103,
+        '0x9a0c5d11',
+        { src: 41467, dst: 20391 },
+        'new',
+        'lxc2420d7527a95',
+        'lxc2420d7527a95',
+        '10.244.0.10',
+      ],
+    );
     assert.deepEqual(e.dst, { ip: '10.244.0.20', port: 80 });
     assert.equal(e.flags, 'SYN');
-    assert.equal(e.note, 'svc DNAT backend 1/2');
-    assert.equal(e.redirect, 'lxc2420d7527a95');
-    assert.equal(e.redirectHelper, 'bpf_redirect');
-    const noRedirect = parseMonitorLine(
-      '[worker] -> stack from-container ep 388 (lxcc2f25b3ad380) orig-ip 0.0.0.0: 10.244.1.30:80 -> 10.244.0.10:40001 tcp SYN, ACK',
+    const stack = parseMonitorLine(
+      '-> stack flow 0x6c1f03a2 , identity 41467->remote-node state established ifindex 0 orig-ip 0.0.0.0: 10.244.0.10:40001 -> 172.18.0.3:80 tcp ACK',
     );
-    assert.equal(noRedirect.redirect, null);
-    assert.equal(noRedirect.observationPoint, 'to-stack');
-    assert.equal(noRedirect.flags, 'SYN, ACK');
+    assert.deepEqual([stack.observationPoint, stack.ifindex, stack.identities?.dst], ['to-stack', 0, 'remote-node']);
+  });
+
+  it('has no lab words: a "[node]" prefix or a "bpf_redirect->…" tail is not read into any field', () => {
+    assert.equal(
+      parseMonitorLine('[cp] -> stack flow 0x1 , identity 1->2 state new ifindex 0 orig-ip 0.0.0.0: a -> b').type,
+      'unknown',
+    );
+    const e = parseMonitorLine(
+      '-> endpoint 2103 flow 0x0 , identity 0->0 state new ifindex lxc1 orig-ip 10.96.94.95:80: 10.244.0.10:40003 -> 10.244.0.20:80 tcp SYN  bpf_redirect->lxc2',
+    );
+    assert.ok(!('redirect' in e) && !('node' in e) && !('hook' in e) && !('note' in e) && !('origPort' in e));
   });
 
   it('reads the bare "-> 0:" capture line without inventing an observation point', () => {

@@ -4,20 +4,30 @@
  * kubeProxyReplacement=false in native-routing mode (ClusterIP only; NodePort and host
  * traffic stay with kube-proxy). Written for the lab's kernel reproduction; not Cilium code.
  *
- * from_container  tc ingress of every lxc (packets leaving a pod)
- *   - ClusterIP:port -> backend DNAT, backend chosen once per connection (ct4, LRU)
- *   - same-node backend (local redirect on): TTL-1, L2 rewrite, bpf_redirect to its lxc
- *   - reply of a same-node backend to a same-node client (local redirect on): reverse NAT
- *     to ClusterIP:port, then bpf_redirect to the client's lxc
- *   - anything else: TC_ACT_OK, the kernel routes it (legacy host routing)
- * to_container    tc egress of every lxc (packets entering a pod)
- *   - reverse NAT of replies that came through the stack (remote backends, and same-node
- *     backends when local redirect is off)
- *   - packets this program already redirected are only un-marked (the redirect already
- *     traced them)
+ * Program layout (names and tail-call slots as Cilium's bpf_lxc; see NodeDatapath). The object
+ * is loaded once per endpoint, each load with its own program array cilium_calls (pinned as
+ * cilium_calls_<endpoint id, 5 digits>) and the node's shared maps:
  *
- * Every IPv4 packet seen produces one trace record in the perf event array `events`
- * when config flag LAB_F_TRACE is set.
+ * cil_from_container   tc ingress of the endpoint's lxc: IPv4 -> tail call
+ *                      cilium_calls[CILIUM_CALL_IPV4_FROM_LXC]
+ *   tail_handle_ipv4   ClusterIP:port -> backend DNAT (backend chosen once per connection, ct4);
+ *                      a packet for a same-node endpoint (translated, a reply to translate
+ *                      back, or plain) -> tail call cilium_call_policy[destination endpoint id];
+ *                      that slot empty (no local redirect) or anything else: TC_ACT_OK, the
+ *                      kernel routes it (legacy host routing)
+ * cil_lxc_policy       the endpoint's entry in the node's cilium_call_policy: tail call its own
+ *                      cilium_calls[CILIUM_CALL_IPV4_TO_LXC_POLICY_ONLY]
+ *   tail_ipv4_policy   delivery to this endpoint: reverse NAT of a same-node reply, TTL-1, L2
+ *                      rewrite, bpf_redirect to its lxc; untranslated traffic goes to the stack
+ * cil_to_container     tc egress of the endpoint's lxc: packets redirected above are only
+ *                      un-marked (already traced); IPv4 -> tail call
+ *                      cilium_calls[CILIUM_CALL_IPV4_TO_ENDPOINT]
+ *   tail_ipv4_to_endpoint  reverse NAT of replies that came through the stack (remote
+ *                      backends, and same-node backends without local redirect)
+ *
+ * Every IPv4 packet seen produces one trace record in the perf event array `events` when
+ * config flag LAB_F_TRACE is set, emitted where its fate is decided. A record prepared before
+ * a tail call waits in the per-CPU map lab_pending_ev (a tail call never leaves the CPU).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -30,10 +40,23 @@
 #include <bpf/bpf_helpers.h>
 
 #define LAB_F_TRACE 0x1
+/* The node's local-redirect mode, for status readers. The programs follow cilium_call_policy:
+ * the agent side fills it only when local redirect is on. */
 #define LAB_F_LOCAL_REDIRECT 0x2
 
-/* skb->mark set on packets redirected by from_container (cleared by to_container). */
+/* skb->mark set on packets redirected by tail_ipv4_policy (cleared by cil_to_container). */
 #define LAB_MARK_REDIRECTED 0x0b1ab000
+
+/* Tail-call slots of cilium_calls, Cilium's numbers (bpf/lib/common.h). */
+#define CILIUM_CALL_IPV4_FROM_LXC 7
+#define CILIUM_CALL_IPV4_TO_LXC_POLICY_ONLY 11
+#define CILIUM_CALL_IPV4_TO_ENDPOINT 13
+#define CILIUM_CALL_SIZE 48
+/* cilium_call_policy is indexed by endpoint id (16 bits). */
+#define POLICY_PROG_MAP_SIZE 65536
+
+/* skb->cb[0] of a packet that tail_handle_ipv4 hands to cil_lxc_policy with a pending record. */
+#define LAB_CB_PENDING 0x1ab0ce11
 
 #define OBS_TO_STACK 1
 #define OBS_TO_ENDPOINT_REDIRECT 2
@@ -158,6 +181,30 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(__u32));
 } events SEC(".maps");
+
+/* The endpoint's own tail calls (one map per load: the loader replaces it). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, CILIUM_CALL_SIZE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} cilium_calls SEC(".maps");
+
+/* The node's delivery programs: slot <endpoint id> holds that endpoint's cil_lxc_policy. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, POLICY_PROG_MAP_SIZE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} cilium_call_policy SEC(".maps");
+
+/* The trace record a tail_handle_ipv4 prepared for the delivery program. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct trace_ev);
+} lab_pending_ev SEC(".maps");
 
 struct pkt {
 	__u32 saddr;
@@ -291,7 +338,7 @@ static __always_inline int dec_ttl(struct __sk_buff *skb, const struct pkt *p)
 	return bpf_skb_store_bytes(skb, IP_TTL_OFF, word, 1, 0);
 }
 
-/* L2 rewrite for delivery to a local pod, then redirect to its lxc (enters its tc egress). */
+/* L2 rewrite for delivery to a local pod before the redirect to its lxc (enters its tc egress). */
 static __always_inline int redirect_to(struct __sk_buff *skb, const struct pkt *p, const struct endpoint_val *ep)
 {
 	if (dec_ttl(skb, p) < 0)
@@ -333,7 +380,7 @@ static __always_inline void ev_init(struct trace_ev *ev, struct __sk_buff *skb, 
 /*
  * Reverse NAT of a reply backend -> client: a CT reverse entry turns its source back into
  * ClusterIP:port. 1 rewritten, 0 no entry (not a translated flow), -1 rewrite failed.
- * Used for same-node replies (from_container) and replies through the stack (to_container).
+ * Used for same-node replies (tail_ipv4_policy) and replies through the stack (tail_ipv4_to_endpoint).
  */
 static __always_inline int rev_nat(struct __sk_buff *skb, const struct pkt *p, struct trace_ev *ev)
 {
@@ -375,8 +422,47 @@ static __always_inline __u8 untracked_state(const struct pkt *p)
 	return STATE_ESTABLISHED;
 }
 
+/* Ethernet + IPv4: the hooks pass anything else untouched. */
+static __always_inline int is_ipv4(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+
+	return (void *)(eth + 1) <= data_end && eth->h_proto == bpf_htons(ETH_P_IP);
+}
+
+/*
+ * Hand the packet to the delivery program of a same-node endpoint (its slot in
+ * cilium_call_policy) with the record prepared so far. Returns only when that slot is empty:
+ * the node runs without local redirect, and the caller hands the packet to the stack.
+ */
+static __always_inline void deliver_local(struct __sk_buff *skb, const struct trace_ev *ev, __u32 ep_id)
+{
+	__u32 zero = 0;
+	struct trace_ev *pending = bpf_map_lookup_elem(&lab_pending_ev, &zero);
+
+	if (!pending)
+		return;
+	__builtin_memcpy(pending, ev, sizeof(*ev));
+	skb->cb[0] = LAB_CB_PENDING;
+	bpf_tail_call(skb, &cilium_call_policy, ep_id);
+	skb->cb[0] = 0;
+}
+
 SEC("tc")
-int from_container(struct __sk_buff *skb)
+int cil_from_container(struct __sk_buff *skb)
+{
+	if (!is_ipv4(skb))
+		return TC_ACT_OK;
+	bpf_tail_call(skb, &cilium_calls, CILIUM_CALL_IPV4_FROM_LXC);
+	/* Missed tail call (the endpoint's programs are not in place): drop, as Cilium does. */
+	return TC_ACT_SHOT;
+}
+
+/* cilium_calls[CILIUM_CALL_IPV4_FROM_LXC]: a packet leaving the endpoint. */
+SEC("tc")
+int tail_handle_ipv4(struct __sk_buff *skb)
 {
 	struct pkt p = {};
 	struct trace_ev ev;
@@ -386,8 +472,6 @@ int from_container(struct __sk_buff *skb)
 	struct ct_key ck = {};
 	struct ct_val *ct;
 	__u32 flags;
-	int ret = TC_ACT_OK;
-	int rc;
 
 	if (parse(skb, &p) < 0)
 		return TC_ACT_OK;
@@ -510,60 +594,106 @@ int from_container(struct __sk_buff *skb)
 		ev.xlate = XLATE_DNAT;
 		ev.daddr = backend_ip;
 		ev.dport = backend_port;
-		p.daddr = backend_ip;
-		p.dport = backend_port;
 
 		dst_ep = bpf_map_lookup_elem(&lxc_endpoints, &backend_ip);
 		if (dst_ep) {
 			ev.dst_ep = dst_ep->ep_id;
-			if (flags & LAB_F_LOCAL_REDIRECT) {
-				if (redirect_to(skb, &p, dst_ep) < 0)
-					return TC_ACT_SHOT;
-				ev.obs = OBS_TO_ENDPOINT_REDIRECT;
-				ev.target_ifindex = dst_ep->ifindex;
-				ret = bpf_redirect(dst_ep->ifindex, 0);
-			}
+			deliver_local(skb, &ev, dst_ep->ep_id);
 		}
 		goto out;
 	}
 
-	/* 2. Reply of a same-node backend to a same-node client: reverse NAT here and redirect.
-	 * Without local redirect the reply goes through the stack untouched and to_container
-	 * of the client's lxc reverse-NATs it (so the kernel's conntrack sees a consistent flow). */
-	if (!(flags & LAB_F_LOCAL_REDIRECT))
-		goto out;
+	/* 2. A packet for a same-node endpoint: its delivery program reverse-NATs a reply of a
+	 * translated connection and redirects it. Without a delivery program (no local redirect)
+	 * the reply goes through the stack untouched and tail_ipv4_to_endpoint of the client's
+	 * lxc reverse-NATs it (so the kernel's conntrack sees a consistent flow). */
 	dst_ep = bpf_map_lookup_elem(&lxc_endpoints, &p.daddr);
 	if (!dst_ep)
 		goto out;
 	ev.dst_ep = dst_ep->ep_id;
-	rc = rev_nat(skb, &p, &ev);
-	if (rc < 0)
-		return TC_ACT_SHOT;
-	if (rc == 0)
-		goto out;
-	if (redirect_to(skb, &p, dst_ep) < 0)
-		return TC_ACT_SHOT;
-	ev.obs = OBS_TO_ENDPOINT_REDIRECT;
-	ev.target_ifindex = dst_ep->ifindex;
-	ret = bpf_redirect(dst_ep->ifindex, 0);
+	deliver_local(skb, &ev, dst_ep->ep_id);
+	ev.dst_ep = 0;
 out:
 	trace(skb, flags, &ev);
-	return ret;
+	return TC_ACT_OK;
+}
+
+/* The endpoint's slot in the node's cilium_call_policy: delivery to this endpoint. */
+SEC("tc")
+int cil_lxc_policy(struct __sk_buff *skb)
+{
+	bpf_tail_call(skb, &cilium_calls, CILIUM_CALL_IPV4_TO_LXC_POLICY_ONLY);
+	return TC_ACT_SHOT;
+}
+
+/* cilium_calls[CILIUM_CALL_IPV4_TO_LXC_POLICY_ONLY]: deliver to this same-node endpoint. */
+SEC("tc")
+int tail_ipv4_policy(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	struct trace_ev *pending;
+	struct trace_ev ev;
+	struct pkt p = {};
+	struct endpoint_val *ep;
+	__u32 flags;
+	int rc;
+
+	if (skb->cb[0] != LAB_CB_PENDING)
+		return TC_ACT_OK;
+	skb->cb[0] = 0;
+	pending = bpf_map_lookup_elem(&lab_pending_ev, &zero);
+	if (!pending || parse(skb, &p) < 0)
+		return TC_ACT_OK;
+	__builtin_memcpy(&ev, pending, sizeof(ev));
+	flags = cfg_flags();
+	ep = bpf_map_lookup_elem(&lxc_endpoints, &p.daddr);
+	if (!ep)
+		goto out;
+	if (ev.xlate != XLATE_DNAT) {
+		/* A reply of a translated connection: back to ClusterIP:port. Anything else between
+		 * two endpoints of the node goes through the stack, as it always did in the lab. */
+		rc = rev_nat(skb, &p, &ev);
+		if (rc < 0)
+			return TC_ACT_SHOT;
+		if (rc == 0)
+			goto out;
+		p.saddr = ev.saddr;
+		p.sport = ev.sport;
+	}
+	if (redirect_to(skb, &p, ep) < 0)
+		return TC_ACT_SHOT;
+	ev.obs = OBS_TO_ENDPOINT_REDIRECT;
+	ev.target_ifindex = ep->ifindex;
+	trace(skb, flags, &ev);
+	return bpf_redirect(ep->ifindex, 0);
+out:
+	trace(skb, flags, &ev);
+	return TC_ACT_OK;
 }
 
 SEC("tc")
-int to_container(struct __sk_buff *skb)
+int cil_to_container(struct __sk_buff *skb)
+{
+	if (skb->mark == LAB_MARK_REDIRECTED) {
+		/* Redirected by tail_ipv4_policy, already translated and traced. */
+		skb->mark = 0;
+		return TC_ACT_OK;
+	}
+	if (!is_ipv4(skb))
+		return TC_ACT_OK;
+	bpf_tail_call(skb, &cilium_calls, CILIUM_CALL_IPV4_TO_ENDPOINT);
+	return TC_ACT_SHOT;
+}
+
+/* cilium_calls[CILIUM_CALL_IPV4_TO_ENDPOINT]: a packet entering the endpoint from the stack. */
+SEC("tc")
+int tail_ipv4_to_endpoint(struct __sk_buff *skb)
 {
 	struct pkt p = {};
 	struct trace_ev ev;
 	struct endpoint_val *ep;
 	__u32 flags;
 
-	if (skb->mark == LAB_MARK_REDIRECTED) {
-		/* Redirected by from_container, already translated and traced. */
-		skb->mark = 0;
-		return TC_ACT_OK;
-	}
 	if (parse(skb, &p) < 0)
 		return TC_ACT_OK;
 	flags = cfg_flags();

@@ -1,8 +1,8 @@
 /**
  * The lab's trace stream: records of lab_lb.c's perf event array `events`, read by
  * `bpftool map event_pipe` (one process per node, started with spawnBackground) and decoded
- * here from its hex dump into lines shaped like `cilium monitor` trace lines, prefixed
- * `[<node>]`. Why bpftool and not a C reader: no second userspace program to build, ship and
+ * here from its hex dump into typed records (the agent stand-in, ../agent/, prints them in
+ * `cilium-dbg monitor`'s formats). Why bpftool and not a C reader: no second userspace program to build, ship and
  * keep in sync; bpftool flushes each record as it arrives, and the record layout is fixed
  * (64 bytes, version 1), so decoding it in TypeScript is a pure, unit-tested function.
  *
@@ -47,6 +47,8 @@ export interface TraceRecord {
   sport: number;
   dport: number;
   len: number;
+  /** CPU the record was emitted on (bpftool's record header), when known. */
+  cpu?: number;
 }
 
 function ip(b: Uint8Array, off: number): string {
@@ -83,81 +85,6 @@ export function decodeTraceRecord(bytes: Uint8Array, littleEndian = true): Trace
   };
 }
 
-/** TCP flags the way cilium monitor prints them ("SYN, ACK", "ACK, FIN"). */
-export function tcpFlagsText(flags: number): string {
-  const names: string[] = [];
-  if (flags & 0x02) names.push('SYN');
-  if (flags & 0x10) names.push('ACK');
-  if (flags & 0x04) names.push('RST');
-  if (flags & 0x01) names.push('FIN');
-  return names.join(', ');
-}
-
-const ICMP_TYPES: Record<number, string> = {
-  0: 'EchoReply',
-  3: 'DestinationUnreachable',
-  8: 'EchoRequest',
-  11: 'TimeExceeded',
-};
-
-export interface FormatContext {
-  node: string;
-  /** ifindex → interface name in the node netns; falls back to the number. */
-  ifname?: (ifindex: number) => string | undefined;
-}
-
-/**
- * One line in the `cilium monitor` trace shape, with the lab's words the project's monitor
- * parser reads (support/parsers/monitor.ts):
- * `[cp] -> endpoint 2103 from-container ep 1573 flow 0x0 , identity 0->0 state new ifindex lxcd2a04d71301a orig-ip 10.96.94.95:80: 10.244.0.10:40003 -> 10.244.0.20:8080 tcp SYN  [svc DNAT backend 1/2] bpf_redirect->lxc2420d7527a95`
- *
- * - `-> stack` / `-> endpoint N`: observation point (N = destination endpoint id; a packet
- *   bpf_redirect'ed to a local pod is `-> endpoint N` already at from-container).
- * - `from-container` / `to-container`: the lab program; `ep M`: the source endpoint, when the
- *   source is an endpoint of this node.
- * - `ifindex`: the lxc the program ran on. `bpf_redirect->lxc…` at the end: the redirect target.
- * - `orig-ip`: ClusterIP:port before DNAT, backend ip:port before reverse NAT, else 0.0.0.0.
- * - the 5-tuple is the packet as it leaves the program (translated).
- * - identities are not modelled by the lab (always 0->0); the flow id is always 0x0.
- * - the bracketed note says which translation happened (`svc DNAT backend 1/2`, `rev-NAT`).
- */
-export function formatTraceRecord(rec: TraceRecord, ctx: FormatContext): string {
-  const name = (ifindex: number) => ctx.ifname?.(ifindex) ?? String(ifindex);
-  const head = rec.obs === OBS.toStack ? '-> stack' : `-> endpoint ${rec.dstEndpoint}`;
-  const hook = rec.obs === OBS.toEndpoint ? 'to-container' : 'from-container';
-  const ep = rec.srcEndpoint ? ` ep ${rec.srcEndpoint}` : '';
-  const orig =
-    rec.xlate === XLATE.dnat
-      ? hostPort(rec.proto, rec.orig.daddr, rec.orig.dport)
-      : rec.xlate === XLATE.revnat
-        ? hostPort(rec.proto, rec.orig.saddr, rec.orig.sport)
-        : '0.0.0.0';
-  let tuple: string;
-  let summary: string;
-  if (rec.proto === 6 || rec.proto === 17) {
-    tuple = `${rec.saddr}:${rec.sport} -> ${rec.daddr}:${rec.dport}`;
-    const flags = rec.proto === 6 ? tcpFlagsText(rec.tcpFlags) : '';
-    summary = rec.proto === 6 ? `tcp${flags ? ` ${flags}` : ''}` : 'udp';
-  } else {
-    tuple = `${rec.saddr} -> ${rec.daddr}`;
-    summary = rec.proto === 1 ? `icmp ${ICMP_TYPES[rec.tcpFlags] ?? `type ${rec.tcpFlags}`}` : `proto ${rec.proto}`;
-  }
-  let tail = '';
-  if (rec.xlate === XLATE.dnat) tail += `  [svc DNAT backend ${rec.slot}/${rec.count}]`;
-  else if (rec.xlate === XLATE.revnat) tail += '  [rev-NAT]';
-  if (rec.obs === OBS.toEndpointRedirect) tail += `${tail ? ' ' : '  '}bpf_redirect->${name(rec.targetIfindex)}`;
-  return `[${ctx.node}] ${head} ${hook}${ep} flow 0x0 , identity 0->0 state ${rec.state} ifindex ${name(rec.ifindex)} orig-ip ${orig}: ${tuple} ${summary}${tail}`;
-}
-
-function hostPort(proto: number, addr: string, port: number): string {
-  return proto === 6 || proto === 17 ? `${addr}:${port}` : addr;
-}
-
-/** The first line of every lab stream (an info line for the parser): says where it comes from. */
-export function traceHeader(node: string): string {
-  return `[${node}] Listening for events of the Hookpoint lab (kernel reproduction, not Cilium) on node ${node}: tc programs from_container/to_container on every lxc, cilium monitor trace format, identities not modelled`;
-}
-
 /**
  * Incremental parser of `bpftool map event_pipe` text output:
  *   == @424.323070973 CPU: 0 index: 0 =====
@@ -169,6 +96,9 @@ export class EventPipeDecoder {
   private partial = '';
   private current: number[] | undefined;
   private emitted = false;
+  private cpu: number | undefined;
+  /** CPU of each record returned so far, in order (from the `== @… CPU: n` headers). */
+  readonly cpus: Array<number | undefined> = [];
   lost = 0;
   /** Lines that were neither headers nor hex (kept for diagnosis). */
   readonly other: string[] = [];
@@ -195,6 +125,8 @@ export class EventPipeDecoder {
     if (line.startsWith('==')) {
       this.current = [];
       this.emitted = false;
+      const cpu = /CPU: (\d+)/.exec(line);
+      this.cpu = cpu ? Number(cpu[1]) : undefined;
       return;
     }
     const lost = /^lost (\d+) (?:events|samples)/i.exec(line);
@@ -206,6 +138,7 @@ export class EventPipeDecoder {
       for (const h of line.split(/ +/)) this.current.push(Number.parseInt(h, 16));
       if (!this.emitted && this.current.length >= TRACE_RECORD_SIZE) {
         out.push(Uint8Array.from(this.current.slice(0, TRACE_RECORD_SIZE)));
+        this.cpus.push(this.cpu);
         this.emitted = true;
       }
       return;
@@ -216,19 +149,22 @@ export class EventPipeDecoder {
 
 export interface TraceStream {
   readonly node: string;
-  /** Header line followed by one line per record so far. */
-  lines(): string[];
+  /** The records so far, in arrival order. */
   records(): TraceRecord[];
   /** Samples the kernel reported lost. */
   lost(): number;
   running(): boolean;
-  /** Stop the reader and return the final lines (names resolved where possible). */
-  stop(): Promise<string[]>;
+  /**
+   * Stop the reader and return every record (the node's interface names refreshed first, so a
+   * formatter can name the lxc of a pod created during the stream).
+   */
+  stop(): Promise<TraceRecord[]>;
 }
 
 const active = new Set<string>();
 
-function possibleCpus(): number {
+/** Number of possible CPUs (bpftool opens one perf buffer per CPU; `cilium-dbg monitor` reports it). */
+export function possibleCpus(): number {
   try {
     const text = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim();
     let n = 0;
@@ -262,10 +198,11 @@ export interface MonitorOptions {
   /** Upper bound of the reader's life (spawnBackground maxMs); default 6 h. */
   maxMs?: number;
   /**
-   * Called with each line as it arrives (header first), polled every `pollMs` (default 50):
-   * for a `hookpoint lab monitor`-style command that prints the stream.
+   * Called with each record as it arrives, polled every `pollMs` (default 50), once the node's
+   * interface names cover its interfaces: for a `cilium-dbg monitor`-style command that prints
+   * the stream.
    */
-  onLine?: (line: string) => void;
+  onRecord?: (record: TraceRecord) => void;
   pollMs?: number;
 }
 
@@ -298,30 +235,31 @@ export async function startMonitor(dp: NodeDatapath, opts: MonitorOptions = {}):
     active.delete(key);
     throw err;
   }
+  const unnamed = (r: TraceRecord) =>
+    [r.ifindex, r.targetIfindex].some((i) => i !== 0 && dp.interfaceName(i) === undefined);
+  const take = (list: Uint8Array[]) => {
+    for (const bytes of list) {
+      const rec = decodeTraceRecord(bytes);
+      rec.cpu = decoder.cpus[records.length];
+      records.push(rec);
+    }
+  };
   let refreshing: Promise<unknown> | undefined;
   const pump = () => {
     const out = bg.output();
     if (out.length > consumed) {
       const chunk = out.slice(consumed);
       consumed = out.length;
-      for (const bytes of decoder.push(chunk)) {
-        const rec = decodeTraceRecord(bytes);
-        records.push(rec);
-        const unknown = [rec.ifindex, rec.targetIfindex].some((i) => i !== 0 && dp.interfaceName(i) === undefined);
-        if (unknown && !refreshing)
-          refreshing = dp
-            .interfaceNames(true)
-            .catch(() => undefined)
-            .finally(() => {
-              refreshing = undefined;
-            });
-      }
+      const before = records.length;
+      take(decoder.push(chunk));
+      if (!refreshing && records.slice(before).some(unnamed))
+        refreshing = dp
+          .interfaceNames(true)
+          .catch(() => undefined)
+          .finally(() => {
+            refreshing = undefined;
+          });
     }
-  };
-  const format = () => {
-    pump();
-    const ctx: FormatContext = { node: dp.node, ifname: (i) => dp.interfaceName(i) };
-    return [traceHeader(dp.node), ...records.map((r) => formatTraceRecord(r, ctx))];
   };
   // Ready once every possible CPU has its perf buffer (bpftool opens one per CPU).
   const cpus = possibleCpus();
@@ -336,12 +274,11 @@ export async function startMonitor(dp: NodeDatapath, opts: MonitorOptions = {}):
     );
   }
   await new Promise((r) => setTimeout(r, 30));
-  let stopped: Promise<string[]> | undefined;
+  let stopped: Promise<TraceRecord[]> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let delivered = 0;
   let delivering: Promise<void> | undefined;
-  if (opts.onLine) {
-    opts.onLine(traceHeader(dp.node));
+  if (opts.onRecord) {
     const tick = () => {
       if (!delivering)
         delivering = deliverRecords().finally(() => {
@@ -352,41 +289,35 @@ export async function startMonitor(dp: NodeDatapath, opts: MonitorOptions = {}):
     timer.unref();
   }
   async function deliverRecords(): Promise<void> {
-    const onLine = opts.onLine!;
+    const onRecord = opts.onRecord!;
     pump();
     const fresh = records.slice(delivered);
     if (fresh.length === 0) return;
-    if (fresh.some((r) => [r.ifindex, r.targetIfindex].some((i) => i !== 0 && dp.interfaceName(i) === undefined)))
-      await dp.interfaceNames(true).catch(() => undefined);
-    const ctx: FormatContext = { node: dp.node, ifname: (i) => dp.interfaceName(i) };
-    for (const r of fresh) onLine(formatTraceRecord(r, ctx));
+    if (fresh.some(unnamed)) await dp.interfaceNames(true).catch(() => undefined);
+    for (const r of fresh) onRecord(r);
     delivered += fresh.length;
   }
   return {
     node: dp.node,
-    lines: format,
     records: () => {
       pump();
       return [...records];
     },
     lost: () => decoder.lost,
     running: () => bg.running(),
-    stop(): Promise<string[]> {
+    stop(): Promise<TraceRecord[]> {
       if (!stopped)
         stopped = (async () => {
           try {
             if (timer) clearInterval(timer);
             await bg.stop();
             pump();
-            for (const bytes of decoder.end()) records.push(decodeTraceRecord(bytes));
+            take(decoder.end());
             if (delivering) await delivering;
-            if (opts.onLine) await deliverRecords();
+            if (opts.onRecord) await deliverRecords();
             if (refreshing) await refreshing;
-            const unknown = records.some((r) =>
-              [r.ifindex, r.targetIfindex].some((i) => i !== 0 && dp.interfaceName(i) === undefined),
-            );
-            if (unknown) await dp.interfaceNames(true).catch(() => undefined);
-            return format();
+            if (records.some(unnamed)) await dp.interfaceNames(true).catch(() => undefined);
+            return [...records];
           } finally {
             active.delete(key);
           }

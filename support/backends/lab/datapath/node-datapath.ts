@@ -1,27 +1,66 @@
 /**
- * The eBPF datapath of one lab node: the compiled lab_lb.o loaded once per node with its maps
- * pinned in the node's private bpffs (shared by every lxc of that node — lab-findings pitfall 2),
- * attached at tc ingress (from_container) and egress (to_container) of each lxc, and fed with
- * the node's endpoints and the cluster's services.
+ * The eBPF datapath of one lab node, laid out like Cilium's (support/parsers/cilium-programs.ts):
+ * lab_lb.c is loaded once per endpoint, each load with its own program array
+ * `cilium_calls_<endpoint id>` and the node's shared maps, and attached at tc ingress
+ * (`cil_from_container`) and egress (`cil_to_container`) of the endpoint's lxc. Those only
+ * tail-call: the endpoint's `cilium_calls` holds the programs that translate
+ * (`tail_handle_ipv4`, `tail_ipv4_to_endpoint`) and deliver (`tail_ipv4_policy`), and the node's
+ * `cilium_call_policy` holds, at slot <endpoint id>, each endpoint's `cil_lxc_policy` when local
+ * redirect is on (the `no-local-redirect` variant leaves it empty, so same-node traffic goes
+ * through the stack).
  *
  * bpffs layout (one private mount per node, pitfall 1: `ip netns exec` hides /sys/fs/bpf):
- *   <bpffs>/progs/from_container, <bpffs>/progs/to_container
- *   <bpffs>/maps/{lab_config,lb4_services,lxc_endpoints,ct4,events}
- * load() mounts the bpffs on <bpffs> when it is not one already; unload() unmounts it.
+ *   <bpffs>/maps/{lab_config,lb4_services,lxc_endpoints,ct4,events,cilium_call_policy,lab_pending_ev}
+ *   <bpffs>/maps/cilium_calls_<EEEEE>      one per endpoint (5-digit endpoint id)
+ *   <bpffs>/progs/<EEEEE>/<program>         the endpoint's programs
+ * The pins keep the program arrays filled: the kernel empties a program array once no file
+ * descriptor or pin refers to it, so the pins live as long as the attachment.
+ * load() mounts the bpffs on <bpffs> when it is not one already and creates the shared maps;
+ * unload() detaches, unpins and unmounts.
  */
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statfsSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { InfraError } from '../../../errors.ts';
 import { type RunResult, run } from '../../../exec/index.ts';
+import { CILIUM_CALL, LXC_HOOK_PROGRAMS } from '../../../parsers/cilium-programs.ts';
 
 /** BPF_FS_MAGIC from linux/magic.h. */
 const BPF_FS_MAGIC = 0xcafe4a11;
 const TIMEOUT_MS = 15_000;
 
-export const PROGRAM_NAMES = { ingress: 'from_container', egress: 'to_container' } as const;
-export const MAP_NAMES = ['lab_config', 'lb4_services', 'lxc_endpoints', 'ct4', 'events'] as const;
+/** Programs at the lxc hook (Cilium's names). */
+export const PROGRAM_NAMES = LXC_HOOK_PROGRAMS;
+/** An endpoint's entry in cilium_call_policy. */
+export const POLICY_PROGRAM = 'cil_lxc_policy';
+/** What each endpoint's cilium_calls holds: slot → program (lab_lb.c's CILIUM_CALL_* slots). */
+export const TAIL_CALLS: ReadonlyArray<{ slot: number; program: string }> = [
+  { slot: CILIUM_CALL.IPV4_FROM_LXC, program: 'tail_handle_ipv4' },
+  { slot: CILIUM_CALL.IPV4_TO_LXC_POLICY_ONLY, program: 'tail_ipv4_policy' },
+  { slot: CILIUM_CALL.IPV4_TO_ENDPOINT, program: 'tail_ipv4_to_endpoint' },
+];
+/** max_entries of cilium_calls (lab_lb.c's CILIUM_CALL_SIZE; a mismatch fails the load). */
+export const CALLS_MAP_SIZE = 48;
+/** The endpoint's own program array, replaced in each per-endpoint load. */
+const CALLS_MAP = 'cilium_calls';
+/** Maps shared by all endpoints of a node. */
+export const MAP_NAMES = [
+  'lab_config',
+  'lb4_services',
+  'lxc_endpoints',
+  'ct4',
+  'events',
+  'cilium_call_policy',
+  'lab_pending_ev',
+] as const;
 export type MapName = (typeof MAP_NAMES)[number];
+
+/** Cilium's 5-digit form of an endpoint id (`cilium_calls_01573`). */
+export function endpointKey(endpointId: number): string {
+  if (!Number.isInteger(endpointId) || endpointId < 1 || endpointId > 0xffff)
+    throw new InfraError(`internal: endpoint id ${endpointId} is not between 1 and 65535.`);
+  return String(endpointId).padStart(5, '0');
+}
 
 /** Flags of the lab_config map (see lab_lb.c). */
 export const LAB_F_TRACE = 0x1;
@@ -70,11 +109,24 @@ export interface AttachedProgram {
   interface: string;
   ifindex: number;
   direction: 'ingress' | 'egress';
-  /** Program name as the kernel reports it. */
+  /** Program name as the kernel reports it, without tc's `:[*fsobj]` suffix. */
   program: string;
   id: number;
-  /** True when the program is this node's pinned from_container/to_container. */
+  /** True when the program is one of this node's pinned endpoint programs. */
   ours: boolean;
+}
+
+/** Where a lab endpoint's programs go: its lxc and its endpoint id. */
+export interface EndpointAttachment {
+  ifname: string;
+  endpointId: number;
+}
+
+/** A program pinned under this node's bpffs. */
+export interface PinnedProgram {
+  id: number;
+  endpointId: number;
+  program: string;
 }
 
 export interface MapCounts {
@@ -149,6 +201,12 @@ function host32(n: number, what: string): number[] {
   return LE ? b : b.reverse();
 }
 
+/** A host-order u32 map key or value. */
+function u32(bytes: readonly number[]): number {
+  const b = LE ? bytes.slice(0, 4) : bytes.slice(0, 4).reverse();
+  return ((b[0] ?? 0) | ((b[1] ?? 0) << 8) | ((b[2] ?? 0) << 16) | ((b[3] ?? 0) << 24)) >>> 0;
+}
+
 const PROTO = { TCP: 6, UDP: 17 } as const;
 
 export function hex(bytes: readonly number[]): string {
@@ -208,8 +266,8 @@ export class NodeDatapath {
   readonly bpffs: string;
   readonly objectPath: string;
   readonly options: Required<DatapathOptions>;
-  private readonly attached = new Set<string>();
-  private progIds: { ingress: number; egress: number } | undefined;
+  /** lxc → endpoint id of what this instance attached. */
+  private readonly attached = new Map<string, number>();
   private ifnames = new Map<number, string>();
 
   constructor(cfg: NodeDatapathConfig) {
@@ -225,8 +283,14 @@ export class NodeDatapath {
     return `node ${this.node}`;
   }
 
-  programPin(direction: 'ingress' | 'egress'): string {
-    return join(this.bpffs, 'progs', PROGRAM_NAMES[direction]);
+  /** Pin of one of an endpoint's programs (`<bpffs>/progs/01573/cil_from_container`). */
+  programPin(endpointId: number, program: string): string {
+    return join(this.bpffs, 'progs', endpointKey(endpointId), program);
+  }
+
+  /** Pin of an endpoint's own program array (`<bpffs>/maps/cilium_calls_01573`). */
+  callsMapPin(endpointId: number): string {
+    return join(this.bpffs, 'maps', `${CALLS_MAP}_${endpointKey(endpointId)}`);
   }
 
   mapPin(name: MapName): string {
@@ -238,26 +302,41 @@ export class NodeDatapath {
     return this.mapPin('events');
   }
 
+  /** The node's shared maps exist (load() ran). */
   loaded(): boolean {
-    return isBpffs(this.bpffs) && existsSync(this.programPin('ingress')) && existsSync(this.programPin('egress'));
+    return (
+      isBpffs(this.bpffs) && existsSync(this.mapPin('lab_config')) && existsSync(this.mapPin('cilium_call_policy'))
+    );
+  }
+
+  /** Endpoint ids whose programs are pinned on this node (read from the bpffs). */
+  loadedEndpoints(): number[] {
+    const dir = join(this.bpffs, 'progs');
+    if (!isBpffs(this.bpffs) || !existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((d) => /^\d{5}$/.test(d))
+      .map(Number)
+      .sort((a, b) => a - b);
   }
 
   /**
-   * Mount the node's private bpffs (when not mounted yet), load the object once and pin its
-   * programs and maps there, and write the config flags. Idempotent: existing pins are reused.
+   * Mount the node's private bpffs (when not mounted yet), create the shared maps from the
+   * object (one load whose programs are dropped again: it also proves the verifier accepts
+   * them before any pod depends on it), and write the config flags. Idempotent.
    */
   async load(): Promise<void> {
     await mountBpffs(this.bpffs);
     if (!this.loaded()) {
       if (!existsSync(this.objectPath))
         throw new InfraError(`internal: the lab datapath object ${this.objectPath} does not exist (compile it first).`);
+      const template = join(this.bpffs, 'template');
       const res = await run(
         [
           'bpftool',
           'prog',
           'loadall',
           this.objectPath,
-          join(this.bpffs, 'progs'),
+          template,
           'type',
           'classifier',
           'pinmaps',
@@ -265,20 +344,121 @@ export class NodeDatapath {
         ],
         { timeoutMs: 30_000, where: 'host', check: false },
       );
+      rmSync(template, { recursive: true, force: true });
+      // The template's own cilium_calls: every endpoint gets its own.
+      rmSync(join(this.bpffs, 'maps', CALLS_MAP), { force: true });
       if (res.exitCode !== 0) {
-        rmSync(join(this.bpffs, 'progs'), { recursive: true, force: true });
         rmSync(join(this.bpffs, 'maps'), { recursive: true, force: true });
-        const tail = (res.stderr || res.stdout).trim().split('\n').slice(-8).join(' | ');
-        throw new InfraError(
-          `The kernel rejected the lab datapath ${this.objectPath} for node ${this.node} (bpftool prog loadall exit ${res.exitCode}): ${tail}.`,
-          { hint: 'The verifier log is in the transcript of this command.' },
-        );
+        throw this.rejected(res, 'bpftool prog loadall');
       }
     }
     await this.setFlags({});
   }
 
-  /** Rewrite the config flags (trace, local redirect); omitted fields keep their value. */
+  private rejected(res: RunResult, what: string): InfraError {
+    const tail = (res.stderr || res.stdout).trim().split('\n').slice(-8).join(' | ');
+    return new InfraError(
+      `The kernel rejected the lab datapath ${this.objectPath} for node ${this.node} (${what} exit ${res.exitCode}): ${tail}.`,
+      { hint: 'The verifier log is in the transcript of this command.' },
+    );
+  }
+
+  /**
+   * Load an endpoint's programs (once): its own cilium_calls, the object's programs with the
+   * node's shared maps, and the tail-call slots filled. Idempotent.
+   */
+  async loadEndpoint(endpointId: number): Promise<void> {
+    if (!this.loaded()) throw new InfraError(`internal: endpoint ${endpointId} on node ${this.node} before load().`);
+    const calls = this.callsMapPin(endpointId);
+    const progs = join(this.bpffs, 'progs', endpointKey(endpointId));
+    if (existsSync(calls) && existsSync(join(progs, PROGRAM_NAMES.ingress))) return;
+    rmSync(progs, { recursive: true, force: true });
+    rmSync(calls, { force: true });
+    mkdirSync(join(this.bpffs, 'progs'), { recursive: true });
+    const name = `${CALLS_MAP}_${endpointKey(endpointId)}`;
+    // The kernel keeps 15 characters of the name (cilium_calls_01), as it does for Cilium's.
+    await this.bpftool(
+      [
+        'map',
+        'create',
+        calls,
+        'type',
+        'prog_array',
+        'key',
+        '4',
+        'value',
+        '4',
+        'entries',
+        String(CALLS_MAP_SIZE),
+      ].concat(['name', name]),
+      'host',
+    );
+    const shared = MAP_NAMES.flatMap((m) => ['map', 'name', m, 'pinned', this.mapPin(m)]);
+    const res = await run(
+      [
+        'bpftool',
+        'prog',
+        'loadall',
+        this.objectPath,
+        progs,
+        'type',
+        'classifier',
+        'map',
+        'name',
+        CALLS_MAP,
+        'pinned',
+        calls,
+        ...shared,
+      ],
+      { timeoutMs: 30_000, where: 'host', check: false },
+    );
+    if (res.exitCode !== 0) {
+      rmSync(progs, { recursive: true, force: true });
+      rmSync(calls, { force: true });
+      throw this.rejected(res, `bpftool prog loadall for endpoint ${endpointId}`);
+    }
+    const fill = TAIL_CALLS.map(
+      (t) =>
+        `map update pinned ${calls} key hex ${hex(host32(t.slot, 'slot'))} value pinned ${this.programPin(endpointId, t.program)}`,
+    );
+    await this.bpftool(['batch', 'file', '-'], 'host', `${fill.join('\n')}\n`);
+  }
+
+  /** Remove an endpoint's programs, its cilium_calls and its cilium_call_policy slot. */
+  async unloadEndpoint(endpointId: number): Promise<void> {
+    if (this.loaded()) await this.setPolicySlots(new Set(), [endpointId]);
+    rmSync(join(this.bpffs, 'progs', endpointKey(endpointId)), { recursive: true, force: true });
+    rmSync(this.callsMapPin(endpointId), { force: true });
+  }
+
+  /** Endpoint ids that have a program in cilium_call_policy. */
+  async policySlots(): Promise<number[]> {
+    const entries = await this.dump('cilium_call_policy');
+    return entries.map((e) => u32(e.key)).sort((a, b) => a - b);
+  }
+
+  /**
+   * Make cilium_call_policy hold `want` for the given endpoints: endpoints in `want` get their
+   * cil_lxc_policy, the others of `endpoints` lose their slot.
+   */
+  private async setPolicySlots(want: ReadonlySet<number>, endpoints: readonly number[]): Promise<void> {
+    const present = new Set(await this.policySlots());
+    const cmds: string[] = [];
+    for (const id of endpoints) {
+      const key = hex(host32(id, 'endpoint id'));
+      if (want.has(id))
+        cmds.push(
+          `map update pinned ${this.mapPin('cilium_call_policy')} key hex ${key} value pinned ${this.programPin(id, POLICY_PROGRAM)}`,
+        );
+      else if (present.has(id)) cmds.push(`map delete pinned ${this.mapPin('cilium_call_policy')} key hex ${key}`);
+    }
+    if (cmds.length) await this.bpftool(['batch', 'file', '-'], 'host', `${cmds.join('\n')}\n`);
+  }
+
+  /**
+   * Rewrite the config flags (trace, local redirect); omitted fields keep their value. Local
+   * redirect also fills or empties cilium_call_policy for the loaded endpoints.
+   */
   async setFlags(change: Partial<DatapathOptions>): Promise<void> {
     if (change.localRedirect !== undefined) this.options.localRedirect = change.localRedirect;
     if (change.trace !== undefined) this.options.trace = change.trace;
@@ -301,6 +481,8 @@ export class NodeDatapath {
       ],
       'host',
     );
+    const eps = this.loadedEndpoints();
+    await this.setPolicySlots(new Set(this.options.localRedirect ? eps : []), eps);
   }
 
   /** Read the flags really in the config map. */
@@ -311,21 +493,30 @@ export class NodeDatapath {
     return { trace: (flags & LAB_F_TRACE) !== 0, localRedirect: (flags & LAB_F_LOCAL_REDIRECT) !== 0 };
   }
 
-  /** Attach from_container at tc ingress and to_container at tc egress of an lxc (replaces earlier filters). */
-  async attach(lxcIfname: string): Promise<void> {
-    await this.attachAll([lxcIfname]);
+  /** Load an endpoint's programs and attach them to its lxc (replaces earlier filters). */
+  async attach(ep: EndpointAttachment): Promise<void> {
+    await this.attachAll([ep]);
   }
 
-  /** attach() for several lxc interfaces in one tc process. */
-  async attachAll(lxcIfnames: readonly string[]): Promise<void> {
-    if (lxcIfnames.length === 0) return;
+  /**
+   * attach() for several endpoints: their programs loaded, cil_from_container at tc ingress and
+   * cil_to_container at tc egress of each lxc (one tc process), and, with local redirect, their
+   * cil_lxc_policy in cilium_call_policy.
+   */
+  async attachAll(eps: readonly EndpointAttachment[]): Promise<void> {
+    if (eps.length === 0) return;
     if (!this.loaded()) throw new InfraError(`internal: attach on node ${this.node} before load().`);
     const lines: string[] = [];
-    for (const dev of lxcIfnames) {
+    for (const { ifname: dev, endpointId } of eps) {
       if (!/^[\w.@-]{1,15}$/.test(dev)) throw new InfraError(`internal: "${dev}" is not an interface name.`);
+      await this.loadEndpoint(endpointId);
       lines.push(`qdisc replace dev ${dev} clsact`);
-      lines.push(`filter replace dev ${dev} ingress pref 1 handle 1 bpf da pinned ${this.programPin('ingress')}`);
-      lines.push(`filter replace dev ${dev} egress pref 1 handle 1 bpf da pinned ${this.programPin('egress')}`);
+      lines.push(
+        `filter replace dev ${dev} ingress pref 1 handle 1 bpf da pinned ${this.programPin(endpointId, PROGRAM_NAMES.ingress)}`,
+      );
+      lines.push(
+        `filter replace dev ${dev} egress pref 1 handle 1 bpf da pinned ${this.programPin(endpointId, PROGRAM_NAMES.egress)}`,
+      );
     }
     const res = await run(['tc', '-n', this.netns, '-batch', '-'], {
       timeoutMs: TIMEOUT_MS,
@@ -335,13 +526,28 @@ export class NodeDatapath {
     });
     if (res.exitCode !== 0)
       throw new InfraError(
-        `Could not attach the lab datapath to ${lxcIfnames.join(', ')} on node ${this.node}: ${(res.stderr || res.stdout).trim()}.`,
+        `Could not attach the lab datapath to ${eps.map((e) => e.ifname).join(', ')} on node ${this.node}: ${(res.stderr || res.stdout).trim()}.`,
       );
-    for (const dev of lxcIfnames) this.attached.add(dev);
+    for (const e of eps) this.attached.set(e.ifname, e.endpointId);
+    const ids = eps.map((e) => e.endpointId);
+    await this.setPolicySlots(new Set(this.options.localRedirect ? ids : []), ids);
   }
 
-  /** Remove the clsact qdisc (and with it both programs) from an lxc. Missing device or qdisc is fine. */
+  /**
+   * Remove the clsact qdisc (and with it both programs) from an lxc, then the endpoint's
+   * programs and slots. Missing device or qdisc is fine; works from a fresh instance (the
+   * endpoint is found through the program attached there).
+   */
   async detach(lxcIfname: string): Promise<void> {
+    let endpointId = this.attached.get(lxcIfname);
+    if (endpointId === undefined && this.loaded()) {
+      try {
+        const on = (await this.attachedPrograms()).find((a) => a.interface === lxcIfname && a.ours);
+        if (on) endpointId = (await this.programIds()).get(on.id)?.endpointId;
+      } catch {
+        // The node netns is gone: nothing is attached any more.
+      }
+    }
     const res = await run(['tc', '-n', this.netns, 'qdisc', 'del', 'dev', lxcIfname, 'clsact'], {
       timeoutMs: TIMEOUT_MS,
       where: this.where,
@@ -357,6 +563,7 @@ export class NodeDatapath {
       throw new InfraError(
         `Could not detach the lab datapath from ${lxcIfname} on node ${this.node}: ${res.stderr.trim()}.`,
       );
+    if (endpointId !== undefined) await this.unloadEndpoint(endpointId);
   }
 
   /** Replace the whole lxc_endpoints map with these endpoints (one bpftool process). */
@@ -429,15 +636,37 @@ export class NodeDatapath {
     return { services, backends: svc.length - services, endpoints: eps.length, connections: ct.length };
   }
 
-  /** ids of this node's pinned programs. */
-  async programIds(): Promise<{ ingress: number; egress: number }> {
-    if (this.progIds) return this.progIds;
-    const id = async (dir: 'ingress' | 'egress') => {
-      const res = await this.bpftool(['-j', 'prog', 'show', 'pinned', this.programPin(dir)], 'host');
-      return (JSON.parse(res.stdout) as { id: number }).id;
-    };
-    this.progIds = { ingress: await id('ingress'), egress: await id('egress') };
-    return this.progIds;
+  /** This node's pinned programs by id (one `bpftool -f prog show`, which lists pin paths). */
+  async programIds(): Promise<Map<number, PinnedProgram>> {
+    const out = new Map<number, PinnedProgram>();
+    if (!this.loaded()) return out;
+    const res = await run(['bpftool', '-j', '-f', 'prog', 'show'], {
+      timeoutMs: TIMEOUT_MS,
+      where: 'host',
+      quietStdout: true,
+      check: false,
+    });
+    const prefix = `${join(this.bpffs, 'progs')}/`;
+    if (res.exitCode !== 0) {
+      // `-f` walks every bpffs of the machine (another lab's may vanish meanwhile): ask per pin.
+      for (const endpointId of this.loadedEndpoints()) {
+        const dir = join(this.bpffs, 'progs', endpointKey(endpointId));
+        for (const program of readdirSync(dir)) {
+          const one = await this.bpftool(['-j', 'prog', 'show', 'pinned', join(dir, program)], 'host');
+          const id = (JSON.parse(one.stdout) as { id: number }).id;
+          out.set(id, { id, endpointId, program });
+        }
+      }
+      return out;
+    }
+    for (const p of JSON.parse(res.stdout || '[]') as Array<{ id: number; pinned?: string[] }>) {
+      for (const pin of p.pinned ?? []) {
+        if (!pin.startsWith(prefix)) continue;
+        const [dir, program] = pin.slice(prefix.length).split('/');
+        if (dir && program && /^\d{5}$/.test(dir)) out.set(p.id, { id: p.id, endpointId: Number(dir), program });
+      }
+    }
+    return out;
   }
 
   /** What `bpftool net show` reports on tc inside the node netns (the real state). */
@@ -446,7 +675,7 @@ export class NodeDatapath {
       timeoutMs: TIMEOUT_MS,
       where: this.where,
     });
-    const ids = this.loaded() ? await this.programIds() : undefined;
+    const ids = await this.programIds();
     const out: AttachedProgram[] = [];
     const sections = JSON.parse(res.stdout || '[]') as Array<{
       tc?: Array<{ devname: string; ifindex: number; kind: string; name?: string; id: number }>;
@@ -460,7 +689,7 @@ export class NodeDatapath {
           direction,
           program: (t.name ?? '').replace(/:\[.*$/, ''),
           id: t.id,
-          ours: ids !== undefined && (t.id === ids.ingress || t.id === ids.egress),
+          ours: ids.has(t.id),
         });
       }
     }
@@ -491,7 +720,7 @@ export class NodeDatapath {
    * a node netns that is already gone is fine.
    */
   async unload(): Promise<void> {
-    const devices = new Set(this.attached);
+    const devices = new Set(this.attached.keys());
     if (this.loaded()) {
       try {
         for (const a of await this.attachedPrograms()) if (a.ours) devices.add(a.interface);
@@ -508,10 +737,8 @@ export class NodeDatapath {
       }
     }
     if (isBpffs(this.bpffs)) {
-      rmSync(join(this.bpffs, 'progs'), { recursive: true, force: true });
-      rmSync(join(this.bpffs, 'maps'), { recursive: true, force: true });
+      for (const dir of ['progs', 'maps', 'template']) rmSync(join(this.bpffs, dir), { recursive: true, force: true });
     }
-    this.progIds = undefined;
     await unmountBpffs(this.bpffs);
     if (errors.length) throw new InfraError(`Unloading the lab datapath of node ${this.node}: ${errors.join(' ')}`);
   }

@@ -1,11 +1,13 @@
 /**
- * A `cilium-dbg status`-like text for a lab node, rendered from its real state (attached tc
- * programs, map contents, routes). It always says it is the Hookpoint lab, never Cilium; the
- * labels it shares with Cilium (KubeProxyReplacement, Routing, IPAM, Device Mode) use the same
- * layout, so the status parser reads them the same way.
+ * The lab node's datapath state read from the kernel (attached tc programs, map contents,
+ * routes), and the `cilium-dbg status` text the lab's agent stand-in prints from it: Cilium's
+ * own labels and value formats (pkg/client FormatStatusResponse), only the lines the lab can
+ * state from what it reads, so the status parser reads the lab and a real agent alike.
  */
 import { release } from 'node:os';
 import { run } from '../../../exec/index.ts';
+import { findKubeProxyChains } from '../../../kube-proxy/mode.ts';
+import { netnsRun } from '../node-run.ts';
 import { NodeDatapath, PROGRAM_NAMES } from './node-datapath.ts';
 
 export interface DatapathState {
@@ -23,7 +25,7 @@ export interface DatapathState {
    * chains nothing handles NodePort and the status says 'Unknown', never 'True'.
    */
   kubeProxyReplacement: 'False' | 'Unknown';
-  /** This node's from_container/to_container attachments found on tc. */
+  /** This node's cil_from_container/cil_to_container attachments found on tc. */
   programsAttached: number;
   interfacesWithPrograms: string[];
   servicesInMaps: number;
@@ -48,38 +50,39 @@ function cidrSize(cidr: string): number | null {
   return Math.max(2 ** (32 - bits) - 2, 0);
 }
 
-/** Render the status text (pure). The first line names the lab; no line claims to be Cilium. */
-export function renderStatus(s: DatapathState): string {
+/**
+ * Render `cilium-dbg status` (pure), in Cilium's line order. The lab attaches with tc clsact
+ * (`Attach Mode: Legacy TC`), hands non-local traffic to the kernel (`Host: Legacy` unless a
+ * program sits on the uplink), keeps no kvstore, masquerades nothing itself and runs no Hubble.
+ */
+export function renderStatus(s: DatapathState, opts: { cpus?: number } = {}): string {
   const lines: string[] = [];
-  lines.push(
-    `Hookpoint lab (kernel reproduction) - datapath of node ${s.node}, read from the kernel (not a Cilium agent)`,
-  );
+  lines.push(field('KVStore', 'Disabled'));
   lines.push(field('KubeProxyReplacement', s.kubeProxyReplacement));
-  const network = s.routingDetail ? `${s.routingNetwork} [${s.routingDetail}]` : s.routingNetwork;
-  lines.push(field('Routing', `Network: ${network}   Host: ${s.hostRouting}`));
-  if (s.podCIDR) {
-    const size = cidrSize(s.podCIDR);
-    lines.push(field('IPAM', `IPv4: ${s.endpointsInMaps}/${size ?? '?'} allocated from ${s.podCIDR}`));
-  }
-  lines.push(field('Device Mode', 'veth'));
-  const ifaces = s.interfacesWithPrograms.length;
+  lines.push(field('Host firewall', 'Disabled'));
+  lines.push(field('SRv6', 'Disabled'));
+  lines.push(field('CNI Chaining', 'none'));
   lines.push(
     field(
-      'Lab tc programs',
-      s.programsAttached === 0
-        ? 'none attached (ClusterIP is left to kube-proxy)'
-        : `${s.programsAttached} attached on ${ifaces} lxc interface${ifaces === 1 ? '' : 's'} (from_container ingress, to_container egress)`,
+      'NodeMonitor',
+      s.trace ? `Listening for events on ${opts.cpus ?? 1} CPUs with 64x4096 of shared memory` : 'Disabled',
     ),
   );
-  lines.push(field('Lab services', `${s.servicesInMaps} in the BPF maps, ${s.backendsInMaps} backends`));
-  lines.push(
-    field('Lab endpoints', `${s.endpointsInMaps} in the BPF maps, ${s.connectionsTracked} connection entries tracked`),
-  );
-  lines.push(
-    field('Lab local redirect', s.localRedirect ? 'Enabled (bpf_redirect to same-node backends)' : 'Disabled'),
-  );
-  lines.push(field('Lab trace stream', s.trace ? 'Enabled' : 'Disabled'));
-  lines.push(field('Kernel', s.kernel));
+  if (s.podCIDR) {
+    const size = cidrSize(s.podCIDR);
+    lines.push(field('IPAM', `IPv4: ${s.endpointsInMaps}/${size ?? '?'} allocated from ${s.podCIDR},`));
+  }
+  lines.push(field('IPv4 BIG TCP', 'Disabled'));
+  lines.push(field('IPv6 BIG TCP', 'Disabled'));
+  lines.push(field('BandwidthManager', 'Disabled'));
+  const network = s.routingDetail ? `${s.routingNetwork} [${s.routingDetail}]` : s.routingNetwork;
+  lines.push(field('Routing', `Network: ${network}   Host: ${s.hostRouting}`));
+  lines.push(field('Attach Mode', 'Legacy TC'));
+  lines.push(field('Device Mode', 'veth'));
+  lines.push(field('Masquerading', 'Disabled'));
+  lines.push(field('Global Identity Range', 'min 256, max 65535'));
+  lines.push(field('Hubble', 'Disabled'));
+  lines.push(field('Encryption', 'Disabled'));
   return `${lines.join('\n')}\n`;
 }
 
@@ -125,7 +128,7 @@ export function routingFromState(
  * contents and flags (when loaded), routes and links. `remotePodCIDRs` are the other nodes'
  * pod CIDRs: routing is Native only if each has a route via a gateway on a non-tunnel device.
  * Without a NodeDatapath (variant no-tc) pass `{ node, netns }`: programs are then counted by
- * name (from_container/to_container) and the maps count as empty.
+ * name (cil_from_container/cil_to_container) and the maps count as empty.
  */
 export async function gatherDatapathState(
   target: NodeDatapath | { node: string; netns: string },
@@ -143,14 +146,7 @@ export async function gatherDatapathState(
         });
   const where = `node ${dp.node}`;
   const ownNames = new Set<string>(Object.values(PROGRAM_NAMES));
-  const natOf = (tool: string) =>
-    run(['ip', 'netns', 'exec', dp.netns, tool, '-t', 'nat'], {
-      timeoutMs: 15_000,
-      where,
-      check: false,
-      quietStdout: true,
-    });
-  const [attached, routesRes, linksRes, nft, legacy] = await Promise.all([
+  const [attached, routesRes, linksRes, chains] = await Promise.all([
     dp
       .attachedPrograms()
       .then((list) =>
@@ -158,21 +154,9 @@ export async function gatherDatapathState(
       ),
     run(['ip', '-n', dp.netns, '-j', 'route', 'show'], { timeoutMs: 15_000, where }),
     run(['ip', '-n', dp.netns, '-j', '-d', 'link', 'show'], { timeoutMs: 15_000, where, quietStdout: true }),
-    natOf('iptables-nft-save'),
-    natOf('iptables-legacy-save'),
+    findKubeProxyChains(netnsRun(dp.netns, where)),
   ]);
-  // iptables-nft-save refuses a nat table that also holds native nft rules; nft itself still lists the chain.
-  const nftChain = async () =>
-    run(['ip', 'netns', 'exec', dp.netns, 'nft', 'list', 'chain', 'ip', 'nat', 'KUBE-SERVICES'], {
-      timeoutMs: 15_000,
-      where,
-      check: false,
-      quietStdout: true,
-    })
-      .then((r) => r.exitCode === 0)
-      .catch(() => false);
-  const kubeProxyChains =
-    [nft, legacy].some((r) => r.exitCode === 0 && /^:KUBE-SERVICES /m.test(r.stdout)) || (await nftChain());
+  const kubeProxyChains = chains.mode !== null;
   // BPF host routing would mean our programs on the node's uplink; the lab leaves it to the kernel.
   const onUplink = attached.some((a) => a.ours && (a.interface === 'eth0' || a.interface === 'cilium_host'));
   const ours = attached.filter((a) => a.ours);

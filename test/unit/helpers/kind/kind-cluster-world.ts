@@ -80,6 +80,7 @@ export interface WorldOptions {
   ciliumReady?: number;
   installedJson?: string;
   installedImage?: string;
+  iptables?: 'nft' | 'legacy';
   images?: import('../../../../support/config.ts').ImageOverrides;
   kindLoad?: boolean;
 }
@@ -258,6 +259,7 @@ export async function setup(t: TestContext, o: WorldOptions = {}): Promise<World
       reuse: o.reuse ?? false,
       keep: o.keep ?? 'never',
       reportsDir: reports,
+      iptables: o.iptables,
       images: o.images,
       kindLoad: o.kindLoad,
     },

@@ -1,8 +1,9 @@
 /**
- * Pods of the lab: a network namespace whose `eth0` holds a /32 with the default route via the
- * node's cilium_host address, host side an `lxc…` veth with a /32 endpoint route (Cilium's
- * endpointRoutes), an endpoint id, and — for echo pods — the echo server (echo-server.ts)
- * started daemonised inside it with the running Node's own executable.
+ * The kernel side of a lab pod, apart from the lab's model of it (pods.ts): a network namespace
+ * whose `eth0` holds a /32 with the default route via the node's cilium_host address, host side
+ * an `lxc…` veth with a /32 endpoint route (Cilium's endpointRoutes), an endpoint id, and — for
+ * echo pods — the echo server (echo-server.ts) started daemonised inside it with the running
+ * Node's own executable.
  */
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';

@@ -1,16 +1,17 @@
 /**
- * Can this machine run the lab? Root and the tools, checked without spawning anything (the same
- * PATH lookup `hookpoint doctor` uses, so the two always agree). One paragraph naming the apt
- * packages otherwise.
+ * The lab's host prerequisites: can this machine run the lab? Root and the tools, checked
+ * without spawning anything (the same PATH lookup `hookpoint doctor` uses, so the two always
+ * agree). One paragraph naming the apt packages otherwise.
  */
 import { existsSync } from 'node:fs';
 import { EnvironmentError } from '../../errors.ts';
+import { LAB_APT_PACKAGES } from '../../exec/host-tools.ts';
 import { which } from '../../exec/index.ts';
-import type { IptablesMode } from './kube-proxy.ts';
+import { type IptablesMode, iptablesCommand } from '../../kube-proxy/mode.ts';
 
-export const LAB_APT_PACKAGES = ['iptables', 'iproute2', 'tcpdump', 'bpftool', 'clang', 'llvm', 'libbpf-dev'];
+export { LAB_APT_PACKAGES };
 
-export function requireLabEnvironment(opts: { iptables: IptablesMode; datapath: boolean }): void {
+export function requireHostPrerequisites(opts: { iptables: IptablesMode; datapath: boolean }): void {
   const install = `apt-get install -y ${LAB_APT_PACKAGES.join(' ')}`;
   if (process.getuid?.() !== 0)
     throw new EnvironmentError(
@@ -20,8 +21,9 @@ export function requireLabEnvironment(opts: { iptables: IptablesMode; datapath: 
   const tools: Array<[string, string]> = [
     ['ip', 'iproute2'],
     ['tc', 'iproute2'],
-    [`iptables-${opts.iptables}-restore`, 'iptables'],
-    [`iptables-${opts.iptables}-save`, 'iptables'],
+    [iptablesCommand(opts.iptables, 'restore'), 'iptables'],
+    [iptablesCommand(opts.iptables, 'save'), 'iptables'],
+    [iptablesCommand(opts.iptables), 'iptables'],
     ['setsid', 'util-linux'],
     ['umount', 'mount'],
   ];

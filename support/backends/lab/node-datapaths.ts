@@ -1,0 +1,95 @@
+/**
+ * The lab's eBPF datapath on each node, as handles built from the model (none under variant
+ * no-tc). Pods and services reach the datapath only through here, so what it is told about
+ * endpoints and services is derived in one place.
+ */
+import { type DatapathService, NodeDatapath } from './datapath/index.ts';
+import type { RunDir } from './ledger.ts';
+import { nodeNetns } from './names.ts';
+import type { LabPod } from './pod-netns.ts';
+import type { LabState } from './state.ts';
+import type { LabNodePlan } from './topology.ts';
+
+export class NodeDatapaths {
+  private byNode = new Map<string, NodeDatapath>();
+
+  /** Handles for every node of the model; none when the lab runs without the tc datapath. */
+  reset(state: LabState, rd: RunDir | undefined): void {
+    this.byNode = new Map();
+    if (!state.datapath || !rd) return;
+    for (const n of state.plan.nodes)
+      this.byNode.set(
+        n.name,
+        new NodeDatapath({
+          node: n.name,
+          netns: nodeNetns(state.cluster, n.name),
+          bpffs: rd.file(`bpffs/${n.role}`),
+          objectPath: state.datapath.objectPath,
+          options: { localRedirect: !state.variants.includes('no-local-redirect') },
+        }),
+      );
+  }
+
+  clear(): void {
+    this.byNode.clear();
+  }
+
+  /** The datapath of a node by its full name (undefined under variant no-tc). */
+  get(node: string): NodeDatapath | undefined {
+    return this.byNode.get(node);
+  }
+
+  all(): NodeDatapath[] {
+    return [...this.byNode.values()];
+  }
+
+  /**
+   * A NodeDatapath to read a node's real state with (tc attachments, maps, flags) — the live one,
+   * or, under variant no-tc, one that was never loaded and so reports what is attached.
+   */
+  reader(cluster: string, node: LabNodePlan, rd: RunDir): NodeDatapath {
+    return (
+      this.byNode.get(node.name) ??
+      new NodeDatapath({
+        node: node.name,
+        netns: nodeNetns(cluster, node.name),
+        bpffs: rd.file(`bpffs/${node.role}`),
+        objectPath: '',
+        options: { localRedirect: false },
+      })
+    );
+  }
+
+  /** New pods on a node: attach the program to their host veths, then refresh the node's endpoints. */
+  async attachPods(node: string, added: readonly LabPod[], allPods: readonly LabPod[]): Promise<void> {
+    const dp = this.byNode.get(node);
+    if (!dp) return;
+    await dp.attachAll(
+      added.filter((p) => p.node === node).map((p) => ({ ifname: p.hostVeth, endpointId: p.endpointId })),
+    );
+    await this.syncEndpoints(node, allPods);
+  }
+
+  /** The node's lxc_endpoints map from its pods (ifindexes read from the node). */
+  async syncEndpoints(node: string, allPods: readonly LabPod[]): Promise<void> {
+    const dp = this.byNode.get(node);
+    if (!dp) return;
+    const names = await dp.interfaceNames(true);
+    const byName = new Map([...names].map(([idx, n]) => [n, idx]));
+    const eps = allPods
+      .filter((p) => p.node === node && byName.has(p.hostVeth))
+      .map((p) => ({
+        ip: p.ip,
+        ifindex: byName.get(p.hostVeth)!,
+        endpointId: p.endpointId,
+        podMac: p.mac,
+        lxcMac: p.hostVethMac,
+      }));
+    await dp.setEndpoints(eps);
+  }
+
+  /** The service map of every loaded node's datapath. */
+  async setServices(services: DatapathService[]): Promise<void> {
+    await Promise.all(this.all().map((dp) => (dp.loaded() ? dp.setServices(services) : null)));
+  }
+}

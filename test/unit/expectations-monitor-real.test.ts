@@ -1,0 +1,126 @@
+/**
+ * The monitor expectations on REAL `cilium(-dbg) monitor` output from the corpus
+ * (../shared/fixtures/real-world, INDEX.md). The same checks on the lab's lines are in
+ * expectations-monitor.test.ts. Gaps of the corpus are named where they matter:
+ * - GAP 1: no real pod → ClusterIP trace in kube-proxy mode (KPR=false) with the client's
+ *   `-> stack client -> backend` and its reverse-NATed reply together; the reverse NAT is
+ *   proven on the DNS-docs sample (a reply from the kube-dns ClusterIP, orig-ip = the backend).
+ * - GAP 2: no real same-node pod → ClusterIP delivery (`-> endpoint <backend ep>` of a
+ *   service flow); the positive case uses a real pod → pod same-node delivery, which has the
+ *   same event shape (`-> endpoint`, ifindex lxc…, orig-ip = the client, no `-> stack`).
+ * - GAP 3: no real connection showing both `-> stack` and `-> endpoint` on one node (the
+ *   through-the-stack delivery the no-local-redirect variant produces): that failure is tested
+ *   on lab lines only (expectations-monitor.test.ts).
+ * - The `-vv` form (`CPU 01: MARK … FROM 3006 to-stack: …`) prints no tuple, so none of these
+ *   expectations can judge it; the probe reads the one-line form.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { AssertionError } from 'chai';
+import {
+  clientForward,
+  endpointDeliveries,
+  expectNoTranslation,
+  expectSameNodeDelivery,
+  expectTranslation,
+  reverseNatReplies,
+} from '../../support/expectations/monitor.ts';
+import { type MonitorEvent, parseMonitor } from '../../support/parsers/monitor.ts';
+
+const REAL = path.resolve(import.meta.dirname, '../../../shared/fixtures/real-world');
+const DNS_DOC = 'cilium-dbg-monitor-related-to-dns-proxy-orig-ip-clusterip-cilium-docs-rst-idx4273197192.txt';
+const SOCKLB = 'cilium-monitor-v-t-trace-socklb-1.18.6-kind-native-idx60285825367.txt';
+const POD_TO_POD = 'cilium-monitor-network-flow-enp3s0-unknown-identity-idx18022035911.txt';
+const VXLAN = 'mixed-cilium-1.20.1-minikube-vxlan-kpr-false-status-iproute-monitor-idx69598493232.txt';
+
+const missing = [DNS_DOC, SOCKLB, POD_TO_POD, VXLAN].filter((f) => !existsSync(path.join(REAL, f)));
+const skip = missing.length ? `real-world fixtures not found next to the repo: ${missing.join(', ')}` : false;
+
+function events(file: string): MonitorEvent[] {
+  return parseMonitor(readFileSync(path.join(REAL, file), 'utf8')).events;
+}
+
+describe('translation and reverse NAT on real cilium-dbg monitor output', { skip }, () => {
+  const dns = { endpoint: 3459, clientIp: '10.60.0.182', clusterIP: '10.63.240.10', port: 53 };
+
+  it('a reply from the ClusterIP whose orig-ip is a backend is a reverse NAT (docs sample, GAP 1)', () => {
+    const list = events(DNS_DOC);
+    const replies = reverseNatReplies(list, dns);
+    assert.equal(replies.length, 2);
+    assert.ok(replies.every((e) => e.endpoint === 3459 && e.origIp === '10.60.1.115' && e.state === 'reply'));
+    const proof = expectTranslation(list, { ...dns, backends: ['10.60.1.115'] });
+    assert.deepEqual([...new Set(proof.map((e) => e.origIp))], ['10.60.1.115']);
+    assert.throws(
+      () => expectTranslation(list, { ...dns, backends: ['10.60.1.116'] }),
+      (err: unknown) =>
+        err instanceof AssertionError &&
+        /orig-ip is 10\.60\.1\.115, which is not a backend \(10\.60\.1\.116\)/.test(err.message),
+    );
+    assert.throws(() => expectNoTranslation(list, dns), AssertionError);
+  });
+
+  it('a reply whose orig-ip is its own source is no reverse NAT, although orig-ip ≠ destination', () => {
+    const list = events(DNS_DOC);
+    const world = { endpoint: 3459, clientIp: '10.60.0.182', clusterIP: '104.198.14.52', port: 80 };
+    const replies = list.filter((e) => e.type === 'trace' && e.src?.ip === '104.198.14.52');
+    assert.ok(replies.length >= 3 && replies.every((e) => e.origIp === '104.198.14.52' && e.dst?.ip !== e.origIp));
+    assert.deepEqual(reverseNatReplies(list, world), []);
+    expectNoTranslation(list, world);
+  });
+
+  it("the client's forward `-> stack` events are its own (ifindex 0, orig-ip 0.0.0.0)", () => {
+    const fwd = clientForward(events(DNS_DOC), '10.60.0.182').filter((e) => e.observationPoint === 'to-stack');
+    assert.ok(fwd.length >= 4);
+    assert.ok(fwd.every((e) => e.ifindex === 0 && e.origIp === '0.0.0.0' && e.identities?.src === 323));
+  });
+
+  it('socket LB (KPR=true): the reply at the endpoint is not reverse-NATed at tc, so no tc translation is claimed', () => {
+    const list = events(SOCKLB);
+    const claim = { endpoint: 2927, clientIp: '10.244.1.56', clusterIP: '10.96.211.254', port: 80 };
+    // Every reply carries orig-ip = its source (10.244.2.148) ≠ its destination: not a translation.
+    assert.ok(list.some((e) => e.endpoint === 2927 && e.origIp === '10.244.2.148'));
+    expectNoTranslation(list, claim);
+    assert.throws(() => expectTranslation(list, { ...claim, backends: ['10.244.2.148'] }), AssertionError);
+  });
+});
+
+describe('same-node delivery on real cilium monitor output', { skip }, () => {
+  it('a real pod → pod delivery to a local endpoint without `-> stack` is recognised (GAP 2: no service flow sample)', () => {
+    const list = events(POD_TO_POD);
+    const proof = expectSameNodeDelivery(list, {
+      clientIp: '10.0.4.122',
+      backends: [{ ip: '10.0.4.118', endpoint: 734 }],
+    });
+    assert.deepEqual(
+      proof.map((e) => [e.endpoint, e.ifindex, e.origIp, e.state]),
+      [[734, 'lxccc67e93f96bd', '10.0.4.122', 'new']],
+    );
+    assert.throws(
+      () => expectSameNodeDelivery(list, { clientIp: '10.0.4.122', backends: [{ ip: '10.0.4.118', endpoint: 3344 }] }),
+      AssertionError,
+    );
+  });
+
+  it('a remote backend reached through `-> network` is no same-node delivery (1.18.6 kind sample)', () => {
+    const list = events(SOCKLB);
+    assert.deepEqual(
+      endpointDeliveries(list, { clientIp: '10.244.1.56', backends: [{ ip: '10.244.2.148' }] }).direct,
+      [],
+    );
+    assert.throws(
+      () => expectSameNodeDelivery(list, { clientIp: '10.244.1.56', backends: [{ ip: '10.244.2.148' }] }),
+      (err: unknown) =>
+        err instanceof AssertionError && /events of the client: `-> network flow 0xd67215a2 /.test(err.message),
+    );
+  });
+
+  it('a cross-node ping through `-> overlay` is no same-node delivery (1.20.1 VXLAN sample)', () => {
+    const list = events(VXLAN);
+    assert.throws(
+      () => expectSameNodeDelivery(list, { clientIp: '10.244.1.87', backends: [{ ip: '10.244.0.132' }] }),
+      AssertionError,
+    );
+  });
+});
