@@ -111,14 +111,14 @@ test('comparable lines and counter trends', () => {
 
 test('hookpoint diff: Markdown on stdout, diff.html in --out, exit 1 when worse, 2 on bad input', async () => {
   // parseResult was given file names only: write the JSON texts anew.
-  const save = (name: string, variant?: string) => {
+  const writeRun = (name: string, variant?: string) => {
     const d = path.join(dir, name, 'allure-results');
     mkdirSync(d, { recursive: true });
     for (const r of runs(variant)) writeFileSync(path.join(d, `${r.uuid}-result.json`), JSON.stringify(toJson(r)));
     return path.join(dir, name);
   };
-  const base = save('base');
-  const cur = save('no-tc', 'no-tc');
+  const base = writeRun('base');
+  const cur = writeRun('no-tc', 'no-tc');
   const out = path.join(dir, 'out');
   mkdirSync(out);
   const res = await cli(['diff', base, cur, '--out', out]);
