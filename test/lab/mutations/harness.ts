@@ -189,7 +189,8 @@ export const MUTATIONS: Mutation[] = [
   {
     id: 'local-redirect-off',
     title: 'same-node redirect disabled',
-    red: { sameNode: { status: 'failed', message: /follows a `-> stack` event of the same connection.*evidence/ } },
+    // The bpftool step comes first in the scenario: the redirect is missing on this packet's tail-call path.
+    red: { sameNode: { status: 'failed', message: /to reach a call of bpf_redirect.*no program on it calls one/ } },
     async apply(h) {
       for (const n of h.lab.labState.plan.nodes) await h.lab.datapath(n.name)!.setFlags({ localRedirect: false });
     },
