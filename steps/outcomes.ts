@@ -43,7 +43,7 @@ defineStep(
   async function (this: HookpointWorld, service: string) {
     const svc = resolveService(await this.topology(), service);
     const { traffic } = requireWindow(this);
-    const pods = svc.backends.map((b) => b.pod);
+    const pods = svc.endpoints.map((b) => b.pod);
     await judge(this, [traffic], () => expectAnsweredBy(traffic, pods), {
       point: 'backend veth',
       figure: () => trafficFigure(traffic),

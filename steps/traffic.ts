@@ -113,7 +113,7 @@ defineStep(
         `Declare one: Given an echo deployment "${app}" with a replica on node "${n.role}".`,
       );
     // The port the echo listens on: as a service backend it is known, else the echo default.
-    const port = topo.services.flatMap((s) => s.backends).find((b) => b.pod === dst.name)?.port ?? 80;
+    const port = topo.services.flatMap((s) => s.endpoints).find((b) => b.pod === dst.name)?.port ?? 80;
     await observe(this, { from: { kind: 'pod', pod }, to: { ip: dst.ip, port }, count, via: 'pod-ip' });
   },
 );

@@ -59,7 +59,7 @@ defineStep(
   async function (this: HookpointWorld, ref: CapturePointRef, service: string) {
     const cap = await captureAt(this, ref);
     const svc = resolveService(await this.topology(), service);
-    const [backends, clients] = [svc.backends.map((b) => b.ip), [requireWindow(this).clientIp]];
+    const [backends, clients] = [svc.endpoints.map((b) => b.ip), [requireWindow(this).clientIp]];
     await judge(this, [cap.evidence], () => expectOnlyDestinations(cap.evidence, backends, clients), {
       point: hookPointOfCapture(cap.point.kind),
     });
@@ -110,7 +110,7 @@ defineStep(
           clientIp: p.ip,
           clusterIP: svc.clusterIP,
           port: svc.port,
-          backends: svc.backends.map((b) => b.ip),
+          backends: svc.endpoints.map((b) => b.ip),
         }),
       { point: 'host veth / tc' },
     );
@@ -151,7 +151,7 @@ defineStep(
     const { events, topo } = await monitorOf(this, node);
     const p = resolvePod(topo, pod);
     const svc = resolveService(topo, service);
-    const backends = svc.backends.map((b) => ({
+    const backends = svc.endpoints.map((b) => ({
       ip: b.ip,
       endpoint: topo.pods.find((x) => x.name === b.pod)?.endpointId ?? null,
     }));

@@ -36,7 +36,8 @@ export interface PodInfo {
   app?: string;
 }
 
-export interface ServiceBackend {
+/** A backend pod of a service (an endpoint), as the service reaches it. */
+export interface ServiceEndpoint {
   pod: string;
   ip: string;
   port: number;
@@ -53,7 +54,8 @@ export interface ServiceInfo {
   portName: string;
   nodePort: number | null;
   protocol: 'TCP' | 'UDP';
-  backends: ServiceBackend[];
+  /** The backend pods behind the service (its endpoints). */
+  endpoints: ServiceEndpoint[];
 }
 
 export interface Topology {

@@ -24,7 +24,7 @@ import { serviceRules } from './rules.ts';
 export interface WatchedService extends ServicePortRef {
   nodePort: number | null;
   /** The service's endpoints as kube-proxy names its KUBE-SEP chains (pod ip, target port). */
-  backends: ReadonlyArray<{ ip: string; port: number }>;
+  endpoints: ReadonlyArray<{ ip: string; port: number }>;
 }
 
 /** nft: KUBE-SERVICES/KUBE-NODEPORTS filtered to the patterns ($2, one per line), then the named chains whole. */
@@ -57,7 +57,7 @@ export function serviceReadCommand(
   extraChains: readonly string[] = [],
 ): ServiceRead {
   const chains = [
-    ...new Set([...services.flatMap((s) => chainsOfService({ ...s, endpoints: s.backends })), ...extraChains]),
+    ...new Set([...services.flatMap((s) => chainsOfService({ ...s, endpoints: s.endpoints })), ...extraChains]),
   ];
   const names = servicePatterns(services);
   if (reader.mode === 'nft') {

@@ -30,7 +30,7 @@ export async function ensureService(world: HookpointWorld, spec: ServiceRequest)
   const onlyNodes = spec.onlyNodes?.map((n) => resolveNode(topo, n).name);
   const existing = topo.services.find((s) => s.name === spec.name);
   if (existing) {
-    const sameNodes = !onlyNodes || existing.backends.every((b) => onlyNodes.includes(b.node));
+    const sameNodes = !onlyNodes || existing.endpoints.every((b) => onlyNodes.includes(b.node));
     if (existing.port === spec.port && (spec.nodePort ?? null) === existing.nodePort && sameNodes) return existing;
     await world.backend.removeWorkload('service', spec.name);
   }

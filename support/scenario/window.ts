@@ -88,7 +88,7 @@ export function sameNodeDestinations(topo: Topology, w: ObservationWindow | unde
 /** The pods the window's traffic was addressed to: the service's backends, or the pod owning the address. */
 function backendsAddressed(topo: Topology, spec: TrafficSpec): Array<{ pod: string; namespace: string; port: number }> {
   if (spec.service)
-    return spec.service.backends.map((b) => ({ pod: b.pod, namespace: spec.service!.namespace, port: b.port }));
+    return spec.service.endpoints.map((b) => ({ pod: b.pod, namespace: spec.service!.namespace, port: b.port }));
   return topo.pods
     .filter((p) => p.ip === spec.to.ip)
     .map((p) => ({ pod: p.name, namespace: p.namespace, port: spec.to.port }));

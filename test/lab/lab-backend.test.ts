@@ -124,8 +124,8 @@ describe('lab backend: seed cluster, kube-proxy only (variant no-tc)', { skip },
         [`${cluster}-worker`, '172.18.0.3', '10.244.1.0/24'],
       ],
     );
-    assert.equal(svc.backends.length, 2);
-    assert.deepEqual(svc.backends.map((b) => b.node).sort(), [cp, worker].sort());
+    assert.equal(svc.endpoints.length, 2);
+    assert.deepEqual(svc.endpoints.map((b) => b.node).sort(), [cp, worker].sort());
     assert.ok(svc.clusterIP.startsWith('10.96.'));
   });
 
@@ -146,7 +146,7 @@ describe('lab backend: seed cluster, kube-proxy only (variant no-tc)', { skip },
   });
 
   it('pod → pod across nodes succeeds with the client’s own address', async () => {
-    const remote = svc.backends.find((b) => b.node === worker)!;
+    const remote = svc.endpoints.find((b) => b.node === worker)!;
     const r = await curl(lab, { kind: 'pod', pod: 'client' }, `http://${remote.ip}/`);
     assert.ok(r.ok, `curl from client to ${remote.ip} failed`);
     assert.equal(r.pod, remote.pod);
@@ -193,7 +193,7 @@ describe('lab backend: seed cluster, kube-proxy only (variant no-tc)', { skip },
     );
     for (const p of answered)
       assert.ok(
-        svc.backends.some((b) => b.pod === p),
+        svc.endpoints.some((b) => b.pod === p),
         `${p} is a backend`,
       );
   });

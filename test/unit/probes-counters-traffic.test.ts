@@ -270,7 +270,7 @@ const ECHO_SVC = {
   portName: 'http',
   protocol: 'TCP',
   nodePort: 30080,
-  backends: [
+  endpoints: [
     { ip: '10.244.0.5', port: 8080 },
     { ip: '10.244.1.5', port: 8080 },
   ],

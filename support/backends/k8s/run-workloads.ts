@@ -83,8 +83,8 @@ export class RunWorkloads {
         if (!svc) return { done: false, state: 'service not found' };
         info = await this.topo.serviceInfo(svc);
         return {
-          done: info.backends.length >= pods.length && pods.length > 0,
-          state: `${info.backends.length}/${pods.length} ready endpoints`,
+          done: info.endpoints.length >= pods.length && pods.length > 0,
+          state: `${info.endpoints.length}/${pods.length} ready endpoints`,
         };
       },
       { timeoutMs: this.c.t.workloadReady, intervalMs: this.c.pollMs, deps: this.c.waitDeps },

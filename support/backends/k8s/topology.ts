@@ -130,7 +130,7 @@ export class ClusterTopology {
       portName: port?.name ?? '',
       nodePort: port?.nodePort ?? null,
       protocol: (port?.protocol as 'TCP' | 'UDP') ?? 'TCP',
-      backends,
+      endpoints: backends,
     };
   }
 

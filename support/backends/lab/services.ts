@@ -49,7 +49,7 @@ export class LabServices {
       portName: svc.portName,
       nodePort: svc.nodePort,
       protocol: svc.protocol,
-      backends: this.endpointsOf(svc).map((p) => ({ pod: p.name, ip: p.ip, port: svc.targetPort, node: p.node })),
+      endpoints: this.endpointsOf(svc).map((p) => ({ pod: p.name, ip: p.ip, port: svc.targetPort, node: p.node })),
     };
   }
 

@@ -69,7 +69,7 @@ describe('kind backend orchestration (scripted executor + fake API server)', () 
     assert.deepEqual(deps, ['echo-control-plane', 'echo-worker']);
     const svc = await w.backend.exposeService({ name: 'echo', app: 'echo', port: 80, type: 'ClusterIP' });
     assert.equal(svc.clusterIP, '10.96.94.95');
-    assert.deepEqual(svc.backends.map((b) => b.node).sort(), [`${CLUSTER}-control-plane`, `${CLUSTER}-worker`]);
+    assert.deepEqual(svc.endpoints.map((b) => b.node).sort(), [`${CLUSTER}-control-plane`, `${CLUSTER}-worker`]);
     assert.equal(svc.targetPort, 8080);
     const client = await w.backend.runClient({ name: 'client', node: 'control-plane' });
     assert.equal(client.node, `${CLUSTER}-control-plane`);
