@@ -3,23 +3,14 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { KubeApi, KubeApiError } from '../../../support/backends/k8s/kube-api.ts';
 import { ClusterLock, LOCK_NAME, lockState } from '../../../support/backends/k8s/run-lock.ts';
 import { InfraError } from '../../../support/errors.ts';
-import { type ApiSession, startApiSession } from '../helpers/kind/api-session.ts';
-import type { FakeApiServer } from '../helpers/kind/fake-apiserver.ts';
+import { startApiSession } from '../helpers/kind/api-session.ts';
 
-let session: ApiSession;
-let api: FakeApiServer;
-let dir: string;
-let kubeconfig: string;
-
-before(async () => {
-  session = await startApiSession('hp-kube-', 'kind-fake');
-  ({ api, dir, kubeconfig } = session);
-});
-after(() => session.stop());
+const { api, dir, kubeconfig, stop } = await startApiSession('hp-kube-', 'kind-fake');
+after(stop);
 
 const last = () => api.requests[api.requests.length - 1]!;
 
