@@ -20,7 +20,7 @@ import { baseEnvironment, environmentOf } from '../../../support/run/environment
 import { matrixEnvironment, planMatrix } from '../../../support/run/matrix.ts';
 import { runFeatures } from '../../../support/run/run-suite.ts';
 import { putProbePods, startApiSession } from '../helpers/kind/api-session.ts';
-import { CLUSTER, INSTALLED_JSON, runCleanups, SEED, setup } from '../helpers/kind/kind-cluster-world.ts';
+import { CLUSTER, REUSED_WITH_OTHER_VALUES, runCleanups, SEED, setup } from '../helpers/kind/kind-cluster-world.ts';
 import { ScriptedExecutor } from '../helpers/kind/scripted-executor.ts';
 
 afterEach(runCleanups);
@@ -33,11 +33,7 @@ describe('--reuse with changed Helm values', () => {
     // patches the pod template (kubectl.kubernetes.io/restartedAt), which bumps
     // metadata.generation; the DaemonSet controller then replaces the pods and reports
     // status.observedGeneration / updatedNumberScheduled / numberReady for the new generation.
-    const w = await setup(t, {
-      exists: true,
-      reuse: true,
-      installedJson: JSON.stringify({ ...JSON.parse(INSTALLED_JSON), routingMode: 'tunnel' }),
-    });
+    const w = await setup(t, REUSED_WITH_OTHER_VALUES);
     if (!w) return;
     const oldPods = () =>
       w.api
@@ -443,11 +439,7 @@ describe('hookpoint plan --backend kind [paths…]', () => {
 
 describe('the report environment after --reuse', () => {
   it('comes from the agents’ own status, not from the values asked for', async (t) => {
-    const w = await setup(t, {
-      exists: true,
-      reuse: true,
-      installedJson: JSON.stringify({ ...JSON.parse(INSTALLED_JSON), routingMode: 'tunnel' }),
-    });
+    const w = await setup(t, REUSED_WITH_OTHER_VALUES);
     if (!w) return;
     await w.backend.provision(SEED);
     const config = loadConfig({ backend: 'kind', cilium: '1.17.15' }, {});
