@@ -55,13 +55,26 @@ export interface Interface {
   raw: string;
 }
 
-function isJson(text: string): boolean {
+/** The objects of `ip -j …` output, or null when the text is not a JSON list (then it is read as text). */
+function jsonList(text: string): Json[] | null {
   const t = text.trimStart();
-  return t.startsWith('[') || t.startsWith('{');
+  if (!t.startsWith('[') && !t.startsWith('{')) return null;
+  try {
+    const data: unknown = JSON.parse(text);
+    return Array.isArray(data) ? (data as Json[]) : null;
+  } catch {
+    return null;
+  }
 }
 
-function lines(text: string): string[] {
-  return text.split('\n').map((l) => l.replace(/\r$/, ''));
+/** The non-blank lines with their 1-based numbers, the raw text and the trimmed text. */
+function* nonBlankLines(text: string): Generator<{ line: number; raw: string; t: string }> {
+  const ls = text.split('\n');
+  for (let i = 0; i < ls.length; i++) {
+    const raw = ls[i]!.replace(/\r$/, '');
+    const t = raw.trim();
+    if (t) yield { line: i + 1, raw, t };
+  }
 }
 
 function toNum(s: string | undefined): number | null {
@@ -107,42 +120,33 @@ function looksLikeDst(s: string): boolean {
 
 /** `ip route` / `ip -6 route` / `ip -j route` → routes. */
 export function parseIpRoute(text: string): { routes: Route[]; unknownLines: Unknown } {
-  if (isJson(text)) {
-    try {
-      const data = JSON.parse(text) as Json[];
-      return {
-        routes: data.map((r) => ({
-          dst: String(r.dst ?? ''),
-          type: typeof r.type === 'string' ? r.type : null,
-          gateway: typeof r.gateway === 'string' ? r.gateway : null,
-          dev: typeof r.dev === 'string' ? r.dev : null,
-          protocol: typeof r.protocol === 'string' ? r.protocol : null,
-          scope: typeof r.scope === 'string' ? r.scope : null,
-          prefsrc: typeof r.prefsrc === 'string' ? r.prefsrc : null,
-          metric: typeof r.metric === 'number' ? r.metric : null,
-          mtu: typeof r.mtu === 'number' ? r.mtu : null,
-          table: r.table === undefined ? null : String(r.table),
-          nexthops: Array.isArray(r.nexthops)
-            ? (r.nexthops as Json[]).map((n) => ({
-                gateway: typeof n.gateway === 'string' ? n.gateway : null,
-                dev: typeof n.dev === 'string' ? n.dev : null,
-              }))
-            : [],
-          raw: JSON.stringify(r),
-        })),
-        unknownLines: [],
-      };
-    } catch {
-      // fall through to text
-    }
-  }
+  const data = jsonList(text);
+  if (data)
+    return {
+      routes: data.map((r) => ({
+        dst: String(r.dst ?? ''),
+        type: typeof r.type === 'string' ? r.type : null,
+        gateway: typeof r.gateway === 'string' ? r.gateway : null,
+        dev: typeof r.dev === 'string' ? r.dev : null,
+        protocol: typeof r.protocol === 'string' ? r.protocol : null,
+        scope: typeof r.scope === 'string' ? r.scope : null,
+        prefsrc: typeof r.prefsrc === 'string' ? r.prefsrc : null,
+        metric: typeof r.metric === 'number' ? r.metric : null,
+        mtu: typeof r.mtu === 'number' ? r.mtu : null,
+        table: r.table === undefined ? null : String(r.table),
+        nexthops: Array.isArray(r.nexthops)
+          ? (r.nexthops as Json[]).map((n) => ({
+              gateway: typeof n.gateway === 'string' ? n.gateway : null,
+              dev: typeof n.dev === 'string' ? n.dev : null,
+            }))
+          : [],
+        raw: JSON.stringify(r),
+      })),
+      unknownLines: [],
+    };
   const routes: Route[] = [];
   const unknownLines: Unknown = [];
-  const ls = lines(text);
-  for (let i = 0; i < ls.length; i++) {
-    const raw = ls[i]!;
-    const t = raw.trim();
-    if (!t) continue;
+  for (const { line, raw, t } of nonBlankLines(text)) {
     const w = t.split(/\s+/);
     // Multipath continuation: "\tnexthop via 10.0.0.1 dev eth0 weight 1"
     if (w[0] === 'nexthop' && routes.length > 0 && /^\s/.test(raw)) {
@@ -162,7 +166,7 @@ export function parseIpRoute(text: string): { routes: Route[]; unknownLines: Unk
     }
     const dst = w[k];
     if (dst === undefined || !looksLikeDst(dst) || (w.length > k + 1 && !ROUTE_KEYS.has(w[k + 1]!))) {
-      unknownLines.push({ line: i + 1, text: raw });
+      unknownLines.push({ line, text: raw });
       continue;
     }
     const r: Route = {
@@ -233,39 +237,26 @@ const NUD = new Set(['REACHABLE', 'STALE', 'DELAY', 'PROBE', 'FAILED', 'INCOMPLE
 
 /** `ip neigh` / `ip -j neigh` → neighbours. */
 export function parseIpNeigh(text: string): { neighbours: Neighbour[]; unknownLines: Unknown } {
-  if (isJson(text)) {
-    try {
-      const data = JSON.parse(text) as Json[];
-      return {
-        neighbours: data.map((n) => ({
-          ip: String(n.dst ?? ''),
-          lladdr: typeof n.lladdr === 'string' ? n.lladdr : null,
-          dev: typeof n.dev === 'string' ? n.dev : null,
-          state: Array.isArray(n.state)
-            ? (n.state as string[]).join(',')
-            : typeof n.state === 'string'
-              ? n.state
-              : null,
-          router: n.router !== undefined && n.router !== false,
-          raw: JSON.stringify(n),
-        })),
-        unknownLines: [],
-      };
-    } catch {
-      // fall through
-    }
-  }
+  const data = jsonList(text);
+  if (data)
+    return {
+      neighbours: data.map((n) => ({
+        ip: String(n.dst ?? ''),
+        lladdr: typeof n.lladdr === 'string' ? n.lladdr : null,
+        dev: typeof n.dev === 'string' ? n.dev : null,
+        state: Array.isArray(n.state) ? (n.state as string[]).join(',') : typeof n.state === 'string' ? n.state : null,
+        router: n.router !== undefined && n.router !== false,
+        raw: JSON.stringify(n),
+      })),
+      unknownLines: [],
+    };
   const neighbours: Neighbour[] = [];
   const unknownLines: Unknown = [];
-  const ls = lines(text);
-  for (let i = 0; i < ls.length; i++) {
-    const raw = ls[i]!;
-    const t = raw.trim();
-    if (!t) continue;
+  for (const { line, raw, t } of nonBlankLines(text)) {
     const w = t.split(/\s+/);
     const routeWord = w.includes('via') || w.includes('proto') || w.includes('scope') || w.includes('src');
     if (!/^[0-9a-fA-F:.]+$/.test(w[0]!) || routeWord || !(w.includes('lladdr') || NUD.has(w.at(-1)!))) {
-      unknownLines.push({ line: i + 1, text: raw });
+      unknownLines.push({ line, text: raw });
       continue;
     }
     const at = (k: string) => {
@@ -287,44 +278,35 @@ export function parseIpNeigh(text: string): { neighbours: Neighbour[]; unknownLi
 
 /** `ip addr` / `ip -j addr` → interfaces with their addresses. */
 export function parseIpAddr(text: string): { interfaces: Interface[]; unknownLines: Unknown } {
-  if (isJson(text)) {
-    try {
-      const data = JSON.parse(text) as Json[];
-      return {
-        interfaces: data.map((d) => ({
-          ifindex: Number(d.ifindex),
-          name: String(d.ifname ?? ''),
-          link: typeof d.link === 'string' ? d.link : typeof d.link_index === 'number' ? `if${d.link_index}` : null,
-          flags: Array.isArray(d.flags) ? (d.flags as string[]) : [],
-          mtu: typeof d.mtu === 'number' ? d.mtu : null,
-          state: typeof d.operstate === 'string' ? d.operstate : null,
-          mac: typeof d.address === 'string' ? d.address : null,
-          addresses: Array.isArray(d.addr_info)
-            ? (d.addr_info as Json[])
-                .filter((a) => a.family === 'inet' || a.family === 'inet6')
-                .map((a) => ({
-                  family: a.family as 'inet' | 'inet6',
-                  local: String(a.local ?? ''),
-                  prefixlen: Number(a.prefixlen),
-                  scope: typeof a.scope === 'string' ? a.scope : null,
-                }))
-            : [],
-          raw: JSON.stringify(d),
-        })),
-        unknownLines: [],
-      };
-    } catch {
-      // fall through
-    }
-  }
+  const data = jsonList(text);
+  if (data)
+    return {
+      interfaces: data.map((d) => ({
+        ifindex: Number(d.ifindex),
+        name: String(d.ifname ?? ''),
+        link: typeof d.link === 'string' ? d.link : typeof d.link_index === 'number' ? `if${d.link_index}` : null,
+        flags: Array.isArray(d.flags) ? (d.flags as string[]) : [],
+        mtu: typeof d.mtu === 'number' ? d.mtu : null,
+        state: typeof d.operstate === 'string' ? d.operstate : null,
+        mac: typeof d.address === 'string' ? d.address : null,
+        addresses: Array.isArray(d.addr_info)
+          ? (d.addr_info as Json[])
+              .filter((a) => a.family === 'inet' || a.family === 'inet6')
+              .map((a) => ({
+                family: a.family as 'inet' | 'inet6',
+                local: String(a.local ?? ''),
+                prefixlen: Number(a.prefixlen),
+                scope: typeof a.scope === 'string' ? a.scope : null,
+              }))
+          : [],
+        raw: JSON.stringify(d),
+      })),
+      unknownLines: [],
+    };
   const interfaces: Interface[] = [];
   const unknownLines: Unknown = [];
   let cur: Interface | null = null;
-  const ls = lines(text);
-  for (let i = 0; i < ls.length; i++) {
-    const raw = ls[i]!;
-    const t = raw.trim();
-    if (!t) continue;
+  for (const { line, raw, t } of nonBlankLines(text)) {
     const head = /^(\d+):\s+([^:@\s]+)(?:@([^:\s]+))?:\s+<([^>]*)>(.*)$/.exec(raw);
     if (head) {
       const rest = head[5]!;
@@ -361,7 +343,7 @@ export function parseIpAddr(text: string): { interfaces: Interface[]; unknownLin
       if (t.startsWith('valid_lft') || t.startsWith('altname') || t.startsWith('vxlan') || t.startsWith('veth'))
         continue;
     }
-    unknownLines.push({ line: i + 1, text: raw });
+    unknownLines.push({ line, text: raw });
   }
   return { interfaces, unknownLines };
 }

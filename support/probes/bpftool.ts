@@ -20,7 +20,7 @@ import {
 } from '../parsers/bpftool.ts';
 import { IPV4_HOOK_SLOTS } from '../parsers/cilium-programs.ts';
 import { chainText, type TailCallClosure, walkTailCalls } from '../parsers/tail-calls.ts';
-import { commandOf, tail } from './common.ts';
+import { commandEvidence, commandOf, tail } from './common.ts';
 
 const TIMEOUT_MS = 15_000;
 
@@ -44,14 +44,13 @@ export async function bpftoolNet(backend: Backend, node: string): Promise<Eviden
   const res = await bpftool(backend, node, ['bpftool', 'net', 'show'], 'the BPF attachments');
   const list = parseBpftoolNet(res.stdout).attachments;
   const ifaces = new Set(list.map((a) => a.interface).filter(Boolean));
-  return {
-    kind: 'bpftool-net',
-    where: `node ${node}`,
-    commands: [commandOf(res)],
-    raw: res.stdout,
-    data: list,
-    summary: `bpftool net show on node ${node}: ${list.length} attachments on ${ifaces.size} interfaces`,
-  };
+  return commandEvidence(
+    'bpftool-net',
+    `node ${node}`,
+    res,
+    list,
+    `bpftool net show on node ${node}: ${list.length} attachments on ${ifaces.size} interfaces`,
+  );
 }
 
 /** The attachments of one interface of the node. */
@@ -76,14 +75,13 @@ export async function bpftoolXlated(backend: Backend, node: string, progId: numb
     `the translated code of program ${progId}`,
   );
   const x = parseBpftoolXlated(res.stdout);
-  return {
-    kind: 'bpftool-xlated',
-    where: `node ${node} prog ${progId}`,
-    commands: [commandOf(res)],
-    raw: res.stdout,
-    data: x,
-    summary: `program ${progId} on node ${node}: ${x.instructions} instructions; helpers ${x.calls.join(', ') || 'none'}`,
-  };
+  return commandEvidence(
+    'bpftool-xlated',
+    `node ${node} prog ${progId}`,
+    res,
+    x,
+    `program ${progId} on node ${node}: ${x.instructions} instructions; helpers ${x.calls.join(', ') || 'none'}`,
+  );
 }
 
 /** What to follow: the hook (lxc and direction) and the endpoints the traffic was addressed to. */

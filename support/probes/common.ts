@@ -1,5 +1,6 @@
 /** Small helpers shared by the probes: place names and the commands an Evidence cites. */
 import type { ExecTarget } from '../backends/types.ts';
+import type { Evidence } from '../evidence/index.ts';
 import { formatArgv, type RunResult } from '../exec/index.ts';
 
 /** "pod client", "node cilium-kubeproxy-worker", "agent on node cilium-kubeproxy-worker", "host". */
@@ -33,4 +34,15 @@ export function tail(text: string, lines = 3): string {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Evidence of one command whose whole output is the raw text (the usual probe result). */
+export function commandEvidence<T>(
+  kind: string,
+  where: string,
+  res: Pick<RunResult, 'argv' | 'stdout'> & { record?: { argv: readonly string[] } },
+  data: T,
+  summary: string,
+): Evidence<T> {
+  return { kind, where, commands: [commandOf(res)], raw: res.stdout, data, summary };
 }

@@ -17,7 +17,7 @@ import type { Backend } from '../backends/types.ts';
 import { InfraError } from '../errors.ts';
 import type { Evidence } from '../evidence/index.ts';
 import { type MonitorEvent, parseMonitor } from '../parsers/monitor.ts';
-import { commandOf, sleep, tail } from './common.ts';
+import { commandEvidence, commandOf, sleep, tail } from './common.ts';
 
 export interface MonitorOptions {
   /** Only events related to this endpoint id (`--related-to`). */
@@ -85,14 +85,7 @@ export async function startMonitor(backend: Backend, node: string, opts: Monitor
       );
     }
     const { events } = parseMonitor(res.stdout);
-    return {
-      kind: 'monitor',
-      where: `node ${node}`,
-      commands: [commandOf(res)],
-      raw: res.stdout,
-      data: events,
-      summary: summarize(events, node, note),
-    };
+    return commandEvidence('monitor', `node ${node}`, res, events, summarize(events, node, note));
   };
   return {
     node,

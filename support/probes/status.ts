@@ -8,7 +8,7 @@ import type { Backend } from '../backends/types.ts';
 import { InfraError } from '../errors.ts';
 import type { Evidence } from '../evidence/index.ts';
 import { type CiliumStatus, parseCiliumStatus } from '../parsers/status.ts';
-import { commandOf, tail } from './common.ts';
+import { commandEvidence, commandOf, tail } from './common.ts';
 
 export async function agentStatus(backend: Backend, node: string): Promise<Evidence<CiliumStatus>> {
   const res = await backend.exec({ kind: 'agent', node }, ['cilium-dbg', 'status'], {
@@ -30,12 +30,11 @@ export async function agentStatus(backend: Backend, node: string): Promise<Evide
     status.kubeProxyReplacement ? `KubeProxyReplacement ${status.kubeProxyReplacement}` : null,
     res.exitCode !== 0 ? `exit ${res.exitCode} (unhealthy component)` : null,
   ].filter(Boolean);
-  return {
-    kind: 'status',
-    where: `node ${node}`,
-    commands: [commandOf(res)],
-    raw: res.stdout,
-    data: status,
-    summary: `agent status on node ${node}: ${parts.join('; ') || 'no datapath fields'}`,
-  };
+  return commandEvidence(
+    'status',
+    `node ${node}`,
+    res,
+    status,
+    `agent status on node ${node}: ${parts.join('; ') || 'no datapath fields'}`,
+  );
 }

@@ -7,6 +7,7 @@ import type { ServiceInfo } from '../backends/types.ts';
 import { UsageError } from '../errors.ts';
 import type { NodeRef } from './parameter-types.ts';
 import { resolveNode } from './resolve.ts';
+import type { ServiceRequest } from './vocabulary.ts';
 import type { HookpointWorld } from './world.ts';
 
 export async function ensureEcho(world: HookpointWorld, name: string, nodes: NodeRef[] | 'every'): Promise<void> {
@@ -19,17 +20,7 @@ export async function ensureEcho(world: HookpointWorld, name: string, nodes: Nod
   world.invalidateTopology();
 }
 
-export async function ensureService(
-  world: HookpointWorld,
-  spec: {
-    name: string;
-    app: string;
-    port: number;
-    type: 'ClusterIP' | 'NodePort';
-    nodePort?: number;
-    onlyNodes?: NodeRef[];
-  },
-): Promise<ServiceInfo> {
+export async function ensureService(world: HookpointWorld, spec: ServiceRequest): Promise<ServiceInfo> {
   const topo = await world.topology(true);
   if (!topo.pods.some((p) => p.app === spec.app))
     throw new UsageError(

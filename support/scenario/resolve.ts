@@ -19,24 +19,23 @@ export function resolveNodes(topo: Topology, scope: NodeScope): NodeInfo[] {
   return scope.all ? topo.nodes : [resolveNode(topo, scope.node)];
 }
 
-export function resolvePod(topo: Topology, name: string): PodInfo {
-  const pod = topo.pods.find((p) => p.name === name);
-  if (!pod)
+/** A named object of the topology, or a UsageError listing the names that exist. */
+function byName<T extends { name: string }>(list: readonly T[], name: string, what: 'pod' | 'service'): T {
+  const found = list.find((x) => x.name === name);
+  if (!found)
     throw new UsageError(
-      `Unknown pod "${name}".`,
-      `Known pods: ${topo.pods.map((p) => p.name).join(', ') || 'none'}; create it with a Given step first.`,
+      `Unknown ${what} "${name}".`,
+      `Known ${what}s: ${list.map((x) => x.name).join(', ') || 'none'}; create it with a Given step first.`,
     );
-  return pod;
+  return found;
+}
+
+export function resolvePod(topo: Topology, name: string): PodInfo {
+  return byName(topo.pods, name, 'pod');
 }
 
 export function resolveService(topo: Topology, name: string): ServiceInfo {
-  const svc = topo.services.find((s) => s.name === name);
-  if (!svc)
-    throw new UsageError(
-      `Unknown service "${name}".`,
-      `Known services: ${topo.services.map((s) => s.name).join(', ') || 'none'}; create it with a Given step first.`,
-    );
-  return svc;
+  return byName(topo.services, name, 'service');
 }
 
 /** Short node label for messages: its role when it has one. */

@@ -35,18 +35,20 @@ export interface Arming {
 // biome-ignore lint/suspicious/noExplicitAny: the step's own typed parameters, as cucumber passes them.
 type ArmFn = (...args: any[]) => Arming;
 
+/** A service as a Background step asks for it. */
+export interface ServiceRequest {
+  name: string;
+  app: string;
+  port: number;
+  type: 'ClusterIP' | 'NodePort';
+  nodePort?: number;
+  onlyNodes?: NodeRef[];
+}
+
 /** A workload a step creates (what `hookpoint plan` prints the manifest of). */
 export type WorkloadDecl =
   | { kind: 'echo'; name: string; nodes: NodeRef[] | 'every' }
-  | {
-      kind: 'service';
-      name: string;
-      app: string;
-      port: number;
-      type: 'ClusterIP' | 'NodePort';
-      nodePort?: number;
-      onlyNodes?: NodeRef[];
-    }
+  | ({ kind: 'service' } & ServiceRequest)
   | { kind: 'client'; name: string; node: NodeRef };
 
 // biome-ignore lint/suspicious/noExplicitAny: the step's own typed parameters, as cucumber passes them.
