@@ -10,6 +10,7 @@ import {
 } from '../support/expectations/net.ts';
 import { neighbours, routes } from '../support/probes/net.ts';
 import { agentStatus } from '../support/probes/status.ts';
+import { judge } from '../support/scenario/judged.ts';
 import type { NodeRef, NodeScope } from '../support/scenario/parameter-types.ts';
 import { resolveNode, resolveNodes, resolvePod } from '../support/scenario/resolve.ts';
 import { defineStep } from '../support/scenario/vocabulary.ts';
@@ -31,7 +32,10 @@ defineStep(
         ev = await this.cite(await agentStatus(this.backend, node.name));
         this.statusByNode.set(node.name, ev);
       }
-      expectStatusField(ev, STATUS_FIELD_OF_WORDS[field]!, value);
+      const status = ev;
+      await judge(this, [status], () => expectStatusField(status, STATUS_FIELD_OF_WORDS[field]!, value), {
+        figure: () => `${field} "${value}" on node ${node.name}`,
+      });
     }
   },
 );
@@ -42,7 +46,7 @@ async function checkRoute(world: HookpointWorld, from: string, to: string): Prom
   const b = resolveNode(topo, to);
   world.involvedNodes.add(a.name);
   const ev = await world.cite(await routes(world.backend, { kind: 'node', node: a.name }));
-  expectRouteVia(ev, b.podCIDR, b.ip);
+  await judge(world, [ev], () => expectRouteVia(ev, b.podCIDR, b.ip), { point: 'routing' });
 }
 
 defineStep(
@@ -88,7 +92,8 @@ defineStep(
         `Inconclusive: the backend does not report the cilium_host address of node ${node.name}.`,
       );
     const ev = await this.cite(await routes(this.backend, { kind: 'pod', pod: p.name, namespace: p.namespace }));
-    expectDefaultGateway(ev, node.ciliumHostIP);
+    const gateway = node.ciliumHostIP;
+    await judge(this, [ev], () => expectDefaultGateway(ev, gateway), { point: 'routing' });
   },
 );
 
@@ -109,6 +114,7 @@ defineStep(
         `Inconclusive: the backend does not report the gateway or the host veth MAC of pod ${p.name}.`,
       );
     const ev = await this.cite(await neighbours(this.backend, { kind: 'pod', pod: p.name, namespace: p.namespace }));
-    expectNeighbourMac(ev, node.ciliumHostIP, p.hostVethMac, p.hostVeth);
+    const [gateway, mac] = [node.ciliumHostIP, p.hostVethMac];
+    await judge(this, [ev], () => expectNeighbourMac(ev, gateway, mac, p.hostVeth));
   },
 );

@@ -1,7 +1,8 @@
 /** What the traffic did: all succeeded, all failed in a given way, answered by which backends. */
 
-import { expectAllFail, expectAllSucceeded, expectAnsweredBy } from '../support/expectations/traffic.ts';
+import { expectAllFail, expectAllSucceeded, expectAnsweredBy, trafficFigure } from '../support/expectations/traffic.ts';
 import { requireWindow } from '../support/scenario/assertions.ts';
+import { judge } from '../support/scenario/judged.ts';
 import { resolveService } from '../support/scenario/resolve.ts';
 import { defineStep } from '../support/scenario/vocabulary.ts';
 import type { HookpointWorld } from '../support/scenario/world.ts';
@@ -10,8 +11,12 @@ defineStep(
   'Then',
   'all {count} request(s) succeed',
   { example: 'Then all 10 requests succeed', doc: 'Every request of the last traffic step got an HTTP answer.' },
-  function (this: HookpointWorld, n: number) {
-    expectAllSucceeded(requireWindow(this).traffic, n);
+  async function (this: HookpointWorld, n: number) {
+    const { traffic } = requireWindow(this);
+    await judge(this, [traffic], () => expectAllSucceeded(traffic, n), {
+      point: 'backend veth',
+      figure: () => trafficFigure(traffic),
+    });
   },
 );
 
@@ -19,8 +24,12 @@ defineStep(
   'Then',
   'every request {failure}',
   { example: 'Then every request fails', doc: 'Expected failure: "is refused", "times out" or any failure ("fails").' },
-  function (this: HookpointWorld, how: 'refused' | 'timeout' | 'any') {
-    expectAllFail(requireWindow(this).traffic, how);
+  async function (this: HookpointWorld, how: 'refused' | 'timeout' | 'any') {
+    const { traffic } = requireWindow(this);
+    await judge(this, [traffic], () => expectAllFail(traffic, how), {
+      point: 'backend veth',
+      figure: () => trafficFigure(traffic),
+    });
   },
 );
 
@@ -33,9 +42,11 @@ defineStep(
   },
   async function (this: HookpointWorld, service: string) {
     const svc = resolveService(await this.topology(), service);
-    expectAnsweredBy(
-      requireWindow(this).traffic,
-      svc.backends.map((b) => b.pod),
-    );
+    const { traffic } = requireWindow(this);
+    const pods = svc.backends.map((b) => b.pod);
+    await judge(this, [traffic], () => expectAnsweredBy(traffic, pods), {
+      point: 'backend veth',
+      figure: () => trafficFigure(traffic),
+    });
   },
 );

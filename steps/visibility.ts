@@ -6,6 +6,8 @@ import { expectDestinationSeen, expectNothingTo, expectOnlyDestinations } from '
 import { expectNoTranslation, expectSameNodeDelivery, expectTranslation } from '../support/expectations/monitor.ts';
 import { bpftoolNet, bpftoolTailCalls } from '../support/probes/bpftool.ts';
 import { requireWindow } from '../support/scenario/assertions.ts';
+import { judge } from '../support/scenario/judged.ts';
+import { hookPointOfCapture } from '../support/scenario/observed-path.ts';
 import type { CapturePointRef, NodeRef } from '../support/scenario/parameter-types.ts';
 import { resolveNode, resolvePod, resolveService } from '../support/scenario/resolve.ts';
 import { defineStep } from '../support/scenario/vocabulary.ts';
@@ -39,7 +41,10 @@ defineStep(
   async function (this: HookpointWorld, ref: CapturePointRef, service: string) {
     const cap = await captureAt(this, ref);
     const svc = resolveService(await this.topology(), service);
-    expectDestinationSeen(cap.evidence, svc.clusterIP, { clientIps: [requireWindow(this).clientIp] });
+    const clientIps = [requireWindow(this).clientIp];
+    await judge(this, [cap.evidence], () => expectDestinationSeen(cap.evidence, svc.clusterIP, { clientIps }), {
+      point: hookPointOfCapture(cap.point.kind),
+    });
   },
 );
 
@@ -54,11 +59,10 @@ defineStep(
   async function (this: HookpointWorld, ref: CapturePointRef, service: string) {
     const cap = await captureAt(this, ref);
     const svc = resolveService(await this.topology(), service);
-    expectOnlyDestinations(
-      cap.evidence,
-      svc.backends.map((b) => b.ip),
-      [requireWindow(this).clientIp],
-    );
+    const [backends, clients] = [svc.backends.map((b) => b.ip), [requireWindow(this).clientIp]];
+    await judge(this, [cap.evidence], () => expectOnlyDestinations(cap.evidence, backends, clients), {
+      point: hookPointOfCapture(cap.point.kind),
+    });
   },
 );
 
@@ -74,7 +78,9 @@ defineStep(
     const w = requireWindow(this);
     const cap = await captureAt(this, ref);
     const others = w.captures.filter((c) => c !== cap).map((c) => c.evidence);
-    expectNothingTo(cap.evidence, [w.clientIp], others);
+    await judge(this, [cap.evidence], () => expectNothingTo(cap.evidence, [w.clientIp], others), {
+      point: hookPointOfCapture(cap.point.kind),
+    });
   },
 );
 
@@ -95,13 +101,19 @@ defineStep(
     const { events, topo } = await monitorOf(this, node);
     const p = resolvePod(topo, pod);
     const svc = resolveService(topo, service);
-    expectTranslation(events, {
-      endpoint: p.endpointId,
-      clientIp: p.ip,
-      clusterIP: svc.clusterIP,
-      port: svc.port,
-      backends: svc.backends.map((b) => b.ip),
-    });
+    await judge(
+      this,
+      [events],
+      () =>
+        expectTranslation(events, {
+          endpoint: p.endpointId,
+          clientIp: p.ip,
+          clusterIP: svc.clusterIP,
+          port: svc.port,
+          backends: svc.backends.map((b) => b.ip),
+        }),
+      { point: 'host veth / tc' },
+    );
   },
 );
 
@@ -117,7 +129,12 @@ defineStep(
     const { events, topo } = await monitorOf(this, node);
     const p = resolvePod(topo, pod);
     const w = requireWindow(this);
-    expectNoTranslation(events, { clientIp: p.ip, clusterIP: w.spec.to.ip, port: w.spec.to.port });
+    await judge(
+      this,
+      [events],
+      () => expectNoTranslation(events, { clientIp: p.ip, clusterIP: w.spec.to.ip, port: w.spec.to.port }),
+      { point: 'host veth / tc' },
+    );
   },
 );
 
@@ -134,12 +151,12 @@ defineStep(
     const { events, topo } = await monitorOf(this, node);
     const p = resolvePod(topo, pod);
     const svc = resolveService(topo, service);
-    expectSameNodeDelivery(events, {
-      clientIp: p.ip,
-      backends: svc.backends.map((b) => ({
-        ip: b.ip,
-        endpoint: topo.pods.find((x) => x.name === b.pod)?.endpointId ?? null,
-      })),
+    const backends = svc.backends.map((b) => ({
+      ip: b.ip,
+      endpoint: topo.pods.find((x) => x.name === b.pod)?.endpointId ?? null,
+    }));
+    await judge(this, [events], () => expectSameNodeDelivery(events, { clientIp: p.ip, backends }), {
+      point: 'host veth / tc',
     });
   },
 );
@@ -171,7 +188,8 @@ defineStep(
       throw new InconclusiveError(`Inconclusive: the backend does not report the host veth of pod ${p.name}.`);
     this.involvedNodes.add(n.name);
     const ev = await this.cite(await bpftoolNet(this.backend, n.name));
-    expectProgramOn(ev, p.hostVeth, direction);
+    const veth = p.hostVeth;
+    await judge(this, [ev], () => expectProgramOn(ev, veth, direction), { point: 'host veth / tc' });
   },
 );
 
@@ -193,6 +211,6 @@ defineStep(
     const ev = await this.cite(
       await bpftoolTailCalls(this.backend, p.node, { ifname: p.hostVeth, direction, destinations }),
     );
-    expectHelperOnPath(ev, helper);
+    await judge(this, [ev], () => expectHelperOnPath(ev, helper), { point: 'host veth / tc' });
   },
 );

@@ -10,7 +10,7 @@ import { cancelAll } from '../exec/index.ts';
 export type Registrar = (program: Command) => void;
 
 /** Subcommands, in help order. Each module registers itself; unbuilt ones say so and exit 2. */
-const SUBCOMMANDS = ['run', 'matrix', 'report', 'plan', 'doctor', 'steps', 'parse', 'lab', 'down'] as const;
+const SUBCOMMANDS = ['run', 'matrix', 'report', 'diff', 'plan', 'doctor', 'steps', 'parse', 'lab', 'down'] as const;
 
 /** Load only the invoked subcommand's module (fast start for `lab agent`, which probes spawn); all of them for help. */
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {

@@ -1,6 +1,24 @@
 import type { Command } from 'commander';
 import { BACKENDS, KEEP, LAB_VARIANTS, loadConfig, type RawOptions } from '../config.ts';
+import { HookpointError } from '../errors.ts';
 import { runFeatures } from '../run/run-suite.ts';
+
+async function retireBeforeStart(reports: string, paths: string[], err: unknown): Promise<void> {
+  if (!(err instanceof HookpointError)) return;
+  const { checkReportsDir } = await import('../run/reports-dir.ts');
+  try {
+    checkReportsDir(reports);
+  } catch {
+    return;
+  }
+  const { newRunId, retireOutputs } = await import('../report/index.ts');
+  const now = new Date();
+  await retireOutputs(
+    reports,
+    { id: newRunId(now), started: now.toISOString(), selection: paths.join(' ') || 'features' },
+    { exitCode: err.exitCode, reason: err.paragraph() },
+  ).catch(() => undefined);
+}
 
 /** Options shared by run and matrix. */
 export function runOptions(cmd: Command): Command {
@@ -59,7 +77,14 @@ export function register(program: Command): void {
         opts.backend = chosen.backend;
         process.stdout.write(`hookpoint: backend ${chosen.backend} (${chosen.why}; choose with --backend)\n`);
       }
-      const config = loadConfig({ ...opts, debug: program.opts().debug });
+      let config: ReturnType<typeof loadConfig>;
+      try {
+        config = loadConfig({ ...opts, debug: program.opts().debug });
+      } catch (err) {
+        // A run refused before it starts still leaves nothing in reports/ that could pass for current.
+        if (!opts.list && !opts.dryRun) await retireBeforeStart(opts.reports ?? 'reports', paths, err);
+        throw err;
+      }
       process.exitCode = await runFeatures({
         config,
         paths,

@@ -195,6 +195,21 @@ function deltas(w: CounterWindow, which: WhichCounters, requirePresent: boolean)
   return out;
 }
 
+/** The key figure of a counter verdict: "KUBE-SEP DNAT 0→0 on 2 nodes" (packets before→after, summed per rule kind). */
+export function counterFigure(rows: readonly CounterRow[]): string {
+  const kinds = [...new Set(rows.map((r) => r.kind))];
+  if (kinds.length === 0) return 'no watched rules';
+  return kinds
+    .map((k) => {
+      const mine = rows.filter((r) => r.kind === k);
+      const nodes = new Set(mine.map((r) => r.node)).size;
+      const before = mine.reduce((n, r) => n + r.before, 0);
+      const after = mine.reduce((n, r) => n + r.after, 0);
+      return `${KIND_NAME[k]} ${before}→${after} on ${plural(nodes, 'node')}`;
+    })
+    .join('; ');
+}
+
 export function renderCounterTable(rows: readonly CounterRow[]): string {
   if (rows.length === 0) return '(no watched rules)\n';
   const lines = rows.map(

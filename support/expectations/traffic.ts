@@ -8,6 +8,17 @@ function label(outcomes: EvidenceOr<RequestOutcome[]>): string {
   return isEvidence(outcomes) ? outcomes.summary.replace(/ succeeded.*$/, '').replace(/^\d+\/\d+ /, '') : 'requests';
 }
 
+/** The key figure of a traffic verdict: "10/10 answered by 2 backends", "0/6 answered; refused ×6". */
+export function trafficFigure(outcomes: EvidenceOr<RequestOutcome[]>): string {
+  const list = dataOf(outcomes);
+  const ok = list.filter((o) => o.ok);
+  const by = new Set(ok.map((o) => o.answeredBy).filter(Boolean)).size;
+  const errors = new Map<string, number>();
+  for (const o of list) if (!o.ok) errors.set(o.error ?? 'other', (errors.get(o.error ?? 'other') ?? 0) + 1);
+  const failed = errors.size ? `; ${[...errors].map(([e, n]) => `${e} ×${n}`).join(', ')}` : '';
+  return `${ok.length}/${list.length} answered${by ? ` by ${plural(by, 'backend')}` : ''}${failed}`;
+}
+
 /** Exactly `n` requests ran and every one of them succeeded. */
 export function expectAllSucceeded(outcomes: EvidenceOr<RequestOutcome[]>, n: number): void {
   const list = dataOf(outcomes);

@@ -1,13 +1,16 @@
 /**
  * JUnit XML from the results (one writer, so merged runs give one file): one testsuite per
  * feature, one testcase per scenario (latest attempt); failed → <failure>, broken → <error>,
- * skipped → <skipped/>. Parameters join the test name so matrix cells stay distinct in CI.
+ * skipped → <skipped/>. Parameters join the test name so matrix cells stay distinct in CI. Each
+ * testsuite carries the run's environment (backend, configuration, versions) and identity as
+ * properties; the steps in system-out list each attachment with its media type.
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { categorize } from './categories.ts';
 import { escapeXml } from './packet-path-svg.ts';
 import { paramText, type ScenarioResult, type StepResult } from './results.ts';
+import { RUN_KEYS, type RunIdentity } from './run-identity.ts';
 import { firstEvidenceLine } from './summary.ts';
 
 function secs(r: ScenarioResult): string {
@@ -15,10 +18,31 @@ function secs(r: ScenarioResult): string {
 }
 
 function stepLines(steps: StepResult[], depth = 0): string[] {
-  return steps.flatMap((s) => [
-    `${'  '.repeat(depth)}${s.status.padEnd(7)} ${s.name}${s.attachments.length ? ` [${s.attachments.map((a) => a.name).join(', ')}]` : ''}`,
-    ...stepLines(s.steps, depth + 1),
-  ]);
+  const pad = '  '.repeat(depth);
+  return steps.flatMap((s) => {
+    const files = s.attachments.map((a) => `${a.name} (${a.type})`);
+    // Allure wraps each attachment in a status-less step of the same name: list it as the attachment it is.
+    if (s.status === 'unknown' && s.steps.length === 0 && s.attachments.length)
+      return files.map((f) => `${pad}attachment ${f}`);
+    return [
+      `${pad}${s.status.padEnd(7)} ${s.name}`,
+      ...files.map((f) => `${pad}  attachment ${f}`),
+      ...stepLines(s.steps, depth + 1),
+    ];
+  });
+}
+
+export interface JunitContext {
+  environment?: Record<string, string>;
+  run?: RunIdentity;
+}
+
+function suiteProperties(ctx: JunitContext): Array<[string, string]> {
+  const props: Array<[string, string]> = Object.entries(ctx.environment ?? {});
+  if (ctx.run)
+    props.push([RUN_KEYS.id, ctx.run.id], [RUN_KEYS.started, ctx.run.started], [RUN_KEYS.selection, ctx.run.selection]);
+  const seen = new Set<string>();
+  return props.filter(([k]) => !seen.has(k) && seen.add(k));
 }
 
 export function testName(r: ScenarioResult): string {
@@ -27,7 +51,8 @@ export function testName(r: ScenarioResult): string {
 }
 
 /** junit.xml text (pure). */
-export function junitXml(results: ScenarioResult[], suiteName = 'hookpoint'): string {
+export function junitXml(results: ScenarioResult[], suiteName = 'hookpoint', ctx: JunitContext = {}): string {
+  const props = suiteProperties(ctx);
   const byFeature = new Map<string, ScenarioResult[]>();
   for (const r of results) {
     const g = byFeature.get(r.feature);
@@ -46,6 +71,11 @@ export function junitXml(results: ScenarioResult[], suiteName = 'hookpoint'): st
     out.push(
       `  <testsuite name="${escapeXml(feature)}" tests="${rs.length}" failures="${count(rs, 'failed')}" errors="${count(rs, 'broken')}" skipped="${count(rs, 'skipped')}" time="${total(rs)}"${stamp}>`,
     );
+    if (props.length) {
+      out.push('    <properties>');
+      for (const [k, v] of props) out.push(`      <property name="${escapeXml(k)}" value="${escapeXml(v)}"/>`);
+      out.push('    </properties>');
+    }
     for (const r of rs) {
       out.push(`    <testcase name="${escapeXml(testName(r))}" classname="${escapeXml(feature)}" time="${secs(r)}">`);
       const props = Object.entries(r.parameters);
@@ -72,8 +102,12 @@ export function junitXml(results: ScenarioResult[], suiteName = 'hookpoint'): st
   return out.join('\n');
 }
 
-export async function writeJunit(reportsDir: string, results: ScenarioResult[]): Promise<string> {
+export async function writeJunit(
+  reportsDir: string,
+  results: ScenarioResult[],
+  ctx: JunitContext = {},
+): Promise<string> {
   const file = path.join(reportsDir, 'junit.xml');
-  await writeFile(file, junitXml(results));
+  await writeFile(file, junitXml(results, 'hookpoint', ctx));
   return file;
 }

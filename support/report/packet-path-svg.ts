@@ -2,8 +2,10 @@
  * The packet path of one scenario as an SVG picture (pure): the hook points in order, with what
  * the evidence showed at each (destination address, counter delta, translation, redirect). The
  * verdict decides the colour, the marker and the connector to the next hook point, so a lab
- * variant that changes the evidence visibly changes the picture. All text is escaped (feature
- * text reaches it).
+ * variant that changes the evidence visibly changes the picture. Red is kept for one thing: a hook
+ * point where the scenario's expectation was contradicted. A hop the packet did not cross is
+ * neutral (bypassed, or absent as the scenario expected). All text is escaped (feature text
+ * reaches it).
  */
 
 /** The usual hook points of a pod → service → pod packet, in order. */
@@ -27,6 +29,8 @@ export interface Hop {
   /** What was seen: "dst 10.96.12.7:80", "KUBE-SEP-7IQZ3XW +3 packets", "DNAT → 10.244.2.9:8080". */
   observed: string[];
   verdict: HopVerdict;
+  /** What the scenario's Then steps said about this hook point: their expectation held, or was contradicted. */
+  expectation?: 'held' | 'contradicted';
 }
 
 export interface PacketPath {
@@ -48,9 +52,18 @@ interface Style {
 export const VERDICT_STYLE: Record<HopVerdict, Style> = {
   seen: { fill: '#e8f5e9', stroke: '#2e7d32', text: '#1b5e20', glyph: '✓', label: 'seen' },
   translated: { fill: '#e3f2fd', stroke: '#1565c0', text: '#0d47a1', glyph: '⇄', label: 'translated' },
-  'not-seen': { fill: '#ffebee', stroke: '#c62828', text: '#b71c1c', glyph: '✗', label: 'not seen' },
+  'not-seen': { fill: '#fafafa', stroke: '#757575', text: '#424242', glyph: '–', label: 'not seen' },
   redirected: { fill: '#f3e5f5', stroke: '#6a1b9a', text: '#4a148c', glyph: '↷', label: 'redirected' },
   'no-evidence': { fill: '#f5f5f5', stroke: '#9e9e9e', text: '#616161', glyph: '?', label: 'no evidence', dash: '5 4' },
+};
+
+/** A contradicted expectation, whatever the hop's verdict: the only red in the picture. */
+export const CONTRADICTED_STYLE: Style = {
+  fill: '#ffebee',
+  stroke: '#c62828',
+  text: '#b71c1c',
+  glyph: '✗',
+  label: 'contradicts the scenario',
 };
 
 /** Escape text for SVG/XML content and attributes; characters XML cannot carry are dropped. */
@@ -103,6 +116,10 @@ export function packetPathSvg(p: PacketPath): string {
     );
     lx += 22 + s.label.length * 6.5 + 14;
   }
+  head.push(
+    `<rect x="${lx}" y="${y - 10}" width="12" height="12" rx="2" fill="${CONTRADICTED_STYLE.fill}" stroke="${CONTRADICTED_STYLE.stroke}"/>`,
+    `<text x="${lx + 16}" y="${y}" font-size="11" fill="#424242">${escapeXml(CONTRADICTED_STYLE.label)}</text>`,
+  );
   y += 18;
   parts.push(...head);
 
@@ -142,7 +159,7 @@ export function packetPathSvg(p: PacketPath): string {
     const hop = p.hops[i]!;
     const from = tops[i]! + 36;
     const to = tops[i + 1]!;
-    if (hop.verdict === 'not-seen' && !bypassed.has(i)) stopped = true;
+    if (hop.expectation === 'contradicted') stopped = true;
     const target = redirectTo.get(i);
     if (target !== undefined) {
       const s = VERDICT_STYLE.redirected;
@@ -158,7 +175,7 @@ export function packetPathSvg(p: PacketPath): string {
     const skipped = bypassed.has(i + 1) || bypassed.has(i);
     const cls = stopped ? 'connector stopped' : skipped ? 'connector bypassed' : 'connector';
     const color = stopped
-      ? VERDICT_STYLE['not-seen'].stroke
+      ? CONTRADICTED_STYLE.stroke
       : skipped || hop.verdict === 'no-evidence'
         ? '#9e9e9e'
         : '#424242';
@@ -170,18 +187,24 @@ export function packetPathSvg(p: PacketPath): string {
   }
 
   p.hops.forEach((hop, i) => {
-    const s = VERDICT_STYLE[hop.verdict] ?? VERDICT_STYLE['no-evidence'];
+    const own = VERDICT_STYLE[hop.verdict] ?? VERDICT_STYLE['no-evidence'];
+    const contradicted = hop.expectation === 'contradicted';
+    const s = contradicted ? { ...CONTRADICTED_STYLE, label: `${own.label} — ${CONTRADICTED_STYLE.label}` } : own;
     const top = tops[i]!;
     const h = heights[i]!;
     const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
     const by = bypassed.has(i) ? ' bypassed' : '';
-    parts.push(`<g class="hop verdict-${hop.verdict}${by}" data-verdict="${hop.verdict}">`);
+    const expected = hop.expectation === 'held' && hop.verdict === 'not-seen' ? ' (as expected)' : '';
+    const cls = contradicted ? ' contradicted' : hop.expectation === 'held' ? ' expected' : '';
+    parts.push(
+      `<g class="hop verdict-${hop.verdict}${by}${cls}" data-verdict="${hop.verdict}"${hop.expectation ? ` data-expectation="${hop.expectation}"` : ''}>`,
+    );
     parts.push(
       `<circle cx="${MARK_X}" cy="${top + 20}" r="15" fill="${s.fill}" stroke="${s.stroke}" stroke-width="2"${dash}/>`,
       `<text x="${MARK_X}" y="${top + 25}" font-size="15" text-anchor="middle" fill="${s.text}">${escapeXml(s.glyph)}</text>`,
       `<rect x="${BOX_X}" y="${top}" width="${BOX_W}" height="${h}" rx="6" fill="${s.fill}" stroke="${s.stroke}" stroke-width="1.5"${dash}/>`,
       `<text x="${BOX_X + 12}" y="${top + 20}" font-size="14" font-weight="bold" fill="${s.text}">${i + 1}. ${escapeXml(clip(hop.point, 40))}</text>`,
-      `<text x="${BOX_X + BOX_W - 12}" y="${top + 20}" font-size="12" text-anchor="end" fill="${s.text}">${escapeXml(s.label)}${by ? ' (bypassed)' : ''} · ${escapeXml(clip(hop.where, 48))}</text>`,
+      `<text x="${BOX_X + BOX_W - 12}" y="${top + 20}" font-size="12" text-anchor="end" fill="${s.text}">${escapeXml(s.label)}${by ? ' (bypassed)' : expected} · ${escapeXml(clip(hop.where, 48))}</text>`,
     );
     const lines = hop.observed.slice(0, MAX_LINES).map((l) => clip(l, MAX_CHARS));
     if (hop.observed.length > MAX_LINES) lines.push(`… ${hop.observed.length - MAX_LINES} more`);
@@ -195,7 +218,12 @@ export function packetPathSvg(p: PacketPath): string {
   });
 
   const height = y + 4;
-  const desc = p.hops.map((h, i) => `${i + 1}. ${h.point} (${h.where}): ${VERDICT_STYLE[h.verdict]?.label}`).join('; ');
+  const desc = p.hops
+    .map(
+      (h, i) =>
+        `${i + 1}. ${h.point} (${h.where}): ${VERDICT_STYLE[h.verdict]?.label}${h.expectation === 'contradicted' ? ` — ${CONTRADICTED_STYLE.label}` : ''}`,
+    )
+    .join('; ');
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" font-family="sans-serif">`,

@@ -1,8 +1,12 @@
 /**
- * The review summary: `summary.md` (paste into a change review) and `summary.json` (the same,
- * for machines). One row per scenario (latest attempt), its status, category and — for each
- * failure — the first evidence line; plus a scenario × Cilium version table when the results
- * carry more than one `cilium` parameter value.
+ * The review summary: `summary.md` (paste into a change review or a GitHub job summary) and
+ * `summary.json` (the same, for machines). Its first line names the backend truthfully (the lab is
+ * a kernel reproduction; its Cilium version is a label); then the run it describes. One row per
+ * scenario (latest attempt): its status, category, what its Then steps checked with their key
+ * figures (passed rows too), and for each failure the first evidence line; plus a scenario ×
+ * Cilium version table when the results carry more than one `cilium` parameter value. The
+ * Markdown stays under GitHub's 65,536-character limit, truncating rows with a pointer to the
+ * full report.
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,6 +14,8 @@ import { findDescriptor } from '../backends/descriptors.ts';
 import { plural } from '../expectations/evidence-ref.ts';
 import { type CategoryId, categorize } from './categories.ts';
 import { paramText, type ScenarioResult, type ScenarioStatus, type StepResult } from './results.ts';
+import type { RunIdentity } from './run-identity.ts';
+import { verdictLine } from './verdict.ts';
 
 export interface SummaryScenario {
   feature: string;
@@ -26,6 +32,8 @@ export interface SummaryScenario {
   attachments: string[];
   retries: number;
   durationMs?: number;
+  /** What the scenario's Then steps checked: their verdicts' key figures, in step order. */
+  checked: string[];
 }
 
 export interface MatrixRow {
@@ -43,6 +51,11 @@ export interface MatrixRow {
 
 export interface Summary {
   generatedAt: string;
+  /** The first line: which backend produced the results, truthfully. */
+  headline: string;
+  run?: RunIdentity;
+  /** The run was interrupted: these are its partial results. */
+  interrupted?: boolean;
   counts: Record<ScenarioStatus, number> & { total: number; retries: number };
   categories: Partial<Record<CategoryId, number>>;
   scenarios: SummaryScenario[];
@@ -77,12 +90,49 @@ function stepAttachments(s: StepResult): string[] {
   return [...s.attachments.map((a) => a.name), ...s.steps.flatMap(stepAttachments)];
 }
 
+function verdictLines(steps: StepResult[]): string[] {
+  return steps.flatMap((s) => {
+    const line = verdictLine(s.name);
+    return line !== undefined ? [line] : verdictLines(s.steps);
+  });
+}
+
+/** Strip the lab's "(label only: …)" note from a version value. */
+function bareVersion(v: string | undefined): string | undefined {
+  return v?.replace(/\s*\(.*\)\s*$/, '').trim() || undefined;
+}
+
+/** The first line of the summary: the backend, and on the lab that it is a kernel reproduction, not Cilium. */
+export function headlineOf(environment: Record<string, string>, results: readonly ScenarioResult[]): string {
+  const backends = [
+    ...new Set([environment.backend, ...results.map((r) => r.parameters.backend)].filter((b): b is string => !!b)),
+  ];
+  const versions = [
+    ...new Set(
+      [bareVersion(environment['cilium.version'] ?? environment.cilium), ...results.map((r) => r.parameters.cilium)]
+        .flatMap((v) => (v ? v.split(' | ') : []))
+        .filter(Boolean),
+    ),
+  ].sort(versionOrder);
+  const cilium = versions.length ? `Cilium ${versions.join(', ')}` : 'Cilium (version not recorded)';
+  // A backend whose Cilium version is only a label reproduces the datapath (the lab): said first.
+  const lab = backends.some((b) => findDescriptor(b.split(/[\s(]/)[0])?.ciliumVersionIsLabel);
+  if (lab)
+    return `# Hookpoint report: lab backend, a kernel reproduction of the datapath (network namespaces and Hookpoint's own eBPF programs), not Cilium; ${cilium} is only a label`;
+  if (backends.length === 0) return `# Hookpoint report: backend not recorded, ${cilium}`;
+  return `# Hookpoint report: ${backends.join(', ')} backend, ${cilium}`;
+}
+
 function versionOrder(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
 }
 
 /** Build the summary from scenario results (pure). */
-export function summarize(results: ScenarioResult[], now = new Date()): Summary {
+export function summarize(
+  results: ScenarioResult[],
+  now = new Date(),
+  ctx: { environment?: Record<string, string>; run?: RunIdentity; interrupted?: boolean } = {},
+): Summary {
   const counts = { total: 0, passed: 0, failed: 0, broken: 0, skipped: 0, retries: 0 };
   const categories: Partial<Record<CategoryId, number>> = {};
   const scenarios: SummaryScenario[] = results.map((r) => {
@@ -104,9 +154,18 @@ export function summarize(results: ScenarioResult[], now = new Date()): Summary 
       attachments: step ? stepAttachments(step) : r.attachments.map((a) => a.name),
       retries: r.retries,
       ...(r.start !== undefined && r.stop !== undefined ? { durationMs: r.stop - r.start } : {}),
+      checked: verdictLines(r.steps),
     };
   });
-  const summary: Summary = { generatedAt: now.toISOString(), counts, categories, scenarios };
+  const summary: Summary = {
+    generatedAt: now.toISOString(),
+    headline: headlineOf(ctx.environment ?? {}, results),
+    ...(ctx.run ? { run: ctx.run } : {}),
+    ...(ctx.interrupted ? { interrupted: true } : {}),
+    counts,
+    categories,
+    scenarios,
+  };
   const versions = [...new Set(results.map((r) => r.parameters.cilium).filter((v) => v !== undefined))].sort(
     versionOrder,
   );
@@ -165,11 +224,33 @@ const CELL_MD: Record<ScenarioStatus, string> = {
   skipped: 'skipped',
 };
 
-/** summary.md text (pure). */
+/** GitHub's limit for a job summary and a comment body; summary.md stays below it. */
+export const MARKDOWN_LIMIT = 65_536;
+const FULL_REPORT = 'hookpoint-report.html (single file) or summary.json';
+
+/** summary.md text (pure), ending in a newline and shorter than MARKDOWN_LIMIT. */
 export function summaryMarkdown(s: Summary): string {
+  let rows = s.scenarios.length;
+  for (;;) {
+    const text = renderMarkdown(s, rows);
+    if (text.length < MARKDOWN_LIMIT || rows === 0)
+      return text.length < MARKDOWN_LIMIT
+        ? text
+        : `${text.slice(0, MARKDOWN_LIMIT - 200)}\n\n… truncated; the full report: ${FULL_REPORT}\n`;
+    rows = Math.floor(rows * Math.min(0.9, (MARKDOWN_LIMIT - 2000) / text.length));
+  }
+}
+
+function renderMarkdown(s: Summary, maxRows: number): string {
   const c = s.counts;
   const out: string[] = [];
-  out.push('## Hookpoint datapath report', '');
+  out.push(s.headline, '');
+  if (s.run)
+    out.push(
+      `Run \`${mdCell(s.run.id)}\` · started ${mdCell(s.run.started || 'unknown')} · selection: ${mdCell(s.run.selection)}`,
+      '',
+    );
+  if (s.interrupted) out.push('> ⚠️ **Interrupted** (Ctrl-C): these are the partial results of the run.', '');
   out.push(
     `**${plural(c.total, 'scenario')}: ${c.passed} passed, ${c.failed} failed, ${c.broken} broken, ${c.skipped} skipped**` +
       (c.retries ? ` (${c.retries} retried attempt${c.retries === 1 ? '' : 's'})` : ''),
@@ -184,17 +265,19 @@ export function summaryMarkdown(s: Summary): string {
   }
   const showParams = s.scenarios.some((x) => Object.keys(x.parameters).length > 0);
   out.push(
-    `| Feature | Scenario |${showParams ? ' Parameters |' : ''} Status | Category | First evidence line |`,
-    `|---|---|${showParams ? '---|' : ''}---|---|---|`,
+    `| Feature | Scenario |${showParams ? ' Parameters |' : ''} Status | Category | First evidence line | What was checked |`,
+    `|---|---|${showParams ? '---|' : ''}---|---|---|---|`,
   );
-  for (const x of s.scenarios) {
+  for (const x of s.scenarios.slice(0, maxRows)) {
     const retried = x.retries ? ` (${x.retries} retr${x.retries === 1 ? 'y' : 'ies'})` : '';
     out.push(
-      `| ${mdCell(x.feature)} | ${mdCell(x.name)} |${showParams ? ` ${mdCell(paramText(x.parameters))} |` : ''} ${STATUS_MD[x.status]}${retried} | ${mdCell(x.categoryName ?? '')} | ${mdCell(x.evidence ?? '')} |`,
+      `| ${mdCell(x.feature)} | ${mdCell(x.name)} |${showParams ? ` ${mdCell(paramText(x.parameters))} |` : ''} ${STATUS_MD[x.status]}${retried} | ${mdCell(x.categoryName ?? '')} | ${mdCell(x.evidence ?? '')} | ${mdCell(x.checked.join('; ') || '—')} |`,
     );
   }
+  if (maxRows < s.scenarios.length)
+    out.push('', `… ${s.scenarios.length - maxRows} more scenarios truncated to fit; the full report: ${FULL_REPORT}.`);
   out.push('');
-  const failures = s.scenarios.filter((x) => x.status === 'failed' || x.status === 'broken');
+  const failures = s.scenarios.slice(0, maxRows).filter((x) => x.status === 'failed' || x.status === 'broken');
   if (failures.length) {
     out.push('### Failures', '');
     for (const x of failures) {
@@ -232,7 +315,7 @@ export function summaryMarkdown(s: Summary): string {
     }
     out.push('');
   }
-  return out.join('\n');
+  return `${out.join('\n').trimEnd()}\n`;
 }
 
 /** Write summary.md and summary.json into reportsDir; returns their paths. */

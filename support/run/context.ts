@@ -11,6 +11,8 @@ export interface RunContext {
   backend: Backend;
   /** The cluster spec provisioned so far (fingerprint), if any. */
   provisioned?: string;
+  /** The run's id (`hookpoint run` names each run; outputs repeat it). */
+  runId?: string;
 }
 
 let current: RunContext | undefined;

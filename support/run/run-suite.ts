@@ -10,9 +10,11 @@ import parseTagExpression from '@cucumber/tag-expressions';
 import { descriptorOf } from '../backends/descriptors.ts';
 import { type Capability, requiredCapabilities } from '../backends/types.ts';
 import type { Config } from '../config.ts';
-import { EnvironmentError, ExitCode, UsageError } from '../errors.ts';
+import { EnvironmentError, ExitCode, exitCodeOf, HookpointError, UsageError } from '../errors.ts';
 import { installMissing, missingPackages, RUN_PURPOSES } from '../exec/host-tools.ts';
+import { cancelled } from '../exec/index.ts';
 import { plural } from '../expectations/evidence-ref.ts';
+import { newRunId, RUN_KEYS, type RunIdentity } from '../report/run-identity.ts';
 import { clusterSpec } from '../scenario/cluster-setup.ts';
 import { catalog, closestSteps, type StepDoc } from '../scenario/vocabulary.ts';
 import { createBackend, ensureProvisioned, type RunContext, setRunContext } from './context.ts';
@@ -190,7 +192,28 @@ async function ensurePrerequisites(config: Config, log: (l: string) => void): Pr
   }
 }
 
+interface RunState {
+  run?: RunIdentity;
+  reportsDir?: string;
+  scenariosStarted: boolean;
+}
+
 export async function runFeatures(req: RunRequest): Promise<number> {
+  const state: RunState = { scenariosStarted: false };
+  try {
+    return await runFeaturesIn(req, state);
+  } catch (err) {
+    // Until the first scenario runs, a stop leaves nothing in reportsDir that could pass for current.
+    if (state.run && state.reportsDir && !state.scenariosStarted && !req.dryRun && writable(state.reportsDir)) {
+      const { retireOutputs } = await import('../report/index.ts');
+      const reason = err instanceof HookpointError ? err.paragraph() : (err as Error).message;
+      await retireOutputs(state.reportsDir, state.run, { exitCode: exitCodeOf(err), reason }).catch(() => undefined);
+    }
+    throw err;
+  }
+}
+
+async function runFeaturesIn(req: RunRequest, state: RunState): Promise<number> {
   const log = req.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   const { config } = req;
   const files = expandFeaturePaths(req.paths.length ? req.paths : ['features']);
@@ -205,6 +228,14 @@ export async function runFeatures(req: RunRequest): Promise<number> {
 
   const reportsDir = path.resolve(config.reportsDir);
   const resultsDir = path.join(reportsDir, 'allure-results');
+  const started = new Date();
+  const runId: RunIdentity = {
+    id: newRunId(started),
+    started: started.toISOString(),
+    selection: selectionText(req.paths, config, scenarios.length),
+  };
+  state.run = runId;
+  state.reportsDir = reportsDir;
   // cucumber.js holds the shared settings (also used by a plain `cucumber-js`); the selection is ours.
   const { default: base } = (await import(pathToFileURL(path.resolve('cucumber.js')).href)) as {
     default: Record<string, unknown>;
@@ -264,8 +295,10 @@ export async function runFeatures(req: RunRequest): Promise<number> {
   if (compat) log(`hookpoint: ${compat.startsWith('untested') ? 'warning: ' : 'note: '}${compat}`);
   await ensurePrerequisites(config, log);
   await rm(resultsDir, { recursive: true, force: true });
+  // Transcripts are per scenario: an earlier run's would stay beside this run's.
+  await rm(path.join(reportsDir, 'transcripts'), { recursive: true, force: true });
   const backend = await createBackend(config);
-  const ctx: RunContext = { config, backend };
+  const ctx: RunContext = { config, backend, runId: runId.id };
   setRunContext(ctx);
   process.env.HOOKPOINT_RUN_OWNER = 'hookpoint';
   let success = false;
@@ -279,9 +312,10 @@ export async function runFeatures(req: RunRequest): Promise<number> {
       await ensureProvisioned(ctx, clusterSpec(ctx, request.kindConfig, request.values));
       log(`hookpoint: cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
+    state.scenariosStarted = true;
     const result = await runCucumber({ ...runConfiguration, support });
     success = result.success;
-    environment = await environmentOf(ctx);
+    environment = { ...(await environmentOf(ctx)), ...runEnvironment(runId) };
     // The environment travels with the results, so a later `hookpoint report --merge` shows it too.
     const { writeEnvironment } = await import('../report/index.ts');
     await writeEnvironment(resultsDir, environment);
@@ -305,8 +339,40 @@ export async function runFeatures(req: RunRequest): Promise<number> {
     setRunContext(undefined);
   }
   if (failure !== undefined) throw failure;
-  if (req.report !== false) await renderRunReports(reportsDir, resultsDir, environment ?? baseEnvironment(ctx), log);
+  // After Ctrl-C the scenarios stopped early: every output is rendered from those partial results.
+  const interrupted = cancelled();
+  if (req.report !== false)
+    await renderRunReports(
+      reportsDir,
+      resultsDir,
+      environment ?? { ...baseEnvironment(ctx), ...runEnvironment(runId) },
+      log,
+      interrupted,
+    );
   return success ? ExitCode.ok : ExitCode.scenarioFailed;
+}
+
+function runEnvironment(run: RunIdentity): Record<string, string> {
+  return { [RUN_KEYS.id]: run.id, [RUN_KEYS.started]: run.started, [RUN_KEYS.selection]: run.selection };
+}
+
+/** The selection in words: paths, tags, name, shard and the scenario count. */
+function selectionText(paths: string[], config: Config, n: number): string {
+  const parts = [paths.length ? paths.join(' ') : 'features'];
+  if (config.tags) parts.push(`--tags "${config.tags}"`);
+  if (config.name) parts.push(`--name "${config.name}"`);
+  if (config.shard) parts.push(`--shard ${config.shard}`);
+  if (config.variants.length) parts.push(`--variant ${config.variants.join(',')}`);
+  return `${parts.join(' ')} (${n} scenario${n === 1 ? '' : 's'})`;
+}
+
+function writable(dir: string): boolean {
+  try {
+    checkReportsDir(dir);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function renderRunReports(
@@ -314,12 +380,37 @@ async function renderRunReports(
   resultsDir: string,
   environment: Record<string, string>,
   log: (l: string) => void,
+  interrupted = false,
 ): Promise<void> {
   const { buildReports } = await import('../report/index.ts');
   let built: Awaited<ReturnType<typeof buildReports>>;
   try {
-    built = await buildReports({ resultsDirs: [resultsDir], reportsDir, environment });
+    built = await buildReports({ resultsDirs: [resultsDir], reportsDir, environment, interrupted });
   } catch (err) {
+    if (cancelled() && !(err instanceof EnvironmentError)) {
+      // Interrupted while Allure rendered: nothing of that render was installed. The quick outputs
+      // (no Java) still come from this run's results, and the older Allure outputs go.
+      const none = await buildReports({
+        resultsDirs: [resultsDir],
+        reportsDir,
+        environment,
+        interrupted: true,
+        allure: false,
+      }).catch(() => undefined);
+      if (!none) {
+        // Interrupted before any scenario finished: no results, so no output may look current.
+        const { retireOutputs, runIdentityOf } = await import('../report/index.ts');
+        await retireOutputs(reportsDir, runIdentityOf(environment, []), {
+          exitCode: 130,
+          reason: 'The run was interrupted before any scenario finished.',
+        }).catch(() => undefined);
+        return;
+      }
+      log(
+        `hookpoint: interrupted while rendering the Allure report; summary.md, summary.json and junit.xml are written; render it with \`hookpoint report --results ${path.relative(process.cwd(), resultsDir) || resultsDir}\`.`,
+      );
+      return;
+    }
     // The verdict is the scenarios'; a report that cannot be rendered (no Java) is a warning.
     if (!(err instanceof EnvironmentError)) throw err;
     log(

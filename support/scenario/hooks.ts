@@ -6,11 +6,20 @@
 import 'allure-cucumberjs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { After, AfterAll, Before, type ITestCaseHookParameter, Status, setDefaultTimeout } from '@cucumber/cucumber';
+import {
+  After,
+  AfterAll,
+  Before,
+  BeforeStep,
+  type ITestCaseHookParameter,
+  Status,
+  setDefaultTimeout,
+} from '@cucumber/cucumber';
 import * as allure from 'allure-js-commons';
 import type { Capability } from '../backends/types.ts';
 import { MediaType, slug } from '../evidence/index.ts';
 import { Transcript } from '../exec/index.ts';
+import { type ReportStatus, reportStatusOf } from '../report/verdict.ts';
 import { runContext, setRunContext } from '../run/context.ts';
 import { collectFailureEvidence } from './failure-collectors.ts';
 import { registerParameterTypes } from './parameter-types.ts';
@@ -56,7 +65,22 @@ Before(async function (this: HookpointWorld, { pickle }: ITestCaseHookParameter)
   return undefined;
 });
 
+BeforeStep(function (this: HookpointWorld) {
+  this.evidence.stepStarted();
+});
+
+/** The scenario's status as Allure will show it (an assertion failed; anything else broke). */
+function scenarioStatus(result: ITestCaseHookParameter['result']): ReportStatus {
+  if (!result || result.status === Status.PASSED) return 'passed';
+  if (result.status === Status.SKIPPED || result.status === Status.PENDING) return 'skipped';
+  if (result.status !== Status.FAILED || !result.exception) return 'broken';
+  const { type, message, stackTrace } = result.exception;
+  return reportStatusOf({ name: type, message: message ?? result.message ?? '', stack: stackTrace ?? '' });
+}
+
 After(async function (this: HookpointWorld, { pickle, result }: ITestCaseHookParameter) {
+  // Evidence held for a Then step that never ran (an earlier step failed) is still shown.
+  for (const name of this.evidence.unshown()) await this.evidence.show(name);
   const failed =
     result &&
     (result.status === Status.FAILED || result.status === Status.UNDEFINED || result.status === Status.AMBIGUOUS);
@@ -76,9 +100,8 @@ After(async function (this: HookpointWorld, { pickle, result }: ITestCaseHookPar
     try {
       const { packetPathOf } = await import('./observed-path.ts');
       const { packetPathSvg } = await import('../report/packet-path-svg.ts');
-      const status = result?.status ?? 'UNKNOWN';
       const svg = packetPathSvg(
-        packetPathOf(this.window, await this.topology(), `${pickle.name} — ${String(status).toLowerCase()}`),
+        packetPathOf(this.window, await this.topology(), `${pickle.name} — ${scenarioStatus(result)}`, this.judgements),
       );
       await this.evidence.attach('packet-path', 'scenario', MediaType.svg, svg);
     } catch (err) {
@@ -97,7 +120,11 @@ After(async function (this: HookpointWorld, { pickle, result }: ITestCaseHookPar
     await mkdir(dir, { recursive: true });
     await writeFile(
       path.join(dir, `${slug(pickle.uri)}-${slug(pickle.name)}.json`),
-      JSON.stringify({ scenario: pickle.name, uri: pickle.uri, records: this.transcript.records }, null, 1),
+      JSON.stringify(
+        { run: this.ctx.runId, scenario: pickle.name, uri: pickle.uri, records: this.transcript.records },
+        null,
+        1,
+      ),
     );
   }
 });

@@ -1,12 +1,15 @@
 /**
  * The packet path of a scenario, drawn from its own evidence: for each hook point in order, what
  * the window's captures, counters, monitor trace and traffic showed. Hook points the scenario did
- * not observe are marked "no evidence" rather than guessed.
+ * not observe are marked "no evidence" rather than guessed. The Then steps' judgements mark each
+ * hook point they were about: an expectation that held keeps the hop's own colour (an absence
+ * expected by the scenario is neutral), a contradicted one is drawn red.
  */
 import type { Topology } from '../backends/types.ts';
 import { endpointDeliveries, reverseNatReplies } from '../expectations/monitor.ts';
 import { counterDelta, serviceRules } from '../kube-proxy/rules.ts';
 import type { Hop, PacketPath } from '../report/packet-path-svg.ts';
+import type { Judgement } from './judged.ts';
 import type { CaptureResult, ObservationWindow } from './window.ts';
 
 function destinations(cap: CaptureResult | undefined, clientIp: string): string[] {
@@ -41,7 +44,25 @@ function counterRise(w: ObservationWindow, node: string): { delta: number; lines
   };
 }
 
-export function packetPathOf(w: ObservationWindow, topo: Topology, title: string): PacketPath {
+/** The hook point of the picture a capture point stands for. */
+export function hookPointOfCapture(kind: string): string {
+  return kind === 'pod-eth0' ? 'pod eth0' : kind === 'host-veth' ? 'host veth / tc' : 'node eth0';
+}
+
+function withJudgements(hops: Hop[], judgements: readonly Judgement[]): Hop[] {
+  return hops.map((h) => {
+    const mine = judgements.filter((j) => j.point === h.point);
+    if (mine.length === 0) return h;
+    return { ...h, expectation: mine.some((j) => !j.held) ? 'contradicted' : 'held' };
+  });
+}
+
+export function packetPathOf(
+  w: ObservationWindow,
+  topo: Topology,
+  title: string,
+  judgements: readonly Judgement[] = [],
+): PacketPath {
   const clientPod =
     w.spec.from.kind === 'pod' ? topo.pods.find((p) => p.name === (w.spec.from as { pod: string }).pod) : undefined;
   const clientNode = clientPod?.node ?? (w.spec.from.kind === 'node' ? w.spec.from.node.name : undefined);
@@ -143,7 +164,7 @@ export function packetPathOf(w: ObservationWindow, topo: Topology, title: string
   });
   return {
     title,
+    hops: withJudgements(hops, judgements),
     subtitle: `${w.spec.via} traffic from ${w.spec.from.kind === 'pod' ? `pod ${clientPod?.name}` : `node ${clientNode}`} to ${w.spec.to.ip}:${w.spec.to.port}`,
-    hops,
   };
 }

@@ -30,6 +30,8 @@ type StepFn = (this: HookpointWorld, ...args: any[]) => Promise<void> | void;
 export interface Arming {
   captures?: CapturePointRef[];
   monitors?: NodeRef[];
+  /** The step judges kube-proxy's counters: their snapshots are held for it, not shown on the traffic step. */
+  counters?: boolean;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the step's own typed parameters, as cucumber passes them.
@@ -77,14 +79,15 @@ export function defineStep(
  */
 export function armingOf(stepTexts: readonly string[]): Required<Arming> {
   registry ??= parameterTypeRegistry();
-  const out: Required<Arming> = { captures: [], monitors: [] };
+  const out: Required<Arming> = { captures: [], monitors: [], counters: false };
   for (const text of stepTexts) {
     for (const a of armers) {
       a.compiled ??= new CucumberExpression(a.expression, registry);
       const args = a.compiled.match(text);
       if (!args) continue;
-      const { captures = [], monitors = [] } = a.arms(...args.map((arg) => arg.getValue(null)));
+      const { captures = [], monitors = [], counters = false } = a.arms(...args.map((arg) => arg.getValue(null)));
       out.captures.push(...captures);
+      out.counters ||= counters;
       for (const m of monitors) if (!out.monitors.some((x) => x.text === m.text)) out.monitors.push(m);
     }
   }

@@ -1,8 +1,10 @@
 /**
  * The observation window: a traffic step arms the scenario's probes (captures, monitor), takes
  * one counter snapshot per node, runs the traffic, snapshots again and stops the probes. Then
- * steps assert on the window; every piece of evidence is attached as it is taken, so it is in
- * the report whether the assertion passes or fails.
+ * steps assert on the window. The traffic step shows the traffic it drove; captures, monitor
+ * traces and (when a step judges them) counter snapshots are named as they are taken but shown
+ * on the Then step that judges them (judged.ts). If the window itself fails, everything it took
+ * is shown on the traffic step.
  */
 import type { ExecTarget, NodeInfo, PodInfo, ServiceInfo, Topology } from '../backends/types.ts';
 import { InfraError } from '../errors.ts';
@@ -138,7 +140,7 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
         // seed-size nft table, and no longer notices an nft table iptables-nft-save cannot read.
         const read = { concurrency: world.ctx.config.nodeReads };
         for (const [n, ev] of await snapshotCounters(backend, nodes, read))
-          cited.set(n, await world.cite({ ...ev, kind }));
+          cited.set(n, await world.cite({ ...ev, kind }, { hold: world.armed.counters }));
       } catch (err) {
         if (!(err instanceof InfraError)) throw err;
         countersError = err;
@@ -160,16 +162,22 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
     );
     stopped.sort((a, b) => points.indexOf(a.point) - points.indexOf(b.point));
     for (const { point, ev } of stopped) {
-      const cited = await world.cite(ev);
+      const cited = await world.cite(ev, { hold: true });
       if (ev.data.pcap)
-        await world.evidence.attach('capture', captureLabel(point), MediaType.pcap, Buffer.from(ev.data.pcap));
+        world.evidence.hold(
+          'capture',
+          captureLabel(point),
+          MediaType.pcap,
+          Buffer.from(ev.data.pcap),
+          cited.attachment,
+        );
       captures.push({ point, label: captureLabel(point), evidence: cited });
     }
     const monitorEv = new Map<string, CitedEvidence<MonitorEvent[]>>();
     const monitorStops = await Promise.all(
       monitors.splice(0).map(async ({ node, mon }) => ({ node, ev: await mon.stop() })),
     );
-    for (const { node, ev } of monitorStops) monitorEv.set(node, await world.cite(ev));
+    for (const { node, ev } of monitorStops) monitorEv.set(node, await world.cite(ev, { hold: true }));
 
     const window: ObservationWindow = {
       spec,
@@ -187,6 +195,10 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
     const targets = backendsAddressed(topo, spec);
     if (targets.length) expectBackendsAlive(await world.cite(await checkListeners(backend, targets)));
     return window;
+  } catch (err) {
+    // No Then step will judge a window that failed: its evidence belongs to the traffic step.
+    for (const name of world.evidence.unshown()) await world.evidence.show(name);
+    throw err;
   } finally {
     // Probes still running here mean the window failed part-way: stop them so nothing is left behind.
     for (const { cap } of running) await cap.stop().catch(() => undefined);

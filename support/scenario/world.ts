@@ -9,6 +9,7 @@ import { Transcript, useTranscript } from '../exec/index.ts';
 import type { CitedEvidence } from '../expectations/evidence-ref.ts';
 import type { CiliumStatus } from '../parsers/index.ts';
 import { type RunContext, runContext } from '../run/context.ts';
+import type { Judgement } from './judged.ts';
 import type { Arming } from './vocabulary.ts';
 import type { ObservationWindow } from './window.ts';
 
@@ -18,7 +19,7 @@ export class HookpointWorld extends World {
   ctx!: RunContext;
   readonly transcript = new Transcript();
   readonly evidence: EvidenceRecorder;
-  armed: Armed = { captures: [], monitors: [] };
+  armed: Armed = { captures: [], monitors: [], counters: false };
   window?: ObservationWindow;
   /** The Background's cluster words, until Cilium's values complete them. */
   clusterRequest?: { kindConfig?: string; values: Record<string, string> };
@@ -26,6 +27,8 @@ export class HookpointWorld extends World {
   readonly statusByNode = new Map<string, CitedEvidence<CiliumStatus>>();
   /** Nodes the scenario touched: failure collectors look at these. */
   readonly involvedNodes = new Set<string>();
+  /** What the scenario's Then steps judged, hook point by hook point (the packet-path picture reads it). */
+  readonly judgements: Judgement[] = [];
   private topo?: Topology;
 
   constructor(options: IWorldOptions) {
@@ -56,10 +59,19 @@ export class HookpointWorld extends World {
     this.topo = undefined;
   }
 
-  /** Attach evidence (raw text, plus JSON of the parsed data) and remember its name for citations. */
-  async cite<T>(ev: Evidence<T>, opts: { json?: boolean } = {}): Promise<CitedEvidence<T>> {
+  /**
+   * Attach evidence (raw text, plus JSON of the parsed data) and remember its name for citations.
+   * `hold`: name it now but show it on the Then step that judges it (see judged.ts).
+   */
+  async cite<T>(ev: Evidence<T>, opts: { json?: boolean; hold?: boolean } = {}): Promise<CitedEvidence<T>> {
     const header = `# ${ev.summary}\n# where: ${ev.where}\n${ev.commands.map((c) => `# $ ${c}`).join('\n')}\n`;
-    const a = await this.evidence.attach(ev.kind, ev.where, MediaType.text, `${header}\n${ev.raw}`);
+    const text = `${header}\n${ev.raw}`;
+    if (opts.hold) {
+      const a = this.evidence.hold(ev.kind, ev.where, MediaType.text, text);
+      if (opts.json) this.evidence.hold(ev.kind, ev.where, MediaType.json, JSON.stringify(ev.data, null, 2), a.name);
+      return Object.assign(ev, { attachment: a.name });
+    }
+    const a = await this.evidence.attach(ev.kind, ev.where, MediaType.text, text);
     if (opts.json) await this.evidence.attach(ev.kind, ev.where, MediaType.json, JSON.stringify(ev.data, null, 2));
     return Object.assign(ev, { attachment: a.name });
   }

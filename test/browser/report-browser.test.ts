@@ -1,7 +1,8 @@
 /**
  * A real browser opens the single-file report from file:// (headless Chromium, flags from
- * ../shared/notes/toolchain.md §5) and shows scenario names, an evidence attachment, the
- * packet-path picture's attachment and the environment panel; screenshots go to reports/browser/.
+ * ../shared/notes/toolchain.md §5) and shows scenario names, a Then step's evidence attachment and
+ * its verdict, the packet-path picture at the scenario's top level (not under "Tear down"), the
+ * suites grouped by feature, and the environment panel; screenshots go to reports/browser/.
  */
 import assert from 'node:assert/strict';
 import { access, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -53,34 +54,91 @@ let work = '';
 let html = '';
 let regressionUid = '';
 const EVIDENCE = '03-iptables-node-cilium-worker.txt';
-const PICTURE = '04-packet-path-node-cilium-worker.svg';
+const PICTURE = '06-packet-path-scenario.svg';
 
-/** A copy of the 1.17.0 run whose failing scenario also carries its packet-path picture. */
+const VERDICT = 'Verdict: KUBE-SEP DNAT 0→0 on 1 node';
+const VERDICT_FILE = '05-verdict-iptables-nat.txt';
+
+/**
+ * A copy of the 1.17.0 run shaped like a Hookpoint run: the failing Then step carries its
+ * verdict sub-step (with the verdict text attached), the packet-path picture is attached by the
+ * After hook (Allure's "Tear down"), and the features sit in a folder (services/).
+ */
 async function resultsWithPicture(into: string): Promise<void> {
   await cp(path.join(FIX, 'allure-results-cilium-1.17.0'), into, { recursive: true });
   const svg = packetPathSvg({
-    title: 'ClusterIP traffic is translated by KUBE-SERVICES',
+    title: 'ClusterIP traffic is translated by KUBE-SERVICES — failed',
     subtitle: 'cilium 1.17.0 · kind',
     hops: HOOK_POINTS.map((point) => ({
       point,
       where: point === 'other node' || point === 'backend veth' ? 'node cilium-worker2' : 'node cilium-worker',
       observed: point === 'iptables nat' ? ['KUBE-SEP-7IQZ3XW 0 → 0 packets (flat)'] : [],
       verdict: point === 'pod eth0' ? 'seen' : point === 'iptables nat' ? 'not-seen' : 'no-evidence',
+      ...(point === 'iptables nat' ? { expectation: 'contradicted' as const } : {}),
     })),
   });
   await writeFile(path.join(into, 'packet-path-0001-attachment.svg'), svg);
+  await writeFile(
+    path.join(into, 'verdict-0001-attachment.txt'),
+    'failed: KUBE-SEP-7IQZ3XW stayed at 0 packets on node cilium-worker\n',
+  );
   for (const f of (await readdir(into)).filter((n) => n.endsWith('-result.json'))) {
     const r = JSON.parse(await readFile(path.join(into, f), 'utf8'));
-    if (r.status !== 'failed') continue;
-    const last = r.steps[r.steps.length - 1];
-    last.steps.push({
-      name: PICTURE,
-      attachments: [{ name: PICTURE, source: 'packet-path-0001-attachment.svg', type: 'image/svg+xml' }],
-      start: last.stop,
-      stop: last.stop,
-    });
+    r.titlePath = ['hookpoint', 'features', 'services', ...r.titlePath.slice(1)];
+    if (r.status === 'failed') {
+      const last = r.steps[r.steps.length - 1];
+      last.steps.push({
+        name: VERDICT,
+        status: 'failed',
+        statusDetails: { message: 'KUBE-SEP-7IQZ3XW stayed at 0 packets on node cilium-worker' },
+        attachments: [],
+        steps: [
+          {
+            name: VERDICT_FILE,
+            attachments: [{ name: VERDICT_FILE, source: 'verdict-0001-attachment.txt', type: 'text/plain' }],
+            start: last.stop,
+            stop: last.stop,
+          },
+        ],
+        start: last.stop,
+        stop: last.stop,
+      });
+      // As allure-cucumberjs files an After hook's attachment: a step of the "after" fixture.
+      await writeFile(
+        path.join(into, `${r.uuid}-hookpoint-after-container.json`),
+        JSON.stringify({
+          uuid: `${r.uuid}-after`,
+          children: [r.uuid],
+          befores: [],
+          afters: [
+            {
+              name: 'After',
+              status: 'passed',
+              steps: [
+                {
+                  name: PICTURE,
+                  attachments: [{ name: PICTURE, source: 'packet-path-0001-attachment.svg', type: 'image/svg+xml' }],
+                  start: r.stop,
+                  stop: r.stop,
+                },
+              ],
+              attachments: [],
+              start: r.stop,
+              stop: r.stop,
+            },
+          ],
+        }),
+      );
+    }
     await writeFile(path.join(into, f), JSON.stringify(r));
   }
+}
+
+/** An embedded data file of the single-file report (`d('data/…', '<base64>')`). */
+function embedded(text: string, name: string): unknown {
+  const m = text.match(new RegExp(`d\\('${name.replace(/[.]/g, '\\.')}','([A-Za-z0-9+/=]+)'\\)`));
+  assert.ok(m, `${name} is embedded in the single file`);
+  return JSON.parse(Buffer.from(m[1]!, 'base64').toString('utf8'));
 }
 
 async function chromium(args: string[]): Promise<string> {
@@ -157,8 +215,16 @@ test('overview from file://: the environment panel and the categories', { skip }
   assert.ok((await stat(shot)).size > 20_000, `screenshot ${shot} has content`);
 });
 
-test('suites page: every scenario name is listed, feature text is shown as text', { skip }, async () => {
+test('suites page: grouped by feature, every scenario in the tree, feature text shown as text', { skip }, async () => {
   const text = visibleText(await chromium(['--virtual-time-budget=8000', '--dump-dom', url('#suites')]));
+  // The top level shows the groups: the feature folder (parent suite) and the features without one.
+  for (const group of ['services', 'Service translation through kube-proxy iptables'])
+    assert.ok(text.includes(group), `group "${group}" shown`);
+  assert.ok(text.includes('Network policy &lt;deny&gt; &amp; "quotes" | pipes'), 'feature text is shown as text');
+  const tree = embedded(await readFile(html, 'utf8'), 'data/suites.json') as Node;
+  type Node = { name: string; children?: Node[] };
+  const leaves = (n: Node): string[] => (n.children ? n.children.flatMap(leaves) : [n.name]);
+  const names = leaves(tree);
   for (const name of [
     'ClusterIP traffic is translated by KUBE-SERVICES',
     'NodePort traffic reaches the backend',
@@ -166,9 +232,9 @@ test('suites page: every scenario name is listed, feature text is shown as text'
     'Egress through the node works',
     'Socket LB bypasses iptables',
     'Flaky pod startup',
-    'Denied traffic times out &lt;script&gt;alert(1)&lt;/script&gt;',
+    'Denied traffic times out <script>alert(1)</script>',
   ]) {
-    assert.ok(text.includes(name), `scenario "${name}" shown`);
+    assert.ok(names.includes(name), `scenario "${name}" in the suites tree`);
   }
 });
 
@@ -228,4 +294,49 @@ test('the regression under 1.17.0 shows its evidence attachment and its packet-p
   await rm(shot, { force: true });
   await chromium(['--virtual-time-budget=10000', '--window-size=1400,1800', `--screenshot=${shot}`, probeUrl]);
   assert.ok((await stat(shot)).size > 20_000, `screenshot ${shot} has content`);
+});
+
+test('the single file: packet path at the top level, verdict on the Then step, suites grouped by feature', {
+  skip,
+}, async () => {
+  const text = await readFile(html, 'utf8');
+  const tc = embedded(text, `data/test-cases/${regressionUid}.json`) as {
+    testStage: {
+      attachments: Array<{ name: string }>;
+      steps: Array<{
+        name: string;
+        steps: Array<{ name: string; status: string; steps: Array<{ attachments: Array<{ name: string }> }> }>;
+      }>;
+    };
+    afterStages: Array<{ steps: Array<{ name: string }> }>;
+  };
+  assert.deepEqual(
+    tc.testStage.attachments.map((a) => a.name),
+    [PICTURE],
+    'the picture is an attachment of the scenario itself',
+  );
+  assert.ok(!JSON.stringify(tc.afterStages).includes(PICTURE), 'and no longer under Tear down');
+  const then = tc.testStage.steps.find((s) => s.name.startsWith('Then KUBE-SEP counters rise'))!;
+  const verdict = then.steps.find((s) => s.name === VERDICT)!;
+  assert.equal(verdict.status, 'failed');
+  assert.deepEqual(
+    verdict.steps[0]!.attachments.map((a) => a.name),
+    [VERDICT_FILE],
+  );
+
+  const suites = embedded(text, 'data/suites.json') as {
+    children: Array<{ name: string; children?: Array<{ name: string }> }>;
+  };
+  const services = suites.children.find((c) => c.name === 'services');
+  assert.ok(services, `a parent suite per feature folder (got ${suites.children.map((c) => c.name).join(', ')})`);
+  assert.ok(services.children?.some((c) => c.name === 'Service translation through kube-proxy iptables'));
+
+  // What a reader sees: the verdict under the Then step, the picture at the scenario's top level.
+  const dom = visibleText(
+    await chromium(['--virtual-time-budget=8000', '--dump-dom', url(`#testresult/${regressionUid}`)]),
+  );
+  assert.ok(dom.includes(VERDICT.replace('→', '→')), 'the verdict is shown');
+  assert.ok(dom.includes(PICTURE));
+  const suitesPage = visibleText(await chromium(['--virtual-time-budget=8000', '--dump-dom', url('#suites')]));
+  assert.match(suitesPage, /services/);
 });

@@ -29,7 +29,17 @@ after(async () => {
 interface Result {
   name: string;
   status: string;
-  steps: Array<{ attachments?: Array<{ name: string; source: string; type: string }>; steps?: unknown[] }>;
+  steps: Array<{
+    name: string;
+    status?: string;
+    attachments?: Array<{ name: string; source: string; type: string }>;
+    steps?: unknown[];
+  }>;
+}
+
+/** Attachment names under one step (its own and its sub-steps'). */
+function namesUnder(step: Result['steps'][number]): string[] {
+  return attachmentsOf({ name: '', status: '', steps: [step] }).map((a) => a.name);
 }
 
 async function results(dir: string): Promise<Result[]> {
@@ -93,7 +103,40 @@ test('passing run: evidence attached, pcaps read back, reports written, trend gr
       `${r.name}: traffic evidence attached`,
     );
   }
+  // Evidence where it was judged: the When keeps the traffic it drove; each Then carries what it
+  // judged and a Verdict sub-step with its key figure.
+  const flat = rs.find((r) => r.name.startsWith('Pod to ClusterIP'))!;
+  const when = flat.steps.find((s) => s.name.startsWith('When '))!;
+  assert.ok(
+    namesUnder(when).some((n) => /-traffic-pod-client\.txt$/.test(n)),
+    'the When shows its traffic',
+  );
+  assert.ok(!namesUnder(when).some((n) => /-iptables-/.test(n)), 'counter snapshots are not on the When');
+  const counters = flat.steps.find((s) => s.name.includes('counters of service'))!;
+  assert.ok(
+    namesUnder(counters).some((n) => /-iptables-before-node-/.test(n)),
+    'the counter step shows the snapshots',
+  );
+  const verdicts = (counters.steps as Result['steps']).filter((s) => s.name.startsWith('Verdict: '));
+  assert.deepEqual(
+    verdicts.map((v) => [v.name, v.status]),
+    [
+      ['Verdict: KUBE-SVC jump 0→0 on 2 nodes', 'passed'],
+      ['Verdict: KUBE-SEP DNAT 0→0 on 2 nodes', 'passed'],
+    ],
+  );
+  for (const r of rs)
+    for (const then of r.steps.slice(r.steps.findIndex((s) => s.name.startsWith('Then '))))
+      assert.ok(
+        (then.steps as Result['steps']).some((s) => s.name.startsWith('Verdict: ')),
+        `${r.name} / ${then.name}: a verdict`,
+      );
   const capture = rs.find((r) => r.name.startsWith('Pod eth0'))!;
+  for (const then of capture.steps.filter((s) => s.name.includes('a capture on')))
+    assert.ok(
+      attachmentsOf({ name: '', status: '', steps: [then] }).some((a) => a.type === 'application/vnd.tcpdump.pcap'),
+      `${then.name}: its capture's pcap is on it`,
+    );
   const pcaps = attachmentsOf(capture).filter((a) => a.type === 'application/vnd.tcpdump.pcap');
   assert.equal(pcaps.length, 3, 'pod eth0, host veth and node eth0 captures attached as pcap');
   for (const p of pcaps) {

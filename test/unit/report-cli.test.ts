@@ -48,14 +48,17 @@ test('hookpoint report --merge: prints where each artifact is and one count line
     /^14 scenarios: 5 passed, 1 failed, 6 broken, 2 skipped, 9 retried attempts \(from 2 results directories\)$/m,
   );
   assert.deepEqual((await readdir(out)).sort(), [
+    '.hookpoint-history',
     'allure-report',
     'hookpoint-report.html',
     'junit.xml',
     'summary.json',
     'summary.md',
   ]);
-  // A failed scenario does not make the command fail (it returned), and a second run trends.
-  assert.match(await report(['--results', B, '--out', out]), /trend: 2 runs/);
+  // A failed scenario does not make the command fail (it returned); the same selection again trends,
+  // a different selection (B alone) starts its own trend.
+  assert.match(await report(['--merge', A, B, '--out', out]), /trend: 2 runs/);
+  assert.match(await report(['--results', B, '--out', out]), /trend: 1 run\)/);
   assert.match(await report(['--results', B, '--out', out, '--no-history']), /trend: 1 run\)/);
 });
 

@@ -88,15 +88,37 @@ test('hook points are drawn in order with what was observed at each', () => {
 });
 
 test('counters rising vs flat: the failing path is visibly different (red, stopped connectors)', () => {
+  // The scenario expected the KUBE-SEP counters to rise; they stayed flat: contradicted.
+  const contradicted = {
+    ...failing,
+    hops: failing.hops.map((h) => (h.point === 'iptables nat' ? { ...h, expectation: 'contradicted' as const } : h)),
+  };
   const a = packetPathSvg(passing);
-  const b = packetPathSvg(failing);
+  const b = packetPathSvg(contradicted);
   assert.notEqual(a, b);
   assert.equal(count(a, /verdict-not-seen/g), 0);
-  assert.equal(count(b, /class="hop verdict-not-seen"/g), 4);
+  assert.equal(count(b, /class="hop verdict-not-seen/g), 4);
+  assert.equal(count(b, /class="hop [^"]*contradicted"/g), 1);
   assert.equal(count(a, /connector stopped/g), 0);
-  assert.ok(count(b, /connector stopped/g) >= 4, 'connectors after the first not-seen hop are drawn as stopped');
+  assert.ok(count(b, /connector stopped/g) >= 4, 'connectors after the contradicted hop are drawn as stopped');
   for (const line of b.match(/<line class="connector stopped"[^>]*>/g) ?? []) assert.match(line, /stroke="#c62828"/);
   assert.ok(b.includes('0 → 0 packets (flat)') && !a.includes('(flat)'));
+  assert.ok(b.includes('not seen — contradicts the scenario'));
+});
+
+test('hops not crossed as the scenario expected are neutral: red only where an expectation is contradicted', () => {
+  // Pod to ClusterIP at tc: the counters stay flat (judged, held), the other node answers nothing.
+  const expected = path({
+    'iptables nat': { observed: ['KUBE-SVC/KUBE-SEP counters flat'], verdict: 'not-seen', expectation: 'held' },
+    'other node': { observed: ['no answer from another node'], verdict: 'not-seen' },
+  });
+  const svg = packetPathSvg(expected);
+  const hops = svg.match(/<g class="hop[\s\S]*?<\/g>/g) ?? [];
+  assert.equal(hops.length, 7);
+  for (const g of hops) assert.doesNotMatch(g, /#c62828|#ffebee/, 'no hop of a passing scenario is red');
+  assert.equal(count(svg, /connector stopped/g), 0);
+  assert.ok(svg.includes('not seen (as expected)'));
+  assert.ok(svg.includes('class="hop verdict-not-seen expected"'));
 });
 
 test('a redirect draws a bypass arc; no redirect draws none', () => {

@@ -77,7 +77,17 @@ test('two consecutive reports: every artifact, categories as summary.md says, an
   const env = await json(path.join(out, 'allure-report/widgets/environment.json'));
   assert.deepEqual(
     env.map((e: { name: string }) => e.name),
-    ['backend', 'cilium', 'kubernetes', 'kernel', 'iptables.mode', 'datapath.fingerprint'],
+    [
+      'backend',
+      'cilium',
+      'kubernetes',
+      'kernel',
+      'iptables.mode',
+      'datapath.fingerprint',
+      'run.id',
+      'run.selection',
+      'run.started',
+    ],
   );
   const exec = await json(path.join(out, 'allure-report/widgets/executors.json'));
   assert.equal(exec[0].buildOrder, 1);
@@ -89,17 +99,25 @@ test('two consecutive reports: every artifact, categories as summary.md says, an
   assert.ok(!/googletagmanager|G-FVWC4GKEYS/.test(html));
   assert.ok(!/googletagmanager/.test(await readFile(path.join(out, 'allure-report/index.html'), 'utf8')));
 
-  const second = await buildReports({ resultsDirs: [B], reportsDir: out, environment: ENV });
+  const second = await buildReports({ resultsDirs: [A, B], reportsDir: out, environment: ENV });
   assert.equal(second.trend, 2);
   const trend = await json(path.join(out, 'allure-report/history/history-trend.json'));
   assert.equal(trend.length, 2);
   assert.deepEqual(
     trend.map((t: { buildOrder: number; data: { total: number } }) => [t.buildOrder, t.data.total]),
     [
-      [2, 7],
+      [2, 14],
       [1, 14],
     ],
   );
+  // Trends join comparable runs only: another selection (B alone) or another backend starts its own.
+  assert.equal((await buildReports({ resultsDirs: [B], reportsDir: out, environment: ENV })).trend, 1);
+  assert.equal(
+    (await buildReports({ resultsDirs: [A, B], reportsDir: out, environment: { ...ENV, backend: 'lab' } })).trend,
+    1,
+  );
+  const third = await buildReports({ resultsDirs: [A, B], reportsDir: out, environment: ENV });
+  assert.equal(third.trend, 3, 'the comparable trend continues after other runs in between');
   // The inputs are never written to, and the staging copies are gone.
   assert.ok(!(await readdir(A)).includes('history'));
   assert.deepEqual(await readdir(privateTmp), []);

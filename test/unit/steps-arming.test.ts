@@ -27,11 +27,17 @@ test('capture and monitor steps arm their capture point and node; other steps ar
     { kind: 'cilium-host', node: { text: 'control-plane' } },
   ]);
   assert.deepEqual(armed.monitors, [{ text: 'worker' }], 'one monitor per node, however many steps read it');
+  assert.equal(armed.counters, false, 'no step judges counters: their snapshots stay on the traffic step');
+});
+
+test('a counter step holds the counter snapshots for itself', () => {
+  const armed = armingOf(['the KUBE-SEP counters of service "echo" stay flat on every node']);
+  assert.equal(armed.counters, true);
 });
 
 test('text that only looks like a capture step arms nothing (the whole expression must match)', () => {
   const armed = armingOf(['a note about pod "client" eth0 and cilium monitor on node "worker"']);
-  assert.deepEqual(armed, { captures: [], monitors: [] });
+  assert.deepEqual(armed, { captures: [], monitors: [], counters: false });
 });
 
 test("a bad value in an arming step is the parameter type's own paragraph", () => {
