@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { LabBackend } from '../support/backends/lab/backend.ts';
 import { run } from '../support/exec/index.ts';
+import { provisionTwoNodeEcho } from '../test/lab/helpers/echo-lab.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const RUNS = 5;
@@ -30,15 +31,7 @@ async function inProcess(variants: string): Promise<{ up: number[]; down: number
     const lab = new LabBackend({ cluster: `hpt-bench-${process.pid}`, variants });
     let t = Date.now();
     try {
-      await lab.provision({
-        kindConfig: path.join(REPO, 'kind-configs/two-node.yaml'),
-        ciliumValues: {},
-        ciliumVersion: '1.17.15',
-        k8sVersion: 'v1.27.3',
-      });
-      const nodes = lab.labState.plan.nodes.map((n) => n.name);
-      await lab.deployEcho({ name: 'echo', nodes });
-      await lab.exposeService({ name: 'echo', app: 'echo', port: 80, type: 'NodePort', nodePort: 30080 });
+      const nodes = await provisionTwoNodeEcho(lab);
       await lab.runClient({ name: 'client', node: nodes[0]! });
       up.push(Date.now() - t);
     } finally {

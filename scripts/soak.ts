@@ -9,10 +9,11 @@
  * keeps its results directory (evidence, transcripts) for the post-mortem.
  * Exit code 0 only when every run passed.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from '../support/exec/index.ts';
+import { allureResults, labDown } from '../test/lab/helpers/lab-cli.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(REPO, 'bin', 'hookpoint.js');
@@ -32,15 +33,7 @@ const cluster = `hpsoak-${process.pid}`;
 const hp = (argv: string[], timeoutMs: number, check = true) =>
   run([process.execPath, BIN, ...argv], { timeoutMs, where: 'host', cwd: REPO, check });
 
-async function down(): Promise<void> {
-  await run([process.execPath, BIN, 'lab', 'down', '--cluster', cluster], {
-    timeoutMs: 120_000,
-    where: 'host',
-    cwd: REPO,
-    check: false,
-    cleanup: true,
-  });
-}
+const down = () => labDown(cluster);
 
 let stopping = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const)
@@ -52,19 +45,9 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const)
   });
 
 function redScenarios(reports: string): string[] {
-  const dir = path.join(reports, 'allure-results');
-  const out: string[] = [];
-  for (const f of existsSync(dir) ? readdirSync(dir) : []) {
-    if (!f.endsWith('-result.json')) continue;
-    const r = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as {
-      name: string;
-      status: string;
-      statusDetails?: { message?: string };
-    };
-    if (r.status !== 'passed')
-      out.push(`${r.status} — ${r.name}: ${(r.statusDetails?.message ?? '').replace(/\s+/g, ' ').slice(0, 400)}`);
-  }
-  return out;
+  return allureResults(reports)
+    .filter((r) => r.status !== 'passed')
+    .map((r) => `${r.status} — ${r.name}: ${r.message.slice(0, 400)}`);
 }
 
 const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;

@@ -5,7 +5,6 @@
  * the table that the targeted read leaves out.
  */
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { LabBackend } from '../../support/backends/lab/backend.ts';
 import { expectCountersRise } from '../../support/expectations/counters.ts';
@@ -13,8 +12,8 @@ import { serviceRules } from '../../support/kube-proxy/rules.ts';
 import type { IptablesDump } from '../../support/parsers/index.ts';
 import { snapshotCounters } from '../../support/probes/counters.ts';
 import { sendRequests } from '../../support/probes/traffic.ts';
+import { provisionTwoNodeEcho } from './helpers/echo-lab.ts';
 
-const REPO = path.resolve(import.meta.dirname, '../..');
 const labs: LabBackend[] = [];
 after(async () => {
   for (const l of labs) await l.teardown().catch(() => undefined);
@@ -41,15 +40,7 @@ for (const mode of ['nft', 'legacy'] as const) {
         iptables: mode,
       });
       labs.push(lab);
-      await lab.provision({
-        kindConfig: path.join(REPO, 'kind-configs/two-node.yaml'),
-        ciliumValues: {},
-        ciliumVersion: '1.17.15',
-        k8sVersion: 'v1.27.3',
-      });
-      const nodes = lab.labState.plan.nodes.map((n) => n.name);
-      await lab.deployEcho({ name: 'echo', nodes });
-      await lab.exposeService({ name: 'echo', app: 'echo', port: 80, type: 'NodePort', nodePort: 30080 });
+      const nodes = await provisionTwoNodeEcho(lab);
       // A second service the targeted read must leave out, and whose rules must not leak in.
       await lab.exposeService({ name: 'other', app: 'echo', port: 81, type: 'ClusterIP' });
       await lab.runClient({ name: 'client', node: nodes[0]! });

@@ -69,15 +69,15 @@ const VIP_UDP = '10.96.0.13';
 const ECHO_PORT = 8080;
 const UDP_PORT = 5353;
 
+/** Backends on both echo pods (e1 on n1, e2 on n2) at `port`. */
+const onBothEchoPods = (port: number) => [pods.e1, pods.e2].map((p) => ({ ip: p.ip, port }));
+
 const services: DatapathService[] = [
   {
     vip: VIP_BOTH,
     port: 80,
     protocol: 'TCP',
-    backends: [
-      { ip: pods.e1.ip, port: ECHO_PORT },
-      { ip: pods.e2.ip, port: ECHO_PORT },
-    ],
+    backends: onBothEchoPods(ECHO_PORT),
   },
   { vip: VIP_LOCAL, port: 80, protocol: 'TCP', backends: [{ ip: pods.e1.ip, port: ECHO_PORT }] },
   { vip: VIP_REMOTE, port: 80, protocol: 'TCP', backends: [{ ip: pods.e2.ip, port: ECHO_PORT }] },
@@ -85,10 +85,7 @@ const services: DatapathService[] = [
     vip: VIP_UDP,
     port: 53,
     protocol: 'UDP',
-    backends: [
-      { ip: pods.e1.ip, port: UDP_PORT },
-      { ip: pods.e2.ip, port: UDP_PORT },
-    ],
+    backends: onBothEchoPods(UDP_PORT),
   },
 ];
 

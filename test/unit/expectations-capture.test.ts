@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { AssertionError } from 'chai';
 import { InconclusiveError } from '../../support/errors.ts';
@@ -7,6 +6,7 @@ import { expectDestinationSeen, expectNothingTo, expectOnlyDestinations } from '
 import type { CitedEvidence } from '../../support/expectations/evidence-ref.ts';
 import { parseTcpdump } from '../../support/parsers/tcpdump.ts';
 import type { CaptureData } from '../../support/probes/capture.ts';
+import { optionalRealWorld } from './helpers/kind/fixtures.ts';
 
 const CLIENT = '10.244.0.10';
 const VIP = '10.96.94.95';
@@ -138,14 +138,7 @@ test('nothing to: a packet of that traffic fails; no witness anywhere is inconcl
   );
 });
 
-function fixture(name: string): string | undefined {
-  try {
-    return readFileSync(new URL(`../../../shared/fixtures/real-world/${name}`, import.meta.url), 'utf8');
-  } catch (err) {
-    if (process.env.CI === 'true') throw err;
-    return undefined;
-  }
-}
+const fixture = optionalRealWorld;
 
 test('real-world tcpdump -pne on a kind node eth0: the client pod reached the backend pod IP, never a ClusterIP', () => {
   const text = fixture('tcpdump-pne-eth0-pod-to-clusterip-nativerouting-1.15.0rc1-kind-wcnikind.txt');

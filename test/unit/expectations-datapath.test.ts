@@ -1,6 +1,5 @@
 /** bpftool, routes, neighbours and agent status expectations. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { AssertionError } from 'chai';
 import { InconclusiveError } from '../../support/errors.ts';
@@ -15,19 +14,13 @@ import {
 import { parseBpftoolNet, parseBpftoolXlated } from '../../support/parsers/bpftool.ts';
 import { parseIpNeigh, parseIpRoute } from '../../support/parsers/ip.ts';
 import { parseCiliumStatus } from '../../support/parsers/status.ts';
+import { optionalRealWorld } from './helpers/kind/fixtures.ts';
 
 function cited<T>(kind: string, where: string, data: T, attachment: string): CitedEvidence<T> {
   return { kind, where, commands: [], raw: '', data, summary: '', attachment };
 }
 
-function fixture(name: string): string | undefined {
-  try {
-    return readFileSync(new URL(`../../../shared/fixtures/real-world/${name}`, import.meta.url), 'utf8');
-  } catch (err) {
-    if (process.env.CI === 'true') throw err;
-    return undefined;
-  }
-}
+const fixture = optionalRealWorld;
 
 /** lab-findings §5d. */
 const NET_SHOW = `xdp:

@@ -1,60 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Backend, ExecOptions, ExecTarget } from '../../support/backends/types.ts';
+import type { Backend } from '../../support/backends/types.ts';
 import { InfraError } from '../../support/errors.ts';
-import type { RunResult } from '../../support/exec/index.ts';
 import { forgetIptablesModes, snapshotCounters } from '../../support/probes/counters.ts';
 import { sendRequests } from '../../support/probes/traffic.ts';
-
-interface Call {
-  target: ExecTarget;
-  argv: string[];
-  opts?: ExecOptions;
-}
-type Reply = { exitCode?: number; stdout?: string; stderr?: string } | Error;
-
-/** A Backend whose exec answers from recorded text; spawn is not used by these probes. */
-function fakeBackend(reply: (c: Call) => Reply): { backend: Backend; calls: Call[] } {
-  const calls: Call[] = [];
-  const backend = {
-    name: 'lab',
-    describe: () => 'fake',
-    capabilities: () => new Set(),
-    async exec(target: ExecTarget, argv: readonly string[], opts?: ExecOptions): Promise<RunResult> {
-      const call = { target, argv: [...argv], opts };
-      calls.push(call);
-      const r = reply(call);
-      if (r instanceof Error) throw r;
-      const where = target.kind === 'node' ? target.node : target.kind === 'pod' ? target.pod : 'host';
-      const wrapped = ['ip', 'netns', 'exec', where, ...argv];
-      return {
-        argv: [...argv],
-        exitCode: r.exitCode ?? 0,
-        stdout: r.stdout ?? '',
-        stderr: r.stderr ?? '',
-        durationMs: 1,
-        record: {
-          seq: calls.length,
-          where,
-          argv: wrapped,
-          exitCode: r.exitCode ?? 0,
-          signal: null,
-          timedOut: false,
-          durationMs: 1,
-          startedAt: new Date(0).toISOString(),
-          stdout: '',
-          stderr: '',
-          background: false,
-        },
-      };
-    },
-    spawn() {
-      throw new Error('spawn not expected');
-    },
-    scratchDir: () => '/tmp',
-  } as unknown as Backend;
-  return { backend, calls };
-}
+import { fakeBackend, type Reply } from './helpers/fake-backend.ts';
 
 const NAT_WITH_KUBE = `*nat
 :PREROUTING ACCEPT [0:0]

@@ -1,45 +1,19 @@
 /** bpftool, ip and status probes against a fake Backend (recorded outputs, no processes). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Backend, ExecOptions, ExecTarget } from '../../support/backends/types.ts';
+import type { ExecTarget } from '../../support/backends/types.ts';
 import { InfraError } from '../../support/errors.ts';
-import type { RunResult } from '../../support/exec/index.ts';
 import { bpftoolNet, bpftoolXlated, programsOn } from '../../support/probes/bpftool.ts';
 import { links, neighbours, routes } from '../../support/probes/net.ts';
 import { agentStatus } from '../../support/probes/status.ts';
+import { fakeBackend, type Reply } from './helpers/fake-backend.ts';
 
-type Reply = { exitCode?: number; stdout?: string; stderr?: string };
-
+/** Answers by argv and target; the transcript records the call as run through nsenter. */
 function fake(reply: (argv: string[], target: ExecTarget) => Reply) {
-  const calls: Array<{ target: ExecTarget; argv: string[]; opts?: ExecOptions }> = [];
-  const backend = {
-    name: 'lab',
-    async exec(target: ExecTarget, argv: readonly string[], opts?: ExecOptions): Promise<RunResult> {
-      calls.push({ target, argv: [...argv], opts });
-      const r = reply([...argv], target);
-      return {
-        argv: [...argv],
-        exitCode: r.exitCode ?? 0,
-        stdout: r.stdout ?? '',
-        stderr: r.stderr ?? '',
-        durationMs: 1,
-        record: {
-          seq: calls.length,
-          where: 'x',
-          argv: ['nsenter', ...argv],
-          exitCode: r.exitCode ?? 0,
-          signal: null,
-          timedOut: false,
-          durationMs: 1,
-          startedAt: new Date(0).toISOString(),
-          stdout: '',
-          stderr: '',
-          background: false,
-        },
-      };
-    },
-  } as unknown as Backend;
-  return { backend, calls };
+  return fakeBackend(
+    (c) => reply(c.argv, c.target),
+    (_target, argv) => ({ where: 'x', argv: ['nsenter', ...argv] }),
+  );
 }
 
 const NET_SHOW = `tc:

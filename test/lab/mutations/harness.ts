@@ -23,6 +23,9 @@ import { LabBackend } from '../../../support/backends/lab/backend.ts';
 import { DEFAULT_STATE_ROOT, RunDir } from '../../../support/backends/lab/ledger.ts';
 import { nodeNetns } from '../../../support/backends/lab/names.ts';
 import { type BackgroundProcess, run, spawnBackground } from '../../../support/exec/index.ts';
+import { allureResults, labDown } from '../helpers/lab-cli.ts';
+
+export { labDown };
 
 export const REPO = path.resolve(import.meta.dirname, '../../..');
 const BIN = path.join(REPO, 'bin', 'hookpoint.js');
@@ -366,16 +369,6 @@ export async function labUp(cluster: string): Promise<LabHandle> {
   return { cluster, lab, node: byRole };
 }
 
-export async function labDown(cluster: string): Promise<void> {
-  await run([process.execPath, BIN, 'lab', 'down', '--cluster', cluster], {
-    timeoutMs: 120_000,
-    where: 'host',
-    cwd: REPO,
-    check: false,
-    cleanup: true,
-  });
-}
-
 /** Namespaces, run directory and processes a lab named `cluster` left behind. */
 export function leftovers(cluster: string): string[] {
   const out: string[] = [];
@@ -413,17 +406,8 @@ export async function runSuite(
 
 /** Every scenario's status and message from the Allure results of a run. */
 export function readResults(reports: string): Record<ScenarioKey, ScenarioResult> {
-  const dir = path.join(reports, 'allure-results');
   const byName = new Map<string, ScenarioResult>();
-  for (const f of existsSync(dir) ? readdirSync(dir) : []) {
-    if (!f.endsWith('-result.json')) continue;
-    const r = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as {
-      name: string;
-      status: Verdict;
-      statusDetails?: { message?: string };
-    };
-    byName.set(r.name, { status: r.status, message: (r.statusDetails?.message ?? '').replace(/\s+/g, ' ') });
-  }
+  for (const r of allureResults(reports)) byName.set(r.name, { status: r.status as Verdict, message: r.message });
   return Object.fromEntries(
     SCENARIO_KEYS.map((k) => [k, byName.get(SCENARIOS[k]) ?? { status: 'missing', message: 'no result' }]),
   ) as Record<ScenarioKey, ScenarioResult>;

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { contradictions, ExistingBackend } from '../../../support/backends/existing/index.ts';
 import { LOCK_NAME } from '../../../support/backends/k8s/run-lock.ts';
@@ -9,19 +7,18 @@ import { checkKind } from '../../../support/backends/kind/host-checks.ts';
 import { down } from '../../../support/cli/down.ts';
 import { InfraError, UsageError } from '../../../support/errors.ts';
 import { snapshotCounters } from '../../../support/probes/counters.ts';
-import { FakeApiServer } from '../helpers/kind/fake-apiserver.ts';
-import { ScriptedExecutor } from '../helpers/kind/scripted-executor.ts';
+import { type ApiSession, putProbePods, startApiSession } from '../helpers/kind/api-session.ts';
+import type { FakeApiServer } from '../helpers/kind/fake-apiserver.ts';
+import { agentExecTail, ScriptedExecutor } from '../helpers/kind/scripted-executor.ts';
 
+let session: ApiSession;
 let api: FakeApiServer;
 let dir: string;
 let kubeconfig: string;
 
 before(async () => {
-  api = new FakeApiServer();
-  await api.start();
-  dir = mkdtempSync(path.join(tmpdir(), 'hp-existing-'));
-  kubeconfig = path.join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, api.kubeconfig('prod-eu'));
+  session = await startApiSession('hp-existing-', 'prod-eu');
+  ({ api, dir, kubeconfig } = session);
   for (const [name, cp] of [
     ['ip-10-0-1-5', true],
     ['ip-10-0-2-7', false],
@@ -49,22 +46,10 @@ before(async () => {
     });
   api.onCreate('daemonsets', (ds) => {
     ds.status = { desiredNumberScheduled: 3, numberReady: 3 };
-    for (const n of ['ip-10-0-1-5', 'ip-10-0-2-7', 'ip-10-0-3-9'])
-      api.put('api/v1', 'pods', {
-        metadata: {
-          name: `probe-${n.slice(-3)}`,
-          namespace: ds.metadata.namespace,
-          labels: ds.spec.template.metadata.labels,
-        },
-        spec: { nodeName: n },
-        status: { phase: 'Running' },
-      });
+    putProbePods(api, ds, ['ip-10-0-1-5', 'ip-10-0-2-7', 'ip-10-0-3-9']);
   });
 });
-after(async () => {
-  await api.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => session.stop());
 
 function existing(exec: ScriptedExecutor, progress: string[] = []) {
   return new ExistingBackend(
@@ -105,18 +90,10 @@ describe('existing backend', () => {
     // bpftool is not taken from the host: it runs in the node's cilium-agent container.
     exec.on(['--container', 'cilium-agent', '--', 'bpftool', 'net', 'show'], { stdout: '' });
     const bpf = await b.exec({ kind: 'node', node: 'worker2' }, ['bpftool', 'net', 'show']);
-    assert.deepEqual(bpf.argv.slice(bpf.argv.indexOf('--namespace')), [
-      '--namespace',
-      'kube-system',
-      'exec',
-      bpf.argv[bpf.argv.indexOf('exec') + 1]!,
-      '--container',
-      'cilium-agent',
-      '--',
-      'bpftool',
-      'net',
-      'show',
-    ]);
+    assert.deepEqual(
+      bpf.argv.slice(bpf.argv.indexOf('--namespace')),
+      agentExecTail(bpf.argv[bpf.argv.indexOf('exec') + 1]!, ['bpftool', 'net', 'show']),
+    );
     assert.deepEqual(exec.refused, []);
     const ds = api.get('apis/apps/v1', 'daemonsets', 'hookpoint-probe', 'hookpoint-e1e2e3')!;
     const pod = ds.spec.template.spec;

@@ -1,30 +1,16 @@
 /** @kubernetes/client-node calls: request shapes and error handling against a fake API server on 127.0.0.1. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { KubeApi, KubeApiError } from '../../../support/backends/k8s/kube-api.ts';
 import { ClusterLock, LOCK_NAME, lockState } from '../../../support/backends/k8s/run-lock.ts';
 import { InfraError } from '../../../support/errors.ts';
-import { FakeApiServer } from '../helpers/kind/fake-apiserver.ts';
+import { startApiSession } from '../helpers/kind/api-session.ts';
 
-let api: FakeApiServer;
-let dir: string;
-let kubeconfig: string;
-
-before(async () => {
-  api = new FakeApiServer();
-  await api.start();
-  dir = mkdtempSync(path.join(tmpdir(), 'hp-kube-'));
-  kubeconfig = path.join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, api.kubeconfig('kind-fake'));
-});
-after(async () => {
-  await api.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { api, dir, kubeconfig, stop } = await startApiSession('hp-kube-', 'kind-fake');
+after(stop);
 
 const last = () => api.requests[api.requests.length - 1]!;
 

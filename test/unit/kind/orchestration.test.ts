@@ -11,7 +11,14 @@ import { LOCK_NAME } from '../../../support/backends/k8s/run-lock.ts';
 import { ProvisioningError } from '../../../support/backends/kind/index.ts';
 import { InfraError, UsageError } from '../../../support/errors.ts';
 import { snapshotCounters } from '../../../support/probes/counters.ts';
-import { CLUSTER, INSTALLED_JSON, runCleanups, SEED, setup, type World } from '../helpers/kind/kind-cluster-world.ts';
+import {
+  CLUSTER,
+  REUSED_WITH_OTHER_VALUES,
+  runCleanups,
+  SEED,
+  setup,
+  type World,
+} from '../helpers/kind/kind-cluster-world.ts';
 
 afterEach(runCleanups);
 
@@ -183,11 +190,7 @@ describe('kind backend orchestration (scripted executor + fake API server)', () 
   });
 
   it('reinstalls on a reused cluster whose values differ, and refuses an existing cluster without --reuse', async (t) => {
-    const w = await setup(t, {
-      exists: true,
-      reuse: true,
-      installedJson: JSON.stringify({ ...JSON.parse(INSTALLED_JSON), routingMode: 'tunnel' }),
-    });
+    const w = await setup(t, REUSED_WITH_OTHER_VALUES);
     if (!w) return;
     await w.backend.provision(SEED);
     assert.equal(w.exec.matching(['helm', 'upgrade', '--install']).length, 1);

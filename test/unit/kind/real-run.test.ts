@@ -3,7 +3,7 @@
  * the scripted executor and the fake API server behaving as the real tools are documented to.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, it, type TestContext } from 'node:test';
@@ -19,8 +19,8 @@ import { run, spawnBackground } from '../../../support/exec/index.ts';
 import { baseEnvironment, environmentOf } from '../../../support/run/environment-labels.ts';
 import { matrixEnvironment, planMatrix } from '../../../support/run/matrix.ts';
 import { runFeatures } from '../../../support/run/run-suite.ts';
-import { FakeApiServer } from '../helpers/kind/fake-apiserver.ts';
-import { CLUSTER, INSTALLED_JSON, runCleanups, SEED, setup } from '../helpers/kind/kind-cluster-world.ts';
+import { putProbePods, startApiSession } from '../helpers/kind/api-session.ts';
+import { CLUSTER, REUSED_WITH_OTHER_VALUES, runCleanups, SEED, setup } from '../helpers/kind/kind-cluster-world.ts';
 import { ScriptedExecutor } from '../helpers/kind/scripted-executor.ts';
 
 afterEach(runCleanups);
@@ -33,11 +33,7 @@ describe('--reuse with changed Helm values', () => {
     // patches the pod template (kubectl.kubernetes.io/restartedAt), which bumps
     // metadata.generation; the DaemonSet controller then replaces the pods and reports
     // status.observedGeneration / updatedNumberScheduled / numberReady for the new generation.
-    const w = await setup(t, {
-      exists: true,
-      reuse: true,
-      installedJson: JSON.stringify({ ...JSON.parse(INSTALLED_JSON), routingMode: 'tunnel' }),
-    });
+    const w = await setup(t, REUSED_WITH_OTHER_VALUES);
     if (!w) return;
     const oldPods = () =>
       w.api
@@ -169,15 +165,9 @@ describe('the in-container stop command, run for real on this machine', () => {
 
 /** An existing cluster behind the fake API server; Pod Security admission enforcing `podSecurity` by default. */
 async function existingCluster(t: TestContext, podSecurity: 'baseline' | 'privileged') {
-  const api = new FakeApiServer();
-  await api.start();
-  const dir = mkdtempSync(path.join(tmpdir(), 'hp-rr-existing-'));
-  t.after(async () => {
-    await api.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const kubeconfig = path.join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, api.kubeconfig('prod'));
+  const session = await startApiSession('hp-rr-existing-', 'prod');
+  t.after(() => session.stop());
+  const { api, kubeconfig } = session;
   const nodes = ['ip-10-0-1-5', 'ip-10-0-2-7'];
   for (const name of nodes)
     api.put('api/v1', 'nodes', {
@@ -213,16 +203,7 @@ async function existingCluster(t: TestContext, podSecurity: 'baseline' | 'privil
         spec.containers.some((c: { securityContext?: { privileged?: boolean } }) => c.securityContext?.privileged));
     ds.status = { desiredNumberScheduled: nodes.length, numberReady: forbidden ? 0 : nodes.length };
     if (forbidden) return;
-    for (const n of nodes)
-      api.put('api/v1', 'pods', {
-        metadata: {
-          name: `probe-${n.slice(-3)}`,
-          namespace: ds.metadata.namespace,
-          labels: ds.spec.template.metadata.labels,
-        },
-        spec: { nodeName: n },
-        status: { phase: 'Running' },
-      });
+    putProbePods(api, ds, nodes);
   });
   const exec = new ScriptedExecutor()
     .on(['cilium-dbg', 'status', '--brief'], { stdout: 'OK\n' })
@@ -458,11 +439,7 @@ describe('hookpoint plan --backend kind [paths…]', () => {
 
 describe('the report environment after --reuse', () => {
   it('comes from the agents’ own status, not from the values asked for', async (t) => {
-    const w = await setup(t, {
-      exists: true,
-      reuse: true,
-      installedJson: JSON.stringify({ ...JSON.parse(INSTALLED_JSON), routingMode: 'tunnel' }),
-    });
+    const w = await setup(t, REUSED_WITH_OTHER_VALUES);
     if (!w) return;
     await w.backend.provision(SEED);
     const config = loadConfig({ backend: 'kind', cilium: '1.17.15' }, {});

@@ -18,6 +18,7 @@ import { collectFailureEvidence } from '../../../support/scenario/failure-collec
 import type { HookpointWorld } from '../../../support/scenario/world.ts';
 import { realWorld } from '../helpers/kind/fixtures.ts';
 import { CLUSTER, runCleanups, SEED, setup, type World } from '../helpers/kind/kind-cluster-world.ts';
+import { agentExecTail } from '../helpers/kind/scripted-executor.ts';
 
 afterEach(runCleanups);
 
@@ -67,18 +68,10 @@ describe('tools where the images have them (kind)', () => {
 
     const net = await bpftoolNet(w.backend, 'worker');
     const call = w.exec.matching([...agentBpftool, 'net', 'show'])[0]!.argv;
-    assert.deepEqual(call.slice(call.indexOf('--namespace'), call.length), [
-      '--namespace',
-      'kube-system',
-      'exec',
-      'cilium-x7k2p',
-      '--container',
-      'cilium-agent',
-      '--',
-      'bpftool',
-      'net',
-      'show',
-    ]);
+    assert.deepEqual(
+      call.slice(call.indexOf('--namespace'), call.length),
+      agentExecTail('cilium-x7k2p', ['bpftool', 'net', 'show']),
+    );
     assert.ok(call.includes(w.backend.kubeconfig));
     const lxc = net.data.find((a) => a.interface === 'lxc016a899bb2f4' && a.direction === 'ingress');
     assert.deepEqual(lxc && { hook: lxc.hook, program: lxc.program, id: lxc.id, linkId: lxc.linkId }, {

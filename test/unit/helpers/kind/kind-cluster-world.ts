@@ -85,6 +85,13 @@ export interface WorldOptions {
   kindLoad?: boolean;
 }
 
+/** A running cluster reused (--reuse) whose installed Helm values differ from the seed's (tunnel routing). */
+export const REUSED_WITH_OTHER_VALUES: WorldOptions = {
+  exists: true,
+  reuse: true,
+  installedJson: JSON.stringify({ ...JSON.parse(INSTALLED_JSON), routingMode: 'tunnel' }),
+};
+
 export interface World {
   api: FakeApiServer;
   exec: ScriptedExecutor;
