@@ -5,7 +5,7 @@
  * (they need Java). Several results directories are merged into a temporary staging copy, so
  * the inputs are never modified and nothing is left behind.
  */
-import { cp, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { EnvironmentError } from '../errors.ts';
@@ -13,7 +13,7 @@ import { arrangeResults } from './arrange.ts';
 import { writeCategories } from './categories.ts';
 import { executorDocument, writeEnvironment, writeExecutor } from './environment-properties.ts';
 import { writeJunit } from './junit.ts';
-import { renderAllure, trendLength } from './render.ts';
+import { exists, renderAllure, trendLength } from './render.ts';
 import { mergeResults, readEnvironment, readResults, type ScenarioResult } from './results.ts';
 import { comparableKey, RUN_KEYS, type RunIdentity, runIdentityOf } from './run-identity.ts';
 import { type Summary, summarize, writeSummary } from './summary.ts';
@@ -77,15 +77,6 @@ export interface BuiltReports {
 export const REPORT_OUTPUTS = ['summary.md', 'summary.json', 'junit.xml', 'allure-report', 'hookpoint-report.html'];
 /** Per comparable-run key, the Allure history a new report continues (never mixed across keys). */
 export const HISTORY_STORE = '.hookpoint-history';
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Render every output into a build directory beside the outputs, then move them into place

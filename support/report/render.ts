@@ -82,7 +82,8 @@ export async function allureLauncher(): Promise<string> {
   return launcher;
 }
 
-async function exists(p: string): Promise<boolean> {
+/** Whether a path exists (any kind of file). */
+export async function exists(p: string): Promise<boolean> {
   try {
     await stat(p);
     return true;
