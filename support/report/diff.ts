@@ -67,6 +67,8 @@ export function comparable(line: string): string {
     .replace(/(\d+)→(\d+)/g, (_m, a: string, b: string) => (Number(b) > Number(a) ? 'rising' : 'flat'))
     .replace(/\b(\d+)\/(\1) answered/g, 'all answered')
     .replace(/\b(?<![.\d])\d+(?![.\d])(?!\/)/g, '#')
+    // "1 backend" and "2 backends" are the same figure once the count is gone (a random pick may hit one).
+    .replace(/# ([a-z-]+?)s\b/g, '# $1')
     .replace(/\b[a-z0-9]+(?:-[a-z0-9]+)*-[a-z0-9]{5,10}-[a-z0-9]{5}\b/g, '<pod>');
 }
 

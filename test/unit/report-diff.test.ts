@@ -107,6 +107,9 @@ test('comparable lines and counter trends', () => {
     comparable('10.244.0.194 0a:1a:4d:f1:d0:6b REACHABLE'),
   );
   assert.notEqual(comparable('KUBE-SVC jump 0→0'), comparable('KUBE-SVC jump 0→6'));
+  // Which replicas a random pick hit is not a change: 6 requests can all land on one of two.
+  assert.equal(comparable('6/6 answered by 2 backends'), comparable('6/6 answered by 1 backend'));
+  assert.notEqual(comparable('6/6 answered by 1 backend'), comparable('3/6 answered by 1 backend'));
 });
 
 test('hookpoint diff: Markdown on stdout, diff.html in --out, exit 1 when worse, 2 on bad input', async () => {
