@@ -61,15 +61,17 @@ export function counterTrend(line: string): Trend | undefined {
 
 /** The verdict line as compared: counter moves as flat/rising, other counts as '#'. */
 export function comparable(line: string): string {
-  return line
-    .replace(/\b(?:[0-9a-f]{2}:){5}[0-9a-f]{2}\b/gi, '<mac>')
-    .replace(/\b\d{1,3}(?:\.\d{1,3}){3}\b/g, '<ip>')
-    .replace(/(\d+)→(\d+)/g, (_m, a: string, b: string) => (Number(b) > Number(a) ? 'rising' : 'flat'))
-    .replace(/\b(\d+)\/(\1) answered/g, 'all answered')
-    .replace(/\b(?<![.\d])\d+(?![.\d])(?!\/)/g, '#')
-    // "1 backend" and "2 backends" are the same figure once the count is gone (a random pick may hit one).
-    .replace(/# ([a-z-]+?)s\b/g, '# $1')
-    .replace(/\b[a-z0-9]+(?:-[a-z0-9]+)*-[a-z0-9]{5,10}-[a-z0-9]{5}\b/g, '<pod>');
+  return (
+    line
+      .replace(/\b(?:[0-9a-f]{2}:){5}[0-9a-f]{2}\b/gi, '<mac>')
+      .replace(/\b\d{1,3}(?:\.\d{1,3}){3}\b/g, '<ip>')
+      .replace(/(\d+)→(\d+)/g, (_m, a: string, b: string) => (Number(b) > Number(a) ? 'rising' : 'flat'))
+      .replace(/\b(\d+)\/(\1) answered/g, 'all answered')
+      .replace(/\b(?<![.\d])\d+(?![.\d])(?!\/)/g, '#')
+      // "1 backend" and "2 backends" are the same figure once the count is gone (a random pick may hit one).
+      .replace(/# ([a-z-]+?)s\b/g, '# $1')
+      .replace(/\b[a-z0-9]+(?:-[a-z0-9]+)*-[a-z0-9]{5,10}-[a-z0-9]{5}\b/g, '<pod>')
+  );
 }
 
 /** Equal as compared; a clipped line ("…") equals a line it is the start of. */
