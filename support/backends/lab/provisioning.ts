@@ -12,6 +12,7 @@ import type { ClusterSpec } from '../types.ts';
 import { compileLabProgram } from './datapath/index.ts';
 import { requireHostPrerequisites } from './host-prerequisites.ts';
 import { NETNS_DIR, processStart, RunDir, teardownLedger } from './ledger.ts';
+import { modesFromValues } from './modes.ts';
 import { networkNetns, nodeNetns, podNetns } from './names.ts';
 import { clusterNamespacesPlan, ipBatch, networkPlan, nodePlan } from './netns.ts';
 import type { LabPods } from './pods.ts';
@@ -56,6 +57,7 @@ export class LabProvisioning {
       cluster: this.opts.cluster,
       source: spec.kindConfig,
     });
+    const modes = modesFromValues(spec.ciliumValues);
     const variants = parseVariants([...parseVariants(this.opts.variants), ...variantsFromValues(spec.ciliumValues)]);
     const iptables: IptablesMode = this.opts.iptables ?? 'nft';
     if (iptables !== 'nft' && iptables !== 'legacy')
@@ -66,7 +68,7 @@ export class LabProvisioning {
     const rd = new RunDir(this.lab.stateRoot, plan.cluster);
     await rd.acquireLock(`provision (pid ${process.pid})`);
     this.lab.rd = rd;
-    const fingerprint = JSON.stringify({ plan, iptables, variants });
+    const fingerprint = JSON.stringify({ plan, iptables, variants, modes });
     const existing = rd.readState<LabState>();
     if (existing && existing.phase === 'ready' && existing.fingerprint === fingerprint && this.intact(existing)) {
       this.lab.state = existing;
@@ -96,6 +98,7 @@ export class LabProvisioning {
       plan,
       iptables,
       variants,
+      modes,
       keep: this.opts.keep ?? false,
       phase: 'provisioning',
       owner: { pid: process.pid, start: processStart(process.pid) ?? '' },

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { InfraError, UsageError } from '../../errors.ts';
 import type { IptablesMode } from '../../kube-proxy/mode.ts';
 import { DEFAULT_STATE_ROOT, RunDir } from './ledger.ts';
+import type { LabModes } from './modes.ts';
 import { NodeDatapaths } from './node-datapaths.ts';
 import type { LabPod } from './pod-netns.ts';
 import { findNode, type LabNodePlan, type LabTopologyPlan } from './topology.ts';
@@ -35,6 +36,8 @@ export interface LabState {
   plan: LabTopologyPlan;
   iptables: IptablesMode;
   variants: LabVariant[];
+  /** Routing and kube-proxy replacement, from the Helm values (modes.ts). */
+  modes: LabModes;
   keep: boolean;
   phase: 'provisioning' | 'ready';
   owner: { pid: number; start: string };

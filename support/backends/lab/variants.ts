@@ -29,21 +29,9 @@ export function parseVariants(input: readonly string[] | string | undefined): La
   return [...new Set(list as LabVariant[])].sort();
 }
 
-/** Cilium values the lab reproduces, and what they change. */
+/** Variants implied by Cilium values (the datapath mode itself is read by modes.ts). */
 export function variantsFromValues(values: Record<string, string>): LabVariant[] {
-  const v = (k: string) => values[k]?.toLowerCase();
-  if (v('routingMode') === 'tunnel' || (v('tunnel') && v('tunnel') !== 'disabled'))
-    throw new UsageError(
-      'The lab reproduces native routing only (routingMode=native); this feature asks for tunnel mode.',
-      LAB_SKIP_HINT,
-    );
-  const kpr = v('kubeProxyReplacement');
-  if (kpr && kpr !== 'false' && kpr !== 'disabled')
-    throw new UsageError(
-      `The lab reproduces kubeProxyReplacement=false only; this feature asks for kubeProxyReplacement=${values.kubeProxyReplacement}.`,
-      LAB_SKIP_HINT,
-    );
-  return v('autoDirectNodeRoutes') === 'false' ? ['no-native-route'] : [];
+  return values.autoDirectNodeRoutes?.toLowerCase() === 'false' ? ['no-native-route'] : [];
 }
 
 /** Remove (or restore) the native routes of every node at run time: variant no-native-route on a live lab. */
