@@ -111,7 +111,7 @@ export class LabPods {
     this.lab.save();
     await createPods(rd, s.cluster, s.plan.nodes, pods);
     await Promise.all([
-      ...pods.filter((p) => p.kind === 'echo').map((p) => startEcho(rd, s.cluster, p)),
+      ...pods.filter((p) => p.kind === 'echo').map((p) => startEcho(rd, s.cluster, p, s.kpr?.cgroups[p.node])),
       ...[...new Set(pods.map((p) => p.node))].map((node) => this.lab.datapaths.attachPods(node, pods, s.pods)),
     ]);
   }
@@ -145,7 +145,7 @@ export class LabPods {
     const s = this.lab.labState;
     const rd = this.lab.runDir;
     await Promise.all(
-      s.pods.filter((p) => p.kind === 'echo' && !echoRunning(rd, p.name)).map((p) => startEcho(rd, s.cluster, p)),
+      s.pods.filter((p) => p.kind === 'echo' && !echoRunning(rd, p.name)).map((p) => startEcho(rd, s.cluster, p, s.kpr?.cgroups[p.node])),
     );
   }
 }
