@@ -280,7 +280,10 @@ export function register(program: Command): void {
     .option('--kind-config <file>', `kind config of the topology (default ${DEFAULT_KIND_CONFIG})`)
     .option('--iptables <mode>', 'iptables backend of kube-proxy: nft|legacy (default nft)')
     .option('--seed-workloads', "add the seed's workloads: deployment echo on every node, service echo, pod client")
-    .option('--variant <list>', 'datapath mutations, comma-separated: no-tc, no-native-route, no-local-redirect, no-socket-lb')
+    .option(
+      '--variant <list>',
+      'datapath mutations, comma-separated: no-tc, no-native-route, no-local-redirect, no-socket-lb',
+    )
     .addOption(stateRootOption())
     .action(up);
 

@@ -161,8 +161,8 @@ describe('kube-proxy replacement on the lab', { skip, concurrency: 1 }, () => {
     for (const role of ['control-plane', 'worker']) {
       const here = progs.filter((p) => p.cgroup.endsWith(`/${labCgroupName(cluster)}/${role}`));
       assert.deepEqual(
-        here.map((p) => p.attachType).sort(),
-        SOCK_PROGRAMS.map((s) => s.attach).sort(),
+        here.map((p) => p.name).sort(),
+        SOCK_PROGRAMS.map((s) => s.program).sort(),
         `cgroup of ${role}: ${JSON.stringify(here)}`,
       );
     }
@@ -181,8 +181,7 @@ describe('kube-proxy replacement on the lab', { skip, concurrency: 1 }, () => {
     const mon = lab.spawn({ kind: 'agent', node: 'control-plane' }, ['cilium-dbg', 'monitor', '-t', 'trace-sock'], {
       maxMs: 20_000,
     });
-    await mon.waitFor(/$/, 1000).catch(() => {});
-    await new Promise((r) => setTimeout(r, 1200));
+    await mon.waitFor(/Press Ctrl-C to quit/, 10_000);
     const r = await curl(lab, { kind: 'pod', pod: 'client' }, `http://${svc.clusterIP}:80/`);
     assert.ok(r.ok);
     await new Promise((r) => setTimeout(r, 800));
@@ -192,7 +191,10 @@ describe('kube-proxy replacement on the lab', { skip, concurrency: 1 }, () => {
       'm',
     );
     assert.match(out, pre);
-    assert.match(out, /^CPU \d{2}: \[post-xlate-fwd\] cgroup_id: \d+ sock_cookie: \d+, dst \[10\.244\.\d+\.\d+\]:80 tcp$/m);
+    assert.match(
+      out,
+      /^CPU \d{2}: \[post-xlate-fwd\] cgroup_id: \d+ sock_cookie: \d+, dst \[10\.244\.\d+\.\d+\]:80 tcp$/m,
+    );
   });
 
   it('leaves nothing behind after teardown', async () => {

@@ -31,14 +31,26 @@ export class LabExecTargets {
       case 'node': {
         const n = this.lab.node(target.node);
         return {
-          argv: this.inNodeCgroup(n.name, ['ip', 'netns', 'exec', nodeNetns(this.lab.labState.cluster, n.name), ...argv]),
+          argv: this.inNodeCgroup(n.name, [
+            'ip',
+            'netns',
+            'exec',
+            nodeNetns(this.lab.labState.cluster, n.name),
+            ...argv,
+          ]),
           where: `node ${n.name}`,
         };
       }
       case 'pod': {
         const p = this.lab.pod(target.pod);
         return {
-          argv: this.inNodeCgroup(p.node, ['ip', 'netns', 'exec', podNetns(this.lab.labState.cluster, p.name), ...argv]),
+          argv: this.inNodeCgroup(p.node, [
+            'ip',
+            'netns',
+            'exec',
+            podNetns(this.lab.labState.cluster, p.name),
+            ...argv,
+          ]),
           where: `pod ${p.name}`,
         };
       }

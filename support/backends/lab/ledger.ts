@@ -139,7 +139,8 @@ export class RunDir {
       if (!ownsNetns(this.cluster, e.name))
         throw new Error(`ledger: ${e.name} is not a namespace of lab ${this.cluster}`);
     } else if (e.kind === 'cgroup') {
-      if (!ownsCgroup(this.cluster, e.path)) throw new Error(`ledger: ${e.path} is not a cgroup of lab ${this.cluster}`);
+      if (!ownsCgroup(this.cluster, e.path))
+        throw new Error(`ledger: ${e.path} is not a cgroup of lab ${this.cluster}`);
     } else {
       const p = path.resolve(e.path);
       if (!p.startsWith(`${this.dir}${path.sep}`)) throw new Error(`ledger: ${e.path} is outside ${this.dir}`);

@@ -145,7 +145,9 @@ export class LabPods {
     const s = this.lab.labState;
     const rd = this.lab.runDir;
     await Promise.all(
-      s.pods.filter((p) => p.kind === 'echo' && !echoRunning(rd, p.name)).map((p) => startEcho(rd, s.cluster, p, s.kpr?.cgroups[p.node])),
+      s.pods
+        .filter((p) => p.kind === 'echo' && !echoRunning(rd, p.name))
+        .map((p) => startEcho(rd, s.cluster, p, s.kpr?.cgroups[p.node])),
     );
   }
 }

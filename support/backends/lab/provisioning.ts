@@ -189,7 +189,11 @@ export class LabProvisioning {
           this.lab.datapaths
             .all()
             .map((dp) =>
-              new NodeKpr({ datapath: dp, objectPath: k.objectPath, cgroup: socketLB ? k.cgroups[dp.node]! : null }).load(),
+              new NodeKpr({
+                datapath: dp,
+                objectPath: k.objectPath,
+                cgroup: socketLB ? k.cgroups[dp.node]! : null,
+              }).load(),
             ),
         );
       }

@@ -8,6 +8,14 @@ export {
   programHash,
 } from './compile.ts';
 export {
+  type CgroupProgram,
+  cgroupPrograms,
+  KPR_NETDEV_DEFINE,
+  NETDEV_PROGRAMS,
+  NodeKpr,
+  SOCK_PROGRAMS,
+} from './kpr.ts';
+export {
   decodeTraceRecord,
   EventPipeDecoder,
   type MonitorOptions,
@@ -42,4 +50,3 @@ export {
   unmountBpffs,
 } from './node-datapath.ts';
 export { type DatapathState, gatherDatapathState, renderStatus, routingFromState } from './status.ts';
-export { type CgroupProgram, cgroupPrograms, KPR_NETDEV_DEFINE, NETDEV_PROGRAMS, NodeKpr, SOCK_PROGRAMS } from './kpr.ts';

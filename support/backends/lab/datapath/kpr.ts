@@ -86,7 +86,11 @@ export class NodeKpr {
     if (this.cfg.cgroup && /[\s"']/.test(this.cfg.cgroup))
       throw new InfraError(`internal: the cgroup path "${this.cfg.cgroup}" has whitespace or quotes.`);
     if (batch.length)
-      await run(['bpftool', 'batch', 'file', '-'], { timeoutMs: TIMEOUT_MS, where: 'host', input: `${batch.join('\n')}\n` });
+      await run(['bpftool', 'batch', 'file', '-'], {
+        timeoutMs: TIMEOUT_MS,
+        where: 'host',
+        input: `${batch.join('\n')}\n`,
+      });
     if (existsSync(this.programPin(NETDEV_PROGRAMS.ingress))) {
       const lines = [
         'qdisc replace dev eth0 clsact',
@@ -121,7 +125,6 @@ export async function cgroupPrograms(root: string): Promise<CgroupProgram[]> {
     cgroup: string;
     programs?: Array<{ id: number; attach_type: string; name: string }>;
   }>)
-    for (const p of c.programs ?? [])
-      out.push({ cgroup: c.cgroup, id: p.id, attachType: p.attach_type, name: p.name });
+    for (const p of c.programs ?? []) out.push({ cgroup: c.cgroup, id: p.id, attachType: p.attach_type, name: p.name });
   return out;
 }
