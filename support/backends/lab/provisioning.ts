@@ -186,15 +186,13 @@ export class LabProvisioning {
         const k = state.kpr;
         const socketLB = !state.variants.includes('no-socket-lb');
         await Promise.all(
-          this.lab.datapaths
-            .all()
-            .map((dp) =>
-              new NodeKpr({
-                datapath: dp,
-                objectPath: k.objectPath,
-                cgroup: socketLB ? k.cgroups[dp.node]! : null,
-              }).load(),
-            ),
+          this.lab.datapaths.all().map((dp) =>
+            new NodeKpr({
+              datapath: dp,
+              objectPath: k.objectPath,
+              cgroup: socketLB ? k.cgroups[dp.node]! : null,
+            }).load(),
+          ),
         );
       }
     }
