@@ -60,7 +60,10 @@ describe('renderStatus', () => {
     assert.ok(text.split('\n').includes('KubeProxyReplacement:    True   [eth0   172.18.0.3 (Direct Routing)]'), text);
     const parsed = parseCiliumStatus(text);
     const real = parseCiliumStatus(
-      readFileSync(path.join(REAL, 'cilium-dbg-status-1.18.6-kind-native-kpr-true-bpfhostrouting-idx60285825367.txt'), 'utf8'),
+      readFileSync(
+        path.join(REAL, 'cilium-dbg-status-1.18.6-kind-native-kpr-true-bpfhostrouting-idx60285825367.txt'),
+        'utf8',
+      ),
     );
     assert.equal(parsed.kubeProxyReplacement, real.kubeProxyReplacement);
     assert.deepEqual(parsed.kubeProxyReplacementDevices, ['eth0 172.18.0.3 (Direct Routing)']);
