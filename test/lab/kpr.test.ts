@@ -8,7 +8,7 @@
  * under variant no-socket-lb: node-side service traffic has nothing to translate it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LabBackend } from '../../support/backends/lab/backend.ts';
@@ -201,6 +201,52 @@ describe('kube-proxy replacement on the lab', { skip, concurrency: 1 }, () => {
     await lab.teardown();
     assert.deepEqual(leftovers(cluster), []);
     assert.equal(await rootPrograms(), rootBefore);
+  });
+});
+
+describe('kube-proxy replacement: Ctrl-C', { skip, concurrency: 1 }, () => {
+  it('leaves no cgroup, netns or mount behind after a SIGINT once the socket hooks are attached', async () => {
+    const cluster = `hpc-${process.pid}`;
+    const root = cgroup2Mount()!;
+    const labCg = path.join(root, labCgroupName(cluster));
+    const reports = path.join('/tmp', `hp-kpr-sigint-${process.pid}`);
+    const cli = spawnBackground(
+      [
+        process.execPath,
+        path.join(REPO, 'bin/hookpoint.js'),
+        'run',
+        path.join(REPO, 'features/modes/kube-proxy-replacement.feature'),
+        '--backend',
+        'lab',
+        '--cluster',
+        cluster,
+        '--reports',
+        reports,
+      ],
+      { maxMs: 120_000, where: 'host' },
+    );
+    try {
+      const deadline = Date.now() + 60_000;
+      let attached = 0;
+      while (Date.now() < deadline && cli.running()) {
+        if (existsSync(labCg)) attached = (await cgroupPrograms(labCg).catch(() => [])).length;
+        if (attached > 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(attached > 0 && cli.running(), `the run attached its socket hooks and still runs: ${cli.output()}`);
+      process.kill(cli.pid!, 'SIGINT');
+      await cli.exited;
+    } finally {
+      await cli.stop();
+      rmSync(reports, { recursive: true, force: true });
+    }
+    const deadline = Date.now() + 10_000;
+    let left = leftovers(cluster);
+    while (left.length && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = leftovers(cluster);
+    }
+    assert.deepEqual(left, []);
   });
 });
 
