@@ -465,7 +465,7 @@ export class NodeDatapath {
       ],
       'host',
     );
-    await this.writePolicy(endpointId, []);
+    await this.writePolicy(endpointId, { enforced: [], entries: [] });
     const shared = MAP_NAMES.flatMap((m) => ['map', 'name', m, 'pinned', this.mapPin(m)]);
     const res = await run(
       [
@@ -512,19 +512,25 @@ export class NodeDatapath {
   }
 
   /**
-   * Replace an endpoint's policy map with these entries (one bpftool process). A direction
-   * without entries is not enforced: it gets the marker key that allows everything.
+   * Replace an endpoint's policy map: the entries of the directions it enforces; a direction not
+   * enforced gets the marker key that allows everything (one bpftool process).
    */
-  async setPolicy(endpointId: number, entries: readonly PolicyMapEntry[]): Promise<void> {
+  async setPolicy(
+    endpointId: number,
+    policy: { enforced: ReadonlyArray<keyof typeof POLICY_DIR>; entries: readonly PolicyMapEntry[] },
+  ): Promise<void> {
     if (!existsSync(this.policyMapPin(endpointId))) return;
-    await this.writePolicy(endpointId, entries);
+    await this.writePolicy(endpointId, policy);
   }
 
-  private async writePolicy(endpointId: number, entries: readonly PolicyMapEntry[]): Promise<void> {
+  private async writePolicy(
+    endpointId: number,
+    policy: { enforced: ReadonlyArray<keyof typeof POLICY_DIR>; entries: readonly PolicyMapEntry[] },
+  ): Promise<void> {
     const desired = new Map<string, number[]>();
-    const full = [...entries];
+    const full = policy.entries.filter((e) => policy.enforced.includes(e.direction));
     for (const direction of ['ingress', 'egress'] as const)
-      if (!entries.some((e) => e.direction === direction))
+      if (!policy.enforced.includes(direction))
         full.push({ identity: 0, port: 0, proto: POLICY_PROTO_NOT_ENFORCED, direction });
     for (const e of full) desired.set(hex(policyKey(e)), [0, 0, 0, 0, 0, 0, 0, 0]);
     await this.replacePinned(this.policyMapPin(endpointId), desired, () => 0, true);
