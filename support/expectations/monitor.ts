@@ -248,8 +248,19 @@ function between(e: MonitorEvent, c: PolicyClaim): boolean {
  * judged on what Cilium prints: the reason, the tuple, and — for a drop at delivery — `to endpoint`
  * = the destination's endpoint (a drop on the source's egress says `to endpoint 0`).
  */
+/** A policy step's positive control: the reader printed some event (a drop alone proves it read). */
+function requireAnyEvent(events: EvidenceOr<MonitorEvent[]>, what: string): MonitorEvent[] {
+  const list = dataOf(events);
+  if (!list.some((e) => e.type === 'trace' || e.type === 'drop' || e.type === 'policy-verdict'))
+    inconclusive(
+      `${place(events)} printed no trace, drop or policy verdict during the window (${plural(list.length, 'line')} read)${citeAll(events)}, so it cannot show ${what}.`,
+      'The monitor must be armed before the traffic and read until after it; rerun the command from the transcript by hand.',
+    );
+  return list;
+}
+
 export function expectPolicyDrop(events: EvidenceOr<MonitorEvent[]>, c: PolicyClaim): MonitorEvent {
-  const list = requireEvents(events, 'a policy drop');
+  const list = requireAnyEvent(events, 'a policy drop');
   const drops = list.filter((e) => e.type === 'drop');
   const ours = drops.filter((e) => between(e, c));
   const denied = ours.filter((e) => e.message === 'Policy denied');
@@ -279,7 +290,7 @@ export function expectPolicyVerdict(
   c: PolicyClaim,
   action: 'allow' | 'deny',
 ): MonitorEvent {
-  const list = requireEvents(events, 'a policy verdict');
+  const list = requireAnyEvent(events, 'a policy verdict');
   const verdicts = list.filter((e) => e.type === 'policy-verdict' && between(e, c));
   const match = verdicts.filter((e) => e.verdict?.action === action);
   if (match.length) return match[0]!;
