@@ -33,6 +33,8 @@ function result(stdout: string, exitCode = 0): RunResult {
   return { argv: [], exitCode, stdout, stderr: '', durationMs: 1 } as unknown as RunResult;
 }
 
+const WORKER = 'worker'.split(',');
+
 describe('kind/existing network policy path', () => {
   it('a policy for "default" lands in the run namespace', () => {
     assert.equal(policyNamespace(doc, 'hookpoint-abc123'), 'hookpoint-abc123');
@@ -58,7 +60,7 @@ describe('kind/existing network policy path', () => {
     ]);
     await waitForAgents(
       {
-        nodes: async () => ['control-plane', 'worker'],
+        nodes: async () => [...script.keys()].sort(),
         agent: async (node, argv) => {
           calls.push({ node, argv: argv.join(' ') });
           if (argv[2] === 'wait') return result('');
@@ -81,7 +83,7 @@ describe('kind/existing network policy path', () => {
   it('an agent that never imports it is an error naming the node', async () => {
     await assert.rejects(
       waitForAgents(
-        { nodes: async () => ['worker'], agent: async () => result(policyGet(3, [])), sleep: async () => {} },
+        { nodes: async () => WORKER, agent: async () => result(policyGet(3, [])), sleep: async () => {} },
         doc,
         'hookpoint-abc123',
         true,
