@@ -23,17 +23,8 @@ export function policyEvents(world: HookpointWorld, topo: Topology, node: NodeRe
   const name = resolveNode(topo, node).name;
   const fromWindow = world.window?.monitors.get(name);
   if (fromWindow) return fromWindow;
-  const fromMatrix = world.reachability?.monitors.find((m) => m.node === name);
-  if (fromMatrix)
-    return {
-      kind: 'monitor',
-      where: `node ${name}`,
-      raw: fromMatrix.events.map((e) => e.raw).join('\n'),
-      data: fromMatrix.events,
-      commands: [],
-      summary: `cilium monitor on node ${name} during the reachability matrix`,
-      attachment: fromMatrix.attachment,
-    } as unknown as CitedEvidence<MonitorEvent[]>;
+  const fromMatrix = world.reachability?.evidence.get(name);
+  if (fromMatrix) return fromMatrix;
   throw new InconclusiveError(
     `Inconclusive: no monitor ran on node ${name} during a traffic window of this scenario.`,
     {

@@ -6,7 +6,9 @@
  */
 import type { ExecTarget, Topology } from '../backends/types.ts';
 import { UsageError } from '../errors.ts';
+import type { CitedEvidence } from '../expectations/evidence-ref.ts';
 import { MARK, type NodeEvents, type ReachCell } from '../expectations/reachability.ts';
+import type { MonitorEvent } from '../parsers/monitor.ts';
 import { POLICY_MONITOR_TYPES, startMonitor } from '../probes/monitor.ts';
 import { sendRequests } from '../probes/traffic.ts';
 import { resolveNode, resolvePod, resolveService } from './resolve.ts';
@@ -130,12 +132,14 @@ export async function probeMatrix(
   } finally {
     const stopped = await Promise.allSettled(mons.map(async (m) => ({ node: m.node, ev: await m.mon.stop() })));
     const monitors: NodeEvents[] = [];
+    const evidence = new Map<string, CitedEvidence<MonitorEvent[]>>();
     for (const r of stopped)
       if (r.status === 'fulfilled') {
         const cited = await world.cite(r.value.ev, { hold: true });
+        evidence.set(r.value.node, cited);
         monitors.push({ node: r.value.node, attachment: cited.attachment ?? 'monitor', events: r.value.ev.data });
       }
-    world.reachability = { cells, monitors };
+    world.reachability = { cells, monitors, evidence };
   }
   const order = (c: ReachCell) => sources.indexOf(c.source) * destinations.length + destinations.indexOf(c.destination);
   cells.sort((a, b) => order(a) - order(b));

@@ -8,7 +8,7 @@ import { type Attachment, type Evidence, EvidenceRecorder, MediaType } from '../
 import { Transcript, useTranscript } from '../exec/index.ts';
 import type { CitedEvidence } from '../expectations/evidence-ref.ts';
 import type { NodeEvents, ReachCell } from '../expectations/reachability.ts';
-import type { CiliumStatus } from '../parsers/index.ts';
+import type { CiliumStatus, MonitorEvent } from '../parsers/index.ts';
 import type { NetworkPolicyDoc } from '../policy/manifest.ts';
 import { type RunContext, runContext } from '../run/context.ts';
 import type { Judgement } from './judged.ts';
@@ -32,7 +32,11 @@ export class HookpointWorld extends World {
   /** Network policies the scenario applied (removed when it ends). */
   policies: NetworkPolicyDoc[] = [];
   /** The reachability matrix's window: its cells and every node's monitor events. */
-  reachability?: { cells: ReachCell[]; monitors: NodeEvents[] };
+  reachability?: {
+    cells: ReachCell[];
+    monitors: NodeEvents[];
+    evidence: Map<string, CitedEvidence<MonitorEvent[]>>;
+  };
   /** What the scenario's Then steps judged, hook point by hook point (the packet-path picture reads it). */
   readonly judgements: Judgement[] = [];
   private topo?: Topology;

@@ -211,10 +211,10 @@ export function formatRecord(
   if (rec.policy) {
     const local = localEndpoint(rec);
     const dst = rec.policy.direction === 'ingress' ? local : rec.obs === OBS.drop ? 0 : local;
-    const f = opts.filter;
-    if (f && f.from.length && !f.from.includes(local)) return [];
-    if (f && f.to.length && !f.to.includes(dst)) return [];
-    if (f && f.relatedTo.length && !f.relatedTo.includes(local)) return [];
+    const f = opts.filter ?? { from: [], to: [], relatedTo: [] };
+    if (f.from.length && !f.from.includes(local)) return [];
+    if (f.to.length && !f.to.includes(dst)) return [];
+    if (f.relatedTo.length && !f.relatedTo.includes(local)) return [];
     return rec.obs === OBS.drop
       ? formatDrop(rec, view, opts.verbosity ?? 'info', opts.numeric)
       : [formatPolicyVerdict(rec, opts.numeric)];
