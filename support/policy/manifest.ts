@@ -307,6 +307,6 @@ export function labUnenforced(doc: NetworkPolicyDoc): UsageError | null {
   if (doc.unenforcedFields.length === 0) return null;
   return new UsageError(
     `${doc.kind} "${doc.name}" uses ${doc.unenforcedFields.join(', ')}, which the lab does not enforce.`,
-    `The lab enforces: ${LAB_ENFORCED_FIELDS.join('; ')}. Run this policy with --backend kind or existing, or tag the scenario @requires:helm-values so the lab skips it.`,
+    `The lab enforces: ${LAB_ENFORCED_FIELDS.join('; ')}. Run this policy with --backend kind or existing (real Cilium enforces it).`,
   );
 }
