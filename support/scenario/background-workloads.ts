@@ -58,7 +58,8 @@ export async function ensureClient(
   const same =
     existing?.node === n.name &&
     existing.namespace === (opts.namespace ?? 'default') &&
-    (!opts.labels || JSON.stringify(existing.labels) === JSON.stringify(opts.labels));
+    // A backend that reports labels: they must be the step's (else run=<name>, what `kubectl run` sets).
+    (!existing.labels || JSON.stringify(existing.labels) === JSON.stringify(opts.labels ?? { run: name }));
   if (same) return;
   if (existing) await world.backend.removeWorkload('client', name);
   await world.backend.runClient({ name, node: n.name, ...opts });
