@@ -260,3 +260,19 @@ describe('the reachability matrix', () => {
     assert.match(text, /node w's monitor saw it delivered: "-> endpoint 7 flow 0x3/);
   });
 });
+
+describe("the lab's policy map layout (lab_lb.c struct policy_key, ipcache_val)", () => {
+  it('key: identity (host order), port (network order), protocol, direction', async () => {
+    const { policyKey, ipcacheEntry, POLICY_PROTO_NOT_ENFORCED } = await import(
+      '../../support/backends/lab/datapath/index.ts'
+    );
+    const LE = (await import('node:os')).endianness() === 'LE';
+    const id = LE ? [0x2c, 0x01, 0, 0] : [0, 0, 0x01, 0x2c];
+    assert.deepEqual(policyKey({ identity: 300, port: 80, proto: 6, direction: 'ingress' }), [...id, 0, 80, 6, 1]);
+    assert.deepEqual(
+      policyKey({ identity: 0, port: 0, proto: POLICY_PROTO_NOT_ENFORCED, direction: 'egress' }),
+      [0, 0, 0, 0, 0, 0, 0xff, 2],
+    );
+    assert.deepEqual(ipcacheEntry('10.244.1.5', 300), { key: [10, 244, 1, 5], value: [...id, 0, 0, 0, 0] });
+  });
+});
