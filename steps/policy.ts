@@ -54,7 +54,9 @@ defineStep(
   {
     example: 'Given a client pod "intruder" in namespace "other" on node "worker" with labels "app=intruder"',
     doc: 'A client pod in a namespace, with the labels policies select it by.',
-    workloads: (pod: string, _ns: string, node: NodeRef) => [{ kind: 'client', name: pod, node }],
+    workloads: (pod: string, namespace: string, node: NodeRef, labels: string) => [
+      { kind: 'client', name: pod, node, namespace, labels: labelsOf(labels) },
+    ],
   },
   async function (this: HookpointWorld, pod: string, namespace: string, node: NodeRef, labels: string) {
     await ensureClient(this, pod, node, { namespace, labels: labelsOf(labels) });

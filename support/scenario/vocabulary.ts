@@ -52,7 +52,7 @@ export interface ServiceRequest {
 export type WorkloadDecl =
   | { kind: 'echo'; name: string; nodes: NodeRef[] | 'every' }
   | ({ kind: 'service' } & ServiceRequest)
-  | { kind: 'client'; name: string; node: NodeRef };
+  | { kind: 'client'; name: string; node: NodeRef; namespace?: string; labels?: Record<string, string> };
 
 // biome-ignore lint/suspicious/noExplicitAny: the step's own typed parameters, as cucumber passes them.
 type WorkloadFn = (...args: any[]) => WorkloadDecl[];
