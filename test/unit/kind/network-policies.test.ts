@@ -1,6 +1,6 @@
 /** kind/existing policy path against recorded shapes of `cilium-dbg policy get` / `policy wait`, with scripted agents. */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import {
   parsePolicyRevision,
   policyBody,
@@ -10,6 +10,7 @@ import {
 } from '../../../support/backends/k8s/network-policies.ts';
 import type { RunResult } from '../../../support/exec/index.ts';
 import { parsePolicyManifest } from '../../../support/policy/manifest.ts';
+import { runCleanups, SEED, setup } from '../helpers/kind/kind-cluster-world.ts';
 
 const doc = parsePolicyManifest(
   'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny-all}\nspec: {podSelector: {}, policyTypes: [Ingress]}',
@@ -90,6 +91,43 @@ describe('kind/existing network policy path', () => {
         { timeoutMs: 0, pollMs: 1 },
       ),
       /agent on node worker did not import NetworkPolicy "hookpoint-abc123\/deny-all"/,
+    );
+  });
+});
+
+describe('kind backend policy path (scripted executor + fake API server)', () => {
+  afterEach(runCleanups);
+
+  it('creates the policy through the API in the run namespace, waits on every agent, and deletes it', async (t) => {
+    const w = await setup(t);
+    if (!w) return;
+    await w.backend.provision(SEED);
+    const ns = w.backend.namespace;
+    let listed: string[] = [];
+    let revision = 7;
+    w.api.onCreate('networkpolicies', (o) => {
+      listed = [String(o.metadata?.name)];
+      revision++;
+    });
+    w.exec
+      .on(['cilium-dbg', 'policy', 'get'], () => ({
+        stdout: policyGet(revision, listed).replaceAll('hookpoint-abc123', ns),
+      }))
+      .on(['cilium-dbg', 'policy', 'wait'], { stdout: '' });
+    await w.backend.applyNetworkPolicy(doc);
+    const created = w.api.get('apis/networking.k8s.io/v1', 'networkpolicies', 'deny-all', ns);
+    assert.ok(created, `NetworkPolicy deny-all in ${ns}`);
+    assert.deepEqual((created as { spec: unknown }).spec, { podSelector: {}, policyTypes: ['Ingress'] });
+    const waits = w.exec.matching(['cilium-dbg', 'policy', 'wait']).map((c) => c.argv.at(-1));
+    assert.deepEqual(waits, ['8', '8'], 'policy wait <revision> on both agents');
+
+    listed = [];
+    revision++;
+    await w.backend.removeNetworkPolicy(doc);
+    assert.equal(w.api.get('apis/networking.k8s.io/v1', 'networkpolicies', 'deny-all', ns), undefined);
+    assert.deepEqual(
+      w.exec.matching(['cilium-dbg', 'policy', 'wait']).map((c) => c.argv.at(-1)),
+      ['8', '8', '9', '9'],
     );
   });
 });
