@@ -1,5 +1,20 @@
 /** The lab's eBPF datapath: compile, load/attach per node, maps, trace stream, status. */
-export { type CompiledProgram, clangArgs, compileLabProgram, LAB_PROGRAM_SOURCE, programHash } from './compile.ts';
+export {
+  type CompiledProgram,
+  clangArgs,
+  compileLabProgram,
+  LAB_KPR_SOURCE,
+  LAB_PROGRAM_SOURCE,
+  programHash,
+} from './compile.ts';
+export {
+  type CgroupProgram,
+  cgroupPrograms,
+  KPR_NETDEV_DEFINE,
+  NETDEV_PROGRAMS,
+  NodeKpr,
+  SOCK_PROGRAMS,
+} from './kpr.ts';
 export {
   decodeTraceRecord,
   EventPipeDecoder,
