@@ -15,7 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { IMAGES } from '../../support/backends/images.ts';
 import { CILIUM_AGENT_CONTAINER } from '../../support/backends/k8s/kubectl-commands.ts';
@@ -140,7 +140,14 @@ function startPause(node: string, netns: string, id: string): void {
   mkdirSync(cg, { recursive: true });
   const child = spawn(
     enterArgv({ netns, nodeInit: nodeInits.get(node) })[0]!,
-    [...enterArgv({ netns, nodeInit: nodeInits.get(node) }).slice(1), 'sh', '-c', 'echo $$ > "$1/cgroup.procs" && exec sleep infinity', 'sh', cg],
+    [
+      ...enterArgv({ netns, nodeInit: nodeInits.get(node) }).slice(1),
+      'sh',
+      '-c',
+      'echo $$ > "$1/cgroup.procs" && exec sleep infinity',
+      'sh',
+      cg,
+    ],
     { stdio: 'ignore', detached: true },
   );
   child.unref();
@@ -171,7 +178,15 @@ async function startNodeInits(): Promise<void> {
   for (const n of plan.nodes) {
     const child = spawn(
       enterArgv({ netns: nodeNetns(cluster, n.name) })[0]!,
-      [...enterArgv({ netns: nodeNetns(cluster, n.name) }).slice(1), 'unshare', '--pid', '--fork', '--mount-proc', 'sleep', 'infinity'],
+      [
+        ...enterArgv({ netns: nodeNetns(cluster, n.name) }).slice(1),
+        'unshare',
+        '--pid',
+        '--fork',
+        '--mount-proc',
+        'sleep',
+        'infinity',
+      ],
       { stdio: 'ignore', detached: true },
     );
     child.unref();
@@ -421,7 +436,8 @@ async function reconcileEchoes(): Promise<void> {
     const w = want.get(app);
     if (w && w.nodes.join() === have.nodes.join() && w.port === have.port) continue;
     await lab.removeWorkload('echo', app);
-    for (const o of api.list('api/v1', 'pods', have.ns)) if (o.metadata.labels?.app === app) dropPod(have.ns, o.metadata.name);
+    for (const o of api.list('api/v1', 'pods', have.ns))
+      if (o.metadata.labels?.app === app) dropPod(have.ns, o.metadata.name);
     echoApps.delete(app);
   }
   for (const [app, w] of want) {
@@ -463,7 +479,10 @@ async function syncSlices(): Promise<void> {
       metadata: {
         name: `${name}-${suffix(key)}`,
         namespace: ns,
-        labels: { 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+        labels: {
+          'kubernetes.io/service-name': name,
+          'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
+        },
       },
       addressType: 'IPv4',
       ports: [{ name: svc.portName, port: svc.targetPort, protocol: svc.protocol }],
@@ -510,7 +529,10 @@ async function removeService(ns: string, name: string): Promise<void> {
   await lab.removeWorkload('service', name);
   api.remove('apis/discovery.k8s.io/v1', 'endpointslices', `${name}-${suffix(`${ns}/${name}`)}`, ns);
 }
-api.onDelete('services', (s) => void work('service removal', () => removeService(s.metadata.namespace, s.metadata.name)).catch(() => {}));
+api.onDelete(
+  'services',
+  (s) => void work('service removal', () => removeService(s.metadata.namespace, s.metadata.name)).catch(() => {}),
+);
 
 api.onCreate('pods', (p) => {
   const ns = p.metadata.namespace as string;
@@ -518,24 +540,68 @@ api.onCreate('pods', (p) => {
   const node = pinned(p.spec);
   // Only the lab's kinds of pod run here: a client (the run's role label) pinned to a node.
   if (p.metadata.labels?.[ROLE_LABEL] !== 'client' || !node) {
-    p.status = { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: 'the kind stand-in runs client pods and deployments of the lab only' }] };
+    p.status = {
+      phase: 'Pending',
+      conditions: [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message: 'the kind stand-in runs client pods and deployments of the lab only',
+        },
+      ],
+    };
     return;
   }
   p.status = { phase: 'Pending' };
   work(`client ${ns}/${name}`, async () => {
     const info = await lab.runClient({ name, node });
     labClients.set(`${ns}/${name}`, name);
-    putPod({ ns, name, node, labels: p.metadata.labels, spec: p.spec, podIP: info.ip, netns: podNetns(cluster, name), hostNetwork: false });
+    putPod({
+      ns,
+      name,
+      node,
+      labels: p.metadata.labels,
+      spec: p.spec,
+      podIP: info.ip,
+      netns: podNetns(cluster, name),
+      hostNetwork: false,
+    });
     putEndpoint(ns, name, info.endpointId, info.ip, node);
+    if (FAULT === 'tc-removed') await removeTc(node, info.hostVeth);
   }).catch(() => {});
 });
+
+/**
+ * A fault in the stand-in's kernel, for the kind backend's own checks to find (never a branch of
+ * the backend): HOOKPOINT_STANDIN_FAULT=tc-removed removes the tc program from a client pod's host
+ * veth (ingress) once the pod runs, as the lab's mutation test does.
+ */
+const FAULT = process.env.HOOKPOINT_STANDIN_FAULT;
+
+async function removeTc(node: string, veth: string | undefined): Promise<void> {
+  if (!veth) return;
+  const code = await new Promise<number | null>((resolve) =>
+    spawn(
+      enterArgv({ netns: nodeNetns(cluster, node) })[0]!,
+      [...enterArgv({ netns: nodeNetns(cluster, node) }).slice(1), 'tc', 'filter', 'del', 'dev', veth, 'ingress'],
+      {
+        stdio: 'ignore',
+      },
+    ).on('close', resolve),
+  );
+  log(`fault tc-removed: tc filter del dev ${veth} ingress on ${node} exited ${code}`);
+}
 
 async function removeClient(ns: string, name: string): Promise<void> {
   if (!labClients.delete(`${ns}/${name}`)) return;
   await lab.removeWorkload('client', name);
   dropPod(ns, name);
 }
-api.onDelete('pods', (p) => void work('pod removal', () => removeClient(p.metadata.namespace, p.metadata.name)).catch(() => {}));
+api.onDelete(
+  'pods',
+  (p) => void work('pod removal', () => removeClient(p.metadata.namespace, p.metadata.name)).catch(() => {}),
+);
 
 api.onCreate('daemonsets', (ds) => {
   const ns = ds.metadata.namespace as string;
@@ -621,4 +687,6 @@ const record = (): ClusterRecord => ({
   nodes: plan.nodes.map((n) => ({ name: n.name, role: n.role, netns: nodeNetns(cluster, n.name) })),
 });
 writeCluster(record());
-log(`serving ${url} for cluster ${cluster} (${plan.nodes.map((n) => n.name).join(', ')}); images: ${Object.keys(IMAGES).join(', ')}`);
+log(
+  `serving ${url} for cluster ${cluster} (${plan.nodes.map((n) => n.name).join(', ')}); images: ${Object.keys(IMAGES).join(', ')}`,
+);

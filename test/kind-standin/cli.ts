@@ -56,7 +56,7 @@ function parseArgs(
       }
       const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
       if (v === undefined) unknown(`${name} (needs an argument)`);
-      if (kind === 'multi') (multi[name] ??= []).push(v!);
+      if (kind === 'multi') multi[name] = [...(multi[name] ?? []), v!];
       else flags[name] = v!;
       continue;
     }
@@ -125,13 +125,18 @@ async function docker(argv: string[]): Promise<number> {
       const a = parseArgs(rest, { '--format': 'value', '-f': 'value' }, unknown);
       const fmt = a.flags['--format'] ?? a.flags['-f'];
       const data = { ServerVersion: IDENTITY.version, Name: IDENTITY.engine, OperatingSystem: IDENTITY.engine };
-      out(fmt ? template(fmt, data) : `Server:\n Server Version: ${IDENTITY.version}\n Operating System: ${IDENTITY.engine}`);
+      out(
+        fmt
+          ? template(fmt, data)
+          : `Server:\n Server Version: ${IDENTITY.version}\n Operating System: ${IDENTITY.engine}`,
+      );
       return 0;
     }
     case 'ps': {
       out('CONTAINER ID   IMAGE   COMMAND   CREATED   STATUS   PORTS   NAMES');
       for (const c of listClusters())
-        for (const n of c.nodes) out(`${n.netns.slice(0, 12).padEnd(14)} ${c.nodeImage}   "/usr/local/bin/entrypoint"   Up   ${n.name}`);
+        for (const n of c.nodes)
+          out(`${n.netns.slice(0, 12).padEnd(14)} ${c.nodeImage}   "/usr/local/bin/entrypoint"   Up   ${n.name}`);
       return 0;
     }
     case 'image': {
@@ -157,7 +162,8 @@ async function docker(argv: string[]): Promise<number> {
         bin: path.join(clusterDir(found.cluster.name), 'images', 'kind-node'),
         nodeInit: found.node.init,
       };
-      if (found.node.init === undefined) throw new Exit(1, `Error response from daemon: container ${name} is not running`);
+      if (found.node.init === undefined)
+        throw new Exit(1, `Error response from daemon: container ${name} is not running`);
       if (!imageHas(c, command[0]!)) throw new Exit(126, notFoundMessage(command[0]!));
       return execIn(c, command, name);
     }
@@ -216,12 +222,22 @@ async function kind(argv: string[]): Promise<number> {
     case 'create cluster': {
       const a = parseArgs(
         rest,
-        { '--name': 'value', '--image': 'value', '--config': 'value', '--kubeconfig': 'value', '--wait': 'value', '--retain': 'bool' },
+        {
+          '--name': 'value',
+          '--image': 'value',
+          '--config': 'value',
+          '--kubeconfig': 'value',
+          '--wait': 'value',
+          '--retain': 'bool',
+        },
         unknown,
       );
       const name = a.flags['--name'] ?? 'kind';
       if (readCluster(name))
-        throw new Exit(1, `ERROR: failed to create cluster: node(s) already exist for a cluster with the name "${name}"`);
+        throw new Exit(
+          1,
+          `ERROR: failed to create cluster: node(s) already exist for a cluster with the name "${name}"`,
+        );
       const config = a.flags['--config'];
       if (!config) throw new Exit(1, 'ERROR: the kind stand-in needs --config (the kind config the lab is built from)');
       const image = a.flags['--image'] ?? `kindest/node:${IDENTITY.kind}`;
@@ -233,7 +249,17 @@ async function kind(argv: string[]): Promise<number> {
       const k8s = /:(v\d+\.\d+\.\d+)/.exec(image)?.[1] ?? 'v1.27.3';
       const child = spawn(
         process.execPath,
-        [path.join(STANDIN_DIR, 'apiserver.ts'), '--cluster', name, '--config', path.resolve(config), '--image', image, '--k8s', k8s],
+        [
+          path.join(STANDIN_DIR, 'apiserver.ts'),
+          '--cluster',
+          name,
+          '--config',
+          path.resolve(config),
+          '--image',
+          image,
+          '--k8s',
+          k8s,
+        ],
         { detached: true, stdio: ['ignore', logFd, logFd] },
       );
       child.unref();
@@ -271,7 +297,8 @@ async function kind(argv: string[]): Promise<number> {
       if (!c) return 0;
       if (alive(c.pid)) {
         process.kill(c.pid, 'SIGTERM');
-        if (!(await waitFor(() => !alive(c.pid), 120_000))) throw new Exit(1, `ERROR: failed to delete cluster "${name}": its nodes did not stop`);
+        if (!(await waitFor(() => !alive(c.pid), 120_000)))
+          throw new Exit(1, `ERROR: failed to delete cluster "${name}": its nodes did not stop`);
       }
       rmSync(clusterDir(name), { recursive: true, force: true });
       err(`Deleted nodes: [${c.nodes.map((n) => `"${n.name}"`).join(' ')}]`);
@@ -281,8 +308,15 @@ async function kind(argv: string[]): Promise<number> {
       const a = parseArgs(rest, { '--name': 'value', '--kubeconfig': 'value' }, unknown);
       const name = a.flags['--name'] ?? 'kind';
       const c = readCluster(name);
-      if (!c) throw new Exit(1, `ERROR: could not locate any control plane nodes for cluster named '${name}'. Use the --name option to select a different cluster`);
-      writeFileSync(a.flags['--kubeconfig'] ?? path.join(process.env.HOME ?? '/root', '.kube', 'config'), kubeconfigText(c));
+      if (!c)
+        throw new Exit(
+          1,
+          `ERROR: could not locate any control plane nodes for cluster named '${name}'. Use the --name option to select a different cluster`,
+        );
+      writeFileSync(
+        a.flags['--kubeconfig'] ?? path.join(process.env.HOME ?? '/root', '.kube', 'config'),
+        kubeconfigText(c),
+      );
       err(`Set kubectl context to "kind-${name}"`);
       return 0;
     }
@@ -297,7 +331,13 @@ async function kind(argv: string[]): Promise<number> {
 
 // --- the API, for helm and kubectl ----------------------------------------------------------
 
-async function apiCall(c: ClusterRecord, method: string, p: string, body?: unknown): Promise<{ status: number; json: any }> {
+async function apiCall(
+  c: ClusterRecord,
+  method: string,
+  p: string,
+  body?: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are free-form JSON here
+): Promise<{ status: number; json: any }> {
   const res = await fetch(`${c.url}${p}`, {
     method,
     headers: { 'content-type': 'application/json' },
@@ -335,7 +375,10 @@ function nest(flat: Record<string, string>): Record<string, unknown> {
   for (const [k, v] of Object.entries(flat)) {
     const parts = k.split('.');
     let o = outObj;
-    for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
+    for (const p of parts.slice(0, -1)) {
+      o[p] ??= {};
+      o = o[p] as Record<string, unknown>;
+    }
     o[parts.at(-1)!] = typed(v);
   }
   return outObj;
@@ -377,7 +420,15 @@ async function helm(argv: string[]): Promise<number> {
     case 'upgrade': {
       const a = parseArgs(
         rest,
-        { '--install': 'bool', '--version': 'value', '--namespace': 'value', '--kubeconfig': 'value', '--kube-context': 'value', '--set': 'multi', '--wait': 'bool' },
+        {
+          '--install': 'bool',
+          '--version': 'value',
+          '--namespace': 'value',
+          '--kubeconfig': 'value',
+          '--kube-context': 'value',
+          '--set': 'multi',
+          '--wait': 'bool',
+        },
         unknown,
       );
       const [release, chart] = a.pos;
@@ -392,15 +443,21 @@ async function helm(argv: string[]): Promise<number> {
       }
       const list = await apiCall(c, 'GET', `/api/v1/namespaces/${ns}/secrets?labelSelector=owner=helm,name=${release}`);
       const revision = (list.json.items?.length ?? 0) + 1;
-      if (revision === 1 && !a.flags['--install']) throw new Exit(1, `Error: UPGRADE FAILED: "${release}" has no deployed releases`);
+      if (revision === 1 && !a.flags['--install'])
+        throw new Exit(1, `Error: UPGRADE FAILED: "${release}" has no deployed releases`);
       const version = a.flags['--version'] ?? '1.17.15';
       const secret = `sh.helm.release.v1.${release}.v${revision}`;
       const made = await apiCall(c, 'POST', `/api/v1/namespaces/${ns}/secrets`, {
         apiVersion: 'v1',
         kind: 'Secret',
         type: 'helm.sh/release.v1',
-        metadata: { name: secret, labels: { owner: 'helm', name: release, version: String(revision), status: 'pending-install' } },
-        data: { release: Buffer.from(JSON.stringify({ version: version.replace(/^v/, ''), values })).toString('base64') },
+        metadata: {
+          name: secret,
+          labels: { owner: 'helm', name: release, version: String(revision), status: 'pending-install' },
+        },
+        data: {
+          release: Buffer.from(JSON.stringify({ version: version.replace(/^v/, ''), values })).toString('base64'),
+        },
       });
       if (made.status >= 300) throw new Exit(1, `Error: INSTALLATION FAILED: ${made.json.message}`);
       if (revision === 1) out(`Release "${release}" does not exist. Installing it now.`);
@@ -413,7 +470,8 @@ async function helm(argv: string[]): Promise<number> {
         status = s.json.metadata?.labels?.status ?? 'unknown';
         why = s.json.metadata?.annotations?.['hookpoint.io/standin-error'] ?? '';
       }
-      if (status !== 'deployed') throw new Exit(1, `Error: ${revision === 1 ? 'INSTALLATION' : 'UPGRADE'} FAILED: ${why || status}`);
+      if (status !== 'deployed')
+        throw new Exit(1, `Error: ${revision === 1 ? 'INSTALLATION' : 'UPGRADE'} FAILED: ${why || status}`);
       out(
         [
           revision === 1 ? '' : `Release "${release}" has been upgraded. Happy Helming!`,
@@ -434,11 +492,28 @@ async function helm(argv: string[]): Promise<number> {
     case 'get': {
       const [sub, ...r] = rest;
       if (sub !== 'values') throw new Exit(1, `Error: unknown command "${sub ?? ''}" for "helm get"`);
-      const a = parseArgs(r, { '--namespace': 'value', '--output': 'value', '-o': 'value', '--kubeconfig': 'value', '--kube-context': 'value' }, unknown);
+      const a = parseArgs(
+        r,
+        {
+          '--namespace': 'value',
+          '--output': 'value',
+          '-o': 'value',
+          '--kubeconfig': 'value',
+          '--kube-context': 'value',
+        },
+        unknown,
+      );
       const c = clusterFor(a.flags['--kubeconfig'], 'helm');
       const ns = a.flags['--namespace'] ?? 'default';
-      const list = await apiCall(c, 'GET', `/api/v1/namespaces/${ns}/secrets?labelSelector=owner=helm,name=${a.pos[0]}`);
-      const items = (list.json.items ?? []) as Array<{ metadata: { labels: { version: string } }; data: { release: string } }>;
+      const list = await apiCall(
+        c,
+        'GET',
+        `/api/v1/namespaces/${ns}/secrets?labelSelector=owner=helm,name=${a.pos[0]}`,
+      );
+      const items = (list.json.items ?? []) as Array<{
+        metadata: { labels: { version: string } };
+        data: { release: string };
+      }>;
       const last = items.sort((x, y) => Number(y.metadata.labels.version) - Number(x.metadata.labels.version))[0];
       if (!last) throw new Exit(1, 'Error: release: not found');
       const values = nest(JSON.parse(Buffer.from(last.data.release, 'base64').toString()).values);
@@ -526,14 +601,19 @@ async function kubectl(argv: string[]): Promise<number> {
     }
     case 'get': {
       clusterFor(a.flags['--kubeconfig'], 'kubectl');
-      if (pos[0] !== 'events') throw new Exit(1, `error: the kind stand-in's kubectl reads events only, not "${pos[0]}"`);
+      if (pos[0] !== 'events')
+        throw new Exit(1, `error: the kind stand-in's kubectl reads events only, not "${pos[0]}"`);
       err(`No resources found in ${ns} namespace.`);
       return 0;
     }
     case 'describe': {
       const c = clusterFor(a.flags['--kubeconfig'], 'kubectl');
       const sel = a.flags['-l'] ?? a.flags['--selector'];
-      const list = await apiCall(c, 'GET', `/api/v1/namespaces/${ns}/pods${sel ? `?labelSelector=${encodeURIComponent(sel)}` : ''}`);
+      const list = await apiCall(
+        c,
+        'GET',
+        `/api/v1/namespaces/${ns}/pods${sel ? `?labelSelector=${encodeURIComponent(sel)}` : ''}`,
+      );
       for (const p of list.json.items ?? [])
         out(
           [

@@ -7,7 +7,7 @@
  * Needs root (network namespaces), like the lab.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { clusterDir, REPO, STANDIN_DIR } from './state.ts';
 
@@ -35,9 +35,25 @@ export function leftovers(cluster = STANDIN_CLUSTER): string[] {
   return found;
 }
 
+/** Lines of the run's transcripts where a container refused a program its image lacks. */
+export function refusals(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((f) => path.join(dir, f))
+    .filter((f) => statSync(f).isFile())
+    .flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .filter((l) => /executable file not found in \$PATH/.test(l))
+        .map((l) => `${path.basename(f)}: ${l.slice(0, 200)}`),
+    );
+}
+
 async function main(): Promise<number> {
   if (process.getuid?.() !== 0) {
-    process.stderr.write('test:kind-standin needs root: the stand-in builds its nodes and pods in network namespaces.\n');
+    process.stderr.write(
+      'test:kind-standin needs root: the stand-in builds its nodes and pods in network namespaces.\n',
+    );
     return 2;
   }
   const env = standinEnv();
@@ -60,6 +76,15 @@ async function main(): Promise<number> {
   // The run deletes the cluster it created; should it have died first, delete it here.
   if (existsSync(clusterDir(STANDIN_CLUSTER)))
     spawnSync('kind', ['delete', 'cluster', '--name', STANDIN_CLUSTER], { env, stdio: 'inherit' });
+  // The kind backend never asks an image for a program it lacks: no such refusal in the transcript.
+  const reports = process.argv.includes('--reports')
+    ? path.resolve(REPO, process.argv[process.argv.indexOf('--reports') + 1]!)
+    : path.join(REPO, 'reports');
+  const asked = refusals(path.join(reports, 'transcripts'));
+  if (asked.length) {
+    process.stderr.write(`test:kind-standin: the kind backend asked an image for a program it lacks:\n${asked.join('\n')}\n`);
+    return code || 1;
+  }
   const left = leftovers();
   if (left.length) {
     process.stderr.write(`test:kind-standin: left behind after the run: ${left.join(', ')}\n`);

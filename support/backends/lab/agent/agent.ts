@@ -142,9 +142,9 @@ async function briefStatus(lab: AgentLab, nodeName: string, io: AgentIO): Promis
  * (api/v1 Endpoint) names `id` and `status.networking` (addressing, interface-name, mac, host-mac).
  */
 function endpointList(lab: AgentLab, nodeName: string, args: readonly string[], io: AgentIO): void {
-  const o = args.indexOf('-o') >= 0 ? args[args.indexOf('-o') + 1] : args.find((a) => a.startsWith('--output='))?.slice(9);
-  if (o !== 'json')
-    throw new UsageError("The lab's agent stand-in prints `cilium-dbg endpoint list -o json` only.");
+  const o =
+    args.indexOf('-o') >= 0 ? args[args.indexOf('-o') + 1] : args.find((a) => a.startsWith('--output='))?.slice(9);
+  if (o !== 'json') throw new UsageError("The lab's agent stand-in prints `cilium-dbg endpoint list -o json` only.");
   const node = lab.node(nodeName);
   const eps = lab.labState.pods
     .filter((p) => p.node === node.name)
