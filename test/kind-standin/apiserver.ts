@@ -176,10 +176,12 @@ const nodeInits = new Map<string, number>();
 
 async function startNodeInits(): Promise<void> {
   for (const n of plan.nodes) {
+    // nsenter, not `ip netns exec`: the node keeps this machine's /sys (and its cgroup mounts).
     const child = spawn(
-      enterArgv({ netns: nodeNetns(cluster, n.name) })[0]!,
+      'nsenter',
       [
-        ...enterArgv({ netns: nodeNetns(cluster, n.name) }).slice(1),
+        `--net=/run/netns/${nodeNetns(cluster, n.name)}`,
+        '--',
         'unshare',
         '--pid',
         '--fork',

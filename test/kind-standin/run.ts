@@ -82,7 +82,9 @@ async function main(): Promise<number> {
     : path.join(REPO, 'reports');
   const asked = refusals(path.join(reports, 'transcripts'));
   if (asked.length) {
-    process.stderr.write(`test:kind-standin: the kind backend asked an image for a program it lacks:\n${asked.join('\n')}\n`);
+    process.stderr.write(
+      `test:kind-standin: the kind backend asked an image for a program it lacks:\n${asked.join('\n')}\n`,
+    );
     return code || 1;
   }
   const left = leftovers();
