@@ -111,7 +111,7 @@ export class LabServices {
     }
     const svc: LabService = {
       name,
-      namespace: 'default',
+      namespace: spec.namespace ?? 'default',
       app: spec.app,
       port,
       targetPort,
