@@ -1,5 +1,13 @@
 /** The lab's eBPF datapath: compile, load/attach per node, maps, trace stream, status. */
-export { type CompiledProgram, clangArgs, compileLabProgram, LAB_PROGRAM_SOURCE, programHash } from './compile.ts';
+export {
+  type CompiledProgram,
+  clangArgs,
+  compileLabProgram,
+  LAB_PROGRAM_SOURCE,
+  type ProgramOptions,
+  programDefines,
+  programHash,
+} from './compile.ts';
 export {
   decodeTraceRecord,
   EventPipeDecoder,
