@@ -20,7 +20,8 @@ Feature: In tunnel mode pod traffic between nodes crosses the nodes' eth0 inside
     And a ClusterIP service "echo-remote" port 80 backed only by the replica of "echo" on node "worker"
 
   Scenario: Cilium status reports tunnel routing with VXLAN
-    Then cilium status on every node reports routing "Tunnel [vxlan]"
+    Then cilium status on every node reports routing "Tunnel"
+    And cilium status on every node reports tunnel protocol "vxlan"
     And cilium status on every node reports kube-proxy replacement "False"
 
   Scenario: Other nodes' pod CIDRs are routed through cilium_host, never via a node IP
