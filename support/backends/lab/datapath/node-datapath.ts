@@ -455,9 +455,16 @@ export class NodeDatapath {
       0,
     ];
     const cmds = [`map update pinned ${this.mapPin('lab_overlay')} key hex 00 00 00 00 value hex ${hex(overlay)}`];
-    for (const p of peers)
+    // Each other node's pod CIDR, and its own IP: as in Cilium's ipcache, a pod's packets for
+    // another node (a NodePort there) take the tunnel too, so the replies that come back through
+    // the tunnel meet a connection that never passed this node's conntrack either.
+    const entries = peers.flatMap((p) => [
+      { cidr: p.podCIDR, node: p.nodeIP },
+      { cidr: `${p.nodeIP}/32`, node: p.nodeIP },
+    ]);
+    for (const e of entries)
       cmds.push(
-        `map update pinned ${this.mapPin('cilium_tunnel_map')} key hex ${hex(tunnelKey(p.podCIDR))} value hex ${hex(ipv4Bytes(p.nodeIP, 'node IP'))}`,
+        `map update pinned ${this.mapPin('cilium_tunnel_map')} key hex ${hex(tunnelKey(e.cidr))} value hex ${hex(ipv4Bytes(e.node, 'node IP'))}`,
       );
     await this.bpftool(['batch', 'file', '-'], 'host', `${cmds.join('\n')}\n`);
     const lines = OVERLAY_PROGRAMS.flatMap((o) => [
