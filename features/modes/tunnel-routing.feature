@@ -50,7 +50,7 @@ Feature: In tunnel mode pod traffic between nodes crosses the nodes' eth0 inside
     And cilium monitor on node "control-plane" shows the traffic from pod "client" sent to the overlay
     And cilium monitor on node "control-plane" shows traffic from pod "client" to the ClusterIP of "echo-remote" translated to a backend of "echo-remote"
 
-  Scenario: Node to ClusterIP still goes through kube-proxy, then through the tunnel
+  Scenario: Node to ClusterIP still goes through kube-proxy in tunnel mode
     When node "control-plane" sends 6 HTTP requests to service "echo-remote"
     Then all 6 requests succeed
     And the KUBE-SVC counters of service "echo-remote" rise by at least 6 on node "control-plane"

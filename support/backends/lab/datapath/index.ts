@@ -36,10 +36,13 @@ export {
   mountBpffs,
   NodeDatapath,
   type NodeDatapathConfig,
+  OVERLAY_PROGRAMS,
   type PinnedProgram,
   POLICY_PROGRAM,
   PROGRAM_NAMES,
   TAIL_CALLS,
+  TUNNEL_MAP_NAMES,
   unmountBpffs,
+  VXLAN_DEVICE,
 } from './node-datapath.ts';
 export { type DatapathState, gatherDatapathState, renderStatus, routingFromState } from './status.ts';
