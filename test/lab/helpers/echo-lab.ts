@@ -5,10 +5,13 @@ import type { LabBackend } from '../../../support/backends/lab/backend.ts';
 const REPO = path.resolve(import.meta.dirname, '../../..');
 
 /** Provisions `lab` from kind-configs/two-node.yaml and exposes echo on NodePort 30080; returns the node names. */
-export async function provisionTwoNodeEcho(lab: LabBackend): Promise<string[]> {
+export async function provisionTwoNodeEcho(
+  lab: LabBackend,
+  ciliumValues: Record<string, string> = {},
+): Promise<string[]> {
   await lab.provision({
     kindConfig: path.join(REPO, 'kind-configs/two-node.yaml'),
-    ciliumValues: {},
+    ciliumValues,
     ciliumVersion: '1.17.15',
     k8sVersion: 'v1.27.3',
   });
