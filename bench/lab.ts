@@ -29,7 +29,7 @@ const TUNNEL = { routingMode: 'tunnel', tunnelProtocol: 'vxlan', autoDirectNodeR
 
 async function inProcess(
   variants: string,
-  values: Record<string, string> = {},
+  opts: { kpr?: boolean; values?: Record<string, string> } = {},
 ): Promise<{ up: number[]; down: number[] }> {
   const up: number[] = [];
   const down: number[] = [];
@@ -37,7 +37,7 @@ async function inProcess(
     const lab = new LabBackend({ cluster: `hpt-bench-${process.pid}`, variants });
     let t = Date.now();
     try {
-      const nodes = await provisionTwoNodeEcho(lab, values);
+      const nodes = await provisionTwoNodeEcho(lab, opts);
       await lab.runClient({ name: 'client', node: nodes[0]! });
       up.push(Date.now() - t);
     } finally {
@@ -73,12 +73,13 @@ export async function bench(): Promise<void> {
     process.stdout.write('lab: skipped (needs root: network namespaces)\n');
     return;
   }
-  for (const [label, variants, values] of [
+  for (const [label, variants, opts] of [
     ['Backend, kube-proxy only (no-tc)', 'no-tc', {}],
     ['Backend, with the tc datapath', '', {}],
-    ['Backend, tunnel mode (VXLAN)', '', TUNNEL],
+    ['Backend, kube-proxy replacement (socket LB, NodePort at eth0)', '', { kpr: true }],
+    ['Backend, tunnel mode (VXLAN)', '', { values: TUNNEL }],
   ] as const) {
-    const r = await inProcess(variants, values);
+    const r = await inProcess(variants, opts);
     process.stdout.write(`lab up   · ${label}: ${stats(r.up)} — ${verdict('up', r.up)}\n`);
     process.stdout.write(`lab down · ${label}: ${stats(r.down)} — ${verdict('down', r.down)}\n`);
   }

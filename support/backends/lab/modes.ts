@@ -17,7 +17,7 @@ export interface LabModes {
 export const SEED_MODES: LabModes = { routing: 'native', kubeProxyReplacement: false };
 
 /** Modes this lab build reproduces; the rest are refused before anything is created. */
-const REPRODUCED = { tunnel: true, kubeProxyReplacement: false };
+const REPRODUCED = { tunnel: true, kubeProxyReplacement: true };
 
 /** The tunnel protocols the lab builds (tunnelProtocol; Cilium's default is vxlan). */
 const TUNNEL_PROTOCOLS = ['vxlan'];
@@ -45,6 +45,11 @@ export function modesFromValues(values: Record<string, string>): LabModes {
   if (modes.routing === 'tunnel' && !REPRODUCED.tunnel)
     throw new UsageError(
       'The lab reproduces native routing only (routingMode=native); this feature asks for tunnel mode.',
+      LAB_SKIP_HINT,
+    );
+  if (modes.routing === 'tunnel' && modes.kubeProxyReplacement)
+    throw new UsageError(
+      'The lab reproduces tunnel mode and kube-proxy replacement each on its own, not together; this feature asks for routingMode=tunnel with kubeProxyReplacement=true.',
       LAB_SKIP_HINT,
     );
   if (modes.kubeProxyReplacement && !REPRODUCED.kubeProxyReplacement)

@@ -12,7 +12,7 @@
  * Identities and endpoint ids come from the agent's view (identities.ts); the flow id is a hash
  * of the packet's tuple (Cilium prints the skb hash there). Pure.
  */
-import { OBS, type TraceRecord } from '../datapath/monitor.ts';
+import { OBS, type SockTraceRecord, type TraceRecord } from '../datapath/monitor.ts';
 import { type AgentView, identityText } from './identities.ts';
 
 /** Cilium's trace reasons print as these words; lab_lb.c's `untracked` has no CT verdict: unknown. */
@@ -235,6 +235,16 @@ export function formatRecord(
   const n = toNotification(rec, view);
   if (opts.filter && !matches(n, opts.filter)) return [];
   return opts.verbosity === 'verbose' ? formatVerbose(n, ifname, opts.numeric) : [formatInfo(n, ifname, opts.numeric)];
+}
+
+/**
+ * A socket translation as `cilium-dbg monitor` prints it (pkg/monitor's trace-sock notification):
+ * `CPU 03: [pre-xlate-fwd] cgroup_id: 16761 sock_cookie: 72480, dst [10.96.211.254]:80 tcp`.
+ * The same line at every verbosity; it carries no endpoint, so the endpoint filters keep it.
+ */
+export function formatSockRecord(rec: SockTraceRecord): string {
+  const proto = rec.proto === 6 ? 'tcp' : rec.proto === 17 ? 'udp' : String(rec.proto);
+  return `CPU ${String(rec.cpu ?? 0).padStart(2, '0')}: [${rec.point}] cgroup_id: ${rec.cgroupId} sock_cookie: ${rec.cookie}, dst [${rec.daddr}]:${rec.dport} ${proto}`;
 }
 
 /** What `cilium-dbg monitor` prints on stderr before the events. */

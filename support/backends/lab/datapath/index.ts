@@ -3,11 +3,20 @@ export {
   type CompiledProgram,
   clangArgs,
   compileLabProgram,
+  LAB_KPR_SOURCE,
   LAB_PROGRAM_SOURCE,
   type ProgramOptions,
   programDefines,
   programHash,
 } from './compile.ts';
+export {
+  type CgroupProgram,
+  cgroupPrograms,
+  KPR_NETDEV_DEFINE,
+  NETDEV_PROGRAMS,
+  NodeKpr,
+  SOCK_PROGRAMS,
+} from './kpr.ts';
 export {
   decodeTraceRecord,
   EventPipeDecoder,
