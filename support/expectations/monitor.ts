@@ -254,6 +254,32 @@ export function expectSameNodeDelivery(
   );
 }
 
+/**
+ * Tunnel mode: the client's packets leave its node through the overlay — `-> overlay … ifindex
+ * cilium_vxlan` events of traffic from the client (Cilium's to-overlay trace, emitted where the
+ * program hands the packet to the tunnel device). Positive control: the monitor saw the client's
+ * traffic, else inconclusive. Returns the overlay events.
+ */
+export function expectToOverlay(events: EvidenceOr<MonitorEvent[]>, clientIp: string): MonitorEvent[] {
+  const list = requireEvents(events, 'whether the traffic left through the overlay');
+  const ev = citeAll(events);
+  const fromClient = traces(list).filter((e) => e.src?.ip === clientIp);
+  if (fromClient.length === 0)
+    inconclusive(
+      `${place(events)} saw no traffic from ${clientIp} (${plural(traces(list).length, 'trace event')})${ev}, so it cannot show where that traffic left the node.`,
+      'The monitor must run on the node of the client pod.',
+    );
+  const overlay = fromClient.filter((e) => e.observationPoint === 'to-overlay');
+  if (overlay.length) return overlay;
+  fail(
+    `Expected ${place(events)} to show traffic from ${clientIp} sent to the overlay (\`-> overlay … ifindex cilium_vxlan\`), but none of its ${plural(fromClient.length, 'event')} from the client goes there: ${lines(fromClient)}${ev}.`,
+    {
+      expected: '-> overlay',
+      actual: [...new Set(fromClient.map((e) => e.observationPoint ?? e.type))],
+    },
+  );
+}
+
 /** A policy decision as the evidence steps claim it: between two pods, in which direction. */
 export interface PolicyClaim {
   srcIp: string;

@@ -20,7 +20,7 @@ import type { LabPods } from './pods.ts';
 import type { LabServices } from './services.ts';
 import type { LabSession, LabState, WorkloadKind } from './state.ts';
 import { planFromKindConfig } from './topology.ts';
-import { parseVariants, variantsFromValues } from './variants.ts';
+import { encapsulates, parseVariants, variantsFromValues } from './variants.ts';
 
 const JANITOR = path.join(import.meta.dirname, 'janitor.ts');
 
@@ -29,7 +29,7 @@ export interface LabProvisionOptions {
   cluster?: string;
   /** iptables backend kube-proxy's rules are loaded with (default nft). */
   iptables?: IptablesMode;
-  /** Datapath mutations: a list or a comma-separated string of no-tc, no-native-route, no-local-redirect. */
+  /** Datapath mutations: a list or a comma-separated string of LAB_VARIANTS (support/config.ts). */
   variants?: readonly string[] | string;
   /** Keep the lab after teardown() and after this process ends (what `hookpoint lab up` does). */
   keep?: boolean;
@@ -59,7 +59,10 @@ export class LabProvisioning {
       source: spec.kindConfig,
     });
     const modes = modesFromValues(spec.ciliumValues);
-    const variants = parseVariants([...parseVariants(this.opts.variants), ...variantsFromValues(spec.ciliumValues)]);
+    const variants = parseVariants([
+      ...parseVariants(this.opts.variants),
+      ...variantsFromValues(spec.ciliumValues, modes),
+    ]);
     const iptables: IptablesMode = this.opts.iptables ?? 'nft';
     if (iptables !== 'nft' && iptables !== 'legacy')
       throw new UsageError(`Unknown iptables backend "${String(iptables)}".`, 'Valid choices: nft, legacy.');
@@ -131,7 +134,10 @@ export class LabProvisioning {
     const plan = state.plan;
     // The janitor must be running before anything is created: a signal that cancels its launch
     // would otherwise leave namespaces nobody removes.
-    const compiled = tc ? compileLabProgram({ stateDir: path.join(this.lab.stateRoot, '.cache') }) : undefined;
+    const tunnel = encapsulates(state.modes, state.variants);
+    const compiled = tc
+      ? compileLabProgram({ stateDir: path.join(this.lab.stateRoot, '.cache'), program: { tunnel } })
+      : undefined;
     compiled?.catch(() => {});
     // Kube-proxy replacement: its own programs, built with the mode's options (part of the cache key).
     const kpr =
@@ -153,7 +159,7 @@ export class LabProvisioning {
     await Promise.all([
       ipBatch(rd, 'network', networkPlan(plan), { netns: networkNetns(plan.cluster), where: 'kind network' }),
       ...plan.nodes.map((n) =>
-        ipBatch(rd, `node-${n.role}`, nodePlan(plan, n, { nativeRoutes }), {
+        ipBatch(rd, `node-${n.role}`, nodePlan(plan, n, { nativeRoutes, tunnel }), {
           netns: nodeNetns(plan.cluster, n.name),
           where: `node ${n.name}`,
         }),

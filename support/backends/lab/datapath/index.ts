@@ -5,6 +5,8 @@ export {
   compileLabProgram,
   LAB_KPR_SOURCE,
   LAB_PROGRAM_SOURCE,
+  type ProgramOptions,
+  programDefines,
   programHash,
 } from './compile.ts';
 export {
@@ -44,6 +46,7 @@ export {
   mountBpffs,
   NodeDatapath,
   type NodeDatapathConfig,
+  OVERLAY_PROGRAMS,
   type PinnedProgram,
   POLICY_DIR,
   POLICY_PROGRAM,
@@ -52,6 +55,8 @@ export {
   PROGRAM_NAMES,
   policyKey,
   TAIL_CALLS,
+  TUNNEL_MAP_NAMES,
   unmountBpffs,
+  VXLAN_DEVICE,
 } from './node-datapath.ts';
 export { type DatapathState, gatherDatapathState, renderStatus, routingFromState } from './status.ts';

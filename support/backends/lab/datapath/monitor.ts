@@ -17,7 +17,15 @@ import type { NodeDatapath } from './node-datapath.ts';
 
 export const TRACE_RECORD_SIZE = 64;
 
-export const OBS = { toStack: 1, toEndpointRedirect: 2, toEndpoint: 3, drop: 4, policyVerdict: 5 } as const;
+/** Observation points of lab_lb.c's records (OBS_*); toOverlay only in tunnel mode. */
+export const OBS = {
+  toStack: 1,
+  toEndpointRedirect: 2,
+  toEndpoint: 3,
+  drop: 4,
+  policyVerdict: 5,
+  toOverlay: 6,
+} as const;
 export const XLATE = { none: 0, dnat: 1, revnat: 2 } as const;
 const STATES = ['unknown', 'new', 'established', 'reply'] as const;
 

@@ -103,7 +103,10 @@ interface LinkJson {
 
 const TUNNEL_KINDS = new Set(['vxlan', 'geneve', 'ipip', 'gre', 'sit']);
 
-/** Native / Tunnel / Unknown from the node's routes and links (pure). */
+/**
+ * Native / Tunnel / Unknown from the node's routes and links (pure): Tunnel when every other
+ * node's pod CIDR goes to a tunnel device, or to cilium_host while the node has one.
+ */
 export function routingFromState(
   routes: readonly RouteJson[],
   links: readonly LinkJson[],
@@ -114,10 +117,13 @@ export function routingFromState(
   );
   const missing: string[] = [];
   const viaTunnel = new Set<string>();
+  // Cilium's tunnel mode routes other nodes' pod CIDRs via cilium_host; its programs encapsulate.
+  const overlay = [...tunnels.values()][0];
   for (const cidr of remotePodCIDRs) {
     const r = routes.find((x) => x.dst === cidr);
     if (!r) missing.push(cidr);
     else if (r.dev && tunnels.has(r.dev)) viaTunnel.add(tunnels.get(r.dev)!);
+    else if (r.dev === 'cilium_host' && overlay) viaTunnel.add(overlay);
     else if (!r.gateway) missing.push(cidr);
   }
   if (viaTunnel.size > 0 && missing.length === 0) return { network: 'Tunnel', detail: [...viaTunnel].join(',') };
