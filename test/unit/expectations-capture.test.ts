@@ -6,7 +6,7 @@ import { expectDestinationSeen, expectNothingTo, expectOnlyDestinations } from '
 import type { CitedEvidence } from '../../support/expectations/evidence-ref.ts';
 import { parseTcpdump } from '../../support/parsers/tcpdump.ts';
 import type { CaptureData } from '../../support/probes/capture.ts';
-import { optionalRealWorld } from './helpers/kind/fixtures.ts';
+import { realWorld } from './helpers/real-world.ts';
 
 const CLIENT = '10.244.0.10';
 const VIP = '10.96.94.95';
@@ -138,20 +138,18 @@ test('nothing to: a packet of that traffic fails; no witness anywhere is inconcl
   );
 });
 
-const fixture = optionalRealWorld;
-
-test('real-world tcpdump -pne on a kind node eth0: the client pod reached the backend pod IP, never a ClusterIP', () => {
-  const text = fixture('tcpdump-pne-eth0-pod-to-clusterip-nativerouting-1.15.0rc1-kind-wcnikind.txt');
-  if (text === undefined) return;
+test('real-world tcpdump -pne on a kind node eth0: the client pod reached the backend pod IP, never a ClusterIP', (t) => {
+  const text = realWorld(t, 'tcpdump-pne-eth0-pod-to-clusterip-nativerouting-1.15.0rc1-kind-wcnikind.txt');
+  if (text === null) return;
   const c = cap('node cilium-kubeproxy-control-plane eth0', text, 9);
   expectOnlyDestinations(c, ['10.244.1.16'], ['10.244.0.140']);
   expectDestinationSeen(c, '10.244.1.16', { clientIps: ['10.244.0.140'] });
   assert.throws(() => expectOnlyDestinations(c, ['10.244.1.99'], ['10.244.0.140']), /went to 10\.244\.1\.16 ×7/);
 });
 
-test('real-world tcpdump -ni in a pod: KPR=false shows the ClusterIP, KPR=true the backend', () => {
-  const text = fixture('tcpdump-ni-pod-eth0-syn-to-clusterip-kpr-false-vs-true-cilium-1.20.1-idx71145198530.txt');
-  if (text === undefined) return;
+test('real-world tcpdump -ni in a pod: KPR=false shows the ClusterIP, KPR=true the backend', (t) => {
+  const text = realWorld(t, 'tcpdump-ni-pod-eth0-syn-to-clusterip-kpr-false-vs-true-cilium-1.20.1-idx71145198530.txt');
+  if (text === null) return;
   const [kprFalse, kprTrue] = text.split('=====');
   expectDestinationSeen(cap('pod web eth0', kprFalse!, 3), '10.102.39.104', { clientIps: ['10.244.0.46'] });
   assert.throws(

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { AssertionError } from 'chai';
 import { InconclusiveError } from '../../support/errors.ts';
@@ -8,6 +7,7 @@ import { type CounterWindow, expectCountersFlat, expectCountersRise } from '../.
 import type { CitedEvidence } from '../../support/expectations/evidence-ref.ts';
 import { type IptablesDump, parseIptablesSave } from '../../support/parsers/iptables.ts';
 import type { RequestOutcome } from '../../support/probes/traffic.ts';
+import { realWorld } from './helpers/real-world.ts';
 
 const CP = 'cilium-kubeproxy-control-plane';
 const WORKER = 'cilium-kubeproxy-worker';
@@ -260,18 +260,9 @@ test('rise: a service whose rules are missing fails (nothing can rise), naming t
   );
 });
 
-test('real-world iptables-save -c: the kube-dns SEP counters can be judged', () => {
-  const file = new URL(
-    '../../../shared/fixtures/real-world/iptables-save-c-counters-kube-sep-submariner-pr1205-partial.txt',
-    import.meta.url,
-  );
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if (process.env.CI === 'true') throw err;
-    return;
-  }
+test('real-world iptables-save -c: the kube-dns SEP counters can be judged', (t) => {
+  const text = realWorld(t, 'iptables-save-c-counters-kube-sep-submariner-pr1205-partial.txt');
+  if (text === null) return;
   const before = parseIptablesSave(text);
   const after = parseIptablesSave(
     text.replace('[102:8638] -A KUBE-SEP-EHRALZ2IVFLIEMXK', '[110:9300] -A KUBE-SEP-EHRALZ2IVFLIEMXK'),

@@ -9,8 +9,8 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { KindBackend } from '../../../../support/backends/kind/index.ts';
 import type { ClusterSpec } from '../../../../support/backends/types.ts';
+import { realWorld } from '../real-world.ts';
 import { FakeApiServer } from './fake-apiserver.ts';
-import { realWorld } from './fixtures.ts';
 import { ScriptedExecutor } from './scripted-executor.ts';
 
 export const F = {
