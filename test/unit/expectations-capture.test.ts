@@ -26,6 +26,17 @@ const NODE_ETH0_LEAK = `04:08:00.370478 IP 10.244.0.10.40001 > 10.96.94.95.80: F
 const OTHER_TRAFFIC = `04:08:00.100000 IP 172.18.0.2.57812 > 172.18.0.4.6443: Flags [.], ack 1, win 502, length 0
 `;
 
+/**
+ * Tunnel routing: node eth0 carries the pod traffic inside VXLAN (tcpdump's OTV decoding of port
+ * 8472, the inner packet on its own line); only the inner packets name the pods.
+ */
+const NODE_ETH0_VXLAN = `04:08:00.370478 IP 172.18.0.2.36121 > 172.18.0.3.8472: OTV, flags [I] (0x08), overlay 0, instance 22446
+IP 10.244.0.10.40001 > 10.244.1.30.80: Flags [S], seq 1, win 64240, length 0
+04:08:00.370568 IP 172.18.0.3.51810 > 172.18.0.2.8472: OTV, flags [I] (0x08), overlay 0, instance 41467
+IP 10.244.1.30.80 > 10.244.0.10.40001: Flags [S.], seq 2, ack 2, win 65160, length 0
+`;
+const NODE_ETH0_VXLAN_LEAK = NODE_ETH0_VXLAN.replace('10.244.0.10.40001 > 10.244.1.30.80', '10.244.0.10.40001 > 10.96.94.95.80');
+
 function cap(where: string, text: string, n: number): CitedEvidence<CaptureData> {
   return {
     kind: 'capture',
@@ -135,6 +146,24 @@ test('nothing to: a packet of that traffic fails; no witness anywhere is inconcl
     () => expectNothingTo(cap('node cp eth0', '', 7), [CLIENT]),
     (e: unknown) =>
       e instanceof InconclusiveError && /no other capture of the window was armed/.test((e as Error).message),
+  );
+});
+
+test('encapsulated packets (VXLAN/Geneve) are judged by their inner packet', () => {
+  const c = cap('node cilium-kubeproxy-control-plane eth0', NODE_ETH0_VXLAN, 8);
+  assert.equal(c.data.packets.length, 2, 'two outer packets, each with its inner packet');
+  assert.deepEqual(
+    expectOnlyDestinations(c, BACKENDS, [CLIENT]).map((p) => p.dst?.ip),
+    ['10.244.1.30'],
+  );
+  expectDestinationSeen(c, '10.244.1.30', { clientIps: [CLIENT] });
+  assert.throws(
+    () => expectOnlyDestinations(cap('node eth0', NODE_ETH0_VXLAN_LEAK, 9), BACKENDS, [CLIENT]),
+    (err: unknown) => err instanceof AssertionError && /went to 10\.96\.94\.95 ×1/.test(err.message),
+  );
+  assert.throws(
+    () => expectNothingTo(c, [CLIENT]),
+    (err: unknown) => err instanceof AssertionError && /saw 2 packets/.test(err.message),
   );
 });
 
