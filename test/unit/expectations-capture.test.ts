@@ -35,7 +35,10 @@ IP 10.244.0.10.40001 > 10.244.1.30.80: Flags [S], seq 1, win 64240, length 0
 04:08:00.370568 IP 172.18.0.3.51810 > 172.18.0.2.8472: OTV, flags [I] (0x08), overlay 0, instance 41467
 IP 10.244.1.30.80 > 10.244.0.10.40001: Flags [S.], seq 2, ack 2, win 65160, length 0
 `;
-const NODE_ETH0_VXLAN_LEAK = NODE_ETH0_VXLAN.replace('10.244.0.10.40001 > 10.244.1.30.80', '10.244.0.10.40001 > 10.96.94.95.80');
+const NODE_ETH0_VXLAN_LEAK = NODE_ETH0_VXLAN.replace(
+  '10.244.0.10.40001 > 10.244.1.30.80',
+  '10.244.0.10.40001 > 10.96.94.95.80',
+);
 
 function cap(where: string, text: string, n: number): CitedEvidence<CaptureData> {
   return {

@@ -207,7 +207,8 @@ test('flat: a rise of a single packet fails (one connection is a rise)', () => {
       (err: unknown) => {
         assert.ok(err instanceof AssertionError, `${which}: ${String(err)}`);
         assert.match((err as Error).message, /rose from 0 to 1 packet on node cilium-kubeproxy-control-plane/);
-        assert.deepEqual([(err as AssertionError).expected, (err as AssertionError).actual], [0, 1]);
+        const { expected, actual } = err as { expected?: unknown; actual?: unknown };
+        assert.deepEqual([expected, actual], [0, 1]);
         return true;
       },
     );
