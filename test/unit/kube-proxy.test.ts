@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 import { InfraError } from '../../support/errors.ts';
 import type { RunResult } from '../../support/exec/index.ts';
 import { findKubeProxyChains, iptablesCommand, variantOfVersion } from '../../support/kube-proxy/mode.ts';
+import { serviceRefOf, serviceRules } from '../../support/kube-proxy/rules.ts';
+import { parseIptablesSave } from '../../support/parsers/iptables.ts';
 
 type Answer = Partial<Pick<RunResult, 'exitCode' | 'stdout' | 'stderr'>> | 'missing';
 
@@ -103,5 +105,94 @@ describe('iptables tool names', () => {
     assert.equal(iptablesCommand('plain', 'save'), 'iptables-save');
     assert.equal(variantOfVersion('iptables v1.8.9 (nf_tables)'), 'nft');
     assert.equal(variantOfVersion('iptables v1.6.1'), null);
+  });
+});
+
+describe('serviceRefOf: the service a kube-proxy comment is about', () => {
+  it('reads ns/name:port and ns/name, skipping words that only look like one', () => {
+    assert.deepEqual(serviceRefOf('default/echo:http cluster IP'), {
+      namespace: 'default',
+      name: 'echo',
+      port: 'http',
+    });
+    assert.deepEqual(serviceRefOf('masquerade traffic for a/b external destinations'), {
+      namespace: 'a',
+      name: 'b',
+      port: null,
+    });
+    assert.deepEqual(serviceRefOf('/x default/echo:http -> 10.244.1.5:80'), {
+      namespace: 'default',
+      name: 'echo',
+      port: 'http',
+    });
+  });
+
+  it('refuses names that are not DNS labels and an empty port', () => {
+    for (const c of ['Default/echo:http', 'default_/echo:http', 'default/echo_:http', 'default/echo: x', '/echo', null])
+      assert.equal(serviceRefOf(c), null, String(c));
+  });
+});
+
+describe('serviceRules: the rules that count a service', () => {
+  const ids = (rules: Array<{ chain: string; target: string | null }>) => rules.map((r) => `${r.chain}>${r.target}`);
+  it('modern kube-proxy: ClusterIP jump, NodePort → KUBE-EXT, one DNAT per endpoint, LoadBalancer → KUBE-EXT', () => {
+    const d = parseIptablesSave(
+      [
+        '*nat',
+        ':KUBE-SERVICES - [0:0]',
+        ':KUBE-NODEPORTS - [0:0]',
+        '[0:0] -A KUBE-NODEPORTS -p tcp -m comment --comment "default/echo:http" -m tcp --dport 30080 -j KUBE-EXT-ZJMBFACUQCTMIK2C',
+        '[0:0] -A KUBE-SERVICES -d 10.96.94.95/32 -p tcp -m comment --comment "default/echo:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-ZJMBFACUQCTMIK2C',
+        '[0:0] -A KUBE-SERVICES -d 172.18.255.200/32 -p tcp -m comment --comment "default/echo:http loadbalancer IP" -m tcp --dport 80 -j KUBE-EXT-ZJMBFACUQCTMIK2C',
+        '[0:0] -A KUBE-SERVICES -d 10.96.0.10/32 -p udp -m comment --comment "kube-system/kube-dns:dns cluster IP" -m udp --dport 53 -j KUBE-SVC-TCOU7JCQXEZGVUNU',
+        '[0:0] -A KUBE-EXT-ZJMBFACUQCTMIK2C -m comment --comment "masquerade traffic for default/echo:http external destinations" -j KUBE-MARK-MASQ',
+        '[0:0] -A KUBE-EXT-ZJMBFACUQCTMIK2C -j KUBE-SVC-ZJMBFACUQCTMIK2C',
+        '[0:0] -A KUBE-SVC-ZJMBFACUQCTMIK2C -m comment --comment "default/echo:http -> 10.244.0.20:80" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-GKX2UC7VFHO7SJQN',
+        '[0:0] -A KUBE-SVC-ZJMBFACUQCTMIK2C -m comment --comment "default/echo:http -> 10.244.1.30:80" -j KUBE-SEP-7DHTXQBGUJIEXMRO',
+        '[0:0] -A KUBE-SEP-GKX2UC7VFHO7SJQN -s 10.244.0.20/32 -m comment --comment "default/echo:http" -j KUBE-MARK-MASQ',
+        '[0:0] -A KUBE-SEP-GKX2UC7VFHO7SJQN -p tcp -m comment --comment "default/echo:http" -m tcp -j DNAT --to-destination 10.244.0.20:80',
+        '[0:0] -A KUBE-SEP-7DHTXQBGUJIEXMRO -s 10.244.1.30/32 -m comment --comment "default/echo:http" -j KUBE-MARK-MASQ',
+        '[0:0] -A KUBE-SEP-7DHTXQBGUJIEXMRO -p tcp -m comment --comment "default/echo:http" -m tcp -j DNAT --to-destination 10.244.1.30:80',
+        'COMMIT',
+      ].join('\n'),
+    );
+    const r = serviceRules(d, { namespace: 'default', service: 'echo', portName: 'http' });
+    assert.deepEqual(ids(r.svcJumps), ['KUBE-SERVICES>KUBE-SVC-ZJMBFACUQCTMIK2C']);
+    assert.deepEqual(ids(r.nodePortJumps), ['KUBE-NODEPORTS>KUBE-EXT-ZJMBFACUQCTMIK2C']);
+    assert.deepEqual(ids(r.sepDnat), ['KUBE-SEP-GKX2UC7VFHO7SJQN>DNAT', 'KUBE-SEP-7DHTXQBGUJIEXMRO>DNAT']);
+    assert.deepEqual(r.svcChains, ['KUBE-SVC-ZJMBFACUQCTMIK2C']);
+    assert.deepEqual(r.sepChains.sort(), ['KUBE-SEP-7DHTXQBGUJIEXMRO', 'KUBE-SEP-GKX2UC7VFHO7SJQN']);
+    assert.deepEqual(r.extChains, ['KUBE-EXT-ZJMBFACUQCTMIK2C']);
+    assert.deepEqual(ids(serviceRules(d, { namespace: 'default', service: 'echo', portName: 'https' }).svcJumps), []);
+    assert.equal(serviceRules(d, { namespace: 'kube-system', service: 'kube-dns' }).svcJumps.length, 1);
+  });
+
+  it('older kube-proxy: NodePort → KUBE-SVC or KUBE-XLB, LoadBalancer → KUBE-FW, DNAT rules without comments', () => {
+    const d = parseIptablesSave(
+      [
+        '*nat',
+        '[0:0] -A KUBE-NODEPORTS -p tcp -m comment --comment "default/echo:http" -m tcp --dport 30080 -j KUBE-SVC-ZJMBFACUQCTMIK2C',
+        '[0:0] -A KUBE-NODEPORTS -p tcp -m comment --comment "default/local:http" -m tcp --dport 30081 -j KUBE-XLB-LOCALXLBCHAIN0000',
+        '[0:0] -A KUBE-SERVICES -d 10.96.94.95/32 -p tcp -m comment --comment "default/echo:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-ZJMBFACUQCTMIK2C',
+        '[0:0] -A KUBE-SERVICES -d 172.18.255.200/32 -p tcp -m comment --comment "default/echo:http loadbalancer IP" -m tcp --dport 80 -j KUBE-FW-ZJMBFACUQCTMIK2C',
+        '[0:0] -A KUBE-XLB-LOCALXLBCHAIN0000 -m comment --comment "default/local:http" -j KUBE-SVL-LOCALSVLCHAIN0000',
+        '[0:0] -A KUBE-SVL-LOCALSVLCHAIN0000 -j KUBE-SEP-LOCALSEPCHAIN0000',
+        '[0:0] -A KUBE-SEP-LOCALSEPCHAIN0000 -p tcp -m tcp -j DNAT --to-destination 10.244.1.40:80',
+        '[0:0] -A KUBE-SVC-ZJMBFACUQCTMIK2C -j KUBE-SEP-GKX2UC7VFHO7SJQN',
+        '[0:0] -A KUBE-SEP-GKX2UC7VFHO7SJQN -s 10.244.0.20/32 -j KUBE-MARK-MASQ',
+        '[0:0] -A KUBE-SEP-GKX2UC7VFHO7SJQN -p tcp -m tcp -j DNAT --to-destination 10.244.0.20:80',
+        'COMMIT',
+      ].join('\n'),
+    );
+    const echo = serviceRules(d, { namespace: 'default', service: 'echo', portName: 'http' });
+    assert.deepEqual(ids(echo.nodePortJumps), ['KUBE-NODEPORTS>KUBE-SVC-ZJMBFACUQCTMIK2C']);
+    assert.deepEqual(ids(echo.sepDnat), ['KUBE-SEP-GKX2UC7VFHO7SJQN>DNAT']);
+    assert.deepEqual(echo.extChains, ['KUBE-FW-ZJMBFACUQCTMIK2C']);
+    assert.deepEqual(echo.svcChains, ['KUBE-SVC-ZJMBFACUQCTMIK2C']);
+    const local = serviceRules(d, { namespace: 'default', service: 'local' });
+    assert.deepEqual(ids(local.nodePortJumps), ['KUBE-NODEPORTS>KUBE-XLB-LOCALXLBCHAIN0000']);
+    assert.deepEqual(local.extChains, ['KUBE-XLB-LOCALXLBCHAIN0000']);
+    assert.deepEqual(local.svcChains, ['KUBE-SVL-LOCALSVLCHAIN0000']);
+    assert.deepEqual(ids(local.sepDnat), ['KUBE-SEP-LOCALSEPCHAIN0000>DNAT']);
   });
 });
