@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InfraError } from '../../support/errors.ts';
 import type { RunResult } from '../../support/exec/index.ts';
-import { findKubeProxyChains, iptablesCommand, variantOfVersion } from '../../support/kube-proxy/mode.ts';
+import {
+  findKubeProxyChains,
+  iptablesCommand,
+  nftChainCounts,
+  variantOfVersion,
+} from '../../support/kube-proxy/mode.ts';
 import { serviceRefOf, serviceRules } from '../../support/kube-proxy/rules.ts';
 import { parseIptablesSave } from '../../support/parsers/iptables.ts';
 
@@ -38,8 +43,13 @@ describe('findKubeProxyChains', () => {
   it('looks at the legacy tables first, one rule of KUBE-SERVICES', async () => {
     const n = node({ 'iptables-legacy -t nat -S KUBE-SERVICES 1': { stdout: '-A KUBE-SERVICES -j KUBE-SVC-X\n' } });
     const found = await findKubeProxyChains(n.run);
-    assert.equal(found.mode, 'legacy');
-    assert.equal(found.command, 'iptables-legacy');
+    assert.deepEqual(found, {
+      mode: 'legacy',
+      command: 'iptables-legacy',
+      nftOnly: false,
+      why: 'KUBE-SERVICES in the legacy tables',
+      commands: ['iptables-legacy -t nat -S KUBE-SERVICES 1'],
+    });
     assert.deepEqual(n.ran, ['iptables-legacy -t nat -S KUBE-SERVICES 1']);
   });
 
@@ -56,9 +66,17 @@ describe('findKubeProxyChains', () => {
       'nft list chain ip nat KUBE-SERVICES': { stdout: 'table ip nat {\n\tchain KUBE-SERVICES {\n\t}\n}\n' },
     });
     const found = await findKubeProxyChains(n.run);
-    assert.equal(found.mode, 'nft');
-    assert.equal(found.nftOnly, true);
-    assert.equal(n.ran.at(-1), 'nft list chain ip nat KUBE-SERVICES');
+    assert.deepEqual(found, {
+      mode: 'nft',
+      command: 'iptables-nft',
+      nftOnly: true,
+      why: 'KUBE-SERVICES in nftables (iptables-nft refuses the mixed nat table; nft lists it)',
+      commands: [
+        'iptables-legacy -t nat -S KUBE-SERVICES 1',
+        'iptables-nft -t nat -S KUBE-SERVICES 1',
+        'nft list chain ip nat KUBE-SERVICES',
+      ],
+    });
   });
 
   it('null when no table holds the chain (kube-proxy absent), nft the reader to use', async () => {
@@ -68,8 +86,15 @@ describe('findKubeProxyChains', () => {
       nft: { exitCode: 1, stderr: 'Error: No such file or directory' },
     });
     const found = await findKubeProxyChains(n.run);
-    assert.equal(found.mode, null);
-    assert.equal(found.command, 'iptables-nft');
+    assert.deepEqual(
+      [found.mode, found.command, found.nftOnly, found.why],
+      [null, 'iptables-nft', false, 'no KUBE-SERVICES chain in the legacy or nft tables'],
+    );
+    // Without nft on the node the reader to use is iptables-legacy.
+    const noNft = node({ 'iptables-legacy': NO_CHAIN, 'iptables-nft': 'missing' });
+    const none = await findKubeProxyChains(noNft.run);
+    assert.deepEqual([none.mode, none.command, none.nftOnly], [null, 'iptables-legacy', false]);
+    assert.ok(!noNft.ran.some((c) => c.startsWith('nft ')), noNft.ran.join('; '));
   });
 
   it('single-iptables images: the variant from `iptables -V`', async () => {
@@ -80,12 +105,46 @@ describe('findKubeProxyChains', () => {
       'iptables -V': { stdout: 'iptables v1.8.4 (legacy)\n' },
     });
     const found = await findKubeProxyChains(n.run);
-    assert.deepEqual([found.mode, found.command], ['legacy', 'iptables']);
+    assert.deepEqual(found, {
+      mode: 'legacy',
+      command: 'iptables',
+      nftOnly: false,
+      why: "KUBE-SERVICES via the image's only iptables (legacy)",
+      commands: ['iptables-nft -t nat -S KUBE-SERVICES 1', 'iptables -t nat -S KUBE-SERVICES 1', 'iptables -V'],
+    });
+    const unknownVariant = node({
+      'iptables-legacy': 'missing',
+      'iptables-nft': 'missing',
+      'iptables -t nat -S KUBE-SERVICES 1': { stdout: '' },
+      'iptables -V': { stdout: 'iptables v1.8.4\n' },
+    });
+    const guessed = await findKubeProxyChains(unknownVariant.run);
+    assert.deepEqual(
+      [guessed.mode, guessed.why],
+      ['nft', "KUBE-SERVICES via the image's only iptables (variant unknown)"],
+    );
+    const noChain = node({
+      'iptables-legacy': 'missing',
+      'iptables-nft': 'missing',
+      'iptables -t nat -S KUBE-SERVICES 1': NO_CHAIN,
+      'iptables -V': { stdout: 'iptables v1.8.4 (legacy)\n' },
+    });
+    const absent = await findKubeProxyChains(noChain.run);
+    assert.deepEqual(
+      [absent.mode, absent.command, absent.nftOnly, absent.why],
+      [null, 'iptables', false, 'no KUBE-SERVICES chain'],
+    );
   });
 
   it('a forced mode runs nothing', async () => {
     const n = node({});
-    assert.equal((await findKubeProxyChains(n.run, 'legacy')).mode, 'legacy');
+    assert.deepEqual(await findKubeProxyChains(n.run, 'legacy'), {
+      mode: 'legacy',
+      command: 'iptables-legacy',
+      nftOnly: false,
+      why: 'forced',
+      commands: [],
+    });
     assert.deepEqual(n.ran, []);
   });
 
@@ -94,6 +153,47 @@ describe('findKubeProxyChains', () => {
       throw new InfraError('kubectl exec: connection refused');
     };
     await assert.rejects(findKubeProxyChains(run), /connection refused/);
+  });
+});
+
+describe('nftChainCounts: a nat table only nft can read', () => {
+  it('counts KUBE-SVC and KUBE-SEP chains from `nft list chains` and the NodePort jumps', async () => {
+    const n = node({
+      'nft list chains ip': {
+        stdout: [
+          'table ip nat {',
+          '\tchain PREROUTING {',
+          '\t\ttype nat hook prerouting priority dstnat; policy accept;',
+          '\t}',
+          '\tchain KUBE-SERVICES {',
+          '\t}',
+          '\tchain KUBE-SVC-ZJMBFACUQCTMIK2C {',
+          '\t}',
+          '\tchain KUBE-SVC-TCOU7JCQXEZGVUNU {',
+          '\t}',
+          '\tchain KUBE-SEP-GKX2UC7VFHO7SJQN {',
+          '\t}',
+          '\tchain KUBE-EXT-ZJMBFACUQCTMIK2C {',
+          '\t}',
+          '}',
+          '',
+        ].join('\n'),
+      },
+      'nft list chain ip nat KUBE-NODEPORTS': {
+        stdout: [
+          'table ip nat {',
+          '\tchain KUBE-NODEPORTS {',
+          '\t\tmeta l4proto tcp tcp dport 30080 counter packets 0 bytes 0 jump KUBE-EXT-ZJMBFACUQCTMIK2C',
+          '\t\tmeta l4proto tcp tcp dport 30081 counter packets 0 bytes 0 goto KUBE-EXT-LOCALEXTCHAIN0000',
+          '\t\tcounter packets 0 bytes 0 return',
+          '\t}',
+          '}',
+          '',
+        ].join('\n'),
+      },
+    });
+    assert.deepEqual(await nftChainCounts(n.run), { serviceChains: 2, endpointChains: 1, nodePortRules: 2 });
+    assert.deepEqual(n.ran.sort(), ['nft list chain ip nat KUBE-NODEPORTS', 'nft list chains ip']);
   });
 });
 
