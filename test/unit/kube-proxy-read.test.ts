@@ -146,6 +146,13 @@ describe('serviceReadCommand on nft: KUBE-SERVICES and KUBE-NODEPORTS filtered, 
       0,
       'a tool that fails on KUBE-SERVICES is not a silent empty read',
     );
+    // KUBE-NODEPORTS unreadable, the service chains fine: the read still fails, with the tool's exit code.
+    const noNodePorts = path.join(dir, 'iptables-nft-no-nodeports');
+    writeFileSync(noNodePorts, `#!/bin/sh\n[ "$4" = KUBE-NODEPORTS ] && exit 4\nexec "${LIST_TOOL}" "$@"\n`);
+    chmodSync(noNodePorts, 0o755);
+    const partial = run(serviceReadCommand({ mode: 'nft', command: noNodePorts }, [ECHO]).argv);
+    assert.equal(partial.status, 4);
+    assert.match(partial.stdout, /Chain KUBE-SEP-7DHTXQBGUJIEXMRO/);
   });
 
   it('names the chains a rule leads to that the read did not list', () => {

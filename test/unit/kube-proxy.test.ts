@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InfraError } from '../../support/errors.ts';
 import type { RunResult } from '../../support/exec/index.ts';
+import { base32, chainsOfService } from '../../support/kube-proxy/chains.ts';
 import {
   findKubeProxyChains,
   iptablesCommand,
   nftChainCounts,
   variantOfVersion,
 } from '../../support/kube-proxy/mode.ts';
-import { serviceRefOf, serviceRules } from '../../support/kube-proxy/rules.ts';
+import { counterDelta, serviceRefOf, serviceRules } from '../../support/kube-proxy/rules.ts';
 import { parseIptablesSave } from '../../support/parsers/iptables.ts';
 
 type Answer = Partial<Pick<RunResult, 'exitCode' | 'stdout' | 'stderr'>> | 'missing';
@@ -134,6 +135,31 @@ describe('findKubeProxyChains', () => {
       [absent.mode, absent.command, absent.nftOnly, absent.why],
       [null, 'iptables', false, 'no KUBE-SERVICES chain'],
     );
+  });
+
+  it('tools that are missing (thrown, exit 127, or nft absent) are no answer, never a crash', async () => {
+    const none = node({ 'iptables-legacy': 'missing', 'iptables-nft': { exitCode: 127 }, iptables: 'missing' });
+    assert.deepEqual(await findKubeProxyChains(none.run), {
+      mode: null,
+      command: 'iptables',
+      nftOnly: false,
+      why: 'no KUBE-SERVICES chain',
+      commands: ['iptables-nft -t nat -S KUBE-SERVICES 1'],
+    });
+    const noNft = node({ 'iptables-legacy': NO_CHAIN, 'iptables-nft': INCOMPATIBLE, nft: 'missing' });
+    const found = await findKubeProxyChains(noNft.run);
+    assert.deepEqual([found.mode, found.command, found.nftOnly], [null, 'iptables-nft', false]);
+    const nftOnlyTables = node({
+      'iptables-legacy': NO_CHAIN,
+      'iptables-nft -t nat -S KUBE-SERVICES 1': { stdout: '' },
+    });
+    assert.deepEqual(await findKubeProxyChains(nftOnlyTables.run), {
+      mode: 'nft',
+      command: 'iptables-nft',
+      nftOnly: false,
+      why: 'KUBE-SERVICES in nftables',
+      commands: ['iptables-legacy -t nat -S KUBE-SERVICES 1', 'iptables-nft -t nat -S KUBE-SERVICES 1'],
+    });
   });
 
   it('a forced mode runs nothing', async () => {
@@ -294,5 +320,77 @@ describe('serviceRules: the rules that count a service', () => {
     assert.deepEqual(local.extChains, ['KUBE-XLB-LOCALXLBCHAIN0000']);
     assert.deepEqual(local.svcChains, ['KUBE-SVL-LOCALSVLCHAIN0000']);
     assert.deepEqual(ids(local.sepDnat), ['KUBE-SEP-LOCALSEPCHAIN0000>DNAT']);
+  });
+});
+
+describe('kube-proxy naming and rule matching: the edges', () => {
+  it('base32 is RFC 4648 (the test vectors of section 10)', () => {
+    const enc = (s: string) => base32(new TextEncoder().encode(s));
+    assert.deepEqual(['', 'f', 'fo', 'foo', 'foob', 'fooba', 'foobar'].map(enc), [
+      '',
+      'MY======',
+      'MZXQ====',
+      'MZXW6===',
+      'MZXW6YQ=',
+      'MZXW6YTB',
+      'MZXW6YTBOI======',
+    ]);
+  });
+
+  it('a service without a NodePort has no KUBE-EXT chain', () => {
+    const s = { namespace: 'default', name: 'echo', portName: 'http', protocol: 'TCP', endpoints: [] };
+    assert.deepEqual(chainsOfService({ ...s, nodePort: null }), ['KUBE-SVC-ZJMBFACUQCTMIK2C']);
+    assert.deepEqual(chainsOfService({ ...s, nodePort: 30080 }), [
+      'KUBE-SVC-ZJMBFACUQCTMIK2C',
+      'KUBE-EXT-ZJMBFACUQCTMIK2C',
+    ]);
+  });
+
+  it('comments trimmed everywhere but KUBE-SERVICES: the chains are followed from the jumps', () => {
+    const d = parseIptablesSave(
+      [
+        '*filter',
+        '[0:0] -A KUBE-SERVICES -d 10.96.94.96/32 -p tcp -m comment --comment "default/echo:http has no endpoints" -m tcp --dport 8080 -j REJECT --reject-with icmp-port-unreachable',
+        'COMMIT',
+        '*nat',
+        '[0:0] -A KUBE-SERVICES -d 10.96.94.95/32 -p tcp -m comment --comment "default/echo:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-ZJMBFACUQCTMIK2C',
+        '[0:0] -A KUBE-SERVICES -d 172.18.255.200/32 -p tcp -m comment --comment "default/echo:http loadbalancer IP" -m tcp --dport 80 -j KUBE-EXT-ZJMBFACUQCTMIK2C',
+        '[0:0] -A KUBE-SERVICES -d 10.96.94.95/32 -p tcp -m comment --comment "default/echo:http cluster IP"',
+        '[0:0] -A KUBE-EXT-ZJMBFACUQCTMIK2C -j KUBE-SVC-ZJMBFACUQCTMIK2C',
+        '[0:0] -A KUBE-SVC-ZJMBFACUQCTMIK2C -j KUBE-SEP-GKX2UC7VFHO7SJQN',
+        '[7:420] -A KUBE-SEP-GKX2UC7VFHO7SJQN -p tcp -m tcp -j DNAT --to-destination 10.244.0.20:80',
+        'COMMIT',
+      ].join('\n'),
+    );
+    const r = serviceRules(d, { namespace: 'default', service: 'echo', portName: 'http' });
+    assert.deepEqual(
+      r.svcJumps.map((x) => x.target),
+      ['KUBE-SVC-ZJMBFACUQCTMIK2C'],
+    );
+    assert.deepEqual(r.svcChains, ['KUBE-SVC-ZJMBFACUQCTMIK2C']);
+    assert.deepEqual(r.extChains, ['KUBE-EXT-ZJMBFACUQCTMIK2C'], 'REJECT (filter table) is no chain of the service');
+    assert.deepEqual(r.sepChains, ['KUBE-SEP-GKX2UC7VFHO7SJQN']);
+    assert.deepEqual(
+      r.sepDnat.map((x) => [x.chain, x.packets]),
+      [['KUBE-SEP-GKX2UC7VFHO7SJQN', 7]],
+    );
+  });
+
+  it('counterDelta refuses an after snapshot without counters', () => {
+    const withCounters = parseIptablesSave(
+      '*nat\n[3:180] -A KUBE-SEP-GKX2UC7VFHO7SJQN -p tcp -m comment --comment "default/echo:http" -m tcp -j DNAT --to-destination 10.244.0.20:80\nCOMMIT\n',
+    );
+    const without = parseIptablesSave(
+      '*nat\n-A KUBE-SEP-GKX2UC7VFHO7SJQN -p tcp -m comment --comment "default/echo:http" -m tcp -j DNAT --to-destination 10.244.0.20:80\nCOMMIT\n',
+    );
+    const rules = withCounters.chains.flatMap((c) => c.rules);
+    assert.throws(
+      () => counterDelta(rules, without),
+      /^Error: The "after" snapshot has no counters for rule KUBE-SEP-GKX2UC7VFHO7SJQN \(line 2\): take snapshots with `iptables-save -c`\.$/,
+    );
+    assert.deepEqual(
+      counterDelta(rules, withCounters).map((d) => [d.before, d.after, d.delta, d.gone]),
+      [[3, 3, 0, false]],
+    );
   });
 });
