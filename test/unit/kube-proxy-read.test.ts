@@ -4,11 +4,11 @@
  * iptables prints, so the on-node filtering is checked, not only the argv.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { run as exec } from '../../support/exec/command.ts';
 import { chainsNotRead, serviceReadCommand, type WatchedService } from '../../support/kube-proxy/read.ts';
 import { serviceRules } from '../../support/kube-proxy/rules.ts';
 
@@ -97,13 +97,14 @@ writeFileSync(SAVE_TOOL, `#!/bin/sh\n[ "$1 $2 $3" = "-c -t nat" ] || exit 2\ncat
 chmodSync(LIST_TOOL, 0o755);
 chmodSync(SAVE_TOOL, 0o755);
 
-function run(argv: string[]): { stdout: string; status: number | null } {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 10_000 });
-  return { stdout: r.stdout, status: r.status };
+/** The read's command as the probe runs it (through support/exec), without failing on a non-zero exit. */
+async function run(argv: string[]): Promise<{ stdout: string; status: number | null }> {
+  const r = await exec(argv, { timeoutMs: 10_000, check: false });
+  return { stdout: r.stdout, status: r.exitCode };
 }
 
-describe('serviceReadCommand on nft: KUBE-SERVICES and KUBE-NODEPORTS filtered, the service chains whole', () => {
-  it('reads the service rules with their counters and nothing of other services', () => {
+describe('serviceReadCommand on nft: KUBE-SERVICES and KUBE-NODEPORTS filtered, the service chains whole', async () => {
+  it('reads the service rules with their counters and nothing of other services', async () => {
     const read = serviceReadCommand({ mode: 'nft', command: LIST_TOOL }, [ECHO]);
     assert.deepEqual(read.chains, [
       'KUBE-SVC-ZJMBFACUQCTMIK2C',
@@ -112,7 +113,7 @@ describe('serviceReadCommand on nft: KUBE-SERVICES and KUBE-NODEPORTS filtered, 
       'KUBE-SEP-7DHTXQBGUJIEXMRO',
     ]);
     assert.deepEqual(read.argv.slice(0, 2), ['sh', '-c']);
-    const out = run(read.argv);
+    const out = await run(read.argv);
     assert.equal(out.status, 0);
     assert.doesNotMatch(out.stdout, /kube-dns|kubernetes service nodeports/);
     const dump = read.parse(out.stdout);
@@ -135,14 +136,14 @@ describe('serviceReadCommand on nft: KUBE-SERVICES and KUBE-NODEPORTS filtered, 
     assert.deepEqual(chainsNotRead(dump, read, [ECHO]), []);
   });
 
-  it('a chain that cannot be listed leaves the others readable; a KUBE-SERVICES read that fails fails the command', () => {
+  it('a chain that cannot be listed leaves the others readable; a KUBE-SERVICES read that fails fails the command', async () => {
     const read = serviceReadCommand({ mode: 'nft', command: LIST_TOOL }, [ECHO], ['KUBE-SEP-NOSUCHCHAIN0000']);
     assert.equal(read.chains.at(-1), 'KUBE-SEP-NOSUCHCHAIN0000');
-    const out = run(read.argv);
+    const out = await run(read.argv);
     assert.match(out.stdout, /Chain KUBE-SEP-7DHTXQBGUJIEXMRO/);
     const missingServices = serviceReadCommand({ mode: 'nft', command: path.join(dir, 'nope') }, [ECHO]);
     assert.notEqual(
-      run(missingServices.argv).status,
+      (await run(missingServices.argv)).status,
       0,
       'a tool that fails on KUBE-SERVICES is not a silent empty read',
     );
@@ -150,14 +151,14 @@ describe('serviceReadCommand on nft: KUBE-SERVICES and KUBE-NODEPORTS filtered, 
     const noNodePorts = path.join(dir, 'iptables-nft-no-nodeports');
     writeFileSync(noNodePorts, `#!/bin/sh\n[ "$4" = KUBE-NODEPORTS ] && exit 4\nexec "${LIST_TOOL}" "$@"\n`);
     chmodSync(noNodePorts, 0o755);
-    const partial = run(serviceReadCommand({ mode: 'nft', command: noNodePorts }, [ECHO]).argv);
+    const partial = await run(serviceReadCommand({ mode: 'nft', command: noNodePorts }, [ECHO]).argv);
     assert.equal(partial.status, 4);
     assert.match(partial.stdout, /Chain KUBE-SEP-7DHTXQBGUJIEXMRO/);
   });
 
-  it('names the chains a rule leads to that the read did not list', () => {
+  it('names the chains a rule leads to that the read did not list', async () => {
     const read = serviceReadCommand({ mode: 'nft', command: LIST_TOOL }, [{ ...ECHO, endpoints: [] }]);
-    const dump = read.parse(run(read.argv).stdout);
+    const dump = read.parse((await run(read.argv)).stdout);
     assert.deepEqual(chainsNotRead(dump, read, [ECHO]).sort(), [
       'KUBE-SEP-7DHTXQBGUJIEXMRO',
       'KUBE-SEP-GKX2UC7VFHO7SJQN',
@@ -165,10 +166,10 @@ describe('serviceReadCommand on nft: KUBE-SERVICES and KUBE-NODEPORTS filtered, 
   });
 });
 
-describe('serviceReadCommand on legacy: the whole table, filtered on the node', () => {
-  it('keeps the table frame, the service chains and rules; drops other services', () => {
+describe('serviceReadCommand on legacy: the whole table, filtered on the node', async () => {
+  it('keeps the table frame, the service chains and rules; drops other services', async () => {
     const read = serviceReadCommand({ mode: 'legacy', command: path.join(dir, 'iptables-legacy') }, [ECHO]);
-    const out = run(read.argv);
+    const out = await run(read.argv);
     assert.equal(out.status, 0);
     assert.doesNotMatch(out.stdout, /kube-dns|PREROUTING|KUBE-SVC-TCOU7JCQXEZGVUNU/);
     assert.match(out.stdout, /^\*nat$/m);
