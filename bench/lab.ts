@@ -24,14 +24,14 @@ function verdict(what: 'up' | 'down', ms: number[]): string {
   return median <= GOAL[what] ? `within the ${GOAL[what]} ms goal` : `OVER the ${GOAL[what]} ms goal`;
 }
 
-async function inProcess(variants: string): Promise<{ up: number[]; down: number[] }> {
+async function inProcess(variants: string, kpr = false): Promise<{ up: number[]; down: number[] }> {
   const up: number[] = [];
   const down: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const lab = new LabBackend({ cluster: `hpt-bench-${process.pid}`, variants });
     let t = Date.now();
     try {
-      const nodes = await provisionTwoNodeEcho(lab);
+      const nodes = await provisionTwoNodeEcho(lab, { kpr });
       await lab.runClient({ name: 'client', node: nodes[0]! });
       up.push(Date.now() - t);
     } finally {
@@ -67,11 +67,12 @@ export async function bench(): Promise<void> {
     process.stdout.write('lab: skipped (needs root: network namespaces)\n');
     return;
   }
-  for (const [label, variants] of [
-    ['Backend, kube-proxy only (no-tc)', 'no-tc'],
-    ['Backend, with the tc datapath', ''],
+  for (const [label, variants, kpr] of [
+    ['Backend, kube-proxy only (no-tc)', 'no-tc', false],
+    ['Backend, with the tc datapath', '', false],
+    ['Backend, kube-proxy replacement (socket LB, NodePort at eth0)', '', true],
   ] as const) {
-    const r = await inProcess(variants);
+    const r = await inProcess(variants, kpr);
     process.stdout.write(`lab up   · ${label}: ${stats(r.up)} — ${verdict('up', r.up)}\n`);
     process.stdout.write(`lab down · ${label}: ${stats(r.down)} — ${verdict('down', r.down)}\n`);
   }

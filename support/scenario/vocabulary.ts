@@ -5,6 +5,7 @@
  */
 import { Given, Then, When } from '@cucumber/cucumber';
 import { CucumberExpression, type ParameterTypeRegistry } from '@cucumber/cucumber-expressions';
+import type { BackendDescriptor } from '../backends/types.ts';
 import { editDistance } from '../closest.ts';
 import { HookpointError } from '../errors.ts';
 import { type CapturePointRef, type NodeRef, parameterTypeRegistry } from './parameter-types.ts';
@@ -51,7 +52,7 @@ export interface ServiceRequest {
 export type WorkloadDecl =
   | { kind: 'echo'; name: string; nodes: NodeRef[] | 'every' }
   | ({ kind: 'service' } & ServiceRequest)
-  | { kind: 'client'; name: string; node: NodeRef };
+  | { kind: 'client'; name: string; node: NodeRef; namespace?: string; labels?: Record<string, string> };
 
 // biome-ignore lint/suspicious/noExplicitAny: the step's own typed parameters, as cucumber passes them.
 type WorkloadFn = (...args: any[]) => WorkloadDecl[];
@@ -59,15 +60,27 @@ type WorkloadFn = (...args: any[]) => WorkloadDecl[];
 const declarers: Array<{ expression: string; workloads: WorkloadFn; compiled?: CucumberExpression }> = [];
 
 const armers: Array<{ expression: string; arms: ArmFn; compiled?: CucumberExpression }> = [];
+
+/** Checks a step makes of its doc string before anything is provisioned (throws one paragraph). */
+type DocStringCheck = (text: string, backend: BackendDescriptor) => void;
+const docStringChecks: Array<{ expression: string; check: DocStringCheck; compiled?: CucumberExpression }> = [];
 let registry: ParameterTypeRegistry | undefined;
 
 export function defineStep(
   keyword: Keyword,
   expression: string,
-  meta: { example: string; doc: string; timeoutMs?: number; arms?: ArmFn; workloads?: WorkloadFn },
+  meta: {
+    example: string;
+    doc: string;
+    timeoutMs?: number;
+    arms?: ArmFn;
+    workloads?: WorkloadFn;
+    checkDocString?: DocStringCheck;
+  },
   fn: StepFn,
 ): void {
   catalog.push({ keyword, expression, example: meta.example, doc: meta.doc });
+  if (meta.checkDocString) docStringChecks.push({ expression, check: meta.checkDocString });
   if (meta.arms) armers.push({ expression, arms: meta.arms });
   if (meta.workloads) declarers.push({ expression, workloads: meta.workloads });
   REGISTER[keyword](expression, { timeout: meta.timeoutMs ?? 120_000 }, paragraphOnFailure(fn));
@@ -92,6 +105,15 @@ export function armingOf(stepTexts: readonly string[]): Required<Arming> {
     }
   }
   return out;
+}
+
+/** Run the doc-string check of the step this text matches, if it has one (preflight). */
+export function checkDocString(stepText: string, docString: string, backend: BackendDescriptor): void {
+  registry ??= parameterTypeRegistry();
+  for (const c of docStringChecks) {
+    c.compiled ??= new CucumberExpression(c.expression, registry);
+    if (c.compiled.match(stepText)) c.check(docString, backend);
+  }
 }
 
 /**

@@ -173,8 +173,20 @@ test('counter verdicts: no traffic, no rules, rewritten rules — each inconclus
     traffic: [[timeout], { kind: 'traffic', where: 'pod c', commands: [], raw: '', data: [ok, ok], summary: 's' }],
   });
   assert.equal(expectCountersFlat(batches).rows.length, 2);
-  const noRules = win('*nat\nCOMMIT\n', '*nat\nCOMMIT\n');
-  (noRules.after as Map<string, unknown>).set('w1', snap('w1', '*nat\n[0:0] -A X -j Y\nCOMMIT\n', '07-a.txt'));
+  const noKubeProxy = win('*nat\nCOMMIT\n', '*nat\nCOMMIT\n');
+  (noKubeProxy.after as Map<string, unknown>).set('w1', snap('w1', '*nat\n[0:0] -A X -j Y\nCOMMIT\n', '07-a.txt'));
+  assert.deepEqual(
+    thrown(() => expectCountersFlat(noKubeProxy)),
+    {
+      kind: 'inconclusive',
+      message:
+        "The KUBE-SVC jump counters of service default/echo:http cannot stay flat or move: node w1 has no KUBE-SERVICES chain in its nat table: kube-proxy does not run there (as with kubeProxyReplacement=true and kind's kubeProxyMode: none), so there are no kube-proxy counters to read (1 rule read) (evidence 07-a.txt). A counter step passes only where the counters exist.",
+      hint: 'Under kube-proxy replacement, state what the eBPF datapath shows instead (captures, cilium monitor, cilium status).',
+    },
+  );
+  const otherServices = '*nat\n:KUBE-SERVICES - [0:0]\n[0:0] -A X -j Y\nCOMMIT\n';
+  const noRules = win(otherServices, otherServices);
+  (noRules.after as Map<string, unknown>).set('w1', snap('w1', otherServices, '07-a.txt'));
   assert.deepEqual(
     thrown(() => expectCountersFlat(noRules)),
     {

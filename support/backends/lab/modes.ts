@@ -17,7 +17,7 @@ export interface LabModes {
 export const SEED_MODES: LabModes = { routing: 'native', kubeProxyReplacement: false };
 
 /** Modes this lab build reproduces; the rest are refused before anything is created. */
-const REPRODUCED = { tunnel: false, kubeProxyReplacement: false };
+const REPRODUCED = { tunnel: false, kubeProxyReplacement: true };
 
 /** Read the datapath mode from Helm values (keys as Cilium's chart spells them). */
 export function modesFromValues(values: Record<string, string>): LabModes {

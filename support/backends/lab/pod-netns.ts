@@ -9,6 +9,7 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InfraError } from '../../errors.ts';
 import { run } from '../../exec/index.ts';
+import { inCgroup } from './cgroups.ts';
 import { killAll, NETNS_DIR, pidsInNetns, processAlive, type RunDir } from './ledger.ts';
 import { labMac, lxcName, nodeNetns, podNetns, stableNumber } from './names.ts';
 import { ipBatch, POD_SYSCTLS, sysctlLine } from './netns.ts';
@@ -28,6 +29,8 @@ export interface LabPod {
   app?: string;
   /** Port the echo server listens on. */
   port?: number;
+  /** Labels of a client pod given by the step (else run=<name>); echo pods carry app=<deployment>. */
+  labels?: Record<string, string>;
 }
 
 export const ECHO_SERVER = path.join(import.meta.dirname, 'echo-server.ts');
@@ -59,7 +62,7 @@ export function describePod(
   name: string,
   kind: 'echo' | 'client',
   taken: { ips: ReadonlySet<string>; ids: ReadonlySet<number> },
-  extra: { app?: string; port?: number } = {},
+  extra: { app?: string; port?: number; namespace?: string; labels?: Record<string, string> } = {},
 ): LabPod {
   return {
     name,
@@ -140,10 +143,8 @@ export function echoRunning(rd: RunDir, pod: string): boolean {
  * The pid file is in the ledger (recorded by the caller); teardown also kills every process
  * living in a lab namespace.
  */
-export async function startEcho(rd: RunDir, cluster: string, pod: LabPod): Promise<number> {
-  const argv = [
-    'setsid',
-    '-f',
+export async function startEcho(rd: RunDir, cluster: string, pod: LabPod, cgroup?: string): Promise<number> {
+  const inNetns = [
     'ip',
     'netns',
     'exec',
@@ -159,6 +160,8 @@ export async function startEcho(rd: RunDir, cluster: string, pod: LabPod): Promi
     '--log',
     rd.file(`echo-${pod.name}.log`),
   ];
+  // Under kube-proxy replacement the server runs in its node's cgroup, like every process of the node.
+  const argv = ['setsid', '-f', ...(cgroup ? inCgroup(cgroup, inNetns) : inNetns)];
   const res = await run(argv, { timeoutMs: 15_000, where: `pod ${pod.name}`, check: false });
   const m = /ready pid=(\d+)/.exec(res.stdout);
   if (!m)

@@ -9,7 +9,8 @@ import { InfraError, UsageError } from '../../errors.ts';
 import { cancelled, run } from '../../exec/index.ts';
 import type { IptablesMode } from '../../kube-proxy/mode.ts';
 import type { ClusterSpec } from '../types.ts';
-import { compileLabProgram } from './datapath/index.ts';
+import { createNodeCgroups } from './cgroups.ts';
+import { compileLabProgram, KPR_NETDEV_DEFINE, LAB_KPR_SOURCE, NodeKpr } from './datapath/index.ts';
 import { requireHostPrerequisites } from './host-prerequisites.ts';
 import { NETNS_DIR, processStart, RunDir, teardownLedger } from './ledger.ts';
 import { modesFromValues } from './modes.ts';
@@ -132,6 +133,16 @@ export class LabProvisioning {
     // would otherwise leave namespaces nobody removes.
     const compiled = tc ? compileLabProgram({ stateDir: path.join(this.lab.stateRoot, '.cache') }) : undefined;
     compiled?.catch(() => {});
+    // Kube-proxy replacement: its own programs, built with the mode's options (part of the cache key).
+    const kpr =
+      tc && state.modes.kubeProxyReplacement
+        ? compileLabProgram({
+            stateDir: path.join(this.lab.stateRoot, '.cache'),
+            sourcePath: LAB_KPR_SOURCE,
+            defines: [KPR_NETDEV_DEFINE],
+          })
+        : undefined;
+    kpr?.catch(() => {});
     await this.startJanitor();
     const ns = clusterNamespacesPlan(plan);
     for (const name of ns.namespaces) rd.record({ kind: 'netns', name });
@@ -149,6 +160,19 @@ export class LabProvisioning {
       ),
     ]);
     this.checkCancelled();
+    if (kpr) {
+      // The node's processes run in its own cgroup, where the socket hooks are attached.
+      const byRole = await createNodeCgroups(
+        rd,
+        plan.nodes.map((n) => n.role),
+      );
+      state.kpr = {
+        objectPath: (await kpr).objectPath,
+        cgroups: Object.fromEntries(plan.nodes.map((n) => [n.name, byRole[n.role]!])),
+      };
+      this.lab.save();
+    }
+    this.checkCancelled();
     await this.services.sync();
     if (compiled) {
       const obj = await compiled;
@@ -158,6 +182,19 @@ export class LabProvisioning {
       this.checkCancelled();
       // load() writes the flags, local redirect off under variant no-local-redirect (NodeDatapaths.reset).
       await Promise.all(this.lab.datapaths.all().map((dp) => dp.load()));
+      if (state.kpr) {
+        const k = state.kpr;
+        const socketLB = !state.variants.includes('no-socket-lb');
+        await Promise.all(
+          this.lab.datapaths.all().map((dp) =>
+            new NodeKpr({
+              datapath: dp,
+              objectPath: k.objectPath,
+              cgroup: socketLB ? k.cgroups[dp.node]! : null,
+            }).load(),
+          ),
+        );
+      }
     }
     this.checkCancelled();
     state.phase = 'ready';

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { InfraError, UsageError } from '../../errors.ts';
 import type { IptablesMode } from '../../kube-proxy/mode.ts';
+import type { NetworkPolicyDoc } from '../../policy/manifest.ts';
 import { DEFAULT_STATE_ROOT, RunDir } from './ledger.ts';
 import type { LabModes } from './modes.ts';
 import { NodeDatapaths } from './node-datapaths.ts';
@@ -44,10 +45,17 @@ export interface LabState {
   createdAt: string;
   /** Compiled datapath object, or null (variant no-tc). */
   datapath: { objectPath: string; hash: string } | null;
+  /**
+   * Kube-proxy replacement (modes.kubeProxyReplacement): its compiled object (lab_kpr.c) and each
+   * node's cgroup (node name → path), where that node's processes run; absent otherwise.
+   */
+  kpr?: { objectPath: string; cgroups: Record<string, string> } | null;
   deployments: Array<{ name: string; nodes: string[]; port: number }>;
   pods: LabPod[];
   services: LabService[];
   proxyRules: { nat: Record<string, string[]>; filter: Record<string, string[]> } | null;
+  /** Network policies applied now (absent in a state written before policies existed). */
+  policies?: NetworkPolicyDoc[];
 }
 
 export type WorkloadKind = 'echo' | 'service' | 'client';

@@ -10,7 +10,14 @@ import { gatherDatapathState, type NodeDatapath, possibleCpus, renderStatus, sta
 import type { LabPod } from '../pod-netns.ts';
 import type { LabNodePlan } from '../topology.ts';
 import { agentView } from './identities.ts';
-import { formatRecord, type MonitorFilter, monitorBanner, type Verbosity } from './monitor-format.ts';
+import {
+  formatRecord,
+  formatSockRecord,
+  type MonitorFilter,
+  monitorBanner,
+  recordType,
+  type Verbosity,
+} from './monitor-format.ts';
 
 /** What the stand-in needs of the lab (LabBackend provides it). */
 export interface AgentLab {
@@ -25,7 +32,7 @@ export interface AgentIO {
   err(line: string): void;
 }
 
-/** Event types `cilium-dbg monitor --type` accepts; the lab's datapath emits trace events only. */
+/** Event types `cilium-dbg monitor --type` accepts; the lab's datapath emits trace, drop and policy-verdict events. */
 export const MONITOR_TYPES = [
   'drop',
   'debug',
@@ -114,11 +121,16 @@ async function monitor(lab: AgentLab, nodeName: string, args: readonly string[],
       'Recreate the lab without --variant no-tc to watch the datapath.',
     );
   const view = agentView(node.name, lab.labState.plan.nodes, lab.labState.pods);
-  const traces = opts.types.length === 0 || opts.types.includes('trace');
+  const wanted = (r: Parameters<typeof recordType>[0]) => opts.types.length === 0 || opts.types.includes(recordType(r));
+  // Socket translations print under `-t trace` too (as a real agent's monitor shows them) and `-t trace-sock`.
+  const sockTraces = opts.types.length === 0 || opts.types.includes('trace') || opts.types.includes('trace-sock');
   const ifname = (i: number) => dp.interfaceName(i);
   const stream = await startMonitor(dp, {
     onRecord: (r) => {
-      if (traces) for (const line of formatRecord(r, view, ifname, opts)) io.out(line);
+      if (wanted(r)) for (const line of formatRecord(r, view, ifname, opts)) io.out(line);
+    },
+    onSockRecord: (r) => {
+      if (sockTraces) io.out(formatSockRecord(r));
     },
   });
   for (const line of monitorBanner(possibleCpus())) io.err(line);

@@ -5,13 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, InfraError } from '../../../errors.ts';
 import { run } from '../../../exec/index.ts';
 
 /** Path of the program's C source in the repository. */
 export const LAB_PROGRAM_SOURCE = fileURLToPath(new URL('./lab_lb.c', import.meta.url));
+/** Kube-proxy replacement's programs (socket LB, NodePort at eth0), built only in that mode. */
+export const LAB_KPR_SOURCE = fileURLToPath(new URL('./lab_kpr.c', import.meta.url));
 
 const MULTIARCH: Record<string, string> = {
   x64: 'x86_64-linux-gnu',
@@ -50,15 +52,17 @@ export function programHash(source: string, args: readonly string[]): string {
 export async function compileLabProgram(opts: {
   stateDir: string;
   sourcePath?: string;
+  /** Build options (`-D` names) of the mode being built: part of the cache key. */
+  defines?: readonly string[];
   timeoutMs?: number;
 }): Promise<CompiledProgram> {
   const started = Date.now();
   const sourcePath = opts.sourcePath ?? LAB_PROGRAM_SOURCE;
   const source = readFileSync(sourcePath, 'utf8');
-  const args = clangArgs();
+  const args = [...clangArgs(), ...(opts.defines ?? []).map((d) => `-D${d}`)];
   const hash = programHash(source, args);
   const dir = join(opts.stateDir, 'bpf', hash);
-  const objectPath = join(dir, 'lab_lb.o');
+  const objectPath = join(dir, `${basename(sourcePath, '.c')}.o`);
   if (existsSync(objectPath)) return { objectPath, hash, cached: true, durationMs: Date.now() - started };
   mkdirSync(dir, { recursive: true });
   const tmp = `${objectPath}.tmp-${process.pid}`;

@@ -1,5 +1,20 @@
 /** The lab's eBPF datapath: compile, load/attach per node, maps, trace stream, status. */
-export { type CompiledProgram, clangArgs, compileLabProgram, LAB_PROGRAM_SOURCE, programHash } from './compile.ts';
+export {
+  type CompiledProgram,
+  clangArgs,
+  compileLabProgram,
+  LAB_KPR_SOURCE,
+  LAB_PROGRAM_SOURCE,
+  programHash,
+} from './compile.ts';
+export {
+  type CgroupProgram,
+  cgroupPrograms,
+  KPR_NETDEV_DEFINE,
+  NETDEV_PROGRAMS,
+  NodeKpr,
+  SOCK_PROGRAMS,
+} from './kpr.ts';
 export {
   decodeTraceRecord,
   EventPipeDecoder,
@@ -20,6 +35,7 @@ export {
   type DatapathService,
   type EndpointAttachment,
   endpointKey,
+  ipcacheEntry,
   isBpffs,
   LAB_F_LOCAL_REDIRECT,
   LAB_F_TRACE,
@@ -29,8 +45,12 @@ export {
   NodeDatapath,
   type NodeDatapathConfig,
   type PinnedProgram,
+  POLICY_DIR,
   POLICY_PROGRAM,
+  POLICY_PROTO_NOT_ENFORCED,
+  type PolicyMapEntry,
   PROGRAM_NAMES,
+  policyKey,
   TAIL_CALLS,
   unmountBpffs,
 } from './node-datapath.ts';

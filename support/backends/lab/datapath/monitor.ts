@@ -17,7 +17,7 @@ import type { NodeDatapath } from './node-datapath.ts';
 
 export const TRACE_RECORD_SIZE = 64;
 
-export const OBS = { toStack: 1, toEndpointRedirect: 2, toEndpoint: 3 } as const;
+export const OBS = { toStack: 1, toEndpointRedirect: 2, toEndpoint: 3, drop: 4, policyVerdict: 5 } as const;
 export const XLATE = { none: 0, dnat: 1, revnat: 2 } as const;
 const STATES = ['unknown', 'new', 'established', 'reply'] as const;
 
@@ -47,8 +47,61 @@ export interface TraceRecord {
   sport: number;
   dport: number;
   len: number;
+  /**
+   * Policy records (obs drop, policyVerdict): the decision as lab_lb.c made it — direction,
+   * action, match type (Cilium's numbers), the peer's identity from the datapath's ipcache, and
+   * the source line of a drop.
+   */
+  policy?: {
+    direction: 'ingress' | 'egress';
+    action: 'allow' | 'deny';
+    match: number;
+    peerIdentity: number;
+    line: number;
+  };
   /** CPU the record was emitted on (bpftool's record header), when known. */
   cpu?: number;
+}
+
+/** Record layout version (byte 31) of lab_kpr.c's socket translation records. */
+export const SOCK_TRACE_VERSION = 2;
+/** Cilium's socket translation points, by lab_kpr.c's XLATE_* number. */
+export const XLATE_POINTS = ['pre-xlate-fwd', 'post-xlate-fwd', 'pre-xlate-rev', 'post-xlate-rev'] as const;
+
+/** One decoded record of lab_kpr.c's struct sock_ev: a socket hook's translation, before or after. */
+export interface SockTraceRecord {
+  kind: 'sock';
+  tsNs: bigint;
+  cgroupId: bigint;
+  cookie: bigint;
+  point: (typeof XLATE_POINTS)[number];
+  proto: number;
+  daddr: string;
+  dport: number;
+  cpu?: number;
+}
+
+/** True when a 64-byte record is a socket translation record (lab_kpr.c), not a packet trace. */
+export function isSockTrace(bytes: Uint8Array): boolean {
+  return bytes[31] === SOCK_TRACE_VERSION;
+}
+
+export function decodeSockTraceRecord(bytes: Uint8Array, littleEndian = true): SockTraceRecord {
+  if (bytes.length < TRACE_RECORD_SIZE)
+    throw new InfraError(
+      `internal: a lab socket trace record has ${bytes.length} bytes, expected ${TRACE_RECORD_SIZE}.`,
+    );
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    kind: 'sock',
+    tsNs: v.getBigUint64(0, littleEndian),
+    cgroupId: v.getBigUint64(8, littleEndian),
+    cookie: v.getBigUint64(16, littleEndian),
+    point: XLATE_POINTS[bytes[24]!] ?? 'pre-xlate-fwd',
+    proto: bytes[25]!,
+    daddr: ip(bytes, 32),
+    dport: v.getUint16(36, false),
+  };
 }
 
 function ip(b: Uint8Array, off: number): string {
@@ -62,7 +115,19 @@ export function decodeTraceRecord(bytes: Uint8Array, littleEndian = true): Trace
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u32 = (o: number) => v.getUint32(o, littleEndian);
   const be16 = (o: number) => v.getUint16(o, false);
+  const obs = bytes[24]!;
+  const policy =
+    obs === OBS.drop || obs === OBS.policyVerdict
+      ? {
+          direction: bytes[29] === 2 ? ('egress' as const) : ('ingress' as const),
+          action: bytes[27] === 1 ? ('allow' as const) : ('deny' as const),
+          match: bytes[30]!,
+          peerIdentity: u32(60),
+          line: u32(12),
+        }
+      : undefined;
   return {
+    ...(policy ? { policy } : {}),
     tsNs: v.getBigUint64(0, littleEndian),
     ifindex: u32(8),
     targetIfindex: u32(12),
@@ -203,6 +268,8 @@ export interface MonitorOptions {
    * the stream.
    */
   onRecord?: (record: TraceRecord) => void;
+  /** The same for socket translation records (kube-proxy replacement), in arrival order with the others. */
+  onSockRecord?: (record: SockTraceRecord) => void;
   pollMs?: number;
 }
 
@@ -224,6 +291,8 @@ export async function startMonitor(dp: NodeDatapath, opts: MonitorOptions = {}):
   }
   const decoder = new EventPipeDecoder();
   const records: TraceRecord[] = [];
+  /** Every record in arrival order, socket translations included (what onRecord/onSockRecord see). */
+  const arrived: Array<TraceRecord | SockTraceRecord> = [];
   let consumed = 0;
   let bg: BackgroundProcess;
   try {
@@ -239,9 +308,15 @@ export async function startMonitor(dp: NodeDatapath, opts: MonitorOptions = {}):
     [r.ifindex, r.targetIfindex].some((i) => i !== 0 && dp.interfaceName(i) === undefined);
   const take = (list: Uint8Array[]) => {
     for (const bytes of list) {
+      const cpu = decoder.cpus[arrived.length];
+      if (isSockTrace(bytes)) {
+        arrived.push({ ...decodeSockTraceRecord(bytes), cpu });
+        continue;
+      }
       const rec = decodeTraceRecord(bytes);
-      rec.cpu = decoder.cpus[records.length];
+      rec.cpu = cpu;
       records.push(rec);
+      arrived.push(rec);
     }
   };
   let refreshing: Promise<unknown> | undefined;
@@ -278,7 +353,8 @@ export async function startMonitor(dp: NodeDatapath, opts: MonitorOptions = {}):
   let timer: NodeJS.Timeout | undefined;
   let delivered = 0;
   let delivering: Promise<void> | undefined;
-  if (opts.onRecord) {
+  const delivers = opts.onRecord || opts.onSockRecord;
+  if (delivers) {
     const tick = () => {
       if (!delivering)
         delivering = deliverRecords().finally(() => {
@@ -289,12 +365,13 @@ export async function startMonitor(dp: NodeDatapath, opts: MonitorOptions = {}):
     timer.unref();
   }
   async function deliverRecords(): Promise<void> {
-    const onRecord = opts.onRecord!;
     pump();
-    const fresh = records.slice(delivered);
+    const fresh = arrived.slice(delivered);
     if (fresh.length === 0) return;
-    if (fresh.some(unnamed)) await dp.interfaceNames(true).catch(() => undefined);
-    for (const r of fresh) onRecord(r);
+    if (fresh.some((r) => !('kind' in r) && unnamed(r))) await dp.interfaceNames(true).catch(() => undefined);
+    for (const r of fresh)
+      if ('kind' in r) opts.onSockRecord?.(r);
+      else opts.onRecord?.(r);
     delivered += fresh.length;
   }
   return {
@@ -314,7 +391,7 @@ export async function startMonitor(dp: NodeDatapath, opts: MonitorOptions = {}):
             pump();
             take(decoder.end());
             if (delivering) await delivering;
-            if (opts.onRecord) await deliverRecords();
+            if (delivers) await deliverRecords();
             if (refreshing) await refreshing;
             if (records.some(unnamed)) await dp.interfaceNames(true).catch(() => undefined);
             return [...records];
