@@ -81,8 +81,9 @@ export function expectNeighbourMac(
   const hit = entries.find((n) => n.lladdr !== null && n.lladdr.toLowerCase() === mac.toLowerCase());
   if (hit) return hit;
   if (entries.length === 0) {
+    const table = place(neigh, 'neighbour table');
     inconclusive(
-      `${place(neigh, 'neighbour table')} has no entry for ${ip} (entries: ${listSome(list.map((n) => n.ip)) || 'none'})${ev}, so the MAC it resolves to cannot be judged.`,
+      `${table[0]!.toUpperCase()}${table.slice(1)} has no entry for ${ip} (entries: ${listSome(list.map((n) => n.ip)) || 'none'})${ev}, so the MAC it resolves to cannot be judged.`,
       'The entry appears after traffic to that address; send traffic in the scenario first.',
     );
   }

@@ -6,7 +6,7 @@ import { expectDestinationSeen, expectNothingTo, expectOnlyDestinations } from '
 import type { CitedEvidence } from '../../support/expectations/evidence-ref.ts';
 import { parseTcpdump } from '../../support/parsers/tcpdump.ts';
 import type { CaptureData } from '../../support/probes/capture.ts';
-import { optionalRealWorld } from './helpers/kind/fixtures.ts';
+import { realWorld } from './helpers/real-world.ts';
 
 const CLIENT = '10.244.0.10';
 const VIP = '10.96.94.95';
@@ -25,6 +25,20 @@ const NODE_ETH0_LEAK = `04:08:00.370478 IP 10.244.0.10.40001 > 10.96.94.95.80: F
 `;
 const OTHER_TRAFFIC = `04:08:00.100000 IP 172.18.0.2.57812 > 172.18.0.4.6443: Flags [.], ack 1, win 502, length 0
 `;
+
+/**
+ * Tunnel routing: node eth0 carries the pod traffic inside VXLAN (tcpdump's OTV decoding of port
+ * 8472, the inner packet on its own line); only the inner packets name the pods.
+ */
+const NODE_ETH0_VXLAN = `04:08:00.370478 IP 172.18.0.2.36121 > 172.18.0.3.8472: OTV, flags [I] (0x08), overlay 0, instance 22446
+IP 10.244.0.10.40001 > 10.244.1.30.80: Flags [S], seq 1, win 64240, length 0
+04:08:00.370568 IP 172.18.0.3.51810 > 172.18.0.2.8472: OTV, flags [I] (0x08), overlay 0, instance 41467
+IP 10.244.1.30.80 > 10.244.0.10.40001: Flags [S.], seq 2, ack 2, win 65160, length 0
+`;
+const NODE_ETH0_VXLAN_LEAK = NODE_ETH0_VXLAN.replace(
+  '10.244.0.10.40001 > 10.244.1.30.80',
+  '10.244.0.10.40001 > 10.96.94.95.80',
+);
 
 function cap(where: string, text: string, n: number): CitedEvidence<CaptureData> {
   return {
@@ -138,20 +152,36 @@ test('nothing to: a packet of that traffic fails; no witness anywhere is inconcl
   );
 });
 
-const fixture = optionalRealWorld;
+test('encapsulated packets (VXLAN/Geneve) are judged by their inner packet', () => {
+  const c = cap('node cilium-kubeproxy-control-plane eth0', NODE_ETH0_VXLAN, 8);
+  assert.equal(c.data.packets.length, 2, 'two outer packets, each with its inner packet');
+  assert.deepEqual(
+    expectOnlyDestinations(c, BACKENDS, [CLIENT]).map((p) => p.dst?.ip),
+    ['10.244.1.30'],
+  );
+  expectDestinationSeen(c, '10.244.1.30', { clientIps: [CLIENT] });
+  assert.throws(
+    () => expectOnlyDestinations(cap('node eth0', NODE_ETH0_VXLAN_LEAK, 9), BACKENDS, [CLIENT]),
+    (err: unknown) => err instanceof AssertionError && /went to 10\.96\.94\.95 ×1/.test(err.message),
+  );
+  assert.throws(
+    () => expectNothingTo(c, [CLIENT]),
+    (err: unknown) => err instanceof AssertionError && /saw 2 packets/.test(err.message),
+  );
+});
 
-test('real-world tcpdump -pne on a kind node eth0: the client pod reached the backend pod IP, never a ClusterIP', () => {
-  const text = fixture('tcpdump-pne-eth0-pod-to-clusterip-nativerouting-1.15.0rc1-kind-wcnikind.txt');
-  if (text === undefined) return;
+test('real-world tcpdump -pne on a kind node eth0: the client pod reached the backend pod IP, never a ClusterIP', (t) => {
+  const text = realWorld(t, 'tcpdump-pne-eth0-pod-to-clusterip-nativerouting-1.15.0rc1-kind-wcnikind.txt');
+  if (text === null) return;
   const c = cap('node cilium-kubeproxy-control-plane eth0', text, 9);
   expectOnlyDestinations(c, ['10.244.1.16'], ['10.244.0.140']);
   expectDestinationSeen(c, '10.244.1.16', { clientIps: ['10.244.0.140'] });
   assert.throws(() => expectOnlyDestinations(c, ['10.244.1.99'], ['10.244.0.140']), /went to 10\.244\.1\.16 ×7/);
 });
 
-test('real-world tcpdump -ni in a pod: KPR=false shows the ClusterIP, KPR=true the backend', () => {
-  const text = fixture('tcpdump-ni-pod-eth0-syn-to-clusterip-kpr-false-vs-true-cilium-1.20.1-idx71145198530.txt');
-  if (text === undefined) return;
+test('real-world tcpdump -ni in a pod: KPR=false shows the ClusterIP, KPR=true the backend', (t) => {
+  const text = realWorld(t, 'tcpdump-ni-pod-eth0-syn-to-clusterip-kpr-false-vs-true-cilium-1.20.1-idx71145198530.txt');
+  if (text === null) return;
   const [kprFalse, kprTrue] = text.split('=====');
   expectDestinationSeen(cap('pod web eth0', kprFalse!, 3), '10.102.39.104', { clientIps: ['10.244.0.46'] });
   assert.throws(

@@ -14,13 +14,11 @@ import {
 import { parseBpftoolNet, parseBpftoolXlated } from '../../support/parsers/bpftool.ts';
 import { parseIpNeigh, parseIpRoute } from '../../support/parsers/ip.ts';
 import { parseCiliumStatus } from '../../support/parsers/status.ts';
-import { optionalRealWorld } from './helpers/kind/fixtures.ts';
+import { realWorld } from './helpers/real-world.ts';
 
 function cited<T>(kind: string, where: string, data: T, attachment: string): CitedEvidence<T> {
   return { kind, where, commands: [], raw: '', data, summary: '', attachment };
 }
-
-const fixture = optionalRealWorld;
 
 /** lab-findings §5d. */
 const NET_SHOW = `xdp:
@@ -78,14 +76,17 @@ test('program on: a detached veth fails naming the interface, the direction and 
   );
 });
 
-test('program on: real-world bpftool net show (clsact and tcx)', () => {
-  const legacy = fixture('bpftool-net-show-legacy-clsact-cilium-1.9-pr14895.txt');
-  if (legacy !== undefined) {
-    assert.equal(expectProgramOn(parseBpftoolNet(legacy), 'cilium_host', 'egress').id, 226);
-    assert.throws(() => expectProgramOn(parseBpftoolNet(legacy), 'cilium_net', 'egress'), AssertionError);
-  }
-  const tcx = fixture('bpftool-net-show-prog-show-tcx-1.17.5-native-endpointroutes-idx7258039410.txt');
-  if (tcx !== undefined) assert.equal(expectProgramOn(parseBpftoolNet(tcx), 'lxc016a899bb2f4', 'ingress').id, 1998);
+test('program on: real-world bpftool net show (clsact)', (t) => {
+  const legacy = realWorld(t, 'bpftool-net-show-legacy-clsact-cilium-1.9-pr14895.txt');
+  if (legacy === null) return;
+  assert.equal(expectProgramOn(parseBpftoolNet(legacy), 'cilium_host', 'egress').id, 226);
+  assert.throws(() => expectProgramOn(parseBpftoolNet(legacy), 'cilium_net', 'egress'), AssertionError);
+});
+
+test('program on: real-world bpftool net show (tcx)', (t) => {
+  const tcx = realWorld(t, 'bpftool-net-show-prog-show-tcx-1.17.5-native-endpointroutes-idx7258039410.txt');
+  if (tcx === null) return;
+  assert.equal(expectProgramOn(parseBpftoolNet(tcx), 'lxc016a899bb2f4', 'ingress').id, 1998);
 });
 
 test('helper call: bpf_redirect is found; a program without it fails listing what it calls', () => {
@@ -107,9 +108,9 @@ test('helper call: bpf_redirect is found; a program without it fails listing wha
   assert.throws(() => expectHelperCall(parseBpftoolXlated(''), 'bpf_redirect'), InconclusiveError);
 });
 
-test('helper call: real-world verifier-log instruction format', () => {
-  const text = fixture('cilium-verifier-log-call-bpf_redirect-insn-format-idx22275592747-partial.txt');
-  if (text === undefined) return;
+test('helper call: real-world verifier-log instruction format', (t) => {
+  const text = realWorld(t, 'cilium-verifier-log-call-bpf_redirect-insn-format-idx22275592747-partial.txt');
+  if (text === null) return;
   expectHelperCall(parseBpftoolXlated(text), 'bpf_redirect');
   assert.throws(() => expectHelperCall(parseBpftoolXlated(text), 'bpf_redirect_peer'), AssertionError);
 });
@@ -160,11 +161,14 @@ test('default gateway: the pod goes via its node cilium_host address', () => {
       ),
   );
   assert.throws(() => expectDefaultGateway(parseIpRoute(CP_ROUTES).routes, '10.244.0.26'), /there is no default route/);
-  const text = fixture('ip-route-node-and-pod-1.18.6-kind-native-autodirectnoderoutes-idx60285825367.txt');
-  if (text !== undefined) {
-    const podPart = text.split('ip route\n')[1]!.split('\n\n')[0]!;
-    expectDefaultGateway(parseIpRoute(podPart).routes, '10.244.0.154');
-  }
+});
+
+test('default gateway: a real pod `ip route` (kind, native routing)', (t) => {
+  const text = realWorld(t, 'ip-route-node-and-pod-1.18.6-kind-native-autodirectnoderoutes-idx60285825367.txt');
+  if (text === null) return;
+  const podPart = text.split('ip route\n')[1]!.split('\n\n')[0]!;
+  expectDefaultGateway(parseIpRoute(podPart).routes, '10.244.0.154');
+  assert.throws(() => expectDefaultGateway(parseIpRoute(podPart).routes, '10.244.0.1'), AssertionError);
 });
 
 test('neighbour MAC: the gateway resolves to the host veth MAC; another MAC fails; no entry is inconclusive', () => {
@@ -184,10 +188,11 @@ test('neighbour MAC: the gateway resolves to the host veth MAC; another MAC fail
   assert.throws(() => expectNeighbourMac(ev, '10.244.0.1', '76:f0:bd:76:76:77'), InconclusiveError);
 });
 
-test('status field: routing and kube-proxy replacement of real agent statuses', () => {
-  const native = fixture('cilium-dbg-status-1.18.2-gke-native-legacy-kpr-false-idx35517101370.txt');
-  const tunnel = fixture('cilium-dbg-status-1.19.0-kubeadm-tunnel-kpr-false-idx55353775762.txt');
-  if (native === undefined || tunnel === undefined) return;
+test('status field: routing and kube-proxy replacement of real agent statuses', (t) => {
+  const native = realWorld(t, 'cilium-dbg-status-1.18.2-gke-native-legacy-kpr-false-idx35517101370.txt');
+  const tunnel =
+    native === null ? null : realWorld(t, 'cilium-dbg-status-1.19.0-kubeadm-tunnel-kpr-false-idx55353775762.txt');
+  if (native === null || tunnel === null) return;
   const ev = cited('status', 'node cilium-kubeproxy-worker', parseCiliumStatus(native), '02-status-worker.txt');
   expectStatusField(ev, 'routing.network', 'Native');
   expectStatusField(ev, 'kubeProxyReplacement', 'false');

@@ -15,8 +15,7 @@
  *   expectations can judge it; the probe reads the one-line form.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { AssertionError } from 'chai';
 import {
@@ -28,18 +27,17 @@ import {
   reverseNatReplies,
 } from '../../support/expectations/monitor.ts';
 import { type MonitorEvent, parseMonitor } from '../../support/parsers/monitor.ts';
+import { realWorldPath, skipUnlessRealWorld } from './helpers/real-world.ts';
 
-const REAL = path.resolve(import.meta.dirname, '../../../shared/fixtures/real-world');
 const DNS_DOC = 'cilium-dbg-monitor-related-to-dns-proxy-orig-ip-clusterip-cilium-docs-rst-idx4273197192.txt';
 const SOCKLB = 'cilium-monitor-v-t-trace-socklb-1.18.6-kind-native-idx60285825367.txt';
 const POD_TO_POD = 'cilium-monitor-network-flow-enp3s0-unknown-identity-idx18022035911.txt';
 const VXLAN = 'mixed-cilium-1.20.1-minikube-vxlan-kpr-false-status-iproute-monitor-idx69598493232.txt';
 
-const missing = [DNS_DOC, SOCKLB, POD_TO_POD, VXLAN].filter((f) => !existsSync(path.join(REAL, f)));
-const skip = missing.length ? `real-world fixtures not found next to the repo: ${missing.join(', ')}` : false;
+const skip = skipUnlessRealWorld(DNS_DOC, SOCKLB, POD_TO_POD, VXLAN);
 
 function events(file: string): MonitorEvent[] {
-  return parseMonitor(readFileSync(path.join(REAL, file), 'utf8')).events;
+  return parseMonitor(readFileSync(realWorldPath(file), 'utf8')).events;
 }
 
 describe('translation and reverse NAT on real cilium-dbg monitor output', { skip }, () => {

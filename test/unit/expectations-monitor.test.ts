@@ -40,13 +40,23 @@ const THROUGH_STACK = `-> stack flow 0x9a0c5d11 , identity 41467->20391 state ne
 -> endpoint 1573 flow 0x3d2e8b07 , identity 20391->41467 state reply ifindex lxcd2a04d71301a orig-ip 10.244.0.20: 10.96.94.95:80 -> 10.244.0.10:40003 tcp SYN, ACK
 `;
 
+/** The same connection's reply reverse-NATed from another port of the ClusterIP (a second service port). */
+const OTHER_PORT = TRANSLATED.replaceAll('10.96.94.95:80 ->', '10.96.94.95:8080 ->');
+
+/** Evidence from lines the lab or Cilium prints: a line of another shape fails the test, not the verdict. */
 function ev(text: string): CitedEvidence<MonitorEvent[]> {
+  const events = parseMonitor(text).events;
+  assert.deepEqual(
+    events.filter((e) => e.type === 'unknown').map((e) => e.raw),
+    [],
+    'test input must be lines of the shapes real Cilium and the lab print',
+  );
   return {
     kind: 'monitor',
     where: 'node cilium-kubeproxy-control-plane',
     commands: ['cilium-dbg monitor --type trace'],
     raw: text,
-    data: parseMonitor(text).events,
+    data: events,
     summary: 'monitor',
     attachment: '06-monitor-node-cilium-kubeproxy-control-plane.txt',
   };
@@ -95,6 +105,17 @@ test('translation: reverse NAT from an address that is not a backend fails, nami
     (err: unknown) =>
       err instanceof AssertionError && /orig-ip is 10\.244\.9\.9, which is not a backend/.test(err.message),
   );
+});
+
+test('translation: the reply must come from the service port; another port of the ClusterIP is not this translation', () => {
+  assert.throws(
+    () => expectTranslation(ev(OTHER_PORT), CLAIM),
+    (err: unknown) =>
+      err instanceof AssertionError && /no reply to the client is reverse-NATed from 10\.96\.94\.95/.test(err.message),
+  );
+  expectTranslation(ev(OTHER_PORT), { ...CLAIM, port: 8080 });
+  expectNoTranslation(ev(OTHER_PORT), CLAIM);
+  assert.throws(() => expectNoTranslation(ev(OTHER_PORT), { ...CLAIM, port: 8080 }), AssertionError);
 });
 
 /** Kube-proxy replacement: socket LB rewrote the destination at connect(); tc sees the backend only. */

@@ -1,6 +1,6 @@
 /** kube-proxy reproduction: chain hashing checked against kube-proxy's own fixture, and the rules it generates. */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { type ProxyService, probability, proxyRules, renderRestore } from '../../support/backends/lab/kube-proxy.ts';
@@ -13,13 +13,10 @@ import {
 } from '../../support/kube-proxy/chains.ts';
 import { serviceRules } from '../../support/kube-proxy/rules.ts';
 import { findChain, parseIptablesRules, parseIptablesSave } from '../../support/parsers/index.ts';
+import { realWorldPath, skipUnlessRealWorld } from './helpers/real-world.ts';
 
-const FIXTURE = path.resolve(
-  import.meta.dirname,
-  '../../../shared/fixtures/real-world/kubeproxy-iptables-restore-input-fixture-k8s-proxier_test-TestOverallIPTablesRules.txt',
-);
-const haveShared = existsSync(FIXTURE);
-if (!haveShared && process.env.CI === 'true') throw new Error(`CI=true and the shared fixture is missing: ${FIXTURE}`);
+const FIXTURE = realWorldPath('kubeproxy-iptables-restore-input-fixture-k8s-proxier_test-TestOverallIPTablesRules.txt');
+const skipReal = skipUnlessRealWorld(path.basename(FIXTURE));
 
 const echo: ProxyService = {
   namespace: 'default',
@@ -47,7 +44,7 @@ describe('chain names (kube-proxy hash)', () => {
   });
 
   it('matches every KUBE-SVC/KUBE-EXT/KUBE-SEP name in kube-proxy’s TestOverallIPTablesRules fixture', {
-    skip: !haveShared && 'needs ../shared (set CI=true to make this a failure)',
+    skip: skipReal,
   }, () => {
     const dump = parseIptablesRules(readFileSync(FIXTURE, 'utf8'));
     let checked = 0;

@@ -4,14 +4,11 @@
  * `cilium-dbg monitor` prints trace-sock notifications (the real 1.18.6 fixture's lines).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, it } from 'node:test';
 import { formatSockRecord } from '../../support/backends/lab/agent/monitor-format.ts';
 import { cgroup2Mount, inCgroup, ownsCgroup } from '../../support/backends/lab/cgroups.ts';
 import { decodeSockTraceRecord, isSockTrace, TRACE_RECORD_SIZE } from '../../support/backends/lab/datapath/monitor.ts';
-
-const REAL = path.resolve(import.meta.dirname, '../../../shared/fixtures/real-world');
+import { realWorld } from './helpers/real-world.ts';
 
 /** A record laid out as lab_kpr.c's struct sock_ev (little-endian host). */
 function encode(point: number, cgroup: bigint, cookie: bigint, ip: string, port: number, proto = 6): Uint8Array {
@@ -31,13 +28,10 @@ function encode(point: number, cgroup: bigint, cookie: bigint, ip: string, port:
 }
 
 describe('socket translation records', () => {
-  it('decode and print exactly as the real agent prints them', () => {
-    const real = readFileSync(
-      path.join(REAL, 'cilium-monitor-v-t-trace-socklb-1.18.6-kind-native-idx60285825367.txt'),
-      'utf8',
-    )
-      .split('\n')
-      .filter((l) => /\[(pre|post)-xlate-(fwd|rev)\]/.test(l));
+  it('decode and print exactly as the real agent prints them', (t) => {
+    const text = realWorld(t, 'cilium-monitor-v-t-trace-socklb-1.18.6-kind-native-idx60285825367.txt');
+    if (text === null) return;
+    const real = text.split('\n').filter((l) => /\[(pre|post)-xlate-(fwd|rev)\]/.test(l));
     const pre = decodeSockTraceRecord(encode(0, 16761n, 72480n, '10.96.211.254', 80));
     const post = decodeSockTraceRecord(encode(1, 16761n, 72480n, '10.244.2.148', 80));
     const rev = decodeSockTraceRecord(encode(3, 16761n, 72480n, '10.96.211.254', 80));

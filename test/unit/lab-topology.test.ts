@@ -1,16 +1,16 @@
 /** The lab's layout from kind configs: Kind's node names, node IPs, pod CIDRs, service range. */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { clusterNamespacesPlan, nodePlan } from '../../support/backends/lab/netns.ts';
 import { findNode, planFromKindConfig } from '../../support/backends/lab/topology.ts';
 import { UsageError } from '../../support/errors.ts';
+import { realWorldPath, skipUnlessRealWorld } from './helpers/real-world.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const read = (f: string) => readFileSync(path.join(REPO, f), 'utf8');
-const SHARED = path.resolve(REPO, '../shared/fixtures/real-world/kind-config-cilium-docs-kind-config.yaml.txt');
-if (!existsSync(SHARED) && process.env.CI === 'true') throw new Error(`CI=true and ${SHARED} is missing`);
+const SHARED = realWorldPath('kind-config-cilium-docs-kind-config.yaml.txt');
 
 describe('planFromKindConfig', () => {
   it('reads the seed’s two-node config with Kind’s names and defaults', () => {
@@ -46,7 +46,9 @@ describe('planFromKindConfig', () => {
     assert.equal(findNode(plan.nodes, 'worker3'), undefined);
   });
 
-  it('reads Cilium’s documented kind config (1 control plane, 3 workers)', { skip: !existsSync(SHARED) }, () => {
+  it('reads Cilium’s documented kind config (1 control plane, 3 workers)', {
+    skip: skipUnlessRealWorld(path.basename(SHARED)),
+  }, () => {
     const plan = planFromKindConfig(readFileSync(SHARED, 'utf8'));
     assert.deepEqual(
       plan.nodes.map((n) => n.role),

@@ -1,6 +1,5 @@
 /** Network policy: manifests read and refused with the field named, resolution per endpoint, the lab's drop/verdict lines, the reachability matrix's failure. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { agentView } from '../../support/backends/lab/agent/identities.ts';
 import { formatRecord } from '../../support/backends/lab/agent/monitor-format.ts';
@@ -12,8 +11,7 @@ import { parseMonitorLine } from '../../support/parsers/monitor.ts';
 import { labUnenforced, parsePolicyManifest } from '../../support/policy/manifest.ts';
 import { HOST_IDENTITY, resolvePolicies } from '../../support/policy/resolve.ts';
 import type { RequestOutcome } from '../../support/probes/traffic.ts';
-
-const FIXTURES = '../shared/fixtures/real-world';
+import { realWorld } from './helpers/real-world.ts';
 
 const allowFromClient = `
 apiVersion: networking.k8s.io/v1
@@ -151,11 +149,9 @@ describe("the lab agent's drop and verdict lines", () => {
     assert.equal(ev.verdict?.match, 'L3-L4');
     assert.equal(ev.srcEndpoint, 11);
   });
-  it('the parser reads the real drop and verdict lines of the fixtures the same way', () => {
-    const text = readFileSync(
-      `${FIXTURES}/cilium-monitor-trace-policyverdict-drop-host-as-world-korean-blog-idx18039083204.txt`,
-      'utf8',
-    );
+  it('the parser reads the real drop and verdict lines of the fixtures the same way', (t) => {
+    const text = realWorld(t, 'cilium-monitor-trace-policyverdict-drop-host-as-world-korean-blog-idx18039083204.txt');
+    if (text === null) return;
     const drop = parseMonitorLine(text.split('\n').find((l) => l.startsWith('xx drop'))!);
     assert.equal(drop.message, 'Policy denied');
     assert.equal(drop.endpoint, 211);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { CATEGORIES, categoriesDocument, categorize } from '../../support/report/categories.ts';
 import { junitXml } from '../../support/report/junit.ts';
-import { readResults } from '../../support/report/results.ts';
+import { readResults, type ScenarioResult, type StepResult } from '../../support/report/results.ts';
 import { firstEvidenceLine, summarize, summaryMarkdown } from '../../support/report/summary.ts';
 
 const FIX = path.join(import.meta.dirname, '..', 'fixtures');
@@ -119,4 +119,39 @@ test('junit.xml: one testcase per scenario, failure/error/skipped by status, esc
   assert.ok(!xml.includes('<script>'));
   assert.ok(!/&(?!amp;|lt;|gt;|quot;|apos;)/.test(xml), 'every & is an entity');
   assert.match(xml, /03-iptables-node-cilium-worker\.txt/);
+});
+
+test('summary: the failed step is the innermost failed step, with its own attachments', () => {
+  const step = (name: string, status: StepResult['status'], steps: StepResult[] = [], attachments: string[] = []) => ({
+    name,
+    status,
+    steps,
+    attachments: attachments.map((a) => ({ name: a, source: `${a}-src`, type: 'text/plain' })),
+  });
+  const scenario: ScenarioResult = {
+    uuid: 'u1',
+    name: 'ClusterIP traffic is translated',
+    feature: 'clusterip',
+    fullName: 'clusterip: ClusterIP traffic is translated',
+    status: 'failed',
+    message: 'AssertionError: KUBE-SEP-7IQZ3XW stayed at 0 packets on node cilium-worker',
+    parameters: {},
+    labels: [],
+    attachments: [],
+    retries: 0,
+    historyId: 'h1',
+    dir: 'allure-results',
+    file: 'allure-results/u1-result.json',
+    steps: [
+      step('Given a ClusterIP service "echo"', 'passed', [], ['01-topology.txt']),
+      step('Then KUBE-SEP counters rise on node worker', 'failed', [
+        step('snapshot the nat counters', 'passed', [], ['03-iptables-node-cilium-worker.txt']),
+        step('judge the KUBE-SEP counters', 'failed', [], ['07-iptables-node-cilium-worker.txt']),
+      ]),
+      step('And the capture sees only backends', 'skipped'),
+    ],
+  };
+  const [s] = summarize([scenario]).scenarios;
+  assert.equal(s!.failedStep, 'judge the KUBE-SEP counters');
+  assert.deepEqual(s!.attachments, ['07-iptables-node-cilium-worker.txt']);
 });

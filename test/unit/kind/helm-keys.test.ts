@@ -8,8 +8,8 @@ import {
   isKnownKey,
 } from '../../../support/backends/kind/helm-keys.ts';
 import { UsageError } from '../../../support/errors.ts';
-import { realWorld } from '../helpers/kind/fixtures.ts';
 import { ScriptedExecutor } from '../helpers/kind/scripted-executor.ts';
+import { realWorld } from '../helpers/real-world.ts';
 
 const EXCERPT = 'helm-values-excerpt-cilium-1.14.0-rc.0-chart-tgz-wcnikind.yaml.txt';
 

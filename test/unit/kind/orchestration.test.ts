@@ -13,6 +13,7 @@ import { InfraError, UsageError } from '../../../support/errors.ts';
 import { snapshotCounters } from '../../../support/probes/counters.ts';
 import {
   CLUSTER,
+  endpointNetworking,
   REUSED_WITH_OTHER_VALUES,
   runCleanups,
   SEED,
@@ -89,6 +90,15 @@ describe('kind backend orchestration (scripted executor + fake API server)', () 
       ['worker', '172.18.0.2'],
     ]);
     assert.equal(topo.pods.filter((p) => p.app === 'echo').length, 2);
+    // endpoint id from the CiliumEndpoint, host veth and MACs from each node's agent endpoint list
+    const lists = w.exec.matching(['exec', '--container', 'cilium-agent', '--', 'cilium-dbg', 'endpoint', 'list']);
+    assert.deepEqual(lists.map((c) => c.argv[c.argv.indexOf('exec') + 1]).sort(), ['cilium-tjsld', 'cilium-x7k2p']);
+    assert.equal(topo.pods.length, 3);
+    for (const p of topo.pods) {
+      const n = endpointNetworking(p.ip);
+      assert.ok(typeof p.endpointId === 'number' && p.endpointId > 1000, `${p.name}: endpoint ${p.endpointId}`);
+      assert.deepEqual([p.hostVeth, p.mac, p.hostVethMac], [n.hostVeth, n.mac, n.hostMac], p.name);
+    }
 
     const status = await w.backend.exec({ kind: 'agent', node: 'worker' }, ['cilium', 'status']);
     assert.equal(status.stdout, w.fx.status, 'the agent output is replayed untouched');
@@ -134,6 +144,23 @@ describe('kind backend orchestration (scripted executor + fake API server)', () 
       'lock released',
     );
     assert.equal(w.exec.matching(['kind', 'delete', 'cluster', '--name', CLUSTER]).length, 1, '--keep never deletes');
+  });
+
+  it('an agent whose `cilium-dbg status --brief` fails makes provisioning broken, naming the command', async (t) => {
+    const w = await setup(t, { unhealthyAgentNode: `${CLUSTER}-worker` });
+    if (!w) return;
+    const err = await w.backend.provision(SEED).then(
+      () => assert.fail('provision should fail'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ProvisioningError && err instanceof InfraError, String(err));
+    assert.match(err.message, /Cilium 1\.17\.15 did not become ready on cluster "cilium-kubeproxy"/);
+    assert.match(err.message, /exit code 1 .*exec cilium-x7k2p .*cilium-dbg status --brief/);
+    const briefs = w.exec.matching(['cilium-dbg', 'status', '--brief']);
+    assert.ok(
+      briefs.some((c) => c.argv.includes('cilium-x7k2p')),
+      'the worker agent was asked',
+    );
   });
 
   it('a Helm failure is broken (InfraError) with collected evidence, and --keep on-failure keeps the cluster', async (t) => {

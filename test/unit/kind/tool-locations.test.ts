@@ -16,9 +16,9 @@ import { bpftoolNet, bpftoolXlated } from '../../../support/probes/bpftool.ts';
 import { routes } from '../../../support/probes/net.ts';
 import { collectFailureEvidence } from '../../../support/scenario/failure-collectors.ts';
 import type { HookpointWorld } from '../../../support/scenario/world.ts';
-import { realWorld } from '../helpers/kind/fixtures.ts';
 import { CLUSTER, runCleanups, SEED, setup, type World } from '../helpers/kind/kind-cluster-world.ts';
 import { agentExecTail } from '../helpers/kind/scripted-executor.ts';
+import { realWorld } from '../helpers/real-world.ts';
 
 afterEach(runCleanups);
 

@@ -17,8 +17,9 @@ import {
 } from '../../../support/parsers/bpftool.ts';
 import { CILIUM_CALL, IPV4_HOOK_SLOTS, programArrayRole } from '../../../support/parsers/cilium-programs.ts';
 import { readRecorded } from '../helpers/bpftool-replay.ts';
+import { REAL_WORLD_DIR } from '../helpers/real-world.ts';
 
-const REAL = '../shared/fixtures/real-world';
+const REAL = REAL_WORLD_DIR;
 const real = (f: string) => readFileSync(`${REAL}/${f}`, 'utf8');
 const LAB = 'test/fixtures/lab-bpftool';
 const lab = (f: string) => readFileSync(`${LAB}/${f}`, 'utf8');

@@ -14,9 +14,10 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { findChain, type IptablesChain, type IptablesDump, type MonitorEvent } from '../../../support/parsers/index.ts';
 import { entryOf, type ParsedAs, type ParseKind, parseAs } from '../../../support/parsers/registry.ts';
+import { REAL_WORLD_DIR } from '../helpers/real-world.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const corpusDir = path.resolve(repoRoot, '../shared/fixtures/real-world');
+export const corpusDir = REAL_WORLD_DIR;
 
 export interface Use<K extends ParseKind> {
   /** 1-based inclusive line ranges of a mixed notebook that hold this tool's output. */

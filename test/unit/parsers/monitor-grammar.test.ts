@@ -13,8 +13,9 @@ import { formatRecord, type Verbosity } from '../../../support/backends/lab/agen
 import type { TraceRecord } from '../../../support/backends/lab/datapath/index.ts';
 import { runParse } from '../../../support/cli/parse.ts';
 import { type MonitorEvent, parseMonitor } from '../../../support/parsers/monitor.ts';
+import { REAL_WORLD_DIR } from '../helpers/real-world.ts';
 
-const REAL = path.resolve(import.meta.dirname, '../../../../shared/fixtures/real-world');
+const REAL = REAL_WORLD_DIR;
 const realFiles = existsSync(REAL)
   ? readdirSync(REAL).filter((f) => /^(cilium-monitor|cilium-dbg-monitor|mixed-cilium)/.test(f))
   : [];

@@ -71,6 +71,31 @@ describe('parseTcpdump', () => {
     assert.deepEqual([udp!.protocol, udp!.length], ['udp', 12]);
   });
 
+  it('skips the `ifindex N` that tcpdump 4.99 prints after -i any with -e, reading MACs and tuple', () => {
+    // Shape as tcpdump 4.99.3 prints it with `-i any -e -nn` (Linux cooked v2 header).
+    const r = parseTcpdump(
+      [
+        '06:44:56.002023 lo    In  ifindex 1 00:00:00:00:00:00 ethertype IPv4 (0x0800), length 104: 127.0.0.1 > 127.0.0.1: ICMP echo request, id 6480, seq 1, length 64',
+        '04:08:00.370324 lxcd2a04d71301a In  ifindex 9 12:94:43:de:b3:c0 ethertype IPv4 (0x0800), length 80: 10.244.0.10.40001 > 10.96.94.95.80: Flags [S], seq 1, win 64240, length 0',
+      ].join('\n'),
+    );
+    assert.deepEqual(r.unknownLines, []);
+    const [lo, lxc] = r.packets;
+    assert.deepEqual([lo!.interface, lo!.direction, lo!.protocol, lo!.dst!.ip], ['lo', 'In', 'icmp', '127.0.0.1']);
+    assert.deepEqual(
+      [lxc!.interface, lxc!.direction, lxc!.srcMac, lxc!.ethertype, lxc!.src, lxc!.dst, lxc!.flags],
+      [
+        'lxcd2a04d71301a',
+        'In',
+        '12:94:43:de:b3:c0',
+        'IPv4',
+        { ip: '10.244.0.10', port: 40001 },
+        { ip: '10.96.94.95', port: 80 },
+        'S',
+      ],
+    );
+  });
+
   it('attaches the inner packet printed under a VXLAN (OTV) line', () => {
     const r = parseTcpdump(
       [

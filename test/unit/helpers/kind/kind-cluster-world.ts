@@ -9,8 +9,8 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { KindBackend } from '../../../../support/backends/kind/index.ts';
 import type { ClusterSpec } from '../../../../support/backends/types.ts';
+import { realWorld } from '../real-world.ts';
 import { FakeApiServer } from './fake-apiserver.ts';
-import { realWorld } from './fixtures.ts';
 import { ScriptedExecutor } from './scripted-executor.ts';
 
 export const F = {
@@ -83,6 +83,8 @@ export interface WorldOptions {
   iptables?: 'nft' | 'legacy';
   images?: import('../../../../support/config.ts').ImageOverrides;
   kindLoad?: boolean;
+  /** `cilium-dbg status --brief` on the agent of this node exits 1 (the agent is unhealthy). */
+  unhealthyAgentNode?: string;
 }
 
 /** A running cluster reused (--reuse) whose installed Helm values differ from the seed's (tunnel routing). */
@@ -133,16 +135,72 @@ export function installCilium(api: FakeApiServer, ready: number, image = 'quay.i
   });
 }
 
-/** Controllers: a Deployment gets a Ready pod on its pinned node, a Service gets an IP and an EndpointSlice. */
-function controllers(api: FakeApiServer): void {
+/** The host-side veth name and MACs of a pod's endpoint, derived from its IP (stable per pod). */
+export function endpointNetworking(podIP: string): { hostVeth: string; mac: string; hostMac: string } {
+  const hex = podIP
+    .split('.')
+    .map((o) => Number(o).toString(16).padStart(2, '0'))
+    .join('');
+  const pairs = (h: string) => h.match(/../g)!.join(':');
+  return { hostVeth: `lxc${hex}abcd`, mac: pairs(`0a${hex}01`), hostMac: pairs(`0e${hex}02`) };
+}
+
+/**
+ * `cilium-dbg endpoint list -o json` of the agent pod named in argv: one entry per endpoint on its
+ * node, keys as in Cilium's API model (`status.networking` with `interface-name`, `mac`,
+ * `host-mac`), plus the health endpoint that every agent lists.
+ */
+interface AgentEndpoint {
+  id: number;
+  ip: string;
+  node: string;
+}
+
+function endpointListOf(api: FakeApiServer, endpoints: readonly AgentEndpoint[], argv: readonly string[]): string {
+  const agentPod = argv[argv.indexOf('exec') + 1]!;
+  const node = api.get('api/v1', 'pods', agentPod, 'kube-system')?.spec.nodeName;
+  const health = {
+    id: 4,
+    status: {
+      state: 'ready',
+      networking: { addressing: [{ ipv4: '10.244.9.4' }], 'interface-name': 'lxc_health', mac: '02:00:00:00:00:04' },
+    },
+  };
+  const mine = endpoints
+    .filter((e) => e.node === node)
+    .map((e) => {
+      const n = endpointNetworking(e.ip);
+      return {
+        id: e.id,
+        status: {
+          state: 'ready',
+          networking: {
+            addressing: [{ ipv4: e.ip }],
+            'interface-name': n.hostVeth,
+            'interface-index': e.id - 990,
+            mac: n.mac,
+            'host-mac': n.hostMac,
+          },
+        },
+      };
+    });
+  return JSON.stringify([health, ...mine], null, 2);
+}
+
+/**
+ * Controllers: a Deployment gets a Ready pod on its pinned node (and, as Cilium would, a
+ * CiliumEndpoint with its endpoint id), a Service gets an IP and an EndpointSlice.
+ */
+function controllers(api: FakeApiServer, endpoints: AgentEndpoint[]): void {
   let ip = 10;
+  let endpointId = 1000;
   // biome-ignore lint/suspicious/noExplicitAny: the fake API server's objects are free-form JSON.
   const pinned = (spec: Record<string, any>) =>
     spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields[0]
       .values[0];
   // biome-ignore lint/suspicious/noExplicitAny: the fake API server's objects are free-form JSON.
-  const readyPod = (ns: string, name: string, labels: Record<string, string>, podSpec: Record<string, any>) =>
-    api.put('api/v1', 'pods', {
+  const readyPod = (ns: string, name: string, labels: Record<string, string>, podSpec: Record<string, any>) => {
+    const pod = api.put('api/v1', 'pods', {
       metadata: { name, namespace: ns, labels },
       spec: { ...podSpec, nodeName: pinned(podSpec) },
       status: {
@@ -152,6 +210,14 @@ function controllers(api: FakeApiServer): void {
         containerStatuses: [{ containerID: `containerd://${'ab'.repeat(32)}` }],
       },
     });
+    const id = ++endpointId;
+    api.put('apis/cilium.io/v2', 'ciliumendpoints', {
+      metadata: { name, namespace: ns },
+      status: { id, networking: { addressing: [{ ipv4: pod.status.podIP }] } },
+    });
+    endpoints.push({ id, ip: pod.status.podIP, node: pod.spec.nodeName });
+    return pod;
+  };
   api.onCreate('deployments', (d) => {
     readyPod(
       d.metadata.namespace,
@@ -211,7 +277,8 @@ export async function setup(t: TestContext, o: WorldOptions = {}): Promise<World
   await api.start();
   cleanups.push(() => api.stop());
   for (const n of nodesFromFixture(fx.nodes)) api.put('api/v1', 'nodes', n);
-  controllers(api);
+  const endpoints: AgentEndpoint[] = [];
+  controllers(api, endpoints);
   const reports = mkdtempSync(path.join(tmpdir(), 'hp-kind-'));
   cleanups.push(() => rmSync(reports, { recursive: true, force: true }));
   const writeKubeconfig = (argv: string[]) => writeFileSync(argv[argv.indexOf('--kubeconfig') + 1]!, api.kubeconfig());
@@ -247,9 +314,14 @@ export async function setup(t: TestContext, o: WorldOptions = {}): Promise<World
       }
       return { stdout: 'daemonset.apps/cilium restarted\n' };
     })
-    .on(['cilium-dbg', 'status', '--brief'], { stdout: 'OK\n' })
     .on(['cilium-dbg', 'status'], { stdout: fx.status })
-    .on(['cilium-dbg', 'endpoint', 'list'], { stdout: '[]' })
+    // After the broader `status` rule: the most recently added matching rule wins.
+    .on(['cilium-dbg', 'status', '--brief'], (argv) => {
+      const agentPod = argv[argv.indexOf('exec') + 1]!;
+      const node = api.get('api/v1', 'pods', agentPod, 'kube-system')?.spec.nodeName;
+      return node !== undefined && node === o.unhealthyAgentNode ? { exitCode: 1 } : { stdout: 'OK\n' };
+    })
+    .on(['cilium-dbg', 'endpoint', 'list'], (argv) => ({ stdout: endpointListOf(api, endpoints, argv) }))
     .on(['kubectl', 'logs'], { stdout: 'level=info msg="Cilium agent started"\n' })
     .on(['kubectl', 'get', 'events'], { stdout: 'LAST SEEN   TYPE      REASON    OBJECT\n' })
     .on(['kubectl', 'describe', 'pods'], { stdout: 'Name:         cilium-tjsld\n' })

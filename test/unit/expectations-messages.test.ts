@@ -1,0 +1,355 @@
+/**
+ * The failure paragraphs of the traffic, route, neighbour and status verdicts, word for word, with the expected/actual pair
+ * Allure shows and the hint: what a person reads when a scenario fails is part of the verdict
+ * (every failure names its evidence), so a changed word is a changed contract.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { InconclusiveError } from '../../support/errors.ts';
+import type { CitedEvidence } from '../../support/expectations/evidence-ref.ts';
+import { expectDefaultGateway, expectNeighbourMac, expectRouteVia } from '../../support/expectations/net.ts';
+import { expectStatusField, statusValue } from '../../support/expectations/status.ts';
+import {
+  expectAllFail,
+  expectAllSucceeded,
+  expectAnsweredBy,
+  trafficFigure,
+} from '../../support/expectations/traffic.ts';
+import { parseIpNeigh, parseIpRoute } from '../../support/parsers/ip.ts';
+import { parseCiliumStatus } from '../../support/parsers/status.ts';
+import type { RequestError, RequestOutcome } from '../../support/probes/traffic.ts';
+
+function o(seq: number, by: string | null, error: RequestError | null = null): RequestOutcome {
+  const ok = error === null;
+  return {
+    seq,
+    ok,
+    httpStatus: ok ? 200 : null,
+    answeredBy: ok ? by : null,
+    clientSeen: ok ? '10.244.0.10:40001' : null,
+    error,
+    detail: ok ? `pod=${by} client=10.244.0.10:40001` : 'curl: (7) Failed to connect',
+    localPort: 40000 + seq,
+    exitCode: ok ? 0 : 7,
+  };
+}
+
+function ev(data: RequestOutcome[]): CitedEvidence<RequestOutcome[]> {
+  return {
+    kind: 'traffic',
+    where: 'pod client',
+    commands: [],
+    raw: '',
+    data,
+    summary: `${data.filter((d) => d.ok).length}/${data.length} requests to echo 10.96.94.95:80 succeeded`,
+    attachment: '09-traffic-pod-client.txt',
+  };
+}
+
+interface Thrown {
+  kind: string;
+  message: string;
+  expected?: unknown;
+  actual?: unknown;
+  hint?: string;
+}
+
+function thrown(f: () => unknown): Thrown {
+  try {
+    f();
+  } catch (err) {
+    const e = err as Error & { expected?: unknown; actual?: unknown; hint?: string };
+    const out: Thrown = { kind: err instanceof InconclusiveError ? 'inconclusive' : e.name, message: e.message };
+    if (e.expected !== undefined) out.expected = e.expected;
+    if (e.actual !== undefined) out.actual = e.actual;
+    if (e.hint !== undefined) out.hint = e.hint;
+    return out;
+  }
+  return assert.fail('expected the verdict to throw');
+}
+
+const EV = ' (evidence 09-traffic-pod-client.txt)';
+const LABEL = '(requests to echo 10.96.94.95:80)';
+const OK1 = '#1 ok HTTP 200 answered by echo-a (saw client 10.244.0.10:40001) from port 40001';
+
+test('all succeeded: too few requests, and failed requests, each named', () => {
+  assert.deepEqual(
+    thrown(() => expectAllSucceeded(ev([o(1, 'a'), o(2, 'a')]), 3)),
+    { kind: 'AssertionError', message: `Expected 3 requests but 2 ran ${LABEL}${EV}.`, expected: 3, actual: 2 },
+  );
+  assert.deepEqual(
+    thrown(() => expectAllSucceeded([o(1, 'a')], 2)),
+    {
+      kind: 'AssertionError',
+      message: 'Expected 2 requests but 1 ran (requests).',
+      expected: 2,
+      actual: 1,
+    },
+  );
+  assert.deepEqual(
+    thrown(() => expectAllSucceeded(ev([o(1, 'echo-a'), o(2, null, 'refused'), o(3, null, 'timeout')]), 3)),
+    {
+      kind: 'AssertionError',
+      message: `2 of 3 requests failed ${LABEL}: #2 refused: curl: (7) Failed to connect, #3 timeout: curl: (7) Failed to connect${EV}.`,
+      expected: '3 succeeded',
+      actual: '1 succeeded',
+    },
+  );
+  expectAllSucceeded(ev([o(1, 'a'), o(2, 'b')]), 2);
+});
+
+test('all fail: nothing ran is inconclusive; a success or another failure kind fails', () => {
+  assert.deepEqual(
+    thrown(() => expectAllFail(ev([]), 'any')),
+    {
+      kind: 'inconclusive',
+      message: `No request ran, so no failure could be observed${EV}.`,
+    },
+  );
+  assert.deepEqual(
+    thrown(() => expectAllFail(ev([o(1, 'echo-a'), o(2, null, 'timeout')]), 'any')),
+    {
+      kind: 'AssertionError',
+      message: `Expected every request to fail, but 1 of 2 succeeded ${LABEL}: ${OK1}${EV}.`,
+      expected: 0,
+      actual: 1,
+    },
+  );
+  assert.deepEqual(
+    thrown(() => expectAllFail(ev([o(1, 'echo-a')]), 'refused')),
+    {
+      kind: 'AssertionError',
+      message: `Expected every request to fail (refused), but 1 of 1 succeeded ${LABEL}: ${OK1}${EV}.`,
+      expected: 0,
+      actual: 1,
+    },
+  );
+  assert.deepEqual(
+    thrown(() => expectAllFail(ev([o(1, null, 'timeout'), o(2, null, 'refused')]), 'refused')),
+    {
+      kind: 'AssertionError',
+      message: `Expected every request to fail as connection refused, but 1 of 2 failed otherwise ${LABEL}: #1 timeout: curl: (7) Failed to connect${EV}.`,
+      expected: 'refused',
+      actual: 'timeout',
+    },
+  );
+  assert.deepEqual(
+    thrown(() => expectAllFail(ev([o(1, null, 'refused'), o(2, null, 'reset')]), 'timeout')),
+    {
+      kind: 'AssertionError',
+      message: `Expected every request to fail as a timeout, but 2 of 2 failed otherwise ${LABEL}: #1 refused: curl: (7) Failed to connect, #2 reset: curl: (7) Failed to connect${EV}.`,
+      expected: 'timeout',
+      actual: 'refused, reset',
+    },
+  );
+  expectAllFail(ev([o(1, null, 'refused'), o(2, null, 'timeout')]), 'any');
+  expectAllFail(ev([o(1, null, 'refused')]), 'refused');
+  expectAllFail(ev([o(1, null, 'timeout')]), 'timeout');
+});
+
+test('answered by: no success, an anonymous answer, a stranger, a silent pod', () => {
+  assert.deepEqual(
+    thrown(() => expectAnsweredBy(ev([o(1, null, 'timeout')]), ['echo-a', 'echo-b'])),
+    {
+      kind: 'AssertionError',
+      message: `Expected answers from echo-a, echo-b, but none of 1 request succeeded ${LABEL}${EV}.`,
+    },
+  );
+  assert.deepEqual(
+    thrown(() => expectAnsweredBy(ev([o(1, null), o(2, 'echo-a')]), ['echo-a'])),
+    {
+      kind: 'inconclusive',
+      message: `1 of 2 successful responses do not name the pod that answered (no "pod=<name>" in the body: pod=null client=10.244.0.10:40001), so who answered cannot be judged${EV}.`,
+      hint: 'The echo server must answer "pod=<name> client=<ip:port>".',
+    },
+  );
+  assert.deepEqual(
+    thrown(() => expectAnsweredBy(ev([o(1, 'echo-a'), o(2, 'other')]), ['echo-a', 'echo-b'])),
+    {
+      kind: 'AssertionError',
+      message: `Expected every response to come from echo-a, echo-b, but 1 of 2 came from elsewhere: #2 ok HTTP 200 answered by other (saw client 10.244.0.10:40001) from port 40002${EV}.`,
+      expected: ['echo-a', 'echo-b'],
+      actual: ['echo-a', 'other'],
+    },
+  );
+  assert.deepEqual(
+    thrown(() => expectAnsweredBy(ev([o(1, 'echo-a'), o(2, 'echo-a')]), ['echo-a', 'echo-b'], { every: true })),
+    {
+      kind: 'AssertionError',
+      message: `Expected each of echo-a, echo-b to answer at least once in 2 successful requests, but echo-b never did${EV}.`,
+      expected: ['echo-a', 'echo-b'],
+      actual: ['echo-a'],
+    },
+  );
+  expectAnsweredBy(ev([o(1, 'echo-a'), o(2, 'echo-a')]), ['echo-a', 'echo-b']);
+  expectAnsweredBy(ev([o(1, 'echo-a'), o(2, 'echo-b')]), ['echo-a', 'echo-b'], { every: true });
+});
+
+test('traffic figure: answered, by how many backends, and the failures by kind', () => {
+  const unknownFailure = { ...o(5, null, 'refused'), error: null };
+  assert.equal(
+    trafficFigure(ev([o(1, 'echo-a'), o(2, 'echo-b'), o(3, null, 'refused'), o(4, null, 'refused'), unknownFailure])),
+    '2/5 answered by 2 backends; refused ×2, other ×1',
+  );
+  assert.equal(trafficFigure([o(1, 'echo-a')]), '1/1 answered by 1 backend');
+  assert.equal(trafficFigure([o(1, null)]), '1/1 answered');
+  assert.equal(trafficFigure([]), '0/0 answered');
+});
+
+const ROUTES = parseIpRoute(
+  JSON.stringify([
+    { dst: '10.244.1.0/24', gateway: '172.18.0.3', dev: 'eth0', flags: [] },
+    {
+      dst: '10.244.2.0/24',
+      dev: 'eth0',
+      flags: [],
+      nexthops: [
+        { gateway: '172.18.0.4', dev: 'eth0', weight: 1, flags: [] },
+        { gateway: '172.18.0.5', dev: 'eth0', weight: 1, flags: [] },
+      ],
+    },
+    { dst: 'default', gateway: '172.18.0.1', dev: 'eth0', flags: [] },
+  ]),
+).routes;
+
+function cited<T>(kind: string, where: string, data: T, attachment?: string): CitedEvidence<T> {
+  return { kind, where, commands: [], raw: '', data, summary: kind, ...(attachment ? { attachment } : {}) };
+}
+
+test('routes: a nexthop counts as the gateway; a wrong or missing route is named with what is there', () => {
+  assert.equal(expectRouteVia(ROUTES, '10.244.2.0/24', '172.18.0.5').dst, '10.244.2.0/24');
+  assert.equal(expectDefaultGateway(ROUTES, '172.18.0.1').dst, 'default');
+  assert.deepEqual(
+    thrown(() => expectRouteVia(cited('routes', 'node cp', ROUTES, '11-routes-cp.txt'), '10.244.1.0/24', '172.18.0.9')),
+    {
+      kind: 'AssertionError',
+      message:
+        'Expected the routes of node cp to send 10.244.1.0/24 via 172.18.0.9, but the route for 10.244.1.0/24 is `10.244.1.0/24 via 172.18.0.3 dev eth0` (evidence 11-routes-cp.txt).',
+      expected: '10.244.1.0/24 via 172.18.0.9',
+      actual: ['10.244.1.0/24 via 172.18.0.3 dev eth0'],
+    },
+  );
+  assert.deepEqual(
+    thrown(() => expectRouteVia(cited('routes', 'node cp', ROUTES), '10.244.9.0/24', '172.18.0.9')),
+    {
+      kind: 'AssertionError',
+      message:
+        'Expected the routes of node cp to send 10.244.9.0/24 via 172.18.0.9, but there is no route for 10.244.9.0/24 (routes: `10.244.1.0/24 via 172.18.0.3 dev eth0`, `10.244.2.0/24 dev eth0 nexthop via 172.18.0.4 dev eth0 nexthop via 172.18.0.5 dev eth0`, `default via 172.18.0.1 dev eth0`) (evidence: routes node cp).',
+      expected: '10.244.9.0/24 via 172.18.0.9',
+      actual: [],
+    },
+  );
+  assert.deepEqual(
+    thrown(() => expectDefaultGateway(ROUTES, '172.18.0.9')),
+    {
+      kind: 'AssertionError',
+      message:
+        'Expected the routes to have its default gateway at 172.18.0.9, but the default route is `default via 172.18.0.1 dev eth0`.',
+      expected: 'default via 172.18.0.9',
+      actual: ['default via 172.18.0.1 dev eth0'],
+    },
+  );
+  assert.deepEqual(
+    thrown(() => expectDefaultGateway(ROUTES.slice(0, 1), '172.18.0.9')),
+    {
+      kind: 'AssertionError',
+      message: 'Expected the routes to have its default gateway at 172.18.0.9, but there is no default route.',
+      expected: 'default via 172.18.0.9',
+      actual: [],
+    },
+  );
+});
+
+test('neighbours: a wrong MAC lists every entry of the address; no entry is inconclusive with a hint', () => {
+  const neigh = parseIpNeigh(
+    JSON.stringify([
+      { dst: '10.244.0.26', dev: 'eth0', lladdr: '76:f0:bd:76:76:77', state: ['REACHABLE'] },
+      { dst: '10.244.0.26', dev: 'eth1', state: ['FAILED'] },
+    ]),
+  ).neighbours;
+  assert.deepEqual(
+    thrown(() => expectNeighbourMac(neigh, '10.244.0.26', '02:00:00:00:00:01')),
+    {
+      kind: 'AssertionError',
+      message:
+        'Expected the neighbour table to resolve 10.244.0.26 to 02:00:00:00:00:01, but it resolves to 76:f0:bd:76:76:77 REACHABLE on eth0, no MAC FAILED on eth1.',
+      expected: '02:00:00:00:00:01',
+      actual: ['76:f0:bd:76:76:77', null],
+    },
+  );
+  const hint = 'The entry appears after traffic to that address; send traffic in the scenario first.';
+  assert.deepEqual(
+    thrown(() => expectNeighbourMac(cited('neigh', 'pod client', neigh), '10.244.0.1', '02:00:00:00:00:01')),
+    {
+      kind: 'inconclusive',
+      message:
+        'The neighbour table of pod client has no entry for 10.244.0.1 (entries: 10.244.0.26, 10.244.0.26) (evidence: neigh pod client), so the MAC it resolves to cannot be judged.',
+      hint,
+    },
+  );
+  assert.deepEqual(
+    thrown(() => expectNeighbourMac([], '10.244.0.1', '02:00:00:00:00:01')),
+    {
+      kind: 'inconclusive',
+      message:
+        'The neighbour table has no entry for 10.244.0.1 (entries: none), so the MAC it resolves to cannot be judged.',
+      hint,
+    },
+  );
+});
+
+test('status: a field is read by path, by label, or as a mode; wrong, missing and non-agent outputs are named', () => {
+  const st = parseCiliumStatus(
+    [
+      'KVStore:                 Disabled',
+      'KubeProxyReplacement:    False',
+      'Routing:                 Network: Native   Host: Legacy',
+      'Masquerading:            IPTables [IPv4: Enabled, IPv6: Disabled]',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    ['routing.network', 'routing', 'masquerading', 'KubeProxyReplacement', 'KVStore', 'nothing'].map((f) =>
+      statusValue(st, f),
+    ),
+    ['Native', '{"network":"Native","host":"Legacy","tunnelProtocol":null}', 'IPTables', 'False', 'Disabled', null],
+  );
+  expectStatusField(st, 'Routing', 'Network');
+  expectStatusField(st, 'routing.network', ' native ');
+  assert.deepEqual(
+    thrown(() => expectStatusField(st, 'KubeProxyReplacement', 'Fal')),
+    {
+      kind: 'AssertionError',
+      message: 'Expected the agent status to report KubeProxyReplacement "Fal", but it reports "False".',
+      expected: 'Fal',
+      actual: 'False',
+    },
+  );
+  assert.deepEqual(
+    thrown(() => expectStatusField(cited('status', 'node cp', st, '02-status-cp.txt'), 'routing.network', 'Tunnel')),
+    {
+      kind: 'AssertionError',
+      message:
+        'Expected the agent status on node cp to report routing.network "Tunnel", but it reports "Native" (evidence 02-status-cp.txt).',
+      expected: 'Tunnel',
+      actual: 'Native',
+    },
+  );
+  assert.deepEqual(
+    thrown(() => expectStatusField(st, 'no.such', 'x')),
+    {
+      kind: 'inconclusive',
+      message: 'The agent status does not report no.such; this Cilium version or install may not print it.',
+    },
+  );
+  assert.deepEqual(
+    thrown(() =>
+      expectStatusField(cited('status', 'node cp', parseCiliumStatus('hello')), 'routing.network', 'Native'),
+    ),
+    {
+      kind: 'inconclusive',
+      message:
+        'The status on node cp is not an agent status (unknown) (evidence: status node cp), so routing.network cannot be read.',
+    },
+  );
+});
