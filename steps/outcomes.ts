@@ -23,10 +23,14 @@ defineStep(
 defineStep(
   'Then',
   'every request {failure}',
-  { example: 'Then every request fails', doc: 'Expected failure: "is refused", "times out" or any failure ("fails").' },
+  {
+    example: 'Then every request fails',
+    doc: 'Expected failure: "is refused", "times out" or any failure ("fails"); it counts only when the same client reached another echo pod in the window (else inconclusive).',
+  },
   async function (this: HookpointWorld, how: 'refused' | 'timeout' | 'any') {
-    const { traffic } = requireWindow(this);
-    await judge(this, [traffic], () => expectAllFail(traffic, how), {
+    const { traffic, control, controlMissing } = requireWindow(this);
+    const cited = control ? [traffic, control] : [traffic];
+    await judge(this, cited, () => expectAllFail(traffic, how, { reached: control, missing: controlMissing }), {
       point: 'backend veth',
       figure: () => trafficFigure(traffic),
     });

@@ -39,10 +39,29 @@ export function expectAllSucceeded(outcomes: EvidenceOr<RequestOutcome[]>, n: nu
 }
 
 /**
- * Every request failed, and (unless `how` is 'any') in the stated way: 'refused' (connection
- * refused) or 'timeout'. No requests at all is inconclusive: nothing was tried.
+ * What shows that a window's failures are about its destination and not a client that could reach
+ * nothing at all (a "nothing got through" verdict needs one, house rule 4).
  */
-export function expectAllFail(outcomes: EvidenceOr<RequestOutcome[]>, how: 'refused' | 'timeout' | 'any'): void {
+export interface PositiveControl {
+  /** The same client's request(s) to another destination in the same window. */
+  reached?: EvidenceOr<RequestOutcome[]>;
+  /** Evidence naming where the packets stopped (a drop in a trace, the last capture point that saw them). */
+  stoppedAt?: string;
+  /** Why no control request could be sent (no other destination to try). */
+  missing?: string;
+}
+
+/**
+ * Every request failed, and (unless `how` is 'any') in the stated way: 'refused' (connection
+ * refused) or 'timeout'. No requests at all is inconclusive: nothing was tried. Failures count
+ * only with a positive control: the same client reached another destination in the window, or
+ * the evidence names where the packets stopped; otherwise the verdict is inconclusive.
+ */
+export function expectAllFail(
+  outcomes: EvidenceOr<RequestOutcome[]>,
+  how: 'refused' | 'timeout' | 'any',
+  control: PositiveControl = {},
+): void {
   const list = dataOf(outcomes);
   const ev = citeAll(outcomes);
   if (list.length === 0) inconclusive(`No request ran, so no failure could be observed${ev}.`);
@@ -53,14 +72,25 @@ export function expectAllFail(outcomes: EvidenceOr<RequestOutcome[]>, how: 'refu
       { expected: 0, actual: succeeded.length },
     );
   }
-  if (how === 'any') return;
-  const other = list.filter((o) => o.error !== (how as RequestError));
-  if (other.length) {
-    fail(
-      `Expected every request to fail as ${how === 'refused' ? 'connection refused' : 'a timeout'}, but ${other.length} of ${list.length} failed otherwise (${label(outcomes)}): ${listSome(other.map(describeOutcome), 4)}${ev}.`,
-      { expected: how, actual: [...new Set(other.map((o) => o.error))].join(', ') },
-    );
+  if (how !== 'any') {
+    const other = list.filter((o) => o.error !== (how as RequestError));
+    if (other.length) {
+      fail(
+        `Expected every request to fail as ${how === 'refused' ? 'connection refused' : 'a timeout'}, but ${other.length} of ${list.length} failed otherwise (${label(outcomes)}): ${listSome(other.map(describeOutcome), 4)}${ev}.`,
+        { expected: how, actual: [...new Set(other.map((o) => o.error))].join(', ') },
+      );
+    }
   }
+  if (control.stoppedAt) return;
+  const reached = control.reached ? dataOf(control.reached).filter((o) => o.ok) : [];
+  if (reached.length) return;
+  const why = control.reached
+    ? `its control request to another destination failed too (${listSome(dataOf(control.reached).map(describeOutcome), 2)}${citeAll(control.reached)})`
+    : (control.missing ?? 'no control request to another destination was sent');
+  inconclusive(
+    `All ${plural(list.length, 'request')} failed (${label(outcomes)})${ev}, but nothing shows the client could reach anything in this window: ${why}, and no evidence names where the packets stopped. The failure may be the client's, not the destination's.`,
+    'Give the client another destination that must answer (a second echo deployment or replica), or capture or monitor the path so the evidence shows where the packets stopped.',
+  );
 }
 
 /**

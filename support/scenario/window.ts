@@ -43,6 +43,13 @@ export interface ObservationWindow {
   before: Map<string, CitedEvidence<IptablesDump>>;
   after: Map<string, CitedEvidence<IptablesDump>>;
   traffic: CitedEvidence<RequestOutcome[]>;
+  /**
+   * The positive control of a window whose traffic failed: one HTTP request from the same client
+   * to another destination (an echo pod it did not address), sent right after the traffic.
+   */
+  control?: CitedEvidence<RequestOutcome[]>;
+  /** Why no control request was sent although the traffic failed (no other destination). */
+  controlMissing?: string;
   captures: CaptureResult[];
   monitors: Map<string, CitedEvidence<MonitorEvent[]>>;
   /**
@@ -92,6 +99,30 @@ function backendsAddressed(topo: Topology, spec: TrafficSpec): Array<{ pod: stri
   return topo.pods
     .filter((p) => p.ip === spec.to.ip)
     .map((p) => ({ pod: p.name, namespace: p.namespace, port: spec.to.port }));
+}
+
+/**
+ * Where a window's positive control goes: an echo pod other than the address the traffic went
+ * to (for a service, a backend reached by its pod IP qualifies: the service is what is judged),
+ * never the client itself, on its HTTP port. Pods the window did not address come first.
+ */
+export function controlDestination(
+  topo: Topology,
+  spec: TrafficSpec,
+  clientIp: string,
+): { pod: string; ip: string; port: number } | undefined {
+  const addressed = new Set(spec.service ? [] : topo.pods.filter((p) => p.ip === spec.to.ip).map((p) => p.name));
+  const candidates = topo.pods
+    .filter((p) => p.app !== undefined && p.ip !== spec.to.ip && p.ip !== clientIp && !addressed.has(p.name))
+    .map((p) => ({ pod: p, port: p.listeners?.find((l) => l.protocol === 'TCP')?.port }))
+    .filter((c): c is { pod: PodInfo; port: number } => c.port !== undefined);
+  const backends = new Set(spec.service?.endpoints.map((b) => b.pod) ?? []);
+  candidates.sort(
+    (a, b) =>
+      Number(backends.has(a.pod.name)) - Number(backends.has(b.pod.name)) || a.pod.name.localeCompare(b.pod.name),
+  );
+  const pick = candidates[0];
+  return pick && { pod: pick.pod.name, ip: pick.pod.ip, port: pick.port };
 }
 
 export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise<ObservationWindow> {
@@ -151,6 +182,14 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
     const citedBefore = await snapshot('iptables-before');
 
     const traffic = await world.cite(await sendRequests(backend, from, spec.to, spec.count));
+    // A failed request counts only against a client shown to reach something else in the same window.
+    let control: CitedEvidence<RequestOutcome[]> | undefined;
+    let controlMissing: string | undefined;
+    if (traffic.data.some((o) => !o.ok)) {
+      const dst = controlDestination(topo, spec, clientIp);
+      if (dst) control = await world.cite({ ...(await sendRequests(backend, from, dst, 1)), kind: 'control' });
+      else controlMissing = `the scenario has no echo pod other than ${spec.to.ip} for the client to try`;
+    }
 
     const citedAfter = await snapshot('iptables-after');
     if (countersError) citedBefore.clear();
@@ -186,6 +225,8 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
       before: citedBefore,
       after: citedAfter,
       traffic,
+      control,
+      controlMissing,
       captures,
       monitors: monitorEv,
       countersError,

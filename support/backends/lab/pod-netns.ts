@@ -9,6 +9,7 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InfraError } from '../../errors.ts';
 import { run } from '../../exec/index.ts';
+import type { Listener } from '../types.ts';
 import { killAll, NETNS_DIR, pidsInNetns, processAlive, type RunDir } from './ledger.ts';
 import { labMac, lxcName, nodeNetns, podNetns, stableNumber } from './names.ts';
 import { ipBatch, POD_SYSCTLS, sysctlLine } from './netns.ts';
@@ -26,8 +27,15 @@ export interface LabPod {
   kind: 'echo' | 'client';
   /** Deployment (app label) of an echo pod. */
   app?: string;
-  /** Port the echo server listens on. */
+  /** Port the echo server answers HTTP on. */
   port?: number;
+  /** Further ports the echo server answers on: the target ports its services name (TCP or UDP). */
+  extraListeners?: Listener[];
+}
+
+/** Every port an echo pod answers on: its HTTP port, then its services' other target ports. */
+export function echoListeners(pod: Pick<LabPod, 'port' | 'extraListeners'>): Listener[] {
+  return [{ port: pod.port ?? 80, protocol: 'TCP' }, ...(pod.extraListeners ?? [])];
 }
 
 export const ECHO_SERVER = path.join(import.meta.dirname, 'echo-server.ts');

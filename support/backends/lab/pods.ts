@@ -6,7 +6,16 @@
 import { UsageError } from '../../errors.ts';
 import type { ClientSpec, EchoSpec, PodInfo } from '../types.ts';
 import { podNetns, podSuffix, validateName } from './names.ts';
-import { createPods, describePod, echoPidFile, echoRunning, type LabPod, removePods, startEcho } from './pod-netns.ts';
+import {
+  createPods,
+  describePod,
+  echoListeners,
+  echoPidFile,
+  echoRunning,
+  type LabPod,
+  removePods,
+  startEcho,
+} from './pod-netns.ts';
 import type { LabServices } from './services.ts';
 import type { LabSession } from './state.ts';
 
@@ -31,6 +40,7 @@ export class LabPods {
       hostVethMac: p.hostVethMac,
       endpointId: p.endpointId,
       app: p.app,
+      ...(p.kind === 'echo' ? { listeners: echoListeners(p) } : {}),
     };
   }
 
