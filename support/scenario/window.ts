@@ -8,13 +8,15 @@
  */
 import type { ExecTarget, NodeInfo, PodInfo, ServiceInfo, Topology } from '../backends/types.ts';
 import { InfraError } from '../errors.ts';
-import { MediaType } from '../evidence/index.ts';
+import { type Evidence, MediaType } from '../evidence/index.ts';
 import type { CitedEvidence } from '../expectations/evidence-ref.ts';
 import type { IptablesDump, MonitorEvent, Packet } from '../parsers/index.ts';
 import { type CapturePoint, describeCapturePoint, type RunningCapture, startCapture } from '../probes/capture.ts';
 import { snapshotCounters } from '../probes/counters.ts';
-import { checkListeners, expectBackendsAlive } from '../probes/listeners.ts';
+import { sendDatagrams } from '../probes/datagrams.ts';
+import { checkListeners, expectBackendsAlive, type ListenerQuery } from '../probes/listeners.ts';
 import { type RunningMonitor, startMonitor } from '../probes/monitor.ts';
+import { sendPings } from '../probes/ping.ts';
 import { type RequestOutcome, sendRequests } from '../probes/traffic.ts';
 import { resolveNode, resolvePod } from './resolve.ts';
 import type { HookpointWorld } from './world.ts';
@@ -26,8 +28,12 @@ export interface TrafficSpec {
   count: number;
   /** The service addressed, when the traffic goes to one (ClusterIP or NodePort). */
   service?: ServiceInfo;
-  via: 'clusterip' | 'nodeport' | 'pod-ip';
+  via: 'clusterip' | 'nodeport' | 'pod-ip' | 'node-ip';
+  /** HTTP requests over TCP (the default), UDP datagrams, or ICMP echo requests (`to.port` unused). */
+  protocol?: TrafficProtocol;
 }
+
+export type TrafficProtocol = 'http' | 'udp' | 'icmp';
 
 export interface CaptureResult {
   point: CapturePoint;
@@ -63,13 +69,16 @@ export interface ObservationWindow {
 export const captureLabel = describeCapturePoint;
 
 function captureFilter(spec: TrafficSpec): string[] {
+  // ICMP has no ports: the filter is the protocol alone.
+  const l4 = spec.protocol === 'icmp' ? 'icmp' : spec.protocol === 'udp' ? 'udp' : 'tcp';
+  if (l4 === 'icmp') return [l4];
   const ports = new Set<number>([spec.to.port]);
   if (spec.service) {
     ports.add(spec.service.port);
     ports.add(spec.service.targetPort);
     if (spec.service.nodePort) ports.add(spec.service.nodePort);
   }
-  const tokens: string[] = ['tcp', 'and', '('];
+  const tokens: string[] = [l4, 'and', '('];
   [...ports].forEach((p, i) => {
     if (i > 0) tokens.push('or');
     tokens.push('port', String(p));
@@ -93,12 +102,35 @@ export function sameNodeDestinations(topo: Topology, w: ObservationWindow | unde
 }
 
 /** The pods the window's traffic was addressed to: the service's backends, or the pod owning the address. */
-function backendsAddressed(topo: Topology, spec: TrafficSpec): Array<{ pod: string; namespace: string; port: number }> {
-  if (spec.service)
-    return spec.service.endpoints.map((b) => ({ pod: b.pod, namespace: spec.service!.namespace, port: b.port }));
+function backendsAddressed(topo: Topology, spec: TrafficSpec): ListenerQuery[] {
+  if (spec.protocol === 'icmp') return [];
+  const protocol = spec.protocol === 'udp' ? 'UDP' : 'TCP';
+  if (spec.service) {
+    const svc = spec.service;
+    const service = { name: svc.name, port: svc.port, targetPort: svc.targetPort };
+    return svc.endpoints.map((b) => ({ pod: b.pod, namespace: svc.namespace, port: b.port, protocol, service }));
+  }
   return topo.pods
     .filter((p) => p.ip === spec.to.ip)
-    .map((p) => ({ pod: p.name, namespace: p.namespace, port: spec.to.port }));
+    .map((p) => ({ pod: p.name, namespace: p.namespace, port: spec.to.port, protocol }));
+}
+
+/** The traffic of a window, by protocol; ICMP replies are named after the pod or node that sent them. */
+async function sendTraffic(
+  backend: HookpointWorld['backend'],
+  topo: Topology,
+  from: ExecTarget,
+  spec: TrafficSpec,
+): Promise<Evidence<RequestOutcome[]>> {
+  if (spec.protocol === 'udp') return sendDatagrams(backend, from, spec.to, spec.count);
+  if (spec.protocol !== 'icmp') return sendRequests(backend, from, spec.to, spec.count);
+  const ev = await sendPings(backend, from, spec.to, spec.count);
+  const names = new Map<string, string>([
+    ...topo.nodes.map((n) => [n.ip, n.name] as [string, string]),
+    ...topo.pods.map((p) => [p.ip, p.name] as [string, string]),
+  ]);
+  for (const o of ev.data) if (o.replyFrom) o.answeredBy = names.get(o.replyFrom) ?? null;
+  return ev;
 }
 
 /**
@@ -181,7 +213,7 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
     };
     const citedBefore = await snapshot('iptables-before');
 
-    const traffic = await world.cite(await sendRequests(backend, from, spec.to, spec.count));
+    const traffic = await world.cite(await sendTraffic(backend, topo, from, spec));
     // A failed request counts only against a client shown to reach something else in the same window.
     let control: CitedEvidence<RequestOutcome[]> | undefined;
     let controlMissing: string | undefined;

@@ -162,6 +162,7 @@ export async function startEcho(rd: RunDir, cluster: string, pod: LabPod): Promi
     pod.name,
     '--port',
     String(pod.port ?? 80),
+    ...(pod.extraListeners ?? []).flatMap((l) => ['--listen', `${l.protocol.toLowerCase()}:${l.port}`]),
     '--pid-file',
     echoPidFile(rd, pod.name),
     '--log',
@@ -174,6 +175,16 @@ export async function startEcho(rd: RunDir, cluster: string, pod: LabPod): Promi
       `The echo server of pod ${pod.name} did not start: ${(res.stderr || res.stdout).trim().slice(-300) || `exit ${res.exitCode}`}.`,
     );
   return Number(m[1]);
+}
+
+/** Stop a pod's echo server (by its pid file, checked against its command line) and start it anew. */
+export async function restartEcho(rd: RunDir, cluster: string, pod: LabPod): Promise<number> {
+  if (echoRunning(rd, pod.name)) {
+    const pid = Number(readFileSync(echoPidFile(rd, pod.name), 'utf8').trim());
+    await killAll([pid], 1000);
+  }
+  rmSync(echoPidFile(rd, pod.name), { force: true });
+  return startEcho(rd, cluster, pod);
 }
 
 /**
