@@ -107,6 +107,8 @@ function backendsAddressed(topo: Topology, spec: TrafficSpec): ListenerQuery[] {
   const protocol = spec.protocol === 'udp' ? 'UDP' : 'TCP';
   if (spec.service) {
     const svc = spec.service;
+    // Traffic in another protocol than the service's is not the service's: its backends were not addressed.
+    if (svc.protocol !== protocol) return [];
     const service = { name: svc.name, port: svc.port, targetPort: svc.targetPort };
     return svc.endpoints.map((b) => ({ pod: b.pod, namespace: svc.namespace, port: b.port, protocol, service }));
   }
@@ -124,7 +126,7 @@ async function sendTraffic(
 ): Promise<Evidence<RequestOutcome[]>> {
   if (spec.protocol === 'udp') return sendDatagrams(backend, from, spec.to, spec.count);
   if (spec.protocol !== 'icmp') return sendRequests(backend, from, spec.to, spec.count);
-  const ev = await sendPings(backend, from, spec.to, spec.count);
+  const ev = await sendPings(backend, from, { ip: spec.to.ip }, spec.count);
   const names = new Map<string, string>([
     ...topo.nodes.map((n) => [n.ip, n.name] as [string, string]),
     ...topo.pods.map((p) => [p.ip, p.name] as [string, string]),
