@@ -7,7 +7,7 @@
  */
 import type { Backend, ExecTarget } from '../backends/types.ts';
 import type { Evidence } from '../evidence/index.ts';
-import { classifyCurlError, type RequestOutcome, sendBatch } from './traffic.ts';
+import { BARE_NAME, classifyCurlError, type RequestOutcome, sendBatch } from './traffic.ts';
 
 /** What the client sends: agnhost's UDP servers answer it with the pod name; the lab's echo answers anything. */
 export const DATAGRAM_PAYLOAD = 'hostname\n';
@@ -26,8 +26,8 @@ export function parseDatagramOutcome(seq: number, exitCode: number, stdout: stri
   const base = { seq, httpStatus: null, localPort: null, exitCode };
   if (body) {
     const tagged = /(?:^|\s)pod=(\S+)/.exec(body)?.[1];
-    // agnhost answers with the bare hostname (the pod name): one DNS-1123 word.
-    const bare = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(body) ? body : null;
+    // agnhost answers with the bare hostname (the pod name).
+    const bare = BARE_NAME.test(body) ? body : null;
     return {
       ...base,
       ok: true,

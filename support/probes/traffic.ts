@@ -4,8 +4,9 @@
  * transcript), run in the source's network namespace through the backend. Every request is
  * bounded by curl's --max-time and by the exec timeout around it.
  *
- * The echo servers answer `pod=<name> client=<ip:port> …`, so each outcome records which
- * backend answered and which source address it saw.
+ * The lab's echo servers answer `pod=<name> client=<ip:port> …`, so each outcome records which
+ * backend answered and which source address it saw; agnhost (kind, existing) answers `/hostname`
+ * with the bare pod name, so there only the answering pod is known.
  */
 import type { Backend, ExecTarget } from '../backends/types.ts';
 import type { Evidence } from '../evidence/index.ts';
@@ -36,11 +37,14 @@ export interface RequestOutcome {
 export interface SendOptions {
   /** curl --max-time per request, seconds (default 2). */
   maxTimeSec?: number;
-  /** URL path (default "/"). */
+  /** URL path (default "/hostname": agnhost's netexec answers it with the pod name; the lab's echo answers any path). */
   path?: string;
   /** Requests in flight at once (default 1: sequential). */
   concurrency?: number;
 }
+
+/** A body that is only a pod name (one DNS-1123 subdomain): agnhost's answer to /hostname and to a UDP "hostname". */
+export const BARE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 /** The marker line curl's --write-out prints after the body. */
 const MARK = 'hookpoint-curl';
@@ -48,7 +52,7 @@ const MARK = 'hookpoint-curl';
 export function curlArgv(to: { ip: string; port: number }, opts: SendOptions = {}): string[] {
   const maxTime = opts.maxTimeSec ?? 2;
   const host = to.ip.includes(':') ? `[${to.ip}]` : to.ip;
-  const path = opts.path ?? '/';
+  const path = opts.path ?? '/hostname';
   return [
     'curl',
     '-sS',
@@ -81,7 +85,8 @@ export function parseCurlOutcome(seq: number, exitCode: number, stdout: string, 
   const httpStatus = code && code !== '000' ? Number(code) : null;
   const portText = /local=\S*:(\d+)/.exec(meta)?.[1];
   const localPort = portText && portText !== '0' ? Number(portText) : null;
-  const answeredBy = /(?:^|\s)pod=(\S+)/.exec(body)?.[1] ?? null;
+  // The lab's echo says "pod=<name> client=<ip:port>"; agnhost's /hostname is the bare pod name.
+  const answeredBy = /(?:^|\s)pod=(\S+)/.exec(body)?.[1] ?? (BARE_NAME.test(body) ? body : null);
   const clientSeen = /(?:^|\s)client=(\S+)/.exec(body)?.[1] ?? null;
   const ok = exitCode === 0 && httpStatus !== null && httpStatus >= 200 && httpStatus < 400;
   const complaint = stderr.trim().split('\n').filter(Boolean).pop() ?? '';
