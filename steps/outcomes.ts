@@ -15,6 +15,7 @@ import { judge } from '../support/scenario/judged.ts';
 import type { NodeRef } from '../support/scenario/parameter-types.ts';
 import { resolveNode, resolveService } from '../support/scenario/resolve.ts';
 import { defineStep, type ScenarioPlan } from '../support/scenario/vocabulary.ts';
+import { whereStopped } from '../support/scenario/window.ts';
 import type { HookpointWorld } from '../support/scenario/world.ts';
 
 defineStep(
@@ -35,12 +36,15 @@ defineStep(
   'every request {failure}',
   {
     example: 'Then every request fails',
-    doc: 'Expected failure: "is refused", "times out" or any failure ("fails"); it counts only when the same client reached another echo pod in the window (else inconclusive).',
+    doc: 'Expected failure: "is refused", "times out" or any failure ("fails"); it counts only when the same client reached another echo pod in the window, or a monitor the scenario reads shows where its packets were dropped (else inconclusive).',
   },
   async function (this: HookpointWorld, how: 'refused' | 'timeout' | 'any') {
-    const { traffic, control, controlMissing } = requireWindow(this);
-    const cited = control ? [traffic, control] : [traffic];
-    await judge(this, cited, () => expectAllFail(traffic, how, { reached: control, missing: controlMissing }), {
+    const w = requireWindow(this);
+    const { traffic, control, controlMissing } = w;
+    const stopped = whereStopped(w);
+    const cited = [traffic, control, stopped?.evidence].filter((e) => e !== undefined);
+    const positive = { reached: control, missing: controlMissing, stoppedAt: stopped?.text };
+    await judge(this, cited, () => expectAllFail(traffic, how, positive), {
       point: 'backend veth',
       figure: () => trafficFigure(traffic),
     });

@@ -280,3 +280,22 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
     for (const { mon } of monitors) await mon.stop().catch(() => undefined);
   }
 }
+
+/**
+ * Where the window's packets stopped, when a trace the scenario armed says so: the first drop of
+ * a packet from the client (its reason, node and evidence). A failure judged with this needs no
+ * control request: the evidence names the place.
+ */
+export function whereStopped(
+  w: ObservationWindow,
+): { text: string; evidence: CitedEvidence<MonitorEvent[]> } | undefined {
+  for (const [node, ev] of w.monitors) {
+    const drop = ev.data.find((e) => e.type === 'drop' && e.src?.ip === w.clientIp);
+    if (drop)
+      return {
+        text: `a drop (${drop.message ?? 'no reason given'}) of a packet from ${w.clientIp} on node ${node}${ev.attachment ? ` (evidence ${ev.attachment})` : ''}`,
+        evidence: ev,
+      };
+  }
+  return undefined;
+}
