@@ -5,6 +5,7 @@
  */
 import { Given, Then, When } from '@cucumber/cucumber';
 import { CucumberExpression, type ParameterTypeRegistry } from '@cucumber/cucumber-expressions';
+import type { BackendDescriptor } from '../backends/types.ts';
 import { editDistance } from '../closest.ts';
 import { HookpointError, UsageError } from '../errors.ts';
 import { type CapturePointRef, type NodeRef, parameterTypeRegistry } from './parameter-types.ts';
@@ -55,7 +56,7 @@ export interface ServiceRequest {
 export type WorkloadDecl =
   | { kind: 'echo'; name: string; nodes: NodeRef[] | 'every' }
   | ({ kind: 'service' } & ServiceRequest)
-  | { kind: 'client'; name: string; node: NodeRef };
+  | { kind: 'client'; name: string; node: NodeRef; namespace?: string; labels?: Record<string, string> };
 
 // biome-ignore lint/suspicious/noExplicitAny: the step's own typed parameters, as cucumber passes them.
 type WorkloadFn = (...args: any[]) => WorkloadDecl[];
@@ -91,6 +92,10 @@ type RefuseFn = (...args: any[]) => string | undefined;
 const refusers: Array<{ expression: string; refuse: RefuseFn; compiled?: CucumberExpression }> = [];
 
 const armers: Array<{ expression: string; arms: ArmFn; compiled?: CucumberExpression }> = [];
+
+/** Checks a step makes of its doc string before anything is provisioned (throws one paragraph). */
+type DocStringCheck = (text: string, backend: BackendDescriptor) => void;
+const docStringChecks: Array<{ expression: string; check: DocStringCheck; compiled?: CucumberExpression }> = [];
 let registry: ParameterTypeRegistry | undefined;
 
 export function defineStep(
@@ -102,6 +107,7 @@ export function defineStep(
     timeoutMs?: number;
     arms?: ArmFn;
     workloads?: WorkloadFn;
+    checkDocString?: DocStringCheck;
     /** A refusal checked before provisioning (exit 2): called with the step's parameters, then the scenario's plan. */
     refuse?: RefuseFn;
     /** A traffic step: what it sends (the refusals of the Then steps after it read it). */
@@ -110,6 +116,7 @@ export function defineStep(
   fn: StepFn,
 ): void {
   catalog.push({ keyword, expression, example: meta.example, doc: meta.doc });
+  if (meta.checkDocString) docStringChecks.push({ expression, check: meta.checkDocString });
   if (meta.refuse) refusers.push({ expression, refuse: meta.refuse });
   if (meta.sends) senders.push({ expression, sends: meta.sends });
   if (meta.arms) armers.push({ expression, arms: meta.arms });
@@ -152,6 +159,15 @@ export function armingOf(stepTexts: readonly string[]): Required<Arming> {
     }
   }
   return out;
+}
+
+/** Run the doc-string check of the step this text matches, if it has one (preflight). */
+export function checkDocString(stepText: string, docString: string, backend: BackendDescriptor): void {
+  registry ??= parameterTypeRegistry();
+  for (const c of docStringChecks) {
+    c.compiled ??= new CucumberExpression(c.expression, registry);
+    if (c.compiled.match(stepText)) c.check(docString, backend);
+  }
 }
 
 /**

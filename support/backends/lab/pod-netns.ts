@@ -29,6 +29,8 @@ export interface LabPod {
   app?: string;
   /** Port the echo server answers HTTP on. */
   port?: number;
+  /** Labels of a client pod given by the step (else run=<name>); echo pods carry app=<deployment>. */
+  labels?: Record<string, string>;
   /** Further ports the echo server answers on: the target ports its services name (TCP or UDP). */
   extraListeners?: Listener[];
 }
@@ -67,7 +69,7 @@ export function describePod(
   name: string,
   kind: 'echo' | 'client',
   taken: { ips: ReadonlySet<string>; ids: ReadonlySet<number> },
-  extra: { app?: string; port?: number } = {},
+  extra: { app?: string; port?: number; namespace?: string; labels?: Record<string, string> } = {},
 ): LabPod {
   return {
     name,
