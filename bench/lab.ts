@@ -24,14 +24,20 @@ function verdict(what: 'up' | 'down', ms: number[]): string {
   return median <= GOAL[what] ? `within the ${GOAL[what]} ms goal` : `OVER the ${GOAL[what]} ms goal`;
 }
 
-async function inProcess(variants: string): Promise<{ up: number[]; down: number[] }> {
+/** Tunnel mode (VXLAN): cilium_vxlan, tunnel routes and the node's overlay programs on top. */
+const TUNNEL = { routingMode: 'tunnel', tunnelProtocol: 'vxlan', autoDirectNodeRoutes: 'false' };
+
+async function inProcess(
+  variants: string,
+  opts: { kpr?: boolean; values?: Record<string, string> } = {},
+): Promise<{ up: number[]; down: number[] }> {
   const up: number[] = [];
   const down: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const lab = new LabBackend({ cluster: `hpt-bench-${process.pid}`, variants });
     let t = Date.now();
     try {
-      const nodes = await provisionTwoNodeEcho(lab);
+      const nodes = await provisionTwoNodeEcho(lab, opts);
       await lab.runClient({ name: 'client', node: nodes[0]! });
       up.push(Date.now() - t);
     } finally {
@@ -67,11 +73,13 @@ export async function bench(): Promise<void> {
     process.stdout.write('lab: skipped (needs root: network namespaces)\n');
     return;
   }
-  for (const [label, variants] of [
-    ['Backend, kube-proxy only (no-tc)', 'no-tc'],
-    ['Backend, with the tc datapath', ''],
+  for (const [label, variants, opts] of [
+    ['Backend, kube-proxy only (no-tc)', 'no-tc', {}],
+    ['Backend, with the tc datapath', '', {}],
+    ['Backend, kube-proxy replacement (socket LB, NodePort at eth0)', '', { kpr: true }],
+    ['Backend, tunnel mode (VXLAN)', '', { values: TUNNEL }],
   ] as const) {
-    const r = await inProcess(variants);
+    const r = await inProcess(variants, opts);
     process.stdout.write(`lab up   · ${label}: ${stats(r.up)} — ${verdict('up', r.up)}\n`);
     process.stdout.write(`lab down · ${label}: ${stats(r.down)} — ${verdict('down', r.down)}\n`);
   }

@@ -4,6 +4,7 @@ import { InconclusiveError } from '../support/errors.ts';
 import {
   expectDefaultGateway,
   expectNeighbourMac,
+  expectRouteThroughDevice,
   expectRouteVia,
   expectStatusField,
   STATUS_FIELD_OF_WORDS,
@@ -72,6 +73,27 @@ defineStep(
     const topo = await this.topology();
     for (const a of topo.nodes)
       for (const b of topo.nodes) if (a.name !== b.name) await checkRoute(this, a.name, b.name);
+  },
+);
+
+defineStep(
+  'Then',
+  'every node routes the pod CIDR of every other node through cilium_host with mtu {int}',
+  {
+    example: 'Then every node routes the pod CIDR of every other node through cilium_host with mtu 1450',
+    doc: "Tunnel mode: other nodes' pod CIDRs go to cilium_host (the programs encapsulate), with room for the tunnel's headers.",
+  },
+  async function (this: HookpointWorld, mtu: number) {
+    const topo = await this.topology();
+    for (const a of topo.nodes) {
+      this.involvedNodes.add(a.name);
+      const ev = await this.cite(await routes(this.backend, { kind: 'node', node: a.name }));
+      for (const b of topo.nodes)
+        if (a.name !== b.name)
+          await judge(this, [ev], () => expectRouteThroughDevice(ev, b.podCIDR, 'cilium_host', mtu), {
+            point: 'routing',
+          });
+    }
   },
 );
 

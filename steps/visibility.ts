@@ -2,8 +2,18 @@
 
 import { InconclusiveError, UsageError } from '../support/errors.ts';
 import { expectHelperOnPath, expectProgramOn } from '../support/expectations/bpftool.ts';
-import { expectDestinationSeen, expectNothingTo, expectOnlyDestinations } from '../support/expectations/capture.ts';
-import { expectNoTranslation, expectSameNodeDelivery, expectTranslation } from '../support/expectations/monitor.ts';
+import {
+  expectDestinationSeen,
+  expectEncapsulated,
+  expectNothingTo,
+  expectOnlyDestinations,
+} from '../support/expectations/capture.ts';
+import {
+  expectNoTranslation,
+  expectSameNodeDelivery,
+  expectToOverlay,
+  expectTranslation,
+} from '../support/expectations/monitor.ts';
 import { bpftoolNet, bpftoolTailCalls } from '../support/probes/bpftool.ts';
 import { requireWindow } from '../support/scenario/assertions.ts';
 import { judge } from '../support/scenario/judged.ts';
@@ -158,6 +168,38 @@ defineStep(
     await judge(this, [events], () => expectSameNodeDelivery(events, { clientIp: p.ip, backends }), {
       point: 'host veth / tc',
     });
+  },
+);
+
+defineStep(
+  'Then',
+  'a capture on {capturePoint} sees that traffic inside a VXLAN tunnel between the node IPs',
+  {
+    example: 'Then a capture on node "control-plane" eth0 sees that traffic inside a VXLAN tunnel between the node IPs',
+    doc: "Tunnel mode: the client's packets cross the node's eth0 only encapsulated (UDP 8472 between node IPs, the pod addresses inside).",
+    arms: (point: CapturePointRef) => ({ captures: [point] }),
+  },
+  async function (this: HookpointWorld, ref: CapturePointRef) {
+    const cap = await captureAt(this, ref);
+    const nodeIps = (await this.topology()).nodes.map((n) => n.ip);
+    await judge(this, [cap.evidence], () => expectEncapsulated(cap.evidence, [requireWindow(this).clientIp], nodeIps), {
+      point: hookPointOfCapture(cap.point.kind),
+    });
+  },
+);
+
+defineStep(
+  'Then',
+  'cilium monitor on node {node} shows the traffic from pod {pod} sent to the overlay',
+  {
+    example: 'Then cilium monitor on node "control-plane" shows the traffic from pod "client" sent to the overlay',
+    doc: "Tunnel mode: `-> overlay … ifindex cilium_vxlan` events of the client's packets (native routing shows `-> stack`).",
+    arms: (node: NodeRef) => ({ monitors: [node] }),
+  },
+  async function (this: HookpointWorld, node: NodeRef, pod: string) {
+    const { events, topo } = await monitorOf(this, node);
+    const p = resolvePod(topo, pod);
+    await judge(this, [events], () => expectToOverlay(events, p.ip), { point: 'host veth / tc' });
   },
 );
 

@@ -5,12 +5,20 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { type ConfigurationRef, loadConfiguration, parseConfigurationRef } from './configuration-file.ts';
 import { UsageError } from './errors.ts';
 
 export const BACKENDS = ['lab', 'kind', 'existing'] as const;
 export const KEEP = ['never', 'on-failure', 'always'] as const;
 export const IPTABLES_MODES = ['nft', 'legacy'] as const;
-export const LAB_VARIANTS = ['no-tc', 'no-native-route', 'no-local-redirect', 'no-policy'] as const;
+export const LAB_VARIANTS = [
+  'no-tc',
+  'no-native-route',
+  'no-local-redirect',
+  'no-policy',
+  'no-socket-lb',
+  'no-encap',
+] as const;
 /** Images a kind/existing run uses, overridable one by one with `--image <role>=<ref>`. */
 export const IMAGE_ROLES = ['node', 'cilium', 'operator', 'probe', 'echo', 'client'] as const;
 export type ImageRole = (typeof IMAGE_ROLES)[number];
@@ -100,7 +108,11 @@ export const ConfigSchema = z.object({
   images: z.record(z.string(), z.string()),
   kindLoad: z.boolean(),
 });
-export type Config = Omit<z.infer<typeof ConfigSchema>, 'images'> & { images: ImageOverrides };
+export type Config = Omit<z.infer<typeof ConfigSchema>, 'images'> & {
+  images: ImageOverrides;
+  /** `--configuration [name=]file`: Helm values over the Background's rows, maybe a kind config (configuration-file.ts). */
+  configuration?: ConfigurationRef;
+};
 
 export interface RawOptions {
   backend?: string;
@@ -125,6 +137,7 @@ export interface RawOptions {
   debug?: boolean;
   image?: string[] | string;
   kindLoad?: boolean;
+  configuration?: string;
 }
 
 function toInt(flag: string, v: string | number | undefined, dflt: number): number {
@@ -193,6 +206,11 @@ export function loadConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.env
     );
   }
   const cfg = parsed.data as Config;
+  if (raw.configuration !== undefined) {
+    // Read now, so a missing file or a malformed value is refused before anything runs.
+    cfg.configuration = parseConfigurationRef(raw.configuration, '--configuration');
+    loadConfiguration(cfg.configuration);
+  }
   if (cfg.variants.length > 0 && cfg.backend !== 'lab')
     throw new UsageError(
       `--variant ${cfg.variants.join(',')} only applies to the lab backend, not "${cfg.backend}".`,

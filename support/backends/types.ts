@@ -142,6 +142,8 @@ export interface ServiceSpec {
   nodePort?: number;
   /** Restrict backends to pods on these nodes (deterministic same-node scenarios). */
   onlyNodes?: string[];
+  /** The Kubernetes namespace the service is named in (the lab's kube-proxy rules say it; default "default"). */
+  namespace?: string;
 }
 
 export interface ClientSpec {

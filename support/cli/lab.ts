@@ -18,6 +18,7 @@ import { inspectDatapath } from '../backends/lab/inspect.ts';
 import { DEFAULT_STATE_ROOT, listLabs, RunDir, teardownLedger } from '../backends/lab/ledger.ts';
 import { DEFAULT_CLUSTER, validateCluster } from '../backends/lab/names.ts';
 import { findNode } from '../backends/lab/topology.ts';
+import { LAB_VARIANTS } from '../config.ts';
 import { EnvironmentError, UsageError } from '../errors.ts';
 import { cancelled, spawnBackground, which } from '../exec/index.ts';
 import type { IptablesMode } from '../kube-proxy/mode.ts';
@@ -280,7 +281,7 @@ export function register(program: Command): void {
     .option('--kind-config <file>', `kind config of the topology (default ${DEFAULT_KIND_CONFIG})`)
     .option('--iptables <mode>', 'iptables backend of kube-proxy: nft|legacy (default nft)')
     .option('--seed-workloads', "add the seed's workloads: deployment echo on every node, service echo, pod client")
-    .option('--variant <list>', 'datapath mutations, comma-separated: no-tc, no-native-route, no-local-redirect')
+    .option('--variant <list>', `datapath mutations, comma-separated: ${LAB_VARIANTS.join(', ')}`)
     .addOption(stateRootOption())
     .action(up);
 

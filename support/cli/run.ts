@@ -32,6 +32,10 @@ export function runOptions(cmd: Command): Command {
     .option('--cluster <name>', 'cluster / lab name (default cilium-kubeproxy)')
     .option('--kind-config <file>', 'kind config (default kind-configs/two-node.yaml)')
     .option('--values <files>', 'extra Helm values files, comma-separated')
+    .option(
+      '--configuration <[name=]file>',
+      "a configuration file (docs/configurations.md): its Helm values override the Background's rows with the same key, its kindConfig replaces the Background's",
+    )
     .option('--keep <policy>', `keep the cluster: ${KEEP.join('|')} (default never)`)
     .option(
       '--reuse',

@@ -55,6 +55,8 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { tool: 'ethtool', pkg: 'ethtool', purpose: 'tests' },
   { tool: 'sysctl', pkg: 'procps', purpose: 'tests' },
   { tool: 'setpriv', pkg: 'util-linux', purpose: 'tests' },
+  // The kind stand-in's nodes: each its own PID namespace with its own /proc (test/kind-standin).
+  { tool: 'unshare', pkg: 'util-linux', purpose: 'tests' },
   { tool: 'sh', pkg: 'dash', purpose: 'base' },
   { tool: 'bash', pkg: 'bash', purpose: 'base' },
   { tool: 'awk', pkg: 'mawk', purpose: 'base' },

@@ -5,7 +5,9 @@
  * when the instrument saw the scenario's own traffic in the same window — the client's packets
  * in this capture (for "only"), or in this or another capture of the window (for "nothing",
  * where this capture is expected to be silent). Otherwise InconclusiveError. Encapsulated
- * packets (VXLAN/Geneve) are judged by their inner packet too.
+ * packets (VXLAN/Geneve) are judged by their inner packet too; where a verdict is about the
+ * destination on the wire, a packet that crossed the capture point inside a tunnel has the
+ * outer header's destination (the other node), and the failure names that outer header.
  */
 import type { Packet } from '../parsers/tcpdump.ts';
 import type { CaptureData } from '../probes/capture.ts';
@@ -24,6 +26,32 @@ function packetsOf(c: CaptureLike): Packet[] {
     for (let inner = p.inner; inner; inner = inner.inner) out.push(inner);
   }
   return out;
+}
+
+/** A packet as the capture point saw it, with the tunnel packet that carried it (null: on the wire as is). */
+interface Seen {
+  packet: Packet;
+  carrier: Packet | null;
+}
+
+function seenPackets(c: CaptureLike): Seen[] {
+  const d = dataOf(c);
+  const out: Seen[] = [];
+  for (const p of Array.isArray(d) ? d : d.packets) {
+    out.push({ packet: p, carrier: null });
+    for (let inner = p.inner; inner; inner = inner.inner) out.push({ packet: inner, carrier: p });
+  }
+  return out;
+}
+
+/** `outer` carrying `inner`, one line. */
+function carried(list: Seen[]): string {
+  const shown = list
+    .slice(0, MAX_LINES)
+    .map((s) =>
+      s.carrier ? `\`${s.carrier.raw.trim()}\` carrying \`${s.packet.raw.trim()}\`` : `\`${s.packet.raw.trim()}\``,
+    );
+  return shown.join(', ') + (list.length > MAX_LINES ? ` … and ${list.length - MAX_LINES} more` : '');
 }
 
 function place(c: CaptureLike): string {
@@ -91,11 +119,22 @@ export function expectOnlyDestinations(
 ): Packet[] {
   const all = packetsOf(capture);
   const ev = citeAll(capture);
-  const sent = all.filter((p) => p.src !== null && clientIps.includes(p.src.ip) && p.dst !== null);
+  const seen = seenPackets(capture).filter(
+    (s) => s.packet.src !== null && clientIps.includes(s.packet.src.ip) && s.packet.dst !== null,
+  );
+  const sent = seen.map((s) => s.packet);
   if (sent.length === 0) {
     inconclusive(
       `${place(capture)} saw no packet from the client (${listSome([...clientIps])}) among its ${plural(all.length, 'packet')}${ev}, so "only ${listSome([...allowedIps])} as destination" cannot be judged.`,
       'A "sees only" verdict needs the capture to see the scenario\'s own traffic.',
+    );
+  }
+  const tunnelled = seen.filter((s) => s.carrier && !allowedIps.includes(s.carrier.dst?.ip ?? ''));
+  if (tunnelled.length) {
+    const outer = [...new Set(tunnelled.map((s) => s.carrier!.dst?.ip ?? '?'))];
+    fail(
+      `Expected ${place(capture)} to see only ${listSome([...allowedIps])} as destination of the client's packets, but ${tunnelled.length} of ${sent.length} crossed it inside a tunnel whose outer header goes to ${listSome(outer)}: ${carried(tunnelled)}${ev}.`,
+      { expected: [...allowedIps], actual: outer },
     );
   }
   const bad = sent.filter((p) => !allowedIps.includes(p.dst!.ip));
@@ -137,4 +176,41 @@ export function expectNothingTo(
       'Arm a capture where the traffic must pass (e.g. the client pod eth0) in the same scenario.',
     );
   }
+}
+
+/**
+ * Every packet of the client's traffic (from or to `clientIps`) crossed this capture point inside
+ * a tunnel (VXLAN/Geneve over UDP) whose outer addresses are node IPs. Positive control: the
+ * capture saw the client's traffic at all, else inconclusive. Returns the outer packets.
+ */
+export function expectEncapsulated(
+  capture: CaptureLike,
+  clientIps: readonly string[],
+  nodeIps: readonly string[],
+): Packet[] {
+  const ev = citeAll(capture);
+  const mine = seenPackets(capture).filter((s) => involves(s.packet, clientIps));
+  if (mine.length === 0)
+    inconclusive(
+      `${place(capture)} saw none of the traffic of ${listSome([...clientIps])}, neither bare nor inside a tunnel (${plural(packetsOf(capture).length, 'packet')} in all)${ev}, so it cannot show how that traffic crossed it.`,
+      'The traffic must cross this capture point: capture on the eth0 of a node the traffic leaves or enters.',
+    );
+  const bare = mine.filter((s) => !s.carrier);
+  if (bare.length)
+    fail(
+      `Expected ${place(capture)} to see the traffic of ${listSome([...clientIps])} only inside a tunnel between node IPs, but ${bare.length} of ${mine.length} of its packets crossed it unencapsulated: ${carried(bare)}${ev}.`,
+      { expected: 'encapsulated', actual: `${bare.length} unencapsulated packets` },
+    );
+  const between = (p: Packet) =>
+    p.protocol === 'udp' && !!p.src && !!p.dst && nodeIps.includes(p.src.ip) && nodeIps.includes(p.dst.ip);
+  const strange = mine.filter((s) => !between(s.carrier!));
+  if (strange.length)
+    fail(
+      `Expected ${place(capture)} to see the traffic of ${listSome([...clientIps])} inside a UDP tunnel between node IPs (${listSome([...nodeIps])}), but ${strange.length} of its packets were carried otherwise: ${carried(strange)}${ev}.`,
+      {
+        expected: [...nodeIps],
+        actual: [...new Set(strange.map((s) => `${s.carrier!.src?.ip} > ${s.carrier!.dst?.ip}`))],
+      },
+    );
+  return [...new Set(mine.map((s) => s.carrier!))];
 }

@@ -12,6 +12,7 @@
  * rewritten in between, and the window's traffic really ran (≥1 successful request). Otherwise
  * InconclusiveError, never a pass.
  */
+import { SERVICES_CHAIN } from '../kube-proxy/chains.ts';
 import { type CounterDelta, counterDelta, ruleKey, type ServiceRules, serviceRules } from '../kube-proxy/rules.ts';
 import type { IptablesDump, IptablesRule } from '../parsers/iptables.ts';
 import type { RequestOutcome } from '../probes/traffic.ts';
@@ -116,10 +117,22 @@ function trafficSummary(t: CounterWindow['traffic']): { ok: number; total: numbe
   return { ok, total, text: `${ok}/${plural(total, 'request')} of the window succeeded` };
 }
 
+/**
+ * Why a node has no rules of the service when kube-proxy itself is absent there: its nat table
+ * has no KUBE-SERVICES chain at all (kind's kubeProxyMode: none, kube-proxy replacement), so
+ * there are no kube-proxy counters to read. Undefined when the chain exists.
+ */
+function noKubeProxy(node: string, after: IptablesDump): string | undefined {
+  if (after.chains.some((c) => c.name === SERVICES_CHAIN)) return undefined;
+  return `node ${node} has no ${SERVICES_CHAIN} chain in its nat table: kube-proxy does not run there (as with kubeProxyReplacement=true and kind's kubeProxyMode: none), so there are no kube-proxy counters to read`;
+}
+
 interface NodeDeltas {
   node: string;
   rows: CounterRow[];
   cite: string;
+  /** Set when kube-proxy is absent from the node (noKubeProxy). */
+  absent?: string;
 }
 
 /**
@@ -159,6 +172,12 @@ function deltas(w: CounterWindow, which: WhichCounters, requirePresent: boolean)
       if (ra.length === 0) {
         if (requirePresent && required) {
           const total = after.chains.reduce((n, c) => n + c.rules.length, 0);
+          const absent = noKubeProxy(node, after);
+          if (absent)
+            inconclusive(
+              `The ${KIND_NAME[kind]} counters of service ${svc} cannot stay flat or move: ${absent} (${plural(total, 'rule')} read)${cite}. A counter step passes only where the counters exist.`,
+              'Under kube-proxy replacement, state what the eBPF datapath shows instead (captures, cilium monitor, cilium status).',
+            );
           inconclusive(
             `The nat table of node ${node} holds no ${KIND_NAME[kind]} rule of service ${svc} (${plural(total, 'rule')} read)${cite}, so their counters cannot show anything: the instrument cannot see this service there.`,
             'Check the service name and port name, and that kube-proxy runs on that node in iptables mode.',
@@ -190,7 +209,7 @@ function deltas(w: CounterWindow, which: WhichCounters, requirePresent: boolean)
         rows.push({ node, kind, label: ruleLabel(d.rule, kind), before: d.before, after: d.after, delta: d.delta });
       }
     }
-    out.push({ node, rows, cite });
+    out.push({ node, rows, cite, absent: noKubeProxy(node, after) });
   }
   return out;
 }
@@ -270,7 +289,7 @@ export function expectCountersRise(
   const what = w.which === 'any' ? 'KUBE-SVC/KUBE-SEP/NodePort' : KIND_NAME[w.which];
   const traffic = trafficSummary(w.traffic);
   const describe = (n: NodeDeltas): string => {
-    if (n.rows.length === 0) return `node ${n.node} has no ${what} rule of ${svc}${n.cite}`;
+    if (n.rows.length === 0) return `${n.absent ?? `node ${n.node} has no ${what} rule of ${svc}`}${n.cite}`;
     const parts = n.rows.map((r) => `${r.label} ${r.before} → ${r.after}`);
     return `on node ${n.node} they rose by ${riseOf(n.rows)} (${listSome(parts, 6)})${n.cite}`;
   };

@@ -81,6 +81,23 @@ export function reverseNatReplies(
   );
 }
 
+/**
+ * Socket translations of a service address (`[pre-xlate-fwd] … dst [ClusterIP]:port` and the
+ * `[post-xlate-fwd]` that follows it with the backend): trace-sock events of socket-level load
+ * balancing, which rewrites the destination at connect() (kube-proxy replacement).
+ */
+export function socketTranslations(list: readonly MonitorEvent[], vip: string, port?: number | null): MonitorEvent[] {
+  const out: MonitorEvent[] = [];
+  list.forEach((e, i) => {
+    if (e.type !== 'trace-sock' || e.observationPoint !== 'pre-xlate-fwd' || e.dst?.ip !== vip) return;
+    if (port != null && e.dst.port !== null && e.dst.port !== port) return;
+    out.push(e);
+    const post = list.slice(i + 1).find((p) => p.type === 'trace-sock' && p.observationPoint === 'post-xlate-fwd');
+    if (post) out.push(post);
+  });
+  return out;
+}
+
 /** Trace events of packets sent by the client (its forward direction). */
 export function clientForward(list: readonly MonitorEvent[], clientIp: string): MonitorEvent[] {
   return traces(list).filter((e) => e.src?.ip === clientIp);
@@ -155,6 +172,14 @@ export function expectTranslation(events: EvidenceOr<MonitorEvent[]>, claim: Tra
       (e.src?.ip === claim.clientIp && e.dst?.ip === claim.clusterIP) ||
       (e.dst?.ip === claim.clientIp && e.src?.ip === claim.clusterIP && e.origIp === claim.clusterIP),
   );
+  // Socket-level load balancing (kube-proxy replacement) rewrote the destination at connect():
+  // the packets never carried the ClusterIP, so no per-packet translation can show.
+  const atSocket = socketTranslations(list, claim.clusterIP, claim.port);
+  if (atSocket.length)
+    fail(
+      `Expected ${place(events)} to show ${expected} per packet, but it was translated at the socket before any packet existed (socket-level load balancing): ${lines(atSocket)}; no packet of the client carries ${claim.clusterIP}, and no reply is reverse-NATed from it${ev}.`,
+      { expected, actual: `${atSocket.length} socket translation events, 0 reverse-NATed replies` },
+    );
   const found = involving.length
     ? `no reply to the client is reverse-NATed from ${claim.clusterIP}${untranslated.length ? `; its traffic to and from the ClusterIP passes untranslated: ${lines(untranslated)}` : `; events of the client: ${lines(involving)}`}`
     : `none of its ${plural(traces(list).length, 'trace event')} comes from or goes to ${who}`;
@@ -225,6 +250,32 @@ export function expectSameNodeDelivery(
     {
       expected: 'a -> endpoint event to a backend',
       actual: mine.length ? `${mine.length} other client events` : 'no event',
+    },
+  );
+}
+
+/**
+ * Tunnel mode: the client's packets leave its node through the overlay — `-> overlay … ifindex
+ * cilium_vxlan` events of traffic from the client (Cilium's to-overlay trace, emitted where the
+ * program hands the packet to the tunnel device). Positive control: the monitor saw the client's
+ * traffic, else inconclusive. Returns the overlay events.
+ */
+export function expectToOverlay(events: EvidenceOr<MonitorEvent[]>, clientIp: string): MonitorEvent[] {
+  const list = requireEvents(events, 'whether the traffic left through the overlay');
+  const ev = citeAll(events);
+  const fromClient = traces(list).filter((e) => e.src?.ip === clientIp);
+  if (fromClient.length === 0)
+    inconclusive(
+      `${place(events)} saw no traffic from ${clientIp} (${plural(traces(list).length, 'trace event')})${ev}, so it cannot show where that traffic left the node.`,
+      'The monitor must run on the node of the client pod.',
+    );
+  const overlay = fromClient.filter((e) => e.observationPoint === 'to-overlay');
+  if (overlay.length) return overlay;
+  fail(
+    `Expected ${place(events)} to show traffic from ${clientIp} sent to the overlay (\`-> overlay … ifindex cilium_vxlan\`), but none of its ${plural(fromClient.length, 'event')} from the client goes there: ${lines(fromClient)}${ev}.`,
+    {
+      expected: '-> overlay',
+      actual: [...new Set(fromClient.map((e) => e.observationPoint ?? e.type))],
     },
   );
 }

@@ -94,3 +94,26 @@ export function expectNeighbourMac(
     { expected: mac, actual: entries.map((n) => n.lladdr) },
   );
 }
+
+/**
+ * A route for `cidr` through device `dev` (with `mtu` when given), never via a gateway on
+ * another device — tunnel mode's `<pod CIDR> via <cilium_host address> dev cilium_host mtu 1450`.
+ */
+export function expectRouteThroughDevice(routes: EvidenceOr<Route[]>, cidr: string, dev: string, mtu?: number): Route {
+  const list = dataOf(routes);
+  const ev = citeAll(routes);
+  const forCidr = list.filter((r) => sameDst(r.dst, cidr));
+  const hit = forCidr.find((r) => r.dev === dev && (mtu === undefined || r.mtu === mtu));
+  if (hit) return hit;
+  const want = `${cidr} dev ${dev}${mtu === undefined ? '' : ` mtu ${mtu}`}`;
+  const found = forCidr.length
+    ? `the route for ${cidr} is \`${forCidr.map((r) => `${routeText(r)}${r.mtu ? ` mtu ${r.mtu}` : ''}`).join('`, `')}\``
+    : `there is no route for ${cidr} (routes: ${listSome(
+        list.map((r) => `\`${routeText(r)}\``),
+        6,
+      )})`;
+  fail(`Expected ${place(routes, 'routes')} to send ${want}, but ${found}${ev}.`, {
+    expected: want,
+    actual: forCidr.map(routeText),
+  });
+}

@@ -34,6 +34,7 @@ export function statusValue(status: CiliumStatus, field: string): string | null 
 export const STATUS_FIELD_OF_WORDS: Record<string, string> = {
   routing: 'routing.network',
   'host routing': 'routing.host',
+  'tunnel protocol': 'routing.tunnelProtocol',
   'kube-proxy replacement': 'kubeProxyReplacement',
   IPAM: 'ipam',
   masquerading: 'masquerading',

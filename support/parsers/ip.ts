@@ -118,6 +118,13 @@ function looksLikeDst(s: string): boolean {
   return s === 'default' || /^[0-9a-fA-F:.]+(\/\d+)?$/.test(s);
 }
 
+/** `ip -j route` prints a route's mtu among its metrics: `"metrics":[{"mtu":1450}]`. */
+function metricsMtu(metrics: unknown): number | null {
+  if (!Array.isArray(metrics)) return null;
+  const m = (metrics as Json[]).find((x) => x && typeof x === 'object' && typeof x.mtu === 'number');
+  return m ? (m.mtu as number) : null;
+}
+
 /** `ip route` / `ip -6 route` / `ip -j route` → routes. */
 export function parseIpRoute(text: string): { routes: Route[]; unknownLines: Unknown } {
   const data = jsonList(text);
@@ -132,7 +139,7 @@ export function parseIpRoute(text: string): { routes: Route[]; unknownLines: Unk
         scope: typeof r.scope === 'string' ? r.scope : null,
         prefsrc: typeof r.prefsrc === 'string' ? r.prefsrc : null,
         metric: typeof r.metric === 'number' ? r.metric : null,
-        mtu: typeof r.mtu === 'number' ? r.mtu : null,
+        mtu: typeof r.mtu === 'number' ? r.mtu : metricsMtu(r.metrics),
         table: r.table === undefined ? null : String(r.table),
         nexthops: Array.isArray(r.nexthops)
           ? (r.nexthops as Json[]).map((n) => ({

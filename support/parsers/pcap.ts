@@ -157,6 +157,7 @@ function decodeNetwork(p: Packet, b: Uint8Array, o: number, end: number, etherty
     p.dst.port = (b[l4 + 2]! << 8) | b[l4 + 3]!;
     p.length = Math.max(0, ((b[l4 + 4]! << 8) | b[l4 + 5]!) - 8);
     p.info = `UDP, length ${p.length}`;
+    decodeVxlan(p, b, l4 + 8, end);
   } else if (proto === 1 && l4 + 1 <= end) {
     p.protocol = 'icmp';
     p.length = l4end - l4;
@@ -169,6 +170,24 @@ function decodeNetwork(p: Packet, b: Uint8Array, o: number, end: number, etherty
     p.protocol = 'other';
     p.info = `ip-proto-${proto}`;
   }
+}
+
+/**
+ * UDP ports tcpdump decodes as VXLAN: 4789 (IANA, printed `VXLAN`) and 8472 (the Linux kernel's
+ * historical port that Cilium uses, which tcpdump's port table names `OTV`).
+ */
+export const VXLAN_UDP_PORTS: Readonly<Record<number, 'VXLAN' | 'OTV'>> = { 4789: 'VXLAN', 8472: 'OTV' };
+
+/** A VXLAN header at `o` (flags with the I bit, 24-bit VNI) and the Ethernet frame it carries → p.inner. */
+function decodeVxlan(p: Packet, b: Uint8Array, o: number, end: number): void {
+  const kind = VXLAN_UDP_PORTS[p.dst?.port ?? -1];
+  if (!kind || o + 8 + 14 > end || (b[o]! & 0x08) === 0) return;
+  const vni = (b[o + 4]! << 16) | (b[o + 5]! << 8) | b[o + 6]!;
+  p.info = kind === 'OTV' ? `OTV, flags [I] (0x08), overlay 0, instance ${vni}` : `VXLAN, flags [I] (0x08), vni ${vni}`;
+  const inner = emptyPacket('', p.line);
+  decodeLink(inner, b, o + 8, end, 1);
+  inner.raw = renderPacket(inner);
+  p.inner = inner;
 }
 
 function decodeLink(p: Packet, b: Uint8Array, o: number, end: number, linktype: number): void {

@@ -11,6 +11,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { findDescriptor } from '../backends/descriptors.ts';
+import { CONFIG_PARAMETER } from '../configuration-file.ts';
 import { plural } from '../expectations/evidence-ref.ts';
 import { type CategoryId, categorize } from './categories.ts';
 import { paramText, type ScenarioResult, type ScenarioStatus, type StepResult } from './results.ts';
@@ -60,7 +61,11 @@ export interface Summary {
   categories: Partial<Record<CategoryId, number>>;
   scenarios: SummaryScenario[];
   /** Present when the results carry more than one `cilium` value. */
-  matrix?: { parameter: 'cilium'; versions: string[]; rows: MatrixRow[]; note?: string };
+  /**
+   * The scenario × column table of a matrix: columns are Cilium versions, or configurations
+   * (`matrix --configs`, with the version appended when there are several).
+   */
+  matrix?: { parameter: 'cilium' | 'configuration'; versions: string[]; rows: MatrixRow[]; note?: string };
 }
 
 /** Said wherever lab results make a version table: the lab's Cilium version is a label, not a datapath. */
@@ -166,14 +171,30 @@ export function summarize(
     categories,
     scenarios,
   };
-  const versions = [...new Set(results.map((r) => r.parameters.cilium).filter((v) => v !== undefined))].sort(
+  const ciliums = [...new Set(results.map((r) => r.parameters.cilium).filter((v) => v !== undefined))].sort(
     versionOrder,
   );
-  if (versions.length > 1) {
+  const configurations = [
+    ...new Set(results.map((r) => r.parameters[CONFIG_PARAMETER]).filter((v) => v !== undefined)),
+  ];
+  const columnOf = (p: Record<string, string>): string | undefined =>
+    configurations.length === 0
+      ? p.cilium
+      : p[CONFIG_PARAMETER] === undefined
+        ? undefined
+        : ciliums.length > 1 && p.cilium !== undefined
+          ? `${p[CONFIG_PARAMETER]} · ${p.cilium}`
+          : p[CONFIG_PARAMETER];
+  const versions =
+    configurations.length === 0
+      ? ciliums
+      : [...new Set(results.map((r) => columnOf(r.parameters)).filter((v): v is string => v !== undefined))];
+  if (versions.length > 1 || configurations.length > 0) {
     const rows = new Map<string, MatrixRow>();
     const seen = new Map<MatrixRow, Record<string, string>>();
     for (const [i, r] of results.entries()) {
-      const { cilium, ...rest } = r.parameters;
+      const { cilium: _c, [CONFIG_PARAMETER]: _k, ...rest } = r.parameters;
+      const cilium = columnOf(r.parameters);
       const variant = paramText(rest);
       const key = `${r.feature}\u0000${r.name}\u0000${variant}`;
       let row = rows.get(key);
@@ -191,10 +212,10 @@ export function summarize(
     for (const [row, texts] of seen) if (new Set(Object.values(texts)).size > 1) row.differs = texts;
     const lab = results.some((r) => findDescriptor(r.parameters.backend)?.ciliumVersionIsLabel);
     summary.matrix = {
-      parameter: 'cilium',
+      parameter: configurations.length ? 'configuration' : 'cilium',
       versions,
       rows: [...rows.values()],
-      ...(lab ? { note: LAB_LABEL_NOTE } : {}),
+      ...(lab && ciliums.length > 1 ? { note: LAB_LABEL_NOTE } : {}),
     };
   }
   return summary;
@@ -293,7 +314,7 @@ function renderMarkdown(s: Summary, maxRows: number): string {
     const m = s.matrix;
     const showVariant = m.rows.some((r) => r.variant);
     const showDiffers = m.rows.some((r) => r.differs);
-    out.push('### Scenario × Cilium version', '');
+    out.push(`### Scenario × ${m.parameter === 'configuration' ? 'configuration' : 'Cilium version'}`, '');
     if (m.note) out.push(`> ${mdCell(m.note)}`, '');
     out.push(
       `| Feature | Scenario |${showVariant ? ' Variant |' : ''} ${m.versions.map(mdCell).join(' | ')} |${showDiffers ? ' Evidence that differs |' : ''}`,

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { descriptorOf } from '../backends/descriptors.ts';
 import { CILIUM_VERSION, type Config, DEFAULTS, DNS1123, K8S_VERSION, loadConfig, type RawOptions } from '../config.ts';
+import { type ConfigurationRef, parseConfigurationList } from '../configuration-file.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { cancelled, formatArgv, spawnBackground } from '../exec/index.ts';
 import { compatibilityLine } from './environment-labels.ts';
@@ -28,12 +29,19 @@ export interface MatrixRaw extends RawOptions {
   cilium?: string;
   k8s?: string;
   parallel?: string | number;
+  /** `--configs name=file,…`: one combination per configuration (configuration-file.ts). */
+  configs?: string;
 }
 
 export interface Combination {
-  /** DNS-1123 id: "c1-16-15", or "c1-16-15-k1-27-3" when several Kubernetes versions are given. */
+  /**
+   * DNS-1123 id: "c1-16-15", or "c1-16-15-k1-27-3" when several Kubernetes versions are given;
+   * with --configs the configuration's name first ("tunnel", "tunnel-c1-16-15").
+   */
   id: string;
   cilium: string;
+  /** Set with --configs: the configuration this combination runs under. */
+  configuration?: ConfigurationRef;
   /** Only set when --k8s was given. */
   k8s?: string;
   /** The child's cluster / lab name: `<cluster>-<id>`, at most 40 characters. */
@@ -113,7 +121,13 @@ export function combinationCluster(base: string, id: string): string {
  * reading `env`). Every child configuration goes through the run's own validation.
  */
 export function planMatrix(raw: MatrixRaw, paths: string[] = [], env: NodeJS.ProcessEnv = process.env): MatrixPlan {
-  const ciliums = parseVersions('--cilium', raw.cilium ?? env.HOOKPOINT_CILIUM, CILIUM_VERSION);
+  const configs = raw.configs === undefined ? [undefined] : parseConfigurationList(raw.configs);
+  // With --configs the configurations are the matrix; one Cilium version (the default) will do.
+  const ciliums = parseVersions(
+    '--cilium',
+    raw.cilium ?? env.HOOKPOINT_CILIUM ?? (raw.configs !== undefined ? DEFAULTS.cilium : undefined),
+    CILIUM_VERSION,
+  );
   const k8sText = raw.k8s ?? env.HOOKPOINT_K8S;
   const k8ss = k8sText === undefined ? [undefined] : parseVersions('--k8s', k8sText, K8S_VERSION);
   const parallel = parseParallel(raw.parallel);
@@ -125,21 +139,40 @@ export function planMatrix(raw: MatrixRaw, paths: string[] = [], env: NodeJS.Pro
     );
   const reportsDir = path.resolve(raw.reports ?? env.HOOKPOINT_REPORTS ?? DEFAULTS.reportsDir);
   const combinations: Combination[] = [];
-  for (const cilium of ciliums) {
-    for (const k8s of k8ss) {
-      const id = combinationId(cilium, k8ss.length > 1 ? k8s : undefined);
-      const cluster = combinationCluster(base, id);
-      const dir = path.join(reportsDir, 'matrix', id);
-      const config = loadConfig({ ...raw, cilium, k8s, cluster, reports: dir, parallel: undefined }, env);
-      combinations.push({
-        id,
-        cilium,
-        ...(k8s ? { k8s } : {}),
-        cluster,
-        dir,
-        resultsDir: path.join(dir, 'allure-results'),
-        config,
-      });
+  for (const configuration of configs) {
+    for (const cilium of ciliums) {
+      for (const k8s of k8ss) {
+        const versions = combinationId(cilium, k8ss.length > 1 ? k8s : undefined);
+        const id = configuration
+          ? ciliums.length > 1 || k8ss.length > 1
+            ? `${configuration.name}-${versions}`
+            : configuration.name
+          : versions;
+        const cluster = combinationCluster(base, id);
+        const dir = path.join(reportsDir, 'matrix', id);
+        const config = loadConfig(
+          {
+            ...raw,
+            cilium,
+            k8s,
+            cluster,
+            reports: dir,
+            parallel: undefined,
+            ...(configuration ? { configuration: `${configuration.name}=${configuration.file}` } : {}),
+          },
+          env,
+        );
+        combinations.push({
+          id,
+          cilium,
+          ...(configuration ? { configuration } : {}),
+          ...(k8s ? { k8s } : {}),
+          cluster,
+          dir,
+          resultsDir: path.join(dir, 'allure-results'),
+          config,
+        });
+      }
     }
   }
   const backend = combinations[0]!.config.backend;
@@ -177,6 +210,7 @@ export function childArgv(
   const argv = [...entry, ...(plan.raw.debug ? ['--debug'] : []), 'run'];
   argv.push('--backend', plan.backend, '--cilium', c.cilium);
   if (c.k8s) argv.push('--k8s', c.k8s);
+  if (c.configuration) argv.push('--configuration', `${c.configuration.name}=${c.configuration.file}`);
   argv.push('--cluster', c.cluster, '--reports', c.dir, '--no-report');
   for (const [flag, key] of FORWARDED) {
     const v = plan.raw[key];
@@ -258,7 +292,9 @@ async function runCombination(
   await mkdir(c.dir, { recursive: true });
   const argv = childArgv(plan, c, entry);
   const tag = `[${c.id}]`;
-  log(`${tag} started: Cilium ${c.cilium}${c.k8s ? `, Kubernetes ${c.k8s}` : ''} on ${plan.backend} "${c.cluster}"`);
+  log(
+    `${tag} started: ${c.configuration ? `configuration ${c.configuration.name} (${c.configuration.file}), ` : ''}Cilium ${c.cilium}${c.k8s ? `, Kubernetes ${c.k8s}` : ''} on ${plan.backend} "${c.cluster}"`,
+  );
   const started = Date.now();
   const child = spawnBackground(argv, { maxMs: timeoutMs, where: `matrix ${c.id}`, graceMs: 300_000 });
   let shown = 0;
@@ -339,7 +375,7 @@ export async function runMatrix(req: MatrixRequest): Promise<MatrixOutcome> {
   log(
     `hookpoint matrix: ${n} combination${n === 1 ? '' : 's'} on ${plan.backend}, up to ${Math.min(plan.parallel, n)} at once: ${plan.combinations.map((c) => c.id).join(', ')}`,
   );
-  if (descriptorOf(plan.backend).ciliumVersionIsLabel)
+  if (descriptorOf(plan.backend).ciliumVersionIsLabel && new Set(plan.combinations.map((c) => c.cilium)).size > 1)
     log(
       'hookpoint matrix: on the lab the Cilium version is only a label (one datapath); the matrix proves the mechanics.',
     );

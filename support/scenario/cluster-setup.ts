@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { ClusterSpec } from '../backends/types.ts';
 import { resolveExisting } from '../config.ts';
+import { applyConfiguration, configurationKindConfigFile, loadConfiguration } from '../configuration-file.ts';
 import { UsageError } from '../errors.ts';
 import { ensureProvisioned, type RunContext } from '../run/context.ts';
 import type { HookpointWorld } from './world.ts';
@@ -24,9 +25,13 @@ export function clusterSpec(
       throw new UsageError(`Invalid Helm value key "${k}".`, 'Keys look like routingMode or ipam.mode.');
     if (v === '') throw new UsageError(`Helm value "${k}" has no value in the table.`);
   }
+  // A configuration (`--configuration`, one column of `matrix --configs`) overrides the rows with
+  // the same key, and its kind config replaces the Background's.
+  const configuration = config.configuration ? loadConfiguration(config.configuration) : undefined;
+  const configured = configuration ? configurationKindConfigFile(configuration) : undefined;
   return {
-    kindConfig: kindConfigPath(kindConfig, config.kindConfig.replace(/^kind-configs\//, '')),
-    ciliumValues: values,
+    kindConfig: configured ?? kindConfigPath(kindConfig, config.kindConfig.replace(/^kind-configs\//, '')),
+    ciliumValues: applyConfiguration(values, configuration),
     ciliumVersion: config.cilium,
     k8sVersion: config.k8s,
   };

@@ -17,6 +17,7 @@ import {
 } from '@cucumber/cucumber';
 import * as allure from 'allure-js-commons';
 import type { Capability } from '../backends/types.ts';
+import { CONFIG_PARAMETER } from '../configuration-file.ts';
 import { MediaType, slug } from '../evidence/index.ts';
 import { Transcript } from '../exec/index.ts';
 import { type ReportStatus, reportStatusOf } from '../report/verdict.ts';
@@ -35,6 +36,7 @@ Before(async function (this: HookpointWorld, { pickle }: ITestCaseHookParameter)
   const { config, backend } = this.ctx;
   await allure.parameter('backend', backend.name);
   await allure.parameter('cilium', config.cilium);
+  if (config.configuration) await allure.parameter(CONFIG_PARAMETER, config.configuration.name);
   if (config.variants.length) await allure.parameter('lab variant', config.variants.join(','));
 
   for (const tag of pickle.tags.map((t) => t.name)) {

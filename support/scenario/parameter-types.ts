@@ -115,7 +115,7 @@ export const PARAMETER_TYPES: readonly ParameterTypeDef[] = [
   },
   {
     name: 'statusField',
-    regexp: /routing|host routing|kube-proxy replacement|IPAM|masquerading/,
+    regexp: /routing|host routing|tunnel protocol|kube-proxy replacement|IPAM|masquerading/,
     transformer: (s: string) => s,
   },
   { name: 'direction', regexp: /ingress|egress/, transformer: (s: string) => s as 'ingress' | 'egress' },

@@ -11,6 +11,7 @@ import { InfraError } from '../errors.ts';
 import { type Evidence, MediaType } from '../evidence/index.ts';
 import type { CitedEvidence } from '../expectations/evidence-ref.ts';
 import type { IptablesDump, MonitorEvent, Packet } from '../parsers/index.ts';
+import { VXLAN_UDP_PORTS } from '../parsers/pcap.ts';
 import { type CapturePoint, describeCapturePoint, type RunningCapture, startCapture } from '../probes/capture.ts';
 import { snapshotCounters } from '../probes/counters.ts';
 import { sendDatagrams } from '../probes/datagrams.ts';
@@ -68,22 +69,33 @@ export interface ObservationWindow {
 /** The capture point's label as captures and steps name it. */
 export const captureLabel = describeCapturePoint;
 
-function captureFilter(spec: TrafficSpec): string[] {
-  // ICMP has no ports: the filter is the protocol alone.
+export function captureFilter(spec: TrafficSpec): string[] {
+  // ICMP has no ports: its group is the protocol alone.
   const l4 = spec.protocol === 'icmp' ? 'icmp' : spec.protocol === 'udp' ? 'udp' : 'tcp';
-  if (l4 === 'icmp') return [l4];
   const ports = new Set<number>([spec.to.port]);
   if (spec.service) {
     ports.add(spec.service.port);
     ports.add(spec.service.targetPort);
     if (spec.service.nodePort) ports.add(spec.service.nodePort);
   }
-  const tokens: string[] = [l4, 'and', '('];
-  [...ports].forEach((p, i) => {
-    if (i > 0) tokens.push('or');
-    tokens.push('port', String(p));
-  });
+  // pcap filters give `and` and `or` the same precedence: every group is parenthesised.
+  const tokens: string[] = ['(', l4];
+  if (l4 !== 'icmp') {
+    tokens.push('and', '(');
+    [...ports].forEach((p, i) => {
+      if (i > 0) tokens.push('or');
+      tokens.push('port', String(p));
+    });
+    tokens.push(')');
+  }
   tokens.push(')');
+  // Tunnel mode: the traffic crosses node eth0 inside VXLAN (the judges read the inner packets).
+  tokens.push('or', '(', 'udp', 'and', '(');
+  Object.keys(VXLAN_UDP_PORTS).forEach((p, i) => {
+    if (i > 0) tokens.push('or');
+    tokens.push('port', p);
+  });
+  tokens.push(')', ')');
   return tokens;
 }
 

@@ -66,22 +66,6 @@ describe('bad input on the lab', { skip: root ? false : 'needs root', concurrenc
     await nothingLeft();
   });
 
-  test('kubeProxyReplacement=true cannot be reproduced by the lab: exit 2, points to --backend kind', async () => {
-    const file = writeFeature(
-      dir,
-      'kpr.feature',
-      scenario(STEPS, BACKGROUND.replace('| false      |', '| true       |')),
-    );
-    const res = await cli(['run', file, '--reports', reports, '--cluster', cluster]);
-    expectParagraph(
-      res,
-      2,
-      ['kubeProxyReplacement=true'],
-      /--backend kind, or tag its scenarios @requires:helm-values/,
-    );
-    await nothingLeft();
-  });
-
   test('the tag the refusal names exists: @requires:helm-values skips the scenario on the lab, nothing provisioned', async () => {
     const file = writeFeature(
       dir,

@@ -183,13 +183,13 @@ const cases: Case[] = [
     fix: /did you mean "kubeProxyReplacement"\?.*--backend kind.*tag its scenarios @requires:helm-values so the lab skips them/,
   },
   {
-    name: 'Helm value the lab cannot reproduce (kubeProxyReplacement=true)',
+    name: 'Helm value of another datapath mode (kubeProxyReplacement=true)',
     feature: withBackground('| false      |', '| true       |'),
     args: [...run(), '--dry-run'],
     code: 0,
     names: [],
     fix: /./,
-    // The type is right, so a dry run accepts it; provisioning refuses it (test/lab/bad-input-lab.test.ts).
+    // The type is right, so a dry run accepts it; the lab reproduces this mode (test/lab/kpr.test.ts).
   },
   {
     name: 'wrong Helm value type (kubeProxyReplacement=maybe)',

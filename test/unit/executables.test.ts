@@ -39,7 +39,7 @@ function sources(): string[] {
 
 /** Files whose commands run only on kind/existing: their programs live on the host (doctor) or in an image. */
 const CLUSTER_ONLY =
-  /^(support\/backends\/(k8s|kind|existing)\/|support\/cli\/plan\.ts|test\/unit\/(kind|helpers\/kind)\/)/;
+  /^(support\/backends\/(k8s|kind|existing)\/|support\/cli\/plan\.ts|test\/unit\/(kind|helpers\/kind)\/|test\/kind-standin\/run\.ts|test\/lab\/kind-standin\.test\.ts)/;
 
 /** Programs that are no list's business, and why. */
 const NOT_INSTALLED: Record<string, string> = {

@@ -97,6 +97,26 @@ test('translation: reverse NAT from an address that is not a backend fails, nami
   );
 });
 
+/** Kube-proxy replacement: socket LB rewrote the destination at connect(); tc sees the backend only. */
+const AT_SOCKET = `CPU 01: [pre-xlate-fwd] cgroup_id: 557 sock_cookie: 413, dst [10.96.94.95]:80 tcp
+CPU 01: [post-xlate-fwd] cgroup_id: 557 sock_cookie: 413, dst [10.244.1.30]:80 tcp
+-> stack flow 0x6c1f03a2 , identity 41467->20391 state new ifindex 0 orig-ip 0.0.0.0: 10.244.0.10:40001 -> 10.244.1.30:80 tcp SYN
+-> endpoint 1573 flow 0x1b7e6f40 , identity 20391->41467 state established ifindex lxcd2a04d71301a orig-ip 10.244.1.30: 10.244.1.30:80 -> 10.244.0.10:40001 tcp SYN, ACK
+`;
+
+test('translation: under socket-level load balancing the failure names the socket translation events', () => {
+  assert.throws(
+    () => expectTranslation(ev(AT_SOCKET), CLAIM),
+    (err: unknown) =>
+      err instanceof AssertionError &&
+      /translated at the socket before any packet existed/.test(err.message) &&
+      /`CPU 01: \[pre-xlate-fwd\] cgroup_id: 557 sock_cookie: 413, dst \[10\.96\.94\.95\]:80 tcp`, `CPU 01: \[post-xlate-fwd\] .*dst \[10\.244\.1\.30\]:80 tcp`/.test(
+        err.message,
+      ) &&
+      /evidence 06-monitor-node-cilium-kubeproxy-control-plane\.txt/.test(err.message),
+  );
+});
+
 test('translation: a monitor that printed no trace event is inconclusive', () => {
   for (const text of ['', 'Listening for events on 4 CPUs with 64x4096 of shared memory\nPress Ctrl-C to quit\n']) {
     assert.throws(

@@ -10,13 +10,20 @@ import {
   endpointKey,
   LAB_PROGRAM_SOURCE,
   MAP_NAMES,
+  OVERLAY_PROGRAMS,
   POLICY_PROGRAM,
   PROGRAM_NAMES,
   TAIL_CALLS,
+  TUNNEL_MAP_NAMES,
 } from '../../support/backends/lab/datapath/index.ts';
 import { CILIUM_CALL, IPV4_HOOK_SLOTS, LXC_HOOK_PROGRAMS } from '../../support/parsers/cilium-programs.ts';
 
-const source = readFileSync(LAB_PROGRAM_SOURCE, 'utf8');
+const fullSource = readFileSync(LAB_PROGRAM_SOURCE, 'utf8');
+/** The object of the seed's native routing: the LAB_TUNNEL sections left out, as clang does. */
+const source = fullSource.replace(/^#ifdef LAB_TUNNEL\n[\s\S]*?^#endif[^\n]*\n/gm, '');
+const tunnelPrograms = [...fullSource.matchAll(/^SEC\("tc"\)\nint (\w+)\(struct __sk_buff \*skb\)$/gm)]
+  .map((m) => m[1])
+  .filter((p) => !source.includes(`int ${p}(`));
 const define = (name: string) => Number(new RegExp(`^#define ${name} (\\d+)$`, 'm').exec(source)?.[1]);
 const programs = [...source.matchAll(/^SEC\("tc"\)\nint (\w+)\(struct __sk_buff \*skb\)$/gm)].map((m) => m[1]);
 const tailCallsIn = (fn: string) => {
@@ -38,6 +45,12 @@ test('lab_lb.c uses Cilium’s slot numbers and the loader fills the slots with 
     [...TAIL_CALLS.map((t) => t.program), POLICY_PROGRAM, ...Object.values(PROGRAM_NAMES)].sort(),
   );
   for (const m of MAP_NAMES) assert.match(source, new RegExp(`^\\} ${m} SEC\\("\\.maps"\\);$`, 'm'), m);
+  // Tunnel mode adds the node's own programs and maps, and nothing else.
+  assert.deepEqual(tunnelPrograms.sort(), OVERLAY_PROGRAMS.map((o) => o.program).sort());
+  for (const m of TUNNEL_MAP_NAMES) {
+    assert.match(fullSource, new RegExp(`^\\} ${m} SEC\\("\\.maps"\\);$`, 'm'), m);
+    assert.doesNotMatch(source, new RegExp(`^\\} ${m} SEC`, 'm'), `${m} only in tunnel mode`);
+  }
 });
 
 test('the hook programs only tail-call, into the slots the loader fills; the policy entry into its own array', () => {

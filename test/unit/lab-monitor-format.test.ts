@@ -1,7 +1,7 @@
 /** The lab's trace records: bpftool event_pipe hex → records → `cilium-dbg monitor` lines of the agent stand-in. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseMonitorArgs } from '../../support/backends/lab/agent/agent.ts';
+import { type AgentLab, parseMonitorArgs, runAgent } from '../../support/backends/lab/agent/agent.ts';
 import { agentView, identityText } from '../../support/backends/lab/agent/identities.ts';
 import {
   flowHash,
@@ -10,6 +10,7 @@ import {
   tcpFlagsText,
   toNotification,
 } from '../../support/backends/lab/agent/monitor-format.ts';
+import type { NodeDatapath } from '../../support/backends/lab/datapath/index.ts';
 import {
   decodeTraceRecord,
   EventPipeDecoder,
@@ -18,6 +19,8 @@ import {
   type TraceRecord,
   XLATE,
 } from '../../support/backends/lab/datapath/index.ts';
+import type { LabPod } from '../../support/backends/lab/pod-netns.ts';
+import type { LabNodePlan } from '../../support/backends/lab/topology.ts';
 
 /** Build a record the way lab_lb.c lays out struct trace_ev (little-endian host). */
 function encode(r: {
@@ -316,5 +319,52 @@ describe("the agent stand-in's `cilium-dbg monitor` flags", () => {
     assert.throws(() => parseMonitorArgs(['--related-to', 'client']), /--related-to needs an endpoint id/);
     assert.throws(() => parseMonitorArgs(['-j']), /not --json/);
     assert.throws(() => parseMonitorArgs(['--follow']), /does not know "--follow"/);
+  });
+});
+
+describe("the agent stand-in's `status --brief` and `endpoint list -o json`", () => {
+  const node = { name: 'kind-x-worker', role: 'worker' } as unknown as LabNodePlan;
+  const pod = {
+    name: 'client',
+    namespace: 'default',
+    node: 'kind-x-worker',
+    ip: '10.244.1.7',
+    mac: '0a:00:00:00:00:01',
+    hostVeth: 'lxc0123456789ab',
+    hostVethMac: '0a:00:00:00:00:02',
+    endpointId: 812,
+    kind: 'client',
+  } as LabPod;
+  const lab = (loaded: boolean): AgentLab => ({
+    labState: { cluster: 'x', plan: { nodes: [node] }, pods: [pod, { ...pod, name: 'other', node: 'elsewhere' }] },
+    node: () => node,
+    datapath: () => (loaded ? ({} as NodeDatapath) : undefined),
+    datapathReader: () => ({}) as NodeDatapath,
+  });
+  const io = () => {
+    const out: string[] = [];
+    return { out, io: { out: (l: string) => out.push(l), err: () => {} } };
+  };
+
+  it('status --brief says OK when the datapath is loaded, and fails when it is not', async () => {
+    const a = io();
+    await runAgent(lab(true), 'worker', ['cilium-dbg', 'status', '--brief'], a.io);
+    assert.deepEqual(a.out, ['OK']);
+    await assert.rejects(runAgent(lab(false), 'worker', ['cilium-dbg', 'status', '--brief'], io().io), /not loaded/);
+  });
+
+  it("endpoint list -o json lists the node's endpoints with the networking fields Cilium's model names", async () => {
+    const a = io();
+    await runAgent(lab(true), 'worker', ['cilium-dbg', 'endpoint', 'list', '-o', 'json'], a.io);
+    const eps = JSON.parse(a.out.join('\n'));
+    assert.equal(eps.length, 1, 'only the pods of this node');
+    assert.equal(eps[0].id, 812);
+    assert.deepEqual(eps[0].status.networking, {
+      addressing: [{ ipv4: '10.244.1.7' }],
+      'interface-name': 'lxc0123456789ab',
+      mac: '0a:00:00:00:00:01',
+      'host-mac': '0a:00:00:00:00:02',
+    });
+    await assert.rejects(runAgent(lab(true), 'worker', ['cilium-dbg', 'endpoint', 'list'], io().io), /-o json/);
   });
 });

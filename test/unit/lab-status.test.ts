@@ -52,6 +52,24 @@ describe('renderStatus', () => {
     assert.deepEqual(parsed.unknownLines, []);
   });
 
+  it('kube-proxy replacement: "True   [eth0   <address> (Direct Routing)]", read back like the real 1.18.6 kind status', () => {
+    const text = renderStatus(
+      { ...base, kubeProxyReplacement: 'True', kubeProxyReplacementDevices: ['eth0   172.18.0.3 (Direct Routing)'] },
+      { cpus: 2 },
+    );
+    assert.ok(text.split('\n').includes('KubeProxyReplacement:    True   [eth0   172.18.0.3 (Direct Routing)]'), text);
+    const parsed = parseCiliumStatus(text);
+    const real = parseCiliumStatus(
+      readFileSync(
+        path.join(REAL, 'cilium-dbg-status-1.18.6-kind-native-kpr-true-bpfhostrouting-idx60285825367.txt'),
+        'utf8',
+      ),
+    );
+    assert.equal(parsed.kubeProxyReplacement, real.kubeProxyReplacement);
+    assert.deepEqual(parsed.kubeProxyReplacementDevices, ['eth0 172.18.0.3 (Direct Routing)']);
+    assert.match(real.kubeProxyReplacementDevices[0]!, /^eth0 10\.89\.0\.2 .*\(Direct Routing\)$/);
+  });
+
   it('has no lab-only label: every label it prints appears in a real cilium(-dbg) status of the corpus', () => {
     assert.ok(realStatuses.length >= 5, `real status fixtures read: ${realStatuses.length}`);
     const real = new Set(realStatuses.flatMap((s) => Object.keys(s.fields)));

@@ -79,9 +79,15 @@ describe('planFromKindConfig', () => {
     assert.equal(planFromKindConfig(text, { cluster: 'flag-wins' }).nodes[0]!.name, 'flag-wins-control-plane');
   });
 
+  it('reads kubeProxyMode none (no kube-proxy on the nodes) into the plan; iptables is the default', () => {
+    assert.equal(planFromKindConfig('networking:\n  kubeProxyMode: none').kubeProxyMode, 'none');
+    assert.equal(planFromKindConfig('networking:\n  kubeProxyMode: iptables').kubeProxyMode, undefined);
+    assert.equal(planFromKindConfig('nodes:\n- role: control-plane').kubeProxyMode, undefined);
+  });
+
   for (const [what, text, re] of [
     ['IPv6', 'networking:\n  ipFamily: ipv6\nnodes:\n- role: control-plane', /IPv4 clusters only/],
-    ['ipvs', 'networking:\n  kubeProxyMode: ipvs', /iptables mode only/],
+    ['ipvs', 'networking:\n  kubeProxyMode: ipvs', /iptables mode, or none/],
     ['an unknown role', 'nodes:\n- role: master', /Kind knows control-plane and worker/],
     ['no control plane', 'nodes:\n- role: worker', /no control-plane/],
     ['a bad CIDR', 'networking:\n  podSubnet: 10.244.0.1/16', /host bits set/],

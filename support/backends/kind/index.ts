@@ -22,6 +22,7 @@ import {
   type ChartSource,
   chartRef,
   dockerImagePresentArgv,
+  dockerServerArgv,
   helmRepoAddArgv,
   helmRepoUpdateArgv,
   helmUpgradeInstallArgv,
@@ -29,6 +30,7 @@ import {
   installValues,
   kindLoadArgv,
   kindNodeImage,
+  kindVersionArgv,
   loadableImages,
 } from './plan.ts';
 
@@ -68,6 +70,8 @@ export class KindBackend extends ClusterBackend {
   private failed = false;
   private provisioned: string | undefined;
   private chain: Promise<unknown> = Promise.resolve();
+  /** The container engine and kind that run the cluster, as they name themselves (read on every run). */
+  private engine: string | undefined;
   /** What each provision() call did (tests and the report environment read it). */
   readonly provisions: ProvisionRecord[] = [];
 
@@ -90,7 +94,7 @@ export class KindBackend extends ClusterBackend {
   }
 
   override describe(): string {
-    return `kind + Cilium ${this.version?.text ?? '(not installed yet)'} (cluster ${this.kindOpts.cluster}, Kubernetes ${parseK8sVersion(this.kindOpts.k8sVersion)})`;
+    return `kind + Cilium ${this.version?.text ?? '(not installed yet)'} (cluster ${this.kindOpts.cluster}, Kubernetes ${parseK8sVersion(this.kindOpts.k8sVersion)}${this.engine ? `; engine: ${this.engine}` : ''})`;
   }
 
   override capabilities(): ReadonlySet<Capability> {
@@ -168,6 +172,8 @@ export class KindBackend extends ClusterBackend {
 
     // 2. The cluster: create, or reuse an existing one by name.
     if (!this.clusterReady) {
+      this.engine ??= await this.readEngine();
+      this.progress(`container engine: ${this.engine}`);
       const exists = await this.life.exists(this.kindOpts.cluster);
       if (exists && !this.kindOpts.reuse)
         throw new UsageError(
@@ -253,6 +259,18 @@ export class KindBackend extends ClusterBackend {
     }
     this.provisioned = fingerprint;
     this.provisions.push(record);
+  }
+
+  /** `docker version`'s Server and `kind version`, as they print themselves (unreadable: said so). */
+  private async readEngine(): Promise<string> {
+    const read = async (argv: string[]) => {
+      const res = await this.exec_
+        .run(argv, { timeoutMs: this.t.dockerInfo, where: 'host', check: false })
+        .catch((e: Error) => ({ exitCode: 1, stdout: '', stderr: e.message }));
+      const text = (res.exitCode === 0 ? res.stdout : '').trim().split('\n')[0]?.trim();
+      return text || `unreadable (${argv.join(' ')})`;
+    };
+    return `${await read(dockerServerArgv())}; ${await read(kindVersionArgv())}`;
   }
 
   /**

@@ -79,6 +79,18 @@ export function kindLoadArgv(image: string, cluster: string): string[] {
   return ['kind', 'load', 'docker-image', image, '--name', cluster];
 }
 
+/**
+ * The container engine's own name and version (`docker version`'s Server section): a Docker
+ * Engine, Docker Desktop, or a stand-in, stated in every run's report so no run is mistaken for another.
+ */
+export function dockerServerArgv(): string[] {
+  return ['docker', 'version', '--format', '{{.Server.Platform.Name}} {{.Server.Version}}'];
+}
+
+export function kindVersionArgv(): string[] {
+  return ['kind', 'version'];
+}
+
 /** `kind create cluster` writing its kubeconfig to a per-run file (the user's context is untouched). */
 export function kindCreateArgv(o: {
   cluster: string;

@@ -17,6 +17,7 @@ export const LAB_HEADERS: ReadonlyArray<[file: string, pkg: string]> = HOST_FILE
 export const LAB_HELM_KEYS = [
   'routingMode',
   'tunnel',
+  'tunnelProtocol',
   'kubeProxyReplacement',
   'autoDirectNodeRoutes',
   'ipam.mode',

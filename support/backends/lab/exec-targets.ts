@@ -7,6 +7,7 @@ import path from 'node:path';
 import { UsageError } from '../../errors.ts';
 import { type BackgroundProcess, type RunResult, run, spawnBackground } from '../../exec/index.ts';
 import type { ExecOptions, ExecTarget } from '../types.ts';
+import { inCgroup } from './cgroups.ts';
 import { nodeNetns, podNetns } from './names.ts';
 import { type LabSession, stateRootDefault } from './state.ts';
 
@@ -30,14 +31,26 @@ export class LabExecTargets {
       case 'node': {
         const n = this.lab.node(target.node);
         return {
-          argv: ['ip', 'netns', 'exec', nodeNetns(this.lab.labState.cluster, n.name), ...argv],
+          argv: this.inNodeCgroup(n.name, [
+            'ip',
+            'netns',
+            'exec',
+            nodeNetns(this.lab.labState.cluster, n.name),
+            ...argv,
+          ]),
           where: `node ${n.name}`,
         };
       }
       case 'pod': {
         const p = this.lab.pod(target.pod);
         return {
-          argv: ['ip', 'netns', 'exec', podNetns(this.lab.labState.cluster, p.name), ...argv],
+          argv: this.inNodeCgroup(p.node, [
+            'ip',
+            'netns',
+            'exec',
+            podNetns(this.lab.labState.cluster, p.name),
+            ...argv,
+          ]),
           where: `pod ${p.name}`,
         };
       }
@@ -61,6 +74,12 @@ export class LabExecTargets {
         };
       }
     }
+  }
+
+  /** Under kube-proxy replacement a node's processes (its pods' too) run in the node's cgroup. */
+  private inNodeCgroup(node: string, argv: string[]): string[] {
+    const cgroup = this.lab.labState.kpr?.cgroups[node];
+    return cgroup ? inCgroup(cgroup, argv) : argv;
   }
 
   async exec(target: ExecTarget, argv: readonly string[], opts: ExecOptions = {}): Promise<RunResult> {

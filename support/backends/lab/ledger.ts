@@ -26,6 +26,7 @@ import {
 import path from 'node:path';
 import { InfraError, UsageError } from '../../errors.ts';
 import { run } from '../../exec/index.ts';
+import { ownsCgroup, removeCgroups } from './cgroups.ts';
 import { ownsNetns, validateCluster } from './names.ts';
 
 export const DEFAULT_STATE_ROOT = '/run/hookpoint/lab';
@@ -36,7 +37,9 @@ export type LedgerEntry =
   | { kind: 'pidfile'; path: string }
   | { kind: 'mount'; path: string }
   | { kind: 'pin'; path: string }
-  | { kind: 'file'; path: string };
+  | { kind: 'file'; path: string }
+  /** One of the lab's cgroups (cgroups.ts): outside the run directory, named after the lab. */
+  | { kind: 'cgroup'; path: string };
 
 interface LockInfo {
   pid: number;
@@ -135,6 +138,9 @@ export class RunDir {
     if (e.kind === 'netns') {
       if (!ownsNetns(this.cluster, e.name))
         throw new Error(`ledger: ${e.name} is not a namespace of lab ${this.cluster}`);
+    } else if (e.kind === 'cgroup') {
+      if (!ownsCgroup(this.cluster, e.path))
+        throw new Error(`ledger: ${e.path} is not a cgroup of lab ${this.cluster}`);
     } else {
       const p = path.resolve(e.path);
       if (!p.startsWith(`${this.dir}${path.sep}`)) throw new Error(`ledger: ${e.path} is outside ${this.dir}`);
@@ -328,6 +334,11 @@ export async function teardownLedger(
       if (pid) pids.add(pid);
     }
   await killAll([...pids], 1000);
+  // Cgroups before mounts: a cgroup2 mount of the lab's own must still show them to remove them.
+  const leftCgroups = await removeCgroups(
+    entries.filter((e) => e.kind === 'cgroup').map((e) => (e as { path: string }).path),
+    (p) => killAll(p, 1000),
+  );
 
   if (namespaces.length > 0) {
     // One `ip -force -batch` removes every namespace: their veths, routes, rules and tc programs go with them.
@@ -350,9 +361,9 @@ export async function teardownLedger(
 
   const leftNetns = namespaces.filter((n) => existsSync(path.join(NETNS_DIR, n)));
   const leftMounts = mountsUnder(rd.dir);
-  if (leftNetns.length > 0 || leftMounts.length > 0)
+  if (leftNetns.length > 0 || leftMounts.length > 0 || leftCgroups.length > 0)
     throw new InfraError(
-      `Teardown of lab ${rd.cluster} left ${[...leftNetns, ...leftMounts].join(', ')} behind; rerun \`hookpoint lab down --cluster ${rd.cluster}\`.`,
+      `Teardown of lab ${rd.cluster} left ${[...leftNetns, ...leftMounts, ...leftCgroups].join(', ')} behind; rerun \`hookpoint lab down --cluster ${rd.cluster}\`.`,
     );
   if (!opts.keepDir) {
     for (const e of entries)

@@ -93,9 +93,14 @@ export function networkPlan(plan: LabTopologyPlan): string[] {
  * A node: eth0 on the kind network with the default route via its gateway (which is also how
  * the service range is routed, as on a Kind node), cilium_host/cilium_net with the router
  * address, the node's own pod CIDR via cilium_host, and — autoDirectNodeRoutes — each other
- * node's pod CIDR via that node's IP.
+ * node's pod CIDR via that node's IP; in tunnel mode instead the cilium_vxlan device and each
+ * other node's pod CIDR via cilium_host (tunnelRouteLines).
  */
-export function nodePlan(plan: LabTopologyPlan, node: LabNodePlan, opts: { nativeRoutes: boolean }): string[] {
+export function nodePlan(
+  plan: LabTopologyPlan,
+  node: LabNodePlan,
+  opts: { nativeRoutes: boolean; tunnel?: boolean },
+): string[] {
   const prefix = plan.network.subnet.split('/')[1];
   const lines = [
     'link set lo up',
@@ -108,8 +113,36 @@ export function nodePlan(plan: LabTopologyPlan, node: LabNodePlan, opts: { nativ
     `addr add ${node.ciliumHostIP}/32 dev cilium_host`,
     `route add ${node.podCIDR} via ${node.ciliumHostIP} dev cilium_host src ${node.ciliumHostIP}`,
   ];
-  if (opts.nativeRoutes) lines.push(...nativeRouteLines(plan, node));
+  if (opts.tunnel) lines.push(...tunnelLines(plan, node));
+  else if (opts.nativeRoutes) lines.push(...nativeRouteLines(plan, node));
   return lines;
+}
+
+/** UDP port of Cilium's VXLAN device (the Linux kernel's historical VXLAN port, not IANA's 4789). */
+export const VXLAN_PORT = 8472;
+/** MTU of the routes into the tunnel: the node's 1500 less VXLAN's 50 bytes of outer headers. */
+export const TUNNEL_ROUTE_MTU = 1450;
+
+/**
+ * Tunnel mode, as Cilium's agent sets it up: one external (collect_md) VXLAN device without
+ * learning, so it has no FDB entries — the eBPF program names the remote node per packet with
+ * the tunnel key — and each other node's pod CIDR routed via cilium_host, never via a node IP.
+ */
+export function tunnelLines(plan: LabTopologyPlan, node: LabNodePlan): string[] {
+  return [
+    `link add cilium_vxlan address ${labMac(plan.cluster, `${node.name}/cilium_vxlan`)} type vxlan external dstport ${VXLAN_PORT} nolearning`,
+    'link set cilium_vxlan up',
+    // As Cilium's: NOARP, so the route via the node's own cilium_host address needs no neighbour
+    // (an ARP request from a local address for a local address goes unanswered).
+    'link set cilium_host arp off',
+    'link set cilium_net arp off',
+    ...plan.nodes
+      .filter((o) => o.name !== node.name)
+      .map(
+        (o) =>
+          `route add ${o.podCIDR} via ${node.ciliumHostIP} dev cilium_host src ${node.ciliumHostIP} mtu ${TUNNEL_ROUTE_MTU}`,
+      ),
+  ];
 }
 
 export function nativeRouteLines(plan: LabTopologyPlan, node: LabNodePlan): string[] {

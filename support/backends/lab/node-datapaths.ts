@@ -11,6 +11,7 @@ import { nodeNetns } from './names.ts';
 import type { LabPod } from './pod-netns.ts';
 import type { LabState } from './state.ts';
 import type { LabNodePlan } from './topology.ts';
+import { encapsulates } from './variants.ts';
 
 export class NodeDatapaths {
   private byNode = new Map<string, NodeDatapath>();
@@ -19,6 +20,7 @@ export class NodeDatapaths {
   reset(state: LabState, rd: RunDir | undefined): void {
     this.byNode = new Map();
     if (!state.datapath || !rd) return;
+    const tunnel = encapsulates(state.modes, state.variants);
     for (const n of state.plan.nodes)
       this.byNode.set(
         n.name,
@@ -31,6 +33,15 @@ export class NodeDatapaths {
             localRedirect: !state.variants.includes('no-local-redirect'),
             policy: !state.variants.includes('no-policy'),
           },
+          ...(tunnel
+            ? {
+                tunnel: {
+                  peers: state.plan.nodes
+                    .filter((o) => o.name !== n.name)
+                    .map((o) => ({ podCIDR: o.podCIDR, nodeIP: o.ip })),
+                },
+              }
+            : {}),
         }),
       );
   }

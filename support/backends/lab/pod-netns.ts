@@ -10,6 +10,7 @@ import path from 'node:path';
 import { InfraError } from '../../errors.ts';
 import { run } from '../../exec/index.ts';
 import type { Listener } from '../types.ts';
+import { inCgroup } from './cgroups.ts';
 import { killAll, NETNS_DIR, pidsInNetns, processAlive, type RunDir } from './ledger.ts';
 import { labMac, lxcName, nodeNetns, podNetns, stableNumber } from './names.ts';
 import { ipBatch, POD_SYSCTLS, sysctlLine } from './netns.ts';
@@ -150,10 +151,8 @@ export function echoRunning(rd: RunDir, pod: string): boolean {
  * The pid file is in the ledger (recorded by the caller); teardown also kills every process
  * living in a lab namespace.
  */
-export async function startEcho(rd: RunDir, cluster: string, pod: LabPod): Promise<number> {
-  const argv = [
-    'setsid',
-    '-f',
+export async function startEcho(rd: RunDir, cluster: string, pod: LabPod, cgroup?: string): Promise<number> {
+  const inNetns = [
     'ip',
     'netns',
     'exec',
@@ -170,6 +169,8 @@ export async function startEcho(rd: RunDir, cluster: string, pod: LabPod): Promi
     '--log',
     rd.file(`echo-${pod.name}.log`),
   ];
+  // Under kube-proxy replacement the server runs in its node's cgroup, like every process of the node.
+  const argv = ['setsid', '-f', ...(cgroup ? inCgroup(cgroup, inNetns) : inNetns)];
   const res = await run(argv, { timeoutMs: 15_000, where: `pod ${pod.name}`, check: false });
   const m = /ready pid=(\d+)/.exec(res.stdout);
   if (!m)

@@ -125,7 +125,7 @@ export class LabPods {
     this.lab.save();
     await createPods(rd, s.cluster, s.plan.nodes, pods);
     await Promise.all([
-      ...pods.filter((p) => p.kind === 'echo').map((p) => startEcho(rd, s.cluster, p)),
+      ...pods.filter((p) => p.kind === 'echo').map((p) => startEcho(rd, s.cluster, p, s.kpr?.cgroups[p.node])),
       ...[...new Set(pods.map((p) => p.node))].map((node) => this.lab.datapaths.attachPods(node, pods, s.pods)),
     ]);
     // New identities: every node's ipcache, and policies that select the new pods or allow them.
@@ -180,7 +180,9 @@ export class LabPods {
     const s = this.lab.labState;
     const rd = this.lab.runDir;
     await Promise.all(
-      s.pods.filter((p) => p.kind === 'echo' && !echoRunning(rd, p.name)).map((p) => startEcho(rd, s.cluster, p)),
+      s.pods
+        .filter((p) => p.kind === 'echo' && !echoRunning(rd, p.name))
+        .map((p) => startEcho(rd, s.cluster, p, s.kpr?.cgroups[p.node])),
     );
   }
 }

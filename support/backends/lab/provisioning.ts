@@ -9,7 +9,8 @@ import { InfraError, UsageError } from '../../errors.ts';
 import { cancelled, run } from '../../exec/index.ts';
 import type { IptablesMode } from '../../kube-proxy/mode.ts';
 import type { ClusterSpec } from '../types.ts';
-import { compileLabProgram } from './datapath/index.ts';
+import { createNodeCgroups } from './cgroups.ts';
+import { compileLabProgram, KPR_NETDEV_DEFINE, LAB_KPR_SOURCE, NodeKpr } from './datapath/index.ts';
 import { requireHostPrerequisites } from './host-prerequisites.ts';
 import { NETNS_DIR, processStart, RunDir, teardownLedger } from './ledger.ts';
 import { modesFromValues } from './modes.ts';
@@ -19,7 +20,7 @@ import type { LabPods } from './pods.ts';
 import type { LabServices } from './services.ts';
 import type { LabSession, LabState, WorkloadKind } from './state.ts';
 import { planFromKindConfig } from './topology.ts';
-import { parseVariants, variantsFromValues } from './variants.ts';
+import { encapsulates, parseVariants, variantsFromValues } from './variants.ts';
 
 const JANITOR = path.join(import.meta.dirname, 'janitor.ts');
 
@@ -28,7 +29,7 @@ export interface LabProvisionOptions {
   cluster?: string;
   /** iptables backend kube-proxy's rules are loaded with (default nft). */
   iptables?: IptablesMode;
-  /** Datapath mutations: a list or a comma-separated string of no-tc, no-native-route, no-local-redirect. */
+  /** Datapath mutations: a list or a comma-separated string of LAB_VARIANTS (support/config.ts). */
   variants?: readonly string[] | string;
   /** Keep the lab after teardown() and after this process ends (what `hookpoint lab up` does). */
   keep?: boolean;
@@ -58,7 +59,10 @@ export class LabProvisioning {
       source: spec.kindConfig,
     });
     const modes = modesFromValues(spec.ciliumValues);
-    const variants = parseVariants([...parseVariants(this.opts.variants), ...variantsFromValues(spec.ciliumValues)]);
+    const variants = parseVariants([
+      ...parseVariants(this.opts.variants),
+      ...variantsFromValues(spec.ciliumValues, modes),
+    ]);
     const iptables: IptablesMode = this.opts.iptables ?? 'nft';
     if (iptables !== 'nft' && iptables !== 'legacy')
       throw new UsageError(`Unknown iptables backend "${String(iptables)}".`, 'Valid choices: nft, legacy.');
@@ -130,8 +134,21 @@ export class LabProvisioning {
     const plan = state.plan;
     // The janitor must be running before anything is created: a signal that cancels its launch
     // would otherwise leave namespaces nobody removes.
-    const compiled = tc ? compileLabProgram({ stateDir: path.join(this.lab.stateRoot, '.cache') }) : undefined;
+    const tunnel = encapsulates(state.modes, state.variants);
+    const compiled = tc
+      ? compileLabProgram({ stateDir: path.join(this.lab.stateRoot, '.cache'), program: { tunnel } })
+      : undefined;
     compiled?.catch(() => {});
+    // Kube-proxy replacement: its own programs, built with the mode's options (part of the cache key).
+    const kpr =
+      tc && state.modes.kubeProxyReplacement
+        ? compileLabProgram({
+            stateDir: path.join(this.lab.stateRoot, '.cache'),
+            sourcePath: LAB_KPR_SOURCE,
+            defines: [KPR_NETDEV_DEFINE],
+          })
+        : undefined;
+    kpr?.catch(() => {});
     await this.startJanitor();
     const ns = clusterNamespacesPlan(plan);
     for (const name of ns.namespaces) rd.record({ kind: 'netns', name });
@@ -142,12 +159,25 @@ export class LabProvisioning {
     await Promise.all([
       ipBatch(rd, 'network', networkPlan(plan), { netns: networkNetns(plan.cluster), where: 'kind network' }),
       ...plan.nodes.map((n) =>
-        ipBatch(rd, `node-${n.role}`, nodePlan(plan, n, { nativeRoutes }), {
+        ipBatch(rd, `node-${n.role}`, nodePlan(plan, n, { nativeRoutes, tunnel }), {
           netns: nodeNetns(plan.cluster, n.name),
           where: `node ${n.name}`,
         }),
       ),
     ]);
+    this.checkCancelled();
+    if (kpr) {
+      // The node's processes run in its own cgroup, where the socket hooks are attached.
+      const byRole = await createNodeCgroups(
+        rd,
+        plan.nodes.map((n) => n.role),
+      );
+      state.kpr = {
+        objectPath: (await kpr).objectPath,
+        cgroups: Object.fromEntries(plan.nodes.map((n) => [n.name, byRole[n.role]!])),
+      };
+      this.lab.save();
+    }
     this.checkCancelled();
     await this.services.sync();
     if (compiled) {
@@ -158,6 +188,19 @@ export class LabProvisioning {
       this.checkCancelled();
       // load() writes the flags, local redirect off under variant no-local-redirect (NodeDatapaths.reset).
       await Promise.all(this.lab.datapaths.all().map((dp) => dp.load()));
+      if (state.kpr) {
+        const k = state.kpr;
+        const socketLB = !state.variants.includes('no-socket-lb');
+        await Promise.all(
+          this.lab.datapaths.all().map((dp) =>
+            new NodeKpr({
+              datapath: dp,
+              objectPath: k.objectPath,
+              cgroup: socketLB ? k.cgroups[dp.node]! : null,
+            }).load(),
+          ),
+        );
+      }
     }
     this.checkCancelled();
     state.phase = 'ready';

@@ -115,7 +115,7 @@ export class LabServices {
     }
     const svc: LabService = {
       name,
-      namespace: 'default',
+      namespace: spec.namespace ?? 'default',
       app: spec.app,
       port,
       targetPort,
@@ -162,10 +162,13 @@ export class LabServices {
     if (this.lab.labState.services.some((svc) => svc.app === app)) await this.sync();
   }
 
-  /** kube-proxy rules on every node (partial sync after the first) and the datapath's service map. */
+  /**
+   * kube-proxy rules on every node (partial sync after the first) and the datapath's service map.
+   * Without kube-proxy (kind's `kubeProxyMode: none`) there are no rules at all; under kube-proxy
+   * replacement the service map also holds each NodePort on every node's address.
+   */
   async sync(): Promise<void> {
     const s = this.lab.labState;
-    const rd = this.lab.runDir;
     const services: ProxyService[] = s.services.map((svc) => ({
       namespace: svc.namespace,
       name: svc.name,
@@ -176,6 +179,29 @@ export class LabServices {
       nodePort: svc.nodePort,
       endpoints: this.endpointsOf(svc).map((p) => ({ ip: p.ip, port: svc.targetPort })),
     }));
+    const kpr = s.modes.kubeProxyReplacement;
+    if (s.plan.kubeProxyMode !== 'none') await this.syncKubeProxy(services);
+    if (this.lab.datapaths.all().length > 0) {
+      // The datapath's service map lists a service's endpoints as its `backends` (datapath/ owns that type).
+      const withEndpoints = services.filter((x) => x.endpoints.length > 0);
+      const datapathServices: DatapathService[] = withEndpoints.map((x) => ({
+        vip: x.clusterIP,
+        port: x.port,
+        protocol: x.protocol,
+        backends: x.endpoints,
+      }));
+      if (kpr)
+        for (const x of withEndpoints)
+          if (x.nodePort !== null)
+            for (const n of s.plan.nodes)
+              datapathServices.push({ vip: n.ip, port: x.nodePort, protocol: x.protocol, backends: x.endpoints });
+      await this.lab.datapaths.setServices(datapathServices);
+    }
+  }
+
+  private async syncKubeProxy(services: ProxyService[]): Promise<void> {
+    const s = this.lab.labState;
+    const rd = this.lab.runDir;
     const rules = proxyRules(services, { clusterCIDR: s.plan.podSubnet });
     const previous = s.proxyRules ? rulesFromJson(s.proxyRules) : undefined;
     const file = rd.file(`plans/kube-proxy-${String(++this.planSeq).padStart(3, '0')}-${Date.now()}.rules`);
@@ -193,13 +219,6 @@ export class LabServices {
     );
     s.proxyRules = rulesToJson(rules);
     this.lab.save();
-    if (this.lab.datapaths.all().length > 0) {
-      // The datapath's service map lists a service's endpoints as its `backends` (datapath/ owns that type).
-      const datapathServices: DatapathService[] = services
-        .filter((x) => x.endpoints.length > 0)
-        .map((x) => ({ vip: x.clusterIP, port: x.port, protocol: x.protocol, backends: x.endpoints }));
-      await this.lab.datapaths.setServices(datapathServices);
-    }
   }
 }
 

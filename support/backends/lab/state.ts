@@ -45,6 +45,11 @@ export interface LabState {
   createdAt: string;
   /** Compiled datapath object, or null (variant no-tc). */
   datapath: { objectPath: string; hash: string } | null;
+  /**
+   * Kube-proxy replacement (modes.kubeProxyReplacement): its compiled object (lab_kpr.c) and each
+   * node's cgroup (node name → path), where that node's processes run; absent otherwise.
+   */
+  kpr?: { objectPath: string; cgroups: Record<string, string> } | null;
   deployments: Array<{ name: string; nodes: string[]; port: number }>;
   pods: LabPod[];
   services: LabService[];

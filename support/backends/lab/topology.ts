@@ -33,6 +33,8 @@ export interface LabTopologyPlan {
   podSubnet: string;
   serviceSubnet: string;
   network: { subnet: string; gateway: string };
+  /** `networking.kubeProxyMode: none`: no kube-proxy on the nodes (absent: iptables, kind's default). */
+  kubeProxyMode?: 'none';
 }
 
 export function ipToInt(ip: string): number {
@@ -106,9 +108,9 @@ export function planFromKindConfig(text: string, opts: { cluster?: string; sourc
     throw new UsageError(
       `${source} asks for ipFamily ${JSON.stringify(net.ipFamily)}; the lab reproduces IPv4 clusters only.`,
     );
-  if (net.kubeProxyMode !== undefined && net.kubeProxyMode !== 'iptables')
+  if (net.kubeProxyMode !== undefined && net.kubeProxyMode !== 'iptables' && net.kubeProxyMode !== 'none')
     throw new UsageError(
-      `${source} asks for kubeProxyMode ${JSON.stringify(net.kubeProxyMode)}; the lab reproduces kube-proxy in iptables mode only.`,
+      `${source} asks for kubeProxyMode ${JSON.stringify(net.kubeProxyMode)}; the lab reproduces kube-proxy in iptables mode, or none (kube-proxy replacement).`,
     );
   const podSubnet = String(net.podSubnet ?? KIND_DEFAULT_POD_SUBNET);
   const serviceSubnet = String(net.serviceSubnet ?? KIND_DEFAULT_SERVICE_SUBNET);
@@ -161,6 +163,7 @@ export function planFromKindConfig(text: string, opts: { cluster?: string; sourc
     podSubnet,
     serviceSubnet,
     network: { subnet: KIND_NETWORK.subnet, gateway: KIND_NETWORK.gateway },
+    ...(net.kubeProxyMode === 'none' ? { kubeProxyMode: 'none' as const } : {}),
   };
 }
 

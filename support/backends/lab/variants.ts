@@ -1,6 +1,7 @@
 /**
  * Lab variants: datapath mutations that prove a scenario can fail (no-tc, no-native-route,
- * no-local-redirect). One place reads them — from the CLI, from a feature's Cilium values — so
+ * no-local-redirect, no-encap: tunnel mode without its tunnel — no cilium_vxlan, nothing
+ * encapsulated, the other nodes' pod CIDRs routed natively via their node IPs). One place reads them — from the CLI, from a feature's Cilium values — so
  * provisioning and the lab's capabilities agree on what a run asked for; native routes can also
  * be switched while the lab runs.
  */
@@ -8,6 +9,7 @@
 import { LAB_VARIANTS } from '../../config.ts';
 import { UsageError } from '../../errors.ts';
 import { requiresTag } from '../types.ts';
+import type { LabModes } from './modes.ts';
 import { nodeNetns } from './names.ts';
 import { ipBatch, nativeRouteLines } from './netns.ts';
 import type { LabSession } from './state.ts';
@@ -29,9 +31,20 @@ export function parseVariants(input: readonly string[] | string | undefined): La
   return [...new Set(list as LabVariant[])].sort();
 }
 
-/** Variants implied by Cilium values (the datapath mode itself is read by modes.ts). */
-export function variantsFromValues(values: Record<string, string>): LabVariant[] {
-  return values.autoDirectNodeRoutes?.toLowerCase() === 'false' ? ['no-native-route'] : [];
+/**
+ * Variants implied by Cilium values (the datapath mode itself is read by modes.ts): native routing
+ * without autoDirectNodeRoutes has no routes between the nodes' pod CIDRs. In tunnel mode
+ * autoDirectNodeRoutes is false by definition and the tunnel carries that traffic.
+ */
+export function variantsFromValues(values: Record<string, string>, modes: LabModes): LabVariant[] {
+  return modes.routing === 'native' && values.autoDirectNodeRoutes?.toLowerCase() === 'false'
+    ? ['no-native-route']
+    : [];
+}
+
+/** Tunnel mode as built: routingMode=tunnel, unless variant no-encap breaks it into native routes. */
+export function encapsulates(modes: LabModes | undefined, variants: readonly string[]): boolean {
+  return modes?.routing === 'tunnel' && !variants.includes('no-encap');
 }
 
 /** Remove (or restore) the native routes of every node at run time: variant no-native-route on a live lab. */

@@ -4,11 +4,18 @@ import type { LabBackend } from '../../../support/backends/lab/backend.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
 
-/** Provisions `lab` from kind-configs/two-node.yaml and exposes echo on NodePort 30080; returns the node names. */
-export async function provisionTwoNodeEcho(lab: LabBackend): Promise<string[]> {
+/**
+ * Provisions `lab` from kind-configs/two-node.yaml (with `kpr`: two-node-kpr.yaml and
+ * kubeProxyReplacement=true; with `values`: those Helm values on top) and exposes echo on
+ * NodePort 30080; returns the node names.
+ */
+export async function provisionTwoNodeEcho(
+  lab: LabBackend,
+  opts: { kpr?: boolean; values?: Record<string, string> } = {},
+): Promise<string[]> {
   await lab.provision({
-    kindConfig: path.join(REPO, 'kind-configs/two-node.yaml'),
-    ciliumValues: {},
+    kindConfig: path.join(REPO, opts.kpr ? 'kind-configs/two-node-kpr.yaml' : 'kind-configs/two-node.yaml'),
+    ciliumValues: { ...(opts.kpr ? { kubeProxyReplacement: 'true' } : {}), ...(opts.values ?? {}) },
     ciliumVersion: '1.17.15',
     k8sVersion: 'v1.27.3',
   });

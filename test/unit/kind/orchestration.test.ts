@@ -34,10 +34,13 @@ describe('kind backend orchestration (scripted executor + fake API server)', () 
       'helm repo add',
       'helm repo update',
       'helm show values',
+      'kind version',
       'kind get clusters',
       'kind create cluster',
       'helm upgrade --install',
     ]);
+    // The engine and kind that run the cluster, as they name themselves, are stated on every run.
+    assert.match(w.backend.describe(), /engine: Docker Engine - Community 24\.0\.7; kind v0\.20\.0/);
     const create = w.exec.matching(['kind', 'create', 'cluster'])[0]!.argv;
     assert.deepEqual(create.slice(3, 9), [
       '--name',

@@ -10,7 +10,14 @@ import { gatherDatapathState, type NodeDatapath, possibleCpus, renderStatus, sta
 import type { LabPod } from '../pod-netns.ts';
 import type { LabNodePlan } from '../topology.ts';
 import { agentView } from './identities.ts';
-import { formatRecord, type MonitorFilter, monitorBanner, recordType, type Verbosity } from './monitor-format.ts';
+import {
+  formatRecord,
+  formatSockRecord,
+  type MonitorFilter,
+  monitorBanner,
+  recordType,
+  type Verbosity,
+} from './monitor-format.ts';
 
 /** What the stand-in needs of the lab (LabBackend provides it). */
 export interface AgentLab {
@@ -115,10 +122,15 @@ async function monitor(lab: AgentLab, nodeName: string, args: readonly string[],
     );
   const view = agentView(node.name, lab.labState.plan.nodes, lab.labState.pods);
   const wanted = (r: Parameters<typeof recordType>[0]) => opts.types.length === 0 || opts.types.includes(recordType(r));
+  // Socket translations print under `-t trace` too (as a real agent's monitor shows them) and `-t trace-sock`.
+  const sockTraces = opts.types.length === 0 || opts.types.includes('trace') || opts.types.includes('trace-sock');
   const ifname = (i: number) => dp.interfaceName(i);
   const stream = await startMonitor(dp, {
     onRecord: (r) => {
       if (wanted(r)) for (const line of formatRecord(r, view, ifname, opts)) io.out(line);
+    },
+    onSockRecord: (r) => {
+      if (sockTraces) io.out(formatSockRecord(r));
     },
   });
   for (const line of monitorBanner(possibleCpus())) io.err(line);
@@ -126,14 +138,54 @@ async function monitor(lab: AgentLab, nodeName: string, args: readonly string[],
   await stream.stop();
 }
 
-/** Serve one agent command (`status`, `monitor …`; a leading `cilium`/`cilium-dbg` is optional). */
+/**
+ * `cilium-dbg status --brief`: one line, "OK" and exit 0 when the agent is healthy (pkg/client
+ * `FormatStatusResponseBrief`); here healthy means the node's datapath is attached.
+ */
+async function briefStatus(lab: AgentLab, nodeName: string, io: AgentIO): Promise<void> {
+  const node = lab.node(nodeName);
+  if (!lab.datapath(node.name))
+    throw new UsageError(`cilium: datapath of node ${node.name} is not loaded (lab variant no-tc)`);
+  io.out('OK');
+}
+
+/**
+ * `cilium-dbg endpoint list -o json`: the node's endpoints with the fields Cilium's model
+ * (api/v1 Endpoint) names `id` and `status.networking` (addressing, interface-name, mac, host-mac).
+ */
+function endpointList(lab: AgentLab, nodeName: string, args: readonly string[], io: AgentIO): void {
+  const o =
+    args.indexOf('-o') >= 0 ? args[args.indexOf('-o') + 1] : args.find((a) => a.startsWith('--output='))?.slice(9);
+  if (o !== 'json') throw new UsageError("The lab's agent stand-in prints `cilium-dbg endpoint list -o json` only.");
+  const node = lab.node(nodeName);
+  const eps = lab.labState.pods
+    .filter((p) => p.node === node.name)
+    .map((p) => ({
+      id: p.endpointId,
+      status: {
+        state: 'ready',
+        'external-identifiers': { 'k8s-pod-name': p.name, 'pod-name': `${p.namespace}/${p.name}` },
+        networking: {
+          addressing: [{ ipv4: p.ip }],
+          'interface-name': p.hostVeth,
+          mac: p.mac,
+          'host-mac': p.hostVethMac,
+        },
+      },
+    }));
+  io.out(JSON.stringify(eps, null, 2));
+}
+
+/** Serve one agent command (`status`, `status --brief`, `endpoint list -o json`, `monitor …`; a leading `cilium`/`cilium-dbg` is optional). */
 export async function runAgent(lab: AgentLab, nodeName: string, command: readonly string[], io: AgentIO) {
   const rest = /^cilium(-dbg)?$/.test(command[0] ?? '') ? command.slice(1) : [...command];
   const [verb, ...args] = rest;
   if (verb === 'status' && args.length === 0) return status(lab, nodeName, io);
+  if (verb === 'status' && args.length === 1 && args[0] === '--brief') return briefStatus(lab, nodeName, io);
+  if (verb === 'endpoint' && args[0] === 'list') return endpointList(lab, nodeName, args.slice(1), io);
   if (verb === 'monitor') return monitor(lab, nodeName, args, io);
   throw new UsageError(
-    `The lab's agent stand-in serves "cilium-dbg status" and "cilium-dbg monitor", not "${rest.join(' ')}".`,
+    `The lab's agent stand-in serves "cilium-dbg status [--brief]", "cilium-dbg endpoint list -o json" and "cilium-dbg monitor", not "${rest.join(' ')}".`,
     'Examples: hookpoint lab agent worker -- cilium-dbg status · hookpoint lab agent control-plane -- cilium-dbg monitor --type trace',
   );
 }

@@ -12,7 +12,7 @@
  * Identities and endpoint ids come from the agent's view (identities.ts); the flow id is a hash
  * of the packet's tuple (Cilium prints the skb hash there). Pure.
  */
-import { OBS, type TraceRecord } from '../datapath/monitor.ts';
+import { OBS, type SockTraceRecord, type TraceRecord } from '../datapath/monitor.ts';
 import { type AgentView, identityText } from './identities.ts';
 
 /** Cilium's trace reasons print as these words; lab_lb.c's `untracked` has no CT verdict: unknown. */
@@ -27,7 +27,7 @@ export const MSG_SEPARATOR = '-'.repeat(78);
 
 /** A trace notification in Cilium's terms, derived from one lab record. */
 export interface TraceNotification {
-  observationPoint: 'to-endpoint' | 'to-stack';
+  observationPoint: 'to-endpoint' | 'to-stack' | 'to-overlay';
   /** Endpoint whose program emitted the event (`FROM N`; `--from` filters on it). */
   source: number;
   /** Destination endpoint (`-> endpoint N`; 0 for to-stack; `--to` filters on it). */
@@ -91,12 +91,20 @@ export function flowHash(rec: Pick<TraceRecord, 'saddr' | 'daddr' | 'sport' | 'd
 
 /** The notification Cilium would emit where lab_lb.c emitted `rec`. */
 export function toNotification(rec: TraceRecord, view: AgentView): TraceNotification {
-  const toStack = rec.obs === OBS.toStack;
+  const toOverlay = rec.obs === OBS.toOverlay;
+  // Leaving the endpoint: into the stack, or (tunnel mode) into the overlay device.
+  const toStack = rec.obs === OBS.toStack || toOverlay;
   const dstId = toStack ? 0 : rec.dstEndpoint || (view.endpointOf(rec.daddr)?.id ?? 0);
   const source = toStack ? rec.srcEndpoint || (view.endpointOf(rec.orig.saddr)?.id ?? 0) : dstId;
-  const ifindex = toStack ? 0 : rec.obs === OBS.toEndpointRedirect ? rec.targetIfindex : rec.ifindex;
+  const ifindex = toOverlay
+    ? rec.targetIfindex
+    : toStack
+      ? 0
+      : rec.obs === OBS.toEndpointRedirect
+        ? rec.targetIfindex
+        : rec.ifindex;
   return {
-    observationPoint: toStack ? 'to-stack' : 'to-endpoint',
+    observationPoint: toOverlay ? 'to-overlay' : toStack ? 'to-stack' : 'to-endpoint',
     source,
     dstId,
     hash: flowHash(rec),
@@ -124,7 +132,12 @@ function identities(n: TraceNotification, numeric: boolean): string {
 
 /** One-line form (`cilium-dbg monitor`, `-v`). */
 export function formatInfo(n: TraceNotification, ifname: IfName, numeric = false): string {
-  const head = n.observationPoint === 'to-stack' ? '-> stack' : `-> endpoint ${n.dstId}`;
+  const head =
+    n.observationPoint === 'to-stack'
+      ? '-> stack'
+      : n.observationPoint === 'to-overlay'
+        ? '-> overlay'
+        : `-> endpoint ${n.dstId}`;
   const itf = n.ifindex === 0 ? '0' : (ifname(n.ifindex) ?? String(n.ifindex));
   return `${head} flow ${hex(n.hash)} , ${identities(n, numeric)} state ${n.state} ifindex ${itf} orig-ip ${n.origIp}: ${n.summary}`;
 }
@@ -222,6 +235,16 @@ export function formatRecord(
   const n = toNotification(rec, view);
   if (opts.filter && !matches(n, opts.filter)) return [];
   return opts.verbosity === 'verbose' ? formatVerbose(n, ifname, opts.numeric) : [formatInfo(n, ifname, opts.numeric)];
+}
+
+/**
+ * A socket translation as `cilium-dbg monitor` prints it (pkg/monitor's trace-sock notification):
+ * `CPU 03: [pre-xlate-fwd] cgroup_id: 16761 sock_cookie: 72480, dst [10.96.211.254]:80 tcp`.
+ * The same line at every verbosity; it carries no endpoint, so the endpoint filters keep it.
+ */
+export function formatSockRecord(rec: SockTraceRecord): string {
+  const proto = rec.proto === 6 ? 'tcp' : rec.proto === 17 ? 'udp' : String(rec.proto);
+  return `CPU ${String(rec.cpu ?? 0).padStart(2, '0')}: [${rec.point}] cgroup_id: ${rec.cgroupId} sock_cookie: ${rec.cookie}, dst [${rec.daddr}]:${rec.dport} ${proto}`;
 }
 
 /** What `cilium-dbg monitor` prints on stderr before the events. */

@@ -1,17 +1,20 @@
 /**
  * Compile the lab's eBPF program (lab_lb.c) with clang at first use, cached by source hash:
- * `<stateDir>/bpf/<hash>/lab_lb.o`. The hash covers the source text and the clang arguments,
- * so a changed program or flag never reuses a stale object.
+ * `<stateDir>/bpf/<hash>/lab_lb.o`. The hash covers the source text and the clang arguments
+ * (the datapath mode's defines among them), so a changed program, flag or mode never reuses a
+ * stale object.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, InfraError } from '../../../errors.ts';
 import { run } from '../../../exec/index.ts';
 
 /** Path of the program's C source in the repository. */
 export const LAB_PROGRAM_SOURCE = fileURLToPath(new URL('./lab_lb.c', import.meta.url));
+/** Kube-proxy replacement's programs (socket LB, NodePort at eth0), built only in that mode. */
+export const LAB_KPR_SOURCE = fileURLToPath(new URL('./lab_kpr.c', import.meta.url));
 
 const MULTIARCH: Record<string, string> = {
   x64: 'x86_64-linux-gnu',
@@ -22,9 +25,20 @@ const MULTIARCH: Record<string, string> = {
   riscv64: 'riscv64-linux-gnu',
 };
 
+/** What the object is built for: sections of lab_lb.c compiled in only for a mode. */
+export interface ProgramOptions {
+  /** VXLAN tunnel mode: cilium_tunnel_map, cil_from_host, cil_from_overlay (-DLAB_TUNNEL). */
+  tunnel?: boolean;
+}
+
+/** The -D flags of a mode (pure): none for the seed's native routing. */
+export function programDefines(opts: ProgramOptions = {}): string[] {
+  return opts.tunnel ? ['-DLAB_TUNNEL'] : [];
+}
+
 /** clang arguments (without input/output). `-target bpf` does not search the multiarch include dir for asm/. */
-export function clangArgs(): string[] {
-  const args = ['-O2', '-g', '-target', 'bpf', '-Wall', '-Wno-unused-function'];
+export function clangArgs(opts: ProgramOptions = {}): string[] {
+  const args = ['-O2', '-g', '-target', 'bpf', '-Wall', '-Wno-unused-function', ...programDefines(opts)];
   const multiarch = MULTIARCH[process.arch];
   if (multiarch && existsSync(`/usr/include/${multiarch}`)) args.push('-I', `/usr/include/${multiarch}`);
   return args;
@@ -50,15 +64,19 @@ export function programHash(source: string, args: readonly string[]): string {
 export async function compileLabProgram(opts: {
   stateDir: string;
   sourcePath?: string;
+  /** Build options (`-D` names) of the mode being built: part of the cache key. */
+  defines?: readonly string[];
   timeoutMs?: number;
+  /** The datapath mode's compile-time options (part of the cache key through the arguments). */
+  program?: ProgramOptions;
 }): Promise<CompiledProgram> {
   const started = Date.now();
   const sourcePath = opts.sourcePath ?? LAB_PROGRAM_SOURCE;
   const source = readFileSync(sourcePath, 'utf8');
-  const args = clangArgs();
+  const args = [...clangArgs(opts.program), ...(opts.defines ?? []).map((d) => `-D${d}`)];
   const hash = programHash(source, args);
   const dir = join(opts.stateDir, 'bpf', hash);
-  const objectPath = join(dir, 'lab_lb.o');
+  const objectPath = join(dir, `${basename(sourcePath, '.c')}.o`);
   if (existsSync(objectPath)) return { objectPath, hash, cached: true, durationMs: Date.now() - started };
   mkdirSync(dir, { recursive: true });
   const tmp = `${objectPath}.tmp-${process.pid}`;

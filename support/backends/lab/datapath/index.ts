@@ -1,5 +1,22 @@
 /** The lab's eBPF datapath: compile, load/attach per node, maps, trace stream, status. */
-export { type CompiledProgram, clangArgs, compileLabProgram, LAB_PROGRAM_SOURCE, programHash } from './compile.ts';
+export {
+  type CompiledProgram,
+  clangArgs,
+  compileLabProgram,
+  LAB_KPR_SOURCE,
+  LAB_PROGRAM_SOURCE,
+  type ProgramOptions,
+  programDefines,
+  programHash,
+} from './compile.ts';
+export {
+  type CgroupProgram,
+  cgroupPrograms,
+  KPR_NETDEV_DEFINE,
+  NETDEV_PROGRAMS,
+  NodeKpr,
+  SOCK_PROGRAMS,
+} from './kpr.ts';
 export {
   decodeTraceRecord,
   EventPipeDecoder,
@@ -29,6 +46,7 @@ export {
   mountBpffs,
   NodeDatapath,
   type NodeDatapathConfig,
+  OVERLAY_PROGRAMS,
   type PinnedProgram,
   POLICY_DIR,
   POLICY_PROGRAM,
@@ -37,6 +55,8 @@ export {
   PROGRAM_NAMES,
   policyKey,
   TAIL_CALLS,
+  TUNNEL_MAP_NAMES,
   unmountBpffs,
+  VXLAN_DEVICE,
 } from './node-datapath.ts';
 export { type DatapathState, gatherDatapathState, renderStatus, routingFromState } from './status.ts';

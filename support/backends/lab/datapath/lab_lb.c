@@ -34,6 +34,13 @@
  * packets of an allowed connection and its replies pass. A denied packet emits a drop record,
  * a new connection in an enforced direction a policy-verdict record.
  *
+ * Tunnel mode (compiled with -DLAB_TUNNEL, routingMode=tunnel; see the "Tunnel mode" section):
+ * a packet for another node's pod CIDR (cilium_tunnel_map) gets the tunnel key towards that
+ * node's IP and is redirected to the node's external (collect_md) cilium_vxlan device, from the
+ * pod path (tail_handle_ipv4) and from the host (cil_from_host, cilium_host egress);
+ * cil_from_overlay (cilium_vxlan ingress) delivers decapsulated packets to the local pod, or to
+ * the host through cilium_host.
+ *
  * Every IPv4 packet seen produces one trace record in the perf event array `events` when
  * config flag LAB_F_TRACE is set, emitted where its fate is decided. A record prepared before
  * a tail call waits in the per-CPU map lab_pending_ev (a tail call never leaves the CPU).
@@ -78,6 +85,7 @@
 /* Policy records (same layout; see struct trace_ev). */
 #define OBS_DROP 4
 #define OBS_POLICY_VERDICT 5
+#define OBS_TO_OVERLAY 6
 
 #define XLATE_NONE 0
 #define XLATE_DNAT 1
@@ -703,6 +711,131 @@ static __always_inline int egress_denied(struct __sk_buff *skb, __u32 flags, con
 	return policy_check(skb, flags, &t, 2 /* egress */, ev->src_ep, line) < 0;
 }
 
+#ifdef LAB_TUNNEL
+/* ---------------------------------------------------------------------------------------------
+ * Tunnel mode: VXLAN between node IPs through an external (collect_md) device. Nothing here is
+ * compiled in native routing, so the seed's object carries none of it.
+ */
+#define VXLAN_TTL 64
+
+/* cilium_tunnel_map: another node's pod CIDR -> that node's IP (the tunnel endpoint). */
+struct tunnel_key {
+	__u32 prefixlen;
+	__u32 ip; /* network order */
+};
+
+struct tunnel_val {
+	__u32 node_ip; /* network order */
+};
+
+/* The node's overlay devices, written by the loader once they exist. */
+struct lab_overlay_cfg {
+	__u32 vxlan_ifindex;
+	__u32 host_ifindex; /* cilium_host */
+	__u8 host_mac[6];
+	__u8 pad[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 512);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tunnel_key);
+	__type(value, struct tunnel_val);
+} cilium_tunnel_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lab_overlay_cfg);
+} lab_overlay SEC(".maps");
+
+static __always_inline struct lab_overlay_cfg *overlay_cfg(void)
+{
+	__u32 zero = 0;
+	struct lab_overlay_cfg *c = bpf_map_lookup_elem(&lab_overlay, &zero);
+
+	return c && c->vxlan_ifindex ? c : NULL;
+}
+
+/*
+ * A packet for another node's pod CIDR: set the tunnel key towards that node's IP and mark the
+ * record for the redirect to cilium_vxlan. 1 encapsulate (ev->target_ifindex is the device),
+ * 0 not a remote pod CIDR (the stack routes it), -1 the helper failed.
+ */
+static __always_inline int tunnel_encap(struct __sk_buff *skb, struct trace_ev *ev)
+{
+	struct tunnel_key k = { .prefixlen = 32, .ip = ev->daddr };
+	struct bpf_tunnel_key key = {};
+	struct lab_overlay_cfg *cfg;
+	struct tunnel_val *peer;
+
+	peer = bpf_map_lookup_elem(&cilium_tunnel_map, &k);
+	if (!peer)
+		return 0;
+	cfg = overlay_cfg();
+	if (!cfg)
+		return 0;
+	key.remote_ipv4 = bpf_ntohl(peer->node_ip);
+	key.tunnel_id = ev->src_ep;
+	key.tunnel_ttl = VXLAN_TTL;
+	if (bpf_skb_set_tunnel_key(skb, &key, sizeof(key), BPF_F_ZERO_CSUM_TX) < 0)
+		return -1;
+	ev->obs = OBS_TO_OVERLAY;
+	ev->target_ifindex = cfg->vxlan_ifindex;
+	return 1;
+}
+
+/* cilium_host egress: the host's packets for another node's pods take the tunnel too. */
+SEC("tc")
+int cil_from_host(struct __sk_buff *skb)
+{
+	struct pkt p = {};
+	struct trace_ev ev;
+	int rc;
+
+	if (parse(skb, &p) < 0)
+		return TC_ACT_OK;
+	ev_init(&ev, skb, &p);
+	ev.state = untracked_state(&p);
+	rc = tunnel_encap(skb, &ev);
+	if (rc < 0)
+		return TC_ACT_SHOT;
+	if (rc == 0)
+		return TC_ACT_OK;
+	trace(skb, cfg_flags(), &ev);
+	return bpf_redirect(ev.target_ifindex, 0);
+}
+
+/*
+ * cilium_vxlan ingress, after the kernel removed the outer headers: a packet for a local
+ * endpoint is redirected to its lxc (whose cil_to_container reverse-NATs replies and traces the
+ * delivery); anything else (the host's own connections) enters the host through cilium_host.
+ */
+SEC("tc")
+int cil_from_overlay(struct __sk_buff *skb)
+{
+	struct lab_overlay_cfg *cfg;
+	struct endpoint_val *ep;
+	struct pkt p = {};
+
+	if (parse(skb, &p) < 0)
+		return TC_ACT_OK;
+	ep = bpf_map_lookup_elem(&lxc_endpoints, &p.daddr);
+	if (ep) {
+		if (dec_ttl(skb, &p) < 0 || bpf_skb_store_bytes(skb, 0, ep->pod_mac, 6, 0) < 0 ||
+		    bpf_skb_store_bytes(skb, 6, ep->lxc_mac, 6, 0) < 0)
+			return TC_ACT_SHOT;
+		return bpf_redirect(ep->ifindex, 0);
+	}
+	cfg = overlay_cfg();
+	if (!cfg || bpf_skb_store_bytes(skb, 0, cfg->host_mac, 6, 0) < 0)
+		return TC_ACT_SHOT;
+	return bpf_redirect(cfg->host_ifindex, BPF_F_INGRESS);
+}
+#endif /* LAB_TUNNEL */
+
 SEC("tc")
 int cil_from_container(struct __sk_buff *skb)
 {
@@ -874,6 +1007,18 @@ int tail_handle_ipv4(struct __sk_buff *skb)
 	deliver_local(skb, &ev, dst_ep->ep_id);
 	ev.dst_ep = 0;
 out:
+#ifdef LAB_TUNNEL
+	if (!ev.dst_ep) {
+		int rc = tunnel_encap(skb, &ev);
+
+		if (rc < 0)
+			return TC_ACT_SHOT;
+		if (rc > 0) {
+			trace(skb, flags, &ev);
+			return bpf_redirect(ev.target_ifindex, 0);
+		}
+	}
+#endif
 	trace(skb, flags, &ev);
 	return TC_ACT_OK;
 }

@@ -17,7 +17,15 @@ import type { NodeDatapath } from './node-datapath.ts';
 
 export const TRACE_RECORD_SIZE = 64;
 
-export const OBS = { toStack: 1, toEndpointRedirect: 2, toEndpoint: 3, drop: 4, policyVerdict: 5 } as const;
+/** Observation points of lab_lb.c's records (OBS_*); toOverlay only in tunnel mode. */
+export const OBS = {
+  toStack: 1,
+  toEndpointRedirect: 2,
+  toEndpoint: 3,
+  drop: 4,
+  policyVerdict: 5,
+  toOverlay: 6,
+} as const;
 export const XLATE = { none: 0, dnat: 1, revnat: 2 } as const;
 const STATES = ['unknown', 'new', 'established', 'reply'] as const;
 
@@ -61,6 +69,47 @@ export interface TraceRecord {
   };
   /** CPU the record was emitted on (bpftool's record header), when known. */
   cpu?: number;
+}
+
+/** Record layout version (byte 31) of lab_kpr.c's socket translation records. */
+export const SOCK_TRACE_VERSION = 2;
+/** Cilium's socket translation points, by lab_kpr.c's XLATE_* number. */
+export const XLATE_POINTS = ['pre-xlate-fwd', 'post-xlate-fwd', 'pre-xlate-rev', 'post-xlate-rev'] as const;
+
+/** One decoded record of lab_kpr.c's struct sock_ev: a socket hook's translation, before or after. */
+export interface SockTraceRecord {
+  kind: 'sock';
+  tsNs: bigint;
+  cgroupId: bigint;
+  cookie: bigint;
+  point: (typeof XLATE_POINTS)[number];
+  proto: number;
+  daddr: string;
+  dport: number;
+  cpu?: number;
+}
+
+/** True when a 64-byte record is a socket translation record (lab_kpr.c), not a packet trace. */
+export function isSockTrace(bytes: Uint8Array): boolean {
+  return bytes[31] === SOCK_TRACE_VERSION;
+}
+
+export function decodeSockTraceRecord(bytes: Uint8Array, littleEndian = true): SockTraceRecord {
+  if (bytes.length < TRACE_RECORD_SIZE)
+    throw new InfraError(
+      `internal: a lab socket trace record has ${bytes.length} bytes, expected ${TRACE_RECORD_SIZE}.`,
+    );
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    kind: 'sock',
+    tsNs: v.getBigUint64(0, littleEndian),
+    cgroupId: v.getBigUint64(8, littleEndian),
+    cookie: v.getBigUint64(16, littleEndian),
+    point: XLATE_POINTS[bytes[24]!] ?? 'pre-xlate-fwd',
+    proto: bytes[25]!,
+    daddr: ip(bytes, 32),
+    dport: v.getUint16(36, false),
+  };
 }
 
 function ip(b: Uint8Array, off: number): string {
@@ -227,6 +276,8 @@ export interface MonitorOptions {
    * the stream.
    */
   onRecord?: (record: TraceRecord) => void;
+  /** The same for socket translation records (kube-proxy replacement), in arrival order with the others. */
+  onSockRecord?: (record: SockTraceRecord) => void;
   pollMs?: number;
 }
 
@@ -248,6 +299,8 @@ export async function startMonitor(dp: NodeDatapath, opts: MonitorOptions = {}):
   }
   const decoder = new EventPipeDecoder();
   const records: TraceRecord[] = [];
+  /** Every record in arrival order, socket translations included (what onRecord/onSockRecord see). */
+  const arrived: Array<TraceRecord | SockTraceRecord> = [];
   let consumed = 0;
   let bg: BackgroundProcess;
   try {
@@ -263,9 +316,15 @@ export async function startMonitor(dp: NodeDatapath, opts: MonitorOptions = {}):
     [r.ifindex, r.targetIfindex].some((i) => i !== 0 && dp.interfaceName(i) === undefined);
   const take = (list: Uint8Array[]) => {
     for (const bytes of list) {
+      const cpu = decoder.cpus[arrived.length];
+      if (isSockTrace(bytes)) {
+        arrived.push({ ...decodeSockTraceRecord(bytes), cpu });
+        continue;
+      }
       const rec = decodeTraceRecord(bytes);
-      rec.cpu = decoder.cpus[records.length];
+      rec.cpu = cpu;
       records.push(rec);
+      arrived.push(rec);
     }
   };
   let refreshing: Promise<unknown> | undefined;
@@ -302,7 +361,8 @@ export async function startMonitor(dp: NodeDatapath, opts: MonitorOptions = {}):
   let timer: NodeJS.Timeout | undefined;
   let delivered = 0;
   let delivering: Promise<void> | undefined;
-  if (opts.onRecord) {
+  const delivers = opts.onRecord || opts.onSockRecord;
+  if (delivers) {
     const tick = () => {
       if (!delivering)
         delivering = deliverRecords().finally(() => {
@@ -313,12 +373,13 @@ export async function startMonitor(dp: NodeDatapath, opts: MonitorOptions = {}):
     timer.unref();
   }
   async function deliverRecords(): Promise<void> {
-    const onRecord = opts.onRecord!;
     pump();
-    const fresh = records.slice(delivered);
+    const fresh = arrived.slice(delivered);
     if (fresh.length === 0) return;
-    if (fresh.some(unnamed)) await dp.interfaceNames(true).catch(() => undefined);
-    for (const r of fresh) onRecord(r);
+    if (fresh.some((r) => !('kind' in r) && unnamed(r))) await dp.interfaceNames(true).catch(() => undefined);
+    for (const r of fresh)
+      if ('kind' in r) opts.onSockRecord?.(r);
+      else opts.onRecord?.(r);
     delivered += fresh.length;
   }
   return {
@@ -338,7 +399,7 @@ export async function startMonitor(dp: NodeDatapath, opts: MonitorOptions = {}):
             pump();
             take(decoder.end());
             if (delivering) await delivering;
-            if (opts.onRecord) await deliverRecords();
+            if (delivers) await deliverRecords();
             if (refreshing) await refreshing;
             if (records.some(unnamed)) await dp.interfaceNames(true).catch(() => undefined);
             return [...records];

@@ -23,6 +23,12 @@
  * descriptor or pin refers to it, so the pins live as long as the attachment.
  * load() mounts the bpffs on <bpffs> when it is not one already and creates the shared maps;
  * unload() detaches, unpins and unmounts.
+ *
+ * Tunnel mode (an object built with programOptions tunnel): the node's programs
+ * `cil_from_host` (cilium_host egress) and `cil_from_overlay` (cilium_vxlan ingress) are
+ * pinned under <bpffs>/progs/overlay with their own <bpffs>/maps/cilium_calls_overlay, and the
+ * maps cilium_tunnel_map (each other node's pod CIDR → its IP) and lab_overlay (the devices)
+ * are filled by load().
  */
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statfsSync } from 'node:fs';
 import { endianness } from 'node:os';
@@ -65,7 +71,19 @@ export const MAP_NAMES = [
   'cilium_ipcache',
   'lab_policy_ct',
 ] as const;
-export type MapName = (typeof MAP_NAMES)[number];
+/** Maps only a tunnel-mode object has (lab_lb.c's LAB_TUNNEL section). */
+export const TUNNEL_MAP_NAMES = ['cilium_tunnel_map', 'lab_overlay'] as const;
+export type MapName = (typeof MAP_NAMES)[number] | (typeof TUNNEL_MAP_NAMES)[number];
+
+/** Tunnel-mode programs on the node's own devices (Cilium's names and hooks). */
+export const OVERLAY_PROGRAMS = [
+  { program: 'cil_from_host', ifname: 'cilium_host', direction: 'egress' },
+  { program: 'cil_from_overlay', ifname: 'cilium_vxlan', direction: 'ingress' },
+] as const;
+/** The VXLAN device of tunnel mode. */
+export const VXLAN_DEVICE = 'cilium_vxlan';
+/** Where the node's own (non-endpoint) programs are pinned, under progs/. */
+const OVERLAY_DIR = 'overlay';
 
 /** Cilium's 5-digit form of an endpoint id (`cilium_calls_01573`). */
 export function endpointKey(endpointId: number): string {
@@ -132,6 +150,8 @@ export interface NodeDatapathConfig {
   /** Compiled lab_lb.o (compileLabProgram). */
   objectPath: string;
   options: DatapathOptions;
+  /** Tunnel mode: the other nodes' pod CIDRs and IPs (the object must be built for tunnel mode). */
+  tunnel?: { peers: ReadonlyArray<{ podCIDR: string; nodeIP: string }> };
 }
 
 export interface AttachedProgram {
@@ -282,6 +302,14 @@ export function endpointEntry(ep: DatapathEndpoint): { key: number[]; value: num
   };
 }
 
+/** cilium_tunnel_map key (LPM trie): prefix length (host u32), network address (be32). */
+export function tunnelKey(cidr: string): number[] {
+  const [ip, bits] = cidr.split('/');
+  const n = Number(bits);
+  if (!ip || !Number.isInteger(n) || n < 0 || n > 32) throw new InfraError(`internal: "${cidr}" is not an IPv4 CIDR.`);
+  return [...host32(n, 'prefix length'), ...ipv4Bytes(ip, 'pod CIDR')];
+}
+
 interface DumpedEntry {
   key: number[];
   value: number[];
@@ -307,6 +335,7 @@ export class NodeDatapath {
   readonly bpffs: string;
   readonly objectPath: string;
   readonly options: Required<DatapathOptions>;
+  readonly tunnel: NodeDatapathConfig['tunnel'];
   /** lxc → endpoint id of what this instance attached. */
   private readonly attached = new Map<string, number>();
   private ifnames = new Map<number, string>();
@@ -321,6 +350,7 @@ export class NodeDatapath {
       trace: cfg.options.trace ?? true,
       policy: cfg.options.policy ?? true,
     };
+    this.tunnel = cfg.tunnel;
     if (/\s/.test(cfg.bpffs)) throw new InfraError(`internal: the bpffs path "${cfg.bpffs}" contains whitespace.`);
   }
 
@@ -345,6 +375,11 @@ export class NodeDatapath {
 
   mapPin(name: MapName): string {
     return join(this.bpffs, 'maps', name);
+  }
+
+  /** The maps every program of this node shares (the tunnel's too in tunnel mode). */
+  private get sharedMaps(): readonly MapName[] {
+    return this.tunnel ? [...MAP_NAMES, ...TUNNEL_MAP_NAMES] : MAP_NAMES;
   }
 
   /** Pinned perf event array the trace stream reads (one reader at a time — pitfall 12). */
@@ -404,6 +439,119 @@ export class NodeDatapath {
       }
     }
     await this.setFlags({});
+    if (this.tunnel) await this.loadOverlay(this.tunnel.peers);
+  }
+
+  /**
+   * Tunnel mode: fill cilium_tunnel_map and lab_overlay, load the node's own programs and attach
+   * cil_from_host to cilium_host egress and cil_from_overlay to cilium_vxlan ingress. Idempotent.
+   */
+  private async loadOverlay(peers: ReadonlyArray<{ podCIDR: string; nodeIP: string }>): Promise<void> {
+    const links = await run(['ip', '-n', this.netns, '-j', 'link', 'show'], {
+      timeoutMs: TIMEOUT_MS,
+      where: this.where,
+    });
+    const byName = new Map(
+      (JSON.parse(links.stdout || '[]') as Array<{ ifname: string; ifindex: number; address?: string }>).map((l) => [
+        l.ifname,
+        l,
+      ]),
+    );
+    const vxlan = byName.get(VXLAN_DEVICE);
+    const host = byName.get('cilium_host');
+    if (!vxlan || !host?.address)
+      throw new InfraError(
+        `internal: node ${this.node} has no ${vxlan ? 'cilium_host' : VXLAN_DEVICE} device for the tunnel datapath.`,
+      );
+    const calls = join(this.bpffs, 'maps', `${CALLS_MAP}_${OVERLAY_DIR}`);
+    const progs = join(this.bpffs, 'progs', OVERLAY_DIR);
+    if (!existsSync(join(progs, OVERLAY_PROGRAMS[0].program))) {
+      rmSync(progs, { recursive: true, force: true });
+      rmSync(calls, { force: true });
+      mkdirSync(join(this.bpffs, 'progs'), { recursive: true });
+      await this.bpftool(
+        [
+          'map',
+          'create',
+          calls,
+          'type',
+          'prog_array',
+          'key',
+          '4',
+          'value',
+          '4',
+          'entries',
+          String(CALLS_MAP_SIZE),
+        ].concat(['name', `${CALLS_MAP}_${OVERLAY_DIR}`]),
+        'host',
+      );
+      const shared = this.sharedMaps.flatMap((m) => ['map', 'name', m, 'pinned', this.mapPin(m)]);
+      const res = await run(
+        ['bpftool', 'prog', 'loadall', this.objectPath, progs, 'type', 'classifier']
+          .concat(['map', 'name', CALLS_MAP, 'pinned', calls])
+          .concat(shared),
+        { timeoutMs: 30_000, where: 'host', check: false },
+      );
+      if (res.exitCode !== 0) {
+        rmSync(progs, { recursive: true, force: true });
+        rmSync(calls, { force: true });
+        throw this.rejected(res, 'bpftool prog loadall of the overlay programs');
+      }
+    }
+    const overlay = [
+      ...host32(vxlan.ifindex, 'ifindex'),
+      ...host32(host.ifindex, 'ifindex'),
+      ...macBytes(host.address, 'cilium_host MAC'),
+      0,
+      0,
+    ];
+    const cmds = [`map update pinned ${this.mapPin('lab_overlay')} key hex 00 00 00 00 value hex ${hex(overlay)}`];
+    // Each other node's pod CIDR, and its own IP: as in Cilium's ipcache, a pod's packets for
+    // another node (a NodePort there) take the tunnel too, so the replies that come back through
+    // the tunnel meet a connection that never passed this node's conntrack either.
+    const entries = peers.flatMap((p) => [
+      { cidr: p.podCIDR, node: p.nodeIP },
+      { cidr: `${p.nodeIP}/32`, node: p.nodeIP },
+    ]);
+    for (const e of entries)
+      cmds.push(
+        `map update pinned ${this.mapPin('cilium_tunnel_map')} key hex ${hex(tunnelKey(e.cidr))} value hex ${hex(ipv4Bytes(e.node, 'node IP'))}`,
+      );
+    await this.bpftool(['batch', 'file', '-'], 'host', `${cmds.join('\n')}\n`);
+    const lines = OVERLAY_PROGRAMS.flatMap((o) => [
+      `qdisc replace dev ${o.ifname} clsact`,
+      `filter replace dev ${o.ifname} ${o.direction} pref 1 handle 1 bpf da pinned ${join(progs, o.program)}`,
+    ]);
+    const tc = await run(['tc', '-n', this.netns, '-batch', '-'], {
+      timeoutMs: TIMEOUT_MS,
+      where: this.where,
+      input: `${lines.join('\n')}\n`,
+      check: false,
+    });
+    if (tc.exitCode !== 0)
+      throw new InfraError(
+        `Could not attach the tunnel datapath to cilium_host and ${VXLAN_DEVICE} on node ${this.node}: ${(tc.stderr || tc.stdout).trim()}.`,
+      );
+  }
+
+  /** Remove the tunnel programs from cilium_host and cilium_vxlan (missing devices are fine). */
+  private async detachOverlay(): Promise<void> {
+    for (const dev of new Set(OVERLAY_PROGRAMS.map((o) => o.ifname))) {
+      const res = await run(['tc', '-n', this.netns, 'qdisc', 'del', 'dev', dev, 'clsact'], {
+        timeoutMs: TIMEOUT_MS,
+        where: this.where,
+        check: false,
+      });
+      if (
+        res.exitCode !== 0 &&
+        !/Cannot find device|Invalid handle|No such file|Cannot open network namespace|Cannot find specified qdisc/i.test(
+          res.stderr,
+        )
+      )
+        throw new InfraError(
+          `Could not detach the tunnel datapath from ${dev} on node ${this.node}: ${res.stderr.trim()}.`,
+        );
+    }
   }
 
   private rejected(res: RunResult, what: string): InfraError {
@@ -466,7 +614,7 @@ export class NodeDatapath {
       'host',
     );
     await this.writePolicy(endpointId, { enforced: [], entries: [] });
-    const shared = MAP_NAMES.flatMap((m) => ['map', 'name', m, 'pinned', this.mapPin(m)]);
+    const shared = this.sharedMaps.flatMap((m) => ['map', 'name', m, 'pinned', this.mapPin(m)]);
     const res = await run(
       [
         'bpftool',
@@ -883,6 +1031,7 @@ export class NodeDatapath {
       }
     }
     const errors: string[] = [];
+    if (this.tunnel) await this.detachOverlay().catch((err: Error) => errors.push(err.message));
     for (const dev of devices) {
       try {
         await this.detach(dev);

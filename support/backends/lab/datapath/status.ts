@@ -8,6 +8,7 @@ import { release } from 'node:os';
 import { run } from '../../../exec/index.ts';
 import { findKubeProxyChains } from '../../../kube-proxy/mode.ts';
 import { netnsRun } from '../node-run.ts';
+import { NETDEV_PROGRAMS } from './kpr.ts';
 import { NodeDatapath, PROGRAM_NAMES } from './node-datapath.ts';
 
 export interface DatapathState {
@@ -21,10 +22,12 @@ export interface DatapathState {
   hostRouting: 'Legacy' | 'BPF';
   /**
    * Read from the node's nat table: kube-proxy's KUBE-SERVICES chain present means services stay
-   * with kube-proxy ('False'); the lab never translates on the host/socket path, so without those
-   * chains nothing handles NodePort and the status says 'Unknown', never 'True'.
+   * with kube-proxy ('False'); without them, 'True' only when the lab's NodePort program
+   * (cil_from_netdev, lab_kpr.c) sits on the node's eth0, else nothing handles NodePort: 'Unknown'.
    */
-  kubeProxyReplacement: 'False' | 'Unknown';
+  kubeProxyReplacement: 'False' | 'Unknown' | 'True';
+  /** Under 'True': the devices NodePort is served on, as Cilium lists them (`eth0   172.18.0.3 (Direct Routing)`). */
+  kubeProxyReplacementDevices?: string[];
   /** This node's cil_from_container/cil_to_container attachments found on tc. */
   programsAttached: number;
   interfacesWithPrograms: string[];
@@ -58,7 +61,8 @@ function cidrSize(cidr: string): number | null {
 export function renderStatus(s: DatapathState, opts: { cpus?: number } = {}): string {
   const lines: string[] = [];
   lines.push(field('KVStore', 'Disabled'));
-  lines.push(field('KubeProxyReplacement', s.kubeProxyReplacement));
+  const kprDevices = s.kubeProxyReplacementDevices?.length ? `   [${s.kubeProxyReplacementDevices.join(', ')}]` : '';
+  lines.push(field('KubeProxyReplacement', `${s.kubeProxyReplacement}${kprDevices}`));
   lines.push(field('Host firewall', 'Disabled'));
   lines.push(field('SRv6', 'Disabled'));
   lines.push(field('CNI Chaining', 'none'));
@@ -99,7 +103,10 @@ interface LinkJson {
 
 const TUNNEL_KINDS = new Set(['vxlan', 'geneve', 'ipip', 'gre', 'sit']);
 
-/** Native / Tunnel / Unknown from the node's routes and links (pure). */
+/**
+ * Native / Tunnel / Unknown from the node's routes and links (pure): Tunnel when every other
+ * node's pod CIDR goes to a tunnel device, or to cilium_host while the node has one.
+ */
 export function routingFromState(
   routes: readonly RouteJson[],
   links: readonly LinkJson[],
@@ -110,10 +117,13 @@ export function routingFromState(
   );
   const missing: string[] = [];
   const viaTunnel = new Set<string>();
+  // Cilium's tunnel mode routes other nodes' pod CIDRs via cilium_host; its programs encapsulate.
+  const overlay = [...tunnels.values()][0];
   for (const cidr of remotePodCIDRs) {
     const r = routes.find((x) => x.dst === cidr);
     if (!r) missing.push(cidr);
     else if (r.dev && tunnels.has(r.dev)) viaTunnel.add(tunnels.get(r.dev)!);
+    else if (r.dev === 'cilium_host' && overlay) viaTunnel.add(overlay);
     else if (!r.gateway) missing.push(cidr);
   }
   if (viaTunnel.size > 0 && missing.length === 0) return { network: 'Tunnel', detail: [...viaTunnel].join(',') };
@@ -157,6 +167,18 @@ export async function gatherDatapathState(
     findKubeProxyChains(netnsRun(dp.netns, where)),
   ]);
   const kubeProxyChains = chains.mode !== null;
+  const netdev = attached.some(
+    (a) => a.interface === 'eth0' && a.direction === 'ingress' && a.program === NETDEV_PROGRAMS.ingress,
+  );
+  const kpr = kubeProxyChains ? 'False' : netdev ? 'True' : 'Unknown';
+  const eth0 =
+    kpr === 'True'
+      ? (JSON.parse(
+          (await run(['ip', '-n', dp.netns, '-j', '-4', 'addr', 'show', 'dev', 'eth0'], { timeoutMs: 15_000, where }))
+            .stdout || '[]',
+        ) as Array<{ addr_info?: Array<{ local?: string }> }>)
+      : [];
+  const eth0Addrs = eth0.flatMap((l) => (l.addr_info ?? []).map((a) => a.local)).filter(Boolean);
   // BPF host routing would mean our programs on the node's uplink; the lab leaves it to the kernel.
   const onUplink = attached.some((a) => a.ours && (a.interface === 'eth0' || a.interface === 'cilium_host'));
   const ours = attached.filter((a) => a.ours);
@@ -174,7 +196,8 @@ export async function gatherDatapathState(
     routingNetwork: routing.network,
     routingDetail: routing.detail,
     hostRouting: onUplink ? 'BPF' : 'Legacy',
-    kubeProxyReplacement: kubeProxyChains ? 'False' : 'Unknown',
+    kubeProxyReplacement: kpr,
+    ...(kpr === 'True' ? { kubeProxyReplacementDevices: [`eth0   ${eth0Addrs.join(' ')} (Direct Routing)`] } : {}),
     programsAttached: ours.length,
     interfacesWithPrograms: [...new Set(ours.map((a) => a.interface))].sort(),
     servicesInMaps: counts.services,

@@ -74,6 +74,7 @@ function kindOf(resource: string): string {
     ciliumendpoints: 'CiliumEndpoint',
     ciliumnodes: 'CiliumNode',
     events: 'Event',
+    secrets: 'Secret',
   };
   return map[resource] ?? 'Unknown';
 }
@@ -82,6 +83,7 @@ export class FakeApiServer {
   readonly requests: LoggedRequest[] = [];
   private readonly store = new Map<string, Map<string, Obj>>();
   private readonly hooks = new Map<string, Hook[]>();
+  private readonly deleteHooks = new Map<string, Hook[]>();
   private readonly faults: Array<{ method: string; pathRe: RegExp; status?: number; hang?: boolean; times: number }> =
     [];
   private rv = 100;
@@ -128,6 +130,14 @@ export class FakeApiServer {
     const l = this.hooks.get(resource) ?? [];
     l.push(fn);
     this.hooks.set(resource, l);
+    return this;
+  }
+
+  /** Run fn after an object of this resource is deleted through the API (a namespace: its objects are gone too). */
+  onDelete(resource: string, fn: Hook): this {
+    const l = this.deleteHooks.get(resource) ?? [];
+    l.push(fn);
+    this.deleteHooks.set(resource, l);
     return this;
   }
 
@@ -275,6 +285,7 @@ export class FakeApiServer {
       if (!cur) return notFound();
       coll.delete(rp.name);
       if (rp.resource === 'namespaces') for (const [key, m] of this.store) if (key.split('|')[1] === rp.name) m.clear();
+      for (const h of this.deleteHooks.get(rp.resource) ?? []) h(cur, this);
       return this.send(res, 200, { kind: 'Status', apiVersion: 'v1', status: 'Success', metadata: {} });
     }
     return this.send(res, 405, this.status(405, 'MethodNotAllowed', `${method} ${url.pathname}`));

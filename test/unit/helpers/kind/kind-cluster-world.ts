@@ -218,6 +218,8 @@ export async function setup(t: TestContext, o: WorldOptions = {}): Promise<World
 
   const exec = new ScriptedExecutor();
   exec
+    .on(['docker', 'version'], { stdout: 'Docker Engine - Community 24.0.7\n' })
+    .on(['kind', 'version'], { stdout: 'kind v0.20.0 go1.20.4 linux/amd64\n' })
     .on(['kind', 'get', 'clusters'], o.exists ? { stdout: `${CLUSTER}\n` } : { stderr: 'No kind clusters found.\n' })
     .on(['helm', 'repo', 'add'], { stdout: '"cilium" has been added to your repositories\n' })
     .on(['helm', 'repo', 'update'], { stdout: '' })
