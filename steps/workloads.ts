@@ -85,3 +85,83 @@ defineStep(
     await ensureClient(this, pod, node);
   },
 );
+
+/** A service over every replica of an echo deployment, with its own target port (and protocol). */
+async function serviceOverReplicas(
+  world: HookpointWorld,
+  spec: { name: string; app: string; port: number; targetPort: number; protocol: 'TCP' | 'UDP' } & (
+    | { type: 'ClusterIP' }
+    | { type: 'NodePort'; nodePort: number }
+  ),
+): Promise<void> {
+  const topo = await world.topology(true);
+  if (!topo.pods.some((p) => p.app === spec.app))
+    throw new UsageError(
+      `Service "${spec.name}" is backed by the replicas of "${spec.app}", but no echo deployment "${spec.app}" exists yet.`,
+      `Declare it first: Given an echo deployment "${spec.app}" with a replica on node "worker".`,
+    );
+  await ensureService(world, spec);
+}
+
+defineStep(
+  'Given',
+  'a ClusterIP service {service} port {port} target port {port} backed by the replicas of {deployment}',
+  {
+    example: 'Given a ClusterIP service "web" port 8080 target port 80 backed by the replicas of "echo"',
+    doc: "A TCP service whose port differs from the pods' port: the echo replicas answer on the target port.",
+    workloads: (service: string, port: number, targetPort: number, app: string) => [
+      { kind: 'service', name: service, app, port, targetPort, type: 'ClusterIP' },
+    ],
+  },
+  async function (this: HookpointWorld, service: string, port: number, targetPort: number, app: string) {
+    await serviceOverReplicas(this, { name: service, app, port, targetPort, protocol: 'TCP', type: 'ClusterIP' });
+  },
+);
+
+defineStep(
+  'Given',
+  'a NodePort service {service} port {port} target port {port} node port {port} backed by the replicas of {deployment}',
+  {
+    example:
+      'Given a NodePort service "web-np" port 8080 target port 80 node port 30081 backed by the replicas of "echo"',
+    doc: 'As above, as a NodePort service (which also has a ClusterIP).',
+    workloads: (service: string, port: number, targetPort: number, nodePort: number, app: string) => [
+      { kind: 'service', name: service, app, port, targetPort, type: 'NodePort', nodePort },
+    ],
+  },
+  async function (
+    this: HookpointWorld,
+    service: string,
+    port: number,
+    targetPort: number,
+    nodePort: number,
+    app: string,
+  ) {
+    if (nodePort < 30000 || nodePort > 32767)
+      throw new UsageError(`Invalid node port ${nodePort}: Kubernetes' default NodePort range is 30000-32767.`);
+    await serviceOverReplicas(this, {
+      name: service,
+      app,
+      port,
+      targetPort,
+      protocol: 'TCP',
+      type: 'NodePort',
+      nodePort,
+    });
+  },
+);
+
+defineStep(
+  'Given',
+  'a ClusterIP UDP service {service} port {port} target port {port} backed by the replicas of {deployment}',
+  {
+    example: 'Given a ClusterIP UDP service "dns" port 53 target port 5353 backed by the replicas of "echo"',
+    doc: 'A UDP service: the echo replicas answer every datagram on the target port with their pod name.',
+    workloads: (service: string, port: number, targetPort: number, app: string) => [
+      { kind: 'service', name: service, app, port, targetPort, protocol: 'UDP', type: 'ClusterIP' },
+    ],
+  },
+  async function (this: HookpointWorld, service: string, port: number, targetPort: number, app: string) {
+    await serviceOverReplicas(this, { name: service, app, port, targetPort, protocol: 'UDP', type: 'ClusterIP' });
+  },
+);

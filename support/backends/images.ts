@@ -83,6 +83,8 @@ export const IMAGES: Record<ImageName, ImageTools> = {
       'tcpdump',
       'nsenter',
       'curl',
+      'socat',
+      'ping',
       'ip',
       'ss',
       'sh',

@@ -37,6 +37,14 @@ export interface PodInfo {
   app?: string;
   /** The pod's labels, as policies select them. */
   labels?: Record<string, string>;
+  /** What an echo pod answers on (its HTTP port first, then its services' other target ports), when known. */
+  listeners?: Listener[];
+}
+
+/** A port an echo server answers on: HTTP over TCP, or `pod=<name> client=<ip:port>` datagrams over UDP. */
+export interface Listener {
+  port: number;
+  protocol: 'TCP' | 'UDP';
 }
 
 /** A backend pod of a service (an endpoint), as the service reaches it. */
@@ -118,6 +126,8 @@ export interface EchoSpec {
   /** Full node names, one replica each. */
   nodes: string[];
   port?: number;
+  /** Further ports it answers on (the target ports its services name), TCP and UDP. */
+  listeners?: Listener[];
 }
 
 export interface ServiceSpec {
@@ -126,6 +136,8 @@ export interface ServiceSpec {
   app: string;
   port: number;
   targetPort?: number;
+  /** TCP unless said (the echo workload answers on the target port in this protocol). */
+  protocol?: 'TCP' | 'UDP';
   type: 'ClusterIP' | 'NodePort';
   nodePort?: number;
   /** Restrict backends to pods on these nodes (deterministic same-node scenarios). */

@@ -173,6 +173,8 @@ export function workloadSpecs(
         type: d.type,
         ...(d.nodePort ? { nodePort: d.nodePort } : {}),
         ...(d.onlyNodes ? { onlyNodes: d.onlyNodes.map(node) } : {}),
+        ...(d.targetPort !== undefined ? { targetPort: d.targetPort } : {}),
+        ...(d.protocol ? { protocol: d.protocol } : {}),
       };
       // A service declared again differently is replaced by the run (removed, then made anew): both are shown.
       services.set(JSON.stringify(spec), spec);

@@ -42,6 +42,8 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { tool: 'clang', pkg: 'clang', purpose: 'lab' },
   { tool: 'llc', pkg: 'llvm', purpose: 'lab' },
   { tool: 'curl', pkg: 'curl', purpose: 'lab' },
+  { tool: 'socat', pkg: 'socat', purpose: 'lab' },
+  { tool: 'ping', pkg: 'iputils-ping', purpose: 'lab' },
   { tool: 'nsenter', pkg: 'util-linux', purpose: 'lab' },
   { tool: 'setsid', pkg: 'util-linux', purpose: 'lab' },
   { tool: 'mount', pkg: 'mount', purpose: 'lab' },

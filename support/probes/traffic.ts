@@ -4,8 +4,9 @@
  * transcript), run in the source's network namespace through the backend. Every request is
  * bounded by curl's --max-time and by the exec timeout around it.
  *
- * The echo servers answer `pod=<name> client=<ip:port> …`, so each outcome records which
- * backend answered and which source address it saw.
+ * The lab's echo servers answer `pod=<name> client=<ip:port> …`, so each outcome records which
+ * backend answered and which source address it saw; agnhost (kind, existing) answers `/hostname`
+ * with the bare pod name, so there only the answering pod is known.
  */
 import type { Backend, ExecTarget } from '../backends/types.ts';
 import type { Evidence } from '../evidence/index.ts';
@@ -27,18 +28,23 @@ export interface RequestOutcome {
   /** curl's complaint or the body's first line. */
   detail: string;
   localPort: number | null;
-  /** curl's exit code (0 on success, 7 refused/unreachable, 28 timeout, 56 reset). */
+  /** curl's exit code (0 on success, 7 refused/unreachable, 28 timeout, 56 reset); the client's for UDP and ICMP. */
   exitCode: number;
+  /** The address the answer came from, when the protocol names it (ICMP echo replies). */
+  replyFrom?: string;
 }
 
 export interface SendOptions {
   /** curl --max-time per request, seconds (default 2). */
   maxTimeSec?: number;
-  /** URL path (default "/"). */
+  /** URL path (default "/hostname": agnhost's netexec answers it with the pod name; the lab's echo answers any path). */
   path?: string;
   /** Requests in flight at once (default 1: sequential). */
   concurrency?: number;
 }
+
+/** A body that is only a pod name (one DNS-1123 subdomain): agnhost's answer to /hostname and to a UDP "hostname". */
+export const BARE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 /** The marker line curl's --write-out prints after the body. */
 const MARK = 'hookpoint-curl';
@@ -46,7 +52,7 @@ const MARK = 'hookpoint-curl';
 export function curlArgv(to: { ip: string; port: number }, opts: SendOptions = {}): string[] {
   const maxTime = opts.maxTimeSec ?? 2;
   const host = to.ip.includes(':') ? `[${to.ip}]` : to.ip;
-  const path = opts.path ?? '/';
+  const path = opts.path ?? '/hostname';
   return [
     'curl',
     '-sS',
@@ -79,7 +85,8 @@ export function parseCurlOutcome(seq: number, exitCode: number, stdout: string, 
   const httpStatus = code && code !== '000' ? Number(code) : null;
   const portText = /local=\S*:(\d+)/.exec(meta)?.[1];
   const localPort = portText && portText !== '0' ? Number(portText) : null;
-  const answeredBy = /(?:^|\s)pod=(\S+)/.exec(body)?.[1] ?? null;
+  // The lab's echo says "pod=<name> client=<ip:port>"; agnhost's /hostname is the bare pod name.
+  const answeredBy = /(?:^|\s)pod=(\S+)/.exec(body)?.[1] ?? (BARE_NAME.test(body) ? body : null);
   const clientSeen = /(?:^|\s)client=(\S+)/.exec(body)?.[1] ?? null;
   const ok = exitCode === 0 && httpStatus !== null && httpStatus >= 200 && httpStatus < 400;
   const complaint = stderr.trim().split('\n').filter(Boolean).pop() ?? '';
@@ -99,12 +106,19 @@ export function describeOutcome(o: RequestOutcome): string {
   if (o.ok) {
     const by = o.answeredBy ? ` answered by ${o.answeredBy}` : '';
     const seen = o.clientSeen ? ` (saw client ${o.clientSeen})` : '';
-    return `#${o.seq} ok HTTP ${o.httpStatus}${by}${seen}${o.localPort ? ` from port ${o.localPort}` : ''}`;
+    const status = o.httpStatus === null ? ' reply' : ` HTTP ${o.httpStatus}`;
+    const from = o.replyFrom ? ` from ${o.replyFrom}` : '';
+    return `#${o.seq} ok${status}${by}${from}${seen}${o.localPort ? ` from port ${o.localPort}` : ''}`;
   }
   return `#${o.seq} ${o.error ?? 'failed'}: ${o.detail}`;
 }
 
-function summarize(outcomes: RequestOutcome[], where: string, to: { ip: string; port: number }): string {
+export function summarize(
+  outcomes: RequestOutcome[],
+  where: string,
+  to: { ip: string; port?: number },
+  noun = 'HTTP requests',
+): string {
   const ok = outcomes.filter((o) => o.ok).length;
   const by = new Map<string, number>();
   for (const o of outcomes) if (o.ok && o.answeredBy) by.set(o.answeredBy, (by.get(o.answeredBy) ?? 0) + 1);
@@ -112,7 +126,8 @@ function summarize(outcomes: RequestOutcome[], where: string, to: { ip: string; 
   const errors = new Map<string, number>();
   for (const o of outcomes) if (!o.ok) errors.set(o.error ?? 'other', (errors.get(o.error ?? 'other') ?? 0) + 1);
   const failed = errors.size ? `; failed: ${[...errors].map(([e, n]) => `${e} ×${n}`).join(', ')}` : '';
-  return `${ok}/${outcomes.length} HTTP requests from ${where} to ${to.ip}:${to.port} succeeded${answered}${failed}`;
+  const dst = to.port === undefined ? to.ip : `${to.ip}:${to.port}`;
+  return `${ok}/${outcomes.length} ${noun} from ${where} to ${dst} succeeded${answered}${failed}`;
 }
 
 /**
@@ -128,19 +143,44 @@ export async function sendRequests(
   opts: SendOptions = {},
 ): Promise<Evidence<RequestOutcome[]>> {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`sendRequests: count must be ≥ 1, got ${count}`);
-  const argv = curlArgv(to, opts);
-  const timeoutMs = ((opts.maxTimeSec ?? 2) + 3) * 1000;
+  return sendBatch(backend, from, to, count, {
+    argv: curlArgv(to, opts),
+    timeoutMs: ((opts.maxTimeSec ?? 2) + 3) * 1000,
+    parse: (seq, res) => parseCurlOutcome(seq, res.exitCode, res.stdout, res.stderr),
+    concurrency: opts.concurrency,
+    noun: 'HTTP requests',
+  });
+}
+
+/**
+ * Run one client process per request (each a fresh socket with its own source port and its own
+ * line in the transcript), `concurrency` at a time, and gather the outcomes as traffic evidence.
+ */
+export async function sendBatch(
+  backend: Backend,
+  from: ExecTarget,
+  to: { ip: string; port: number },
+  count: number,
+  how: {
+    argv: string[];
+    input?: string;
+    timeoutMs: number;
+    parse: (seq: number, res: RunResult) => RequestOutcome;
+    concurrency?: number;
+    noun: string;
+  },
+): Promise<Evidence<RequestOutcome[]>> {
   const where = describeTarget(from);
   const results: Array<{ outcome: RequestOutcome; res: RunResult }> = new Array(count);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < count) {
       const i = next++;
-      const res = await backend.exec(from, argv, { timeoutMs, check: false });
-      results[i] = { outcome: parseCurlOutcome(i + 1, res.exitCode, res.stdout, res.stderr), res };
+      const res = await backend.exec(from, how.argv, { timeoutMs: how.timeoutMs, check: false, input: how.input });
+      results[i] = { outcome: how.parse(i + 1, res), res };
     }
   };
-  const lanes = Math.max(1, Math.min(opts.concurrency ?? 1, count));
+  const lanes = Math.max(1, Math.min(how.concurrency ?? 1, count));
   await Promise.all(Array.from({ length: lanes }, worker));
   const outcomes = results.map((r) => r.outcome);
   const commands = results.map((r) => commandOf(r.res));
@@ -157,6 +197,6 @@ export async function sendRequests(
     commands,
     raw: `${raw}\n`,
     data: outcomes,
-    summary: summarize(outcomes, where, to),
+    summary: summarize(outcomes, where, to, how.noun),
   };
 }

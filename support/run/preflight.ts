@@ -16,7 +16,7 @@ import { HookpointError, UsageError } from '../errors.ts';
 import { checkHelmValues } from '../helm-values.ts';
 import { kindConfigPath } from '../scenario/cluster-setup.ts';
 import type { CapturePointRef, NodeRef, NodeScope } from '../scenario/parameter-types.ts';
-import { checkDocString, type StepDoc } from '../scenario/vocabulary.ts';
+import { checkDocString, refusalsOf, type StepDoc } from '../scenario/vocabulary.ts';
 import type { PlannedScenario } from './features.ts';
 
 /** A cucumber step definition as the runtime holds it (expression.match → arguments with types). */
@@ -38,7 +38,7 @@ function located(err: unknown, where: string, text: string): never {
   );
 }
 
-/** Node names a kind config gives: roles (control-plane, worker, worker2) and full names. */
+/** Node names a kind config gives: roles (control-plane, worker, worker2) and full names (two per node). */
 function nodeNamesOf(kindConfig: string | undefined, config: Config): string[] | undefined {
   let file: string;
   try {
@@ -110,7 +110,8 @@ export function checkScenarioInputs(
         };
         if (arg.type === 'pod' || arg.type === 'service' || arg.type === 'deployment') add(arg.type, String(value));
         else if (arg.type === 'node') add('node', (value as NodeRef).text);
-        else if (arg.type === 'nodes' && !(value as NodeScope).all) add('node', (value as { node: NodeRef }).node.text);
+        else if (arg.type === 'nodes' && !(value as NodeScope).all)
+          for (const n of (value as { nodes: NodeRef[] }).nodes) add('node', n.text);
         else if (arg.type === 'capturePoint') {
           const cp = value as CapturePointRef;
           if ('pod' in cp) add('pod', cp.pod);
@@ -138,6 +139,13 @@ export function checkScenarioInputs(
         );
       }
     }
+    // Steps that can tell from their words and the scenario's declarations that they cannot run as written.
+    const [refused] = refusalsOf(sc.steps, { nodeCount: nodes ? nodes.length / 2 : undefined });
+    if (refused)
+      throw new UsageError(
+        `Step "${refused.text}" at ${sc.uri}:${refused.line} cannot be judged as written: ${refused.why}.`,
+        `Change the step in scenario "${sc.name}"; \`hookpoint steps\` shows every step with an example.`,
+      );
   }
 }
 

@@ -7,7 +7,7 @@ import type { ServiceInfo } from '../backends/types.ts';
 import { UsageError } from '../errors.ts';
 import type { NodeRef } from './parameter-types.ts';
 import { resolveNode } from './resolve.ts';
-import type { ServiceRequest } from './vocabulary.ts';
+import type { ScenarioPlan, ServiceRequest } from './vocabulary.ts';
 import type { HookpointWorld } from './world.ts';
 
 export async function ensureEcho(world: HookpointWorld, name: string, nodes: NodeRef[] | 'every'): Promise<void> {
@@ -31,7 +31,11 @@ export async function ensureService(world: HookpointWorld, spec: ServiceRequest)
   const existing = topo.services.find((s) => s.name === spec.name);
   if (existing) {
     const sameNodes = !onlyNodes || existing.endpoints.every((b) => onlyNodes.includes(b.node));
-    if (existing.port === spec.port && (spec.nodePort ?? null) === existing.nodePort && sameNodes) return existing;
+    const sameTarget =
+      (spec.targetPort === undefined || spec.targetPort === existing.targetPort) &&
+      (spec.protocol ?? 'TCP') === existing.protocol;
+    if (existing.port === spec.port && (spec.nodePort ?? null) === existing.nodePort && sameNodes && sameTarget)
+      return existing;
     await world.backend.removeWorkload('service', spec.name);
   }
   const svc = await world.backend.exposeService({
@@ -41,6 +45,8 @@ export async function ensureService(world: HookpointWorld, spec: ServiceRequest)
     type: spec.type,
     nodePort: spec.nodePort,
     onlyNodes,
+    ...(spec.targetPort !== undefined ? { targetPort: spec.targetPort } : {}),
+    ...(spec.protocol ? { protocol: spec.protocol } : {}),
   });
   world.invalidateTopology();
   return svc;
@@ -64,4 +70,25 @@ export async function ensureClient(
   if (existing) await world.backend.removeWorkload('client', name);
   await world.backend.runClient({ name, node: n.name, ...opts });
   world.invalidateTopology();
+}
+
+/**
+ * How many backends a service of the scenario will have, from its declarations alone (before
+ * anything exists): the replicas of its echo deployment, on its only-nodes when it names them.
+ * Undefined when the declarations do not tell (no such service, "every node" without a node count).
+ */
+export function declaredBackendCount(plan: ScenarioPlan, service: string): number | undefined {
+  const svc = [...plan.workloads].reverse().find((w) => w.kind === 'service' && w.name === service);
+  if (svc?.kind !== 'service') return undefined;
+  if (svc.onlyNodes) return new Set(svc.onlyNodes.map((n) => n.text)).size;
+  const nodes = new Set<string>();
+  for (const w of plan.workloads) {
+    if (w.kind !== 'echo' || w.name !== svc.app) continue;
+    if (w.nodes === 'every') {
+      if (plan.nodeCount === undefined) return undefined;
+      return plan.nodeCount;
+    }
+    for (const n of w.nodes) nodes.add(n.text);
+  }
+  return nodes.size || undefined;
 }

@@ -19,7 +19,18 @@ export function k8sName(kind: string, value: string): string {
 export interface NodeRef {
   text: string;
 }
-export type NodeScope = { all: true } | { all: false; node: NodeRef };
+/** `every node`, `node "X"`, or `nodes "A" and "B"` / `nodes "A", "B" and "C"` (`node` is the first, `nodes` all). */
+export type NodeScope = { all: true } | { all: false; node: NodeRef; nodes: NodeRef[] };
+
+/** The scope's words → the scope: every node, one node, or a list of nodes (each named once). */
+export function nodeScope(single?: string, list?: string): NodeScope {
+  if (single === undefined && list === undefined) return { all: true };
+  const names = single !== undefined ? [single] : [...list!.matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new UsageError(`Node "${twice}" is named twice in the list of nodes.`);
+  const nodes = names.map((n) => ({ text: nodeName(n) }));
+  return { all: false, node: nodes[0]!, nodes };
+}
 
 export type CounterSet = 'KUBE-SVC' | 'KUBE-SEP' | 'KUBE-SVC and KUBE-SEP' | 'NodePort';
 
@@ -85,9 +96,8 @@ export const PARAMETER_TYPES: readonly ParameterTypeDef[] = [
   { name: 'node', regexp: QUOTED, transformer: (s: string): NodeRef => ({ text: nodeName(s) }), useForSnippets: false },
   {
     name: 'nodes',
-    regexp: /every node|node "([^"]*)"/,
-    transformer: (s?: string): NodeScope =>
-      s === undefined ? { all: true } : { all: false, node: { text: nodeName(s) } },
+    regexp: /every node|node "([^"]*)"|nodes ((?:"[^"]*", )*"[^"]*" and "[^"]*")/,
+    transformer: nodeScope,
   },
   { name: 'count', regexp: /-?\d+/, transformer: count },
   { name: 'port', regexp: /\d+/, transformer: port, useForSnippets: false },

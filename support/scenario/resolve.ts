@@ -16,7 +16,7 @@ export function resolveNode(topo: Topology, ref: NodeRef | string): NodeInfo {
 }
 
 export function resolveNodes(topo: Topology, scope: NodeScope): NodeInfo[] {
-  return scope.all ? topo.nodes : [resolveNode(topo, scope.node)];
+  return scope.all ? topo.nodes : (scope.nodes ?? [scope.node]).map((n) => resolveNode(topo, n));
 }
 
 /** A named object of the topology, or a UsageError listing the names that exist. */

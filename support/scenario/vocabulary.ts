@@ -7,7 +7,7 @@ import { Given, Then, When } from '@cucumber/cucumber';
 import { CucumberExpression, type ParameterTypeRegistry } from '@cucumber/cucumber-expressions';
 import type { BackendDescriptor } from '../backends/types.ts';
 import { editDistance } from '../closest.ts';
-import { HookpointError } from '../errors.ts';
+import { HookpointError, UsageError } from '../errors.ts';
 import { type CapturePointRef, type NodeRef, parameterTypeRegistry } from './parameter-types.ts';
 import type { HookpointWorld } from './world.ts';
 
@@ -46,6 +46,10 @@ export interface ServiceRequest {
   type: 'ClusterIP' | 'NodePort';
   nodePort?: number;
   onlyNodes?: NodeRef[];
+  /** The pods' port the service sends to (else the echo's own port). */
+  targetPort?: number;
+  /** TCP unless said. */
+  protocol?: 'TCP' | 'UDP';
 }
 
 /** A workload a step creates (what `hookpoint plan` prints the manifest of). */
@@ -58,6 +62,34 @@ export type WorkloadDecl =
 type WorkloadFn = (...args: any[]) => WorkloadDecl[];
 
 const declarers: Array<{ expression: string; workloads: WorkloadFn; compiled?: CucumberExpression }> = [];
+
+/** What a scenario states before anything is provisioned: the step refusals (exit 2) read it. */
+export interface ScenarioPlan {
+  /** The workloads its Given steps declare, in step order. */
+  workloads: WorkloadDecl[];
+  /** Nodes of its cluster (from the kind config), when known. */
+  nodeCount?: number;
+  /** The traffic of the last When step before the step judged (what its Then steps judge). */
+  lastTraffic?: TrafficDecl;
+}
+
+/** What a traffic step sends, as its words state it. */
+export interface TrafficDecl {
+  count: number;
+  /** The service addressed, when it is one. */
+  service?: string;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the step's own typed parameters, as cucumber passes them.
+type SendsFn = (...args: any[]) => TrafficDecl;
+
+const senders: Array<{ expression: string; sends: SendsFn; compiled?: CucumberExpression }> = [];
+
+/** Why a step cannot be run as written, decided from its words and the scenario's plan; undefined when it can. */
+// biome-ignore lint/suspicious/noExplicitAny: the step's own typed parameters, then the scenario's plan.
+type RefuseFn = (...args: any[]) => string | undefined;
+
+const refusers: Array<{ expression: string; refuse: RefuseFn; compiled?: CucumberExpression }> = [];
 
 const armers: Array<{ expression: string; arms: ArmFn; compiled?: CucumberExpression }> = [];
 
@@ -76,14 +108,36 @@ export function defineStep(
     arms?: ArmFn;
     workloads?: WorkloadFn;
     checkDocString?: DocStringCheck;
+    /** A refusal checked before provisioning (exit 2): called with the step's parameters, then the scenario's plan. */
+    refuse?: RefuseFn;
+    /** A traffic step: what it sends (the refusals of the Then steps after it read it). */
+    sends?: SendsFn;
   },
   fn: StepFn,
 ): void {
   catalog.push({ keyword, expression, example: meta.example, doc: meta.doc });
   if (meta.checkDocString) docStringChecks.push({ expression, check: meta.checkDocString });
+  if (meta.refuse) refusers.push({ expression, refuse: meta.refuse });
+  if (meta.sends) senders.push({ expression, sends: meta.sends });
   if (meta.arms) armers.push({ expression, arms: meta.arms });
   if (meta.workloads) declarers.push({ expression, workloads: meta.workloads });
   REGISTER[keyword](expression, { timeout: meta.timeoutMs ?? 120_000 }, paragraphOnFailure(fn));
+}
+
+/**
+ * A sentence users write that Hookpoint refuses by design (a question the datapath cannot
+ * answer): defined, so it is not reported as an undefined step, refused before provisioning
+ * with `why` (exit 2), and — should it ever run — failing with the same paragraph. Not in the
+ * catalog: `hookpoint steps` lists what can be said.
+ */
+export function defineRefusal(keyword: Keyword, expression: string, why: RefuseFn): void {
+  refusers.push({ expression, refuse: why });
+  const fn: StepFn = (...args: unknown[]) => {
+    throw new UsageError(`${why(...args)}.`);
+  };
+  // Cucumber checks a definition's arity against its expression's parameters.
+  Object.defineProperty(fn, 'length', { value: expression.match(/\{[^}]*\}/g)?.length ?? 0 });
+  REGISTER[keyword](expression, paragraphOnFailure(fn));
 }
 
 /**
@@ -129,6 +183,35 @@ export function workloadsOf(stepTexts: readonly string[]): WorkloadDecl[] {
       const args = d.compiled.match(text);
       if (args) out.push(...d.workloads(...args.map((arg) => arg.getValue(null))));
     }
+  return out;
+}
+
+/**
+ * The refusals of a scenario's steps, in step order: each step whose definition can tell from
+ * its words and the scenario's declared workloads that it cannot be run as written.
+ */
+export function refusalsOf(
+  steps: ReadonlyArray<{ text: string; line?: number }>,
+  plan: Omit<ScenarioPlan, 'workloads'> = {},
+): Array<{ text: string; line?: number; why: string }> {
+  registry ??= parameterTypeRegistry();
+  const scenario: ScenarioPlan = { ...plan, workloads: workloadsOf(steps.map((s) => s.text)) };
+  const out: Array<{ text: string; line?: number; why: string }> = [];
+  const valuesOf = (c: CucumberExpression, text: string) => c.match(text)?.map((arg) => arg.getValue(null));
+  for (const step of steps) {
+    for (const r of refusers) {
+      r.compiled ??= new CucumberExpression(r.expression, registry);
+      const args = valuesOf(r.compiled, step.text);
+      if (!args) continue;
+      const why = r.refuse(...args, scenario);
+      if (why) out.push({ ...step, why });
+    }
+    for (const d of senders) {
+      d.compiled ??= new CucumberExpression(d.expression, registry);
+      const args = valuesOf(d.compiled, step.text);
+      if (args) scenario.lastTraffic = d.sends(...args);
+    }
+  }
   return out;
 }
 

@@ -8,14 +8,16 @@
  */
 import type { ExecTarget, NodeInfo, PodInfo, ServiceInfo, Topology } from '../backends/types.ts';
 import { InfraError } from '../errors.ts';
-import { MediaType } from '../evidence/index.ts';
+import { type Evidence, MediaType } from '../evidence/index.ts';
 import type { CitedEvidence } from '../expectations/evidence-ref.ts';
 import type { IptablesDump, MonitorEvent, Packet } from '../parsers/index.ts';
 import { VXLAN_UDP_PORTS } from '../parsers/pcap.ts';
 import { type CapturePoint, describeCapturePoint, type RunningCapture, startCapture } from '../probes/capture.ts';
 import { snapshotCounters } from '../probes/counters.ts';
-import { checkListeners, expectBackendsAlive } from '../probes/listeners.ts';
+import { sendDatagrams } from '../probes/datagrams.ts';
+import { checkListeners, expectBackendsAlive, type ListenerQuery } from '../probes/listeners.ts';
 import { POLICY_MONITOR_TYPES, type RunningMonitor, startMonitor } from '../probes/monitor.ts';
+import { sendPings } from '../probes/ping.ts';
 import { type RequestOutcome, sendRequests } from '../probes/traffic.ts';
 import { resolveNode, resolvePod } from './resolve.ts';
 import type { HookpointWorld } from './world.ts';
@@ -27,8 +29,12 @@ export interface TrafficSpec {
   count: number;
   /** The service addressed, when the traffic goes to one (ClusterIP or NodePort). */
   service?: ServiceInfo;
-  via: 'clusterip' | 'nodeport' | 'pod-ip';
+  via: 'clusterip' | 'nodeport' | 'pod-ip' | 'node-ip';
+  /** HTTP requests over TCP (the default), UDP datagrams, or ICMP echo requests (`to.port` unused). */
+  protocol?: TrafficProtocol;
 }
+
+export type TrafficProtocol = 'http' | 'udp' | 'icmp';
 
 export interface CaptureResult {
   point: CapturePoint;
@@ -44,6 +50,13 @@ export interface ObservationWindow {
   before: Map<string, CitedEvidence<IptablesDump>>;
   after: Map<string, CitedEvidence<IptablesDump>>;
   traffic: CitedEvidence<RequestOutcome[]>;
+  /**
+   * The positive control of a window whose traffic failed: one HTTP request from the same client
+   * to another destination (an echo pod it did not address), sent right after the traffic.
+   */
+  control?: CitedEvidence<RequestOutcome[]>;
+  /** Why no control request was sent although the traffic failed (no other destination). */
+  controlMissing?: string;
   captures: CaptureResult[];
   monitors: Map<string, CitedEvidence<MonitorEvent[]>>;
   /**
@@ -57,6 +70,8 @@ export interface ObservationWindow {
 export const captureLabel = describeCapturePoint;
 
 export function captureFilter(spec: TrafficSpec): string[] {
+  // ICMP has no ports: its group is the protocol alone.
+  const l4 = spec.protocol === 'icmp' ? 'icmp' : spec.protocol === 'udp' ? 'udp' : 'tcp';
   const ports = new Set<number>([spec.to.port]);
   if (spec.service) {
     ports.add(spec.service.port);
@@ -64,12 +79,16 @@ export function captureFilter(spec: TrafficSpec): string[] {
     if (spec.service.nodePort) ports.add(spec.service.nodePort);
   }
   // pcap filters give `and` and `or` the same precedence: every group is parenthesised.
-  const tokens: string[] = ['(', 'tcp', 'and', '('];
-  [...ports].forEach((p, i) => {
-    if (i > 0) tokens.push('or');
-    tokens.push('port', String(p));
-  });
-  tokens.push(')', ')');
+  const tokens: string[] = ['(', l4];
+  if (l4 !== 'icmp') {
+    tokens.push('and', '(');
+    [...ports].forEach((p, i) => {
+      if (i > 0) tokens.push('or');
+      tokens.push('port', String(p));
+    });
+    tokens.push(')');
+  }
+  tokens.push(')');
   // Tunnel mode: the traffic crosses node eth0 inside VXLAN (the judges read the inner packets).
   tokens.push('or', '(', 'udp', 'and', '(');
   Object.keys(VXLAN_UDP_PORTS).forEach((p, i) => {
@@ -95,12 +114,61 @@ export function sameNodeDestinations(topo: Topology, w: ObservationWindow | unde
 }
 
 /** The pods the window's traffic was addressed to: the service's backends, or the pod owning the address. */
-function backendsAddressed(topo: Topology, spec: TrafficSpec): Array<{ pod: string; namespace: string; port: number }> {
-  if (spec.service)
-    return spec.service.endpoints.map((b) => ({ pod: b.pod, namespace: spec.service!.namespace, port: b.port }));
+function backendsAddressed(topo: Topology, spec: TrafficSpec): ListenerQuery[] {
+  if (spec.protocol === 'icmp') return [];
+  const protocol = spec.protocol === 'udp' ? 'UDP' : 'TCP';
+  if (spec.service) {
+    const svc = spec.service;
+    // Traffic in another protocol than the service's is not the service's: its backends were not addressed.
+    if (svc.protocol !== protocol) return [];
+    const service = { name: svc.name, port: svc.port, targetPort: svc.targetPort };
+    return svc.endpoints.map((b) => ({ pod: b.pod, namespace: svc.namespace, port: b.port, protocol, service }));
+  }
   return topo.pods
     .filter((p) => p.ip === spec.to.ip)
-    .map((p) => ({ pod: p.name, namespace: p.namespace, port: spec.to.port }));
+    .map((p) => ({ pod: p.name, namespace: p.namespace, port: spec.to.port, protocol }));
+}
+
+/** The traffic of a window, by protocol; ICMP replies are named after the pod or node that sent them. */
+async function sendTraffic(
+  backend: HookpointWorld['backend'],
+  topo: Topology,
+  from: ExecTarget,
+  spec: TrafficSpec,
+): Promise<Evidence<RequestOutcome[]>> {
+  if (spec.protocol === 'udp') return sendDatagrams(backend, from, spec.to, spec.count);
+  if (spec.protocol !== 'icmp') return sendRequests(backend, from, spec.to, spec.count);
+  const ev = await sendPings(backend, from, { ip: spec.to.ip }, spec.count);
+  const names = new Map<string, string>([
+    ...topo.nodes.map((n) => [n.ip, n.name] as [string, string]),
+    ...topo.pods.map((p) => [p.ip, p.name] as [string, string]),
+  ]);
+  for (const o of ev.data) if (o.replyFrom) o.answeredBy = names.get(o.replyFrom) ?? null;
+  return ev;
+}
+
+/**
+ * Where a window's positive control goes: an echo pod other than the address the traffic went
+ * to (for a service, a backend reached by its pod IP qualifies: the service is what is judged),
+ * never the client itself, on its HTTP port. Pods the window did not address come first.
+ */
+export function controlDestination(
+  topo: Topology,
+  spec: TrafficSpec,
+  clientIp: string,
+): { pod: string; ip: string; port: number } | undefined {
+  const addressed = new Set(spec.service ? [] : topo.pods.filter((p) => p.ip === spec.to.ip).map((p) => p.name));
+  const candidates = topo.pods
+    .filter((p) => p.app !== undefined && p.ip !== spec.to.ip && p.ip !== clientIp && !addressed.has(p.name))
+    .map((p) => ({ pod: p, port: p.listeners?.find((l) => l.protocol === 'TCP')?.port }))
+    .filter((c): c is { pod: PodInfo; port: number } => c.port !== undefined);
+  const backends = new Set(spec.service?.endpoints.map((b) => b.pod) ?? []);
+  candidates.sort(
+    (a, b) =>
+      Number(backends.has(a.pod.name)) - Number(backends.has(b.pod.name)) || a.pod.name.localeCompare(b.pod.name),
+  );
+  const pick = candidates[0];
+  return pick && { pod: pick.pod.name, ip: pick.pod.ip, port: pick.port };
 }
 
 export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise<ObservationWindow> {
@@ -165,7 +233,15 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
     };
     const citedBefore = await snapshot('iptables-before');
 
-    const traffic = await world.cite(await sendRequests(backend, from, spec.to, spec.count));
+    const traffic = await world.cite(await sendTraffic(backend, topo, from, spec));
+    // A failed request counts only against a client shown to reach something else in the same window.
+    let control: CitedEvidence<RequestOutcome[]> | undefined;
+    let controlMissing: string | undefined;
+    if (traffic.data.some((o) => !o.ok)) {
+      const dst = controlDestination(topo, spec, clientIp);
+      if (dst) control = await world.cite({ ...(await sendRequests(backend, from, dst, 1)), kind: 'control' });
+      else controlMissing = `the scenario has no echo pod other than ${spec.to.ip} for the client to try`;
+    }
 
     const citedAfter = await snapshot('iptables-after');
     if (countersError) citedBefore.clear();
@@ -201,6 +277,8 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
       before: citedBefore,
       after: citedAfter,
       traffic,
+      control,
+      controlMissing,
       captures,
       monitors: monitorEv,
       countersError,
@@ -219,4 +297,23 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
     for (const { cap } of running) await cap.stop().catch(() => undefined);
     for (const { mon } of monitors) await mon.stop().catch(() => undefined);
   }
+}
+
+/**
+ * Where the window's packets stopped, when a trace the scenario armed says so: the first drop of
+ * a packet from the client (its reason, node and evidence). A failure judged with this needs no
+ * control request: the evidence names the place.
+ */
+export function whereStopped(
+  w: ObservationWindow,
+): { text: string; evidence: CitedEvidence<MonitorEvent[]> } | undefined {
+  for (const [node, ev] of w.monitors) {
+    const drop = ev.data.find((e) => e.type === 'drop' && e.src?.ip === w.clientIp);
+    if (drop)
+      return {
+        text: `a drop (${drop.message ?? 'no reason given'}) of a packet from ${w.clientIp} on node ${node}${ev.attachment ? ` (evidence ${ev.attachment})` : ''}`,
+        evidence: ev,
+      };
+  }
+  return undefined;
 }

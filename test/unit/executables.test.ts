@@ -18,8 +18,10 @@ import type { ExecTarget } from '../../support/backends/types.ts';
 import { HOST_TOOLS, type HostTool, packagesFor, RUN_PURPOSES, TEST_PURPOSES } from '../../support/exec/host-tools.ts';
 import { tcpdumpArgv } from '../../support/probes/capture.ts';
 import { saveArgv } from '../../support/probes/counters.ts';
+import { socatUdpArgv } from '../../support/probes/datagrams.ts';
 import { ssArgv } from '../../support/probes/listeners.ts';
 import { monitorArgv } from '../../support/probes/monitor.ts';
+import { pingArgv } from '../../support/probes/ping.ts';
 import { curlArgv } from '../../support/probes/traffic.ts';
 import { type Found, scanRepository, scanShell, scanTypeScript, uncovered } from './helpers/executables.ts';
 
@@ -175,8 +177,12 @@ const PROBE_COMMANDS: Array<{ probe: string; target: ExecTarget['kind']; argv: s
   { probe: 'capture in a pod', target: 'pod', argv: tcpdumpArgv('eth0', '/tmp/x.pcap') },
   { probe: 'monitor', target: 'agent', argv: monitorArgv() },
   { probe: 'status', target: 'agent', argv: ['cilium-dbg', 'status'] },
-  { probe: 'listeners', target: 'pod', argv: ssArgv(80) },
+  { probe: 'listeners', target: 'pod', argv: ssArgv() },
   { probe: 'traffic', target: 'pod', argv: curlArgv({ ip: '10.96.0.10', port: 80 }) },
+  { probe: 'datagrams', target: 'pod', argv: socatUdpArgv({ ip: '10.96.0.53', port: 53 }) },
+  { probe: 'datagrams from a node', target: 'node', argv: socatUdpArgv({ ip: '10.96.0.53', port: 53 }) },
+  { probe: 'ping', target: 'pod', argv: pingArgv('10.244.1.5', 3) },
+  { probe: 'ping from a node', target: 'node', argv: pingArgv('10.244.1.5', 3) },
   { probe: 'routes', target: 'node', argv: ['ip', '-j', 'route', 'show'] },
   { probe: 'neighbours', target: 'node', argv: ['ip', '-j', 'neigh', 'show'] },
   { probe: 'collector iptables-save', target: 'node', argv: ['iptables-save', '-c'] },

@@ -86,16 +86,17 @@ test('all succeeded: passes on 10 good answers, fails naming the failed requests
 
 test('all fail: refused / timeout / any, and the counter-evidence of a success', () => {
   const r = Array.from({ length: 3 }, (_, i) => refused(i + 1));
-  expectAllFail(ev(r), 'refused');
-  expectAllFail(ev(r), 'any');
+  const reached = { reached: [okFrom('echo-cp', 1)] };
+  expectAllFail(ev(r), 'refused', reached);
+  expectAllFail(ev(r), 'any', reached);
   assert.throws(
-    () => expectAllFail(ev(r), 'timeout'),
+    () => expectAllFail(ev(r), 'timeout', reached),
     (e: unknown) =>
       e instanceof AssertionError &&
       /fail as a timeout, but 3 of 3 failed otherwise.*#1 refused/.test((e as Error).message),
   );
   const t = [timedOut(1), timedOut(2)];
-  expectAllFail(t, 'timeout');
+  expectAllFail(t, 'timeout', { stoppedAt: 'a DROP on node worker (evidence 05-monitor.txt)' });
   assert.throws(
     () => expectAllFail(ev([refused(1), okFrom('echo-cp', 2)]), 'refused'),
     (e: unknown) =>
@@ -103,6 +104,26 @@ test('all fail: refused / timeout / any, and the counter-evidence of a success',
       /1 of 2 succeeded.*#2 ok HTTP 200 answered by echo-cp.*evidence 04-traffic/.test((e as Error).message),
   );
   assert.throws(() => expectAllFail(ev([]), 'any'), InconclusiveError);
+});
+
+test('all fail needs a positive control: none, or a control that failed too, is inconclusive', () => {
+  const r = [refused(1), refused(2)];
+  assert.throws(
+    () => expectAllFail(ev(r), 'refused'),
+    (e: unknown) =>
+      e instanceof InconclusiveError &&
+      /no control request.*no evidence names where the packets stopped/.test(String(e)),
+  );
+  assert.throws(
+    () => expectAllFail(ev(r), 'any', { missing: 'the client has no other destination' }),
+    (e: unknown) => e instanceof InconclusiveError && /the client has no other destination/.test(String(e)),
+  );
+  assert.throws(
+    () => expectAllFail(ev(r), 'any', { reached: [timedOut(1)] }),
+    (e: unknown) =>
+      e instanceof InconclusiveError && /control request to another destination failed too/.test(String(e)),
+  );
+  expectAllFail(ev(r), 'any', { reached: [timedOut(1), okFrom('echo-worker', 2)] });
 });
 
 test('answered by: only the named pods answer; every: each of them answered', () => {
@@ -121,8 +142,10 @@ test('answered by: only the named pods answer; every: each of them answered', ()
     (e: unknown) => e instanceof AssertionError && /echo-worker never did/.test((e as Error).message),
   );
   assert.throws(() => expectAnsweredBy(ev([refused(1)]), ['echo-cp']), AssertionError);
-  const anonymous = parseCurlOutcome(1, 0, `hello\n${W}`, '');
+  // agnhost's "/" answers a timestamp, naming no pod; its "/hostname" answers the bare pod name.
+  const anonymous = parseCurlOutcome(1, 0, `NOW: 2026-12-01 07:00:00.1 +0000 UTC\n${W}`, '');
   assert.throws(() => expectAnsweredBy(ev([anonymous]), ['echo-cp']), InconclusiveError);
+  expectAnsweredBy(ev([parseCurlOutcome(1, 0, `echo-cp\n${W}`, '')]), ['echo-cp']);
 });
 
 test('bare outcome lists are judged too (no evidence name in the message)', () => {

@@ -147,7 +147,7 @@ test('traffic: one curl per request, fresh connection, bounded, in the source na
     assert.equal(c.argv[c.argv.indexOf('--max-time') + 1], '2');
     assert.equal(c.argv[c.argv.indexOf('-o') + 1], '-');
     assert.match(c.argv[c.argv.indexOf('-w') + 1]!, /%\{http_code\}.*%\{local_port\}/);
-    assert.equal(c.argv.at(-1), 'http://10.96.94.95:80/');
+    assert.equal(c.argv.at(-1), 'http://10.96.94.95:80/hostname');
     assert.ok(!c.argv.includes('--keepalive') && !c.argv.includes('--local-port'));
     assert.equal(c.opts?.check, false, 'a failed request is an outcome, not an exec error');
     assert.ok((c.opts?.timeoutMs ?? 0) > 2000 && (c.opts?.timeoutMs ?? 0) <= 10_000);
@@ -200,7 +200,7 @@ test('traffic: failures are outcomes; concurrency and max time are honoured; IPv
 
   const v6 = fakeBackend(() => ({ stdout: echo('e', 1) }));
   await sendRequests(v6.backend, { kind: 'pod', pod: 'c' }, { ip: 'fd00::1', port: 80 }, 1);
-  assert.equal(v6.calls[0]!.argv.at(-1), 'http://[fd00::1]:80/');
+  assert.equal(v6.calls[0]!.argv.at(-1), 'http://[fd00::1]:80/hostname');
   await assert.rejects(sendRequests(v6.backend, { kind: 'pod', pod: 'c' }, { ip: 'fd00::1', port: 80 }, 0), RangeError);
 });
 

@@ -4,7 +4,7 @@
  * workload-manifests.ts; the namespace is deleted at teardown with everything in it.
  */
 import { UsageError } from '../../errors.ts';
-import type { ClientSpec, EchoSpec, PodInfo, ServiceInfo, ServiceSpec } from '../types.ts';
+import type { ClientSpec, EchoSpec, Listener, PodInfo, ServiceInfo, ServiceSpec } from '../types.ts';
 import type { ClusterAccess } from './cluster-access.ts';
 import { waitUntil } from './readiness.ts';
 import type { ClusterTopology } from './topology.ts';
@@ -21,7 +21,8 @@ export class RunWorkloads {
   private readonly topo: ClusterTopology;
   private readonly forgetPod: (namespace: string, pod: string) => void;
   private namespaceCreated = false;
-  private readonly echoPorts = new Map<string, number>();
+  /** The echo deployments made, with their node names resolved (their listeners grow with their services). */
+  private readonly echoes = new Map<string, EchoSpec>();
 
   constructor(
     c: ClusterAccess,
@@ -60,15 +61,32 @@ export class RunWorkloads {
     const nodes = await Promise.all(spec.nodes.map((n) => this.topo.nodeName(n)));
     for (const d of echoDeployments({ ...spec, nodes }, this.c.opts.cluster, this.c.runId, this.c.opts.images))
       await this.c.api().createDeployment(this.c.namespace, d);
-    this.echoPorts.set(spec.name, spec.port ?? DEFAULT_ECHO_PORT);
+    this.echoes.set(spec.name, { ...spec, nodes, port: spec.port ?? DEFAULT_ECHO_PORT });
     for (const n of nodes) this.c.involved.add(n);
     await this.waitPodsReady(`echo deployment "${spec.name}"`, `app=${spec.name}`, nodes.length);
+  }
+
+  /**
+   * The echo workload answers on every target port its services name: a service whose target
+   * port (or protocol) the echo pods do not answer on yet gets them remade with one more listener.
+   */
+  private async ensureListening(app: string, listener: Listener): Promise<void> {
+    const echo = this.echoes.get(app);
+    if (!echo) return;
+    const listens = [{ port: echo.port!, protocol: 'TCP' }, ...(echo.listeners ?? [])];
+    if (listens.some((l) => l.port === listener.port && l.protocol === listener.protocol)) return;
+    const api = this.c.api();
+    for (const d of await api.listDeployments(this.c.namespace, `app=${app}`))
+      await api.deleteDeployment(this.c.namespace, d.metadata!.name!);
+    await this.deployEcho({ ...echo, listeners: [...(echo.listeners ?? []), listener] });
   }
 
   async exposeService(spec: ServiceSpec): Promise<ServiceInfo> {
     await this.ensureNamespace();
     const onlyNodes = spec.onlyNodes ? await Promise.all(spec.onlyNodes.map((n) => this.topo.nodeName(n))) : undefined;
-    const manifest = serviceManifest({ ...spec, onlyNodes }, this.echoPorts.get(spec.app) ?? DEFAULT_ECHO_PORT);
+    const echoPort = this.echoes.get(spec.app)?.port ?? DEFAULT_ECHO_PORT;
+    await this.ensureListening(spec.app, { port: spec.targetPort ?? echoPort, protocol: spec.protocol ?? 'TCP' });
+    const manifest = serviceManifest({ ...spec, onlyNodes }, echoPort);
     const api = this.c.api();
     await api.createService(this.c.namespace, manifest);
     const pods = await api.listPods(this.c.namespace, {
@@ -133,7 +151,7 @@ export class RunWorkloads {
     }
     for (const d of await api.listDeployments(this.c.namespace, `app=${name}`))
       await api.deleteDeployment(this.c.namespace, d.metadata!.name!);
-    this.echoPorts.delete(name);
+    this.echoes.delete(name);
   }
 
   /** Delete the run namespace with everything in it; errors are returned, not thrown. */

@@ -33,6 +33,9 @@ export const K8S_TOOL_LOCATIONS: Readonly<Record<string, ToolLocation>> = {
   cilium: { home: 'agent', providedBy: AGENT },
   bpftool: { home: 'agent', providedBy: AGENT },
   tcpdump: { home: 'probe', providedBy: PROBE },
+  // UDP and ICMP clients: in no workload or node image, so from the probe, in the client's network namespace.
+  socat: { home: 'probe', providedBy: PROBE },
+  ping: { home: 'probe', providedBy: PROBE },
   'iptables-save': { home: 'node', providedBy: NODE },
   'iptables-nft-save': { home: 'node', providedBy: NODE },
   'iptables-legacy-save': { home: 'node', providedBy: NODE },

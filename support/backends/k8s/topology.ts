@@ -6,7 +6,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { NodeInfo, PodInfo, ServiceInfo, Topology } from '../types.ts';
 import type { ClusterAccess } from './cluster-access.ts';
-import { PROBE_NAME } from './workload-manifests.ts';
+import { echoListenersOf, PROBE_NAME } from './workload-manifests.ts';
 
 /** `kind-cilium-kubeproxy-worker2` → "worker2"; other clusters: control-plane, worker, worker2… by name order. */
 export function assignRoles(nodes: ReadonlyArray<k8s.V1Node>, cluster: string): Map<string, string> {
@@ -151,6 +151,7 @@ export class ClusterTopology {
           ip: p.status?.podIP ?? '',
           app: p.metadata?.labels?.app,
           endpointId: await api.ciliumEndpointId(this.c.namespace, name),
+          ...(p.metadata?.labels?.app ? { listeners: echoListenersOf(p) } : {}),
         });
       }
       await this.addEndpointDetails(pods);

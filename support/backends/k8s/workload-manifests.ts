@@ -7,7 +7,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { ImageOverrides } from '../../config.ts';
 import { UsageError } from '../../errors.ts';
-import type { ClientSpec, EchoSpec, ServiceSpec } from '../types.ts';
+import type { ClientSpec, EchoSpec, Listener, ServiceSpec } from '../types.ts';
 
 /** kubernetes e2e test image: `netexec` is an HTTP echo server, and the image has curl. */
 export const ECHO_IMAGE = 'registry.k8s.io/e2e-test-images/agnhost:2.45';
@@ -65,6 +65,52 @@ export function nodeSuffix(node: string, cluster: string): string {
     .slice(0, 30);
 }
 
+/**
+ * The echo pod's containers: agnhost `netexec` on the HTTP port (as before), then one container
+ * per further listener its services' target ports name — `netexec --http-port=P --udp-port=-1`
+ * for TCP, `serve-hostname --udp --http=false --port=P` for UDP (it answers every datagram with
+ * the pod's hostname, which is its name). Containers of a pod share its network namespace.
+ */
+export function echoContainers(port: number, listeners: readonly Listener[], image: string): k8s.V1Container[] {
+  const containers: k8s.V1Container[] = [
+    {
+      name: 'echo',
+      image,
+      args: ['netexec', `--http-port=${port}`],
+      ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
+      readinessProbe: { httpGet: { path: '/hostname', port }, periodSeconds: 1 },
+    },
+  ];
+  for (const l of listeners) {
+    if (l.protocol === 'TCP' && l.port === port) continue;
+    const name = `echo-${l.protocol.toLowerCase()}-${l.port}`;
+    if (containers.some((c) => c.name === name)) continue;
+    containers.push(
+      l.protocol === 'TCP'
+        ? {
+            name,
+            image,
+            args: ['netexec', `--http-port=${l.port}`, '--udp-port=-1'],
+            ports: [{ containerPort: l.port, protocol: 'TCP' }],
+          }
+        : {
+            name,
+            image,
+            args: ['serve-hostname', '--udp', '--http=false', `--port=${l.port}`],
+            ports: [{ containerPort: l.port, protocol: 'UDP' }],
+          },
+    );
+  }
+  return containers;
+}
+
+/** What an echo pod answers on, read back from its containers' ports (the HTTP port first). */
+export function echoListenersOf(pod: k8s.V1Pod): Listener[] {
+  return (pod.spec?.containers ?? []).flatMap((c) =>
+    (c.ports ?? []).map((p) => ({ port: p.containerPort, protocol: p.protocol === 'UDP' ? 'UDP' : 'TCP' }) as Listener),
+  );
+}
+
 /** One Deployment per node ("echo-control-plane", "echo-worker"), each with one replica pinned there. */
 export function echoDeployments(
   spec: EchoSpec,
@@ -89,15 +135,7 @@ export function echoDeployments(
           spec: {
             ...pinTo(node),
             terminationGracePeriodSeconds: 1,
-            containers: [
-              {
-                name: 'echo',
-                image: workloadImages(images).echo,
-                args: ['netexec', `--http-port=${port}`],
-                ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
-                readinessProbe: { httpGet: { path: '/hostname', port }, periodSeconds: 1 },
-              },
-            ],
+            containers: echoContainers(port, spec.listeners ?? [], workloadImages(images).echo),
           },
         },
       },
@@ -123,8 +161,8 @@ export function serviceManifest(spec: ServiceSpec, echoPort: number): k8s.V1Serv
       selector,
       ports: [
         {
-          name: 'http',
-          protocol: 'TCP',
+          name: spec.protocol === 'UDP' ? 'udp' : 'http',
+          protocol: spec.protocol ?? 'TCP',
           port: spec.port,
           targetPort: spec.targetPort ?? echoPort,
           ...(spec.type === 'NodePort' && spec.nodePort ? { nodePort: spec.nodePort } : {}),

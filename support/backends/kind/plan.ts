@@ -323,8 +323,13 @@ export function kindWorkloadPlan(input: KindWorkloadInput): PlannedCommand[] {
   ];
   const ports = new Map<string, number>();
   for (const e of input.echoes) {
-    ports.set(e.name, e.port ?? DEFAULT_ECHO_PORT);
-    for (const d of echoDeployments(e, input.cluster, input.runId, input.images))
+    const port = e.port ?? DEFAULT_ECHO_PORT;
+    ports.set(e.name, port);
+    // The echo answers on every target port its services name, as the run makes it.
+    const listeners = input.services
+      .filter((svc) => svc.app === e.name)
+      .map((svc) => ({ port: svc.targetPort ?? port, protocol: svc.protocol ?? 'TCP' }));
+    for (const d of echoDeployments({ ...e, listeners }, input.cluster, input.runId, input.images))
       commands.push(apply(`echo deployment ${d.metadata?.name} (one replica of "${e.name}" pinned to its node)`, d));
   }
   for (const svc of input.services)

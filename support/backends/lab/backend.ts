@@ -187,6 +187,8 @@ export class LabBackend implements Backend {
   }
 
   async exposeService(spec: ServiceSpec): Promise<ServiceInfo> {
+    // The echo pods answer on the service's target port before the service points there.
+    await this.pods.ensureListening(spec.app, { port: spec.targetPort ?? spec.port, protocol: spec.protocol ?? 'TCP' });
     return this.services.expose(spec);
   }
 

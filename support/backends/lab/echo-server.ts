@@ -8,10 +8,15 @@
  * its stdio to the log file, so the launcher sees end-of-output and returns while the server
  * lives on in its own session. No imports beyond Node's own modules: it starts in ~50 ms.
  *
- *   echo-server.ts --pod NAME --port 80 --pid-file FILE --log FILE
+ * Further listeners (`--listen tcp:8080 --listen udp:5353`) serve the same answer over HTTP on
+ * another TCP port, or as the reply to every UDP datagram.
+ *
+ *   echo-server.ts --pod NAME --port 80 [--listen PROTO:PORT …] --pid-file FILE --log FILE
  */
+
+import { createSocket } from 'node:dgram';
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 
 function arg(name: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,19 +33,52 @@ const port = Number(arg('port'));
 const pidFile = arg('pid-file');
 const log = arg('log');
 
-const server = createServer((req, res) => {
-  const body = `pod=${pod} client=${req.socket.remoteAddress}:${req.socket.remotePort}\n`;
-  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+const answer = (ip: string | undefined, port: number | undefined) => `pod=${pod} client=${ip}:${port}\n`;
+const listens = process.argv.flatMap((a, i) => (a === '--listen' ? [process.argv[i + 1] ?? ''] : []));
+const extra = listens.map((l) => {
+  const m = /^(tcp|udp):(\d+)$/.exec(l);
+  if (!m) {
+    writeSync(2, `echo-server: --listen wants tcp:PORT or udp:PORT, got "${l}"\n`);
+    process.exit(2);
+  }
+  return { proto: m[1] as 'tcp' | 'udp', port: Number(m[2]) };
 });
-server.keepAliveTimeout = 1000;
-server.on('error', (err) => {
+
+const failed = (err: Error): void => {
   writeSync(2, `echo-server ${pod}: ${err.message}\n`);
   process.exit(1);
-});
-server.listen(port, '0.0.0.0', () => {
+};
+
+function httpServer(): Server {
+  const server = createServer((req, res) => {
+    const body = answer(req.socket.remoteAddress, req.socket.remotePort);
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  server.keepAliveTimeout = 1000;
+  server.on('error', failed);
+  return server;
+}
+
+const servers: Server[] = [];
+const sockets: ReturnType<typeof createSocket>[] = [];
+const listening: Array<Promise<void>> = [];
+for (const l of [{ proto: 'tcp' as const, port }, ...extra]) {
+  if (l.proto === 'tcp') {
+    const server = httpServer();
+    servers.push(server);
+    listening.push(new Promise((resolve) => server.listen(l.port, '0.0.0.0', resolve)));
+  } else {
+    const sock = createSocket('udp4');
+    sock.on('error', failed);
+    sock.on('message', (_msg, from) => sock.send(answer(from.address, from.port), from.port, from.address));
+    sockets.push(sock);
+    listening.push(new Promise((resolve) => sock.bind(l.port, '0.0.0.0', resolve)));
+  }
+}
+void Promise.all(listening).then(() => {
   writeFileSync(pidFile, `${process.pid}\n`);
-  writeSync(1, `ready pid=${process.pid} pod=${pod} port=${port}\n`);
+  writeSync(1, `ready pid=${process.pid} pod=${pod} port=${port}${listens.map((l) => ` ${l}`).join('')}\n`);
   // Detach from the launcher's pipes: fd 0 → /dev/null, fds 1 and 2 → the log file.
   closeSync(0);
   openSync('/dev/null', 'r');
@@ -51,8 +89,11 @@ server.listen(port, '0.0.0.0', () => {
 });
 
 const stop = (): void => {
-  server.close();
-  server.closeAllConnections();
+  for (const server of servers) {
+    server.close();
+    server.closeAllConnections();
+  }
+  for (const sock of sockets) sock.close();
   process.exit(0);
 };
 process.on('SIGTERM', stop);

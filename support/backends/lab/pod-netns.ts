@@ -9,6 +9,7 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InfraError } from '../../errors.ts';
 import { run } from '../../exec/index.ts';
+import type { Listener } from '../types.ts';
 import { inCgroup } from './cgroups.ts';
 import { killAll, NETNS_DIR, pidsInNetns, processAlive, type RunDir } from './ledger.ts';
 import { labMac, lxcName, nodeNetns, podNetns, stableNumber } from './names.ts';
@@ -27,10 +28,17 @@ export interface LabPod {
   kind: 'echo' | 'client';
   /** Deployment (app label) of an echo pod. */
   app?: string;
-  /** Port the echo server listens on. */
+  /** Port the echo server answers HTTP on. */
   port?: number;
   /** Labels of a client pod given by the step (else run=<name>); echo pods carry app=<deployment>. */
   labels?: Record<string, string>;
+  /** Further ports the echo server answers on: the target ports its services name (TCP or UDP). */
+  extraListeners?: Listener[];
+}
+
+/** Every port an echo pod answers on: its HTTP port, then its services' other target ports. */
+export function echoListeners(pod: Pick<LabPod, 'port' | 'extraListeners'>): Listener[] {
+  return [{ port: pod.port ?? 80, protocol: 'TCP' }, ...(pod.extraListeners ?? [])];
 }
 
 export const ECHO_SERVER = path.join(import.meta.dirname, 'echo-server.ts');
@@ -155,6 +163,7 @@ export async function startEcho(rd: RunDir, cluster: string, pod: LabPod, cgroup
     pod.name,
     '--port',
     String(pod.port ?? 80),
+    ...(pod.extraListeners ?? []).flatMap((l) => ['--listen', `${l.protocol.toLowerCase()}:${l.port}`]),
     '--pid-file',
     echoPidFile(rd, pod.name),
     '--log',
@@ -169,6 +178,16 @@ export async function startEcho(rd: RunDir, cluster: string, pod: LabPod, cgroup
       `The echo server of pod ${pod.name} did not start: ${(res.stderr || res.stdout).trim().slice(-300) || `exit ${res.exitCode}`}.`,
     );
   return Number(m[1]);
+}
+
+/** Stop a pod's echo server (by its pid file, checked against its command line) and start it anew. */
+export async function restartEcho(rd: RunDir, cluster: string, pod: LabPod): Promise<number> {
+  if (echoRunning(rd, pod.name)) {
+    const pid = Number(readFileSync(echoPidFile(rd, pod.name), 'utf8').trim());
+    await killAll([pid], 1000);
+  }
+  rmSync(echoPidFile(rd, pod.name), { force: true });
+  return startEcho(rd, cluster, pod);
 }
 
 /**

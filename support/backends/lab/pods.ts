@@ -4,10 +4,20 @@
  * (pod-netns.ts), the nodes' datapath endpoints and the services that select them.
  */
 import { UsageError } from '../../errors.ts';
-import type { ClientSpec, EchoSpec, PodInfo } from '../types.ts';
+import type { ClientSpec, EchoSpec, Listener, PodInfo } from '../types.ts';
 import { podLabelMap } from './agent/identities.ts';
 import { podNetns, podSuffix, validateName } from './names.ts';
-import { createPods, describePod, echoPidFile, echoRunning, type LabPod, removePods, startEcho } from './pod-netns.ts';
+import {
+  createPods,
+  describePod,
+  echoListeners,
+  echoPidFile,
+  echoRunning,
+  type LabPod,
+  removePods,
+  restartEcho,
+  startEcho,
+} from './pod-netns.ts';
 import type { LabServices } from './services.ts';
 import type { LabSession } from './state.ts';
 
@@ -33,6 +43,7 @@ export class LabPods {
       endpointId: p.endpointId,
       app: p.app,
       labels: podLabelMap(p),
+      ...(p.kind === 'echo' ? { listeners: echoListeners(p) } : {}),
     };
   }
 
@@ -144,6 +155,24 @@ export class LabPods {
     );
     await Promise.all([...new Set(pods.map((p) => p.node))].map((n) => this.lab.datapaths.syncEndpoints(n, s.pods)));
     await this.lab.datapaths.syncPolicy(s);
+  }
+
+  /**
+   * The echo workload answers on every target port its services name: add a listener to every
+   * pod of `app` that lacks it and restart their echo servers with it (the pods keep their addresses).
+   */
+  async ensureListening(app: string, listener: Listener): Promise<void> {
+    const s = this.lab.labState;
+    const lacking = s.pods.filter(
+      (p) =>
+        p.kind === 'echo' &&
+        p.app === app &&
+        !echoListeners(p).some((l) => l.port === listener.port && l.protocol === listener.protocol),
+    );
+    if (lacking.length === 0) return;
+    for (const p of lacking) p.extraListeners = [...(p.extraListeners ?? []), listener];
+    this.lab.save();
+    await Promise.all(lacking.map((p) => restartEcho(this.lab.runDir, s.cluster, p)));
   }
 
   /** A kept lab outlives its echo servers if someone killed them: start the missing ones. */

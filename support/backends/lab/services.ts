@@ -78,6 +78,9 @@ export class LabServices {
     validateName('app', spec.app);
     const port = checkPort(spec.port, 'service port');
     const targetPort = checkPort(spec.targetPort ?? spec.port, 'target port');
+    const protocol = spec.protocol ?? 'TCP';
+    if (protocol !== 'TCP' && protocol !== 'UDP')
+      throw new UsageError(`Protocol "${String(protocol)}" is not supported by the lab (TCP or UDP).`);
     if (spec.type !== 'ClusterIP' && spec.type !== 'NodePort')
       throw new UsageError(`Service type "${String(spec.type)}" is not supported by the lab (ClusterIP or NodePort).`);
     const onlyNodes = spec.onlyNodes ? [...new Set(spec.onlyNodes.map((n) => this.lab.node(n).name))] : null;
@@ -87,6 +90,7 @@ export class LabServices {
         existing.app === spec.app &&
         existing.port === port &&
         existing.targetPort === targetPort &&
+        existing.protocol === protocol &&
         existing.type === spec.type &&
         (spec.nodePort === undefined || spec.nodePort === existing.nodePort) &&
         JSON.stringify(existing.onlyNodes) === JSON.stringify(onlyNodes);
@@ -115,8 +119,8 @@ export class LabServices {
       app: spec.app,
       port,
       targetPort,
-      portName: 'http',
-      protocol: 'TCP',
+      portName: protocol === 'UDP' ? 'udp' : 'http',
+      protocol,
       type: spec.type,
       clusterIP: this.allocateClusterIP(name),
       nodePort,
