@@ -17,6 +17,11 @@ export interface StepDoc {
   expression: string;
   example: string;
   doc: string;
+  /**
+   * What a Then step judges: `window` — the evidence of the last traffic step (a When must come
+   * before it); `state` — the cluster as it is (status, routes, ARP, bpftool), no When needed.
+   */
+  judges?: 'window' | 'state';
 }
 
 export const catalog: StepDoc[] = [];
@@ -64,10 +69,24 @@ let registry: ParameterTypeRegistry | undefined;
 export function defineStep(
   keyword: Keyword,
   expression: string,
-  meta: { example: string; doc: string; timeoutMs?: number; arms?: ArmFn; workloads?: WorkloadFn },
+  meta: {
+    example: string;
+    doc: string;
+    timeoutMs?: number;
+    arms?: ArmFn;
+    workloads?: WorkloadFn;
+    /** A Then step that reads the cluster's state, not a traffic window: it needs no When before it. */
+    state?: boolean;
+  },
   fn: StepFn,
 ): void {
-  catalog.push({ keyword, expression, example: meta.example, doc: meta.doc });
+  catalog.push({
+    keyword,
+    expression,
+    example: meta.example,
+    doc: meta.doc,
+    ...(keyword === 'Then' ? { judges: meta.state ? 'state' : 'window' } : {}),
+  });
   if (meta.arms) armers.push({ expression, arms: meta.arms });
   if (meta.workloads) declarers.push({ expression, workloads: meta.workloads });
   REGISTER[keyword](expression, { timeout: meta.timeoutMs ?? 120_000 }, paragraphOnFailure(fn));
