@@ -21,6 +21,8 @@ import { installMissing, missingPackages, RUN_PURPOSES } from '../exec/host-tool
 import { cancelled } from '../exec/index.ts';
 import { plural } from '../expectations/evidence-ref.ts';
 import { newRunId, RUN_KEYS, type RunIdentity } from '../report/run-identity.ts';
+import { CONFIGURATION_PREFIX } from '../report/summary.ts';
+import { TERMINAL_OPTIONS } from '../report/terminal.ts';
 import { clusterSpec } from '../scenario/cluster-setup.ts';
 import { catalog, closestSteps, type StepDoc } from '../scenario/vocabulary.ts';
 import {
@@ -260,11 +262,15 @@ async function runFeaturesIn(req: RunRequest, state: RunState): Promise<number> 
       retryTagFilter: config.retry > 0 ? '@flaky' : '',
       dryRun: Boolean(req.dryRun),
       format: [
-        'progress',
+        TERMINAL_FORMATTER,
         `message:${path.join(reportsDir, 'cucumber-messages.ndjson')}`,
         ['allure-cucumberjs/reporter', path.join(reportsDir, 'allure-reporter.out')],
       ],
-      formatOptions: { ...(base.formatOptions as object), resultsDir },
+      formatOptions: {
+        ...(base.formatOptions as object),
+        resultsDir,
+        [TERMINAL_OPTIONS.report]: path.relative(process.cwd(), path.join(reportsDir, 'hookpoint-report.html')),
+      },
     },
   });
   const support = await loadSupport(runConfiguration);
@@ -363,6 +369,9 @@ async function runFeaturesIn(req: RunRequest, state: RunState): Promise<number> 
   return success ? ExitCode.ok : ExitCode.scenarioFailed;
 }
 
+/** Replaces cucumber's `progress`: three lines per failure, attachments left in the report. */
+const TERMINAL_FORMATTER = path.resolve(import.meta.dirname, '..', 'report', 'terminal.ts');
+
 /** Cucumber's own outputs: one file per run, so each configuration's part is appended to it. */
 const APPENDED_OUTPUTS = ['cucumber-messages.ndjson', 'allure-reporter.out'];
 
@@ -420,8 +429,7 @@ async function runGroup(g: Configuration, count: number, run: ConfigurationRun):
     });
     out.success = result.success;
     out.environment = await environmentOf(ctx);
-    if (count > 1) out.environment[`configuration.${g.id}`] = `${g.description} (cluster ${config.cluster})`;
-    else out.environment.configuration = `${g.id}: ${g.description}`;
+    out.environment[`${CONFIGURATION_PREFIX}${g.id}`] = `${g.description} (cluster ${config.cluster})`;
   } catch (err) {
     out.failure = err;
   } finally {
@@ -450,6 +458,7 @@ function partFormats(formats: IRunConfiguration['formats'], id: string): IRunCon
   const part = (target: string) => (APPENDED_OUTPUTS.includes(path.basename(target)) ? `${target}.${id}` : target);
   return {
     ...formats,
+    options: { ...formats.options, [TERMINAL_OPTIONS.configuration]: id },
     files: Object.fromEntries(Object.entries(formats.files).map(([target, f]) => [part(target), f])),
   };
 }
