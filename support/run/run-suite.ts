@@ -294,7 +294,6 @@ async function runFeaturesIn(req: RunRequest, state: RunState): Promise<number> 
       })),
   }));
   checkSteps(scenarios, defs, catalog);
-  checkScenarioShape(scenarios, defs, catalog);
   const groups = groupByConfiguration(scenarios, config.kindConfig);
   checkServiceDefinitions(groups);
   // Scenarios the backend will skip (`@requires:` a capability it lacks) do not shape its cluster.
@@ -307,6 +306,7 @@ async function runFeaturesIn(req: RunRequest, state: RunState): Promise<number> 
       config,
       g.scenarios.some((s) => runnable.has(s)) ? g.request : undefined,
     );
+  checkScenarioShape(scenarios, defs, catalog);
   if (req.dryRun) {
     log(
       `dry run: ${plural(scenarios.length, 'scenario')}, ${plural(
