@@ -101,6 +101,15 @@ export function configurationCluster(base: string, id: string, groups: number): 
   return groups > 1 ? combinationCluster(base, id) : base;
 }
 
+/** The services a step declares; a step whose values are invalid declares none here (preflight names it). */
+function servicesOf(text: string): Array<Extract<WorkloadDecl, { kind: 'service' }>> {
+  try {
+    return workloadsOf([text]).filter((w): w is Extract<WorkloadDecl, { kind: 'service' }> => w.kind === 'service');
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Two features of one configuration (one cluster) defining the same service name differently:
  * refused, naming both definitions and their lines. Within one feature a later definition
@@ -111,9 +120,7 @@ export function checkServiceDefinitions(groups: readonly Configuration[]): void 
     const first = new Map<string, { spec: string; uri: string; line: number; text: string }>();
     for (const sc of g.scenarios) {
       for (const step of sc.steps) {
-        for (const d of workloadsOf([step.text]).filter(
-          (w): w is Extract<WorkloadDecl, { kind: 'service' }> => w.kind === 'service',
-        )) {
+        for (const d of servicesOf(step.text)) {
           const spec = JSON.stringify(d);
           const seen = first.get(d.name);
           if (!seen || seen.uri === sc.uri) {

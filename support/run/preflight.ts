@@ -178,15 +178,13 @@ export function checkScenarioShape(
     const lines = [...noCilium].map(([uri, what]) => `${uri}: ${what.join(', ')}`);
     throw new UsageError(
       `${noCilium.size === 1 ? 'A feature has' : `${noCilium.size} features have`} no "Given Cilium is installed with:" step, so the run does not know which cluster to provision: ${lines.join('; ')}.`,
-      `Add it to the feature's Background with the Helm values the scenarios expect, e.g.\n    ${CILIUM_EXAMPLE}\n(\`Given a cluster from kind config "two-node.yaml"\` before it stays optional.)`,
+      `Add it to the feature's Background with the Helm values the scenarios expect, e.g. ${CILIUM_EXAMPLE}; \`Given a cluster from kind config "two-node.yaml"\` before it stays optional.`,
     );
   }
   if (noWhen.size) {
     const list = [...noWhen.values()];
     throw new UsageError(
-      list.length === 1
-        ? `${list[0]}.`
-        : `${list.length} Then steps have no When before them:\n  ${list.join('\n  ')}.`,
+      list.length === 1 ? `${list[0]}.` : `${list.length} Then steps have no When before them: ${list.join('; ')}.`,
       'Put a When step that sends traffic, such as `When pod "client" sends 10 HTTP requests to service "echo"`, before the Then steps that judge it (`hookpoint steps` lists them).',
     );
   }

@@ -135,13 +135,13 @@ export function checkSteps(scenarios: PlannedScenario[], defs: Matcher[], docs: 
   }
   if (all.length > 1)
     throw new UsageError(
-      `${all.length} undefined steps:\n${all.map(([where, u]) => `  Undefined step at ${where}: "${u.text}". Closest known steps: ${u.close}.`).join('\n')}`,
+      `${all.length} undefined steps: ${all.map(([where, u]) => `at ${where}: "${u.text}" (closest known steps: ${u.close})`).join('; ')}.`,
       '`hookpoint steps` lists them all.',
     );
   if (ambiguous.size) {
     const list = [...ambiguous.values()];
     throw new UsageError(
-      list.length === 1 ? `Ambiguous step at ${list[0]}.` : `${list.length} ambiguous steps:\n  ${list.join('\n  ')}.`,
+      list.length === 1 ? `Ambiguous step at ${list[0]}.` : `${list.length} ambiguous steps: ${list.join('; ')}.`,
       'Reword the step so only one definition matches.',
     );
   }
@@ -295,7 +295,6 @@ async function runFeaturesIn(req: RunRequest, state: RunState): Promise<number> 
   }));
   checkSteps(scenarios, defs, catalog);
   const groups = groupByConfiguration(scenarios, config.kindConfig);
-  checkServiceDefinitions(groups);
   // Scenarios the backend will skip (`@requires:` a capability it lacks) do not shape its cluster.
   const runnable = new Set(await runnableOn(config, scenarios));
   for (const g of groups)
@@ -306,6 +305,7 @@ async function runFeaturesIn(req: RunRequest, state: RunState): Promise<number> 
       config,
       g.scenarios.some((s) => runnable.has(s)) ? g.request : undefined,
     );
+  checkServiceDefinitions(groups);
   checkScenarioShape(scenarios, defs, catalog);
   if (req.dryRun) {
     log(
