@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { cli, REPO, tempDir, writeFeature } from '../unit/helpers/hardening.ts';
+import { spawnBackground } from '../../support/exec/index.ts';
+import { BIN, cli, REPO, scenario, tempDir, writeFeature } from '../unit/helpers/hardening.ts';
 
 const skip = process.getuid?.() !== 0 && 'the lab needs root';
 const dir = tempDir('guide-lab');
@@ -117,4 +118,56 @@ test('every example of features/README.md runs on the lab beside the seed: two c
   );
   // Nothing of either lab is left.
   assert.deepEqual(netnsOf(cluster), []);
+});
+
+test('Ctrl-C in the first configuration: the next is never provisioned, nothing is left, the report says interrupted', {
+  skip,
+  timeout: 300_000,
+}, async () => {
+  const out = path.join(dir, 'interrupted');
+  const long = writeFeature(
+    dir,
+    'long.feature',
+    scenario('When pod "client" sends 3000 HTTP requests to service "echo"\nThen all 3000 requests succeed'),
+  );
+  const other = writeFeature(
+    dir,
+    'other.feature',
+    scenario(
+      'When pod "client" sends 3 HTTP requests to service "echo"\nThen all 3 requests succeed',
+      gherkinBlocks(README)[0]!
+        .replace(/\n {2}Scenario:[\s\S]*$/, '\n')
+        .replace(/^Feature: .*/m, 'Feature: other'),
+    ),
+  );
+  const c = `${cluster}i`;
+  const child = spawnBackground(
+    [process.execPath, BIN, 'run', long, other, '--backend', 'lab', '--cluster', c, '--reports', out],
+    { maxMs: 240_000, cwd: REPO, where: 'test' },
+  );
+  try {
+    const deadline = Date.now() + 120_000;
+    while (!/cluster ready/.test(child.output())) {
+      assert.ok(Date.now() < deadline, `never provisioned:\n${child.output()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+    process.kill(child.pid!, 'SIGINT');
+    assert.equal(await child.exited, 130, child.output());
+  } finally {
+    if (child.running()) await child.stop();
+  }
+  const text = child.output();
+  assert.equal(
+    (text.match(/cluster ready/g) ?? []).length,
+    1,
+    `only the first configuration was provisioned:\n${text}`,
+  );
+  const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as {
+    interrupted?: boolean;
+    configurations?: Record<string, string>;
+  };
+  for (const id of Object.keys(summary.configurations ?? {})) clusters.add(`${c}-${id}`);
+  assert.equal(summary.interrupted, true);
+  assert.deepEqual(netnsOf(c), []);
 });
