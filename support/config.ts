@@ -10,7 +10,7 @@ import { UsageError } from './errors.ts';
 export const BACKENDS = ['lab', 'kind', 'existing'] as const;
 export const KEEP = ['never', 'on-failure', 'always'] as const;
 export const IPTABLES_MODES = ['nft', 'legacy'] as const;
-export const LAB_VARIANTS = ['no-tc', 'no-native-route', 'no-local-redirect'] as const;
+export const LAB_VARIANTS = ['no-tc', 'no-native-route', 'no-local-redirect', 'no-policy'] as const;
 /** Images a kind/existing run uses, overridable one by one with `--image <role>=<ref>`. */
 export const IMAGE_ROLES = ['node', 'cilium', 'operator', 'probe', 'echo', 'client'] as const;
 export type ImageRole = (typeof IMAGE_ROLES)[number];

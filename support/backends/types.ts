@@ -6,6 +6,7 @@
 import type { Evidence } from '../evidence/index.ts';
 import type { BackgroundProcess, RunResult } from '../exec/index.ts';
 import type { IptablesMode } from '../kube-proxy/mode.ts';
+import type { NetworkPolicyDoc } from '../policy/manifest.ts';
 
 export type BackendName = 'lab' | 'kind' | 'existing';
 
@@ -34,6 +35,8 @@ export interface PodInfo {
   endpointId?: number;
   /** App label (the echo deployment it belongs to). */
   app?: string;
+  /** The pod's labels, as policies select them. */
+  labels?: Record<string, string>;
 }
 
 /** A backend pod of a service (an endpoint), as the service reaches it. */
@@ -132,6 +135,10 @@ export interface ServiceSpec {
 export interface ClientSpec {
   name: string;
   node: string;
+  /** Namespace (default "default"). */
+  namespace?: string;
+  /** Labels (default run=<name>, as `kubectl run` sets). */
+  labels?: Record<string, string>;
 }
 
 export interface ExecOptions {
@@ -205,6 +212,8 @@ export interface BackendDescriptor {
   tools: Readonly<Record<string, string>>;
   /** How to remove a cluster `--keep` kept. */
   keptClusterHint(cluster: string): string;
+  /** Why this backend cannot enforce a network policy as written (null: it can); checked at preflight. */
+  refusesPolicy(policy: NetworkPolicyDoc): Error | null;
 }
 
 export interface Backend {
@@ -226,6 +235,13 @@ export interface Backend {
   runClient(spec: ClientSpec): Promise<PodInfo>;
   /** Remove the scenario's workloads (services, deployments, clients) — cleanup LIFO. */
   removeWorkload(kind: 'echo' | 'service' | 'client', name: string): Promise<void>;
+  /**
+   * Apply a network policy and return once the datapath of every node enforces it (kind and
+   * existing: `cilium-dbg policy wait` on every agent). Refuses what the backend cannot enforce.
+   */
+  applyNetworkPolicy(policy: NetworkPolicyDoc): Promise<void>;
+  /** Remove a network policy applied before (idempotent). */
+  removeNetworkPolicy(policy: NetworkPolicyDoc): Promise<void>;
   exec(target: ExecTarget, argv: readonly string[], opts?: ExecOptions): Promise<RunResult>;
   spawn(target: ExecTarget, argv: readonly string[], opts?: { maxMs?: number }): BackgroundProcess;
   /** A directory for files a probe writes (pcaps) that the backend's exec can also see. */

@@ -185,7 +185,7 @@ export function workloadSpecs(
       };
       // A service declared again differently is replaced by the run (removed, then made anew): both are shown.
       services.set(JSON.stringify(spec), spec);
-    } else clients.set(d.name, { name: d.name, node: node(d.node) });
+    } else clients.set(d.name, { name: d.name, node: node(d.node), namespace: d.namespace, labels: d.labels });
   }
   return { echoes: [...echoes.values()], services: [...services.values()], clients: [...clients.values()] };
 }

@@ -228,3 +228,76 @@ export function expectSameNodeDelivery(
     },
   );
 }
+
+/** A policy decision as the evidence steps claim it: between two pods, in which direction. */
+export interface PolicyClaim {
+  srcIp: string;
+  dstIp: string;
+  /** Endpoint id of the destination pod (an ingress decision is its own). */
+  dstEndpoint?: number | null;
+  /** Endpoint id of the source pod (an egress decision is its own). */
+  srcEndpoint?: number | null;
+}
+
+function between(e: MonitorEvent, c: PolicyClaim): boolean {
+  return e.src?.ip === c.srcIp && e.dst?.ip === c.dstIp;
+}
+
+/**
+ * A `xx drop (Policy denied)` event of a packet from the source pod to the destination pod,
+ * judged on what Cilium prints: the reason, the tuple, and — for a drop at delivery — `to endpoint`
+ * = the destination's endpoint (a drop on the source's egress says `to endpoint 0`).
+ */
+/** A policy step's positive control: the reader printed some event (a drop alone proves it read). */
+function requireAnyEvent(events: EvidenceOr<MonitorEvent[]>, what: string): MonitorEvent[] {
+  const list = dataOf(events);
+  if (!list.some((e) => e.type === 'trace' || e.type === 'drop' || e.type === 'policy-verdict'))
+    inconclusive(
+      `${place(events)} printed no trace, drop or policy verdict during the window (${plural(list.length, 'line')} read)${citeAll(events)}, so it cannot show ${what}.`,
+      'The monitor must be armed before the traffic and read until after it; rerun the command from the transcript by hand.',
+    );
+  return list;
+}
+
+export function expectPolicyDrop(events: EvidenceOr<MonitorEvent[]>, c: PolicyClaim): MonitorEvent {
+  const list = requireAnyEvent(events, 'a policy drop');
+  const drops = list.filter((e) => e.type === 'drop');
+  const ours = drops.filter((e) => between(e, c));
+  const denied = ours.filter((e) => e.message === 'Policy denied');
+  const placed = denied.filter((e) => e.endpoint === 0 || c.dstEndpoint == null || e.endpoint === c.dstEndpoint);
+  if (placed.length) return placed[0]!;
+  const seen = list.filter((e) => between(e, c));
+  fail(
+    `${place(events)} shows no policy denied drop from ${c.srcIp} to ${c.dstIp}${
+      ours.length
+        ? `; drops of that flow had other reasons or endpoints: ${lines(ours)}`
+        : drops.length
+          ? `; it dropped other flows: ${lines(drops)}`
+          : seen.length
+            ? `; the flow passed instead: ${lines(seen)}`
+            : '; it printed no event of that flow at all'
+    }${citeAll(events)}.`,
+    { expected: 'xx drop (Policy denied)', actual: ours.map((e) => e.raw.trim()).join('\n') || 'none' },
+  );
+}
+
+/**
+ * A `Policy verdict log` of the connection from the source to the destination pod with this
+ * action (allow, deny): the destination's ingress verdict or the source's egress verdict.
+ */
+export function expectPolicyVerdict(
+  events: EvidenceOr<MonitorEvent[]>,
+  c: PolicyClaim,
+  action: 'allow' | 'deny',
+): MonitorEvent {
+  const list = requireAnyEvent(events, 'a policy verdict');
+  const verdicts = list.filter((e) => e.type === 'policy-verdict' && between(e, c));
+  const match = verdicts.filter((e) => e.verdict?.action === action);
+  if (match.length) return match[0]!;
+  fail(
+    `${place(events)} shows no policy verdict "${action}" for ${c.srcIp} -> ${c.dstIp}${
+      verdicts.length ? `; its verdicts were: ${lines(verdicts)}` : '; it logged no verdict for that flow'
+    }${citeAll(events)}.`,
+    { expected: `action ${action}`, actual: verdicts.map((e) => e.raw.trim()).join('\n') || 'none' },
+  );
+}

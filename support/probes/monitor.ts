@@ -19,7 +19,12 @@ import type { Evidence } from '../evidence/index.ts';
 import { type MonitorEvent, parseMonitor } from '../parsers/monitor.ts';
 import { commandEvidence, commandOf, sleep, tail } from './common.ts';
 
+/** The event types a scenario with network policies reads: traces, drops and verdicts. */
+export const POLICY_MONITOR_TYPES = ['trace', 'drop', 'policy-verdict'] as const;
+
 export interface MonitorOptions {
+  /** Event types (`--type`, repeated; default trace only). */
+  types?: readonly string[];
   /** Only events related to this endpoint id (`--related-to`). */
   relatedTo?: number;
   /** Wait at most this long for the reader's first line (default 10 000 ms). */
@@ -41,7 +46,7 @@ export interface RunningMonitor {
 const READY = /Press Ctrl-C to quit/;
 
 export function monitorArgv(opts: MonitorOptions = {}): string[] {
-  const argv = ['cilium-dbg', 'monitor', '--type', 'trace'];
+  const argv = ['cilium-dbg', 'monitor', ...(opts.types ?? ['trace']).flatMap((t) => ['--type', t])];
   if (opts.relatedTo !== undefined) argv.push('--related-to', String(opts.relatedTo));
   return argv;
 }
@@ -50,7 +55,10 @@ function summarize(events: MonitorEvent[], node: string, note: string): string {
   const traces = events.filter((e) => e.type === 'trace');
   const toEndpoint = traces.filter((e) => e.observationPoint === 'to-endpoint').length;
   const toStack = traces.filter((e) => e.observationPoint === 'to-stack').length;
-  return `cilium monitor on node ${node}: ${traces.length} trace events (${toEndpoint} -> endpoint, ${toStack} -> stack)${note}`;
+  const drops = events.filter((e) => e.type === 'drop').length;
+  const verdicts = events.filter((e) => e.type === 'policy-verdict').length;
+  const policy = drops || verdicts ? `, ${drops} drops, ${verdicts} policy verdicts` : '';
+  return `cilium monitor on node ${node}: ${traces.length} trace events (${toEndpoint} -> endpoint, ${toStack} -> stack)${policy}${note}`;
 }
 
 export async function startMonitor(backend: Backend, node: string, opts: MonitorOptions = {}): Promise<RunningMonitor> {

@@ -13,6 +13,8 @@ export interface PlannedStep {
   text: string;
   /** The table rows under the step, if any. */
   table: string[][] | null;
+  /** The doc string under the step, if any. */
+  docString: string | null;
   line: number;
 }
 
@@ -102,6 +104,7 @@ export function planScenarios(files: string[], root = process.cwd()): PlannedSce
           steps: p.steps.map((s) => ({
             text: s.text,
             table: s.argument?.dataTable ? s.argument.dataTable.rows.map((r) => r.cells.map((c) => c.value)) : null,
+            docString: s.argument?.docString?.content ?? null,
             line: lines.get(s.astNodeIds[0]!) ?? 0,
           })),
         });

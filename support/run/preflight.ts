@@ -16,7 +16,7 @@ import { HookpointError, UsageError } from '../errors.ts';
 import { checkHelmValues } from '../helm-values.ts';
 import { kindConfigPath } from '../scenario/cluster-setup.ts';
 import type { CapturePointRef, NodeRef, NodeScope } from '../scenario/parameter-types.ts';
-import type { StepDoc } from '../scenario/vocabulary.ts';
+import { checkDocString, type StepDoc } from '../scenario/vocabulary.ts';
 import { CILIUM_STEP, requestOf } from './configurations.ts';
 import type { PlannedScenario } from './features.ts';
 
@@ -92,6 +92,12 @@ export function checkScenarioInputs(
       const def = defs.find((d) => d.matches(step.text));
       if (!def) continue;
       const declaring = given.has(def.pattern);
+      if (step.docString !== null)
+        try {
+          checkDocString(step.text, step.docString, descriptorOf(config.backend));
+        } catch (err) {
+          located(err, where, step.text);
+        }
       for (const arg of def.args(step.text)) {
         let value: unknown;
         try {

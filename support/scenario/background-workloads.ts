@@ -46,12 +46,22 @@ export async function ensureService(world: HookpointWorld, spec: ServiceRequest)
   return svc;
 }
 
-export async function ensureClient(world: HookpointWorld, name: string, node: NodeRef): Promise<void> {
+export async function ensureClient(
+  world: HookpointWorld,
+  name: string,
+  node: NodeRef,
+  opts: { namespace?: string; labels?: Record<string, string> } = {},
+): Promise<void> {
   const topo = await world.topology(true);
   const n = resolveNode(topo, node);
   const existing = topo.pods.find((p) => p.name === name);
-  if (existing?.node === n.name) return;
+  const same =
+    existing?.node === n.name &&
+    existing.namespace === (opts.namespace ?? 'default') &&
+    // A backend that reports labels: they must be the step's (else run=<name>, what `kubectl run` sets).
+    (!existing.labels || JSON.stringify(existing.labels) === JSON.stringify(opts.labels ?? { run: name }));
+  if (same) return;
   if (existing) await world.backend.removeWorkload('client', name);
-  await world.backend.runClient({ name, node: n.name });
+  await world.backend.runClient({ name, node: n.name, ...opts });
   world.invalidateTopology();
 }

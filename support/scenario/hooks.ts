@@ -98,6 +98,8 @@ After(async function (this: HookpointWorld, { pickle, result }: ITestCaseHookPar
       );
     }
   }
+  // The scenario's policies go with it, whatever its outcome (newest first).
+  for (const policy of this.policies.splice(0).reverse()) await this.backend.removeNetworkPolicy(policy);
   if (this.window) {
     try {
       const { packetPathOf } = await import('./observed-path.ts');

@@ -5,6 +5,7 @@
  */
 import { Given, Then, When } from '@cucumber/cucumber';
 import { CucumberExpression, type ParameterTypeRegistry } from '@cucumber/cucumber-expressions';
+import type { BackendDescriptor } from '../backends/types.ts';
 import { editDistance } from '../closest.ts';
 import { HookpointError } from '../errors.ts';
 import { type CapturePointRef, type NodeRef, parameterTypeRegistry } from './parameter-types.ts';
@@ -56,7 +57,7 @@ export interface ServiceRequest {
 export type WorkloadDecl =
   | { kind: 'echo'; name: string; nodes: NodeRef[] | 'every' }
   | ({ kind: 'service' } & ServiceRequest)
-  | { kind: 'client'; name: string; node: NodeRef };
+  | { kind: 'client'; name: string; node: NodeRef; namespace?: string; labels?: Record<string, string> };
 
 // biome-ignore lint/suspicious/noExplicitAny: the step's own typed parameters, as cucumber passes them.
 type WorkloadFn = (...args: any[]) => WorkloadDecl[];
@@ -64,6 +65,10 @@ type WorkloadFn = (...args: any[]) => WorkloadDecl[];
 const declarers: Array<{ expression: string; workloads: WorkloadFn; compiled?: CucumberExpression }> = [];
 
 const armers: Array<{ expression: string; arms: ArmFn; compiled?: CucumberExpression }> = [];
+
+/** Checks a step makes of its doc string before anything is provisioned (throws one paragraph). */
+type DocStringCheck = (text: string, backend: BackendDescriptor) => void;
+const docStringChecks: Array<{ expression: string; check: DocStringCheck; compiled?: CucumberExpression }> = [];
 let registry: ParameterTypeRegistry | undefined;
 
 export function defineStep(
@@ -77,6 +82,7 @@ export function defineStep(
     workloads?: WorkloadFn;
     /** A Then step that reads the cluster's state, not a traffic window: it needs no When before it. */
     state?: boolean;
+    checkDocString?: DocStringCheck;
   },
   fn: StepFn,
 ): void {
@@ -87,6 +93,7 @@ export function defineStep(
     doc: meta.doc,
     ...(keyword === 'Then' ? { judges: meta.state ? 'state' : 'window' } : {}),
   });
+  if (meta.checkDocString) docStringChecks.push({ expression, check: meta.checkDocString });
   if (meta.arms) armers.push({ expression, arms: meta.arms });
   if (meta.workloads) declarers.push({ expression, workloads: meta.workloads });
   REGISTER[keyword](expression, { timeout: meta.timeoutMs ?? 120_000 }, paragraphOnFailure(fn));
@@ -111,6 +118,15 @@ export function armingOf(stepTexts: readonly string[]): Required<Arming> {
     }
   }
   return out;
+}
+
+/** Run the doc-string check of the step this text matches, if it has one (preflight). */
+export function checkDocString(stepText: string, docString: string, backend: BackendDescriptor): void {
+  registry ??= parameterTypeRegistry();
+  for (const c of docStringChecks) {
+    c.compiled ??= new CucumberExpression(c.expression, registry);
+    if (c.compiled.match(stepText)) c.check(docString, backend);
+  }
 }
 
 /**

@@ -14,7 +14,7 @@ import type { IptablesDump, MonitorEvent, Packet } from '../parsers/index.ts';
 import { type CapturePoint, describeCapturePoint, type RunningCapture, startCapture } from '../probes/capture.ts';
 import { snapshotCounters } from '../probes/counters.ts';
 import { checkListeners, expectBackendsAlive } from '../probes/listeners.ts';
-import { type RunningMonitor, startMonitor } from '../probes/monitor.ts';
+import { POLICY_MONITOR_TYPES, type RunningMonitor, startMonitor } from '../probes/monitor.ts';
 import { type RequestOutcome, sendRequests } from '../probes/traffic.ts';
 import { resolveNode, resolvePod } from './resolve.ts';
 import type { HookpointWorld } from './world.ts';
@@ -125,7 +125,13 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
     const monitorNodes = [...new Set(world.armed.monitors.map((t) => resolveNode(topo, t).name))];
     const started = await Promise.allSettled([
       ...points.map(async (point) => running.push({ point, cap: await startCapture(backend, point, { filter }) })),
-      ...monitorNodes.map(async (node) => monitors.push({ node, mon: await startMonitor(backend, node) })),
+      ...monitorNodes.map(async (node) =>
+        monitors.push({
+          node,
+          // With a network policy applied, drops and verdicts are evidence too.
+          mon: await startMonitor(backend, node, world.policies.length ? { types: POLICY_MONITOR_TYPES } : {}),
+        }),
+      ),
     ]);
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;

@@ -7,7 +7,9 @@ import type { Backend, Topology } from '../backends/types.ts';
 import { type Attachment, type Evidence, EvidenceRecorder, MediaType } from '../evidence/index.ts';
 import { Transcript, useTranscript } from '../exec/index.ts';
 import type { CitedEvidence } from '../expectations/evidence-ref.ts';
-import type { CiliumStatus } from '../parsers/index.ts';
+import type { NodeEvents, ReachCell } from '../expectations/reachability.ts';
+import type { CiliumStatus, MonitorEvent } from '../parsers/index.ts';
+import type { NetworkPolicyDoc } from '../policy/manifest.ts';
 import { type RunContext, runContext } from '../run/context.ts';
 import type { Judgement } from './judged.ts';
 import type { Arming } from './vocabulary.ts';
@@ -27,6 +29,14 @@ export class HookpointWorld extends World {
   readonly statusByNode = new Map<string, CitedEvidence<CiliumStatus>>();
   /** Nodes the scenario touched: failure collectors look at these. */
   readonly involvedNodes = new Set<string>();
+  /** Network policies the scenario applied (removed when it ends). */
+  policies: NetworkPolicyDoc[] = [];
+  /** The reachability matrix's window: its cells and every node's monitor events. */
+  reachability?: {
+    cells: ReachCell[];
+    monitors: NodeEvents[];
+    evidence: Map<string, CitedEvidence<MonitorEvent[]>>;
+  };
   /** What the scenario's Then steps judged, hook point by hook point (the packet-path picture reads it). */
   readonly judgements: Judgement[] = [];
   private topo?: Topology;

@@ -502,7 +502,7 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
   it('no-local-redirect: the same-node connection still works, without bpf_redirect', async () => {
     await dp1.setFlags({ localRedirect: false });
     try {
-      assert.deepEqual(await dp1.readFlags(), { trace: true, localRedirect: false });
+      assert.deepEqual(await dp1.readFlags(), { trace: true, localRedirect: false, policy: true });
       assert.deepEqual(await dp1.policySlots(), [], 'no delivery program in cilium_call_policy');
       const r = await curl(VIP_LOCAL);
       assert.ok(r.ok, `curl http://${VIP_LOCAL}/ without local redirect failed: ${r.body}`);

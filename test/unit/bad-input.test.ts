@@ -57,7 +57,27 @@ const run = (...extra: string[]) => [
   ...extra,
 ];
 
+/** A policy step with a one-line (flow style) manifest: scenario() re-indents every line. */
+const policyStep = (spec: string) =>
+  `Given the network policy is applied:\n"""\n{apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: bad}, spec: ${spec}}\n"""\n${OK_STEPS}`;
+
 const cases: Case[] = [
+  {
+    name: 'invalid network policy: the field is named before anything is created',
+    feature: scenario(policyStep('{podSelector: {}, ingress: [{ports: [{port: 99999}]}]}')),
+    args: run(),
+    code: 2,
+    names: ['NetworkPolicy "bad"', 'spec.ingress[0].ports[0].port', /\.feature:\d+/],
+    fix: /Fix the manifest/,
+  },
+  {
+    name: 'network policy field the lab does not enforce: refused, with what it enforces',
+    feature: scenario(policyStep('{podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8}}]}]}')),
+    args: run(),
+    code: 2,
+    names: ['spec.ingress[0].from[0].ipBlock', 'which the lab does not enforce'],
+    fix: /The lab enforces: podSelector/,
+  },
   {
     name: 'undefined step: the closest steps are suggested',
     feature: scenario('When pod "client" sends 3 HTTP requets to service "echo"'),

@@ -15,4 +15,6 @@ export const EXISTING_DESCRIPTOR: BackendDescriptor = {
     { check: 'helm', required: false, withoutIt: "without helm the installed release's values are not checked" },
   ],
   keptClusterHint: (cluster) => `hookpoint down --backend existing --cluster ${cluster}`,
+  // Real Cilium enforces every field of a valid policy.
+  refusesPolicy: () => null,
 };

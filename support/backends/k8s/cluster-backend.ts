@@ -12,6 +12,7 @@ import { InfraError } from '../../errors.ts';
 import type { Evidence } from '../../evidence/index.ts';
 import type { BackgroundProcess, RunResult } from '../../exec/index.ts';
 import { findKubeProxyChains, type IptablesMode } from '../../kube-proxy/mode.ts';
+import type { NetworkPolicyDoc } from '../../policy/manifest.ts';
 import type {
   Backend,
   BackendName,
@@ -36,6 +37,7 @@ import { boundedArgv, splitResolved, stopTaggedArgv } from './in-container.ts';
 import { type InstalledCilium, installedCilium, restartAgents, waitForCilium } from './installed-cilium.ts';
 import { KubeApi } from './kube-api.ts';
 import { CILIUM_AGENT_SELECTOR, CILIUM_NAMESPACE, kubectlArgv, TIMEOUTS } from './kubectl-commands.ts';
+import { createPolicy, deletePolicy, type PolicyAgents, policyNamespace, waitForAgents } from './network-policies.ts';
 import { realWaitDeps, type WaitDeps } from './readiness.ts';
 import { ClusterLock } from './run-lock.ts';
 import { RunWorkloads } from './run-workloads.ts';
@@ -349,6 +351,34 @@ export class ClusterBackend implements Backend {
 
   removeWorkload(kind: 'echo' | 'service' | 'client', name: string): Promise<void> {
     return this.workloads.removeWorkload(kind, name);
+  }
+
+  /** Create the policy through the API, then wait until every agent enforces it (network-policies.ts). */
+  async applyNetworkPolicy(policy: NetworkPolicyDoc): Promise<void> {
+    await this.workloads.ensureNamespace();
+    const ns = policyNamespace(policy, this.namespace);
+    await deletePolicy(this.access.api(), policy, ns);
+    await createPolicy(this.access.api(), policy, ns);
+    await waitForAgents(this.policyAgents(), policy, ns, true, this.policyWait());
+  }
+
+  async removeNetworkPolicy(policy: NetworkPolicyDoc): Promise<void> {
+    const ns = policyNamespace(policy, this.namespace);
+    await deletePolicy(this.access.api(), policy, ns);
+    await waitForAgents(this.policyAgents(), policy, ns, false, this.policyWait());
+  }
+
+  private policyAgents(): PolicyAgents {
+    return {
+      nodes: async () => (await this.topo.nodes()).map((n) => n.name),
+      agent: (node, argv) =>
+        this.exec({ kind: 'agent', node }, argv, { check: false, timeoutMs: this.t.policyApplied }),
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    };
+  }
+
+  private policyWait(): { timeoutMs: number; pollMs: number } {
+    return { timeoutMs: this.t.policyApplied, pollMs: Math.min(this.access.pollMs, 1000) };
   }
 
   /** Delete the run namespace (workloads, probe), the node scratch dirs, and release the lock. Idempotent. */

@@ -25,6 +25,8 @@ export const TIMEOUTS = {
   nodesReady: 5 * 60_000,
   workloadReady: 3 * 60_000,
   apiCall: 15_000,
+  /** Every agent imported a network policy and regenerated its endpoints. */
+  policyApplied: 60_000,
   nodeExec: 60_000,
   agentExec: 60_000,
   collector: 30_000,

@@ -3,6 +3,7 @@
  * services (waiting for their endpoints), client pods, and their removal. Manifests come from
  * workload-manifests.ts; the namespace is deleted at teardown with everything in it.
  */
+import { UsageError } from '../../errors.ts';
 import type { ClientSpec, EchoSpec, PodInfo, ServiceInfo, ServiceSpec } from '../types.ts';
 import type { ClusterAccess } from './cluster-access.ts';
 import { waitUntil } from './readiness.ts';
@@ -93,6 +94,11 @@ export class RunWorkloads {
   }
 
   async runClient(spec: ClientSpec): Promise<PodInfo> {
+    if (spec.namespace && spec.namespace !== 'default')
+      throw new UsageError(
+        `Client pod "${spec.name}" in namespace "${spec.namespace}": on ${this.c.opts.name} every workload of a run lives in the run's namespace ${this.c.namespace}.`,
+        'Run scenarios with pods in other namespaces on the lab, or leave the namespace out.',
+      );
     await this.ensureNamespace();
     const node = await this.topo.nodeName(spec.node);
     const api = this.c.api();

@@ -138,7 +138,11 @@ export function clientPod(spec: ClientSpec, runId: string, images: ImageOverride
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: spec.name, labels: { [ROLE_LABEL]: 'client', [RUN_LABEL]: runId, ...MANAGED_BY } },
+    metadata: {
+      name: spec.name,
+      // The step's labels (policies select them), else run=<name> as `kubectl run` sets.
+      labels: { ...(spec.labels ?? { run: spec.name }), [ROLE_LABEL]: 'client', [RUN_LABEL]: runId, ...MANAGED_BY },
+    },
     spec: {
       ...pinTo(spec.node),
       terminationGracePeriodSeconds: 1,

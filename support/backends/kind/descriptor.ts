@@ -15,4 +15,6 @@ export const KIND_DESCRIPTOR: BackendDescriptor = {
     { check: 'kubectl', required: true },
   ],
   keptClusterHint: (cluster) => `hookpoint down --backend kind --cluster ${cluster}`,
+  // Real Cilium enforces every field of a valid policy.
+  refusesPolicy: () => null,
 };

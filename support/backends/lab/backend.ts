@@ -14,6 +14,7 @@
  */
 import type { BackgroundProcess, RunResult } from '../../exec/index.ts';
 import type { IptablesMode } from '../../kube-proxy/mode.ts';
+import { labUnenforced, type NetworkPolicyDoc } from '../../policy/manifest.ts';
 import type {
   Backend,
   Capability,
@@ -45,6 +46,10 @@ export { LAB_SKIP_HINT } from './variants.ts';
 export interface LabBackendOptions extends LabProvisionOptions {
   /** Where run directories live (default /run/hookpoint/lab, or $HOOKPOINT_LAB_STATE). */
   stateRoot?: string;
+}
+
+function samePolicy(a: NetworkPolicyDoc, b: NetworkPolicyDoc): boolean {
+  return a.kind === b.kind && a.name === b.name && a.namespace === b.namespace;
 }
 
 export class LabBackend implements Backend {
@@ -102,6 +107,13 @@ export class LabBackend implements Backend {
 
   async provision(spec: ClusterSpec): Promise<void> {
     await this.provisioning.provision(spec);
+    // A reused lab starts without the policies an interrupted run left behind.
+    const s = this.lab.labState;
+    if (s.policies?.length) {
+      s.policies = [];
+      this.lab.save();
+      await this.lab.datapaths.syncPolicy(s, true);
+    }
   }
 
   /**
@@ -176,6 +188,24 @@ export class LabBackend implements Backend {
 
   async exposeService(spec: ServiceSpec): Promise<ServiceInfo> {
     return this.services.expose(spec);
+  }
+
+  /** The lab's datapath enforces it on every node as soon as its maps are written. */
+  async applyNetworkPolicy(policy: NetworkPolicyDoc): Promise<void> {
+    const refused = labUnenforced(policy);
+    if (refused) throw refused;
+    const s = this.lab.labState;
+    s.policies = [...(s.policies ?? []).filter((p) => !samePolicy(p, policy)), policy];
+    this.lab.save();
+    await this.lab.datapaths.syncPolicy(s, true);
+  }
+
+  async removeNetworkPolicy(policy: NetworkPolicyDoc): Promise<void> {
+    const s = this.lab.labState;
+    if (!(s.policies ?? []).some((p) => samePolicy(p, policy))) return;
+    s.policies = (s.policies ?? []).filter((p) => !samePolicy(p, policy));
+    this.lab.save();
+    await this.lab.datapaths.syncPolicy(s, true);
   }
 
   async removeWorkload(kind: WorkloadKind, name: string): Promise<void> {

@@ -4,6 +4,7 @@
  * reproduces are honoured, and every tool comes from this machine's packages.
  */
 import { HOST_FILES, toolsFor } from '../../exec/host-tools.ts';
+import { labUnenforced } from '../../policy/manifest.ts';
 import type { BackendDescriptor } from '../types.ts';
 
 /** Tools of the lab and the Debian package that provides each (one list: support/exec/host-tools.ts). */
@@ -51,4 +52,5 @@ export const LAB_DESCRIPTOR: BackendDescriptor = {
     LAB_TOOLS.map(([tool, pkg]) => [tool, `this machine (Debian package ${pkg}), run in the lab node's namespaces`]),
   ),
   keptClusterHint: (cluster) => `hookpoint lab down --cluster ${cluster}`,
+  refusesPolicy: labUnenforced,
 };

@@ -3,6 +3,8 @@
  * no-tc). Pods and services reach the datapath only through here, so what it is told about
  * endpoints and services is derived in one place.
  */
+import { resolvePolicies } from '../../policy/resolve.ts';
+import { ipcacheOf, podIdentities, podLabelMap } from './agent/identities.ts';
 import { type DatapathService, NodeDatapath } from './datapath/index.ts';
 import type { RunDir } from './ledger.ts';
 import { nodeNetns } from './names.ts';
@@ -25,7 +27,10 @@ export class NodeDatapaths {
           netns: nodeNetns(state.cluster, n.name),
           bpffs: rd.file(`bpffs/${n.role}`),
           objectPath: state.datapath.objectPath,
-          options: { localRedirect: !state.variants.includes('no-local-redirect') },
+          options: {
+            localRedirect: !state.variants.includes('no-local-redirect'),
+            policy: !state.variants.includes('no-policy'),
+          },
         }),
       );
   }
@@ -86,6 +91,35 @@ export class NodeDatapaths {
         lxcMac: p.hostVethMac,
       }));
     await dp.setEndpoints(eps);
+  }
+
+  /**
+   * Network policy on every loaded node: the ipcache (every pod's identity, nodes as host or
+   * remote-node) and the policy map of each local endpoint, from the policies applied now.
+   * flushConnections: a changed policy decides every new packet afresh.
+   */
+  async syncPolicy(state: LabState, flushConnections = false): Promise<void> {
+    const pods = state.pods;
+    const ids = podIdentities(pods);
+    const resolved = resolvePolicies(
+      state.policies ?? [],
+      pods.map((p) => ({
+        name: p.name,
+        namespace: p.namespace,
+        labels: podLabelMap(p),
+        endpointId: p.endpointId,
+        identity: ids.get(p.name)!,
+      })),
+    );
+    await Promise.all(
+      this.all().map(async (dp) => {
+        if (!dp.loaded()) return;
+        await dp.setIpcache(ipcacheOf(dp.node, state.plan.nodes, pods));
+        for (const p of pods.filter((x) => x.node === dp.node))
+          await dp.setPolicy(p.endpointId, resolved.get(p.endpointId) ?? { enforced: [], entries: [] });
+        if (flushConnections) await dp.flushPolicyConnections();
+      }),
+    );
   }
 
   /** The service map of every loaded node's datapath. */

@@ -28,6 +28,8 @@ export interface LabPod {
   app?: string;
   /** Port the echo server listens on. */
   port?: number;
+  /** Labels of a client pod given by the step (else run=<name>); echo pods carry app=<deployment>. */
+  labels?: Record<string, string>;
 }
 
 export const ECHO_SERVER = path.join(import.meta.dirname, 'echo-server.ts');
@@ -59,7 +61,7 @@ export function describePod(
   name: string,
   kind: 'echo' | 'client',
   taken: { ips: ReadonlySet<string>; ids: ReadonlySet<number> },
-  extra: { app?: string; port?: number } = {},
+  extra: { app?: string; port?: number; namespace?: string; labels?: Record<string, string> } = {},
 ): LabPod {
   return {
     name,

@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../../errors.ts';
 import type { ClientSpec, EchoSpec, PodInfo } from '../types.ts';
+import { podLabelMap } from './agent/identities.ts';
 import { podNetns, podSuffix, validateName } from './names.ts';
 import { createPods, describePod, echoPidFile, echoRunning, type LabPod, removePods, startEcho } from './pod-netns.ts';
 import type { LabServices } from './services.ts';
@@ -31,6 +32,7 @@ export class LabPods {
       hostVethMac: p.hostVethMac,
       endpointId: p.endpointId,
       app: p.app,
+      labels: podLabelMap(p),
     };
   }
 
@@ -72,7 +74,8 @@ export class LabPods {
       if (existing.kind === 'client' && existing.node === node) return this.info(existing);
       throw new UsageError(`A pod named "${name}" already exists in lab "${this.lab.labState.cluster}".`);
     }
-    const [pod] = this.allocate([{ name, node }], 'client', {});
+    const namespace = validateName('namespace', spec.namespace ?? 'default');
+    const [pod] = this.allocate([{ name, node }], 'client', { namespace, labels: spec.labels });
     await this.add([pod!]);
     this.lab.noteAdded('client', name);
     return this.info(pod!);
@@ -81,7 +84,7 @@ export class LabPods {
   private allocate(
     wanted: Array<{ name: string; node: string }>,
     kind: 'echo' | 'client',
-    extra: { app?: string; port?: number },
+    extra: { app?: string; port?: number; namespace?: string; labels?: Record<string, string> },
   ): LabPod[] {
     const s = this.lab.labState;
     const ips = new Set(s.pods.map((p) => p.ip));
@@ -114,6 +117,8 @@ export class LabPods {
       ...pods.filter((p) => p.kind === 'echo').map((p) => startEcho(rd, s.cluster, p)),
       ...[...new Set(pods.map((p) => p.node))].map((node) => this.lab.datapaths.attachPods(node, pods, s.pods)),
     ]);
+    // New identities: every node's ipcache, and policies that select the new pods or allow them.
+    await this.lab.datapaths.syncPolicy(s);
   }
 
   /** Remove an echo deployment's pods or a client pod: endpoints first, then the pods. */
@@ -138,6 +143,7 @@ export class LabPods {
       pods.map((p) => p.name),
     );
     await Promise.all([...new Set(pods.map((p) => p.node))].map((n) => this.lab.datapaths.syncEndpoints(n, s.pods)));
+    await this.lab.datapaths.syncPolicy(s);
   }
 
   /** A kept lab outlives its echo servers if someone killed them: start the missing ones. */

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { InfraError, UsageError } from '../../errors.ts';
 import type { IptablesMode } from '../../kube-proxy/mode.ts';
+import type { NetworkPolicyDoc } from '../../policy/manifest.ts';
 import { DEFAULT_STATE_ROOT, RunDir } from './ledger.ts';
 import type { LabModes } from './modes.ts';
 import { NodeDatapaths } from './node-datapaths.ts';
@@ -48,6 +49,8 @@ export interface LabState {
   pods: LabPod[];
   services: LabService[];
   proxyRules: { nat: Record<string, string[]>; filter: Record<string, string[]> } | null;
+  /** Network policies applied now (absent in a state written before policies existed). */
+  policies?: NetworkPolicyDoc[];
 }
 
 export type WorkloadKind = 'echo' | 'service' | 'client';

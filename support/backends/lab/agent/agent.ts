@@ -10,7 +10,7 @@ import { gatherDatapathState, type NodeDatapath, possibleCpus, renderStatus, sta
 import type { LabPod } from '../pod-netns.ts';
 import type { LabNodePlan } from '../topology.ts';
 import { agentView } from './identities.ts';
-import { formatRecord, type MonitorFilter, monitorBanner, type Verbosity } from './monitor-format.ts';
+import { formatRecord, type MonitorFilter, monitorBanner, recordType, type Verbosity } from './monitor-format.ts';
 
 /** What the stand-in needs of the lab (LabBackend provides it). */
 export interface AgentLab {
@@ -25,7 +25,7 @@ export interface AgentIO {
   err(line: string): void;
 }
 
-/** Event types `cilium-dbg monitor --type` accepts; the lab's datapath emits trace events only. */
+/** Event types `cilium-dbg monitor --type` accepts; the lab's datapath emits trace, drop and policy-verdict events. */
 export const MONITOR_TYPES = [
   'drop',
   'debug',
@@ -114,11 +114,11 @@ async function monitor(lab: AgentLab, nodeName: string, args: readonly string[],
       'Recreate the lab without --variant no-tc to watch the datapath.',
     );
   const view = agentView(node.name, lab.labState.plan.nodes, lab.labState.pods);
-  const traces = opts.types.length === 0 || opts.types.includes('trace');
+  const wanted = (r: Parameters<typeof recordType>[0]) => opts.types.length === 0 || opts.types.includes(recordType(r));
   const ifname = (i: number) => dp.interfaceName(i);
   const stream = await startMonitor(dp, {
     onRecord: (r) => {
-      if (traces) for (const line of formatRecord(r, view, ifname, opts)) io.out(line);
+      if (wanted(r)) for (const line of formatRecord(r, view, ifname, opts)) io.out(line);
     },
   });
   for (const line of monitorBanner(possibleCpus())) io.err(line);

@@ -41,6 +41,7 @@ export interface IdentityPod {
   hostVeth: string;
   kind: 'echo' | 'client';
   app?: string;
+  labels?: Record<string, string>;
 }
 
 export interface IdentityNode {
@@ -49,11 +50,20 @@ export interface IdentityNode {
   ciliumHostIP: string;
 }
 
+/**
+ * A pod's own labels, as policies select them: an echo pod carries app=<deployment>, a client
+ * pod the labels its step gave, else run=<name> (what `kubectl run` sets).
+ */
+export function podLabelMap(p: IdentityPod): Record<string, string> {
+  if (p.kind === 'echo') return { app: p.app ?? p.name };
+  return p.labels && Object.keys(p.labels).length ? { ...p.labels } : { run: p.name };
+}
+
 /** The labels Cilium derives a pod's identity from (k8s: source prefix, namespace label). */
 export function podLabels(p: IdentityPod): string[] {
-  const own = p.kind === 'echo' ? `k8s:app=${p.app ?? p.name}` : `k8s:run=${p.name}`;
+  const own = Object.entries(podLabelMap(p)).map(([k, v]) => `k8s:${k}=${v}`);
   return [
-    own,
+    ...own,
     'k8s:io.cilium.k8s.policy.cluster=default',
     'k8s:io.cilium.k8s.policy.serviceaccount=default',
     `k8s:io.kubernetes.pod.namespace=${p.namespace}`,
@@ -129,4 +139,25 @@ export function agentView(node: string, nodes: readonly IdentityNode[], pods: re
       return RESERVED_IDENTITIES.world;
     },
   };
+}
+
+/** The security identity of each pod, by pod name (the numbers every node's ipcache holds). */
+export function podIdentities(pods: readonly IdentityPod[]): Map<string, number> {
+  const ids = allocateIdentities(pods.map(podLabels));
+  return new Map(pods.map((p) => [p.name, ids.get(podLabels(p).join(','))!]));
+}
+
+/** What a node's ipcache holds: every pod's identity, its own addresses as host, other nodes as remote-node. */
+export function ipcacheOf(
+  node: string,
+  nodes: readonly IdentityNode[],
+  pods: readonly IdentityPod[],
+): Array<{ ip: string; identity: number }> {
+  const ids = podIdentities(pods);
+  const out = pods.map((p) => ({ ip: p.ip, identity: ids.get(p.name)! }));
+  for (const n of nodes) {
+    const identity = n.name === node ? RESERVED_IDENTITIES.host : RESERVED_IDENTITIES['remote-node'];
+    for (const ip of new Set([n.ip, n.ciliumHostIP])) out.push({ ip, identity });
+  }
+  return out;
 }

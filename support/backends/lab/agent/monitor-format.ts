@@ -158,6 +158,49 @@ export function matches(n: TraceNotification, f: MonitorFilter): boolean {
   return true;
 }
 
+/** Cilium's policy match types (pkg/monitor) by the numbers lab_lb.c records. */
+const MATCH_WORDS: Record<number, string> = { 0: 'none', 1: 'L3-Only', 2: 'L3-L4', 3: 'L4-Only', 4: 'all' };
+
+/** The `cilium-dbg monitor --type` a record belongs to. */
+export function recordType(rec: TraceRecord): 'trace' | 'drop' | 'policy-verdict' {
+  return rec.obs === OBS.drop ? 'drop' : rec.obs === OBS.policyVerdict ? 'policy-verdict' : 'trace';
+}
+
+/** The endpoint that decided a policy record (the one whose policy map was consulted). */
+function localEndpoint(rec: TraceRecord): number {
+  return rec.policy?.direction === 'egress' ? rec.srcEndpoint : rec.dstEndpoint;
+}
+
+/**
+ * A drop as `cilium-dbg monitor` prints it: one line (`xx drop (Policy denied) flow … to endpoint
+ * N, ifindex I, file bpf_lxc.c:L, , identity A->B: tuple`; to endpoint 0 on egress, as Cilium),
+ * or with -vv `CPU 01: MARK … FROM N DROP: … bytes, reason Policy denied, identity A->B, to endpoint N`.
+ */
+export function formatDrop(rec: TraceRecord, view: AgentView, verbosity: Verbosity, numeric = false): string[] {
+  const p = rec.policy!;
+  const local = localEndpoint(rec);
+  const src = p.direction === 'ingress' ? p.peerIdentity : view.identityOf(rec.saddr);
+  const dst = p.direction === 'ingress' ? view.identityOf(rec.daddr) : p.peerIdentity;
+  const text = numeric ? String : identityText;
+  const ids = `identity ${text(src)}->${text(dst)}`;
+  const to = p.direction === 'ingress' ? local : 0;
+  if (verbosity === 'verbose') {
+    let line = `CPU ${String(rec.cpu ?? 0).padStart(2, '0')}: MARK ${hex(flowHash(rec))} FROM ${local} DROP: ${rec.len} bytes, reason Policy denied, ${ids}`;
+    line += to ? `, to endpoint ${to}` : '';
+    return [MSG_SEPARATOR, line];
+  }
+  return [
+    `xx drop (Policy denied) flow ${hex(flowHash(rec))} to endpoint ${to}, ifindex ${rec.ifindex}, file bpf_lxc.c:${p.line}, , ${ids}: ${connectionSummary(rec)}`,
+  ];
+}
+
+/** `Policy verdict log: flow … local EP ID N, remote ID R, proto P, ingress, action allow, auth: disabled, match L3-L4, tuple`. */
+export function formatPolicyVerdict(rec: TraceRecord, numeric = false): string {
+  const p = rec.policy!;
+  const remote = numeric ? String(p.peerIdentity) : identityText(p.peerIdentity);
+  return `Policy verdict log: flow ${hex(flowHash(rec))} local EP ID ${localEndpoint(rec)}, remote ID ${remote}, proto ${rec.proto}, ${p.direction}, action ${p.action}, auth: disabled, match ${MATCH_WORDS[p.match] ?? 'unknown'}, ${connectionSummary(rec)}`;
+}
+
 /** The lines `cilium-dbg monitor` prints for one record (none when filtered out). */
 export function formatRecord(
   rec: TraceRecord,
@@ -165,6 +208,17 @@ export function formatRecord(
   ifname: IfName,
   opts: { verbosity?: Verbosity; filter?: MonitorFilter; numeric?: boolean } = {},
 ): string[] {
+  if (rec.policy) {
+    const local = localEndpoint(rec);
+    const dst = rec.policy.direction === 'ingress' ? local : rec.obs === OBS.drop ? 0 : local;
+    const f = opts.filter ?? { from: [], to: [], relatedTo: [] };
+    if (f.from.length && !f.from.includes(local)) return [];
+    if (f.to.length && !f.to.includes(dst)) return [];
+    if (f.relatedTo.length && !f.relatedTo.includes(local)) return [];
+    return rec.obs === OBS.drop
+      ? formatDrop(rec, view, opts.verbosity ?? 'info', opts.numeric)
+      : [formatPolicyVerdict(rec, opts.numeric)];
+  }
   const n = toNotification(rec, view);
   if (opts.filter && !matches(n, opts.filter)) return [];
   return opts.verbosity === 'verbose' ? formatVerbose(n, ifname, opts.numeric) : [formatInfo(n, ifname, opts.numeric)];

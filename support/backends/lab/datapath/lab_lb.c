@@ -25,6 +25,15 @@
  *   tail_ipv4_to_endpoint  reverse NAT of replies that came through the stack (remote
  *                      backends, and same-node backends without local redirect)
  *
+ * Network policy (ENABLE_POLICY, runtime flag LAB_F_POLICY), as Cilium enforces it: every address
+ * has a numeric security identity (cilium_ipcache, world when unknown); each endpoint has its
+ * own policy map cilium_policy_<endpoint id> (replaced per load like cilium_calls) consulted on
+ * the endpoint's egress (tail_handle_ipv4, after service translation) and on delivery to it
+ * (tail_ipv4_policy before the redirect, tail_ipv4_to_endpoint from the stack). A direction no
+ * policy selects holds the "not enforced" key and allows everything; lab_policy_ct lets the
+ * packets of an allowed connection and its replies pass. A denied packet emits a drop record,
+ * a new connection in an enforced direction a policy-verdict record.
+ *
  * Every IPv4 packet seen produces one trace record in the perf event array `events` when
  * config flag LAB_F_TRACE is set, emitted where its fate is decided. A record prepared before
  * a tail call waits in the per-CPU map lab_pending_ev (a tail call never leaves the CPU).
@@ -43,6 +52,11 @@
 /* The node's local-redirect mode, for status readers. The programs follow cilium_call_policy:
  * the agent side fills it only when local redirect is on. */
 #define LAB_F_LOCAL_REDIRECT 0x2
+/* Network policy enforcement (cleared by the `no-policy` variant). */
+#define LAB_F_POLICY 0x4
+
+/* Compile the policy sections (the loader always does; a build without them enforces nothing). */
+#define ENABLE_POLICY 1
 
 /* skb->mark set on packets redirected by tail_ipv4_policy (cleared by cil_to_container). */
 #define LAB_MARK_REDIRECTED 0x0b1ab000
@@ -61,6 +75,9 @@
 #define OBS_TO_STACK 1
 #define OBS_TO_ENDPOINT_REDIRECT 2
 #define OBS_TO_ENDPOINT 3
+/* Policy records (same layout; see struct trace_ev). */
+#define OBS_DROP 4
+#define OBS_POLICY_VERDICT 5
 
 #define XLATE_NONE 0
 #define XLATE_DNAT 1
@@ -121,7 +138,12 @@ struct ct_val {
 	__u64 packets;
 };
 
-/* One trace record: 64 bytes, fixed layout read by monitor.ts. */
+/*
+ * One trace record: 64 bytes, fixed layout read by monitor.ts. Policy records (obs OBS_DROP,
+ * OBS_POLICY_VERDICT) reuse fields: target_ifindex = source line of the drop, xlate = action
+ * (1 allow, 2 deny), slot = direction (1 ingress, 2 egress), count = match type (Cilium's
+ * numbers), pad = the peer's security identity as the datapath resolved it.
+ */
 struct trace_ev {
 	__u64 ts_ns;
 	__u32 ifindex; /* lxc the program ran on */
@@ -205,6 +227,79 @@ struct {
 	__type(key, __u32);
 	__type(value, struct trace_ev);
 } lab_pending_ev SEC(".maps");
+
+#ifdef ENABLE_POLICY
+/* ---- Network policy: maps ---------------------------------------------------------------- */
+
+/* Reserved identities (Cilium's numbers). */
+#define ID_WORLD 2
+
+#define POLICY_INGRESS 1
+#define POLICY_EGRESS 2
+
+#define MATCH_NONE 0
+#define MATCH_L3_ONLY 1
+#define MATCH_L3_L4 2
+#define MATCH_L4_ONLY 3
+#define MATCH_ALL 4
+
+#define ACTION_ALLOW 1
+#define ACTION_DENY 2
+
+/* proto of the key that marks a direction no policy selects (everything allowed, no verdicts). */
+#define POLICY_PROTO_NOT_ENFORCED 0xff
+
+struct ipcache_val {
+	__u32 sec_identity;
+	__u32 pad;
+};
+
+/* Address (network order) -> security identity, every pod of the cluster and every node. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct ipcache_val);
+} cilium_ipcache SEC(".maps");
+
+/* Key of an endpoint's policy map; 0 in identity/dport/proto is a wildcard. */
+struct policy_key {
+	__u32 sec_identity; /* the peer's identity */
+	__u16 dport; /* network order */
+	__u8 proto;
+	__u8 dir; /* POLICY_INGRESS or POLICY_EGRESS */
+};
+
+struct policy_val {
+	__u64 packets;
+};
+
+/* The endpoint's own policy map (one per load, pinned as cilium_policy_<endpoint id>). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct policy_key);
+	__type(value, struct policy_val);
+} cilium_policy SEC(".maps");
+
+/* A connection policy allowed, per direction, as the packet that opened it saw it. */
+struct policy_ct_key {
+	__u32 saddr;
+	__u32 daddr;
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 dir;
+	__u16 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct policy_ct_key);
+	__type(value, __u64);
+} lab_policy_ct SEC(".maps");
+#endif /* ENABLE_POLICY */
 
 struct pkt {
 	__u32 saddr;
@@ -450,6 +545,164 @@ static __always_inline void deliver_local(struct __sk_buff *skb, const struct tr
 	skb->cb[0] = 0;
 }
 
+/* The tuple a policy decision is made on (after service translation, before reverse NAT). */
+struct pol_tuple {
+	__u32 saddr;
+	__u32 daddr;
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 tcp_flags;
+};
+
+#ifdef ENABLE_POLICY
+/* ---- Network policy: decisions ----------------------------------------------------------- */
+
+static __always_inline __u32 identity_of(__u32 addr)
+{
+	struct ipcache_val *v = bpf_map_lookup_elem(&cilium_ipcache, &addr);
+
+	return v ? v->sec_identity : ID_WORLD;
+}
+
+static __always_inline struct policy_val *policy_entry(__u32 id, __u16 dport, __u8 proto, __u8 dir)
+{
+	struct policy_key k = {};
+
+	k.sec_identity = id;
+	k.dport = dport;
+	k.proto = proto;
+	k.dir = dir;
+	return bpf_map_lookup_elem(&cilium_policy, &k);
+}
+
+/* Most specific entry first, as Cilium: L3+L4, L4 only, L3 only, everything. */
+static __always_inline __u8 policy_match(__u32 id, const struct pol_tuple *t, __u8 dir)
+{
+	struct policy_val *v;
+	__u8 match = MATCH_NONE;
+
+	if ((v = policy_entry(id, t->dport, t->proto, dir)))
+		match = MATCH_L3_L4;
+	else if ((v = policy_entry(0, t->dport, t->proto, dir)))
+		match = MATCH_L4_ONLY;
+	else if ((v = policy_entry(id, 0, 0, dir)))
+		match = MATCH_L3_ONLY;
+	else if ((v = policy_entry(0, 0, 0, dir)))
+		match = MATCH_ALL;
+	if (v)
+		__sync_fetch_and_add(&v->packets, 1);
+	return match;
+}
+
+static __always_inline void policy_event(struct __sk_buff *skb, __u32 flags, const struct pol_tuple *t, __u8 obs,
+					 __u8 dir, __u8 action, __u8 match, __u32 peer, __u32 local_ep, __u32 line)
+{
+	struct trace_ev ev;
+
+	__builtin_memset(&ev, 0, sizeof(ev));
+	ev.ifindex = skb->ifindex;
+	ev.obs = obs;
+	ev.proto = t->proto;
+	ev.tcp_flags = t->tcp_flags;
+	ev.xlate = action;
+	ev.slot = dir;
+	ev.count = match;
+	ev.pad = peer;
+	ev.target_ifindex = line;
+	if (dir == POLICY_EGRESS)
+		ev.src_ep = local_ep;
+	else
+		ev.dst_ep = local_ep;
+	ev.orig_saddr = ev.saddr = t->saddr;
+	ev.orig_daddr = ev.daddr = t->daddr;
+	ev.orig_sport = ev.sport = t->sport;
+	ev.orig_dport = ev.dport = t->dport;
+	ev.len = skb->len;
+	trace(skb, flags, &ev);
+}
+
+/*
+ * The policy of the endpoint this program belongs to, for a packet leaving it (POLICY_EGRESS)
+ * or delivered to it (POLICY_INGRESS). 0: pass; -1: denied (drop record emitted, drop it).
+ */
+static __always_inline int policy_check(struct __sk_buff *skb, __u32 flags, const struct pol_tuple *t, __u8 dir,
+					__u32 local_ep, __u32 line)
+{
+	struct policy_ct_key ck = {};
+	__u64 one = 1, *seen;
+	__u32 peer;
+	__u8 match;
+	int syn = t->proto == IPPROTO_TCP && (t->tcp_flags & 0x12) == 0x02;
+
+	if (!(flags & LAB_F_POLICY))
+		return 0;
+	/* A reply of a connection opened in the other direction. */
+	ck.saddr = t->daddr;
+	ck.daddr = t->saddr;
+	ck.sport = t->dport;
+	ck.dport = t->sport;
+	ck.proto = t->proto;
+	ck.dir = dir == POLICY_EGRESS ? POLICY_INGRESS : POLICY_EGRESS;
+	if (!syn && bpf_map_lookup_elem(&lab_policy_ct, &ck))
+		return 0;
+	/* A later packet of a connection this direction allowed (a SYN is decided again). */
+	ck.saddr = t->saddr;
+	ck.daddr = t->daddr;
+	ck.sport = t->sport;
+	ck.dport = t->dport;
+	ck.dir = dir;
+	seen = bpf_map_lookup_elem(&lab_policy_ct, &ck);
+	if (seen && !syn) {
+		__sync_fetch_and_add(seen, 1);
+		return 0;
+	}
+	peer = identity_of(dir == POLICY_EGRESS ? t->daddr : t->saddr);
+	if (policy_entry(0, 0, POLICY_PROTO_NOT_ENFORCED, dir)) {
+		bpf_map_update_elem(&lab_policy_ct, &ck, &one, BPF_ANY);
+		return 0;
+	}
+	match = policy_match(peer, t, dir);
+	policy_event(skb, flags, t, OBS_POLICY_VERDICT, dir, match ? ACTION_ALLOW : ACTION_DENY, match, peer, local_ep, 0);
+	if (match) {
+		bpf_map_update_elem(&lab_policy_ct, &ck, &one, BPF_ANY);
+		return 0;
+	}
+	policy_event(skb, flags, t, OBS_DROP, dir, ACTION_DENY, MATCH_NONE, peer, local_ep, line);
+	return -1;
+}
+#else
+static __always_inline int policy_check(struct __sk_buff *skb, __u32 flags, const struct pol_tuple *t, __u8 dir,
+					__u32 local_ep, __u32 line)
+{
+	return 0;
+}
+#endif /* ENABLE_POLICY */
+
+static __always_inline void pol_tuple_of(struct pol_tuple *t, const struct pkt *p)
+{
+	t->saddr = p->saddr;
+	t->daddr = p->daddr;
+	t->sport = p->sport;
+	t->dport = p->dport;
+	t->proto = p->proto;
+	t->tcp_flags = p->tcp_flags;
+}
+
+/* The endpoint's egress policy on the packet as it leaves (after service translation). */
+static __always_inline int egress_denied(struct __sk_buff *skb, __u32 flags, const struct trace_ev *ev, __u32 line)
+{
+	struct pol_tuple t = {};
+
+	t.saddr = ev->saddr;
+	t.daddr = ev->daddr;
+	t.sport = ev->sport;
+	t.dport = ev->dport;
+	t.proto = ev->proto;
+	t.tcp_flags = ev->tcp_flags;
+	return policy_check(skb, flags, &t, 2 /* egress */, ev->src_ep, line) < 0;
+}
+
 SEC("tc")
 int cil_from_container(struct __sk_buff *skb)
 {
@@ -483,8 +736,11 @@ int tail_handle_ipv4(struct __sk_buff *skb)
 	if (src_ep)
 		ev.src_ep = src_ep->ep_id;
 
-	if (!p.has_ports)
+	if (!p.has_ports) {
+		if (egress_denied(skb, flags, &ev, __LINE__))
+			return TC_ACT_SHOT;
 		goto out;
+	}
 
 	/* A SYN opens a new connection. ct4 entries never expire, so an earlier connection on the
 	 * same ports must not lend it its translation: its reverse NAT would rewrite the replies of
@@ -594,6 +850,8 @@ int tail_handle_ipv4(struct __sk_buff *skb)
 		ev.xlate = XLATE_DNAT;
 		ev.daddr = backend_ip;
 		ev.dport = backend_port;
+		if (egress_denied(skb, flags, &ev, __LINE__))
+			return TC_ACT_SHOT;
 
 		dst_ep = bpf_map_lookup_elem(&lxc_endpoints, &backend_ip);
 		if (dst_ep) {
@@ -607,6 +865,8 @@ int tail_handle_ipv4(struct __sk_buff *skb)
 	 * translated connection and redirects it. Without a delivery program (no local redirect)
 	 * the reply goes through the stack untouched and tail_ipv4_to_endpoint of the client's
 	 * lxc reverse-NATs it (so the kernel's conntrack sees a consistent flow). */
+	if (egress_denied(skb, flags, &ev, __LINE__))
+		return TC_ACT_SHOT;
 	dst_ep = bpf_map_lookup_elem(&lxc_endpoints, &p.daddr);
 	if (!dst_ep)
 		goto out;
@@ -635,6 +895,7 @@ int tail_ipv4_policy(struct __sk_buff *skb)
 	struct trace_ev ev;
 	struct pkt p = {};
 	struct endpoint_val *ep;
+	struct pol_tuple t = {};
 	__u32 flags;
 	int rc;
 
@@ -649,6 +910,7 @@ int tail_ipv4_policy(struct __sk_buff *skb)
 	ep = bpf_map_lookup_elem(&lxc_endpoints, &p.daddr);
 	if (!ep)
 		goto out;
+	pol_tuple_of(&t, &p);
 	if (ev.xlate != XLATE_DNAT) {
 		/* A reply of a translated connection: back to ClusterIP:port. Anything else between
 		 * two endpoints of the node goes through the stack, as it always did in the lab. */
@@ -660,6 +922,9 @@ int tail_ipv4_policy(struct __sk_buff *skb)
 		p.saddr = ev.saddr;
 		p.sport = ev.sport;
 	}
+	/* Delivered here without the stack: this endpoint's ingress policy decides now. */
+	if (policy_check(skb, flags, &t, 1 /* ingress */, ep->ep_id, __LINE__) < 0)
+		return TC_ACT_SHOT;
 	if (redirect_to(skb, &p, ep) < 0)
 		return TC_ACT_SHOT;
 	ev.obs = OBS_TO_ENDPOINT_REDIRECT;
@@ -706,6 +971,14 @@ int tail_ipv4_to_endpoint(struct __sk_buff *skb)
 	ep = bpf_map_lookup_elem(&lxc_endpoints, &p.saddr);
 	if (ep)
 		ev.src_ep = ep->ep_id;
+	if (ev.dst_ep) {
+		struct pol_tuple t = {};
+
+		/* Delivered through the stack: this endpoint's ingress policy, before reverse NAT. */
+		pol_tuple_of(&t, &p);
+		if (policy_check(skb, flags, &t, 1 /* ingress */, ev.dst_ep, __LINE__) < 0)
+			return TC_ACT_SHOT;
+	}
 	if (!p.has_ports)
 		goto out;
 

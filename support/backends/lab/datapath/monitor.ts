@@ -17,7 +17,7 @@ import type { NodeDatapath } from './node-datapath.ts';
 
 export const TRACE_RECORD_SIZE = 64;
 
-export const OBS = { toStack: 1, toEndpointRedirect: 2, toEndpoint: 3 } as const;
+export const OBS = { toStack: 1, toEndpointRedirect: 2, toEndpoint: 3, drop: 4, policyVerdict: 5 } as const;
 export const XLATE = { none: 0, dnat: 1, revnat: 2 } as const;
 const STATES = ['unknown', 'new', 'established', 'reply'] as const;
 
@@ -47,6 +47,18 @@ export interface TraceRecord {
   sport: number;
   dport: number;
   len: number;
+  /**
+   * Policy records (obs drop, policyVerdict): the decision as lab_lb.c made it — direction,
+   * action, match type (Cilium's numbers), the peer's identity from the datapath's ipcache, and
+   * the source line of a drop.
+   */
+  policy?: {
+    direction: 'ingress' | 'egress';
+    action: 'allow' | 'deny';
+    match: number;
+    peerIdentity: number;
+    line: number;
+  };
   /** CPU the record was emitted on (bpftool's record header), when known. */
   cpu?: number;
 }
@@ -62,7 +74,19 @@ export function decodeTraceRecord(bytes: Uint8Array, littleEndian = true): Trace
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u32 = (o: number) => v.getUint32(o, littleEndian);
   const be16 = (o: number) => v.getUint16(o, false);
+  const obs = bytes[24]!;
+  const policy =
+    obs === OBS.drop || obs === OBS.policyVerdict
+      ? {
+          direction: bytes[29] === 2 ? ('egress' as const) : ('ingress' as const),
+          action: bytes[27] === 1 ? ('allow' as const) : ('deny' as const),
+          match: bytes[30]!,
+          peerIdentity: u32(60),
+          line: u32(12),
+        }
+      : undefined;
   return {
+    ...(policy ? { policy } : {}),
     tsNs: v.getBigUint64(0, littleEndian),
     ifindex: u32(8),
     targetIfindex: u32(12),

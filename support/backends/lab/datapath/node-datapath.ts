@@ -9,9 +9,15 @@
  * redirect is on (the `no-local-redirect` variant leaves it empty, so same-node traffic goes
  * through the stack).
  *
+ * Network policy: the node's `cilium_ipcache` (address → security identity) and `lab_policy_ct`,
+ * and per endpoint its own `cilium_policy_<endpoint id>` (replaced per load like cilium_calls),
+ * written by setIpcache/setPolicy from what support/policy/ resolved.
+ *
  * bpffs layout (one private mount per node, pitfall 1: `ip netns exec` hides /sys/fs/bpf):
- *   <bpffs>/maps/{lab_config,lb4_services,lxc_endpoints,ct4,events,cilium_call_policy,lab_pending_ev}
+ *   <bpffs>/maps/{lab_config,lb4_services,lxc_endpoints,ct4,events,cilium_call_policy,lab_pending_ev,
+ *                 cilium_ipcache,lab_policy_ct}
  *   <bpffs>/maps/cilium_calls_<EEEEE>      one per endpoint (5-digit endpoint id)
+ *   <bpffs>/maps/cilium_policy_<EEEEE>     one per endpoint
  *   <bpffs>/progs/<EEEEE>/<program>         the endpoint's programs
  * The pins keep the program arrays filled: the kernel empties a program array once no file
  * descriptor or pin refers to it, so the pins live as long as the attachment.
@@ -43,6 +49,10 @@ export const TAIL_CALLS: ReadonlyArray<{ slot: number; program: string }> = [
 export const CALLS_MAP_SIZE = 48;
 /** The endpoint's own program array, replaced in each per-endpoint load. */
 const CALLS_MAP = 'cilium_calls';
+/** The endpoint's own policy map, replaced in each per-endpoint load. */
+const POLICY_MAP = 'cilium_policy';
+/** max_entries of an endpoint's policy map (lab_lb.c's cilium_policy). */
+const POLICY_MAP_SIZE = 16384;
 /** Maps shared by all endpoints of a node. */
 export const MAP_NAMES = [
   'lab_config',
@@ -52,6 +62,8 @@ export const MAP_NAMES = [
   'events',
   'cilium_call_policy',
   'lab_pending_ev',
+  'cilium_ipcache',
+  'lab_policy_ct',
 ] as const;
 export type MapName = (typeof MAP_NAMES)[number];
 
@@ -65,6 +77,21 @@ export function endpointKey(endpointId: number): string {
 /** Flags of the lab_config map (see lab_lb.c). */
 export const LAB_F_TRACE = 0x1;
 export const LAB_F_LOCAL_REDIRECT = 0x2;
+export const LAB_F_POLICY = 0x4;
+
+/** Directions of a policy map key (lab_lb.c's POLICY_INGRESS/POLICY_EGRESS, Cilium's numbers). */
+export const POLICY_DIR = { ingress: 1, egress: 2 } as const;
+/** Protocol of the key that marks a direction no policy selects (lab_lb.c). */
+export const POLICY_PROTO_NOT_ENFORCED = 0xff;
+
+/** One entry of an endpoint's policy map; 0 in identity, port or protocol is a wildcard. */
+export interface PolicyMapEntry {
+  identity: number;
+  port: number;
+  /** IP protocol number (6 TCP, 17 UDP; 0 any; POLICY_PROTO_NOT_ENFORCED). */
+  proto: number;
+  direction: keyof typeof POLICY_DIR;
+}
 
 export interface DatapathEndpoint {
   /** Pod IPv4 address. */
@@ -91,6 +118,8 @@ export interface DatapathOptions {
   localRedirect: boolean;
   /** Emit trace records into the `events` perf array (default true). */
   trace?: boolean;
+  /** Enforce network policy (default true; false: the `no-policy` variant). */
+  policy?: boolean;
 }
 
 export interface NodeDatapathConfig {
@@ -213,6 +242,18 @@ export function hex(bytes: readonly number[]): string {
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
+/** cilium_ipcache entry: key address (be32), value sec_identity(u32) pad(u32). */
+export function ipcacheEntry(ip: string, identity: number): { key: number[]; value: number[] } {
+  return { key: ipv4Bytes(ip, 'address'), value: [...host32(identity, 'identity'), 0, 0, 0, 0] };
+}
+
+/** cilium_policy key: sec_identity(u32) dport(be16) proto(u8) dir(u8); value: packets(u64). */
+export function policyKey(e: PolicyMapEntry): number[] {
+  if (!Number.isInteger(e.proto) || e.proto < 0 || e.proto > 255)
+    throw new InfraError(`internal: protocol ${e.proto} is not an IP protocol number.`);
+  return [...host32(e.identity, 'identity'), ...be16(e.port, 'policy port'), e.proto, POLICY_DIR[e.direction]];
+}
+
 /** lb4_services key: vip(be32) port(be16) proto(u8) slot(u8). */
 export function serviceKey(vip: string, port: number, protocol: 'TCP' | 'UDP', slot: number): number[] {
   return [...ipv4Bytes(vip, 'ClusterIP'), ...be16(port, 'service port'), PROTO[protocol], slot];
@@ -275,7 +316,11 @@ export class NodeDatapath {
     this.netns = cfg.netns;
     this.bpffs = cfg.bpffs;
     this.objectPath = cfg.objectPath;
-    this.options = { localRedirect: cfg.options.localRedirect, trace: cfg.options.trace ?? true };
+    this.options = {
+      localRedirect: cfg.options.localRedirect,
+      trace: cfg.options.trace ?? true,
+      policy: cfg.options.policy ?? true,
+    };
     if (/\s/.test(cfg.bpffs)) throw new InfraError(`internal: the bpffs path "${cfg.bpffs}" contains whitespace.`);
   }
 
@@ -286,6 +331,11 @@ export class NodeDatapath {
   /** Pin of one of an endpoint's programs (`<bpffs>/progs/01573/cil_from_container`). */
   programPin(endpointId: number, program: string): string {
     return join(this.bpffs, 'progs', endpointKey(endpointId), program);
+  }
+
+  /** Pin of an endpoint's own policy map (`<bpffs>/maps/cilium_policy_01573`). */
+  policyMapPin(endpointId: number): string {
+    return join(this.bpffs, 'maps', `${POLICY_MAP}_${endpointKey(endpointId)}`);
   }
 
   /** Pin of an endpoint's own program array (`<bpffs>/maps/cilium_calls_01573`). */
@@ -345,8 +395,9 @@ export class NodeDatapath {
         { timeoutMs: 30_000, where: 'host', check: false },
       );
       rmSync(template, { recursive: true, force: true });
-      // The template's own cilium_calls: every endpoint gets its own.
+      // The template's own cilium_calls and cilium_policy: every endpoint gets its own.
       rmSync(join(this.bpffs, 'maps', CALLS_MAP), { force: true });
+      rmSync(join(this.bpffs, 'maps', POLICY_MAP), { force: true });
       if (res.exitCode !== 0) {
         rmSync(join(this.bpffs, 'maps'), { recursive: true, force: true });
         throw this.rejected(res, 'bpftool prog loadall');
@@ -371,9 +422,11 @@ export class NodeDatapath {
     if (!this.loaded()) throw new InfraError(`internal: endpoint ${endpointId} on node ${this.node} before load().`);
     const calls = this.callsMapPin(endpointId);
     const progs = join(this.bpffs, 'progs', endpointKey(endpointId));
-    if (existsSync(calls) && existsSync(join(progs, PROGRAM_NAMES.ingress))) return;
+    const policy = this.policyMapPin(endpointId);
+    if (existsSync(calls) && existsSync(policy) && existsSync(join(progs, PROGRAM_NAMES.ingress))) return;
     rmSync(progs, { recursive: true, force: true });
     rmSync(calls, { force: true });
+    rmSync(policy, { force: true });
     mkdirSync(join(this.bpffs, 'progs'), { recursive: true });
     const name = `${CALLS_MAP}_${endpointKey(endpointId)}`;
     // The kernel keeps 15 characters of the name (cilium_calls_01), as it does for Cilium's.
@@ -393,6 +446,26 @@ export class NodeDatapath {
       ].concat(['name', name]),
       'host',
     );
+    // Until the agent side writes the endpoint's policy, both directions are not enforced.
+    await this.bpftool(
+      [
+        'map',
+        'create',
+        policy,
+        'type',
+        'hash',
+        'key',
+        '8',
+        'value',
+        '8',
+        'entries',
+        String(POLICY_MAP_SIZE),
+        'name',
+        `${POLICY_MAP}_${endpointKey(endpointId)}`,
+      ],
+      'host',
+    );
+    await this.writePolicy(endpointId, { enforced: [], entries: [] });
     const shared = MAP_NAMES.flatMap((m) => ['map', 'name', m, 'pinned', this.mapPin(m)]);
     const res = await run(
       [
@@ -408,6 +481,11 @@ export class NodeDatapath {
         CALLS_MAP,
         'pinned',
         calls,
+        'map',
+        'name',
+        POLICY_MAP,
+        'pinned',
+        policy,
         ...shared,
       ],
       { timeoutMs: 30_000, where: 'host', check: false },
@@ -415,6 +493,7 @@ export class NodeDatapath {
     if (res.exitCode !== 0) {
       rmSync(progs, { recursive: true, force: true });
       rmSync(calls, { force: true });
+      rmSync(policy, { force: true });
       throw this.rejected(res, `bpftool prog loadall for endpoint ${endpointId}`);
     }
     const fill = TAIL_CALLS.map(
@@ -429,6 +508,62 @@ export class NodeDatapath {
     if (this.loaded()) await this.setPolicySlots(new Set(), [endpointId]);
     rmSync(join(this.bpffs, 'progs', endpointKey(endpointId)), { recursive: true, force: true });
     rmSync(this.callsMapPin(endpointId), { force: true });
+    rmSync(this.policyMapPin(endpointId), { force: true });
+  }
+
+  /**
+   * Replace an endpoint's policy map: the entries of the directions it enforces; a direction not
+   * enforced gets the marker key that allows everything (one bpftool process).
+   */
+  async setPolicy(
+    endpointId: number,
+    policy: { enforced: ReadonlyArray<keyof typeof POLICY_DIR>; entries: readonly PolicyMapEntry[] },
+  ): Promise<void> {
+    if (!existsSync(this.policyMapPin(endpointId))) return;
+    await this.writePolicy(endpointId, policy);
+  }
+
+  private async writePolicy(
+    endpointId: number,
+    policy: { enforced: ReadonlyArray<keyof typeof POLICY_DIR>; entries: readonly PolicyMapEntry[] },
+  ): Promise<void> {
+    const desired = new Map<string, number[]>();
+    const full = policy.entries.filter((e) => policy.enforced.includes(e.direction));
+    for (const direction of ['ingress', 'egress'] as const)
+      if (!policy.enforced.includes(direction))
+        full.push({ identity: 0, port: 0, proto: POLICY_PROTO_NOT_ENFORCED, direction });
+    for (const e of full) desired.set(hex(policyKey(e)), [0, 0, 0, 0, 0, 0, 0, 0]);
+    await this.replacePinned(this.policyMapPin(endpointId), desired, () => 0, true);
+  }
+
+  /** The entries of an endpoint's policy map (with their packet counters). */
+  async policyEntries(endpointId: number): Promise<Array<PolicyMapEntry & { packets: number }>> {
+    const res = await this.bpftool(['-j', 'map', 'dump', 'pinned', this.policyMapPin(endpointId)], 'host');
+    return parseDump(res.stdout).map((e) => ({
+      identity: u32(e.key),
+      port: ((e.key[4] ?? 0) << 8) | (e.key[5] ?? 0),
+      proto: e.key[6] ?? 0,
+      direction: e.key[7] === POLICY_DIR.egress ? 'egress' : 'ingress',
+      packets: u32(e.value),
+    }));
+  }
+
+  /** Replace the node's cilium_ipcache (address → security identity). */
+  async setIpcache(entries: ReadonlyArray<{ ip: string; identity: number }>): Promise<void> {
+    const desired = new Map<string, number[]>();
+    for (const e of entries) {
+      const x = ipcacheEntry(e.ip, e.identity);
+      desired.set(hex(x.key), x.value);
+    }
+    await this.replaceMap('cilium_ipcache', desired, () => 0);
+  }
+
+  /** Forget the connections policy allowed (a changed policy decides new packets afresh). */
+  async flushPolicyConnections(): Promise<void> {
+    const entries = await this.dump('lab_policy_ct');
+    if (entries.length === 0) return;
+    const cmds = entries.map((e) => `map delete pinned ${this.mapPin('lab_policy_ct')} key hex ${hex(e.key)}`);
+    await this.bpftool(['batch', 'file', '-'], 'host', `${cmds.join('\n')}\n`);
   }
 
   /** Endpoint ids that have a program in cilium_call_policy. */
@@ -462,7 +597,11 @@ export class NodeDatapath {
   async setFlags(change: Partial<DatapathOptions>): Promise<void> {
     if (change.localRedirect !== undefined) this.options.localRedirect = change.localRedirect;
     if (change.trace !== undefined) this.options.trace = change.trace;
-    const flags = (this.options.trace ? LAB_F_TRACE : 0) | (this.options.localRedirect ? LAB_F_LOCAL_REDIRECT : 0);
+    if (change.policy !== undefined) this.options.policy = change.policy;
+    const flags =
+      (this.options.trace ? LAB_F_TRACE : 0) |
+      (this.options.localRedirect ? LAB_F_LOCAL_REDIRECT : 0) |
+      (this.options.policy ? LAB_F_POLICY : 0);
     await this.bpftool(
       [
         'map',
@@ -486,11 +625,15 @@ export class NodeDatapath {
   }
 
   /** Read the flags really in the config map. */
-  async readFlags(): Promise<{ trace: boolean; localRedirect: boolean }> {
+  async readFlags(): Promise<{ trace: boolean; localRedirect: boolean; policy: boolean }> {
     const entries = await this.dump('lab_config');
     const v = entries[0]?.value ?? [0, 0, 0, 0];
     const flags = LE ? v[0]! | (v[1]! << 8) : v[3]! | (v[2]! << 8);
-    return { trace: (flags & LAB_F_TRACE) !== 0, localRedirect: (flags & LAB_F_LOCAL_REDIRECT) !== 0 };
+    return {
+      trace: (flags & LAB_F_TRACE) !== 0,
+      localRedirect: (flags & LAB_F_LOCAL_REDIRECT) !== 0,
+      policy: (flags & LAB_F_POLICY) !== 0,
+    };
   }
 
   /** Load an endpoint's programs and attach them to its lxc (replaces earlier filters). */
@@ -608,17 +751,28 @@ export class NodeDatapath {
     desired: Map<string, number[]>,
     order: (key: string) => number,
   ): Promise<void> {
-    const current = await this.dump(name);
+    await this.replacePinned(this.mapPin(name), desired, order);
+  }
+
+  /** keepValues: an existing key keeps its value (a counter), only missing keys are written. */
+  private async replacePinned(
+    pin: string,
+    desired: Map<string, number[]>,
+    order: (key: string) => number,
+    keepValues = false,
+  ): Promise<void> {
+    const res = await this.bpftool(['-j', 'map', 'dump', 'pinned', pin], 'host', undefined, true);
+    const current = parseDump(res.stdout);
     const currentKeys = new Map(current.map((e) => [hex(e.key), hex(e.value)]));
     const cmds: string[] = [];
     const keys = [...desired.keys()].sort((a, b) => order(a) - order(b));
     for (const key of keys) {
       const value = hex(desired.get(key)!);
-      if (currentKeys.get(key) === value) continue;
-      cmds.push(`map update pinned ${this.mapPin(name)} key hex ${key} value hex ${value}`);
+      if (currentKeys.get(key) === value || (keepValues && currentKeys.has(key))) continue;
+      cmds.push(`map update pinned ${pin} key hex ${key} value hex ${value}`);
     }
     const stale = [...currentKeys.keys()].filter((k) => !desired.has(k)).sort((a, b) => order(b) - order(a));
-    for (const key of stale) cmds.push(`map delete pinned ${this.mapPin(name)} key hex ${key}`);
+    for (const key of stale) cmds.push(`map delete pinned ${pin} key hex ${key}`);
     if (cmds.length === 0) return;
     await this.bpftool(['batch', 'file', '-'], 'host', `${cmds.join('\n')}\n`);
   }

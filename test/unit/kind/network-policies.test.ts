@@ -1,0 +1,133 @@
+/** kind/existing policy path against recorded shapes of `cilium-dbg policy get` / `policy wait`, with scripted agents. */
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import {
+  parsePolicyRevision,
+  policyBody,
+  policyListed,
+  policyNamespace,
+  waitForAgents,
+} from '../../../support/backends/k8s/network-policies.ts';
+import type { RunResult } from '../../../support/exec/index.ts';
+import { parsePolicyManifest } from '../../../support/policy/manifest.ts';
+import { runCleanups, SEED, setup } from '../helpers/kind/kind-cluster-world.ts';
+
+const doc = parsePolicyManifest(
+  'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny-all}\nspec: {podSelector: {}, policyTypes: [Ingress]}',
+);
+
+/** `cilium-dbg policy get`: the rules as JSON (labels as key/value/source), then `Revision: N` (cilium/cilium cilium-dbg/cmd policy_get.go prints "%s\nRevision: %d\n"). */
+function policyGet(revision: number, names: string[]): string {
+  const rules = names.map((n) => ({
+    endpointSelector: { matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'hookpoint-abc123' } },
+    ingress: [{}],
+    labels: [
+      { key: 'io.cilium.k8s.policy.derived-from', value: 'NetworkPolicy', source: 'k8s' },
+      { key: 'io.cilium.k8s.policy.name', value: n, source: 'k8s' },
+      { key: 'io.cilium.k8s.policy.namespace', value: 'hookpoint-abc123', source: 'k8s' },
+    ],
+  }));
+  return `${JSON.stringify(rules, null, 2)}\nRevision: ${revision}\n`;
+}
+
+function result(stdout: string, exitCode = 0): RunResult {
+  return { argv: [], exitCode, stdout, stderr: '', durationMs: 1 } as unknown as RunResult;
+}
+
+const WORKER = 'worker'.split(',');
+
+describe('kind/existing network policy path', () => {
+  it('a policy for "default" lands in the run namespace', () => {
+    assert.equal(policyNamespace(doc, 'hookpoint-abc123'), 'hookpoint-abc123');
+    assert.deepEqual(
+      (policyBody(doc, 'hookpoint-abc123').metadata as { namespace: string }).namespace,
+      'hookpoint-abc123',
+    );
+  });
+
+  it('reads the revision and whether the policy is listed', () => {
+    const text = policyGet(17, ['deny-all']);
+    assert.equal(parsePolicyRevision(text), 17);
+    assert.equal(policyListed(text, 'deny-all', 'hookpoint-abc123'), true);
+    assert.equal(policyListed(text, 'deny-al', 'hookpoint-abc123'), false);
+    assert.equal(parsePolicyRevision('[]'), null);
+  });
+
+  it('waits on every agent until the policy is listed, then policy wait <that revision>', async () => {
+    const calls: Array<{ node: string; argv: string }> = [];
+    const script = new Map<string, string[]>([
+      ['worker', [policyGet(4, []), policyGet(5, ['deny-all'])]],
+      ['control-plane', [policyGet(5, ['deny-all'])]],
+    ]);
+    await waitForAgents(
+      {
+        nodes: async () => [...script.keys()].sort(),
+        agent: async (node, argv) => {
+          calls.push({ node, argv: argv.join(' ') });
+          if (argv[2] === 'wait') return result('');
+          return result(script.get(node)!.shift() ?? policyGet(5, ['deny-all']));
+        },
+        sleep: async () => {},
+      },
+      doc,
+      'hookpoint-abc123',
+      true,
+      { timeoutMs: 5000, pollMs: 1 },
+    );
+    assert.deepEqual(
+      calls.filter((c) => c.node === 'worker').map((c) => c.argv),
+      ['cilium policy get', 'cilium policy get', 'cilium policy wait 5'],
+    );
+    assert.ok(calls.some((c) => c.node === 'control-plane' && c.argv === 'cilium policy wait 5'));
+  });
+
+  it('an agent that never imports it is an error naming the node', async () => {
+    await assert.rejects(
+      waitForAgents(
+        { nodes: async () => WORKER, agent: async () => result(policyGet(3, [])), sleep: async () => {} },
+        doc,
+        'hookpoint-abc123',
+        true,
+        { timeoutMs: 0, pollMs: 1 },
+      ),
+      /agent on node worker did not import NetworkPolicy "hookpoint-abc123\/deny-all"/,
+    );
+  });
+});
+
+describe('kind backend policy path (scripted executor + fake API server)', () => {
+  afterEach(runCleanups);
+
+  it('creates the policy through the API in the run namespace, waits on every agent, and deletes it', async (t) => {
+    const w = await setup(t);
+    if (!w) return;
+    await w.backend.provision(SEED);
+    const ns = w.backend.namespace;
+    let listed: string[] = [];
+    let revision = 7;
+    w.api.onCreate('networkpolicies', (o) => {
+      listed = [String(o.metadata?.name)];
+      revision++;
+    });
+    w.exec
+      .on(['cilium-dbg', 'policy', 'get'], () => ({
+        stdout: policyGet(revision, listed).replaceAll('hookpoint-abc123', ns),
+      }))
+      .on(['cilium-dbg', 'policy', 'wait'], { stdout: '' });
+    await w.backend.applyNetworkPolicy(doc);
+    const created = w.api.get('apis/networking.k8s.io/v1', 'networkpolicies', 'deny-all', ns);
+    assert.ok(created, `NetworkPolicy deny-all in ${ns}`);
+    assert.deepEqual((created as { spec: unknown }).spec, { podSelector: {}, policyTypes: ['Ingress'] });
+    const waits = w.exec.matching(['cilium-dbg', 'policy', 'wait']).map((c) => c.argv.at(-1));
+    assert.deepEqual(waits, ['8', '8'], 'policy wait <revision> on both agents');
+
+    listed = [];
+    revision++;
+    await w.backend.removeNetworkPolicy(doc);
+    assert.equal(w.api.get('apis/networking.k8s.io/v1', 'networkpolicies', 'deny-all', ns), undefined);
+    assert.deepEqual(
+      w.exec.matching(['cilium-dbg', 'policy', 'wait']).map((c) => c.argv.at(-1)),
+      ['8', '8', '9', '9'],
+    );
+  });
+});
