@@ -47,7 +47,8 @@ test('every example of features/README.md runs on the lab beside the seed: two c
   skip,
   timeout: 600_000,
 }, async () => {
-  const blocks = gherkinBlocks(README);
+  // Whole features run as written; fragments (a few steps to add to a Background) are not features.
+  const blocks = gherkinBlocks(README).filter((b) => /^Feature:/m.test(b));
   assert.ok(blocks.length >= 1, 'the guide has a Gherkin example');
   const files = blocks.map((b, i) => writeFeature(dir, `guide-${i + 1}.feature`, b));
   // The inline steps, in a scenario on the guide's own Background (its first block's).
@@ -75,6 +76,7 @@ test('every example of features/README.md runs on the lab beside the seed: two c
     timeoutMs: 540_000,
     cwd: REPO,
   });
+  assert.equal(res.exitCode, 0, res.stdout.slice(-3000) + res.stderr);
   const summary = JSON.parse(readFileSync(path.join(reports, 'summary.json'), 'utf8')) as {
     configurations?: Record<string, string>;
     scenarios: Array<{ feature: string; name: string; status: string; parameters: Record<string, string> }>;
