@@ -9,7 +9,7 @@ defineStep(
   'a cluster from kind config {string}',
   {
     example: 'Given a cluster from kind config "two-node.yaml"',
-    doc: 'The cluster built from kind-configs/<file> (the lab reads its nodes and subnets from it).',
+    doc: "Optional: the cluster built from kind-configs/<file> (the lab reads its nodes and subnets from it); without it, the run's --kind-config.",
     timeoutMs: 600_000,
   },
   async function (this: HookpointWorld, file: string) {
@@ -23,7 +23,7 @@ defineStep(
   {
     example:
       'Given Cilium is installed with:\n  | routingMode          | native |\n  | kubeProxyReplacement | false  |',
-    doc: 'Helm values for the Cilium chart (key | value rows); the version comes from --cilium. Provisions the cluster once per run.',
+    doc: 'Required in every feature: Helm values for the Cilium chart (key | value rows); the version comes from --cilium. Provisions the cluster once per configuration: features asking for other values (or another kind config) get their own cluster, provisioned in turn in the same run.',
     timeoutMs: 900_000,
   },
   async function (this: HookpointWorld, table: DataTable) {

@@ -23,6 +23,7 @@ defineStep(
   {
     example: 'Then cilium status on every node reports routing "Native"',
     doc: 'A field of the agent status: routing, host routing, kube-proxy replacement, IPAM, masquerading.',
+    state: true,
   },
   async function (this: HookpointWorld, scope: NodeScope, field: string, value: string) {
     for (const node of resolveNodes(await this.topology(), scope)) {
@@ -56,6 +57,7 @@ defineStep(
   {
     example: 'Then node "control-plane" routes the pod CIDR of node "worker" via that node\'s IP',
     doc: 'Native routing (autoDirectNodeRoutes): a kernel route <pod CIDR> via <node IP>.',
+    state: true,
   },
   async function (this: HookpointWorld, from: NodeRef, to: NodeRef) {
     await checkRoute(this, from.text, to.text);
@@ -68,6 +70,7 @@ defineStep(
   {
     example: "Then every node routes the pod CIDR of every other node via that node's IP",
     doc: 'The full mesh of native routes.',
+    state: true,
   },
   async function (this: HookpointWorld) {
     const topo = await this.topology();
@@ -103,6 +106,7 @@ defineStep(
   {
     example: 'Then the default gateway of pod "client" is the cilium_host address of its node',
     doc: "The pod's default route points at its node's cilium_host IP.",
+    state: true,
   },
   async function (this: HookpointWorld, pod: string) {
     const topo = await this.topology();
@@ -125,6 +129,7 @@ defineStep(
   {
     example: 'Then the ARP entry of pod "client" for its gateway resolves to the MAC of its host-side veth',
     doc: "The gateway looks like cilium_host, but ARP answers with the lxc veth's MAC: the pod enters the host through its veth.",
+    state: true,
   },
   async function (this: HookpointWorld, pod: string) {
     const topo = await this.topology();

@@ -221,6 +221,7 @@ defineStep(
   {
     example: 'Then bpftool on node "control-plane" shows a program at tc ingress of the host veth of pod "client"',
     doc: "bpftool's listing of the node's network programs shows a tc program on the pod's lxc interface.",
+    state: true,
   },
   async function (this: HookpointWorld, node: NodeRef, direction: 'ingress' | 'egress', pod: string) {
     const topo = await this.topology();
@@ -241,6 +242,7 @@ defineStep(
   {
     example: 'Then the program at tc ingress of the host veth of pod "client" calls "bpf_redirect"',
     doc: "The helper is called on the packet's path: the program at the hook, the tail calls it takes for IPv4 and the destination endpoint's delivery slot (as bpftool dumps them).",
+    state: true,
   },
   async function (this: HookpointWorld, direction: 'ingress' | 'egress', pod: string, helper: string) {
     if (!/^bpf_[a-z0-9_]+$/.test(helper))

@@ -11,7 +11,7 @@ Feature: A rule with ports only allows those ports from anyone
       | autoDirectNodeRoutes  | true       |
       | ipam.mode             | kubernetes |
       | ipv4NativeRoutingCIDR | 10.0.0.0/8 |
-    And an echo deployment "echo" with a replica on every node behind ClusterIP service "echo" port 80
+    And an echo deployment "echo" with a replica on every node behind NodePort service "echo" port 80 node port 30080
     And a client pod "client" on node "control-plane"
 
   Scenario: Port 80 allowed on its own is reached, with an allow verdict

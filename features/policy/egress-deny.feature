@@ -11,7 +11,7 @@ Feature: A policy that selects a pod for egress and allows nothing stops its tra
       | autoDirectNodeRoutes  | true       |
       | ipam.mode             | kubernetes |
       | ipv4NativeRoutingCIDR | 10.0.0.0/8 |
-    And an echo deployment "echo" with a replica on every node behind ClusterIP service "echo" port 80
+    And an echo deployment "echo" with a replica on every node behind NodePort service "echo" port 80 node port 30080
     And a client pod "client" in namespace "default" on node "control-plane" with labels "app=client"
     And the network policy is applied:
       """

@@ -12,7 +12,7 @@ Feature: Replies pass through connection tracking even when the replying pod may
       | autoDirectNodeRoutes  | true       |
       | ipam.mode             | kubernetes |
       | ipv4NativeRoutingCIDR | 10.0.0.0/8 |
-    And an echo deployment "echo" with a replica on every node behind ClusterIP service "echo" port 80
+    And an echo deployment "echo" with a replica on every node behind NodePort service "echo" port 80 node port 30080
     And a client pod "client" in namespace "default" on node "control-plane" with labels "app=client"
     And the network policy is applied:
       """

@@ -23,8 +23,8 @@ import { findNode } from '../backends/node-lookup.ts';
 import type { ClientSpec, EchoSpec, ServiceSpec } from '../backends/types.ts';
 import { DEFAULTS, DNS1123, parseImageOverrides } from '../config.ts';
 import { UsageError } from '../errors.ts';
+import { checkServiceDefinitions, configurationCluster, groupByConfiguration } from '../run/configurations.ts';
 import { expandFeaturePaths, planScenarios } from '../run/features.ts';
-import { clusterRequestOf } from '../run/run-suite.ts';
 import { loadVocabulary } from '../run/vocabulary-loader.ts';
 import type { NodeRef } from '../scenario/parameter-types.ts';
 import { type WorkloadDecl, workloadsOf } from '../scenario/vocabulary.ts';
@@ -48,6 +48,8 @@ export interface PlanOptions {
 /** What the features ask for: their cluster (kind config, values) and the workloads their steps declare. */
 export interface FeaturePlan {
   paths: string[];
+  /** One of several cluster configurations the features ask for: its cluster is `<cluster>-<id>`. */
+  configuration?: { id: string; description: string; index: number; of: number };
   kindConfig?: string;
   values?: Record<string, string>;
   workloads: WorkloadDecl[];
@@ -75,10 +77,12 @@ export function buildPlan(opts: PlanOptions, cwd = process.cwd(), features?: Fea
   }
   const cilium = parseCiliumVersion(opts.cilium ?? DEFAULTS.cilium).text;
   const k8s = parseK8sVersion(opts.k8s ?? DEFAULTS.k8s);
-  const cluster = opts.cluster ?? DEFAULTS.cluster;
-  if (!DNS1123.test(cluster) || cluster.length > 40)
+  const base = opts.cluster ?? DEFAULTS.cluster;
+  const conf = features?.configuration;
+  const cluster = conf ? configurationCluster(base, conf.id, conf.of) : base;
+  if (!DNS1123.test(base) || base.length > 40)
     throw new UsageError(
-      `Invalid --cluster "${cluster}".`,
+      `Invalid --cluster "${base}".`,
       'Use a DNS-1123 name of at most 40 characters: lower-case letters, digits and "-".',
     );
   const warnings: string[] = [];
@@ -129,6 +133,11 @@ export function buildPlan(opts: PlanOptions, cwd = process.cwd(), features?: Fea
   });
   const header = [
     `# hookpoint plan: kind cluster "${cluster}" (Kubernetes ${k8s}) with Cilium ${cilium}`,
+    ...(conf && conf.of > 1
+      ? [
+          `# configuration ${conf.index} of ${conf.of}: ${conf.id} (${conf.description}); the run provisions each in turn, this one after the one before is torn down.`,
+        ]
+      : []),
     `# values: ${featureValues ? `the features' "Cilium is installed with" table` : files.length ? files.join(', ') : '(none)'}${opts.set?.length ? ` + --set ${opts.set.join(' ')}` : ''}`,
     ...(features
       ? [
@@ -183,17 +192,34 @@ export function workloadSpecs(
   return { echoes: [...echoes.values()], services: [...services.values()], clients: [...clients.values()] };
 }
 
-/** The features' cluster request and declared workloads (loads the step definitions to read them). */
+/** The features' cluster request and declared workloads (loads the step definitions to read them); the first configuration's. */
 export async function planFeatures(paths: string[], cwd = process.cwd()): Promise<FeaturePlan | undefined> {
+  return (await planFeatureGroups(paths, cwd))?.[0];
+}
+
+/** One plan input per cluster configuration the features ask for, in the order a run provisions them. */
+export async function planFeatureGroups(
+  paths: string[],
+  cwd = process.cwd(),
+  defaultKindConfig: string = DEFAULTS.kindConfig,
+): Promise<FeaturePlan[] | undefined> {
   const asked = paths.length ? paths : ['features'];
   if (!paths.length && !existsSync(path.resolve(cwd, 'features'))) return undefined;
   const files = expandFeaturePaths(asked, cwd);
   if (files.length === 0) throw new UsageError(`No .feature files under ${asked.join(', ')}.`);
   const scenarios = planScenarios(files, cwd);
   await loadVocabulary(cwd);
-  const request = clusterRequestOf(scenarios);
-  const texts = scenarios.flatMap((s) => s.steps.map((st) => st.text));
-  return { paths: asked, kindConfig: request?.kindConfig, values: request?.values, workloads: workloadsOf(texts) };
+  const groups = groupByConfiguration(scenarios, defaultKindConfig);
+  checkServiceDefinitions(groups);
+  return groups.map((g, i) => ({
+    paths: asked,
+    ...(groups.length > 1
+      ? { configuration: { id: g.id, description: g.description, index: i + 1, of: groups.length } }
+      : {}),
+    kindConfig: g.request?.kindConfig,
+    values: g.request?.values,
+    workloads: workloadsOf(g.scenarios.flatMap((s) => s.steps.map((st) => st.text))),
+  }));
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -217,8 +243,13 @@ export function register(program: Command): void {
     .option('--image <role=ref,...>', 'images to use (roles node, cilium, operator, probe, echo, client)', collect)
     .option('--kind-load', 'include the kind load docker-image commands')
     .action(async (paths: string[], opts: PlanOptions) => {
-      const out = buildPlan(opts, process.cwd(), await planFeatures(paths));
-      for (const w of out.warnings) process.stderr.write(`hookpoint: ${w}\n`);
-      process.stdout.write(out.text);
+      const groups = await planFeatureGroups(paths, process.cwd(), opts.kindConfig ?? DEFAULTS.kindConfig);
+      for (const features of groups ?? [undefined]) {
+        const out = buildPlan(opts, process.cwd(), features);
+        for (const w of out.warnings) process.stderr.write(`hookpoint: ${w}\n`);
+        process.stdout.write(out.text);
+        if (features?.configuration && features.configuration.index < features.configuration.of)
+          process.stdout.write('\n');
+      }
     });
 }

@@ -60,6 +60,8 @@ export interface Summary {
   counts: Record<ScenarioStatus, number> & { total: number; retries: number };
   categories: Partial<Record<CategoryId, number>>;
   scenarios: SummaryScenario[];
+  /** The cluster configurations the run provisioned: id → kind config and Helm values (the `configuration` parameter). */
+  configurations?: Record<string, string>;
   /** Present when the results carry more than one `cilium` value. */
   /**
    * The scenario × column table of a matrix: columns are Cilium versions, or configurations
@@ -132,6 +134,18 @@ function versionOrder(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
 }
 
+/** The environment key naming one cluster configuration of the run: `configuration.<id>` = its description. */
+export const CONFIGURATION_PREFIX = 'configuration.';
+
+/** id → description of the run's cluster configurations, from the environment (pure). */
+export function configurationsOf(environment: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(environment)
+      .filter(([k]) => k.startsWith(CONFIGURATION_PREFIX))
+      .map(([k, v]) => [k.slice(CONFIGURATION_PREFIX.length), v]),
+  );
+}
+
 /** Build the summary from scenario results (pure). */
 export function summarize(
   results: ScenarioResult[],
@@ -171,6 +185,8 @@ export function summarize(
     categories,
     scenarios,
   };
+  const provisioned = configurationsOf(ctx.environment ?? {});
+  if (Object.keys(provisioned).length) summary.configurations = provisioned;
   const ciliums = [...new Set(results.map((r) => r.parameters.cilium).filter((v) => v !== undefined))].sort(
     versionOrder,
   );
@@ -269,6 +285,12 @@ function renderMarkdown(s: Summary, maxRows: number): string {
   if (s.run)
     out.push(
       `Run \`${mdCell(s.run.id)}\` · started ${mdCell(s.run.started || 'unknown')} · selection: ${mdCell(s.run.selection)}`,
+      '',
+    );
+  const configs = Object.entries(s.configurations ?? {});
+  if (configs.length > 1)
+    out.push(
+      `Cluster configurations (the \`configuration\` parameter): ${configs.map(([id, d]) => `\`${mdCell(id)}\` ${mdCell(d)}`).join(' · ')}`,
       '',
     );
   if (s.interrupted) out.push('> ⚠️ **Interrupted** (Ctrl-C): these are the partial results of the run.', '');

@@ -13,6 +13,8 @@ export interface RunContext {
   provisioned?: string;
   /** The run's id (`hookpoint run` names each run; outputs repeat it). */
   runId?: string;
+  /** The cluster configuration this context runs (support/run/configurations.ts); the report names it. */
+  configuration?: { id: string; description: string };
 }
 
 let current: RunContext | undefined;

@@ -17,6 +17,7 @@ import { checkHelmValues } from '../helm-values.ts';
 import { kindConfigPath } from '../scenario/cluster-setup.ts';
 import type { CapturePointRef, NodeRef, NodeScope } from '../scenario/parameter-types.ts';
 import { checkDocString, refusalsOf, type StepDoc } from '../scenario/vocabulary.ts';
+import { CILIUM_STEP, requestOf } from './configurations.ts';
 import type { PlannedScenario } from './features.ts';
 
 /** A cucumber step definition as the runtime holds it (expression.match → arguments with types). */
@@ -146,6 +147,60 @@ export function checkScenarioInputs(
         `Step "${refused.text}" at ${sc.uri}:${refused.line} cannot be judged as written: ${refused.why}.`,
         `Change the step in scenario "${sc.name}"; \`hookpoint steps\` shows every step with an example.`,
       );
+  }
+}
+
+const CILIUM_EXAMPLE =
+  'Given Cilium is installed with:\n      | routingMode          | native |\n      | kubeProxyReplacement | false  |';
+
+/**
+ * The shape every scenario needs, checked before anything is provisioned: a `Cilium is installed
+ * with:` step with its table (the cluster it runs on; the kind config step stays optional), and a
+ * When step before each Then step that judges a traffic window (requests, counters, captures,
+ * monitor). Then steps that read the cluster's state (status, routes, ARP, bpftool) need no When.
+ * Every problem of the run is named at once.
+ */
+export function checkScenarioShape(
+  scenarios: PlannedScenario[],
+  defs: ReadonlyArray<Pick<PreflightDef, 'pattern' | 'matches'>>,
+  docs: readonly StepDoc[],
+): void {
+  const docOf = new Map(docs.map((d) => [d.expression, d]));
+  const noCilium = new Map<string, string[]>();
+  const noWhen = new Map<string, string>();
+  for (const sc of scenarios) {
+    if (!requestOf(sc)) {
+      const tableless = sc.steps.find((s) => s.text === CILIUM_STEP);
+      const what = tableless
+        ? `line ${tableless.line} has the "Cilium is installed with:" step without its table of Helm values`
+        : `scenario "${sc.name}" (line ${sc.line})`;
+      noCilium.set(sc.uri, [...new Set([...(noCilium.get(sc.uri) ?? []), what])]);
+    }
+    let when = false;
+    for (const step of sc.steps) {
+      const doc = docOf.get(defs.find((d) => d.matches(step.text))?.pattern ?? '');
+      if (doc?.keyword === 'When') when = true;
+      const where = `${sc.uri}:${step.line}`;
+      if (doc?.keyword === 'Then' && doc.judges === 'window' && !when && !noWhen.has(where))
+        noWhen.set(
+          where,
+          `${where}: "${step.text}" judges the traffic of a When step, but scenario "${sc.name}" has no When step before it`,
+        );
+    }
+  }
+  if (noCilium.size) {
+    const lines = [...noCilium].map(([uri, what]) => `${uri}: ${what.join(', ')}`);
+    throw new UsageError(
+      `${noCilium.size === 1 ? 'A feature has' : `${noCilium.size} features have`} no "Given Cilium is installed with:" step, so the run does not know which cluster to provision: ${lines.join('; ')}.`,
+      `Add it to the feature's Background with the Helm values the scenarios expect, e.g. ${CILIUM_EXAMPLE}; \`Given a cluster from kind config "two-node.yaml"\` before it stays optional.`,
+    );
+  }
+  if (noWhen.size) {
+    const list = [...noWhen.values()];
+    throw new UsageError(
+      list.length === 1 ? `${list[0]}.` : `${list.length} Then steps have no When before them: ${list.join('; ')}.`,
+      'Put a When step that sends traffic, such as `When pod "client" sends 10 HTTP requests to service "echo"`, before the Then steps that judge it (`hookpoint steps` lists them).',
+    );
   }
 }
 

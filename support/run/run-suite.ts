@@ -2,10 +2,16 @@
  * `hookpoint run`: plan the scenarios, prove every step is defined (closest steps suggested),
  * check the machine, provision once, run cucumber in-process, tear down, render the reports.
  */
-import { rm } from 'node:fs/promises';
+import { appendFile, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadConfiguration, loadSupport, runCucumber } from '@cucumber/cucumber/api';
+import {
+  type IRunConfiguration,
+  type ISupportCodeLibrary,
+  loadConfiguration,
+  loadSupport,
+  runCucumber,
+} from '@cucumber/cucumber/api';
 import parseTagExpression from '@cucumber/tag-expressions';
 import { descriptorOf } from '../backends/descriptors.ts';
 import { type Capability, requiredCapabilities } from '../backends/types.ts';
@@ -15,12 +21,22 @@ import { installMissing, missingPackages, RUN_PURPOSES } from '../exec/host-tool
 import { cancelled } from '../exec/index.ts';
 import { plural } from '../expectations/evidence-ref.ts';
 import { newRunId, RUN_KEYS, type RunIdentity } from '../report/run-identity.ts';
+import { CONFIGURATION_PREFIX } from '../report/summary.ts';
+import { TERMINAL_OPTIONS } from '../report/terminal.ts';
 import { clusterSpec } from '../scenario/cluster-setup.ts';
 import { catalog, closestSteps, type StepDoc } from '../scenario/vocabulary.ts';
+import {
+  type ClusterRequest,
+  type Configuration,
+  checkServiceDefinitions,
+  configurationCluster,
+  groupByConfiguration,
+  requestOf,
+} from './configurations.ts';
 import { createBackend, ensureProvisioned, type RunContext, setRunContext } from './context.ts';
 import { baseEnvironment, compatibilityLine, environmentOf } from './environment-labels.ts';
 import { expandFeaturePaths, type PlannedScenario, planScenarios } from './features.ts';
-import { checkReportsDir, checkScenarioInputs } from './preflight.ts';
+import { checkReportsDir, checkScenarioInputs, checkScenarioShape } from './preflight.ts';
 import { backendChecks, blocking } from './prerequisites.ts';
 
 export interface RunRequest {
@@ -88,62 +104,59 @@ interface Matcher {
   matches(text: string): boolean;
 }
 
-/** Undefined and ambiguous steps fail before anything is provisioned, naming the closest known steps. */
+/**
+ * Undefined and ambiguous steps fail before anything is provisioned: every one of the run at once
+ * (a Background step once, not per scenario), each with the closest known steps.
+ */
 export function checkSteps(scenarios: PlannedScenario[], defs: Matcher[], docs: readonly StepDoc[]): void {
+  const undefinedSteps = new Map<string, { text: string; close: string }>();
+  const ambiguous = new Map<string, string>();
   for (const sc of scenarios) {
     for (const step of sc.steps) {
-      const hits = defs.filter((d) => d.matches(step.text));
       const where = `${sc.uri}:${step.line}`;
+      if (undefinedSteps.has(where) || ambiguous.has(where)) continue;
+      const hits = defs.filter((d) => d.matches(step.text));
       if (hits.length === 0) {
         const close = closestSteps(step.text, docs)
           .map((d) => `"${d.example.split('\n')[0]!.replace(/^(Given|When|Then) /, '')}"`)
           .join(', ');
-        throw new UsageError(
-          `Undefined step at ${where}: "${step.text}".`,
-          `Closest known steps: ${close}. \`hookpoint steps\` lists them all.`,
-        );
-      }
-      if (hits.length > 1)
-        throw new UsageError(
-          `Ambiguous step at ${where}: "${step.text}" matches ${hits.map((h) => `"${h.pattern}"`).join(' and ')}.`,
-          'Reword the step so only one definition matches.',
-        );
+        undefinedSteps.set(where, { text: step.text, close });
+      } else if (hits.length > 1)
+        ambiguous.set(where, `${where}: "${step.text}" matches ${hits.map((h) => `"${h.pattern}"`).join(' and ')}`);
     }
   }
-}
-
-/** The cluster the Background asks for, from the first scenario that states one. */
-type ClusterRequest = { kindConfig?: string; values: Record<string, string> };
-
-function requestOf(sc: PlannedScenario): ClusterRequest | undefined {
-  let kindConfig: string | undefined;
-  for (const step of sc.steps) {
-    const m = /^a cluster from kind config "([^"]*)"$/.exec(step.text);
-    if (m) kindConfig = m[1];
-    if (step.text === 'Cilium is installed with:' && step.table)
-      return { kindConfig, values: Object.fromEntries(step.table.map((r) => [r[0]!.trim(), (r[1] ?? '').trim()])) };
+  const all = [...undefinedSteps];
+  if (all.length === 1) {
+    const [where, u] = all[0]!;
+    throw new UsageError(
+      `Undefined step at ${where}: "${u.text}".`,
+      `Closest known steps: ${u.close}. \`hookpoint steps\` lists them all.`,
+    );
   }
-  return undefined;
+  if (all.length > 1)
+    throw new UsageError(
+      `${all.length} undefined steps: ${all.map(([where, u]) => `at ${where}: "${u.text}" (closest known steps: ${u.close})`).join('; ')}.`,
+      '`hookpoint steps` lists them all.',
+    );
+  if (ambiguous.size) {
+    const list = [...ambiguous.values()];
+    throw new UsageError(
+      list.length === 1 ? `Ambiguous step at ${list[0]}.` : `${list.length} ambiguous steps: ${list.join('; ')}.`,
+      'Reword the step so only one definition matches.',
+    );
+  }
 }
 
 /**
- * The one cluster the run's Backgrounds ask for. Two different ones cannot share a run (counters
- * and traces are node-global): refused before anything is provisioned.
+ * The cluster the Backgrounds of these scenarios ask for (the first that states one); several
+ * configurations are grouped by groupByConfiguration, each provisioned in turn.
  */
 export function clusterRequestOf(scenarios: PlannedScenario[]): ClusterRequest | undefined {
-  let first: { request: ClusterRequest; key: string; where: string } | undefined;
   for (const sc of scenarios) {
     const request = requestOf(sc);
-    if (!request) continue;
-    const key = JSON.stringify([request.kindConfig ?? null, Object.entries(request.values).sort()]);
-    if (!first) first = { request, key, where: sc.uri };
-    else if (first.key !== key)
-      throw new UsageError(
-        `The features ask for two different clusters: ${first.where} and ${sc.uri} name different kind configs or Cilium values.`,
-        'Run them in separate `hookpoint run` calls, or give them the same Background.',
-      );
+    if (request) return request;
   }
-  return first?.request;
+  return undefined;
 }
 
 function hasCapabilities(caps: ReadonlySet<Capability>, sc: PlannedScenario): boolean {
@@ -249,11 +262,15 @@ async function runFeaturesIn(req: RunRequest, state: RunState): Promise<number> 
       retryTagFilter: config.retry > 0 ? '@flaky' : '',
       dryRun: Boolean(req.dryRun),
       format: [
-        'progress',
+        TERMINAL_FORMATTER,
         `message:${path.join(reportsDir, 'cucumber-messages.ndjson')}`,
         ['allure-cucumberjs/reporter', path.join(reportsDir, 'allure-reporter.out')],
       ],
-      formatOptions: { ...(base.formatOptions as object), resultsDir },
+      formatOptions: {
+        ...(base.formatOptions as object),
+        resultsDir,
+        [TERMINAL_OPTIONS.report]: path.relative(process.cwd(), path.join(reportsDir, 'hookpoint-report.html')),
+      },
     },
   });
   const support = await loadSupport(runConfiguration);
@@ -277,15 +294,25 @@ async function runFeaturesIn(req: RunRequest, state: RunState): Promise<number> 
       })),
   }));
   checkSteps(scenarios, defs, catalog);
+  const groups = groupByConfiguration(scenarios, config.kindConfig);
   // Scenarios the backend will skip (`@requires:` a capability it lacks) do not shape its cluster.
-  const runnable = await runnableOn(config, scenarios);
-  checkScenarioInputs(scenarios, defs, catalog, config, clusterRequestOf(runnable));
+  const runnable = new Set(await runnableOn(config, scenarios));
+  for (const g of groups)
+    checkScenarioInputs(
+      g.scenarios,
+      defs,
+      catalog,
+      config,
+      g.scenarios.some((s) => runnable.has(s)) ? g.request : undefined,
+    );
+  checkServiceDefinitions(groups);
+  checkScenarioShape(scenarios, defs, catalog);
   if (req.dryRun) {
     log(
       `dry run: ${plural(scenarios.length, 'scenario')}, ${plural(
         scenarios.reduce((n, s) => n + s.steps.length, 0),
         'step',
-      )}, every step defined`,
+      )}, every step defined${groups.length > 1 ? `, ${groups.length} cluster configurations` : ''}`,
     );
     return ExitCode.ok;
   }
@@ -297,59 +324,164 @@ async function runFeaturesIn(req: RunRequest, state: RunState): Promise<number> 
   await rm(resultsDir, { recursive: true, force: true });
   // Transcripts are per scenario: an earlier run's would stay beside this run's.
   await rm(path.join(reportsDir, 'transcripts'), { recursive: true, force: true });
-  const backend = await createBackend(config);
-  const ctx: RunContext = { config, backend, runId: runId.id };
-  setRunContext(ctx);
+  for (const f of APPENDED_OUTPUTS) await rm(path.join(reportsDir, f), { force: true });
   process.env.HOOKPOINT_RUN_OWNER = 'hookpoint';
-  let success = false;
-  let environment: Record<string, string> | undefined;
+  if (groups.length > 1)
+    log(
+      `hookpoint: ${groups.length} cluster configurations, provisioned in turn: ${groups
+        .map((g) => `${g.id} (${plural(g.scenarios.length, 'scenario')}; ${g.description})`)
+        .join(', ')}`,
+    );
+  let success = true;
+  const environments: Array<Record<string, string>> = [];
   let failure: unknown;
-  try {
-    const request = clusterRequestOf(runnable.filter((s) => hasCapabilities(backend.capabilities(), s)));
-    if (request) {
-      log(`hookpoint: provisioning ${backend.describe()} from ${request.kindConfig ?? config.kindConfig} …`);
-      const started = Date.now();
-      await ensureProvisioned(ctx, clusterSpec(ctx, request.kindConfig, request.values));
-      log(`hookpoint: cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  let lastCtx: RunContext | undefined;
+  for (const g of groups) {
+    if (cancelled()) break;
+    const outcome = await runGroup(g, groups.length, { config, runId, runnable, runConfiguration, support, log });
+    lastCtx = outcome.ctx ?? lastCtx;
+    if (outcome.started) state.scenariosStarted = true;
+    success &&= outcome.success;
+    if (outcome.environment) environments.push(outcome.environment);
+    if (outcome.failure !== undefined) {
+      failure = outcome.failure;
+      break;
     }
-    state.scenariosStarted = true;
-    const result = await runCucumber({ ...runConfiguration, support });
-    success = result.success;
-    environment = { ...(await environmentOf(ctx)), ...runEnvironment(runId) };
+  }
+  // A later configuration that could not be provisioned must not leave the earlier ones unreported.
+  if (failure !== undefined && !state.scenariosStarted) throw failure;
+  // After Ctrl-C the scenarios stopped early: every output is rendered from those partial results.
+  const interrupted = cancelled();
+  const environment = {
+    ...(environments.length ? mergeEnvironments(environments) : lastCtx ? baseEnvironment(lastCtx) : {}),
+    ...runEnvironment(runId),
+  };
+  if (req.report !== false) {
     // The environment travels with the results, so a later `hookpoint report --merge` shows it too.
     const { writeEnvironment } = await import('../report/index.ts');
+    await writeEnvironment(resultsDir, environment).catch(() => undefined);
+    await renderRunReports(reportsDir, resultsDir, environment, log, interrupted || failure !== undefined);
+  } else if (environments.length) {
+    const { writeEnvironment } = await import('../report/index.ts');
     await writeEnvironment(resultsDir, environment);
+  }
+  if (failure !== undefined) throw failure;
+  return success ? ExitCode.ok : ExitCode.scenarioFailed;
+}
+
+/** Replaces cucumber's `progress`: three lines per failure, attachments left in the report. */
+const TERMINAL_FORMATTER = path.resolve(import.meta.dirname, '..', 'report', 'terminal.ts');
+
+/** Cucumber's own outputs: one file per run, so each configuration's part is appended to it. */
+const APPENDED_OUTPUTS = ['cucumber-messages.ndjson', 'allure-reporter.out'];
+
+interface ConfigurationRun {
+  config: Config;
+  runId: RunIdentity;
+  runnable: ReadonlySet<PlannedScenario>;
+  runConfiguration: IRunConfiguration;
+  support: ISupportCodeLibrary;
+  log: (l: string) => void;
+}
+
+interface ConfigurationOutcome {
+  ctx?: RunContext;
+  started: boolean;
+  success: boolean;
+  environment?: Record<string, string>;
+  failure?: unknown;
+}
+
+/**
+ * One configuration: its own backend and cluster (`<cluster>-<id>` when the run has several),
+ * provisioned, its scenarios run by cucumber, torn down whatever happened (keep policy aside).
+ */
+async function runGroup(g: Configuration, count: number, run: ConfigurationRun): Promise<ConfigurationOutcome> {
+  const { log } = run;
+  const config: Config = { ...run.config, cluster: configurationCluster(run.config.cluster, g.id, count) };
+  const backend = await createBackend(config);
+  const ctx: RunContext = {
+    config,
+    backend,
+    runId: run.runId.id,
+    configuration: { id: g.id, description: g.description },
+  };
+  setRunContext(ctx);
+  const out: ConfigurationOutcome = { ctx, started: false, success: false };
+  const tag = count > 1 ? `[${g.id}] ` : '';
+  const reportsDir = path.resolve(config.reportsDir);
+  try {
+    const runnable = g.scenarios.filter((s) => run.runnable.has(s) && hasCapabilities(backend.capabilities(), s));
+    const request = clusterRequestOf(runnable);
+    if (request) {
+      log(`hookpoint: ${tag}provisioning ${backend.describe()} from ${request.kindConfig ?? config.kindConfig} …`);
+      const started = Date.now();
+      await ensureProvisioned(ctx, clusterSpec(ctx, request.kindConfig, request.values));
+      log(`hookpoint: ${tag}cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+    out.started = true;
+    const rc = run.runConfiguration;
+    const result = await runCucumber({
+      ...rc,
+      sources: { ...rc.sources, paths: locations(g.scenarios) },
+      formats: count > 1 ? partFormats(rc.formats, g.id) : rc.formats,
+      support: run.support,
+    });
+    out.success = result.success;
+    out.environment = await environmentOf(ctx);
+    out.environment[`${CONFIGURATION_PREFIX}${g.id}`] = `${g.description} (cluster ${config.cluster})`;
   } catch (err) {
-    failure = err;
+    out.failure = err;
   } finally {
+    if (count > 1) await appendParts(reportsDir, g.id);
     // One owner of the keep policy per backend: tell it the outcome, then always let it tear down.
-    if (!success) backend.noteFailure?.();
-    const kept = config.keep === 'always' || (config.keep === 'on-failure' && !success);
+    if (!out.success) backend.noteFailure?.();
+    const kept = config.keep === 'always' || (config.keep === 'on-failure' && !out.success);
     try {
       await backend.teardown();
       if (kept)
         log(
-          `hookpoint: kept the cluster (--keep ${config.keep}); remove it with \`${descriptorOf(config.backend).keptClusterHint(config.cluster)}\`.`,
+          `hookpoint: ${tag}kept the cluster (--keep ${config.keep}); remove it with \`${descriptorOf(config.backend).keptClusterHint(config.cluster)}\`.`,
         );
     } catch (err) {
       // A teardown error must not hide the run's own error.
-      if (failure === undefined) failure = err;
+      if (out.failure === undefined) out.failure = err;
       else log(`hookpoint: teardown also failed: ${(err as Error).message}`);
     }
     setRunContext(undefined);
   }
-  if (failure !== undefined) throw failure;
-  // After Ctrl-C the scenarios stopped early: every output is rendered from those partial results.
-  const interrupted = cancelled();
-  if (req.report !== false)
-    await renderRunReports(
-      reportsDir,
-      resultsDir,
-      environment ?? { ...baseEnvironment(ctx), ...runEnvironment(runId) },
-      log,
-      interrupted,
-    );
-  return success ? ExitCode.ok : ExitCode.scenarioFailed;
+  return out;
+}
+
+/** Formats of one configuration: the file outputs go to `<file>.<id>` and are appended once it ends. */
+function partFormats(formats: IRunConfiguration['formats'], id: string): IRunConfiguration['formats'] {
+  const part = (target: string) => (APPENDED_OUTPUTS.includes(path.basename(target)) ? `${target}.${id}` : target);
+  return {
+    ...formats,
+    options: { ...formats.options, [TERMINAL_OPTIONS.configuration]: id },
+    files: Object.fromEntries(Object.entries(formats.files).map(([target, f]) => [part(target), f])),
+  };
+}
+
+async function appendParts(reportsDir: string, id: string): Promise<void> {
+  for (const f of APPENDED_OUTPUTS) {
+    const part = path.join(reportsDir, `${f}.${id}`);
+    try {
+      await appendFile(path.join(reportsDir, f), await readFile(part));
+      await rm(part, { force: true });
+    } catch {}
+  }
+}
+
+/** One environment for the report: a value every configuration shares once, differing values joined with " | ". */
+export function mergeEnvironments(envs: ReadonlyArray<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const env of envs)
+    for (const [k, v] of Object.entries(env)) {
+      const have = out[k]?.split(' | ') ?? [];
+      if (!have.includes(v)) out[k] = [...have, v].join(' | ');
+    }
+  return out;
 }
 
 function runEnvironment(run: RunIdentity): Record<string, string> {

@@ -38,6 +38,8 @@ Before(async function (this: HookpointWorld, { pickle }: ITestCaseHookParameter)
   await allure.parameter('cilium', config.cilium);
   if (config.configuration) await allure.parameter(CONFIG_PARAMETER, config.configuration.name);
   if (config.variants.length) await allure.parameter('lab variant', config.variants.join(','));
+  // Which cluster configuration (kind config + Helm values) the scenario ran on: a run may provision several.
+  if (this.ctx.configuration) await allure.parameter('configuration', this.ctx.configuration.id);
 
   for (const tag of pickle.tags.map((t) => t.name)) {
     const req = /^@requires:(.+)$/.exec(tag);

@@ -18,6 +18,11 @@ export interface StepDoc {
   expression: string;
   example: string;
   doc: string;
+  /**
+   * What a Then step judges: `window` — the evidence of the last traffic step (a When must come
+   * before it); `state` — the cluster as it is (status, routes, ARP, bpftool), no When needed.
+   */
+  judges?: 'window' | 'state';
 }
 
 export const catalog: StepDoc[] = [];
@@ -107,6 +112,8 @@ export function defineStep(
     timeoutMs?: number;
     arms?: ArmFn;
     workloads?: WorkloadFn;
+    /** A Then step that reads the cluster's state, not a traffic window: it needs no When before it. */
+    state?: boolean;
     checkDocString?: DocStringCheck;
     /** A refusal checked before provisioning (exit 2): called with the step's parameters, then the scenario's plan. */
     refuse?: RefuseFn;
@@ -115,7 +122,13 @@ export function defineStep(
   },
   fn: StepFn,
 ): void {
-  catalog.push({ keyword, expression, example: meta.example, doc: meta.doc });
+  catalog.push({
+    keyword,
+    expression,
+    example: meta.example,
+    doc: meta.doc,
+    ...(keyword === 'Then' ? { judges: meta.state ? 'state' : 'window' } : {}),
+  });
   if (meta.checkDocString) docStringChecks.push({ expression, check: meta.checkDocString });
   if (meta.refuse) refusers.push({ expression, refuse: meta.refuse });
   if (meta.sends) senders.push({ expression, sends: meta.sends });

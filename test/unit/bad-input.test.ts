@@ -87,6 +87,61 @@ const cases: Case[] = [
     fix: /Closest known steps: "pod "client" sends 10 HTTP requests to service "echo""/,
   },
   {
+    name: 'several undefined steps: all listed at once, each with its closest known steps',
+    feature: scenario('When pod "client" sends 3 HTTP requets to service "echo"\nThen al 3 requests succeed'),
+    args: run(),
+    code: 2,
+    names: [
+      '2 undefined steps',
+      /\.feature:\d+: "pod "client" sends 3 HTTP requets/,
+      /\.feature:\d+: "al 3 requests succeed" \(closest known steps: "all 10 requests succeed"/,
+    ],
+    fix: /closest known steps: .*closest known steps: .*hookpoint steps/,
+  },
+  {
+    name: 'a feature without its "Cilium is installed with:" step: the feature, the line and the missing step named',
+    feature: scenario(OK_STEPS, BACKGROUND.replace(/ {4}And Cilium is installed with:\n(?: {6}\|.*\n)+/, '')),
+    args: run(),
+    code: 2,
+    names: ['no "Given Cilium is installed with:" step', /case-\d+\.feature: scenario "case" \(line \d+\)/],
+    fix: /Add it to the feature's Background[\s\S]*kind config "two-node\.yaml"` before it stays optional/,
+  },
+  {
+    name: 'a Then judging traffic with no When before it: the line and the missing When named',
+    feature: scenario('Then all 3 requests succeed'),
+    args: run(),
+    code: 2,
+    names: [
+      /case-\d+\.feature:\d+: "all 3 requests succeed" judges the traffic of a When step/,
+      'no When step before it',
+    ],
+    fix: /Put a When step that sends traffic/,
+  },
+  {
+    name: 'a counter check with no When before it',
+    feature: scenario(
+      'Then the KUBE-SVC counters of service "echo" stay flat on every node\nWhen pod "client" sends 3 HTTP requests to service "echo"',
+    ),
+    args: run(),
+    code: 2,
+    names: [/"the KUBE-SVC counters of service "echo" stay flat on every node" judges the traffic/],
+    fix: /Put a When step/,
+  },
+  {
+    name: 'status, route, ARP and bpftool steps need no When; the kind config step stays optional',
+    feature: scenario(
+      `Then cilium status on every node reports routing "Native"
+And every node routes the pod CIDR of every other node via that node's IP
+And the ARP entry of pod "client" for its gateway resolves to the MAC of its host-side veth
+And bpftool on node "control-plane" shows a program at tc ingress of the host veth of pod "client"`,
+      BACKGROUND.replace(/ {4}Given a cluster from kind config .*\n/, '').replace('    And Cilium', '    Given Cilium'),
+    ),
+    args: [...run(), '--dry-run'],
+    code: 0,
+    names: [],
+    fix: /./,
+  },
+  {
     name: 'unknown pod referenced: named with the closest declared one',
     feature: scenario('When pod "clinet" sends 3 HTTP requests to service "echo"'),
     args: run(),
@@ -461,6 +516,42 @@ describe('bad input: one paragraph, documented exit code, nothing left', () => {
     assert.equal(res.exitCode, 2);
     assert.match(res.stderr, /^hookpoint: Invalid count 0/m);
     assert.match(res.stderr, /^\s+at .+preflight\.ts:\d+/m);
+  });
+
+  test('a service defined differently by two features of one cluster: refused, both definitions and lines named', async () => {
+    const a = writeFeature(dir, 'svc-a.feature', scenario(OK_STEPS));
+    const b = writeFeature(
+      dir,
+      'svc-b.feature',
+      scenario(
+        OK_STEPS,
+        BACKGROUND.replace('ClusterIP service "echo" port 80', 'NodePort service "echo" port 80 node port 30080'),
+      ),
+    );
+    const res = await cli(run().flatMap((x) => (x === 'FEATURE' ? [a, b] : [x])));
+    expectParagraph(
+      res,
+      2,
+      [
+        'Service "echo" is defined differently',
+        /svc-a\.feature:\d+ \(".*ClusterIP service "echo" port 80"\)/,
+        /svc-b\.feature:\d+ \(".*NodePort service "echo"/,
+      ],
+      /another service name/,
+    );
+    await expectNothingLeft([dir, cluster], cluster);
+  });
+
+  test('features asking for two configurations: accepted, grouped (dry run says how many)', async () => {
+    const a = writeFeature(dir, 'conf-a.feature', scenario(OK_STEPS));
+    const b = writeFeature(
+      dir,
+      'conf-b.feature',
+      scenario(OK_STEPS, BACKGROUND.replace(/ {6}\| autoDirectNodeRoutes .*\n/, '')),
+    );
+    const res = await cli([...run(), '--dry-run'].flatMap((x) => (x === 'FEATURE' ? [a, b] : [x])));
+    assert.equal(res.exitCode, 0, res.stderr);
+    assert.match(res.stdout, /2 scenarios, .* every step defined, 2 cluster configurations/);
   });
 
   test('the corpus has at least 25 cases', () => {
