@@ -85,6 +85,7 @@ defineStep(
   {
     example: 'Then every node routes the pod CIDR of every other node through cilium_host with mtu 1450',
     doc: "Tunnel mode: other nodes' pod CIDRs go to cilium_host (the programs encapsulate), with room for the tunnel's headers.",
+    state: true,
   },
   async function (this: HookpointWorld, mtu: number) {
     const topo = await this.topology();
