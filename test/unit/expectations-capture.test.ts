@@ -152,16 +152,24 @@ test('nothing to: a packet of that traffic fails; no witness anywhere is inconcl
   );
 });
 
-test('encapsulated packets (VXLAN/Geneve) are judged by their inner packet', () => {
+test('encapsulated packets (VXLAN/Geneve) are judged by their inner packet, and by the outer header on the wire', () => {
   const c = cap('node cilium-kubeproxy-control-plane eth0', NODE_ETH0_VXLAN, 8);
   assert.equal(c.data.packets.length, 2, 'two outer packets, each with its inner packet');
+  // On the wire the client's packet goes to the other node: "only backends" fails, naming the tunnel.
+  assert.throws(
+    () => expectOnlyDestinations(c, BACKENDS, [CLIENT]),
+    (err: unknown) =>
+      err instanceof AssertionError && /inside a tunnel whose outer header goes to 172\.18\.0\.3/.test(err.message),
+  );
+  // With the node IPs allowed as carriers, the inner packet is what is judged.
+  const NODES = ['172.18.0.2', '172.18.0.3'];
   assert.deepEqual(
-    expectOnlyDestinations(c, BACKENDS, [CLIENT]).map((p) => p.dst?.ip),
+    expectOnlyDestinations(c, [...BACKENDS, ...NODES], [CLIENT]).map((p) => p.dst?.ip),
     ['10.244.1.30'],
   );
   expectDestinationSeen(c, '10.244.1.30', { clientIps: [CLIENT] });
   assert.throws(
-    () => expectOnlyDestinations(cap('node eth0', NODE_ETH0_VXLAN_LEAK, 9), BACKENDS, [CLIENT]),
+    () => expectOnlyDestinations(cap('node eth0', NODE_ETH0_VXLAN_LEAK, 9), [...BACKENDS, ...NODES], [CLIENT]),
     (err: unknown) => err instanceof AssertionError && /went to 10\.96\.94\.95 ×1/.test(err.message),
   );
   assert.throws(

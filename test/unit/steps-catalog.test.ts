@@ -24,15 +24,22 @@ test('every printed example is a defined step (dry run)', async () => {
   try {
     // A Then that judges traffic needs a When before it: the examples in Given, When, Then order.
     const order = { Given: 0, When: 1, Then: 2 } as Record<string, number>;
+    // The Thens judge the last window: it sends enough requests for "at least 2 different
+    // backends" to be judged (preflight refuses fewer than 15 over 2 backends).
+    const lastWindow = 'When pod "client" sends 20 HTTP requests to service "echo"';
     const body = [...docs]
       .sort((a, b) => order[a.keyword]! - order[b.keyword]!)
-      .map((d) => `    ${d.example.split('\n').join('\n    ')}`)
+      .flatMap((d, i, all) => [
+        ...(d.keyword === 'Then' && all[i - 1]?.keyword !== 'Then' ? [lastWindow] : []),
+        d.example,
+      ])
+      .map((e) => `    ${e.split('\n').join('\n    ')}`)
       .join('\n');
     const file = path.join(dir, 'examples.feature');
     await writeFile(file, `Feature: every example\n  Scenario: all of them\n${body}\n`);
     const dry = await run([...CLI, 'run', '--dry-run', file], { timeoutMs: 60_000, cwd: ROOT, check: false });
     assert.equal(dry.exitCode, 0, dry.stderr || dry.stdout);
-    assert.match(dry.stdout, new RegExp(`${docs.length} steps, every step defined`));
+    assert.match(dry.stdout, new RegExp(`${docs.length + 1} steps, every step defined`));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
