@@ -82,14 +82,14 @@ describe('bad input on the lab', { skip: root ? false : 'needs root', concurrenc
     await nothingLeft();
   });
 
-  test('routingMode=tunnel cannot be reproduced by the lab: exit 2, points to --backend kind', async () => {
+  test("routingMode=tunnel with the seed's autoDirectNodeRoutes=true is refused as Cilium's agent refuses it: exit 2", async () => {
     const file = writeFeature(
       dir,
       'tunnel.feature',
       scenario(STEPS, BACKGROUND.replace('| native     |', '| tunnel     |')),
     );
     const res = await cli(['run', file, '--reports', reports, '--cluster', cluster]);
-    expectParagraph(res, 2, ['tunnel'], /--backend kind, or tag its scenarios @requires:helm-values/);
+    expectParagraph(res, 2, ['routingMode=tunnel', 'autoDirectNodeRoutes=true'], /Set autoDirectNodeRoutes to false/);
     await nothingLeft();
   });
 

@@ -8,7 +8,7 @@
  * under variant no-socket-lb: node-side service traffic has nothing to translate it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LabBackend } from '../../support/backends/lab/backend.ts';
@@ -24,6 +24,20 @@ import { parseCiliumStatus } from '../../support/parsers/index.ts';
 
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? false : 'needs root (network namespaces, cgroups)';
+
+// A machine without a cgroup2 mount (a fresh chroot) gets one for these tests, as any systemd
+// machine has: the root-cgroup checks need a root to compare, and the lab then uses it.
+let ownCgroupMount: string | null = null;
+before(async () => {
+  if (!isRoot || cgroup2Mount()) return;
+  ownCgroupMount = mkdtempSync('/tmp/hp-kpr-cgroup2-');
+  await run(['mount', '-t', 'cgroup2', 'none', ownCgroupMount], { timeoutMs: 10_000, where: 'host' });
+});
+after(async () => {
+  if (!ownCgroupMount) return;
+  await run(['umount', ownCgroupMount], { timeoutMs: 10_000, where: 'host', check: false });
+  rmSync(ownCgroupMount, { recursive: true, force: true });
+});
 const REPO = path.resolve(import.meta.dirname, '../..');
 const KPR_KIND = path.join(REPO, 'kind-configs/two-node-kpr.yaml');
 const spec = {

@@ -389,7 +389,20 @@ export async function runSuite(
   const reports = mkdtempSync(path.join(tmpdir(), `hpmut-${cluster}-`));
   try {
     const proc: BackgroundProcess = spawnBackground(
-      [process.execPath, BIN, 'run', '--backend', 'lab', '--cluster', cluster, '--no-report', '--reports', reports],
+      [
+        process.execPath,
+        BIN,
+        'run',
+        '--backend',
+        'lab',
+        '--cluster',
+        cluster,
+        '--tags',
+        '@seed',
+        '--no-report',
+        '--reports',
+        reports,
+      ],
       { maxMs: 240_000, where: 'host', cwd: REPO },
     );
     if (during) {
