@@ -5,7 +5,7 @@
  * evidence. Needs root (network namespaces); nothing may be left behind.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -149,10 +149,20 @@ describe('kind stand-in: a fault in its kernel turns the kind backend red', { sk
     const summary = JSON.parse(readFileSync(path.join(reports, 'summary.json'), 'utf8')) as {
       counts: Record<string, number>;
     };
-    assert.equal(summary.counts.failed, 1, JSON.stringify(summary.counts));
+    assert.equal(summary.counts.failed, 1, `${JSON.stringify(summary.counts)}\n${(r.out + r.err).slice(-3000)}`);
     const text = r.out + r.err;
     assert.match(text, /KUBE-SVC.*rose from \d+ to \d+ packets.*evidence/);
-    assert.match(text, /docker exec kind-standin-control-plane iptables/);
+    // The counters were read on the node with docker exec: the transcript holds the command.
+    const transcripts = path.join(reports, 'transcripts');
+    const commands = readdirSync(transcripts).flatMap((f) =>
+      (
+        JSON.parse(readFileSync(path.join(transcripts, f), 'utf8')) as { records: Array<{ argv: string[] }> }
+      ).records.map((r) => r.argv.join(' ')),
+    );
+    assert.ok(
+      commands.some((c) => /^docker exec kind-standin-control-plane iptables/.test(c)),
+      commands.join('\n'),
+    );
     assert.deepEqual(leftovers(), []);
   });
 });
