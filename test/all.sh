@@ -42,7 +42,7 @@ if [ "$(id -u)" = 0 ]; then
   npm run --silent conformance -- --backend lab
   code=$?
   if [ -f reports/summary.json ]; then
-    read -r p f s < <(node -e 'const s=require("./reports/summary.json").counts;console.log(s.passed,(s.failed||0)+(s.broken||0),s.skipped||0)' 2>/dev/null || echo "0 1 0")
+    read -r p f s < <(node -e 'const s=require("./reports/summary.json").counts;console.log(s.passed||0,(s.failed||0)+(s.broken||0),s.skipped||0)' 2>/dev/null || echo "0 1 0")
   else
     p=0; f=1; s=0
   fi
@@ -53,7 +53,7 @@ if [ "$(id -u)" = 0 ]; then
   npm run --silent test:kind-standin -- --reports reports/kind-standin
   code=$?
   if [ -f reports/kind-standin/summary.json ]; then
-    read -r p f s < <(node -e 'const s=require("./reports/kind-standin/summary.json").counts;console.log(s.passed,(s.failed||0)+(s.broken||0),s.skipped||0)' 2>/dev/null || echo "0 1 0")
+    read -r p f s < <(node -e 'const s=require("./reports/kind-standin/summary.json").counts;console.log(s.passed||0,(s.failed||0)+(s.broken||0),s.skipped||0)' 2>/dev/null || echo "0 1 0")
   else
     p=0; f=1; s=0
   fi

@@ -25,7 +25,15 @@ import { nodeNetns, podNetns } from '../../support/backends/lab/names.ts';
 import { planFromKindConfig } from '../../support/backends/lab/topology.ts';
 import { FakeApiServer } from '../unit/helpers/kind/fake-apiserver.ts';
 import { buildImages, enterArgv } from './containers.ts';
-import { type ClusterRecord, clusterDir, IDENTITY, type PodRecord, writeCluster, writePods } from './state.ts';
+import {
+  type ClusterRecord,
+  clusterDir,
+  IDENTITY,
+  type PodRecord,
+  standinCgroup,
+  writeCluster,
+  writePods,
+} from './state.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects are free-form JSON here
 type Obj = Record<string, any>;
@@ -44,7 +52,10 @@ const k8sVersion = arg('k8s');
 const dir = clusterDir(cluster);
 const labRoot = path.join(dir, 'lab');
 const logFile = path.join(dir, 'apiserver.log');
-const CGROUP = `/sys/fs/cgroup/systemd/hookpoint-standin-${cluster}`;
+const cgroupDir = standinCgroup(cluster);
+if (!cgroupDir)
+  throw new Error('apiserver: this machine has no cgroup hierarchy (the runner mounts one: ownCgroupHierarchy)');
+const CGROUP: string = cgroupDir;
 
 function log(line: string): void {
   appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);

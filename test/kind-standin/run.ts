@@ -9,7 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { clusterDir, REPO, STANDIN_DIR } from './state.ts';
+import { clusterDir, ownCgroupHierarchy, REPO, STANDIN_DIR, standinCgroup } from './state.ts';
 
 export const STANDIN_CLUSTER = 'kind-standin';
 const BIN = path.join(STANDIN_DIR, 'bin');
@@ -30,8 +30,8 @@ export function leftovers(cluster = STANDIN_CLUSTER): string[] {
   const prefix = `hp.${cluster}.`;
   if (existsSync('/run/netns'))
     for (const n of readdirSync('/run/netns')) if (n.startsWith(prefix)) found.push(`netns ${n}`);
-  const cg = `/sys/fs/cgroup/systemd/hookpoint-standin-${cluster}`;
-  if (existsSync(cg)) found.push(`cgroup ${cg}`);
+  const cg = standinCgroup(cluster);
+  if (cg && existsSync(cg)) found.push(`cgroup ${cg}`);
   return found;
 }
 
@@ -70,12 +70,15 @@ async function main(): Promise<number> {
     path.join(STANDIN_DIR, 'legacy-tc.yaml'),
     ...process.argv.slice(2),
   ];
+  const releaseCgroups = ownCgroupHierarchy();
   const child = spawn(process.execPath, argv, { cwd: REPO, env, stdio: 'inherit' });
   // Ctrl-C reaches the run through the terminal's process group; the run tears the cluster down.
   const code: number = await new Promise((resolve) => child.on('close', (c, sig) => resolve(c ?? (sig ? 130 : 1))));
   // The run deletes the cluster it created; should it have died first, delete it here.
   if (existsSync(clusterDir(STANDIN_CLUSTER)))
     spawnSync('kind', ['delete', 'cluster', '--name', STANDIN_CLUSTER], { env, stdio: 'inherit' });
+  const left = leftovers();
+  releaseCgroups();
   // The kind backend never asks an image for a program it lacks: no such refusal in the transcript.
   const reports = process.argv.includes('--reports')
     ? path.resolve(REPO, process.argv[process.argv.indexOf('--reports') + 1]!)
@@ -87,7 +90,6 @@ async function main(): Promise<number> {
     );
     return code || 1;
   }
-  const left = leftovers();
   if (left.length) {
     process.stderr.write(`test:kind-standin: left behind after the run: ${left.join(', ')}\n`);
     return code || 1;

@@ -8,13 +8,44 @@
  *   <root>/<cluster>/lab/             the lab's own state root (support/backends/lab)
  *   <root>/<cluster>/apiserver.log    what the API server did
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ImageName } from '../../support/backends/images.ts';
+import { cgroup2Mount } from '../../support/backends/lab/cgroups.ts';
 
 export const STANDIN_ROOT = path.resolve(process.env.HOOKPOINT_STANDIN_DIR || '/run/hookpoint/kind-standin');
 export const STANDIN_DIR = import.meta.dirname;
 export const REPO = path.resolve(STANDIN_DIR, '../..');
+
+/**
+ * Where the stand-in's pod cgroups live (a pod's processes sit in a cgroup named after its
+ * container id, as on a real node, so the probe finds them): under the machine's cgroup2 mount,
+ * else its systemd hierarchy; null on a machine with neither (a bare root: see ownCgroupHierarchy).
+ */
+export function standinCgroup(cluster: string): string | null {
+  const parent =
+    cgroup2Mount() ?? (existsSync('/sys/fs/cgroup/systemd/cgroup.procs') ? '/sys/fs/cgroup/systemd' : null);
+  return parent && path.join(parent, `hookpoint-standin-${cluster}`);
+}
+
+/**
+ * On a machine without any cgroup hierarchy (a fresh chroot), mount a cgroup2 of the stand-in's
+ * own for the duration of a run; returns what undoes it (nothing when the machine had one).
+ */
+export function ownCgroupHierarchy(): () => void {
+  if (standinCgroup('probe') !== null) return () => {};
+  const mnt = path.join(STANDIN_ROOT, '.cgroup2');
+  mkdirSync(mnt, { recursive: true });
+  const res = spawnSync('mount', ['-t', 'cgroup2', 'none', mnt], { timeout: 10_000, encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`kind stand-in: cannot mount a cgroup2 hierarchy at ${mnt}: ${res.stderr}`);
+  return () => {
+    spawnSync('umount', [mnt], { timeout: 10_000 });
+    try {
+      rmdirSync(mnt);
+    } catch {}
+  };
+}
 
 /** What the stand-in says it is wherever the real tools state their identity. */
 export const IDENTITY = {

@@ -8,15 +8,22 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { IMAGES } from '../../support/backends/images.ts';
 import { K8S_TOOL_LOCATIONS } from '../../support/backends/k8s/tool-locations.ts';
 import { run } from '../../support/exec/index.ts';
 import { leftovers, standinEnv } from '../kind-standin/run.ts';
-import { REPO, STANDIN_DIR } from '../kind-standin/state.ts';
+import { ownCgroupHierarchy, REPO, STANDIN_DIR } from '../kind-standin/state.ts';
 
 const isRoot = process.getuid?.() === 0;
 const skip = isRoot ? false : 'needs root (network namespaces)';
+
+// A bare machine (a fresh chroot) has no cgroup hierarchy for the stand-in's pods: mount one for these tests.
+let releaseCgroups = () => {};
+before(() => {
+  if (isRoot) releaseCgroups = ownCgroupHierarchy();
+});
+after(() => releaseCgroups());
 const CLUSTER = `hpsi-${process.pid % 100000}`;
 const env = standinEnv();
 const tmp = mkdtempSync(path.join(tmpdir(), 'hp-standin-'));
