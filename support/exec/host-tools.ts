@@ -57,6 +57,9 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { tool: 'setpriv', pkg: 'util-linux', purpose: 'tests' },
   // The kind stand-in's nodes: each its own PID namespace with its own /proc (test/kind-standin).
   { tool: 'unshare', pkg: 'util-linux', purpose: 'tests' },
+  // Programs kindest/node ships that the stand-in's node image offers from this machine.
+  { tool: 'conntrack', pkg: 'conntrack', purpose: 'tests' },
+  { tool: 'jq', pkg: 'jq', purpose: 'tests' },
   { tool: 'sh', pkg: 'dash', purpose: 'base' },
   { tool: 'bash', pkg: 'bash', purpose: 'base' },
   { tool: 'awk', pkg: 'mawk', purpose: 'base' },

@@ -115,8 +115,8 @@ describe('executable inventory', () => {
       );
     }
     // An unknown program in new code is reported with where it is called.
-    const extra = scanTypeScript("await run(['jq', '.'], { timeoutMs: 1 });", 'support/new.ts', new Map(found));
-    assert.deepEqual(check(extra, HOST_TOOLS), [{ program: 'jq', where: ['support/new.ts:1'] }]);
+    const extra = scanTypeScript("await run(['xq-unknown', '.'], { timeoutMs: 1 });", 'support/new.ts', new Map(found));
+    assert.deepEqual(check(extra, HOST_TOOLS), [{ program: 'xq-unknown', where: ['support/new.ts:1'] }]);
   });
 
   it('the install path covers every listed tool: apt packages for the run and the tests', () => {
