@@ -469,22 +469,7 @@ export class NodeDatapath {
       rmSync(progs, { recursive: true, force: true });
       rmSync(calls, { force: true });
       mkdirSync(join(this.bpffs, 'progs'), { recursive: true });
-      await this.bpftool(
-        [
-          'map',
-          'create',
-          calls,
-          'type',
-          'prog_array',
-          'key',
-          '4',
-          'value',
-          '4',
-          'entries',
-          String(CALLS_MAP_SIZE),
-        ].concat(['name', `${CALLS_MAP}_${OVERLAY_DIR}`]),
-        'host',
-      );
+      await this.createCallsMap(calls, `${CALLS_MAP}_${OVERLAY_DIR}`);
       const shared = this.sharedMaps.flatMap((m) => ['map', 'name', m, 'pinned', this.mapPin(m)]);
       const res = await run(
         ['bpftool', 'prog', 'loadall', this.objectPath, progs, 'type', 'classifier']
@@ -578,22 +563,7 @@ export class NodeDatapath {
     mkdirSync(join(this.bpffs, 'progs'), { recursive: true });
     const name = `${CALLS_MAP}_${endpointKey(endpointId)}`;
     // The kernel keeps 15 characters of the name (cilium_calls_01), as it does for Cilium's.
-    await this.bpftool(
-      [
-        'map',
-        'create',
-        calls,
-        'type',
-        'prog_array',
-        'key',
-        '4',
-        'value',
-        '4',
-        'entries',
-        String(CALLS_MAP_SIZE),
-      ].concat(['name', name]),
-      'host',
-    );
+    await this.createCallsMap(calls, name);
     // Until the agent side writes the endpoint's policy, both directions are not enforced.
     await this.bpftool(
       [
@@ -1044,6 +1014,12 @@ export class NodeDatapath {
     }
     await unmountBpffs(this.bpffs);
     if (errors.length) throw new InfraError(`Unloading the lab datapath of node ${this.node}: ${errors.join(' ')}`);
+  }
+
+  /** A tail-call map (prog_array) pinned at `pin`; the kernel keeps 15 characters of the name, as for Cilium's. */
+  private async createCallsMap(pin: string, name: string): Promise<void> {
+    const args = ['map', 'create', pin, 'type', 'prog_array', 'key', '4', 'value', '4', 'entries'];
+    await this.bpftool([...args, String(CALLS_MAP_SIZE), 'name', name], 'host');
   }
 
   private async bpftool(args: string[], where: string, input?: string, quietStdout = false): Promise<RunResult> {
