@@ -19,6 +19,7 @@ import {
   type TraceRecord,
   XLATE,
 } from '../../support/backends/lab/datapath/index.ts';
+import { SEED_MODES } from '../../support/backends/lab/modes.ts';
 import type { LabPod } from '../../support/backends/lab/pod-netns.ts';
 import type { LabNodePlan } from '../../support/backends/lab/topology.ts';
 
@@ -336,7 +337,12 @@ describe("the agent stand-in's `status --brief` and `endpoint list -o json`", ()
     kind: 'client',
   } as LabPod;
   const lab = (loaded: boolean): AgentLab => ({
-    labState: { cluster: 'x', plan: { nodes: [node] }, pods: [pod, { ...pod, name: 'other', node: 'elsewhere' }] },
+    labState: {
+      cluster: 'x',
+      plan: { nodes: [node] },
+      pods: [pod, { ...pod, name: 'other', node: 'elsewhere' }],
+      modes: SEED_MODES,
+    },
     node: () => node,
     datapath: () => (loaded ? ({} as NodeDatapath) : undefined),
     datapathReader: () => ({}) as NodeDatapath,

@@ -11,13 +11,7 @@ import { test } from 'node:test';
 import { AssertionError } from 'chai';
 import { agentView } from '../../support/backends/lab/agent/identities.ts';
 import { formatRecord } from '../../support/backends/lab/agent/monitor-format.ts';
-import {
-  clangArgs,
-  OBS,
-  programHash,
-  routingFromState,
-  type TraceRecord,
-} from '../../support/backends/lab/datapath/index.ts';
+import { clangArgs, OBS, programHash, type TraceRecord } from '../../support/backends/lab/datapath/index.ts';
 import { modesFromValues } from '../../support/backends/lab/modes.ts';
 import { nodePlan } from '../../support/backends/lab/netns.ts';
 import { planFromKindConfig } from '../../support/backends/lab/topology.ts';
@@ -81,15 +75,6 @@ test('node plan: tunnel mode has cilium_vxlan (external, port 8472, no learning)
   const native = nodePlan(plan, cp!, { nativeRoutes: true });
   assert.ok(native.includes(`route add ${worker!.podCIDR} via ${worker!.ip} dev eth0`));
   assert.ok(!native.some((l) => l.includes('cilium_vxlan')));
-});
-
-test('status routing: Tunnel [vxlan] when other pod CIDRs go to cilium_host and the node has a VXLAN device', () => {
-  const routes = [{ dst: '10.244.1.0/24', gateway: '10.244.0.5', dev: 'cilium_host' }];
-  const vxlan = [{ ifname: 'cilium_vxlan', linkinfo: { info_kind: 'vxlan' } }, { ifname: 'eth0' }];
-  assert.deepEqual(routingFromState(routes, vxlan, ['10.244.1.0/24']), { network: 'Tunnel', detail: 'vxlan' });
-  // Without the device (variant no-encap routes natively) it is native again.
-  const native = [{ dst: '10.244.1.0/24', gateway: '172.18.0.3', dev: 'eth0' }];
-  assert.deepEqual(routingFromState(native, [{ ifname: 'eth0' }], ['10.244.1.0/24']), { network: 'Native' });
 });
 
 test('ip -j route: the mtu among the metrics; the route verdict names a route via the node IP', () => {

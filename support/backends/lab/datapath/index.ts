@@ -59,4 +59,4 @@ export {
   unmountBpffs,
   VXLAN_DEVICE,
 } from './node-datapath.ts';
-export { type DatapathState, gatherDatapathState, renderStatus, routingFromState } from './status.ts';
+export { type DatapathState, gatherDatapathState, renderStatus } from './status.ts';
