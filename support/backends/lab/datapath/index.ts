@@ -8,6 +8,7 @@ export {
   type ProgramOptions,
   programDefines,
   programHash,
+  sourceText,
 } from './compile.ts';
 export {
   type CgroupProgram,
@@ -15,6 +16,7 @@ export {
   KPR_NETDEV_DEFINE,
   NETDEV_PROGRAMS,
   NodeKpr,
+  SHARED_MAPS,
   SOCK_PROGRAMS,
 } from './kpr.ts';
 export {
