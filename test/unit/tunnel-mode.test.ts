@@ -18,7 +18,7 @@ import { planFromKindConfig } from '../../support/backends/lab/topology.ts';
 import { encapsulates, variantsFromValues } from '../../support/backends/lab/variants.ts';
 import {
   applyConfiguration,
-  CONFIG_PARAMETER,
+  CONFIGURATION_PARAMETER,
   loadConfiguration,
   parseConfiguration,
   parseConfigurationList,
@@ -263,14 +263,14 @@ test('matrix --configs: one combination per configuration, the child gets --conf
   }
 });
 
-test('summary: results with a config parameter give a scenario × configuration table', () => {
+test('summary: scenarios that ran in several configurations give a scenario × configuration table', () => {
   const result = (name: string, config: string, status: 'passed' | 'failed'): ScenarioResult => ({
     uuid: `${name}${config}`,
     name,
     feature: 'f',
     fullName: name,
     status,
-    parameters: { backend: 'lab', cilium: '1.17.15', [CONFIG_PARAMETER]: config },
+    parameters: { backend: 'lab', cilium: '1.17.15', [CONFIGURATION_PARAMETER]: config },
     labels: [],
     attachments: [],
     steps: [],
@@ -289,4 +289,7 @@ test('summary: results with a config parameter give a scenario × configuration 
   const row = s.matrix?.rows.find((r) => r.name === 'status');
   assert.deepEqual(row?.cells, { tunnel: 'failed', kpr: 'passed' });
   assert.equal(s.matrix?.note, undefined, 'one Cilium version: no "version is a label" note');
+  // A run that grouped its scenarios by Background ran each in one configuration: no table.
+  const grouped = summarize([result('status', 'two-node-3f9a1c', 'passed'), result('arp', 'kpr-0a1b2c', 'passed')]);
+  assert.equal(grouped.matrix, undefined);
 });
