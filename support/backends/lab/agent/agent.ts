@@ -4,7 +4,7 @@
  * argv. Its output has Cilium's formats and nothing else: the status's real labels, and the
  * monitor's real trace lines (monitor-format.ts) with the flags `cilium-dbg monitor` takes.
  */
-import { UsageError } from '../../../errors.ts';
+import { InfraError, UsageError } from '../../../errors.ts';
 import { cancelled } from '../../../exec/index.ts';
 import { gatherDatapathState, type NodeDatapath, possibleCpus, renderStatus, startMonitor } from '../datapath/index.ts';
 import type { LabModes } from '../modes.ts';
@@ -144,8 +144,9 @@ async function monitor(lab: AgentLab, nodeName: string, args: readonly string[],
  */
 async function briefStatus(lab: AgentLab, nodeName: string, io: AgentIO): Promise<void> {
   const node = lab.node(nodeName);
+  // Unhealthy: Cilium's own "error in <component>: <message>" line, and a failing exit.
   if (!lab.datapath(node.name))
-    throw new UsageError(`cilium: datapath of node ${node.name} is not loaded (lab variant no-tc)`);
+    throw new InfraError(`error in cilium: the datapath of node ${node.name} is not loaded`);
   io.out('OK');
 }
 
