@@ -80,15 +80,22 @@ export function configurationId(request: ClusterRequest | undefined, defaultKind
   return `${stem}-${createHash('sha256').update(key).digest('hex').slice(0, 6)}`;
 }
 
-/** A scenario's request with a configuration file applied: its values over the rows, its kind config instead (pure). */
+/**
+ * A scenario's request with a configuration file's values over the Background's rows (pure). The
+ * kind config stays the Background's here: the file's own (a path or inline) is applied where the
+ * cluster is built (scenario/cluster-setup.ts), and the group's description names it.
+ */
 export function withConfigurationFile(
   request: ClusterRequest | undefined,
   file: ConfigurationFile | undefined,
 ): ClusterRequest | undefined {
   if (!file || !request) return request;
+  return { ...request, values: applyConfiguration(request.values, file) };
+}
+
+function fileKindConfigText(file: ConfigurationFile): string {
   const kc = file.kindConfig;
-  const kindConfig = !kc ? request.kindConfig : 'path' in kc ? kc.path : `${file.name} (inline kind config)`;
-  return { ...(kindConfig !== undefined ? { kindConfig } : {}), values: applyConfiguration(request.values, file) };
+  return !kc ? '' : 'path' in kc ? `, kind config ${kc.path}` : ', its inline kind config';
 }
 
 /**
@@ -122,7 +129,7 @@ export function groupByConfiguration(
   return out.map((g) => ({
     ...g,
     id: out.length === 1 ? file.name : `${file.name}-${g.id.slice(g.id.lastIndexOf('-') + 1)}`,
-    description: `${file.name} (${file.file}) over ${g.description}`,
+    description: `${file.name} (${file.file}${fileKindConfigText(file)}) over ${g.description}`,
   }));
 }
 

@@ -184,6 +184,16 @@ test('a --configuration file names the configuration: its values applied first, 
     one!.description,
     /^tunnel \(kind-configs\/modes\/tunnel\.yaml\) over two-node\.yaml; .*routingMode=tunnel/,
   );
+  assert.equal(
+    one!.request?.kindConfig,
+    'two-node.yaml',
+    "the file's kind config is applied where the cluster is built",
+  );
+  const inline = { ...tunnel, name: 'kpr', kindConfig: { inline: { kind: 'Cluster' } } };
+  const [k] = groupByConfiguration(seed, 'kind-configs/two-node.yaml', inline);
+  assert.equal(k!.id, 'kpr');
+  assert.equal(k!.request?.kindConfig, 'two-node.yaml', 'an inline kind config is never taken for a file name');
+  assert.match(k!.description, /^kpr \(kind-configs\/modes\/tunnel\.yaml, its inline kind config\) over /);
   // Without the file the same scenarios are the Background's own configuration.
   assert.notEqual(groupByConfiguration(seed, 'kind-configs/two-node.yaml')[0]!.id, 'tunnel');
   const both = planScenarios([feature('seed', SEED_ROWS), feature('guide', GUIDE_ROWS)], dir);
