@@ -23,10 +23,11 @@ import { parse } from 'yaml';
 import { UsageError } from './errors.ts';
 
 /**
- * The scenario parameter naming the configuration file a result ran under (the matrix's column);
- * `configuration` is the run's own cluster-configuration id.
+ * The scenario parameter naming the configuration a result ran in (Allure, summary, JUnit): the
+ * run's cluster-configuration id (support/run/configurations.ts), which under `--configuration
+ * name=file` is the file's name, so a `matrix --configs` column and a grouped run read the same.
  */
-export const CONFIG_PARAMETER = 'config';
+export const CONFIGURATION_PARAMETER = 'configuration';
 
 /** A configuration name: a DNS-1123 label, so it can be a combination id and part of a cluster name. */
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -11,7 +11,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { findDescriptor } from '../backends/descriptors.ts';
-import { CONFIG_PARAMETER } from '../configuration-file.ts';
+import { CONFIGURATION_PARAMETER as CONFIG_PARAMETER } from '../configuration-file.ts';
 import { plural } from '../expectations/evidence-ref.ts';
 import { type CategoryId, categorize } from './categories.ts';
 import { paramText, type ScenarioResult, type ScenarioStatus, type StepResult } from './results.ts';
@@ -190,9 +190,17 @@ export function summarize(
   const ciliums = [...new Set(results.map((r) => r.parameters.cilium).filter((v) => v !== undefined))].sort(
     versionOrder,
   );
-  const configurations = [
-    ...new Set(results.map((r) => r.parameters[CONFIG_PARAMETER]).filter((v) => v !== undefined)),
-  ];
+  // Configuration columns only where a scenario ran in several configurations (matrix --configs):
+  // a run that groups its scenarios by their Backgrounds runs each in one.
+  const ranIn = new Map<string, Set<string>>();
+  for (const r of results) {
+    const c = r.parameters[CONFIG_PARAMETER];
+    const key = `${r.feature}\u0000${r.name}`;
+    if (c !== undefined) ranIn.set(key, (ranIn.get(key) ?? new Set()).add(c));
+  }
+  const configurations = [...ranIn.values()].some((s) => s.size > 1)
+    ? [...new Set(results.map((r) => r.parameters[CONFIG_PARAMETER]).filter((v) => v !== undefined))]
+    : [];
   const columnOf = (p: Record<string, string>): string | undefined =>
     configurations.length === 0
       ? p.cilium

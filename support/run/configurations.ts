@@ -5,9 +5,15 @@
  * provisions them in turn, each as its own cluster `<cluster>-<configuration id>` (named the way
  * `hookpoint matrix` names its combinations). Also refused here, before anything is created: two
  * features of one configuration defining the same service name differently.
+ *
+ * The one owner of "which configuration a scenario ran in": the group's id is the scenario's
+ * `configuration` parameter in Allure, the summary and JUnit. Under `--configuration name=file`
+ * (one column of `matrix --configs`) the file's values and kind config are applied first, and
+ * the id is the file's name (`tunnel`; `tunnel-<hash>` per group when the Backgrounds differ).
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { applyConfiguration, type Configuration as ConfigurationFile } from '../configuration-file.ts';
 import { UsageError } from '../errors.ts';
 import { type WorkloadDecl, workloadsOf } from '../scenario/vocabulary.ts';
 import type { PlannedScenario } from './features.ts';
@@ -74,11 +80,36 @@ export function configurationId(request: ClusterRequest | undefined, defaultKind
   return `${stem}-${createHash('sha256').update(key).digest('hex').slice(0, 6)}`;
 }
 
-/** Scenarios grouped by the configuration they ask for, groups in order of first appearance (pure). */
-export function groupByConfiguration(scenarios: PlannedScenario[], defaultKindConfig: string): Configuration[] {
+/**
+ * A scenario's request with a configuration file's values over the Background's rows (pure). The
+ * kind config stays the Background's here: the file's own (a path or inline) is applied where the
+ * cluster is built (scenario/cluster-setup.ts), and the group's description names it.
+ */
+export function withConfigurationFile(
+  request: ClusterRequest | undefined,
+  file: ConfigurationFile | undefined,
+): ClusterRequest | undefined {
+  if (!file || !request) return request;
+  return { ...request, values: applyConfiguration(request.values, file) };
+}
+
+function fileKindConfigText(file: ConfigurationFile): string {
+  const kc = file.kindConfig;
+  return !kc ? '' : 'path' in kc ? `, kind config ${kc.path}` : ', its inline kind config';
+}
+
+/**
+ * Scenarios grouped by the configuration they ask for, groups in order of first appearance (pure).
+ * With a configuration file the groups are named after it (see the module comment).
+ */
+export function groupByConfiguration(
+  scenarios: PlannedScenario[],
+  defaultKindConfig: string,
+  file?: ConfigurationFile,
+): Configuration[] {
   const groups = new Map<string, Configuration>();
   for (const sc of scenarios) {
-    const request = requestOf(sc);
+    const request = withConfigurationFile(requestOf(sc), file);
     const id = configurationId(request, defaultKindConfig);
     let g = groups.get(id);
     if (!g) {
@@ -93,7 +124,13 @@ export function groupByConfiguration(scenarios: PlannedScenario[], defaultKindCo
     }
     g.scenarios.push(sc);
   }
-  return [...groups.values()];
+  const out = [...groups.values()];
+  if (!file) return out;
+  return out.map((g) => ({
+    ...g,
+    id: out.length === 1 ? file.name : `${file.name}-${g.id.slice(g.id.lastIndexOf('-') + 1)}`,
+    description: `${file.name} (${file.file}${fileKindConfigText(file)}) over ${g.description}`,
+  }));
 }
 
 /** The cluster (or lab) name of a configuration: the run's own when it has one, else `<cluster>-<id>` as matrix names them. */

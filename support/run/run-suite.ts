@@ -16,6 +16,7 @@ import parseTagExpression from '@cucumber/tag-expressions';
 import { descriptorOf } from '../backends/descriptors.ts';
 import { type Capability, requiredCapabilities } from '../backends/types.ts';
 import type { Config } from '../config.ts';
+import { loadConfiguration as loadConfigurationFile } from '../configuration-file.ts';
 import { EnvironmentError, ExitCode, exitCodeOf, HookpointError, UsageError } from '../errors.ts';
 import { installMissing, missingPackages, RUN_PURPOSES } from '../exec/host-tools.ts';
 import { cancelled } from '../exec/index.ts';
@@ -294,7 +295,11 @@ async function runFeaturesIn(req: RunRequest, state: RunState): Promise<number> 
       })),
   }));
   checkSteps(scenarios, defs, catalog);
-  const groups = groupByConfiguration(scenarios, config.kindConfig);
+  const groups = groupByConfiguration(
+    scenarios,
+    config.kindConfig,
+    config.configuration ? loadConfigurationFile(config.configuration) : undefined,
+  );
   // Scenarios the backend will skip (`@requires:` a capability it lacks) do not shape its cluster.
   const runnable = new Set(await runnableOn(config, scenarios));
   for (const g of groups)

@@ -17,7 +17,7 @@ import {
 } from '@cucumber/cucumber';
 import * as allure from 'allure-js-commons';
 import type { Capability } from '../backends/types.ts';
-import { CONFIG_PARAMETER } from '../configuration-file.ts';
+import { CONFIGURATION_PARAMETER } from '../configuration-file.ts';
 import { MediaType, slug } from '../evidence/index.ts';
 import { Transcript } from '../exec/index.ts';
 import { type ReportStatus, reportStatusOf } from '../report/verdict.ts';
@@ -36,10 +36,10 @@ Before(async function (this: HookpointWorld, { pickle }: ITestCaseHookParameter)
   const { config, backend } = this.ctx;
   await allure.parameter('backend', backend.name);
   await allure.parameter('cilium', config.cilium);
-  if (config.configuration) await allure.parameter(CONFIG_PARAMETER, config.configuration.name);
   if (config.variants.length) await allure.parameter('lab variant', config.variants.join(','));
-  // Which cluster configuration (kind config + Helm values) the scenario ran on: a run may provision several.
-  if (this.ctx.configuration) await allure.parameter('configuration', this.ctx.configuration.id);
+  // Which cluster configuration (kind config + Helm values, a --configuration file's name) the
+  // scenario ran in: a run may provision several, a matrix --configs column is one (configurations.ts).
+  if (this.ctx.configuration) await allure.parameter(CONFIGURATION_PARAMETER, this.ctx.configuration.id);
 
   for (const tag of pickle.tags.map((t) => t.name)) {
     const req = /^@requires:(.+)$/.exec(tag);

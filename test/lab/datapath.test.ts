@@ -25,6 +25,7 @@ import {
   startMonitor,
   type TraceStream,
 } from '../../support/backends/lab/datapath/index.ts';
+import { SEED_MODES } from '../../support/backends/lab/modes.ts';
 import { type BackgroundProcess, run, spawnBackground } from '../../support/exec/index.ts';
 import { expectSameNodeDelivery } from '../../support/expectations/monitor.ts';
 import { parseMonitor } from '../../support/parsers/monitor.ts';
@@ -539,8 +540,8 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     );
   });
 
-  it('status is read from the real state: programs, maps, native route', async () => {
-    const opts = { remotePodCIDRs: [nodes.n2.cidr], podCIDR: nodes.n1.cidr };
+  it('status is read from the real state (programs, maps) and the configuration (routing, KPR)', async () => {
+    const opts = { modes: SEED_MODES, podCIDR: nodes.n1.cidr };
     const st = await gatherDatapathState(dp1, opts);
     assert.equal(st.programsAttached, 4);
     assert.deepEqual(st.interfacesWithPrograms, [pods.c1.lxc, pods.e1.lxc].sort());
@@ -552,11 +553,14 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     assert.match(text, /^KVStore: +Disabled$/m);
     assert.match(text, /^Attach Mode: +Legacy TC$/m);
     assert.match(text, /^Routing: +Network: Native {3}Host: Legacy$/m);
+    assert.match(text, /^KubeProxyReplacement: +False$/m);
+    // Cilium reports routingMode as configured, whatever the routes: a missing native route shows in
+    // `ip route`, never as a status value real agents do not print.
     await sh(['ip', '-n', ns.n1, 'route', 'del', nodes.n2.cidr]);
     try {
       const broken = await gatherDatapathState(dp1, opts);
-      assert.equal(broken.routingNetwork, 'Unknown');
-      assert.doesNotMatch(renderStatus(broken), /Network: Native/);
+      assert.equal(broken.routingNetwork, 'Native');
+      assert.match(renderStatus(broken), /^Routing: +Network: Native {3}Host: Legacy$/m);
     } finally {
       await sh(['ip', '-n', ns.n1, 'route', 'add', nodes.n2.cidr, 'via', nodes.n2.ip, 'dev', 'eth0']);
     }
@@ -573,11 +577,8 @@ describe('lab eBPF datapath (kernel)', { skip: isRoot ? false : 'needs root (net
     assert.equal(existsSync(dp1.callsMapPin(pods.c1.endpointId)), false, "the endpoint's cilium_calls is unpinned");
     assert.deepEqual(await dp1.policySlots(), [pods.e1.endpointId], 'and its cilium_call_policy slot emptied');
     assert.deepEqual(dp1.loadedEndpoints(), [pods.e1.endpointId]);
-    assert.equal((await gatherDatapathState(dp1, { remotePodCIDRs: [nodes.n2.cidr] })).programsAttached, 2);
-    const byName = await gatherDatapathState(
-      { node: nodes.n1.name, netns: ns.n1 },
-      { remotePodCIDRs: [nodes.n2.cidr] },
-    );
+    assert.equal((await gatherDatapathState(dp1, { modes: SEED_MODES })).programsAttached, 2);
+    const byName = await gatherDatapathState({ node: nodes.n1.name, netns: ns.n1 }, { modes: SEED_MODES });
     assert.deepEqual([byName.programsAttached, byName.servicesInMaps, byName.routingNetwork], [2, 0, 'Native']);
     const untranslated = await curl(VIP_LOCAL);
     assert.equal(

@@ -155,6 +155,9 @@ describe('lab tunnel mode', { skip }, () => {
       assert.ok(!links.stdout.includes('cilium_vxlan'));
       const routes = await inNode(`${cluster}n`, cp!.name, ['ip', 'route', 'show', worker!.podCIDR]);
       assert.match(routes.stdout, new RegExp(`via ${worker!.ip.replace(/\./g, '\\.')} dev eth0`));
+      // The agent reports its configuration, as Cilium does: the broken tunnel shows in routes and captures.
+      const status = await broken.exec({ kind: 'agent', node: cp!.name }, ['cilium-dbg', 'status']);
+      assert.match(status.stdout, /^Routing: +Network: Tunnel \[vxlan\] {3}Host: Legacy$/m);
     } finally {
       await broken.teardown();
     }

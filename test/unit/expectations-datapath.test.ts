@@ -8,6 +8,7 @@ import type { CitedEvidence } from '../../support/expectations/evidence-ref.ts';
 import {
   expectDefaultGateway,
   expectNeighbourMac,
+  expectRouteThroughDevice,
   expectRouteVia,
   expectStatusField,
 } from '../../support/expectations/net.ts';
@@ -214,4 +215,31 @@ test('status field: routing and kube-proxy replacement of real agent statuses', 
   assert.throws(() => expectStatusField(ev, 'kubeProxyReplacement', 'True'), AssertionError);
   assert.throws(() => expectStatusField(ev, 'no.such.field', 'x'), InconclusiveError);
   assert.throws(() => expectStatusField(parseCiliumStatus('hello'), 'routing.network', 'Native'), InconclusiveError);
+});
+
+test('native routes: a real kind node (1.18.6, autoDirectNodeRoutes) routes each other pod CIDR via that node; a missing one names the routes', (t) => {
+  const text = realWorld(t, 'ip-route-node-and-pod-1.18.6-kind-native-autodirectnoderoutes-idx60285825367.txt');
+  if (text === null) return;
+  const node = parseIpRoute(text.split('# ip route\n')[1]!).routes;
+  const ev = cited('routes', 'node kind-control-plane', node, '11-routes-kind-control-plane.txt');
+  assert.equal(expectRouteVia(ev, '10.244.1.0/24', '10.89.0.3').dev, 'eth0');
+  expectRouteVia(ev, '10.244.3.0/24', '10.89.0.2');
+  // What the no-native-route variant shows on the lab, on real output: no route, the routes cited.
+  assert.throws(
+    () => expectRouteVia(ev, '10.244.2.0/24', '10.89.0.5'),
+    (e: unknown) =>
+      e instanceof AssertionError &&
+      /there is no route for 10\.244\.2\.0\/24 \(routes: .*10\.244\.1\.0\/24 via 10\.89\.0\.3 dev eth0.*evidence 11-routes-kind-control-plane\.txt/.test(
+        e.message,
+      ),
+  );
+});
+
+test('tunnel routes: a real VXLAN node (1.20.1) routes the other pod CIDR through cilium_host with mtu 1450, not via a node IP', (t) => {
+  const text = realWorld(t, 'mixed-cilium-1.20.1-minikube-vxlan-kpr-false-status-iproute-monitor-idx69598493232.txt');
+  if (text === null) return;
+  const lines = text.split('\n').filter((l) => /^(default via|\d+\.\d+\.\d+\.\d+(\/\d+)? (via|dev) )/.test(l));
+  const routes = parseIpRoute(`${lines.join('\n')}\n`).routes;
+  assert.equal(expectRouteThroughDevice(routes, '10.244.0.0/24', 'cilium_host', 1450).mtu, 1450);
+  assert.throws(() => expectRouteVia(routes, '10.244.0.0/24', '192.168.76.2'), AssertionError);
 });

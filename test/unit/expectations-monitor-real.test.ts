@@ -18,13 +18,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { AssertionError } from 'chai';
+import { InconclusiveError } from '../../support/errors.ts';
 import {
   clientForward,
   endpointDeliveries,
   expectNoTranslation,
+  expectPolicyDrop,
+  expectPolicyVerdict,
   expectSameNodeDelivery,
   expectTranslation,
   reverseNatReplies,
+  socketTranslations,
 } from '../../support/expectations/monitor.ts';
 import { type MonitorEvent, parseMonitor } from '../../support/parsers/monitor.ts';
 import { realWorldPath, skipUnlessRealWorld } from './helpers/real-world.ts';
@@ -34,7 +38,10 @@ const SOCKLB = 'cilium-monitor-v-t-trace-socklb-1.18.6-kind-native-idx6028582536
 const POD_TO_POD = 'cilium-monitor-network-flow-enp3s0-unknown-identity-idx18022035911.txt';
 const VXLAN = 'mixed-cilium-1.20.1-minikube-vxlan-kpr-false-status-iproute-monitor-idx69598493232.txt';
 
-const skip = skipUnlessRealWorld(DNS_DOC, SOCKLB, POD_TO_POD, VXLAN);
+const POLICY_DOCS = 'cilium-monitor-policy-verdict-cilium-docs-policy-creation-and-host-firewall.txt';
+const POLICY_DROP = 'cilium-monitor-trace-policyverdict-drop-host-as-world-korean-blog-idx18039083204.txt';
+
+const skip = skipUnlessRealWorld(DNS_DOC, SOCKLB, POD_TO_POD, VXLAN, POLICY_DOCS, POLICY_DROP);
 
 function events(file: string): MonitorEvent[] {
   return parseMonitor(readFileSync(realWorldPath(file), 'utf8')).events;
@@ -81,6 +88,68 @@ describe('translation and reverse NAT on real cilium-dbg monitor output', { skip
     assert.ok(list.some((e) => e.endpoint === 2927 && e.origIp === '10.244.2.148'));
     expectNoTranslation(list, claim);
     assert.throws(() => expectTranslation(list, { ...claim, backends: ['10.244.2.148'] }), AssertionError);
+  });
+
+  it('socket LB (KPR=true): [pre-xlate-fwd] of the ClusterIP and its [post-xlate-fwd] with the backend (1.18.6 kind)', () => {
+    const pair = socketTranslations(events(SOCKLB), '10.96.211.254', 80);
+    assert.deepEqual(
+      pair.map((e) => [e.observationPoint, e.dst?.ip, e.dst?.port]),
+      [
+        ['pre-xlate-fwd', '10.96.211.254', 80],
+        ['post-xlate-fwd', '10.244.2.148', 80],
+      ],
+    );
+    // The reverse records are not forward translations, and another service has none.
+    assert.deepEqual(socketTranslations(events(SOCKLB), '10.244.2.148'), []);
+    assert.deepEqual(socketTranslations(events(SOCKLB), '10.96.211.254', 443), []);
+    // A per-packet translation claim on that output fails naming the socket translation.
+    assert.throws(
+      () =>
+        expectTranslation(events(SOCKLB), {
+          clientIp: '10.244.1.56',
+          clusterIP: '10.96.211.254',
+          port: 80,
+          backends: ['10.244.2.148'],
+        }),
+      (e: unknown) => e instanceof AssertionError && /translated at the socket.*pre-xlate-fwd/.test(e.message),
+    );
+  });
+});
+
+describe('policy drops and verdicts on real cilium monitor output', { skip }, () => {
+  const flow = { srcIp: '172.26.50.201', dstIp: '10.0.1.185', dstEndpoint: 211 };
+
+  it('a `xx drop (Policy denied) … to endpoint 211` of the flow is the drop (Korean blog sample)', () => {
+    const drop = expectPolicyDrop(events(POLICY_DROP), flow);
+    assert.equal(drop.endpoint, 211);
+    assert.match(drop.raw, /^xx drop \(Policy denied\)/);
+    // Another destination endpoint, or a flow the monitor did not drop, fails naming what it saw.
+    assert.throws(
+      () => expectPolicyDrop(events(POLICY_DROP), { ...flow, dstEndpoint: 212 }),
+      (e: unknown) => e instanceof AssertionError && /other reasons or endpoints/.test(e.message),
+    );
+    assert.throws(
+      () => expectPolicyDrop(events(POLICY_DROP), { srcIp: '172.26.50.201', dstIp: '10.0.1.184' }),
+      (e: unknown) => e instanceof AssertionError && /it dropped other flows: .*10\.0\.1\.185:8082/.test(e.message),
+    );
+  });
+
+  it('`Policy verdict log: … action deny` of the same flow is its verdict, and no allow', () => {
+    assert.equal(expectPolicyVerdict(events(POLICY_DROP), flow, 'deny').verdict?.action, 'deny');
+    assert.throws(() => expectPolicyVerdict(events(POLICY_DROP), flow, 'allow'), AssertionError);
+  });
+
+  it('host firewall docs: allow and deny verdicts, ICMP without ports; a verdict-free output is inconclusive', () => {
+    const list = events(POLICY_DOCS);
+    const allow = expectPolicyVerdict(list, { srcIp: '192.168.60.12', dstIp: '192.168.60.11' }, 'allow');
+    assert.equal(allow.verdict?.action, 'allow');
+    expectPolicyVerdict(list, { srcIp: '10.0.2.2', dstIp: '10.0.2.15' }, 'deny');
+    assert.throws(
+      () => expectPolicyVerdict(list, { srcIp: '192.168.60.12', dstIp: '192.168.60.11' }, 'deny'),
+      AssertionError,
+    );
+    const statusOnly = list.filter((e) => e.type !== 'policy-verdict' && e.type !== 'drop' && e.type !== 'trace');
+    assert.throws(() => expectPolicyDrop(statusOnly, flow), InconclusiveError);
   });
 });
 

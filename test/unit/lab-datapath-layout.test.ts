@@ -4,21 +4,27 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import {
   CALLS_MAP_SIZE,
   endpointKey,
+  LAB_KPR_SOURCE,
   LAB_PROGRAM_SOURCE,
   MAP_NAMES,
   OVERLAY_PROGRAMS,
   POLICY_PROGRAM,
   PROGRAM_NAMES,
+  SHARED_MAPS,
+  SOCK_PROGRAMS,
+  sourceText,
   TAIL_CALLS,
   TUNNEL_MAP_NAMES,
 } from '../../support/backends/lab/datapath/index.ts';
 import { CILIUM_CALL, IPV4_HOOK_SLOTS, LXC_HOOK_PROGRAMS } from '../../support/parsers/cilium-programs.ts';
 
-const fullSource = readFileSync(LAB_PROGRAM_SOURCE, 'utf8');
+/** lab_lb.c with the headers it includes (lab_common.h), as clang reads it. */
+const fullSource = sourceText(LAB_PROGRAM_SOURCE);
 /** The object of the seed's native routing: the LAB_TUNNEL sections left out, as clang does. */
 const source = fullSource.replace(/^#ifdef LAB_TUNNEL\n[\s\S]*?^#endif[^\n]*\n/gm, '');
 const tunnelPrograms = [...fullSource.matchAll(/^SEC\("tc"\)\nint (\w+)\(struct __sk_buff \*skb\)$/gm)]
@@ -74,4 +80,23 @@ test('endpoint ids take Cilium’s 5-digit form; out-of-range ids are refused', 
   assert.equal(endpointKey(7), '00007');
   assert.throws(() => endpointKey(0), /between 1 and 65535/);
   assert.throws(() => endpointKey(70000), /between 1 and 65535/);
+});
+
+test('lab_lb.c and lab_kpr.c share one definition of their common maps and packet helpers (lab_common.h)', () => {
+  const header = readFileSync(path.join(path.dirname(LAB_PROGRAM_SOURCE), 'lab_common.h'), 'utf8');
+  const mapDef = (m: string) => new RegExp(`^\\} ${m} SEC\\("\\.maps"\\);$`, 'm');
+  for (const file of [LAB_PROGRAM_SOURCE, LAB_KPR_SOURCE]) {
+    const own = readFileSync(file, 'utf8');
+    assert.match(own, /^#include "lab_common\.h"$/m, file);
+    for (const m of SHARED_MAPS) assert.doesNotMatch(own, mapDef(m), `${m} defined again in ${file}`);
+    for (const fn of ['parse', 'rewrite_addr', 'rewrite_port', 'cfg_flags'])
+      assert.doesNotMatch(own, new RegExp(`^static __always_inline \\S+ \\*?${fn}\\(`, 'm'), `${fn} in ${file}`);
+    // The compile cache key covers the header: a changed header is a changed object.
+    assert.ok(sourceText(file).includes(header), file);
+  }
+  for (const m of SHARED_MAPS) assert.match(header, mapDef(m), m);
+  // lab_kpr.c keeps its programs and sections.
+  const kpr = sourceText(LAB_KPR_SOURCE);
+  for (const s of SOCK_PROGRAMS)
+    assert.match(kpr, new RegExp(`^SEC\\("cgroup/${s.attach}"\\)\\nint ${s.program}\\(`, 'm'));
 });

@@ -1,5 +1,6 @@
 /** The lab's trace records: bpftool event_pipe hex → records → `cilium-dbg monitor` lines of the agent stand-in. */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { type AgentLab, parseMonitorArgs, runAgent } from '../../support/backends/lab/agent/agent.ts';
 import { agentView, identityText } from '../../support/backends/lab/agent/identities.ts';
@@ -19,8 +20,11 @@ import {
   type TraceRecord,
   XLATE,
 } from '../../support/backends/lab/datapath/index.ts';
+import { SEED_MODES } from '../../support/backends/lab/modes.ts';
 import type { LabPod } from '../../support/backends/lab/pod-netns.ts';
 import type { LabNodePlan } from '../../support/backends/lab/topology.ts';
+import { InfraError } from '../../support/errors.ts';
+import { REAL_WORLD_DIR, realWorldPath, skipUnlessRealWorld } from './helpers/real-world.ts';
 
 /** Build a record the way lab_lb.c lays out struct trace_ev (little-endian host). */
 function encode(r: {
@@ -336,7 +340,12 @@ describe("the agent stand-in's `status --brief` and `endpoint list -o json`", ()
     kind: 'client',
   } as LabPod;
   const lab = (loaded: boolean): AgentLab => ({
-    labState: { cluster: 'x', plan: { nodes: [node] }, pods: [pod, { ...pod, name: 'other', node: 'elsewhere' }] },
+    labState: {
+      cluster: 'x',
+      plan: { nodes: [node] },
+      pods: [pod, { ...pod, name: 'other', node: 'elsewhere' }],
+      modes: SEED_MODES,
+    },
     node: () => node,
     datapath: () => (loaded ? ({} as NodeDatapath) : undefined),
     datapathReader: () => ({}) as NodeDatapath,
@@ -350,7 +359,14 @@ describe("the agent stand-in's `status --brief` and `endpoint list -o json`", ()
     const a = io();
     await runAgent(lab(true), 'worker', ['cilium-dbg', 'status', '--brief'], a.io);
     assert.deepEqual(a.out, ['OK']);
-    await assert.rejects(runAgent(lab(false), 'worker', ['cilium-dbg', 'status', '--brief'], io().io), /not loaded/);
+    await assert.rejects(
+      runAgent(lab(false), 'worker', ['cilium-dbg', 'status', '--brief'], io().io),
+      (e: unknown) =>
+        e instanceof InfraError &&
+        e.exitCode === 1 &&
+        /^error in cilium: .*not loaded$/.test(e.message) &&
+        !/lab/.test(e.message),
+    );
   });
 
   it("endpoint list -o json lists the node's endpoints with the networking fields Cilium's model names", async () => {
@@ -366,5 +382,52 @@ describe("the agent stand-in's `status --brief` and `endpoint list -o json`", ()
       'host-mac': '0a:00:00:00:00:02',
     });
     await assert.rejects(runAgent(lab(true), 'worker', ['cilium-dbg', 'endpoint', 'list'], io().io), /-o json/);
+  });
+});
+
+/** The words of a monitor line: what is left without numbers, addresses, ids and punctuation. */
+const wordsOf = (line: string) => line.split(/[\s,:()[\]]+/).filter((w) => w && !/\d/.test(w) && !/^[-=.]+$/.test(w));
+/**
+ * Words real Cilium prints that the corpus's samples happen not to show: `auth: disabled` in
+ * policy verdicts (pkg/monitor/datapath_policy.go, Cilium ≥ 1.14; the corpus's verdicts are
+ * older) and the reserved identity `remote-node` (pkg/identity's reserved names).
+ */
+const REAL_BUT_NOT_IN_CORPUS = new Set(['auth', 'disabled', 'remote-node']);
+
+describe("the lab's monitor lines use real Cilium's words only", { skip: skipUnlessRealWorld() }, () => {
+  it('every word of its trace, -vv, overlay, drop and verdict lines appears in a real monitor line of the corpus', () => {
+    const real = new Set<string>();
+    for (const f of readdirSync(REAL_WORLD_DIR).filter((x) => /monitor/.test(x)))
+      for (const l of readFileSync(realWorldPath(f), 'utf8').split('\n'))
+        if (/^\s*(->|xx drop|Policy verdict log|CPU \d+: MARK)/.test(l)) for (const w of wordsOf(l.trim())) real.add(w);
+    assert.ok(real.has('orig-ip') && real.has('endpoint'), 'the corpus was read');
+    const policy = (obs: number, over: Partial<TraceRecord> = {}): TraceRecord => ({
+      ...decodeTraceRecord(dnatRedirect),
+      obs,
+      policy: {
+        direction: 'ingress',
+        action: obs === OBS.drop ? 'deny' : 'allow',
+        match: 2,
+        peerIdentity: 2,
+        line: 979,
+      },
+      ...over,
+    });
+    const overlay = { ...decodeTraceRecord(dnatRedirect), obs: OBS.toOverlay, dstEndpoint: 0, targetIfindex: 0 };
+    const lines = [
+      ...formatRecord(decodeTraceRecord(dnatRedirect), view, ifname),
+      ...formatRecord(decodeTraceRecord(revNat), view, ifname),
+      ...formatRecord(decodeTraceRecord(revNat), view, ifname, { verbosity: 'verbose' }).slice(1),
+      ...formatRecord(overlay, view, (i) => (i === 5 ? 'lxcd2a04d71301a' : 'cilium_vxlan')),
+      ...formatRecord(policy(OBS.drop), view, ifname),
+      ...formatRecord(policy(OBS.policyVerdict), view, ifname),
+    ];
+    assert.equal(lines.length, 6, lines.join('\n'));
+    for (const line of lines)
+      for (const w of wordsOf(line))
+        assert.ok(
+          real.has(w) || REAL_BUT_NOT_IN_CORPUS.has(w),
+          `"${w}" of the lab's line "${line}" is in no real line`,
+        );
   });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { type DatapathState, renderStatus, routingFromState } from '../../support/backends/lab/datapath/index.ts';
+import { type DatapathState, renderStatus } from '../../support/backends/lab/datapath/index.ts';
 import { parseCiliumStatus } from '../../support/parsers/status.ts';
 import { REAL_WORLD_DIR, skipUnlessRealWorld } from './helpers/real-world.ts';
 
@@ -84,39 +84,39 @@ describe('renderStatus', () => {
     assert.doesNotMatch(renderStatus(base), /lab|Hookpoint|kernel reproduction/i);
   });
 
-  it('shows what is really in place: no native route, no trace stream', () => {
-    const text = renderStatus({
-      ...base,
-      routingNetwork: 'Unknown',
-      routingDetail: 'no route to 10.244.1.0/24',
-      trace: false,
-      podCIDR: undefined,
-    });
-    assert.match(text, /^Routing: {17}Network: Unknown \[no route to 10\.244\.1\.0\/24\] {3}Host: Legacy$/m);
+  it('shows what is really in place (no trace stream, no IPAM) and the configured routing, whatever the routes', () => {
+    const text = renderStatus({ ...base, trace: false, podCIDR: undefined });
+    assert.match(text, /^Routing: {17}Network: Native {3}Host: Legacy$/m);
     assert.match(text, /^NodeMonitor: +Disabled$/m);
     assert.doesNotMatch(text, /^IPAM:/m);
-    assert.doesNotMatch(text, /Network: Native/);
   });
-});
 
-describe('routingFromState', () => {
-  const links = [{ ifname: 'eth0', linkinfo: { info_kind: 'veth' } }, { ifname: 'lo' }];
-  it('is Native when every remote pod CIDR is routed via a gateway', () => {
-    const routes = [
-      { dst: '10.244.1.0/24', gateway: '172.18.0.3', dev: 'eth0' },
-      { dst: '10.244.0.10', dev: 'lxc1' },
-    ];
-    assert.deepEqual(routingFromState(routes, links, ['10.244.1.0/24']), { network: 'Native' });
+  it('tunnel mode: "Network: Tunnel [vxlan]", read back like the real 1.19.0 tunnel status', { skip: skipReal }, () => {
+    const parsed = parseCiliumStatus(renderStatus({ ...base, routingNetwork: 'Tunnel', tunnelProtocol: 'vxlan' }));
+    const real = parseCiliumStatus(
+      readFileSync(path.join(REAL, 'cilium-dbg-status-1.19.0-kubeadm-tunnel-kpr-false-idx55353775762.txt'), 'utf8'),
+    );
+    assert.deepEqual(parsed.routing, real.routing);
+    assert.deepEqual([parsed.routing?.network, parsed.routing?.tunnelProtocol], ['Tunnel', 'vxlan']);
   });
-  it('is not Native when a remote pod CIDR has no route', () => {
-    assert.deepEqual(routingFromState([], links, ['10.244.1.0/24', '10.244.2.0/24']), {
-      network: 'Unknown',
-      detail: 'no route to 10.244.1.0/24, 10.244.2.0/24',
-    });
-  });
-  it('is Tunnel when pod CIDRs go over a vxlan device', () => {
-    const routes = [{ dst: '10.244.1.0/24', gateway: '10.244.1.1', dev: 'cilium_vxlan' }];
-    const l = [...links, { ifname: 'cilium_vxlan', linkinfo: { info_kind: 'vxlan' } }];
-    assert.deepEqual(routingFromState(routes, l, ['10.244.1.0/24']), { network: 'Tunnel', detail: 'vxlan' });
+
+  it('prints only values real agents print for KubeProxyReplacement and Routing (no "Unknown")', {
+    skip: skipReal,
+  }, () => {
+    const realKpr = new Set(realStatuses.map((s) => s.kubeProxyReplacement));
+    const realNetwork = new Set(realStatuses.map((s) => s.routing?.network).filter(Boolean));
+    for (const st of [
+      base,
+      {
+        ...base,
+        kubeProxyReplacement: 'True' as const,
+        kubeProxyReplacementDevices: ['eth0   172.18.0.3 (Direct Routing)'],
+      },
+      { ...base, routingNetwork: 'Tunnel' as const, tunnelProtocol: 'vxlan' },
+    ]) {
+      const parsed = parseCiliumStatus(renderStatus(st));
+      assert.ok(realKpr.has(parsed.kubeProxyReplacement), `KubeProxyReplacement ${parsed.kubeProxyReplacement}`);
+      assert.ok(realNetwork.has(parsed.routing?.network), `Network ${parsed.routing?.network}`);
+    }
   });
 });

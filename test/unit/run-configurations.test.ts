@@ -167,3 +167,38 @@ test('a failure on the terminal: three lines — scenario, one-paragraph verdict
   const long = verdictParagraph(`x ${'word '.repeat(400)}`);
   assert.ok(long.length < 760 && long.endsWith('(whole text in the report)'));
 });
+
+test('a --configuration file names the configuration: its values applied first, its name the id (one group) or the stem (several)', () => {
+  const tunnel = {
+    name: 'tunnel',
+    file: 'kind-configs/modes/tunnel.yaml',
+    values: { routingMode: 'tunnel', tunnelProtocol: 'vxlan', autoDirectNodeRoutes: 'false' },
+  };
+  const seed = planScenarios([feature('seed', SEED_ROWS)], dir);
+  const [one, ...rest] = groupByConfiguration(seed, 'kind-configs/two-node.yaml', tunnel);
+  assert.equal(rest.length, 0);
+  assert.equal(one!.id, 'tunnel', 'the matrix column and the configuration parameter are the same name');
+  assert.equal(one!.request?.values.routingMode, 'tunnel', 'the file overrides the Background row');
+  assert.equal(one!.request?.values['ipam.mode'], 'kubernetes', "the Background's other rows stay");
+  assert.match(
+    one!.description,
+    /^tunnel \(kind-configs\/modes\/tunnel\.yaml\) over two-node\.yaml; .*routingMode=tunnel/,
+  );
+  assert.equal(
+    one!.request?.kindConfig,
+    'two-node.yaml',
+    "the file's kind config is applied where the cluster is built",
+  );
+  const inline = { ...tunnel, name: 'kpr', kindConfig: { inline: { kind: 'Cluster' } } };
+  const [k] = groupByConfiguration(seed, 'kind-configs/two-node.yaml', inline);
+  assert.equal(k!.id, 'kpr');
+  assert.equal(k!.request?.kindConfig, 'two-node.yaml', 'an inline kind config is never taken for a file name');
+  assert.match(k!.description, /^kpr \(kind-configs\/modes\/tunnel\.yaml, its inline kind config\) over /);
+  // Without the file the same scenarios are the Background's own configuration.
+  assert.notEqual(groupByConfiguration(seed, 'kind-configs/two-node.yaml')[0]!.id, 'tunnel');
+  const both = planScenarios([feature('seed', SEED_ROWS), feature('guide', GUIDE_ROWS)], dir);
+  const ids = groupByConfiguration(both, 'kind-configs/two-node.yaml', tunnel).map((g) => g.id);
+  assert.equal(ids.length, 2);
+  for (const id of ids) assert.match(id, /^tunnel-[0-9a-f]{6}$/);
+  assert.notEqual(ids[0], ids[1]);
+});

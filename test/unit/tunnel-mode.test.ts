@@ -11,20 +11,14 @@ import { test } from 'node:test';
 import { AssertionError } from 'chai';
 import { agentView } from '../../support/backends/lab/agent/identities.ts';
 import { formatRecord } from '../../support/backends/lab/agent/monitor-format.ts';
-import {
-  clangArgs,
-  OBS,
-  programHash,
-  routingFromState,
-  type TraceRecord,
-} from '../../support/backends/lab/datapath/index.ts';
+import { clangArgs, OBS, programHash, type TraceRecord } from '../../support/backends/lab/datapath/index.ts';
 import { modesFromValues } from '../../support/backends/lab/modes.ts';
 import { nodePlan } from '../../support/backends/lab/netns.ts';
 import { planFromKindConfig } from '../../support/backends/lab/topology.ts';
 import { encapsulates, variantsFromValues } from '../../support/backends/lab/variants.ts';
 import {
   applyConfiguration,
-  CONFIG_PARAMETER,
+  CONFIGURATION_PARAMETER,
   loadConfiguration,
   parseConfiguration,
   parseConfigurationList,
@@ -81,15 +75,6 @@ test('node plan: tunnel mode has cilium_vxlan (external, port 8472, no learning)
   const native = nodePlan(plan, cp!, { nativeRoutes: true });
   assert.ok(native.includes(`route add ${worker!.podCIDR} via ${worker!.ip} dev eth0`));
   assert.ok(!native.some((l) => l.includes('cilium_vxlan')));
-});
-
-test('status routing: Tunnel [vxlan] when other pod CIDRs go to cilium_host and the node has a VXLAN device', () => {
-  const routes = [{ dst: '10.244.1.0/24', gateway: '10.244.0.5', dev: 'cilium_host' }];
-  const vxlan = [{ ifname: 'cilium_vxlan', linkinfo: { info_kind: 'vxlan' } }, { ifname: 'eth0' }];
-  assert.deepEqual(routingFromState(routes, vxlan, ['10.244.1.0/24']), { network: 'Tunnel', detail: 'vxlan' });
-  // Without the device (variant no-encap routes natively) it is native again.
-  const native = [{ dst: '10.244.1.0/24', gateway: '172.18.0.3', dev: 'eth0' }];
-  assert.deepEqual(routingFromState(native, [{ ifname: 'eth0' }], ['10.244.1.0/24']), { network: 'Native' });
 });
 
 test('ip -j route: the mtu among the metrics; the route verdict names a route via the node IP', () => {
@@ -278,14 +263,14 @@ test('matrix --configs: one combination per configuration, the child gets --conf
   }
 });
 
-test('summary: results with a config parameter give a scenario × configuration table', () => {
+test('summary: scenarios that ran in several configurations give a scenario × configuration table', () => {
   const result = (name: string, config: string, status: 'passed' | 'failed'): ScenarioResult => ({
     uuid: `${name}${config}`,
     name,
     feature: 'f',
     fullName: name,
     status,
-    parameters: { backend: 'lab', cilium: '1.17.15', [CONFIG_PARAMETER]: config },
+    parameters: { backend: 'lab', cilium: '1.17.15', [CONFIGURATION_PARAMETER]: config },
     labels: [],
     attachments: [],
     steps: [],
@@ -304,4 +289,7 @@ test('summary: results with a config parameter give a scenario × configuration 
   const row = s.matrix?.rows.find((r) => r.name === 'status');
   assert.deepEqual(row?.cells, { tunnel: 'failed', kpr: 'passed' });
   assert.equal(s.matrix?.note, undefined, 'one Cilium version: no "version is a label" note');
+  // A run that grouped its scenarios by Background ran each in one configuration: no table.
+  const grouped = summarize([result('status', 'two-node-3f9a1c', 'passed'), result('arp', 'kpr-0a1b2c', 'passed')]);
+  assert.equal(grouped.matrix, undefined);
 });

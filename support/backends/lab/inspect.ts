@@ -72,7 +72,7 @@ export async function inspectNode(lab: LabBackend, nodeName: string): Promise<No
   const [routesRes, kubeProxy, state] = await Promise.all([
     run(['ip', '-n', netns, '-j', 'route', 'show'], { timeoutMs: 15_000, where }),
     kubeProxyOf(netns, where),
-    gatherDatapathState(dp, { remotePodCIDRs: others.map((o) => o.podCIDR), podCIDR: node.podCIDR }),
+    gatherDatapathState(dp, { modes: s.modes, podCIDR: node.podCIDR }),
   ]);
   const routes = JSON.parse(routesRes.stdout || '[]') as Array<{ dst: string; gateway?: string; dev?: string }>;
   const nativeRoutes = others

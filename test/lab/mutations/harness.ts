@@ -166,11 +166,6 @@ export const MUTATIONS: Mutation[] = [
     title: "the client node's route to the other node's pod CIDR removed",
     red: { podToPod: { status: 'failed', message: /requests failed.*evidence|routes.*evidence/ } },
     collateral: {
-      status: {
-        status: 'failed',
-        message: /routing.*"Native".*evidence/,
-        why: 'the agent derives the routing mode from the native routes: it reports "Unknown"',
-      },
       capture: {
         status: 'failed',
         message: /requests failed.*evidence/,

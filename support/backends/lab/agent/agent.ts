@@ -4,9 +4,10 @@
  * argv. Its output has Cilium's formats and nothing else: the status's real labels, and the
  * monitor's real trace lines (monitor-format.ts) with the flags `cilium-dbg monitor` takes.
  */
-import { UsageError } from '../../../errors.ts';
+import { InfraError, UsageError } from '../../../errors.ts';
 import { cancelled } from '../../../exec/index.ts';
 import { gatherDatapathState, type NodeDatapath, possibleCpus, renderStatus, startMonitor } from '../datapath/index.ts';
+import type { LabModes } from '../modes.ts';
 import type { LabPod } from '../pod-netns.ts';
 import type { LabNodePlan } from '../topology.ts';
 import { agentView } from './identities.ts';
@@ -21,7 +22,7 @@ import {
 
 /** What the stand-in needs of the lab (LabBackend provides it). */
 export interface AgentLab {
-  readonly labState: { cluster: string; plan: { nodes: LabNodePlan[] }; pods: LabPod[] };
+  readonly labState: { cluster: string; plan: { nodes: LabNodePlan[] }; pods: LabPod[]; modes: LabModes };
   node(nameOrRole: string): LabNodePlan;
   datapath(node: string): NodeDatapath | undefined;
   datapathReader(node: string): NodeDatapath;
@@ -103,9 +104,8 @@ export function parseMonitorArgs(args: readonly string[]): MonitorArgs {
 
 async function status(lab: AgentLab, nodeName: string, io: AgentIO): Promise<void> {
   const node = lab.node(nodeName);
-  const others = lab.labState.plan.nodes.filter((n) => n.name !== node.name).map((n) => n.podCIDR);
   const state = await gatherDatapathState(lab.datapathReader(node.name), {
-    remotePodCIDRs: others,
+    modes: lab.labState.modes,
     podCIDR: node.podCIDR,
   });
   io.out(renderStatus(state, { cpus: possibleCpus() }).trimEnd());
@@ -144,8 +144,9 @@ async function monitor(lab: AgentLab, nodeName: string, args: readonly string[],
  */
 async function briefStatus(lab: AgentLab, nodeName: string, io: AgentIO): Promise<void> {
   const node = lab.node(nodeName);
+  // Unhealthy: Cilium's own "error in <component>: <message>" line, and a failing exit.
   if (!lab.datapath(node.name))
-    throw new UsageError(`cilium: datapath of node ${node.name} is not loaded (lab variant no-tc)`);
+    throw new InfraError(`error in cilium: the datapath of node ${node.name} is not loaded`);
   io.out('OK');
 }
 

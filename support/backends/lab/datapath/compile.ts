@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, InfraError } from '../../../errors.ts';
 import { run } from '../../../exec/index.ts';
@@ -52,6 +52,18 @@ export interface CompiledProgram {
   durationMs: number;
 }
 
+/**
+ * The text the object is built from: the source followed by each header it includes with
+ * `#include "…"` (the lab's own, beside it; lab_common.h), recursively, each once. A changed
+ * header must change the cache key as a changed source does.
+ */
+export function sourceText(sourcePath: string, seen = new Set<string>()): string {
+  seen.add(sourcePath);
+  const text = readFileSync(sourcePath, 'utf8');
+  const headers = [...text.matchAll(/^#include "([^"]+)"/gm)].map((m) => join(dirname(sourcePath), m[1]!));
+  return [text, ...headers.filter((h) => !seen.has(h)).map((h) => sourceText(h, seen))].join('\0');
+}
+
 /** sha256 of source + arguments, first 16 hex digits. */
 export function programHash(source: string, args: readonly string[]): string {
   return createHash('sha256').update(source).update('\0').update(args.join('\0')).digest('hex').slice(0, 16);
@@ -72,7 +84,7 @@ export async function compileLabProgram(opts: {
 }): Promise<CompiledProgram> {
   const started = Date.now();
   const sourcePath = opts.sourcePath ?? LAB_PROGRAM_SOURCE;
-  const source = readFileSync(sourcePath, 'utf8');
+  const source = sourceText(sourcePath);
   const args = [...clangArgs(opts.program), ...(opts.defines ?? []).map((d) => `-D${d}`)];
   const hash = programHash(source, args);
   const dir = join(opts.stateDir, 'bpf', hash);

@@ -8,6 +8,7 @@ export {
   type ProgramOptions,
   programDefines,
   programHash,
+  sourceText,
 } from './compile.ts';
 export {
   type CgroupProgram,
@@ -15,6 +16,7 @@ export {
   KPR_NETDEV_DEFINE,
   NETDEV_PROGRAMS,
   NodeKpr,
+  SHARED_MAPS,
   SOCK_PROGRAMS,
 } from './kpr.ts';
 export {
@@ -59,4 +61,4 @@ export {
   unmountBpffs,
   VXLAN_DEVICE,
 } from './node-datapath.ts';
-export { type DatapathState, gatherDatapathState, renderStatus, routingFromState } from './status.ts';
+export { type DatapathState, gatherDatapathState, renderStatus } from './status.ts';

@@ -24,8 +24,8 @@ export const SOCK_PROGRAMS: ReadonlyArray<{ attach: string; program: string }> =
 export const NETDEV_PROGRAMS = { ingress: 'cil_from_netdev', egress: 'cil_to_netdev' } as const;
 /** Build option of lab_kpr.c that adds the eth0 NodePort programs. */
 export const KPR_NETDEV_DEFINE = 'LAB_KPR_NETDEV';
-/** lab_lb.c maps lab_kpr.c reuses. */
-const SHARED_MAPS = ['lab_config', 'lb4_services', 'lxc_endpoints', 'events'] as const;
+/** lab_lb.c maps lab_kpr.c reuses from the node's pins (both define them in lab_common.h). */
+export const SHARED_MAPS = ['lab_config', 'lb4_services', 'lxc_endpoints', 'events'] as const;
 const TIMEOUT_MS = 15_000;
 
 export interface NodeKprConfig {

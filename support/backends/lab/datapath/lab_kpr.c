@@ -20,18 +20,11 @@
  *                          backend's reply is translated back here and sent to the client.
  *   cil_to_netdev          tc egress: a local backend's reply back to NodeIP:nodePort.
  *
- * Shared with lab_lb.c (same layouts, reused from the node's pins): lb4_services, lxc_endpoints,
- * events. Own maps: lb4_reverse_sk, nodeport_ct.
+ * Shared with lab_lb.c through lab_common.h (same layouts, reused from the node's pins):
+ * lab_config, lb4_services, lxc_endpoints, events; the packet parse and rewrites. Own maps:
+ * lb4_reverse_sk, nodeport_ct.
  */
-#include <linux/bpf.h>
-#include <linux/if_ether.h>
-#include <linux/in.h>
-#include <linux/ip.h>
-#include <linux/pkt_cls.h>
-#include <linux/tcp.h>
-#include <linux/udp.h>
-#include <bpf/bpf_endian.h>
-#include <bpf/bpf_helpers.h>
+#include "lab_common.h"
 
 #ifndef AF_INET
 #define AF_INET 2
@@ -45,34 +38,6 @@
 
 /* Record layout version of a socket trace (lab_lb.c's packet traces are version 1). */
 #define SOCK_TRACE_VERSION 2
-
-#define LAB_F_TRACE 0x1
-
-struct lab_config {
-	__u32 flags;
-};
-
-/* lab_lb.c's service key/value (slot 0: backend count; slots 1..n: backends). */
-struct svc_key {
-	__u32 vip;
-	__u16 port;
-	__u8 proto;
-	__u8 slot;
-};
-
-struct svc_val {
-	__u32 backend_ip;
-	__u16 backend_port;
-	__u16 count;
-	__u32 svc_id;
-};
-
-struct endpoint_val {
-	__u32 ifindex;
-	__u32 ep_id;
-	__u8 pod_mac[6];
-	__u8 lxc_mac[6];
-};
 
 /* A socket's translation, found again by cookie and backend address. */
 struct rev_sk_key {
@@ -103,46 +68,11 @@ struct sock_ev {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct lab_config);
-} lab_config SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct svc_key);
-	__type(value, struct svc_val);
-} lb4_services SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct endpoint_val);
-} lxc_endpoints SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(__u32));
-} events SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct rev_sk_key);
 	__type(value, struct rev_sk_val);
 } lb4_reverse_sk SEC(".maps");
-
-static __always_inline __u32 cfg_flags(void)
-{
-	__u32 zero = 0;
-	struct lab_config *c = bpf_map_lookup_elem(&lab_config, &zero);
-
-	return c ? c->flags : 0;
-}
 
 /* A random backend of a service (NULL: no such service or no backend). */
 static __always_inline struct svc_val *pick_backend(__u32 vip, __u16 port, __u8 proto)
@@ -261,11 +191,6 @@ int cil_sock4_getpeername(struct bpf_sock_addr *ctx)
 /* ---------------------------------------------------------------------------------------
  * NodePort at the node's eth0.
  */
-#define ETH_HLEN_ 14
-#define IP_CSUM_OFF (ETH_HLEN_ + offsetof(struct iphdr, check))
-#define IP_SRC_OFF (ETH_HLEN_ + offsetof(struct iphdr, saddr))
-#define IP_DST_OFF (ETH_HLEN_ + offsetof(struct iphdr, daddr))
-
 /* nodeport_ct: forward entries (dir 0) keyed as the client's packet arrives; reverse entries
  * (dir 1) keyed as the backend's reply is seen (at egress for a local backend, at ingress for
  * a remote one). */
@@ -297,77 +222,10 @@ struct {
 	__type(value, struct np_val);
 } nodeport_ct SEC(".maps");
 
-struct np_pkt {
-	__u32 saddr;
-	__u32 daddr;
-	__u16 sport;
-	__u16 dport;
-	__u8 proto;
-	__u8 syn;
-	__u32 l4_off;
-	__u32 csum_off;
-};
-
-static __always_inline int np_parse(struct __sk_buff *skb, struct np_pkt *p)
+/* A TCP SYN without ACK: a new connection, which picks its backend again. */
+static __always_inline int is_syn(const struct pkt *p)
 {
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *ip;
-	__u8 hdr[14];
-
-	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
-		return -1;
-	ip = (void *)(eth + 1);
-	if ((void *)(ip + 1) > data_end || ip->version != 4 || ip->ihl < 5)
-		return -1;
-	if (ip->frag_off & bpf_htons(0x1fff))
-		return -1;
-	p->saddr = ip->saddr;
-	p->daddr = ip->daddr;
-	p->proto = ip->protocol;
-	p->l4_off = ETH_HLEN_ + ip->ihl * 4;
-	if (p->proto == IPPROTO_TCP) {
-		if (bpf_skb_load_bytes(skb, p->l4_off, hdr, 14) < 0)
-			return -1;
-		p->csum_off = p->l4_off + offsetof(struct tcphdr, check);
-		p->syn = (hdr[13] & 0x12) == 0x02;
-	} else if (p->proto == IPPROTO_UDP) {
-		if (bpf_skb_load_bytes(skb, p->l4_off, hdr, 4) < 0)
-			return -1;
-		p->csum_off = p->l4_off + offsetof(struct udphdr, check);
-		p->syn = 0;
-	} else {
-		return -1;
-	}
-	__builtin_memcpy(&p->sport, &hdr[0], 2);
-	__builtin_memcpy(&p->dport, &hdr[2], 2);
-	return 0;
-}
-
-static __always_inline __u64 np_l4_flags(const struct np_pkt *p, __u64 size)
-{
-	return p->proto == IPPROTO_UDP ? (size | BPF_F_MARK_MANGLED_0) : size;
-}
-
-static __always_inline int np_addr(struct __sk_buff *skb, const struct np_pkt *p, __u32 off, __u32 old, __u32 new)
-{
-	if (old == new)
-		return 0;
-	if (bpf_l4_csum_replace(skb, p->csum_off, old, new, np_l4_flags(p, BPF_F_PSEUDO_HDR | 4)) < 0)
-		return -1;
-	if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, old, new, 4) < 0)
-		return -1;
-	return bpf_skb_store_bytes(skb, off, &new, 4, 0);
-}
-
-static __always_inline int np_port(struct __sk_buff *skb, const struct np_pkt *p, __u32 which, __u16 old, __u16 new)
-{
-	if (old == new)
-		return 0;
-	if (bpf_l4_csum_replace(skb, p->csum_off, old, new, np_l4_flags(p, 2)) < 0)
-		return -1;
-	return bpf_skb_store_bytes(skb, p->l4_off + which, &new, 2, 0);
+	return p->proto == IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x02;
 }
 
 /* Send a rewritten packet out of the interface the FIB chooses, with its next hop's MACs. */
@@ -391,29 +249,25 @@ static __always_inline int np_forward(struct __sk_buff *skb, __u32 saddr, __u32 
 SEC("tc")
 int cil_from_netdev(struct __sk_buff *skb)
 {
-	struct np_pkt p = {};
+	struct pkt p = {};
 	struct np_key k = {};
 	struct np_val *ct, nv = {};
 	struct svc_val *b;
 
-	if (np_parse(skb, &p) < 0)
+	/* NodePort is TCP or UDP: anything without ports passes untouched. */
+	if (parse(skb, &p) < 0 || !p.has_ports)
 		return TC_ACT_OK;
 
 	/* A remote backend's reply to a source-NATed NodePort connection. */
-	k.saddr = p.saddr;
-	k.daddr = p.daddr;
-	k.sport = p.sport;
-	k.dport = p.dport;
-	k.proto = p.proto;
-	k.dir = 1;
+	SET_TUPLE(k, p.saddr, p.daddr, p.sport, p.dport, p.proto, 1);
 	ct = bpf_map_lookup_elem(&nodeport_ct, &k);
 	if (ct && ct->remote) {
 		__u32 node_ip = ct->node_ip, client_ip = ct->client_ip;
 		__u16 node_port = ct->node_port, client_port = ct->client_port;
 
-		if (np_addr(skb, &p, IP_SRC_OFF, p.saddr, node_ip) < 0 || np_port(skb, &p, 0, p.sport, node_port) < 0 ||
-		    np_addr(skb, &p, IP_DST_OFF, p.daddr, client_ip) < 0 ||
-		    np_port(skb, &p, 2, p.dport, client_port) < 0)
+		if (rewrite_addr(skb, &p, IP_SRC_OFF, p.saddr, node_ip) < 0 || rewrite_port(skb, &p, 0, p.sport, node_port) < 0 ||
+		    rewrite_addr(skb, &p, IP_DST_OFF, p.daddr, client_ip) < 0 ||
+		    rewrite_port(skb, &p, 2, p.dport, client_port) < 0)
 			return TC_ACT_SHOT;
 		return np_forward(skb, node_ip, client_ip);
 	}
@@ -421,7 +275,7 @@ int cil_from_netdev(struct __sk_buff *skb)
 	/* A client's packet for NodeIP:nodePort. */
 	k.dir = 0;
 	ct = bpf_map_lookup_elem(&nodeport_ct, &k);
-	if (!ct || p.syn) {
+	if (!ct || is_syn(&p)) {
 		struct svc_key sk = {};
 
 		sk.vip = p.daddr;
@@ -441,11 +295,7 @@ int cil_from_netdev(struct __sk_buff *skb)
 		nv.client_port = p.sport;
 		bpf_map_update_elem(&nodeport_ct, &k, &nv, BPF_ANY);
 		/* The reply, keyed as it will be seen. */
-		k.saddr = nv.backend_ip;
-		k.sport = nv.backend_port;
-		k.daddr = nv.remote ? p.daddr : p.saddr;
-		k.dport = p.sport;
-		k.dir = 1;
+		SET_TUPLE(k, nv.backend_ip, nv.remote ? p.daddr : p.saddr, nv.backend_port, p.sport, p.proto, 1);
 		bpf_map_update_elem(&nodeport_ct, &k, &nv, BPF_ANY);
 		ct = &nv;
 	}
@@ -454,13 +304,13 @@ int cil_from_netdev(struct __sk_buff *skb)
 		__u16 backend_port = ct->backend_port;
 		__u8 remote = ct->remote;
 
-		if (np_addr(skb, &p, IP_DST_OFF, p.daddr, backend_ip) < 0 ||
-		    np_port(skb, &p, 2, p.dport, backend_port) < 0)
+		if (rewrite_addr(skb, &p, IP_DST_OFF, p.daddr, backend_ip) < 0 ||
+		    rewrite_port(skb, &p, 2, p.dport, backend_port) < 0)
 			return TC_ACT_SHOT;
 		if (!remote)
 			return TC_ACT_OK;
 		/* Remote backend: from this node, so the reply comes back here. */
-		if (np_addr(skb, &p, IP_SRC_OFF, p.saddr, p.daddr) < 0)
+		if (rewrite_addr(skb, &p, IP_SRC_OFF, p.saddr, p.daddr) < 0)
 			return TC_ACT_SHOT;
 		return np_forward(skb, p.daddr, backend_ip);
 	}
@@ -469,26 +319,22 @@ int cil_from_netdev(struct __sk_buff *skb)
 SEC("tc")
 int cil_to_netdev(struct __sk_buff *skb)
 {
-	struct np_pkt p = {};
+	struct pkt p = {};
 	struct np_key k = {};
 	struct np_val *ct;
 	__u32 node_ip;
 	__u16 node_port;
 
-	if (np_parse(skb, &p) < 0)
+	/* NodePort is TCP or UDP: anything without ports passes untouched. */
+	if (parse(skb, &p) < 0 || !p.has_ports)
 		return TC_ACT_OK;
-	k.saddr = p.saddr;
-	k.daddr = p.daddr;
-	k.sport = p.sport;
-	k.dport = p.dport;
-	k.proto = p.proto;
-	k.dir = 1;
+	SET_TUPLE(k, p.saddr, p.daddr, p.sport, p.dport, p.proto, 1);
 	ct = bpf_map_lookup_elem(&nodeport_ct, &k);
 	if (!ct || ct->remote)
 		return TC_ACT_OK;
 	node_ip = ct->node_ip;
 	node_port = ct->node_port;
-	if (np_addr(skb, &p, IP_SRC_OFF, p.saddr, node_ip) < 0 || np_port(skb, &p, 0, p.sport, node_port) < 0)
+	if (rewrite_addr(skb, &p, IP_SRC_OFF, p.saddr, node_ip) < 0 || rewrite_port(skb, &p, 0, p.sport, node_port) < 0)
 		return TC_ACT_SHOT;
 	return TC_ACT_OK;
 }

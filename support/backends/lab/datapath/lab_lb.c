@@ -44,18 +44,12 @@
  * Every IPv4 packet seen produces one trace record in the perf event array `events` when
  * config flag LAB_F_TRACE is set, emitted where its fate is decided. A record prepared before
  * a tail call waits in the per-CPU map lab_pending_ev (a tail call never leaves the CPU).
+ *
+ * Shared with lab_kpr.c through lab_common.h: lab_config, lb4_services, lxc_endpoints, events,
+ * the packet parse and the address/port rewrites.
  */
-#include <linux/bpf.h>
-#include <linux/if_ether.h>
-#include <linux/in.h>
-#include <linux/ip.h>
-#include <linux/pkt_cls.h>
-#include <linux/tcp.h>
-#include <linux/udp.h>
-#include <bpf/bpf_endian.h>
-#include <bpf/bpf_helpers.h>
+#include "lab_common.h"
 
-#define LAB_F_TRACE 0x1
 /* The node's local-redirect mode, for status readers. The programs follow cilium_call_policy:
  * the agent side fills it only when local redirect is on. */
 #define LAB_F_LOCAL_REDIRECT 0x2
@@ -95,38 +89,6 @@
 #define STATE_NEW 1
 #define STATE_ESTABLISHED 2
 #define STATE_REPLY 3
-
-#define ETH_HLEN_ 14
-#define IP_CSUM_OFF (ETH_HLEN_ + offsetof(struct iphdr, check))
-#define IP_TTL_OFF (ETH_HLEN_ + offsetof(struct iphdr, ttl))
-#define IP_SRC_OFF (ETH_HLEN_ + offsetof(struct iphdr, saddr))
-#define IP_DST_OFF (ETH_HLEN_ + offsetof(struct iphdr, daddr))
-
-struct lab_config {
-	__u32 flags;
-};
-
-/* Service key: slot 0 holds the backend count, slots 1..n the backends. */
-struct svc_key {
-	__u32 vip; /* network order */
-	__u16 port; /* network order */
-	__u8 proto;
-	__u8 slot;
-};
-
-struct svc_val {
-	__u32 backend_ip; /* network order (slot >= 1) */
-	__u16 backend_port; /* network order (slot >= 1) */
-	__u16 count; /* host order, slot 0 only */
-	__u32 svc_id; /* host order */
-};
-
-struct endpoint_val {
-	__u32 ifindex; /* lxc ifindex in the node netns */
-	__u32 ep_id;
-	__u8 pod_mac[6];
-	__u8 lxc_mac[6];
-};
 
 struct ct_key {
 	__u32 saddr;
@@ -179,38 +141,11 @@ struct trace_ev {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct lab_config);
-} lab_config SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct svc_key);
-	__type(value, struct svc_val);
-} lb4_services SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct endpoint_val);
-} lxc_endpoints SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct ct_key);
 	__type(value, struct ct_val);
 } ct4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(__u32));
-} events SEC(".maps");
 
 /* The endpoint's own tail calls (one map per load: the loader replaces it). */
 struct {
@@ -309,120 +244,6 @@ struct {
 } lab_policy_ct SEC(".maps");
 #endif /* ENABLE_POLICY */
 
-struct pkt {
-	__u32 saddr;
-	__u32 daddr;
-	__u16 sport;
-	__u16 dport;
-	__u8 proto;
-	__u8 tcp_flags;
-	__u8 has_ports;
-	__u8 ttl;
-	__u32 l4_off;
-	__u32 l4_csum_off;
-	__u32 len;
-};
-
-static __always_inline __u32 cfg_flags(void)
-{
-	__u32 zero = 0;
-	struct lab_config *c = bpf_map_lookup_elem(&lab_config, &zero);
-
-	return c ? c->flags : 0;
-}
-
-/* Parse Ethernet/IPv4 and the L4 ports. Returns 0 for IPv4, -1 otherwise. */
-static __always_inline int parse(struct __sk_buff *skb, struct pkt *p)
-{
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *ip;
-	__u32 ihl;
-
-	if ((void *)(eth + 1) > data_end)
-		return -1;
-	if (eth->h_proto != bpf_htons(ETH_P_IP))
-		return -1;
-	ip = (void *)(eth + 1);
-	if ((void *)(ip + 1) > data_end)
-		return -1;
-	if (ip->version != 4)
-		return -1;
-	ihl = ip->ihl * 4;
-	if (ihl < sizeof(*ip))
-		return -1;
-	p->saddr = ip->saddr;
-	p->daddr = ip->daddr;
-	p->proto = ip->protocol;
-	p->ttl = ip->ttl;
-	p->len = skb->len;
-	p->sport = 0;
-	p->dport = 0;
-	p->tcp_flags = 0;
-	p->has_ports = 0;
-	p->l4_off = ETH_HLEN_ + ihl;
-	p->l4_csum_off = 0;
-	/* Only first fragments (or unfragmented packets) carry ports. */
-	if (ip->frag_off & bpf_htons(0x1fff))
-		return 0;
-	if (p->proto == IPPROTO_TCP) {
-		__u8 hdr[14];
-
-		if (bpf_skb_load_bytes(skb, p->l4_off, hdr, sizeof(hdr)) < 0)
-			return 0;
-		__builtin_memcpy(&p->sport, &hdr[0], 2);
-		__builtin_memcpy(&p->dport, &hdr[2], 2);
-		p->tcp_flags = hdr[13];
-		p->has_ports = 1;
-		p->l4_csum_off = p->l4_off + offsetof(struct tcphdr, check);
-	} else if (p->proto == IPPROTO_UDP) {
-		__u8 hdr[4];
-
-		if (bpf_skb_load_bytes(skb, p->l4_off, hdr, sizeof(hdr)) < 0)
-			return 0;
-		__builtin_memcpy(&p->sport, &hdr[0], 2);
-		__builtin_memcpy(&p->dport, &hdr[2], 2);
-		p->has_ports = 1;
-		p->l4_csum_off = p->l4_off + offsetof(struct udphdr, check);
-	} else if (p->proto == IPPROTO_ICMP) {
-		__u8 type;
-
-		/* The ICMP type travels in the tcp_flags slot of the trace record. */
-		if (bpf_skb_load_bytes(skb, p->l4_off, &type, 1) == 0)
-			p->tcp_flags = type;
-	}
-	return 0;
-}
-
-static __always_inline __u64 l4_flags(const struct pkt *p, __u64 size)
-{
-	return p->proto == IPPROTO_UDP ? (size | BPF_F_MARK_MANGLED_0) : size;
-}
-
-/* Rewrite an address (IP_SRC_OFF or IP_DST_OFF) with L3 and L4 checksum updates. */
-static __always_inline int rewrite_addr(struct __sk_buff *skb, const struct pkt *p, __u32 off, __u32 old, __u32 new)
-{
-	if (old == new)
-		return 0;
-	if (p->l4_csum_off &&
-	    bpf_l4_csum_replace(skb, p->l4_csum_off, old, new, l4_flags(p, BPF_F_PSEUDO_HDR | sizeof(new))) < 0)
-		return -1;
-	if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, old, new, sizeof(new)) < 0)
-		return -1;
-	return bpf_skb_store_bytes(skb, off, &new, sizeof(new), 0);
-}
-
-/* Rewrite a port (offset 0: source, 2: destination within the L4 header). */
-static __always_inline int rewrite_port(struct __sk_buff *skb, const struct pkt *p, __u32 which, __u16 old, __u16 new)
-{
-	if (old == new)
-		return 0;
-	if (bpf_l4_csum_replace(skb, p->l4_csum_off, old, new, l4_flags(p, sizeof(new))) < 0)
-		return -1;
-	return bpf_skb_store_bytes(skb, p->l4_off + which, &new, sizeof(new), 0);
-}
-
 /* Decrement TTL (the TTL/protocol 16-bit word) with the L3 checksum fix. */
 static __always_inline int dec_ttl(struct __sk_buff *skb, const struct pkt *p)
 {
@@ -492,12 +313,7 @@ static __always_inline int rev_nat(struct __sk_buff *skb, const struct pkt *p, s
 	__u32 vip;
 	__u16 vport;
 
-	ck.saddr = p->saddr;
-	ck.daddr = p->daddr;
-	ck.sport = p->sport;
-	ck.dport = p->dport;
-	ck.proto = p->proto;
-	ck.dir = 1;
+	SET_TUPLE(ck, p->saddr, p->daddr, p->sport, p->dport, p->proto, 1);
 	ct = bpf_map_lookup_elem(&ct4, &ck);
 	if (!ct)
 		return 0;
@@ -646,12 +462,7 @@ static __always_inline int policy_check(struct __sk_buff *skb, __u32 flags, cons
 	if (!(flags & LAB_F_POLICY))
 		return 0;
 	/* A reply of a connection opened in the other direction. */
-	ck.saddr = t->daddr;
-	ck.daddr = t->saddr;
-	ck.sport = t->dport;
-	ck.dport = t->sport;
-	ck.proto = t->proto;
-	ck.dir = dir == POLICY_EGRESS ? POLICY_INGRESS : POLICY_EGRESS;
+	SET_TUPLE(ck, t->daddr, t->saddr, t->dport, t->sport, t->proto, dir == POLICY_EGRESS ? POLICY_INGRESS : POLICY_EGRESS);
 	if (!syn && bpf_map_lookup_elem(&lab_policy_ct, &ck))
 		return 0;
 	/* A later packet of a connection this direction allowed (a SYN is decided again). */
@@ -881,12 +692,7 @@ int tail_handle_ipv4(struct __sk_buff *skb)
 	if (ev.state == STATE_NEW) {
 		struct ct_key stale = {};
 
-		stale.saddr = p.daddr;
-		stale.daddr = p.saddr;
-		stale.sport = p.dport;
-		stale.dport = p.sport;
-		stale.proto = p.proto;
-		stale.dir = 1;
+		SET_TUPLE(stale, p.daddr, p.saddr, p.dport, p.sport, p.proto, 1);
 		bpf_map_delete_elem(&ct4, &stale);
 	}
 
@@ -901,12 +707,7 @@ int tail_handle_ipv4(struct __sk_buff *skb)
 		__u32 backend_ip;
 		__u16 backend_port;
 
-		ck.saddr = p.saddr;
-		ck.daddr = p.daddr;
-		ck.sport = p.sport;
-		ck.dport = p.dport;
-		ck.proto = p.proto;
-		ck.dir = 0;
+		SET_TUPLE(ck, p.saddr, p.daddr, p.sport, p.dport, p.proto, 0);
 		ct = bpf_map_lookup_elem(&ct4, &ck);
 		if (ct) {
 			struct svc_key bk = sk;
@@ -928,12 +729,7 @@ int tail_handle_ipv4(struct __sk_buff *skb)
 				struct ct_key rk = {};
 				struct ct_val rev = {};
 
-				rk.saddr = backend_ip;
-				rk.daddr = p.saddr;
-				rk.sport = backend_port;
-				rk.dport = p.sport;
-				rk.proto = p.proto;
-				rk.dir = 1;
+				SET_TUPLE(rk, backend_ip, p.saddr, backend_port, p.sport, p.proto, 1);
 				rev.addr = p.daddr;
 				rev.port = p.dport;
 				rev.slot = ct->slot;
@@ -962,12 +758,7 @@ int tail_handle_ipv4(struct __sk_buff *skb)
 			fwd.count = count;
 			fwd.packets = 1;
 			bpf_map_update_elem(&ct4, &ck, &fwd, BPF_ANY);
-			rk.saddr = backend_ip;
-			rk.daddr = p.saddr;
-			rk.sport = backend_port;
-			rk.dport = p.sport;
-			rk.proto = p.proto;
-			rk.dir = 1;
+			SET_TUPLE(rk, backend_ip, p.saddr, backend_port, p.sport, p.proto, 1);
 			rev.addr = p.daddr;
 			rev.port = p.dport;
 			rev.slot = bk.slot;

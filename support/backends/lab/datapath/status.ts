@@ -1,31 +1,28 @@
 /**
- * The lab node's datapath state read from the kernel (attached tc programs, map contents,
- * routes), and the `cilium-dbg status` text the lab's agent stand-in prints from it: Cilium's
- * own labels and value formats (pkg/client FormatStatusResponse), only the lines the lab can
- * state from what it reads, so the status parser reads the lab and a real agent alike.
+ * The lab node's datapath state (attached tc programs, map contents, its configured modes), and
+ * the `cilium-dbg status` text the lab's agent stand-in prints from it: Cilium's own labels and
+ * value formats (pkg/client FormatStatusResponse), only the lines the lab can state, so the
+ * status parser reads the lab and a real agent alike. As in Cilium, `KubeProxyReplacement` and
+ * `Routing: Network` report the agent's configuration (its Helm values), never what the kernel
+ * happens to hold: a node without its native routes still says `Native`, and a broken datapath
+ * shows in the routes, captures and monitor, as it would on a real cluster.
  */
 import { release } from 'node:os';
 import { run } from '../../../exec/index.ts';
-import { findKubeProxyChains } from '../../../kube-proxy/mode.ts';
-import { netnsRun } from '../node-run.ts';
-import { NETDEV_PROGRAMS } from './kpr.ts';
+import type { LabModes } from '../modes.ts';
 import { NodeDatapath, PROGRAM_NAMES } from './node-datapath.ts';
 
 export interface DatapathState {
   node: string;
   kernel: string;
-  /** Native: every remote pod CIDR has a route via a gateway on a non-tunnel device. */
-  routingNetwork: 'Native' | 'Tunnel' | 'Unknown';
-  /** Tunnel kind, or why routing is not native ("no route to 10.244.1.0/24"). */
-  routingDetail?: string;
-  /** Legacy: the lab hands non-local traffic to the kernel's routing (TC_ACT_OK). */
-  hostRouting: 'Legacy' | 'BPF';
-  /**
-   * Read from the node's nat table: kube-proxy's KUBE-SERVICES chain present means services stay
-   * with kube-proxy ('False'); without them, 'True' only when the lab's NodePort program
-   * (cil_from_netdev, lab_kpr.c) sits on the node's eth0, else nothing handles NodePort: 'Unknown'.
-   */
-  kubeProxyReplacement: 'False' | 'Unknown' | 'True';
+  /** routingMode as configured (Cilium's InterHostRoutingMode: Native or Tunnel). */
+  routingNetwork: 'Native' | 'Tunnel';
+  /** The tunnel protocol under Tunnel (`vxlan`), printed as `Tunnel [vxlan]`. */
+  tunnelProtocol?: string;
+  /** Legacy: the lab hands non-local traffic to the kernel's routing (TC_ACT_OK); it has no BPF host routing. */
+  hostRouting: 'Legacy';
+  /** kubeProxyReplacement as configured: Cilium prints its mode, True or False, nothing else. */
+  kubeProxyReplacement: 'False' | 'True';
   /** Under 'True': the devices NodePort is served on, as Cilium lists them (`eth0   172.18.0.3 (Direct Routing)`). */
   kubeProxyReplacementDevices?: string[];
   /** This node's cil_from_container/cil_to_container attachments found on tc. */
@@ -55,8 +52,7 @@ function cidrSize(cidr: string): number | null {
 
 /**
  * Render `cilium-dbg status` (pure), in Cilium's line order. The lab attaches with tc clsact
- * (`Attach Mode: Legacy TC`), hands non-local traffic to the kernel (`Host: Legacy` unless a
- * program sits on the uplink), keeps no kvstore, masquerades nothing itself and runs no Hubble.
+ * (`Attach Mode: Legacy TC`), hands non-local traffic to the kernel (`Host: Legacy`), keeps no kvstore, masquerades nothing itself and runs no Hubble.
  */
 export function renderStatus(s: DatapathState, opts: { cpus?: number } = {}): string {
   const lines: string[] = [];
@@ -79,7 +75,7 @@ export function renderStatus(s: DatapathState, opts: { cpus?: number } = {}): st
   lines.push(field('IPv4 BIG TCP', 'Disabled'));
   lines.push(field('IPv6 BIG TCP', 'Disabled'));
   lines.push(field('BandwidthManager', 'Disabled'));
-  const network = s.routingDetail ? `${s.routingNetwork} [${s.routingDetail}]` : s.routingNetwork;
+  const network = s.tunnelProtocol ? `${s.routingNetwork} [${s.tunnelProtocol}]` : s.routingNetwork;
   lines.push(field('Routing', `Network: ${network}   Host: ${s.hostRouting}`));
   lines.push(field('Attach Mode', 'Legacy TC'));
   lines.push(field('Device Mode', 'veth'));
@@ -90,59 +86,19 @@ export function renderStatus(s: DatapathState, opts: { cpus?: number } = {}): st
   return `${lines.join('\n')}\n`;
 }
 
-interface RouteJson {
-  dst: string;
-  gateway?: string;
-  dev?: string;
-}
-
-interface LinkJson {
-  ifname: string;
-  linkinfo?: { info_kind?: string };
-}
-
-const TUNNEL_KINDS = new Set(['vxlan', 'geneve', 'ipip', 'gre', 'sit']);
+/** The lab builds VXLAN tunnels only (modes.ts refuses the other protocols). */
+const TUNNEL_PROTOCOL = 'vxlan';
 
 /**
- * Native / Tunnel / Unknown from the node's routes and links (pure): Tunnel when every other
- * node's pod CIDR goes to a tunnel device, or to cilium_host while the node has one.
- */
-export function routingFromState(
-  routes: readonly RouteJson[],
-  links: readonly LinkJson[],
-  remotePodCIDRs: readonly string[],
-): { network: DatapathState['routingNetwork']; detail?: string } {
-  const tunnels = new Map(
-    links.filter((l) => TUNNEL_KINDS.has(l.linkinfo?.info_kind ?? '')).map((l) => [l.ifname, l.linkinfo!.info_kind!]),
-  );
-  const missing: string[] = [];
-  const viaTunnel = new Set<string>();
-  // Cilium's tunnel mode routes other nodes' pod CIDRs via cilium_host; its programs encapsulate.
-  const overlay = [...tunnels.values()][0];
-  for (const cidr of remotePodCIDRs) {
-    const r = routes.find((x) => x.dst === cidr);
-    if (!r) missing.push(cidr);
-    else if (r.dev && tunnels.has(r.dev)) viaTunnel.add(tunnels.get(r.dev)!);
-    else if (r.dev === 'cilium_host' && overlay) viaTunnel.add(overlay);
-    else if (!r.gateway) missing.push(cidr);
-  }
-  if (viaTunnel.size > 0 && missing.length === 0) return { network: 'Tunnel', detail: [...viaTunnel].join(',') };
-  if (missing.length > 0) return { network: 'Unknown', detail: `no route to ${missing.join(', ')}` };
-  if (remotePodCIDRs.length === 0 && tunnels.size > 0)
-    return { network: 'Tunnel', detail: [...new Set(tunnels.values())].join(',') };
-  return { network: 'Native' };
-}
-
-/**
- * Read the real state of a node: tc attachments (bpftool net show inside the node), map
- * contents and flags (when loaded), routes and links. `remotePodCIDRs` are the other nodes'
- * pod CIDRs: routing is Native only if each has a route via a gateway on a non-tunnel device.
- * Without a NodeDatapath (variant no-tc) pass `{ node, netns }`: programs are then counted by
- * name (cil_from_container/cil_to_container) and the maps count as empty.
+ * Read a node's state: tc attachments (bpftool net show inside the node), map contents and flags
+ * (when loaded), and its eth0 addresses under kube-proxy replacement (the device list Cilium
+ * prints). Routing and kube-proxy replacement come from `modes`, the configuration the lab was
+ * built with. Without a NodeDatapath (variant no-tc) pass `{ node, netns }`: programs are then
+ * counted by name (cil_from_container/cil_to_container) and the maps count as empty.
  */
 export async function gatherDatapathState(
   target: NodeDatapath | { node: string; netns: string },
-  opts: { remotePodCIDRs: readonly string[]; podCIDR?: string },
+  opts: { modes: LabModes; podCIDR?: string },
 ): Promise<DatapathState> {
   const dp =
     target instanceof NodeDatapath
@@ -156,48 +112,34 @@ export async function gatherDatapathState(
         });
   const where = `node ${dp.node}`;
   const ownNames = new Set<string>(Object.values(PROGRAM_NAMES));
-  const [attached, routesRes, linksRes, chains] = await Promise.all([
+  const kpr = opts.modes.kubeProxyReplacement;
+  const [attached, eth0] = await Promise.all([
     dp
       .attachedPrograms()
       .then((list) =>
         target instanceof NodeDatapath ? list : list.map((a) => ({ ...a, ours: ownNames.has(a.program) })),
       ),
-    run(['ip', '-n', dp.netns, '-j', 'route', 'show'], { timeoutMs: 15_000, where }),
-    run(['ip', '-n', dp.netns, '-j', '-d', 'link', 'show'], { timeoutMs: 15_000, where, quietStdout: true }),
-    findKubeProxyChains(netnsRun(dp.netns, where)),
+    kpr
+      ? run(['ip', '-n', dp.netns, '-j', '-4', 'addr', 'show', 'dev', 'eth0'], { timeoutMs: 15_000, where }).then(
+          (r) => JSON.parse(r.stdout || '[]') as Array<{ addr_info?: Array<{ local?: string }> }>,
+        )
+      : Promise.resolve([]),
   ]);
-  const kubeProxyChains = chains.mode !== null;
-  const netdev = attached.some(
-    (a) => a.interface === 'eth0' && a.direction === 'ingress' && a.program === NETDEV_PROGRAMS.ingress,
-  );
-  const kpr = kubeProxyChains ? 'False' : netdev ? 'True' : 'Unknown';
-  const eth0 =
-    kpr === 'True'
-      ? (JSON.parse(
-          (await run(['ip', '-n', dp.netns, '-j', '-4', 'addr', 'show', 'dev', 'eth0'], { timeoutMs: 15_000, where }))
-            .stdout || '[]',
-        ) as Array<{ addr_info?: Array<{ local?: string }> }>)
-      : [];
   const eth0Addrs = eth0.flatMap((l) => (l.addr_info ?? []).map((a) => a.local)).filter(Boolean);
-  // BPF host routing would mean our programs on the node's uplink; the lab leaves it to the kernel.
-  const onUplink = attached.some((a) => a.ours && (a.interface === 'eth0' || a.interface === 'cilium_host'));
   const ours = attached.filter((a) => a.ours);
   const loaded = dp.loaded();
   const counts = loaded ? await dp.mapCounts() : { services: 0, backends: 0, endpoints: 0, connections: 0 };
   const flags = loaded ? await dp.readFlags() : { trace: false, localRedirect: false };
-  const routing = routingFromState(
-    JSON.parse(routesRes.stdout || '[]') as RouteJson[],
-    JSON.parse(linksRes.stdout || '[]') as LinkJson[],
-    opts.remotePodCIDRs,
-  );
+  const tunnel = opts.modes.routing === 'tunnel';
   return {
     node: dp.node,
     kernel: release(),
-    routingNetwork: routing.network,
-    routingDetail: routing.detail,
-    hostRouting: onUplink ? 'BPF' : 'Legacy',
-    kubeProxyReplacement: kpr,
-    ...(kpr === 'True' ? { kubeProxyReplacementDevices: [`eth0   ${eth0Addrs.join(' ')} (Direct Routing)`] } : {}),
+    routingNetwork: tunnel ? 'Tunnel' : 'Native',
+    ...(tunnel ? { tunnelProtocol: TUNNEL_PROTOCOL } : {}),
+    // The lab hands non-local traffic to the kernel's routing: legacy host routing, always.
+    hostRouting: 'Legacy',
+    kubeProxyReplacement: kpr ? 'True' : 'False',
+    ...(kpr ? { kubeProxyReplacementDevices: [`eth0   ${eth0Addrs.join(' ')} (Direct Routing)`] } : {}),
     programsAttached: ours.length,
     interfacesWithPrograms: [...new Set(ours.map((a) => a.interface))].sort(),
     servicesInMaps: counts.services,
