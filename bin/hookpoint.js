@@ -11,5 +11,15 @@ if (major < 22 || (major === 22 && minor < 18)) {
 // Node's on-disk compile cache (os.tmpdir()/node-compile-cache): the lab's agent stand-in is a
 // short-lived `hookpoint lab agent` process per status read and monitor window, so start-up counts.
 (await import('node:module')).enableCompileCache?.();
-const { main } = await import('../support/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+// `lab agent` (what every agent read of the lab runs) goes to the lab's agent server first: a thin
+// client, as `cilium-dbg` is of a real agent. It answers undefined when the CLI must serve it.
+const viaServer =
+  argv[0] === 'lab' && argv[1] === 'agent'
+    ? await (await import('../support/backends/lab/agent/client.ts')).agentThroughSocket(argv.slice(2))
+    : undefined;
+if (viaServer !== undefined) process.exitCode = viaServer;
+else {
+  const { main } = await import('../support/cli/main.ts');
+  process.exitCode = await main(argv);
+}

@@ -66,6 +66,11 @@ export function describeError(err: unknown, debug = false): string {
   return `hookpoint: ${String(err)}`;
 }
 
+/** What the CLI prints when a signal stops it (the agent socket's client prints the same). */
+export function interruptedLine(sig: string): string {
+  return `hookpoint: ${sig} received — stopping commands and cleaning up…`;
+}
+
 export function exitCodeOf(err: unknown): number {
   return err instanceof HookpointError ? err.exitCode : ExitCode.scenarioFailed;
 }

@@ -15,8 +15,8 @@ import { runAgent } from '../backends/lab/agent/agent.ts';
 import { LabBackend, REPO_ROOT } from '../backends/lab/backend.ts';
 import { LAB_APT_PACKAGES } from '../backends/lab/host-prerequisites.ts';
 import { inspectDatapath } from '../backends/lab/inspect.ts';
-import { DEFAULT_STATE_ROOT, listLabs, RunDir, teardownLedger } from '../backends/lab/ledger.ts';
-import { DEFAULT_CLUSTER, validateCluster } from '../backends/lab/names.ts';
+import { listLabs, RunDir, teardownLedger } from '../backends/lab/ledger.ts';
+import { DEFAULT_CLUSTER, stateRootDefault, validateCluster } from '../backends/lab/names.ts';
 import { findNode } from '../backends/lab/topology.ts';
 import { LAB_VARIANTS } from '../config.ts';
 import { EnvironmentError, UsageError } from '../errors.ts';
@@ -44,7 +44,7 @@ const out = (text: string): void => {
 const say = (line = ''): void => out(`${line}\n`);
 
 function stateRoot(opts: Common): string {
-  return path.resolve(opts.stateRoot ?? (process.env.HOOKPOINT_LAB_STATE || DEFAULT_STATE_ROOT));
+  return path.resolve(opts.stateRoot ?? stateRootDefault());
 }
 
 function requireRoot(): void {

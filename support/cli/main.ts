@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { describeError, ExitCode, exitCodeOf } from '../errors.ts';
+import { describeError, ExitCode, exitCodeOf, interruptedLine } from '../errors.ts';
 import { cancelAll } from '../exec/index.ts';
 
 export type Registrar = (program: Command) => void;
@@ -40,7 +40,7 @@ let interrupted = false;
 function onSignal(sig: NodeJS.Signals): void {
   if (interrupted) return;
   interrupted = true;
-  process.stderr.write(`hookpoint: ${sig} received — stopping commands and cleaning up…\n`);
+  process.stderr.write(`${interruptedLine(sig)}\n`);
   process.exitCode = ExitCode.interrupted;
   cancelAll(sig);
 }

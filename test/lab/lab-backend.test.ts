@@ -6,9 +6,11 @@
  * runs of other engineers never clash; each lab is removed in `after`, also on failure.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { agentServerRunning } from '../../support/backends/lab/agent/launch.ts';
+import { agentSocketPath } from '../../support/backends/lab/agent/socket.ts';
 import { LabBackend } from '../../support/backends/lab/backend.ts';
 import { inspectDatapath } from '../../support/backends/lab/inspect.ts';
 import { RunDir, teardownLedger } from '../../support/backends/lab/ledger.ts';
@@ -267,6 +269,42 @@ describe('lab backend: with the tc datapath', { skip }, () => {
     assert.doesNotMatch(res.stdout, /Hookpoint|lab/i);
     assert.match(res.stdout, /^Routing:\s+Network: Native/m);
     assert.match(res.stdout, /^KubeProxyReplacement:\s+False/m);
+  });
+
+  it("answers `lab agent` through the lab's agent server as the CLI does in-process (output, errors, monitor stop)", async () => {
+    const rd = new RunDir('/run/hookpoint/lab', cluster);
+    assert.ok(agentServerRunning(rd), 'provisioning started the agent server');
+    const sock = agentSocketPath('/run/hookpoint/lab', cluster);
+    const agent = (argv: string[]) => lab.exec({ kind: 'agent', node: 'worker' }, argv, { check: false });
+    const viaServer = await agent(['cilium-dbg', 'status']);
+    const refused = await agent(['cilium-dbg', 'status', '--bogus']);
+    // Without the socket the client hands the command to the CLI, which runs it in its own process.
+    renameSync(sock, `${sock}.aside`);
+    let inProcess: Awaited<ReturnType<typeof agent>>;
+    let refusedInProcess: Awaited<ReturnType<typeof agent>>;
+    try {
+      inProcess = await agent(['cilium-dbg', 'status']);
+      refusedInProcess = await agent(['cilium-dbg', 'status', '--bogus']);
+    } finally {
+      renameSync(`${sock}.aside`, sock);
+    }
+    const stable = (s: string) => s.replace(/^(Controller Status|Proxy Status|Cluster health).*$/gm, '');
+    assert.equal(viaServer.exitCode, 0);
+    assert.equal(stable(viaServer.stdout), stable(inProcess.stdout));
+    assert.equal(refused.exitCode, 2);
+    assert.equal(refused.exitCode, refusedInProcess.exitCode);
+    assert.equal(refused.stderr, refusedInProcess.stderr);
+    // A monitor through the server streams events and ends on SIGTERM as the CLI's does (exit 130).
+    const mon = lab.spawn({ kind: 'agent', node: 'control-plane' }, ['cilium-dbg', 'monitor', '--type', 'trace']);
+    await mon.waitFor(/Press Ctrl-C to quit/, 20_000);
+    await new Promise((r) => setTimeout(r, 500));
+    for (let i = 0; i < 3; i++)
+      assert.ok((await curl(lab, { kind: 'pod', pod: 'client' }, `http://${svc.clusterIP}/`)).ok);
+    await new Promise((r) => setTimeout(r, 500));
+    const stopped = await mon.stop();
+    assert.equal(stopped.exitCode, 130);
+    assert.match(stopped.stdout, /-> endpoint \d+ flow/);
+    assert.match(stopped.stderr, /SIGTERM received/);
   });
 });
 

@@ -27,9 +27,10 @@ import path from 'node:path';
 import { InfraError, UsageError } from '../../errors.ts';
 import { run } from '../../exec/index.ts';
 import { ownsCgroup, removeCgroups } from './cgroups.ts';
-import { ownsNetns, validateCluster } from './names.ts';
+import { DEFAULT_STATE_ROOT, ownsNetns, validateCluster } from './names.ts';
 
-export const DEFAULT_STATE_ROOT = '/run/hookpoint/lab';
+export { DEFAULT_STATE_ROOT };
+
 export const NETNS_DIR = '/run/netns';
 
 export type LedgerEntry =

@@ -11,6 +11,13 @@ import { createHash } from 'node:crypto';
 import { UsageError } from '../../errors.ts';
 
 export const DEFAULT_CLUSTER = 'cilium-kubeproxy';
+/** Where lab run directories live unless told (`--state-root`, $HOOKPOINT_LAB_STATE). */
+export const DEFAULT_STATE_ROOT = '/run/hookpoint/lab';
+
+/** Where run directories live unless told: $HOOKPOINT_LAB_STATE, else /run/hookpoint/lab. */
+export function stateRootDefault(): string {
+  return process.env.HOOKPOINT_LAB_STATE || DEFAULT_STATE_ROOT;
+}
 /** Netns names are file names under /run/netns; keep the whole name well below NAME_MAX. */
 const MAX_CLUSTER = 40;
 const MAX_NAME = 63;

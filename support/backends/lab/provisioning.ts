@@ -9,6 +9,7 @@ import { InfraError, UsageError } from '../../errors.ts';
 import { cancelled, run } from '../../exec/index.ts';
 import type { IptablesMode } from '../../kube-proxy/mode.ts';
 import type { ClusterSpec } from '../types.ts';
+import { ensureAgentServer } from './agent/launch.ts';
 import { createNodeCgroups } from './cgroups.ts';
 import { compileLabProgram, KPR_NETDEV_DEFINE, LAB_KPR_SOURCE, NodeKpr } from './datapath/index.ts';
 import { requireHostPrerequisites } from './host-prerequisites.ts';
@@ -79,7 +80,10 @@ export class LabProvisioning {
       this.lab.datapaths.reset(existing, rd);
       this.lab.created = false;
       // Reuse: a kept lab outlives its echo servers if someone killed them; start the missing ones.
-      await this.pods.restartStoppedEchoes();
+      await Promise.all([
+        this.pods.restartStoppedEchoes(),
+        ensureAgentServer(rd, existing.cluster, this.lab.stateRoot),
+      ]);
       return;
     }
     if (existing?.keep && existing.phase === 'ready' && existing.fingerprint !== fingerprint) {
@@ -205,6 +209,7 @@ export class LabProvisioning {
     this.checkCancelled();
     state.phase = 'ready';
     this.lab.save();
+    await ensureAgentServer(rd, state.cluster, this.lab.stateRoot);
   }
 
   private intact(state: LabState): boolean {

@@ -8,8 +8,9 @@ import path from 'node:path';
 import { InfraError, UsageError } from '../../errors.ts';
 import type { IptablesMode } from '../../kube-proxy/mode.ts';
 import type { NetworkPolicyDoc } from '../../policy/manifest.ts';
-import { DEFAULT_STATE_ROOT, RunDir } from './ledger.ts';
+import { RunDir } from './ledger.ts';
 import type { LabModes } from './modes.ts';
+import { stateRootDefault } from './names.ts';
 import { NodeDatapaths } from './node-datapaths.ts';
 import type { LabPod } from './pod-netns.ts';
 import { findNode, type LabNodePlan, type LabTopologyPlan } from './topology.ts';
@@ -60,10 +61,7 @@ export interface LabState {
 
 export type WorkloadKind = 'echo' | 'service' | 'client';
 
-/** Where run directories live unless told: $HOOKPOINT_LAB_STATE, else /run/hookpoint/lab. */
-export function stateRootDefault(): string {
-  return process.env.HOOKPOINT_LAB_STATE || DEFAULT_STATE_ROOT;
-}
+export { stateRootDefault };
 
 export class LabSession {
   readonly stateRoot: string;

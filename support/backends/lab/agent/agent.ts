@@ -31,6 +31,8 @@ export interface AgentLab {
 export interface AgentIO {
   out(line: string): void;
   err(line: string): void;
+  /** True once the caller wants a streaming command (monitor) to end: the agent server's client hung up. */
+  stopped?(): boolean;
 }
 
 /** Event types `cilium-dbg monitor --type` accepts; the lab's datapath emits trace, drop and policy-verdict events. */
@@ -134,7 +136,7 @@ async function monitor(lab: AgentLab, nodeName: string, args: readonly string[],
     },
   });
   for (const line of monitorBanner(possibleCpus())) io.err(line);
-  while (stream.running() && !cancelled()) await new Promise((r) => setTimeout(r, 50));
+  while (stream.running() && !cancelled() && !io.stopped?.()) await new Promise((r) => setTimeout(r, 50));
   await stream.stop();
 }
 
