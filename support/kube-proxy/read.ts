@@ -71,8 +71,11 @@ export interface ServiceRead {
 }
 
 function servicePatterns(services: readonly WatchedService[]): string[] {
-  // `ns/name` matches every comment kube-proxy writes for the service ("ns/name:port cluster IP", "ns/name:port -> ip:port", …).
-  return [...new Set(services.map((s) => `${s.namespace}/${s.name}`))];
+  // `ns/name` followed by `:` (a named port), a space or the comment's end (`"` in save, ` */` in -L)
+  // matches every comment kube-proxy writes for the service ("ns/name:port cluster IP",
+  // "ns/name:port -> ip:port", "masquerade traffic for ns/name external destinations", …),
+  // and not those of ns/name2.
+  return [...new Set(services.flatMap((s) => [':', ' ', '"'].map((end) => `${s.namespace}/${s.name}${end}`)))];
 }
 
 /** The one command that reads these services' rules on a node, and how to parse its output. */

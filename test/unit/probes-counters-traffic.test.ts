@@ -267,7 +267,7 @@ test('counters: with the scenario’s services, one command per node lists only 
   const argv = calls[0]!.argv;
   assert.deepEqual(argv.slice(0, 2), ['sh', '-c']);
   assert.equal(argv[4], 'iptables-nft');
-  assert.deepEqual(argv[5]!.split('\n'), ['Chain ', 'bytes target', 'default/echo']);
+  assert.deepEqual(argv[5]!.split('\n'), ['Chain ', 'bytes target', 'default/echo:', 'default/echo ', 'default/echo"']);
   assert.deepEqual(argv.slice(6), [
     'KUBE-SVC-ZJMBFACUQCTMIK2C',
     'KUBE-EXT-ZJMBFACUQCTMIK2C',
@@ -299,7 +299,8 @@ test('counters: legacy reads the table once and filters it on the node to the se
     '*nat',
     'COMMIT',
     ':KUBE-SERVICES ',
-    'default/echo',
+    'default/echo:',
+    'default/echo"',
     '-A KUBE-SEP-IVKD2I6QVM6VRT6E ',
     ':KUBE-EXT-ZJMBFACUQCTMIK2C ',
   ])
