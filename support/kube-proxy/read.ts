@@ -48,7 +48,7 @@ export const TARGETED_READ_ABOVE = 500;
 
 /** Counts the rules of KUBE-SERVICES (one line each, plus the chain's own `-N` line): how large the table is. */
 export function servicesSizeCommand(reader: { command: string }): string[] {
-  return ['sh', '-c', `"$1" -t nat -S ${SERVICES_CHAIN} | wc -l`, 'sh', reader.command];
+  return ['sh', '-c', `"$1" -t nat -S ${SERVICES_CHAIN} | grep -c ^`, 'sh', reader.command];
 }
 
 /**

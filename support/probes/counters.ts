@@ -56,7 +56,8 @@ async function targetedCheaper(backend: Backend, node: string, chains: KubeProxy
   if (chains.mode === 'nft') {
     const res = await exec(backend, node, servicesSizeCommand(chains));
     const n = Number.parseInt(res.stdout.trim(), 10);
-    if (res.exitCode === 0 && Number.isFinite(n)) lines = n;
+    // grep -c exits 1 when it counted nothing; the count is what matters.
+    if (/^\d+$/.test(res.stdout.trim()) && Number.isFinite(n)) lines = n;
   }
   const cheaper = chains.mode !== null && targetedReadCheaper(chains.mode, lines);
   cache.set(node, cheaper);

@@ -245,9 +245,9 @@ Chain KUBE-SEP-R66PQ5STIP4QDMXL (1 references)
        3      180 DNAT       6    --  *      *       0.0.0.0/0            0.0.0.0/0            /* default/echo:http */ tcp to:10.244.1.5:8080
 `;
 
-/** `iptables-nft -t nat -S KUBE-SERVICES | wc -l` (how large the table is), answered with `lines`. */
+/** `iptables-nft -t nat -S KUBE-SERVICES | grep -c ^` (how large the table is), answered with `lines`. */
 function sizing(argv: string[], lines: number): { stdout: string } | null {
-  return argv[0] === 'sh' && argv[2]!.includes('-S KUBE-SERVICES | wc -l') ? { stdout: `${lines}\n` } : null;
+  return argv[0] === 'sh' && argv[2]!.includes('-S KUBE-SERVICES | grep -c ^') ? { stdout: `${lines}\n` } : null;
 }
 
 test('counters: with the scenario’s services, one command per node lists only their chains (nft), with exact counters', async () => {
