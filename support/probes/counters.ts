@@ -155,12 +155,13 @@ async function snapshotServices(
   node: string,
   forced: IptablesMode | undefined,
   services: readonly WatchedService[],
+  targetedAlways = false,
 ): Promise<Evidence<IptablesDump>> {
   const resolved = await chainsOf(backend, node, forced);
   const { chains, detected } = resolved;
   // Without kube-proxy's chains (or readable only by nft) the whole, small or foreign, table is the evidence;
   // so it is when the table is small enough that one whole read is the cheaper one.
-  if (chains.mode === null || chains.nftOnly || !(await targetedCheaper(backend, node, chains)))
+  if (chains.mode === null || chains.nftOnly || !(targetedAlways || (await targetedCheaper(backend, node, chains))))
     return snapshotNode(backend, node, forced, resolved);
   const commands = detected ? [...chains.commands] : [];
   const reader = { mode: chains.mode, command: chains.command };
@@ -217,6 +218,8 @@ export interface SnapshotOptions {
   services?: readonly WatchedService[];
   /** Nodes read at once (default DEFAULT_NODE_READS). */
   concurrency?: number;
+  /** Read only the services' rules (true) or the whole table (false) whatever is cheaper; default: the cheaper, decided once per node. */
+  targeted?: boolean;
 }
 
 /** One read per node, side by side (bounded); keyed by node name. */
@@ -228,7 +231,9 @@ export async function snapshotCounters(
   const unique = [...new Set(nodes)];
   const services = opts.services ?? [];
   const snaps = await mapBounded(unique, opts.concurrency ?? DEFAULT_NODE_READS, (n) =>
-    services.length ? snapshotServices(backend, n, opts.mode, services) : snapshotNode(backend, n, opts.mode),
+    services.length && opts.targeted !== false
+      ? snapshotServices(backend, n, opts.mode, services, opts.targeted)
+      : snapshotNode(backend, n, opts.mode),
   );
   return new Map(unique.map((n, i) => [n, snaps[i]!]));
 }

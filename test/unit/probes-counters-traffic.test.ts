@@ -376,6 +376,19 @@ test('counters: a small nft table is read whole (cheaper than one iptables-nft p
     ['iptables-nft-save -c -t nat', 'iptables-nft-save -c -t nat'],
     'the after snapshot reads as the before one did',
   );
+  // Asked for: targeted or whole, whatever the count says.
+  calls.length = 0;
+  await snapshotCounters(backend, [NODES[0]!], { services: [ECHO_SVC], mode: 'nft', targeted: true });
+  assert.deepEqual(
+    calls.map((c) => c.argv.slice(0, 2)),
+    [['sh', '-c']],
+  );
+  calls.length = 0;
+  await snapshotCounters(backend, [NODES[0]!], { services: [ECHO_SVC], mode: 'legacy', targeted: false });
+  assert.deepEqual(
+    calls.map((c) => c.argv.join(' ')),
+    ['iptables-legacy-save -c -t nat'],
+  );
   // Legacy never counts: every reader fetches the whole table from the kernel, the targeted one filters it on the node.
   const legacy = fakeBackend(({ argv }) => (argv[0] === 'sh' ? { stdout: NAT_WITH_KUBE } : { exitCode: 1 }));
   await snapshotCounters(legacy.backend, [NODES[0]!], { services: [ECHO_SVC], mode: 'legacy' });
