@@ -360,7 +360,9 @@ test('counters: nodes are read side by side, at most `concurrency` at once', asy
 });
 
 test('counters: a small nft table is read whole (cheaper than one iptables-nft per chain); counted once per node', async () => {
-  const { backend, calls } = fakeBackend(({ argv }) => sizing(argv, 40) ?? { stdout: NAT_WITH_KUBE });
+  const { backend, calls } = fakeBackend(
+    ({ argv }) => sizing(argv, 40) ?? { stdout: argv[0] === 'sh' ? LISTED : NAT_WITH_KUBE },
+  );
   const snaps = await snapshotCounters(backend, NODES, { services: [ECHO_SVC], mode: 'nft' });
   assert.deepEqual(calls.map((c) => (sizing(c.argv, 0) ? 'count' : c.argv.join(' '))).sort(), [
     'count',
