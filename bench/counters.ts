@@ -17,7 +17,9 @@ import { nodeNetns } from '../support/backends/lab/names.ts';
 import { DEFAULT_NODE_READS } from '../support/config.ts';
 import { run } from '../support/exec/index.ts';
 import { type IptablesMode, iptablesCommand } from '../support/kube-proxy/mode.ts';
-import { snapshotCounters } from '../support/probes/counters.ts';
+import { serviceRules } from '../support/kube-proxy/rules.ts';
+import type { IptablesDump } from '../support/parsers/iptables.ts';
+import { forgetIptablesModes, snapshotCounters } from '../support/probes/counters.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const RUNS = 10;
@@ -54,6 +56,7 @@ function bulkLines(count: number): string {
   // and 10,000 `-I` into a live nft chain take minutes.
   for (const r of nat.get('KUBE-SERVICES')!.filter((x) => !x.includes('-j KUBE-NODEPORTS')))
     out.push(`-A KUBE-SERVICES ${r}`);
+  for (const r of nat.get('KUBE-NODEPORTS')!) out.push(`-A KUBE-NODEPORTS ${r}`);
   for (const [c, rules] of nat) if (!fixed.has(c)) for (const r of rules) out.push(`-A ${c} ${r}`);
   return `${out.join('\n')}\n`;
 }
@@ -83,12 +86,16 @@ async function seedLab(cluster: string, mode: IptablesMode, kindConfig: string):
   return lab;
 }
 
-/** Median wall time of one window's two snapshots (before and after). */
-async function window(lab: LabBackend, opts: { targeted: boolean; runs?: number }): Promise<number> {
+/**
+ * Median wall time of one window's two snapshots (before and after), read as a scenario's window
+ * reads them (the scenario's services; the whole table where that is cheaper). `whole`: the
+ * whole-table read, the path before issue 16.
+ */
+async function window(lab: LabBackend, opts: { whole?: boolean; runs?: number }): Promise<number> {
   const topo = await lab.topology();
   const nodes = topo.nodes.map((n) => n.name);
-  const read = opts.targeted ? { services: topo.services.filter((s) => s.name === 'echo') } : {};
-  await snapshotCounters(lab, nodes, read); // warm: where the chains live is found once per node
+  const read = opts.whole ? {} : { services: topo.services };
+  await snapshotCounters(lab, nodes, read); // warm: how each node is read is decided once per node
   const ms: number[] = [];
   for (let i = 0; i < (opts.runs ?? RUNS); i++) {
     const t = performance.now();
@@ -97,6 +104,29 @@ async function window(lab: LabBackend, opts: { targeted: boolean; runs?: number 
     ms.push(Math.round(performance.now() - t));
   }
   return median(ms);
+}
+
+/** The echo service's rule table (chain, target, comment, counters) as the counter steps show it. */
+function ruleTable(dump: IptablesDump): string {
+  const r = serviceRules(dump, { namespace: 'default', service: 'echo' });
+  const rows = [...r.svcJumps, ...r.nodePortJumps, ...r.sepDnat].map(
+    (x) => `${x.chain} ${x.target} ${x.comment} ${x.packets}/${x.bytes}`,
+  );
+  return [...rows.sort(), [...r.svcChains, ...r.extChains, ...r.sepChains].sort().join(' ')].join('\n');
+}
+
+/** One node's read as the window takes it and the whole table's, compared rule table by rule table. */
+async function sameTables(lab: LabBackend): Promise<string> {
+  const topo = await lab.topology();
+  const nodes = topo.nodes.map((n) => n.name);
+  const t = performance.now();
+  const whole = await snapshotCounters(lab, nodes, {});
+  const wholeMs = Math.round(performance.now() - t);
+  const read = await snapshotCounters(lab, nodes, { services: topo.services });
+  const diff = nodes.filter((n) => ruleTable(read.get(n)!.data) !== ruleTable(whole.get(n)!.data));
+  const rows = ruleTable(read.get(nodes[0]!)!.data).split('\n').length - 1;
+  if (diff.length) throw new Error(`the read differs from the whole table's rules on ${diff.join(', ')}`);
+  return `echo's rule table (${rows} rules per node) identical to the whole table's on ${nodes.length} nodes; one whole-table snapshot of the nodes: ${wholeMs} ms`;
 }
 
 function ratioLine(what: string, big: number, small: number, goal: number): string {
@@ -109,6 +139,12 @@ export async function bench(): Promise<void> {
     process.stdout.write('counters: skipped (needs root: network namespaces)\n');
     return;
   }
+  process.stdout.write(
+    `load average at start: ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} (${os.cpus().length} CPUs)\n`,
+  );
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hp-bench-counters-'));
   const bulkText = bulkLines(BULK);
   const twoNode = path.join(REPO, 'kind-configs/two-node.yaml');
@@ -116,16 +152,18 @@ export async function bench(): Promise<void> {
     for (const mode of ['nft', 'legacy'] as const) {
       const lab = await seedLab(`hpbc${mode[0]}${process.pid}`.slice(0, 20), mode, twoNode);
       try {
-        const seed = await window(lab, { targeted: true });
-        const seedFull = await window(lab, { targeted: false });
+        const seed = await window(lab, {});
+        const seedFull = await window(lab, { whole: true });
         for (const n of lab.labState.plan.nodes)
           await addBulk(nodeNetns(lab.labState.cluster, n.name), `node ${n.name}`, mode, bulkText, dir);
-        const bulk = await window(lab, { targeted: true });
-        const bulkFull = await window(lab, { targeted: false, runs: 1 });
+        // A fresh backend object: how each node is read is decided anew for the bigger table.
+        forgetIptablesModes(lab);
+        const bulk = await window(lab, {});
         process.stdout.write(
           `window, iptables-${mode}, seed-size table: ${seed} ms (whole-table read: ${seedFull} ms); ` +
-            `with ${BULK} more services on every node: ${bulk} ms (whole-table read, n=1: ${bulkFull} ms)\n`,
+            `with ${BULK} more services on every node: ${bulk} ms\n`,
         );
+        process.stdout.write(`  ${await sameTables(lab)}\n`);
         process.stdout.write(ratioLine(`  10k vs seed-size, iptables-${mode}`, bulk, seed, GOAL.bulk));
       } finally {
         await lab.teardown();
@@ -143,7 +181,7 @@ export async function bench(): Promise<void> {
     ] as const) {
       const lab = await seedLab(`hpbcn${count}-${process.pid}`.slice(0, 20), 'nft', config);
       try {
-        perNodes[count] = await window(lab, { targeted: true });
+        perNodes[count] = await window(lab, {});
       } finally {
         await lab.teardown();
       }
@@ -152,6 +190,12 @@ export async function bench(): Promise<void> {
       `window, echo on every node, nft, ${DEFAULT_NODE_READS} nodes read at once: 2 nodes ${perNodes[2]} ms, 12 nodes ${perNodes[12]} ms\n`,
     );
     process.stdout.write(ratioLine('  12 vs 2 nodes', perNodes[12]!, perNodes[2]!, GOAL.nodes));
+    process.stdout.write(
+      `load average at end: ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}\n`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

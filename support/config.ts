@@ -65,7 +65,7 @@ export const DEFAULTS = {
  * Nodes whose counters are read at once. Each read is one exec on the node (`kubectl exec` on
  * a real cluster, served by its API server): side by side, but not all of a large cluster's at once.
  */
-export const DEFAULT_NODE_READS = 4;
+export const DEFAULT_NODE_READS = 8;
 
 /** DNS-1123 label: what Kubernetes accepts for pod, service and namespace names. */
 export const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

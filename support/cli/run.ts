@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { BACKENDS, KEEP, LAB_VARIANTS, loadConfig, type RawOptions } from '../config.ts';
+import { BACKENDS, DEFAULT_NODE_READS, KEEP, LAB_VARIANTS, loadConfig, type RawOptions } from '../config.ts';
 import { HookpointError } from '../errors.ts';
 import { runFeatures } from '../run/run-suite.ts';
 
@@ -54,7 +54,10 @@ export function runOptions(cmd: Command): Command {
       '--iptables <mode>',
       'nft|legacy: the iptables kube-proxy writes to (lab: where it writes; default nft there, detected per node elsewhere)',
     )
-    .option('--node-reads <n>', 'nodes whose counters are read at once (default 4; env HOOKPOINT_NODE_READS)')
+    .option(
+      '--node-reads <n>',
+      `nodes whose counters are read at once (default ${DEFAULT_NODE_READS}; env HOOKPOINT_NODE_READS)`,
+    )
     .option('--variant <list>', `lab datapath variants, comma-separated: ${LAB_VARIANTS.join(', ')}`)
     .option('--tags <expression>', 'cucumber tag expression, e.g. "@seed and not @flaky"')
     .option('--name <regex>', 'only scenarios whose name matches')

@@ -3,8 +3,9 @@
  * evidence on a shared cluster). Snapshots are compared as before/after deltas by the counter
  * expectations. Given the scenario's services, a snapshot reads only their rules (KUBE-SERVICES
  * and KUBE-NODEPORTS jumps, their KUBE-SVC/KUBE-EXT/KUBE-SEP chains: support/kube-proxy/read.ts),
- * so its cost follows the scenario, not the cluster; without them, the whole nat table
- * (`iptables-save -c -t nat`). Nodes are read side by side, at most `concurrency` at once (a
+ * so its cost follows the scenario, not the cluster — on a node where that is the cheaper read
+ * (decided once per node: always on legacy, on nft above TARGETED_READ_ABOVE rules in
+ * KUBE-SERVICES); otherwise, and without services, the whole nat table (`iptables-save -c -t nat`). Nodes are read side by side, at most `concurrency` at once (a
  * real cluster's API server serves each `kubectl exec`).
  *
  * Which iptables? The one kube-proxy writes to: the backend says so when it knows (`--iptables`,
@@ -17,7 +18,13 @@ import { InfraError } from '../errors.ts';
 import type { Evidence } from '../evidence/index.ts';
 import type { RunResult } from '../exec/index.ts';
 import { findKubeProxyChains, type IptablesMode, iptablesCommand, type KubeProxyChains } from '../kube-proxy/mode.ts';
-import { chainsNotRead, serviceReadCommand, type WatchedService } from '../kube-proxy/read.ts';
+import {
+  chainsNotRead,
+  serviceReadCommand,
+  servicesSizeCommand,
+  targetedReadCheaper,
+  type WatchedService,
+} from '../kube-proxy/read.ts';
 import { type IptablesDump, parseIptablesSave } from '../parsers/iptables.ts';
 import { commandOf, tail } from './common.ts';
 
@@ -26,9 +33,35 @@ const TIMEOUT_MS = 20_000;
 /** Where kube-proxy's chains were found, per backend and node. */
 const known = new WeakMap<Backend, Map<string, KubeProxyChains>>();
 
+/** Per backend and node: whether the targeted read is the cheaper one (decided once, see targetedReadCheaper). */
+const targeted = new WeakMap<Backend, Map<string, boolean>>();
+
 /** Forget the detected modes (a backend re-provisioned with another iptables). */
 export function forgetIptablesModes(backend: Backend): void {
   known.delete(backend);
+  targeted.delete(backend);
+}
+
+/**
+ * Whether reading only the services' rules is cheaper than the whole table on this node: asked
+ * once per node (nft: one count of KUBE-SERVICES' rules; legacy: always), so a window's before
+ * and after snapshots read the same way.
+ */
+async function targetedCheaper(backend: Backend, node: string, chains: KubeProxyChains): Promise<boolean> {
+  const cache = targeted.get(backend) ?? new Map<string, boolean>();
+  targeted.set(backend, cache);
+  const hit = cache.get(node);
+  if (hit !== undefined) return hit;
+  let lines: number | null = null;
+  if (chains.mode === 'nft') {
+    const res = await exec(backend, node, servicesSizeCommand(chains));
+    const n = Number.parseInt(res.stdout.trim(), 10);
+    // grep -c exits 1 when it counted nothing; the count is what matters.
+    if (/^\d+$/.test(res.stdout.trim()) && Number.isFinite(n)) lines = n;
+  }
+  const cheaper = chains.mode !== null && targetedReadCheaper(chains.mode, lines);
+  cache.set(node, cheaper);
+  return cheaper;
 }
 
 export function saveArgv(variant: IptablesMode | 'plain'): string[] {
@@ -71,8 +104,9 @@ async function snapshotNode(
   backend: Backend,
   node: string,
   forced: IptablesMode | undefined,
+  resolved?: { chains: KubeProxyChains; detected: boolean },
 ): Promise<Evidence<IptablesDump>> {
-  const { chains, detected } = await chainsOf(backend, node, forced);
+  const { chains, detected } = resolved ?? (await chainsOf(backend, node, forced));
   const variant = chains.command === 'iptables' ? 'plain' : (chains.mode ?? 'nft');
   const commands = detected ? [...chains.commands] : [];
   const res = await exec(backend, node, saveArgv(variant));
@@ -121,10 +155,14 @@ async function snapshotServices(
   node: string,
   forced: IptablesMode | undefined,
   services: readonly WatchedService[],
+  targetedAlways = false,
 ): Promise<Evidence<IptablesDump>> {
-  const { chains, detected } = await chainsOf(backend, node, forced);
-  // Without kube-proxy's chains (or readable only by nft) the whole, small or foreign, table is the evidence.
-  if (chains.mode === null || chains.nftOnly) return snapshotNode(backend, node, forced);
+  const resolved = await chainsOf(backend, node, forced);
+  const { chains, detected } = resolved;
+  // Without kube-proxy's chains (or readable only by nft) the whole, small or foreign, table is the evidence;
+  // so it is when the table is small enough that one whole read is the cheaper one.
+  if (chains.mode === null || chains.nftOnly || !(targetedAlways || (await targetedCheaper(backend, node, chains))))
+    return snapshotNode(backend, node, forced, resolved);
   const commands = detected ? [...chains.commands] : [];
   const reader = { mode: chains.mode, command: chains.command };
   let read = serviceReadCommand(reader, services);
@@ -180,6 +218,8 @@ export interface SnapshotOptions {
   services?: readonly WatchedService[];
   /** Nodes read at once (default DEFAULT_NODE_READS). */
   concurrency?: number;
+  /** Read only the services' rules (true) or the whole table (false) whatever is cheaper; default: the cheaper, decided once per node. */
+  targeted?: boolean;
 }
 
 /** One read per node, side by side (bounded); keyed by node name. */
@@ -191,7 +231,9 @@ export async function snapshotCounters(
   const unique = [...new Set(nodes)];
   const services = opts.services ?? [];
   const snaps = await mapBounded(unique, opts.concurrency ?? DEFAULT_NODE_READS, (n) =>
-    services.length ? snapshotServices(backend, n, opts.mode, services) : snapshotNode(backend, n, opts.mode),
+    services.length && opts.targeted !== false
+      ? snapshotServices(backend, n, opts.mode, services, opts.targeted)
+      : snapshotNode(backend, n, opts.mode),
   );
   return new Map(unique.map((n, i) => [n, snaps[i]!]));
 }

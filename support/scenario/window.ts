@@ -218,10 +218,8 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
       const cited = new Map<string, CitedEvidence<IptablesDump>>();
       if (countersError) return cited;
       try {
-        // Whole-table snapshots, nodes side by side. The targeted read (`services:`) is measured in
-        // `npm run bench -- counters` but not used yet: it misses issue 16's goals, is slower on a
-        // seed-size nft table, and no longer notices an nft table iptables-nft-save cannot read.
-        const read = { concurrency: world.ctx.config.nodeReads };
+        // The scenario's services' rules (or the whole table where that is cheaper), nodes side by side.
+        const read = { concurrency: world.ctx.config.nodeReads, services: topo.services };
         for (const [n, ev] of await snapshotCounters(backend, nodes, read))
           cited.set(n, await world.cite({ ...ev, kind }, { hold: world.armed.counters }));
       } catch (err) {

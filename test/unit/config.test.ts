@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULTS, loadConfig } from '../../support/config.ts';
+import { DEFAULT_NODE_READS, DEFAULTS, loadConfig } from '../../support/config.ts';
 import { UsageError } from '../../support/errors.ts';
 
 test('defaults follow the seed: lab backend, Cilium 1.17.15, Kubernetes v1.27.3, cluster cilium-kubeproxy', () => {
@@ -45,7 +45,7 @@ test('out-of-range and non-numeric counts are usage errors', () => {
 });
 
 test('nodes read at once: --node-reads over HOOKPOINT_NODE_READS over the default, within 1..64', () => {
-  assert.equal(loadConfig({}, {}).nodeReads, 4);
+  assert.equal(loadConfig({}, {}).nodeReads, DEFAULT_NODE_READS);
   assert.equal(loadConfig({}, { HOOKPOINT_NODE_READS: '8' }).nodeReads, 8);
   assert.equal(loadConfig({ nodeReads: '2' }, { HOOKPOINT_NODE_READS: '8' }).nodeReads, 2);
   assert.throws(() => loadConfig({ nodeReads: '0' }, {}), /--node-reads "0".*from 1 to 64/);

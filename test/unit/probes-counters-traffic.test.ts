@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Backend } from '../../support/backends/types.ts';
+import { DEFAULT_NODE_READS } from '../../support/config.ts';
 import { InfraError } from '../../support/errors.ts';
 import { forgetIptablesModes, snapshotCounters } from '../../support/probes/counters.ts';
 import { sendRequests } from '../../support/probes/traffic.ts';
@@ -244,15 +245,29 @@ Chain KUBE-SEP-R66PQ5STIP4QDMXL (1 references)
        3      180 DNAT       6    --  *      *       0.0.0.0/0            0.0.0.0/0            /* default/echo:http */ tcp to:10.244.1.5:8080
 `;
 
+/** `iptables-nft -t nat -S KUBE-SERVICES | grep -c ^` (how large the table is), answered with `lines`. */
+function sizing(argv: string[], lines: number): { stdout: string } | null {
+  return argv[0] === 'sh' && argv[2]!.includes('-S KUBE-SERVICES | grep -c ^') ? { stdout: `${lines}\n` } : null;
+}
+
 test('counters: with the scenario’s services, one command per node lists only their chains (nft), with exact counters', async () => {
-  const { backend, calls } = fakeBackend(({ argv }) => (argv[0] === 'sh' ? { stdout: LISTED } : { exitCode: 1 }));
+  const { backend, calls } = fakeBackend(
+    ({ argv }) => sizing(argv, 10_003) ?? (argv[0] === 'sh' ? { stdout: LISTED } : { exitCode: 1 }),
+  );
   (backend as { kubeProxyIptables?: () => string }).kubeProxyIptables = () => 'nft';
   const snaps = await snapshotCounters(backend, NODES, { services: [ECHO_SVC] });
-  assert.equal(calls.length, 2, 'one read per node, no detection');
+  assert.equal(calls.length, 4, 'per node: KUBE-SERVICES counted once, then one read; no detection');
+  assert.deepEqual(
+    calls.filter((c) => sizing(c.argv, 0)).map((c) => c.argv.at(-1)),
+    ['iptables-nft', 'iptables-nft'],
+  );
+  calls.length = 0;
+  await snapshotCounters(backend, NODES, { services: [ECHO_SVC] });
+  assert.equal(calls.length, 2, 'then one read per node and snapshot');
   const argv = calls[0]!.argv;
   assert.deepEqual(argv.slice(0, 2), ['sh', '-c']);
   assert.equal(argv[4], 'iptables-nft');
-  assert.deepEqual(argv[5]!.split('\n'), ['Chain ', 'bytes target', 'default/echo']);
+  assert.deepEqual(argv[5]!.split('\n'), ['Chain ', 'bytes target', 'default/echo:', 'default/echo ', 'default/echo"']);
   assert.deepEqual(argv.slice(6), [
     'KUBE-SVC-ZJMBFACUQCTMIK2C',
     'KUBE-EXT-ZJMBFACUQCTMIK2C',
@@ -284,7 +299,8 @@ test('counters: legacy reads the table once and filters it on the node to the se
     '*nat',
     'COMMIT',
     ':KUBE-SERVICES ',
-    'default/echo',
+    'default/echo:',
+    'default/echo"',
     '-A KUBE-SEP-IVKD2I6QVM6VRT6E ',
     ':KUBE-EXT-ZJMBFACUQCTMIK2C ',
   ])
@@ -298,13 +314,15 @@ test('counters: a chain the rules lead to that the read did not name is read by 
     '/* default/echo:http -> 10.244.1.5:8080 */ statistic mode random probability 0.50000000000\n       0        0 KUBE-SEP-THIRDTHIRDTHIRD1  0    --  *      *       0.0.0.0/0            0.0.0.0/0            /* default/echo:http -> 10.244.2.9:8080 */\n',
   );
   const { backend, calls } = fakeBackend(({ argv }) => ({
-    stdout: argv.includes('KUBE-SEP-THIRDTHIRDTHIRD1')
-      ? `${third}Chain KUBE-SEP-THIRDTHIRDTHIRD1 (1 references)\n    pkts      bytes target     prot opt in     out     source               destination\n       1       60 DNAT       6    --  *      *       0.0.0.0/0            0.0.0.0/0            /* default/echo:http */ tcp to:10.244.2.9:8080\n`
-      : third,
+    stdout: sizing(argv, 600)
+      ? '600\n'
+      : argv.includes('KUBE-SEP-THIRDTHIRDTHIRD1')
+        ? `${third}Chain KUBE-SEP-THIRDTHIRDTHIRD1 (1 references)\n    pkts      bytes target     prot opt in     out     source               destination\n       1       60 DNAT       6    --  *      *       0.0.0.0/0            0.0.0.0/0            /* default/echo:http */ tcp to:10.244.2.9:8080\n`
+        : third,
   }));
   const snaps = await snapshotCounters(backend, ['n1'], { services: [ECHO_SVC], mode: 'nft' });
-  assert.equal(calls.length, 2);
-  assert.equal(calls[1]!.argv.at(-1), 'KUBE-SEP-THIRDTHIRDTHIRD1');
+  assert.equal(calls.length, 3, 'the count of KUBE-SERVICES, then two reads');
+  assert.equal(calls[2]!.argv.at(-1), 'KUBE-SEP-THIRDTHIRDTHIRD1');
   assert.equal(snaps.get('n1')!.commands.length, 2, 'both commands are in the evidence');
   assert.ok(snaps.get('n1')!.data.chains.some((c) => c.name === 'KUBE-SEP-THIRDTHIRDTHIRD1'));
 });
@@ -324,7 +342,7 @@ test('counters: nodes are read side by side, at most `concurrency` at once', asy
   let inFlight = 0;
   let peak = 0;
   const nodes = Array.from({ length: 12 }, (_, i) => `n${i}`);
-  const { backend } = fakeBackend(() => ({ stdout: LISTED }));
+  const { backend } = fakeBackend(({ argv }) => sizing(argv, 10_003) ?? { stdout: LISTED });
   const exec = backend.exec.bind(backend);
   backend.exec = async (...args: Parameters<Backend['exec']>) => {
     inFlight++;
@@ -338,5 +356,46 @@ test('counters: nodes are read side by side, at most `concurrency` at once', asy
   assert.equal(peak, 3);
   peak = 0;
   await snapshotCounters(backend, nodes, { services: [ECHO_SVC], mode: 'nft' });
-  assert.equal(peak, 4, 'default bound');
+  assert.equal(peak, DEFAULT_NODE_READS, 'default bound');
+});
+
+test('counters: a small nft table is read whole (cheaper than one iptables-nft per chain); counted once per node', async () => {
+  const { backend, calls } = fakeBackend(
+    ({ argv }) => sizing(argv, 40) ?? { stdout: argv[0] === 'sh' ? LISTED : NAT_WITH_KUBE },
+  );
+  const snaps = await snapshotCounters(backend, NODES, { services: [ECHO_SVC], mode: 'nft' });
+  assert.deepEqual(calls.map((c) => (sizing(c.argv, 0) ? 'count' : c.argv.join(' '))).sort(), [
+    'count',
+    'count',
+    'iptables-nft-save -c -t nat',
+    'iptables-nft-save -c -t nat',
+  ]);
+  assert.match(snaps.get(NODES[0]!)!.summary, /^nat table of node .* via iptables-nft/);
+  calls.length = 0;
+  await snapshotCounters(backend, NODES, { services: [ECHO_SVC], mode: 'nft' });
+  assert.deepEqual(
+    calls.map((c) => c.argv.join(' ')),
+    ['iptables-nft-save -c -t nat', 'iptables-nft-save -c -t nat'],
+    'the after snapshot reads as the before one did',
+  );
+  // Asked for: targeted or whole, whatever the count says.
+  calls.length = 0;
+  await snapshotCounters(backend, [NODES[0]!], { services: [ECHO_SVC], mode: 'nft', targeted: true });
+  assert.deepEqual(
+    calls.map((c) => c.argv.slice(0, 2)),
+    [['sh', '-c']],
+  );
+  calls.length = 0;
+  await snapshotCounters(backend, [NODES[0]!], { services: [ECHO_SVC], mode: 'legacy', targeted: false });
+  assert.deepEqual(
+    calls.map((c) => c.argv.join(' ')),
+    ['iptables-legacy-save -c -t nat'],
+  );
+  // Legacy never counts: every reader fetches the whole table from the kernel, the targeted one filters it on the node.
+  const legacy = fakeBackend(({ argv }) => (argv[0] === 'sh' ? { stdout: NAT_WITH_KUBE } : { exitCode: 1 }));
+  await snapshotCounters(legacy.backend, [NODES[0]!], { services: [ECHO_SVC], mode: 'legacy' });
+  assert.deepEqual(
+    legacy.calls.map((c) => c.argv[4]),
+    ['iptables-legacy-save'],
+  );
 });

@@ -13,6 +13,7 @@ import { KIND_DESCRIPTOR } from '../../../support/backends/kind/descriptor.ts';
 import { type Attachment, EvidenceRecorder } from '../../../support/evidence/index.ts';
 import { expectDefaultGateway } from '../../../support/expectations/net.ts';
 import { bpftoolNet, bpftoolXlated } from '../../../support/probes/bpftool.ts';
+import { snapshotCounters } from '../../../support/probes/counters.ts';
 import { routes } from '../../../support/probes/net.ts';
 import { collectFailureEvidence } from '../../../support/scenario/failure-collectors.ts';
 import type { HookpointWorld } from '../../../support/scenario/world.ts';
@@ -175,5 +176,55 @@ describe('tools where the images have them (kind)', () => {
     const logs = w.exec.matching(['logs', 'cilium-x7k2p', '--container', 'cilium-agent', '--tail=200']);
     assert.equal(logs.length, 1, 'the agent log of the failed scenario’s node');
     assert.equal(w.exec.matching(['logs', 'cilium-tjsld']).length, 0, 'not of uninvolved nodes');
+  });
+});
+
+describe('counter reads on kind: the same targeted path, through docker exec on the node', () => {
+  const LIST_HEAD = '    pkts      bytes target     prot opt in     out     source               destination';
+  it("counts KUBE-SERVICES once, then reads the service's chains in one docker exec per node and snapshot", async (t) => {
+    const w = await provisioned(t);
+    if (!w) return;
+    const node = `${CLUSTER}-worker`;
+    w.exec.on(['docker', 'exec', node, 'sh', '-c'], (argv) =>
+      argv[2]!.includes('grep -c ^')
+        ? { stdout: '10003\n' }
+        : {
+            stdout: [
+              'Chain KUBE-SERVICES (2 references)',
+              LIST_HEAD,
+              '       5      300 KUBE-SVC-ZJMBFACUQCTMIK2C  6    --  *      *       0.0.0.0/0            10.96.94.95          /* default/echo:http cluster IP */ tcp dpt:80',
+              'Chain KUBE-NODEPORTS (1 references)',
+              LIST_HEAD,
+              'Chain KUBE-SVC-ZJMBFACUQCTMIK2C (1 references)',
+              LIST_HEAD,
+              '       5      300 KUBE-SEP-GKX2UC7VFHO7SJQN  0    --  *      *       0.0.0.0/0            0.0.0.0/0            /* default/echo:http -> 10.244.0.20:80 */',
+              'Chain KUBE-SEP-GKX2UC7VFHO7SJQN (1 references)',
+              LIST_HEAD,
+              '       5      300 DNAT       6    --  *      *       0.0.0.0/0            0.0.0.0/0            /* default/echo:http */ tcp to:10.244.0.20:80',
+              '',
+            ].join('\n'),
+          },
+    );
+    const echo = {
+      namespace: 'default',
+      name: 'echo',
+      portName: 'http',
+      protocol: 'TCP',
+      nodePort: null,
+      endpoints: [{ ip: '10.244.0.20', port: 80 }],
+    };
+    const before = await snapshotCounters(w.backend, ['worker'], { services: [echo], mode: 'nft' });
+    await snapshotCounters(w.backend, ['worker'], { services: [echo], mode: 'nft' });
+    const calls = w.exec.matching(['docker', 'exec', node, 'sh', '-c']);
+    assert.equal(calls.length, 3, 'one count of KUBE-SERVICES, then one read per snapshot');
+    assert.deepEqual(calls[1]!.argv.slice(calls[1]!.argv.indexOf('sh') + 3, calls[1]!.argv.indexOf('sh') + 5), [
+      'sh',
+      'iptables-nft',
+    ]);
+    assert.equal(w.exec.matching(['iptables-nft-save']).length, 0, 'the whole table is not read');
+    const ev = before.get('worker')!;
+    assert.match(ev.commands.at(-1)!, new RegExp(`^docker exec ${node} sh -c `));
+    assert.equal(ev.data.chains.find((c) => c.name === 'KUBE-SEP-GKX2UC7VFHO7SJQN')!.rules[0]!.packets, 5);
+    assert.deepEqual(w.exec.refused, []);
   });
 });
