@@ -239,6 +239,7 @@ describe('tcpdump lines read whole', () => {
       'dropped privs to tcpdump',
       'reading from file x.pcap, link-type EN10MB (Ethernet)',
       '   ',
+      'at 09:15:36.860877 IP 10.0.0.1.5000 > 10.0.0.2.6000: UDP, length 1',
     ];
     const d = parseTcpdump(lines.join('\n'));
     assert.deepEqual(
@@ -250,6 +251,7 @@ describe('tcpdump lines read whole', () => {
       { line: 4, text: lines[3] },
       { line: 6, text: lines[5] },
       { line: 7, text: lines[6] },
+      { line: 16, text: lines[15] },
     ]);
   });
 
