@@ -11,9 +11,12 @@ import {
   type BpfAttachment,
   type BpfMap,
   type BpfProgram,
+  parseBpftoolMapDump,
   parseBpftoolMapShow,
   parseBpftoolNet,
   parseBpftoolProgShow,
+  parseBpftoolXlated,
+  programArraySlots,
 } from '../../../support/parsers/bpftool.ts';
 import { realWorld } from '../helpers/real-world.ts';
 
@@ -431,5 +434,151 @@ describe('bpftool prog show / map show read whole', () => {
         ownerProgType: null,
       },
     ]);
+  });
+});
+
+describe('bpftool prog dump xlated read whole', () => {
+  it('text: helper and tail calls, the array and slot of each tail call, where a jump or a call cuts the scan', () => {
+    const lines = [
+      'int cil_from_container(struct __ctx_buff * ctx):',
+      '; return bpf_redirect(ep->ifindex, 0);',
+      '   0: (bf) r6 = r1',
+      '   1: (18) r2 = map[id:313]',
+      '   3: (b7) r3 = 7',
+      '   4: (85) call bpf_tail_call#12',
+      '   5: (15) if r0 == 0x0 goto pc+3',
+      '   6: (18) r2 = map[id:314]',
+      '   8: (bf) r3 = r7',
+      '   9: (85) call bpf_tail_call#12',
+      '  10: (85) call pc+5',
+      '  11: (85) call bpf_redirect#23 // to the peer',
+      '  12: (b4) w3 = 11',
+      '  13: (85) call bpf_tail_call#12',
+      '  14: (95) exit',
+      '...',
+      'garbage',
+    ];
+    assert.deepEqual(parseBpftoolXlated(lines.join('\r\n')), {
+      calls: ['bpf_tail_call', 'bpf_redirect'],
+      callSites: [
+        { insn: 4, helper: 'bpf_tail_call' },
+        { insn: 9, helper: 'bpf_tail_call' },
+        { insn: 11, helper: 'bpf_redirect' },
+        { insn: 13, helper: 'bpf_tail_call' },
+      ],
+      tailCalls: [
+        { insn: 4, mapId: 313, index: 7 },
+        { insn: 9, mapId: null, index: null },
+        { insn: 13, mapId: null, index: 11 },
+      ],
+      mapIds: [313, 314],
+      instructions: 13,
+      unknownLines: [{ line: 17, text: 'garbage' }],
+    });
+  });
+
+  it('older (u32) moves, hex slots, a computed slot, a map not in r2', () => {
+    const d = parseBpftoolXlated(
+      [
+        ' 0: (18) r2 = map[id:5]',
+        ' 2: (b4) (u32) r3 = (u32) 0x1f',
+        ' 3: (85) call bpf_tail_call#12',
+        ' 4: (18) r1 = map[id:6]',
+        ' 6: (07) r3 += 1',
+        ' 7: (bf) r2 = r9',
+        ' 8: (85) call bpf_tail_call#12',
+        ' 9: (85) call unknown#195896080',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      [d.tailCalls, d.mapIds, d.calls],
+      [
+        [
+          { insn: 3, mapId: 5, index: 31 },
+          { insn: 8, mapId: null, index: null },
+        ],
+        [5, 6],
+        ['bpf_tail_call', 'unknown'],
+      ],
+    );
+  });
+
+  it('-j: instruction indexes counted (a 64-bit load takes two), a call without opcode, entries without disasm', () => {
+    const json = [
+      { disasm: '(18) r2 = map[id:5]' },
+      { disasm: '(b7) r3 = 2' },
+      { disasm: '(85) call bpf_tail_call#12' },
+      { disasm: 'call bpf_redirect#23' },
+      { nodisasm: 1 },
+      { disasm: '(95) exit' },
+    ];
+    assert.deepEqual(parseBpftoolXlated(JSON.stringify(json)), {
+      calls: ['bpf_tail_call', 'bpf_redirect'],
+      callSites: [
+        { insn: 3, helper: 'bpf_tail_call' },
+        { insn: null, helper: 'bpf_redirect' },
+      ],
+      tailCalls: [{ insn: 3, mapId: 5, index: 2 }],
+      mapIds: [5],
+      instructions: 5,
+      unknownLines: [],
+    });
+    assert.equal(parseBpftoolXlated('[not json').unknownLines.length, 1);
+  });
+});
+
+describe('bpftool map dump read whole', () => {
+  it('one-line and multi-line entries, empty slots, the element count, stray lines; the slots of a program array', () => {
+    const lines = [
+      'key: 07 00 00 00  value: 0f 00 00 00',
+      'key: 0b 00 00 00  value: <no entry>',
+      'key: zz  value: 01',
+      'key:',
+      '00 01 00 00',
+      'value:',
+      '0x02 0x03',
+      '04 00',
+      'Found 3 elements',
+      'stray',
+    ];
+    const d = parseBpftoolMapDump(lines.join('\r\n'));
+    assert.deepEqual(d, {
+      entries: [
+        { key: [7, 0, 0, 0], value: [15, 0, 0, 0] },
+        { key: [0, 1, 0, 0], value: [2, 3, 4, 0] },
+      ],
+      found: 3,
+      unknownLines: [
+        { line: 3, text: 'key: zz  value: 01' },
+        { line: 10, text: 'stray' },
+      ],
+    });
+    assert.deepEqual(
+      [...programArraySlots(d)],
+      [
+        [7, 15],
+        [256, 262914],
+      ],
+    );
+    assert.deepEqual(parseBpftoolMapDump('key:\n01\nFound 1 element\n'), { entries: [], found: 1, unknownLines: [] });
+  });
+
+  it('-j: byte lists in 0x or bare hex; entries without a value are left out; slots need 4-byte keys', () => {
+    const d = parseBpftoolMapDump(
+      JSON.stringify([
+        { key: ['0x07', '0x00', '0x00', '0x00'], value: ['0x0F', '0', '0', '0'] },
+        { key: ['0x01'] },
+        { key: ['0x02', '0x00'], value: ['0x01', '0x00', '0x00', '0x80'] },
+      ]),
+    );
+    assert.deepEqual(d, {
+      entries: [
+        { key: [7, 0, 0, 0], value: [15, 0, 0, 0] },
+        { key: [2, 0], value: [1, 0, 0, 128] },
+      ],
+      found: null,
+      unknownLines: [],
+    });
+    assert.deepEqual([...programArraySlots(d)], [[7, 15]]);
   });
 });
