@@ -113,7 +113,7 @@ describe('tcpdump lines read whole', () => {
 
   it('-i any with direction and ifindex, -tt timestamps, dates, IPv6, named ports, UDP and other protocols', () => {
     const lines = [
-      '09:15:36.860874 lxc12ab  In  ifindex 9 aa:bb:cc:dd:ee:01 ethertype IPv4 (0x0800), length 80: 10.244.0.10.40001 > 10.96.94.95.80: Flags [S.], seq 1, ack 2, win 64240, length 0',
+      '09:15:36.860874 lxc12ab  In  ifindex 12 aa:bb:cc:dd:ee:01 ethertype IPv4 (0x0800), length 80: 10.244.0.10.40001 > 10.96.94.95.80: Flags [S.], seq 1, ack 2, win 64240, length 0',
       '1764129336.123456 eth0  Out IP 10.244.0.10.53124 > 10.96.0.10.53: 4660+ A? echo.default.svc. (34)',
       '2026-11-26 09:15:36.860874 IP6 fe80::1.546 > ff02::1:2.547: dhcp6 solicit',
       '09:15:36.860875 IP 10.0.0.1.http > 10.0.0.2.40001: Flags [P.], seq 1:5, ack 1, win 5, length 4: HTTP',
@@ -278,6 +278,130 @@ describe('tcpdump lines read whole', () => {
   });
 });
 
+describe('tcpdump line edges', () => {
+  it('-i any directions B, M and P; two spaces after the time; an -e frame without the ethertype word', () => {
+    const lines = [
+      '09:15:36.000001 eth0  B   IP 10.0.0.1.5000 > 10.0.0.255.6000: UDP, length 1',
+      '09:15:36.000002 eth0  M   IP 10.0.0.1.5000 > 224.0.0.1.6000: UDP, length 2',
+      '09:15:36.000003 eth0  P   IP 10.0.0.1.5000 > 10.0.0.9.6000: UDP, length 3',
+      '09:15:36.000004  IP 10.0.0.1.5000 > 10.0.0.2.6000: UDP, length 4',
+      '09:15:36.000005 aa:bb:cc:dd:ee:01 > aa:bb:cc:dd:ee:02, IPv4, length 74: 10.0.0.1.5000 > 10.0.0.2.6000: UDP, length 5',
+      '09:15:36.000006 aa:bb:cc:dd:ee:01 > aa:bb:cc:dd:ee:02, IPv6, length 86: fe80::1 > ff02::2: ICMP6, router solicitation, length 6',
+    ];
+    const d = parseTcpdump(lines.join('\n'));
+    assert.deepEqual(d.unknownLines, []);
+    assert.deepEqual(
+      d.packets.map((p) => [p.interface, p.direction, p.ethertype, p.srcMac, p.frameLength, p.protocol, p.length]),
+      [
+        ['eth0', 'B', 'IPv4', null, null, 'udp', 1],
+        ['eth0', 'M', 'IPv4', null, null, 'udp', 2],
+        ['eth0', 'P', 'IPv4', null, null, 'udp', 3],
+        [null, null, 'IPv4', null, null, 'udp', 4],
+        [null, null, 'IPv4', 'aa:bb:cc:dd:ee:01', 74, 'udp', 5],
+        [null, null, 'IPv6', 'aa:bb:cc:dd:ee:01', 86, 'icmp6', 6],
+      ],
+    );
+  });
+
+  it('ARP without -e: with and without a MAC in parentheses, at the end of the line', () => {
+    const lines = [
+      '09:15:36.000001 ARP, Request who-has 10.0.0.1 (aa:bb:cc:dd:ee:ff) tell 10.0.0.2, length 46',
+      '09:15:36.000002 ARP, Request who-has 10.0.0.3 tell 10.0.0.4',
+      '09:15:36.000003 ARP, Reply 10.0.0.1 is-at aa:bb:cc:dd:ee:ff',
+    ];
+    const d = parseTcpdump(lines.join('\n'));
+    assert.deepEqual(d.packets, [
+      packet({
+        time: '09:15:36.000001',
+        ethertype: 'ARP',
+        src: { ip: '10.0.0.2', port: null },
+        dst: { ip: '10.0.0.1', port: null },
+        protocol: 'arp',
+        length: 46,
+        info: 'Request who-has 10.0.0.1 (aa:bb:cc:dd:ee:ff) tell 10.0.0.2, length 46',
+        raw: lines[0]!,
+        line: 1,
+      }),
+      packet({
+        time: '09:15:36.000002',
+        ethertype: 'ARP',
+        src: { ip: '10.0.0.4', port: null },
+        dst: { ip: '10.0.0.3', port: null },
+        protocol: 'arp',
+        info: 'Request who-has 10.0.0.3 tell 10.0.0.4',
+        raw: lines[1]!,
+        line: 2,
+      }),
+      packet({
+        time: '09:15:36.000003',
+        ethertype: 'ARP',
+        src: { ip: '10.0.0.1', port: null },
+        protocol: 'arp',
+        info: 'Reply 10.0.0.1 is-at aa:bb:cc:dd:ee:ff',
+        raw: lines[2]!,
+        line: 3,
+      }),
+    ]);
+  });
+
+  it('the protocol: named ports, UDP or tunnel info without ports, a tunnel word later in the info, a line cut before the colon', () => {
+    const lines = [
+      '09:15:36.000001 IP 10.0.0.1.domain > 10.0.0.2.53124: 4660 1/0/0 A 10.0.0.5 (50)',
+      '09:15:36.000002 IP 10.0.0.1 > 10.0.0.2: UDP, bad length 5 > 4',
+      '09:15:36.000003 IP 10.0.0.1 > 10.0.0.2: VXLAN, flags [I] (0x08), vni 2',
+      '09:15:36.000004 IP 10.0.0.1 > 10.0.0.2: gre-proto-0x6558 OTV',
+      'IP 10.0.0.3 > 10.0.0.4: ICMP echo request',
+      '09:15:36.000005 IP 10.0.0.1.5 > 10.0.0.2.6',
+      '09:15:36.000006 IP 10.0.0.1.5000 > 10.0.0.2.6000: length 7',
+    ];
+    const d = parseTcpdump(lines.join('\n'));
+    assert.deepEqual(
+      d.packets.map((p) => [
+        p.line,
+        p.protocol,
+        p.src?.portName ?? null,
+        p.dst,
+        p.info,
+        p.length,
+        p.inner?.line ?? null,
+      ]),
+      [
+        [1, 'udp', 'domain', { ip: '10.0.0.2', port: 53124 }, '4660 1/0/0 A 10.0.0.5 (50)', null, null],
+        [2, 'udp', null, { ip: '10.0.0.2', port: null }, 'UDP, bad length 5 > 4', 5, null],
+        [3, 'udp', null, { ip: '10.0.0.2', port: null }, 'VXLAN, flags [I] (0x08), vni 2', null, null],
+        [4, 'other', null, { ip: '10.0.0.2', port: null }, 'gre-proto-0x6558 OTV', null, null],
+        [6, 'udp', null, { ip: '10.0.0.2', port: 6 }, '', null, null],
+        [7, 'udp', null, { ip: '10.0.0.2', port: 6000 }, 'length 7', 7, null],
+      ],
+    );
+    assert.deepEqual(d.unknownLines, [{ line: 5, text: lines[4] }]);
+  });
+
+  it("tcpdump's own words count only at the start of a line; a leading ifindex only; CR only at the end", () => {
+    const lines = [
+      'note: tcpdump: something',
+      'was listening on eth0',
+      'not reading from file x',
+      'got 12 packets captured',
+      'x^C',
+      '^Cx',
+      'we dropped privs',
+      'a\rb',
+      '09:15:36.000001 IP 10.0.0.1.5: x',
+      '09:15:36.000002 eth0  Out IP 10.0.0.1.5000 > 10.0.0.2.6000: UDP, ifindex 12 length 1',
+    ];
+    const d = parseTcpdump(lines.join('\n'));
+    assert.deepEqual(
+      d.unknownLines.map((u) => u.text),
+      lines.slice(0, 9),
+    );
+    assert.deepEqual(
+      d.packets.map((p) => [p.interface, p.direction, p.info]),
+      [['eth0', 'Out', 'UDP, ifindex 12 length 1']],
+    );
+  });
+});
+
 describe('parseTcpdumpAddress', () => {
   it('IPv4 with and without port, IPv6 with and without port, a named port, an annotation, garbage', () => {
     assert.deepEqual(
@@ -290,6 +414,10 @@ describe('parseTcpdumpAddress', () => {
         '10.0.0.1.80[|tcp]',
         '[x]',
         '',
+        '[1.2.3.4]',
+        '10.0.0.1[x',
+        '10.0.0.1.pop3',
+        '10.0.0.1.3com-tsmux',
         '1.2.3',
         '1.2.3.4.5.6',
       ].map(parseTcpdumpAddress),
@@ -302,6 +430,10 @@ describe('parseTcpdumpAddress', () => {
         { ip: '10.0.0.1', port: 80 },
         null,
         null,
+        { ip: '[1.2.3.4]', port: null },
+        { ip: '10.0.0.1[x', port: null },
+        { ip: '10.0.0.1', port: null, portName: 'pop3' },
+        { ip: '10.0.0.1', port: null, portName: '3com-tsmux' },
         null,
         null,
       ],
