@@ -208,6 +208,69 @@ describe('agent status read whole', () => {
   });
 });
 
+describe('agent status edges', () => {
+  it('controller rows: four columns without a message, counts that are not whole numbers, ten and more', () => {
+    const s = parseCiliumStatus(
+      [
+        'KVStore:                 Ok',
+        'Controller Status:       3/3 healthy',
+        '  Name    Last success   Last error   Count   Message',
+        '  a       1s ago         never        12',
+        '  b       1s ago         never        12x',
+        '  c       1s ago         never        x12',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      s.controllers!.list.map((c) => [c.name, c.count, c.message]),
+      [
+        ['a', 12, ''],
+        ['b', null, ''],
+        ['c', null, ''],
+      ],
+    );
+  });
+
+  it('KPR devices separated by a bare comma or with blanks before it; a first word that follows a blank', () => {
+    assert.deepEqual(
+      parseCiliumStatus('KubeProxyReplacement:    True [eth0,eth1 , eth2]\n').kubeProxyReplacementDevices,
+      ['eth0', 'eth1', 'eth2'],
+    );
+    const s = parseCiliumStatus(
+      [
+        'Host Routing:            BPF\t(x)',
+        'Cilium:                  Ok\t1.16.5 (v1.16.5)',
+        'Masquerading:            BPF\t[eth0]',
+        'IPAM:                    IPv4: 12/254 allocated,  ',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      [s.hostRouting, s.ciliumHealth, s.ciliumVersion, s.masquerading!.mode, s.ipam, s.ipamAllocations],
+      ['BPF', 'Ok', '1.16.5', 'BPF', 'IPv4: 12/254 allocated', [{ family: 'IPv4', used: 12, total: 254, cidr: null }]],
+    );
+  });
+
+  it('versions with more than one digit per part; a health word alone; a version not after the first word', () => {
+    const v = (cil: string) => {
+      const s = parseCiliumStatus(`Cilium:   ${cil}\n`);
+      return [s.ciliumHealth, s.ciliumVersion];
+    };
+    assert.deepEqual(
+      [v('Ok   1.18.10 (v1.18.10-1)'), v('Ok   10.0.0'), v('Warning'), v('Ok x 1.2.3')],
+      [
+        ['Ok', '1.18.10'],
+        ['Ok', '10.0.0'],
+        ['Warning', null],
+        ['Ok', null],
+      ],
+    );
+  });
+
+  it('a label is top-level only at the base indentation', () => {
+    const s = parseCiliumStatus(['KVStore:   Ok', '  Nested:   x', 'Tunnel:   vxlan'].join('\n'));
+    assert.deepEqual(Object.keys(s.fields), ['KVStore', 'Tunnel']);
+  });
+});
+
 describe('not an agent status', () => {
   it('the cluster-wide cilium-cli summary is reported as such, with nothing read', () => {
     for (const line of [
