@@ -271,6 +271,39 @@ describe('agent status edges', () => {
   });
 });
 
+describe('agent status gaps', () => {
+  it('blank-looking lines, an empty KPR value, Routing without Host, no KPR at all, IPAM without a trailing comma', () => {
+    const s = parseCiliumStatus(
+      [
+        '   ',
+        'KVStore:                 Ok',
+        '\t',
+        'Routing:                 Network: Tunnel [vxlan]',
+        'IPAM:                    IPv4: 3/254 allocated from 10.0.1.0/24',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      [s.unknownLines, s.kubeProxyReplacement, s.routing, s.hostRouting, s.ipamAllocations],
+      [
+        [],
+        null,
+        { network: 'Tunnel', host: null, tunnelProtocol: 'vxlan' },
+        null,
+        [{ family: 'IPv4', used: 3, total: 254, cidr: '10.0.1.0/24' }],
+      ],
+    );
+    const empty = parseCiliumStatus('KubeProxyReplacement:\nKVStore:   Ok\n');
+    assert.deepEqual(
+      [empty.format, empty.kubeProxyReplacement, empty.kubeProxyReplacementDevices],
+      ['agent', null, []],
+    );
+    assert.deepEqual(parseCiliumStatus('hello\n   \nworld\n').unknownLines, [
+      { line: 1, text: 'hello' },
+      { line: 3, text: 'world' },
+    ]);
+  });
+});
+
 describe('not an agent status', () => {
   it('the cluster-wide cilium-cli summary is reported as such, with nothing read', () => {
     for (const line of [
