@@ -11,7 +11,8 @@ export default {
   testRunner: 'tap',
   // Each test file runs in its own `node` (type stripping, as `npm run test:unit` does); per-file
   // coverage lets a mutant run only the files that reach it. The files: the unit tests of the
-  // mutated layers and of the probes that feed them tool output. Not fuzz.test.ts (74 s a run).
+  // mutated layers, of the probes that feed them tool output, and of `hookpoint parse` (the parser
+  // registry's renderings). Not fuzz.test.ts (74 s a run).
   tap: {
     testFiles: [
       'test/unit/parsers/**/*.test.ts',
@@ -20,6 +21,8 @@ export default {
       'test/unit/probes-*.test.ts',
       'test/unit/*tail-calls*.test.ts',
       'test/unit/lab-{status,monitor-format,datapath-layout}.test.ts',
+      // `hookpoint parse`: the parser registry's JSON and table renderings (support/parsers/registry.ts).
+      'test/unit/cli-parse.test.ts',
     ],
     forceBail: true,
   },
@@ -35,7 +38,10 @@ export default {
   tsconfigFile: 'no-tsconfig-rewrite',
   disableTypeChecks: false,
   concurrency: Number(process.env.HOOKPOINT_MUTATION_CONCURRENCY ?? 2),
-  timeoutMS: 20000,
+  // A mutant that loops forever (a `while` whose index no longer moves) is cut off after the test
+  // file's own time × 1.5 plus this; one test file runs well under a second, so 5 s is ample even
+  // under load, and each hanging mutant costs 5 s instead of 20.
+  timeoutMS: 5000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },

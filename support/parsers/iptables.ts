@@ -495,7 +495,10 @@ export function parseIptablesList(text: string): IptablesDump {
     }
     if (rule.packets !== null) {
       sawCounters = true;
-      if (/[KMGTP]\s/.test(row.slice(0, 14))) sawSuffix = true;
+      // The two counter columns themselves: a target such as DNAT or MARK right after small
+      // counters is not a `K`/`M`/`T` suffix.
+      const counters = fields(row, 2).parts;
+      if (/[KMGTP]$/.test(counters[0]!) || /[KMGTP]$/.test(counters[1]!)) sawSuffix = true;
     }
     current.rules.push(rule);
   }

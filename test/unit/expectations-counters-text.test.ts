@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InconclusiveError } from '../../support/errors.ts';
 import {
   type CounterRow,
   type CounterWindow,
@@ -17,6 +16,7 @@ import {
 import { cite, citeAll, listSome, plural } from '../../support/expectations/evidence-ref.ts';
 import { parseIptablesSave } from '../../support/parsers/iptables.ts';
 import type { RequestOutcome } from '../../support/probes/traffic.ts';
+import { thrown } from './helpers/thrown.ts';
 
 const NAT = (sep: number, svc = 0) =>
   [
@@ -61,28 +61,6 @@ function win(before: string, after: string, o: Partial<CounterWindow> = {}): Cou
     traffic: [ok],
     ...o,
   };
-}
-
-function thrown(f: () => unknown): {
-  kind: string;
-  message: string;
-  expected?: unknown;
-  actual?: unknown;
-  hint?: string;
-} {
-  try {
-    f();
-  } catch (err) {
-    const e = err as Error & { expected?: unknown; actual?: unknown; hint?: string };
-    return {
-      kind: err instanceof InconclusiveError ? 'inconclusive' : e.name,
-      message: e.message,
-      ...(e.expected !== undefined ? { expected: e.expected } : {}),
-      ...(e.actual !== undefined ? { actual: e.actual } : {}),
-      ...(e.hint !== undefined ? { hint: e.hint } : {}),
-    };
-  }
-  return assert.fail('expected the verdict to throw');
 }
 
 const SVC_JUMP = 'KUBE-SERVICES → KUBE-SVC-ZJMBFACUQCTMIK2C (default/echo:http cluster IP) jump';

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InconclusiveError } from '../../support/errors.ts';
 import type { CitedEvidence } from '../../support/expectations/evidence-ref.ts';
 import { expectDefaultGateway, expectNeighbourMac, expectRouteVia } from '../../support/expectations/net.ts';
 import { expectStatusField, statusValue } from '../../support/expectations/status.ts';
@@ -18,6 +17,7 @@ import {
 import { parseIpNeigh, parseIpRoute } from '../../support/parsers/ip.ts';
 import { parseCiliumStatus } from '../../support/parsers/status.ts';
 import type { RequestError, RequestOutcome } from '../../support/probes/traffic.ts';
+import { thrown } from './helpers/thrown.ts';
 
 function o(seq: number, by: string | null, error: RequestError | null = null): RequestOutcome {
   const ok = error === null;
@@ -44,28 +44,6 @@ function ev(data: RequestOutcome[]): CitedEvidence<RequestOutcome[]> {
     summary: `${data.filter((d) => d.ok).length}/${data.length} requests to echo 10.96.94.95:80 succeeded`,
     attachment: '09-traffic-pod-client.txt',
   };
-}
-
-interface Thrown {
-  kind: string;
-  message: string;
-  expected?: unknown;
-  actual?: unknown;
-  hint?: string;
-}
-
-function thrown(f: () => unknown): Thrown {
-  try {
-    f();
-  } catch (err) {
-    const e = err as Error & { expected?: unknown; actual?: unknown; hint?: string };
-    const out: Thrown = { kind: err instanceof InconclusiveError ? 'inconclusive' : e.name, message: e.message };
-    if (e.expected !== undefined) out.expected = e.expected;
-    if (e.actual !== undefined) out.actual = e.actual;
-    if (e.hint !== undefined) out.hint = e.hint;
-    return out;
-  }
-  return assert.fail('expected the verdict to throw');
 }
 
 const EV = ' (evidence 09-traffic-pod-client.txt)';

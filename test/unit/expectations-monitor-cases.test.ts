@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InconclusiveError } from '../../support/errors.ts';
 import type { CitedEvidence } from '../../support/expectations/evidence-ref.ts';
 import { expectNoTranslation, expectSameNodeDelivery, expectTranslation } from '../../support/expectations/monitor.ts';
 import { type MonitorEvent, parseMonitor } from '../../support/parsers/monitor.ts';
+import { thrown } from './helpers/thrown.ts';
 
 const CLAIM = {
   endpoint: 1573,
@@ -44,28 +44,6 @@ function ev(...lines: string[]): CitedEvidence<MonitorEvent[]> {
     summary: 'm',
     attachment: '06-monitor-cp.txt',
   };
-}
-
-function thrown(f: () => unknown): {
-  kind: string;
-  message: string;
-  expected?: unknown;
-  actual?: unknown;
-  hint?: string;
-} {
-  try {
-    f();
-  } catch (err) {
-    const e = err as Error & { expected?: unknown; actual?: unknown; hint?: string };
-    return {
-      kind: err instanceof InconclusiveError ? 'inconclusive' : e.name,
-      message: e.message,
-      ...(e.expected !== undefined ? { expected: e.expected } : {}),
-      ...(e.actual !== undefined ? { actual: e.actual } : {}),
-      ...(e.hint !== undefined ? { hint: e.hint } : {}),
-    };
-  }
-  return assert.fail('expected the verdict to throw');
 }
 
 const q = (line: string) => `\`${line}\``;
