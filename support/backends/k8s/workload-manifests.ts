@@ -41,6 +41,11 @@ export function namespaceLabels(runId: string): Record<string, string> {
   return { ...MANAGED_BY, [RUN_LABEL]: runId, ...POD_SECURITY_LABELS };
 }
 
+/** A namespace a run creates for a scenario's client pods (no privileged pods live there). */
+export function clientNamespaceLabels(runId: string): Record<string, string> {
+  return { ...MANAGED_BY, [RUN_LABEL]: runId };
+}
+
 /** Schedule onto exactly this node (by name, as the DaemonSet controller does), tolerating its taints. */
 function pinTo(node: string): Pick<k8s.V1PodSpec, 'affinity' | 'tolerations'> {
   return {

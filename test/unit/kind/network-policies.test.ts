@@ -121,3 +121,53 @@ describe('kind backend policy path (scripted executor + fake API server)', () =>
     );
   });
 });
+
+describe('kind backend: a client pod in another namespace (fake API server)', () => {
+  afterEach(runCleanups);
+
+  it('creates the missing namespace, puts the pod there with its labels, lists it, and removes the namespace with it', async (t) => {
+    const w = await setup(t);
+    if (!w) return;
+    await w.backend.provision(SEED);
+    const intruder = await w.backend.runClient({
+      name: 'intruder',
+      node: 'worker',
+      namespace: 'other',
+      labels: { app: 'intruder' },
+    });
+    assert.equal(intruder.namespace, 'other');
+    const ns = w.api.get('api/v1', 'namespaces', 'other');
+    assert.ok(ns, 'namespace "other" created');
+    assert.equal(ns.metadata.labels['app.kubernetes.io/managed-by'], 'hookpoint');
+    assert.equal(ns.metadata.labels['pod-security.kubernetes.io/enforce'], undefined, 'not privileged');
+    const pod = w.api.get('api/v1', 'pods', 'intruder', 'other');
+    assert.equal(pod?.metadata.labels.app, 'intruder');
+    assert.equal(w.api.get('api/v1', 'pods', 'intruder', w.backend.namespace), undefined);
+    const listed = (await w.backend.topology()).pods.find((p) => p.name === 'intruder');
+    assert.equal(listed?.namespace, 'other', 'the topology lists it in its namespace');
+
+    await w.backend.removeWorkload('client', 'intruder');
+    assert.equal(w.api.get('api/v1', 'pods', 'intruder', 'other'), undefined);
+    assert.equal(w.api.get('api/v1', 'namespaces', 'other'), undefined, 'the namespace it created is removed');
+    assert.equal(
+      (await w.backend.topology()).pods.find((p) => p.name === 'intruder'),
+      undefined,
+    );
+  });
+
+  it('an existing namespace is used and left in place; "default" is the run namespace', async (t) => {
+    const w = await setup(t);
+    if (!w) return;
+    await w.backend.provision(SEED);
+    w.api.put('api/v1', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
+    await w.backend.runClient({ name: 'c1', node: 'worker', namespace: 'team-a', labels: { app: 'c1' } });
+    const home = await w.backend.runClient({ name: 'c2', node: 'worker', namespace: 'default' });
+    assert.equal(home.namespace, w.backend.namespace);
+    await w.backend.removeWorkload('client', 'c1');
+    assert.ok(w.api.get('api/v1', 'namespaces', 'team-a'), 'not ours: kept');
+    await assert.rejects(
+      w.backend.runClient({ name: 'c3', node: 'worker', namespace: 'Not_A_Name' }),
+      /DNS-1123 label/,
+    );
+  });
+});
