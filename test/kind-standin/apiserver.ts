@@ -452,7 +452,7 @@ async function reconcileEchoes(): Promise<void> {
       const app = d.spec?.template?.metadata?.labels?.app as string | undefined;
       const node = pinned(d.spec?.template?.spec);
       if (!app || !node) continue;
-      const port = d.spec.template.spec.containers?.[0]?.ports?.[0]?.containerPort ?? 8080;
+      const port = d.spec.template.spec.containers?.[0]?.ports?.[0]?.containerPort ?? 80;
       const w: Want = want.get(app) ?? { ns, nodes: [], port, deps: [] };
       w.nodes.push(node);
       w.deps.push(d);

@@ -20,7 +20,11 @@ export const PROBE_NAME = 'hookpoint-probe';
 export function workloadImages(o: ImageOverrides = {}): { probe: string; echo: string; client: string } {
   return { probe: o.probe ?? PROBE_IMAGE, echo: o.echo ?? ECHO_IMAGE, client: o.client ?? CLIENT_IMAGE };
 }
-export const DEFAULT_ECHO_PORT = 8080;
+/**
+ * The echo's HTTP port: 80, as on the lab, so a feature's ports (a policy's `port: 80`, a
+ * reachability matrix "on port 80/TCP" to a pod) mean the same on every backend.
+ */
+export const DEFAULT_ECHO_PORT = 80;
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'hookpoint' } as const;
 export const RUN_LABEL = 'hookpoint.io/run';
 export const NODE_LABEL = 'hookpoint.io/node';
