@@ -23,9 +23,9 @@ import { NODE_LABEL, ROLE_LABEL } from '../../support/backends/k8s/workload-mani
 import { LabBackend } from '../../support/backends/lab/index.ts';
 import { nodeNetns, podNetns } from '../../support/backends/lab/names.ts';
 import { planFromKindConfig } from '../../support/backends/lab/topology.ts';
-import { type NetworkPolicyDoc, parsePolicyManifest } from '../../support/policy/manifest.ts';
 import { FakeApiServer } from '../unit/helpers/kind/fake-apiserver.ts';
 import { buildImages, enterArgv } from './containers.ts';
+import { policyController } from './policies.ts';
 import {
   type ClusterRecord,
   clusterDir,
@@ -625,40 +625,7 @@ api.onDelete(
 
 // --- network policies: the agents import them, the lab's datapath enforces them ------------------
 
-/** Policies applied to the lab, by kind/namespace/name. */
-const labPolicies = new Map<string, NetworkPolicyDoc>();
-const policyKey = (o: Obj) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`;
-
-function onPolicyCreated(o: Obj): void {
-  let doc: NetworkPolicyDoc;
-  try {
-    // The stored object (with its namespace and uid), read as the manifest a user would write.
-    doc = parsePolicyManifest(JSON.stringify(o));
-  } catch (err) {
-    log(`policy ${policyKey(o)} not imported: ${(err as Error).message}`);
-    return;
-  }
-  const key = policyKey(o);
-  void work(`policy ${key}`, async () => {
-    await lab.applyNetworkPolicy(doc);
-    labPolicies.set(key, doc);
-  }).catch(() => {});
-}
-
-async function removePolicy(key: string): Promise<void> {
-  const doc = labPolicies.get(key);
-  if (!doc) return;
-  labPolicies.delete(key);
-  await lab.removeNetworkPolicy(doc);
-}
-
-for (const resource of ['networkpolicies', 'ciliumnetworkpolicies']) {
-  api.onCreate(resource, onPolicyCreated);
-  api.onDelete(
-    resource,
-    (o) => void work(`policy removal ${policyKey(o)}`, () => removePolicy(policyKey(o))).catch(() => {}),
-  );
-}
+const policies = policyController(api, lab, work, log);
 
 api.onCreate('daemonsets', (ds) => {
   const ns = ds.metadata.namespace as string;
@@ -689,7 +656,7 @@ api.onCreate('daemonsets', (ds) => {
 api.onDelete('namespaces', (n) => {
   const ns = n.metadata.name as string;
   void work(`namespace ${ns}`, async () => {
-    for (const key of [...labPolicies.keys()].filter((k) => k.split('/')[1] === ns)) await removePolicy(key);
+    await policies.removeNamespace(ns);
     for (const key of [...labServices.keys()].filter((k) => k.startsWith(`${ns}/`)))
       await removeService(ns, key.slice(ns.length + 1));
     for (const key of [...labClients.keys()].filter((k) => k.startsWith(`${ns}/`)))
