@@ -171,3 +171,32 @@ describe('kind backend: a client pod in another namespace (fake API server)', ()
     );
   });
 });
+
+describe('kind plan: a client pod in another namespace', () => {
+  it('shows the namespace (not privileged) and the pod applied there', async () => {
+    const { kindWorkloadPlan } = await import('../../../support/backends/kind/plan.ts');
+    const plan = kindWorkloadPlan({
+      cluster: 'kind',
+      kubeconfig: '/tmp/kc',
+      runId: 'run1',
+      scratchDir: '/tmp/s',
+      echoes: [],
+      services: [],
+      clients: [
+        { name: 'client', node: 'kind-worker', namespace: 'default' },
+        { name: 'intruder', node: 'kind-worker', namespace: 'other', labels: { app: 'intruder' } },
+      ],
+    });
+    const ns = plan.find((c) => /namespace other for client pods/.test(c.purpose))!;
+    assert.match(ns.stdin!, /name: other/);
+    assert.doesNotMatch(ns.stdin!, /pod-security/);
+    const intruder = plan.find((c) => /client pod "intruder" in other/.test(c.purpose))!;
+    assert.deepEqual(
+      intruder.argv.slice(intruder.argv.indexOf('--namespace'), intruder.argv.indexOf('--namespace') + 2),
+      ['--namespace', 'other'],
+    );
+    assert.match(intruder.stdin!, /app: intruder/);
+    const client = plan.find((c) => c.purpose === 'client pod "client"')!;
+    assert.ok(client.argv.includes('hookpoint-run1'));
+  });
+});
