@@ -8,5 +8,8 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(3);
 }
+// Node's on-disk compile cache (os.tmpdir()/node-compile-cache): the lab's agent stand-in is a
+// short-lived `hookpoint lab agent` process per status read and monitor window, so start-up counts.
+(await import('node:module')).enableCompileCache?.();
 const { main } = await import('../support/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

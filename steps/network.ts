@@ -26,15 +26,15 @@ defineStep(
     state: true,
   },
   async function (this: HookpointWorld, scope: NodeScope, field: string, value: string) {
-    for (const node of resolveNodes(await this.topology(), scope)) {
+    const nodes = resolveNodes(await this.topology(), scope);
+    // One status read per node and scenario (several status steps judge the same evidence); the
+    // nodes not read yet are read side by side, then cited in node order.
+    const unread = nodes.filter((n) => !this.statusByNode.has(n.name));
+    const read = await Promise.all(unread.map((n) => agentStatus(this.backend, n.name)));
+    for (const [i, n] of unread.entries()) this.statusByNode.set(n.name, await this.cite(read[i]!));
+    for (const node of nodes) {
       this.involvedNodes.add(node.name);
-      // One status read per node and scenario: several status steps judge the same evidence.
-      let ev = this.statusByNode.get(node.name);
-      if (!ev) {
-        ev = await this.cite(await agentStatus(this.backend, node.name));
-        this.statusByNode.set(node.name, ev);
-      }
-      const status = ev;
+      const status = this.statusByNode.get(node.name)!;
       await judge(this, [status], () => expectStatusField(status, STATUS_FIELD_OF_WORDS[field]!, value), {
         figure: () => `${field} "${value}" on node ${node.name}`,
       });

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm test`: typecheck, lint, unit tests, lab kernel tests (root), then the seed suite on the lab.
+# `npm test`: typecheck, lint, unit tests, lab kernel tests (root), then every feature on the lab
+# and the seed suite on the kind stand-in.
 # Ends with one plain line "N passed, N failed" summing every layer.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -37,9 +38,10 @@ if [ -d test/browser ]; then
   fi
 fi
 if [ "$(id -u)" = 0 ]; then
-  # The seed suite: this run's summary only; a run that writes none counts as failed.
+  # Every feature on the lab (the seed suite, the modes, policy): this run's summary only; a run
+  # that writes none counts as failed. (`npm run conformance` is the seed suite alone.)
   rm -f reports/summary.json
-  npm run --silent conformance -- --backend lab
+  node bin/hookpoint.js run --backend lab
   code=$?
   if [ -f reports/summary.json ]; then
     read -r p f s < <(node -e 'const s=require("./reports/summary.json").counts;console.log(s.passed||0,(s.failed||0)+(s.broken||0),s.skipped||0)' 2>/dev/null || echo "0 1 0")
@@ -47,7 +49,7 @@ if [ "$(id -u)" = 0 ]; then
     p=0; f=1; s=0
   fi
   if [ "$code" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-  layer seed-suite "$p" "$f" "$s"
+  layer features "$p" "$f" "$s"
   # The kind backend's own code on the seed suite, against the kind stand-in on the lab's kernel.
   rm -rf reports/kind-standin
   npm run --silent test:kind-standin -- --reports reports/kind-standin

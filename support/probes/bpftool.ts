@@ -108,13 +108,21 @@ export async function bpftoolTailCalls(
 ): Promise<Evidence<TailCallClosure>> {
   const commands: string[] = [];
   const log: string[] = [];
-  const tool = async (argv: string[], what: string) => {
+  // Reads of one round run side by side; their commands and output are logged in a fixed order
+  // (programs, then maps, each as the walk named them), so the evidence reads the same every time.
+  const read = async (argv: string[], what: string) => {
     const res = await bpftool(backend, node, argv, what);
-    commands.push(commandOf(res));
-    log.push(`$ ${commandOf(res)}\n${res.stdout.trimEnd()}`);
-    return res.stdout;
+    return { command: commandOf(res), stdout: res.stdout };
   };
-  const attachments = parseBpftoolNet(await tool(['bpftool', 'net', 'show'], 'the BPF attachments')).attachments;
+  const logged = (...reads: Array<{ command: string; stdout: string }>) => {
+    for (const r of reads) {
+      commands.push(r.command);
+      log.push(`$ ${r.command}\n${r.stdout.trimEnd()}`);
+    }
+  };
+  const net = await read(['bpftool', 'net', 'show'], 'the BPF attachments');
+  logged(net);
+  const attachments = parseBpftoolNet(net.stdout).attachments;
   const at = attachments.find(
     (a) => a.interface === query.ifname && (a.hook === 'tc' || a.hook === 'tcx') && a.direction === query.direction,
   );
@@ -133,30 +141,37 @@ export async function bpftoolTailCalls(
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const { missing } = walkTailCalls(closure, { hookSlots });
     if (missing.programs.length === 0 && missing.maps.length === 0) break;
-    for (const id of missing.programs) {
-      const shown = parseBpftoolProgShow(await tool(['bpftool', 'prog', 'show', 'id', String(id)], `program ${id}`))
-        .programs[0];
-      const x = parseBpftoolXlated(
-        await tool(['bpftool', 'prog', 'dump', 'xlated', 'id', String(id)], `the translated code of program ${id}`),
-      );
+    const programs = missing.programs.map((id) =>
+      Promise.all([
+        read(['bpftool', 'prog', 'show', 'id', String(id)], `program ${id}`),
+        read(['bpftool', 'prog', 'dump', 'xlated', 'id', String(id)], `the translated code of program ${id}`),
+      ]),
+    );
+    const maps = missing.maps.map(async (id) => {
+      const show = await read(['bpftool', 'map', 'show', 'id', String(id)], `map ${id}`);
+      const shown = parseBpftoolMapShow(show.stdout).maps[0];
+      const dump =
+        shown?.type === 'prog_array'
+          ? await read(['bpftool', 'map', 'dump', 'id', String(id)], `the slots of map ${id}`)
+          : undefined;
+      return { show, shown, dump };
+    });
+    for (const [i, [show, xlated]] of (await Promise.all(programs)).entries()) {
+      logged(show, xlated);
+      const x = parseBpftoolXlated(xlated.stdout);
       closure.programs.push({
-        id,
-        name: shown?.name ?? null,
+        id: missing.programs[i]!,
+        name: parseBpftoolProgShow(show.stdout).programs[0]?.name ?? null,
         callSites: x.callSites,
         tailCalls: x.tailCalls,
         instructions: x.instructions,
       });
     }
-    for (const id of missing.maps) {
-      const shown = parseBpftoolMapShow(await tool(['bpftool', 'map', 'show', 'id', String(id)], `map ${id}`)).maps[0];
-      const slots =
-        shown?.type === 'prog_array'
-          ? programArraySlots(
-              parseBpftoolMapDump(await tool(['bpftool', 'map', 'dump', 'id', String(id)], `the slots of map ${id}`)),
-            )
-          : new Map<number, number>();
+    for (const [i, { show, shown, dump }] of (await Promise.all(maps)).entries()) {
+      logged(show, ...(dump ? [dump] : []));
+      const slots = dump ? programArraySlots(parseBpftoolMapDump(dump.stdout)) : new Map<number, number>();
       closure.maps.push({
-        id,
+        id: missing.maps[i]!,
         name: shown?.name ?? null,
         type: shown?.type ?? 'unknown',
         slots: [...slots].map(([slot, programId]) => ({ slot, programId })),

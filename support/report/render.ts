@@ -5,13 +5,13 @@
  * Allure 3, which installs a bin of the same name. History: the previous report's `history/`
  * is copied into the results before generating, so consecutive runs build a trend.
  */
-import { access, constants, cp, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
+import { access, constants, cp, readFile, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { EnvironmentError } from '../errors.ts';
 import { JAVA_APT_PACKAGE } from '../exec/host-tools.ts';
 import { run } from '../exec/index.ts';
+import { writeSingleFile } from './single-file.ts';
 
 export { JAVA_APT_PACKAGE };
 
@@ -131,8 +131,8 @@ export interface Rendered {
 }
 
 /**
- * `allure generate` for the site and for the single file, side by side (two JVMs start at once
- * instead of one after the other); both carry the same history.
+ * One `allure generate` for the site; the single file is packed from that site in Node
+ * (single-file.ts: Allure 2's own single-file layout), so a report costs one JVM, not two.
  */
 export async function renderAllure(opts: RenderOptions): Promise<Rendered> {
   await findJava();
@@ -142,21 +142,7 @@ export async function renderAllure(opts: RenderOptions): Promise<Rendered> {
   const singleFile = path.join(opts.reportsDir, 'hookpoint-report.html');
   const historyCarried = opts.historyFrom ? await carryHistory(opts.historyFrom, opts.resultsDir) : false;
   const how = { timeoutMs, where: 'host', env: ALLURE_ENV, cleanup: opts.cleanup };
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'hookpoint-single-'));
-  try {
-    const out = path.join(tmp, 'report');
-    await Promise.all([
-      run([launcher, 'generate', opts.resultsDir, '-o', site, '--clean'], how),
-      run([launcher, 'generate', '--single-file', opts.resultsDir, '-o', out, '--clean'], how),
-    ]);
-    try {
-      await rename(path.join(out, 'index.html'), singleFile);
-    } catch {
-      // Different file systems: copy instead.
-      await cp(path.join(out, 'index.html'), singleFile);
-    }
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+  await run([launcher, 'generate', opts.resultsDir, '-o', site, '--clean'], how);
+  await writeSingleFile(site, singleFile);
   return { site, singleFile, historyCarried };
 }

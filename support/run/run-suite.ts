@@ -425,6 +425,10 @@ async function runGroup(g: Configuration, count: number, run: ConfigurationRun):
       log(`hookpoint: ${tag}cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
     out.started = true;
+    // The report's environment (the agents' own status) is read while the scenarios run: it
+    // describes the configuration just provisioned, and the run does not wait for it afterwards.
+    const environment = environmentOf(ctx);
+    environment.catch(() => undefined);
     const rc = run.runConfiguration;
     const result = await runCucumber({
       ...rc,
@@ -433,7 +437,7 @@ async function runGroup(g: Configuration, count: number, run: ConfigurationRun):
       support: run.support,
     });
     out.success = result.success;
-    out.environment = await environmentOf(ctx);
+    out.environment = await environment;
     out.environment[`${CONFIGURATION_PREFIX}${g.id}`] = `${g.description} (cluster ${config.cluster})`;
   } catch (err) {
     out.failure = err;

@@ -340,3 +340,40 @@ test('the single file: packet path at the top level, verdict on the Then step, s
   const suitesPage = visibleText(await chromium(['--virtual-time-budget=8000', '--dump-dom', url('#suites')]));
   assert.match(suitesPage, /services/);
 });
+
+test("the packed single file has the layout of Allure's own `generate --single-file` of the same results", {
+  skip,
+}, async () => {
+  // Hookpoint packs hookpoint-report.html from the site (one JVM, not two); Allure's own single
+  // file of the same site must embed the same files (names differ only by Allure's random uids)
+  // and inline the same assets.
+  const site = path.join(path.dirname(html), 'allure-report');
+  const own = path.join(work, 'allure-own');
+  const { allureLauncher } = await import('../../support/report/render.ts');
+  await run([await allureLauncher(), 'generate', '--single-file', path.join(work, 'results-1.17.0'), '-o', own], {
+    timeoutMs: 180_000,
+    where: 'host',
+    env: { ALLURE_NO_ANALYTICS: 'true' },
+  });
+  const theirs = await readFile(path.join(own, 'index.html'), 'utf8');
+  const ours = await readFile(html, 'utf8');
+  const shape = (text: string) => {
+    const kinds = [...text.matchAll(/d\('([^']+)','/g)].map((m) => m[1]!.replace(/[0-9a-f]{8,}/g, '<uid>')).sort();
+    const inlined = [...text.matchAll(/"data:([^;]+)[^,"]*;base64,([A-Za-z0-9+/=]{0,64})/g)].map(
+      (m) => `${m[1]} ${m[2]}`,
+    );
+    return {
+      loader: text.includes('window.reportDataReady = true'),
+      inlined: inlined.sort(),
+      kinds: [...new Set(kinds)],
+    };
+  };
+  const a = shape(theirs);
+  const b = shape(ours);
+  assert.equal(b.loader, a.loader);
+  assert.deepEqual(b.inlined, a.inlined, 'the same assets are inlined with the same bytes');
+  // Allure's own run here had one results directory, ours two: compare the kinds of files.
+  for (const k of a.kinds) assert.ok(b.kinds.includes(k), `the packed file embeds ${k} as Allure's does`);
+  const siteFiles = (await readdir(site, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).length;
+  assert.equal([...ours.matchAll(/d\('/g)].length, siteFiles - 3, 'every site file but index.html and its two assets');
+});

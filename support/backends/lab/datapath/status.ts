@@ -128,8 +128,12 @@ export async function gatherDatapathState(
   const eth0Addrs = eth0.flatMap((l) => (l.addr_info ?? []).map((a) => a.local)).filter(Boolean);
   const ours = attached.filter((a) => a.ours);
   const loaded = dp.loaded();
-  const counts = loaded ? await dp.mapCounts() : { services: 0, backends: 0, endpoints: 0, connections: 0 };
-  const flags = loaded ? await dp.readFlags() : { trace: false, localRedirect: false };
+  const [counts, flags] = loaded
+    ? await Promise.all([dp.mapCounts(), dp.readFlags()])
+    : [
+        { services: 0, backends: 0, endpoints: 0, connections: 0 },
+        { trace: false, localRedirect: false },
+      ];
   const tunnel = opts.modes.routing === 'tunnel';
   return {
     node: dp.node,
