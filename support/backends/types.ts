@@ -128,6 +128,8 @@ export interface EchoSpec {
   port?: number;
   /** Further ports it answers on (the target ports its services name), TCP and UDP. */
   listeners?: Listener[];
+  /** The Kubernetes namespace of its pods (default "default"; the kind stand-in passes the run's). */
+  namespace?: string;
 }
 
 export interface ServiceSpec {

@@ -4,6 +4,7 @@
  *   lab status [--cluster NAME] [--json]
  *   lab exec <node-or-pod> -- <command…>
  *   lab agent <node> -- cilium-dbg status | cilium-dbg monitor [--type trace] [--related-to ID] [-v]
+ *                      | cilium-dbg policy get [-o json] | cilium-dbg policy wait <revision>
  *   lab down [--cluster NAME | --all]
  * Every command the lab runs is an ordinary one (ip, iptables-*-restore, tc, bpftool), so a
  * transcript line can be rerun by hand; `lab exec` and `lab agent` are how.
@@ -305,7 +306,7 @@ export function register(program: Command): void {
   lab
     .command('agent')
     .description(
-      "the lab's stand-in for a node's Cilium agent: cilium-dbg status | cilium-dbg monitor [--type trace] [--related-to ID] [-v]",
+      "the lab's stand-in for a node's Cilium agent: cilium-dbg status | cilium-dbg monitor [--type trace] [--related-to ID] [-v] | cilium-dbg policy get [-o json] | cilium-dbg policy wait <revision>",
     )
     .argument('<node>', 'node role or full name')
     .argument('<command...>', 'cilium-dbg status or cilium-dbg monitor …, after --')

@@ -25,6 +25,7 @@ import { nodeNetns, podNetns } from '../../support/backends/lab/names.ts';
 import { planFromKindConfig } from '../../support/backends/lab/topology.ts';
 import { FakeApiServer } from '../unit/helpers/kind/fake-apiserver.ts';
 import { buildImages, enterArgv } from './containers.ts';
+import { policyController } from './policies.ts';
 import {
   type ClusterRecord,
   clusterDir,
@@ -63,7 +64,19 @@ function log(line: string): void {
 
 const plan = planFromKindConfig(readFileSync(kindConfig, 'utf8'), { cluster, source: kindConfig });
 const api = new FakeApiServer();
-const lab = new LabBackend({ cluster, stateRoot: labRoot });
+/**
+ * A fault in the stand-in's kernel, for the kind backend's own checks to find (never a branch of
+ * the backend): HOOKPOINT_STANDIN_FAULT=tc-removed removes the tc program from a client pod's host
+ * veth (ingress) once the pod runs, as the lab's mutation test does; policy-unenforced builds the
+ * lab with its no-policy variant, so agents import every policy (policy get lists it, policy wait
+ * returns) while the datapath enforces none.
+ */
+const FAULT = process.env.HOOKPOINT_STANDIN_FAULT;
+const lab = new LabBackend({
+  cluster,
+  stateRoot: labRoot,
+  ...(FAULT === 'policy-unenforced' ? { variants: ['no-policy'] } : {}),
+});
 let labUp = false;
 const images = buildImages(cluster, labRoot, plan.nodes);
 if (images.missing.length) log(`this machine lacks image programs: ${images.missing.join(', ')}`);
@@ -439,7 +452,7 @@ async function reconcileEchoes(): Promise<void> {
       const app = d.spec?.template?.metadata?.labels?.app as string | undefined;
       const node = pinned(d.spec?.template?.spec);
       if (!app || !node) continue;
-      const port = d.spec.template.spec.containers?.[0]?.ports?.[0]?.containerPort ?? 8080;
+      const port = d.spec.template.spec.containers?.[0]?.ports?.[0]?.containerPort ?? 80;
       const w: Want = want.get(app) ?? { ns, nodes: [], port, deps: [] };
       w.nodes.push(node);
       w.deps.push(d);
@@ -455,7 +468,7 @@ async function reconcileEchoes(): Promise<void> {
   }
   for (const [app, w] of want) {
     if (echoApps.has(app)) continue;
-    await lab.deployEcho({ name: app, nodes: w.nodes, port: w.port });
+    await lab.deployEcho({ name: app, nodes: w.nodes, port: w.port, namespace: w.ns });
     echoApps.set(app, { ns: w.ns, nodes: w.nodes, port: w.port });
     const topo = await lab.topology();
     for (const p of topo.pods.filter((x) => x.app === app)) {
@@ -568,7 +581,8 @@ api.onCreate('pods', (p) => {
   }
   p.status = { phase: 'Pending' };
   work(`client ${ns}/${name}`, async () => {
-    const info = await lab.runClient({ name, node });
+    // The pod's namespace and labels are what policies select it by.
+    const info = await lab.runClient({ name, node, namespace: ns, labels: p.metadata.labels ?? {} });
     labClients.set(`${ns}/${name}`, name);
     putPod({
       ns,
@@ -584,13 +598,6 @@ api.onCreate('pods', (p) => {
     if (FAULT === 'tc-removed') await removeTc(node, info.hostVeth);
   }).catch(() => {});
 });
-
-/**
- * A fault in the stand-in's kernel, for the kind backend's own checks to find (never a branch of
- * the backend): HOOKPOINT_STANDIN_FAULT=tc-removed removes the tc program from a client pod's host
- * veth (ingress) once the pod runs, as the lab's mutation test does.
- */
-const FAULT = process.env.HOOKPOINT_STANDIN_FAULT;
 
 async function removeTc(node: string, veth: string | undefined): Promise<void> {
   if (!veth) return;
@@ -615,6 +622,10 @@ api.onDelete(
   'pods',
   (p) => void work('pod removal', () => removeClient(p.metadata.namespace, p.metadata.name)).catch(() => {}),
 );
+
+// --- network policies: the agents import them, the lab's datapath enforces them ------------------
+
+const policies = policyController(api, lab, work, log);
 
 api.onCreate('daemonsets', (ds) => {
   const ns = ds.metadata.namespace as string;
@@ -645,6 +656,7 @@ api.onCreate('daemonsets', (ds) => {
 api.onDelete('namespaces', (n) => {
   const ns = n.metadata.name as string;
   void work(`namespace ${ns}`, async () => {
+    await policies.removeNamespace(ns);
     for (const key of [...labServices.keys()].filter((k) => k.startsWith(`${ns}/`)))
       await removeService(ns, key.slice(ns.length + 1));
     for (const key of [...labClients.keys()].filter((k) => k.startsWith(`${ns}/`)))

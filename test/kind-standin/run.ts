@@ -3,7 +3,8 @@
  * (`hookpoint run --backend kind --tags @seed`) against the kind stand-in — its `docker`, `kind`,
  * `helm` and `kubectl` first on PATH, its API server and the lab's kernel behind them. Afterwards
  * nothing of the cluster may be left (API server, network namespaces, processes): leftovers fail
- * the run. Extra arguments go to `hookpoint run` (`--reports DIR`, `--name REGEX`).
+ * the run. Extra arguments go to `hookpoint run` (`--reports DIR`, `--name REGEX`, `--tags EXPR`
+ * instead of @seed).
  * Needs root (network namespaces), like the lab.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -62,8 +63,8 @@ async function main(): Promise<number> {
     'run',
     '--backend',
     'kind',
-    '--tags',
-    '@seed',
+    // The seed suite unless the arguments name their own tags (`--tags @policy`).
+    ...(process.argv.includes('--tags') ? [] : ['--tags', '@seed']),
     '--cluster',
     STANDIN_CLUSTER,
     '--values',

@@ -334,7 +334,7 @@ export class ClusterBackend implements Backend {
   // --- topology and workloads ---
 
   topology(): Promise<Topology> {
-    return this.topo.topology(this.workloads.namespaceExists);
+    return this.topo.topology(this.workloads.namespaceExists, this.workloads.clientNamespaces());
   }
 
   deployEcho(spec: EchoSpec): Promise<void> {

@@ -195,6 +195,10 @@ export class KubeApi {
     );
   }
 
+  readNamespace(name: string): Promise<k8s.V1Namespace | null> {
+    return this.readOrNull(`reading namespace ${name}`, (o) => this.core.readNamespace({ name }, o));
+  }
+
   async deleteNamespace(name: string): Promise<void> {
     await this.readOrNull(`deleting namespace ${name}`, (o) => this.core.deleteNamespace({ name }, o));
   }

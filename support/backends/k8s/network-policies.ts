@@ -1,12 +1,14 @@
 /**
  * Network policies on a real cluster: the manifest created through the API in the run's
  * namespace (a policy written for "default" lands where the run's workloads live), then, on
- * every node's agent, wait until the agent holds a rule of that policy (`cilium-dbg policy get`
- * lists it, with the repository's revision as `Revision: N`) and every endpoint was
- * regenerated for that revision (`cilium-dbg policy wait N`). Removal deletes it the same way.
+ * every node's agent, wait until the agent holds a rule of that policy (`cilium-dbg policy get
+ * -o json` lists it, with the repository's revision; support/policy/agent-repository.ts reads it)
+ * and every endpoint was regenerated for that revision (`cilium-dbg policy wait N`). Removal
+ * deletes it the same way.
  */
 import { InfraError } from '../../errors.ts';
 import type { RunResult } from '../../exec/index.ts';
+import { holdsPolicy, parsePolicyGetJson } from '../../policy/agent-repository.ts';
 import type { NetworkPolicyDoc } from '../../policy/manifest.ts';
 import type { KubeApi } from './kube-api.ts';
 
@@ -25,24 +27,6 @@ export function policyNamespace(doc: NetworkPolicyDoc, runNamespace: string): st
 export function policyBody(doc: NetworkPolicyDoc, namespace: string): Record<string, unknown> {
   const meta = (doc.manifest.metadata ?? {}) as Record<string, unknown>;
   return { ...doc.manifest, metadata: { ...meta, namespace } };
-}
-
-/** `Revision: N`, the last line `cilium-dbg policy get` prints (null when absent). */
-export function parsePolicyRevision(text: string): number | null {
-  const m = /^Revision:\s*(\d+)\s*$/m.exec(text);
-  return m ? Number(m[1]) : null;
-}
-
-/**
- * Whether `cilium-dbg policy get` lists a rule of this policy: Cilium labels each rule it derives
- * with the policy's name and namespace (`io.cilium.k8s.policy.name`, `…namespace`).
- */
-export function policyListed(text: string, name: string, namespace: string): boolean {
-  const label = (key: string, value: string) =>
-    new RegExp(
-      `"key":\\s*"io\\.cilium\\.k8s\\.policy\\.${key}",\\s*"value":\\s*"${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`,
-    ).test(text) || text.includes(`k8s:io.cilium.k8s.policy.${key}=${value}`);
-  return label('name', name) && label('namespace', namespace);
 }
 
 export interface PolicyAgents {
@@ -69,10 +53,11 @@ export async function waitForAgents(
       const deadline = Date.now() + opts.timeoutMs;
       let last = '';
       for (;;) {
-        const res = await agents.agent(node, ['cilium', 'policy', 'get']);
-        last = res.stdout;
-        const revision = parsePolicyRevision(res.stdout);
-        if (res.exitCode === 0 && revision !== null && policyListed(res.stdout, doc.name, namespace) === listed) {
+        const res = await agents.agent(node, ['cilium', 'policy', 'get', '-o', 'json']);
+        last = res.exitCode === 0 ? res.stdout : res.stderr || res.stdout;
+        const repo = res.exitCode === 0 ? parsePolicyGetJson(res.stdout) : null;
+        const revision = repo?.revision;
+        if (repo && revision !== undefined && holdsPolicy(repo, doc.name, namespace) === listed) {
           const wait = await agents.agent(node, ['cilium', 'policy', 'wait', String(revision)]);
           if (wait.exitCode !== 0)
             throw new InfraError(
@@ -84,7 +69,7 @@ export async function waitForAgents(
           throw new InfraError(
             `The Cilium agent on node ${node} did not ${listed ? 'import' : 'remove'} ${doc.kind} "${namespace}/${doc.name}" within ${opts.timeoutMs} ms.`,
             {
-              hint: `\`cilium-dbg policy get\` on that node's agent shows its rules (last output ended: ${last.trim().split('\n').slice(-1)[0] ?? ''}).`,
+              hint: `\`cilium-dbg policy get -o json\` on that node's agent shows its rules (last output ended: ${last.trim().split('\n').slice(-1)[0] ?? ''}).`,
             },
           );
         await agents.sleep(opts.pollMs);

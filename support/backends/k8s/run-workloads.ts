@@ -9,6 +9,7 @@ import type { ClusterAccess } from './cluster-access.ts';
 import { waitUntil } from './readiness.ts';
 import type { ClusterTopology } from './topology.ts';
 import {
+  clientNamespaceLabels,
   clientPod,
   DEFAULT_ECHO_PORT,
   echoDeployments,
@@ -23,6 +24,10 @@ export class RunWorkloads {
   private namespaceCreated = false;
   /** The echo deployments made, with their node names resolved (their listeners grow with their services). */
   private readonly echoes = new Map<string, EchoSpec>();
+  /** The namespace of each client pod the run made. */
+  private readonly clientNamespace = new Map<string, string>();
+  /** Namespaces other than the run's that hold its client pods, and whether the run created them. */
+  private readonly otherNamespaces = new Map<string, { created: boolean }>();
 
   constructor(
     c: ClusterAccess,
@@ -111,33 +116,77 @@ export class RunWorkloads {
     return info!;
   }
 
-  async runClient(spec: ClientSpec): Promise<PodInfo> {
-    if (spec.namespace && spec.namespace !== 'default')
+  /** Namespaces other than the run's where its client pods live now (topology lists their pods). */
+  clientNamespaces(): string[] {
+    return [...this.otherNamespaces.keys()];
+  }
+
+  /**
+   * The namespace a client pod goes to: "default" (or none) is the run's own; another is used
+   * as named, created when missing (and then removed with the scenario's last client there).
+   */
+  private async clientNamespaceFor(spec: ClientSpec): Promise<string> {
+    const ns = spec.namespace;
+    if (!ns || ns === 'default' || ns === this.c.namespace) return this.c.namespace;
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns) || ns.length > 63)
       throw new UsageError(
-        `Client pod "${spec.name}" in namespace "${spec.namespace}": on ${this.c.opts.name} every workload of a run lives in the run's namespace ${this.c.namespace}.`,
-        'Run scenarios with pods in other namespaces on the lab, or leave the namespace out.',
+        `Client pod "${spec.name}" in namespace "${ns}": a namespace name is a DNS-1123 label (lower case letters, digits, "-", at most 63).`,
       );
+    if (this.otherNamespaces.has(ns)) return ns;
+    const api = this.c.api();
+    let created = false;
+    if (!(await api.readNamespace(ns))) {
+      await api.createNamespace(ns, clientNamespaceLabels(this.c.runId));
+      created = true;
+    }
+    this.otherNamespaces.set(ns, { created });
+    return ns;
+  }
+
+  /** Remove a namespace the run created once none of its clients is left there, and wait until it is gone. */
+  private async releaseNamespace(ns: string): Promise<void> {
+    const other = this.otherNamespaces.get(ns);
+    if (!other || [...this.clientNamespace.values()].includes(ns)) return;
+    this.otherNamespaces.delete(ns);
+    if (!other.created) return;
+    const api = this.c.api();
+    await api.deleteNamespace(ns);
+    // A terminating namespace refuses new pods: the next scenario may want it again.
+    await waitUntil(
+      `namespace "${ns}" to be deleted`,
+      async () => {
+        const n = await api.readNamespace(ns);
+        return { done: n === null, state: n?.status?.phase ?? 'gone' };
+      },
+      { timeoutMs: this.c.t.workloadReady, intervalMs: this.c.pollMs, deps: this.c.waitDeps },
+    );
+  }
+
+  async runClient(spec: ClientSpec): Promise<PodInfo> {
     await this.ensureNamespace();
+    const ns = await this.clientNamespaceFor(spec);
     const node = await this.topo.nodeName(spec.node);
     const api = this.c.api();
-    await api.createPod(this.c.namespace, clientPod({ ...spec, node }, this.c.runId, this.c.opts.images));
+    await api.createPod(ns, clientPod({ ...spec, node }, this.c.runId, this.c.opts.images));
+    this.clientNamespace.set(spec.name, ns);
     this.c.involved.add(node);
     await waitUntil(
       `client pod "${spec.name}"`,
       async () => {
-        const p = await api.readPod(this.c.namespace, spec.name);
+        const p = await api.readPod(ns, spec.name);
         const ready = p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
         return { done: ready, state: p?.status?.phase ?? 'not created' };
       },
       { timeoutMs: this.c.t.workloadReady, intervalMs: this.c.pollMs, deps: this.c.waitDeps },
     );
-    const p = (await api.readPod(this.c.namespace, spec.name))!;
+    const p = (await api.readPod(ns, spec.name))!;
     return {
       name: spec.name,
-      namespace: this.c.namespace,
+      namespace: ns,
       node,
       ip: p.status?.podIP ?? '',
-      endpointId: await api.ciliumEndpointId(this.c.namespace, spec.name),
+      endpointId: await api.ciliumEndpointId(ns, spec.name),
+      labels: spec.labels,
     };
   }
 
@@ -146,8 +195,12 @@ export class RunWorkloads {
     const api = this.c.api();
     if (kind === 'service') return api.deleteService(this.c.namespace, name);
     if (kind === 'client') {
-      this.forgetPod(this.c.namespace, name);
-      return api.deletePod(this.c.namespace, name);
+      const ns = this.clientNamespace.get(name) ?? this.c.namespace;
+      this.forgetPod(ns, name);
+      await api.deletePod(ns, name);
+      this.clientNamespace.delete(name);
+      if (ns !== this.c.namespace) await this.releaseNamespace(ns);
+      return;
     }
     for (const d of await api.listDeployments(this.c.namespace, `app=${name}`))
       await api.deleteDeployment(this.c.namespace, d.metadata!.name!);
@@ -156,13 +209,23 @@ export class RunWorkloads {
 
   /** Delete the run namespace with everything in it; errors are returned, not thrown. */
   async deleteNamespace(): Promise<string[]> {
-    if (!this.namespaceCreated) return [];
+    const errors: string[] = [];
+    // Namespaces the run created for clients that a failed cleanup left behind.
+    for (const [ns, other] of [...this.otherNamespaces]) {
+      this.otherNamespaces.delete(ns);
+      if (other.created)
+        await this.c
+          .api()
+          .deleteNamespace(ns)
+          .catch((e: Error) => errors.push(e.message));
+    }
+    if (!this.namespaceCreated) return errors;
     try {
       await this.c.api().deleteNamespace(this.c.namespace);
       this.namespaceCreated = false;
-      return [];
+      return errors;
     } catch (e) {
-      return [(e as Error).message];
+      return [...errors, (e as Error).message];
     }
   }
 }

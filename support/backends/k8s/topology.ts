@@ -6,7 +6,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { NodeInfo, PodInfo, ServiceInfo, Topology } from '../types.ts';
 import type { ClusterAccess } from './cluster-access.ts';
-import { echoListenersOf, PROBE_NAME } from './workload-manifests.ts';
+import { echoListenersOf, PROBE_NAME, RUN_LABEL } from './workload-manifests.ts';
 
 /** `kind-cilium-kubeproxy-worker2` → "worker2"; other clusters: control-plane, worker, worker2… by name order. */
 export function assignRoles(nodes: ReadonlyArray<k8s.V1Node>, cluster: string): Map<string, string> {
@@ -134,23 +134,36 @@ export class ClusterTopology {
     };
   }
 
-  /** Nodes always; the run's pods and services once its namespace exists. */
-  async topology(runNamespaceExists: boolean): Promise<Topology> {
+  /**
+   * Nodes always; the run's pods and services once its namespace exists, and its client pods in
+   * other namespaces (only the pods this run labelled there).
+   */
+  async topology(runNamespaceExists: boolean, otherNamespaces: readonly string[] = []): Promise<Topology> {
     const nodes = await this.nodes();
     const pods: PodInfo[] = [];
     const services: ServiceInfo[] = [];
     if (runNamespaceExists) {
       const api = this.c.api();
-      for (const p of await api.listPods(this.c.namespace)) {
+      const listed = [
+        ...(await api.listPods(this.c.namespace)).map((p) => ({ p, ns: this.c.namespace })),
+        ...(
+          await Promise.all(
+            otherNamespaces.map(async (ns) =>
+              (await api.listPods(ns, { labelSelector: `${RUN_LABEL}=${this.c.runId}` })).map((p) => ({ p, ns })),
+            ),
+          )
+        ).flat(),
+      ];
+      for (const { p, ns } of listed) {
         if (p.metadata?.labels?.app === PROBE_NAME) continue;
         const name = p.metadata!.name!;
         pods.push({
           name,
-          namespace: this.c.namespace,
+          namespace: ns,
           node: p.spec?.nodeName ?? '',
           ip: p.status?.podIP ?? '',
           app: p.metadata?.labels?.app,
-          endpointId: await api.ciliumEndpointId(this.c.namespace, name),
+          endpointId: await api.ciliumEndpointId(ns, name),
           ...(p.metadata?.labels?.app ? { listeners: echoListenersOf(p) } : {}),
         });
       }

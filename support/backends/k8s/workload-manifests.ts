@@ -20,7 +20,11 @@ export const PROBE_NAME = 'hookpoint-probe';
 export function workloadImages(o: ImageOverrides = {}): { probe: string; echo: string; client: string } {
   return { probe: o.probe ?? PROBE_IMAGE, echo: o.echo ?? ECHO_IMAGE, client: o.client ?? CLIENT_IMAGE };
 }
-export const DEFAULT_ECHO_PORT = 8080;
+/**
+ * The echo's HTTP port: 80, as on the lab, so a feature's ports (a policy's `port: 80`, a
+ * reachability matrix "on port 80/TCP" to a pod) mean the same on every backend.
+ */
+export const DEFAULT_ECHO_PORT = 80;
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'hookpoint' } as const;
 export const RUN_LABEL = 'hookpoint.io/run';
 export const NODE_LABEL = 'hookpoint.io/node';
@@ -39,6 +43,11 @@ export const POD_SECURITY_LABELS = { 'pod-security.kubernetes.io/enforce': 'priv
 
 export function namespaceLabels(runId: string): Record<string, string> {
   return { ...MANAGED_BY, [RUN_LABEL]: runId, ...POD_SECURITY_LABELS };
+}
+
+/** A namespace a run creates for a scenario's client pods (no privileged pods live there). */
+export function clientNamespaceLabels(runId: string): Record<string, string> {
+  return { ...MANAGED_BY, [RUN_LABEL]: runId };
 }
 
 /** Schedule onto exactly this node (by name, as the DaemonSet controller does), tolerating its taints. */

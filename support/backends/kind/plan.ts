@@ -16,6 +16,7 @@ import {
   TIMEOUTS,
 } from '../k8s/kubectl-commands.ts';
 import {
+  clientNamespaceLabels,
   clientPod,
   DEFAULT_ECHO_PORT,
   echoDeployments,
@@ -301,9 +302,9 @@ const manifest = (obj: unknown) => stringify(obj, { lineWidth: 0, aliasDuplicate
  */
 export function kindWorkloadPlan(input: KindWorkloadInput): PlannedCommand[] {
   const ns = runNamespace(input.runId);
-  const apply = (what: string, obj: unknown): PlannedCommand => ({
+  const apply = (what: string, obj: unknown, inNs = ns): PlannedCommand => ({
     purpose: what,
-    argv: kubectlArgv(input.kubeconfig, undefined, '--namespace', ns, 'apply', '-f', '-'),
+    argv: kubectlArgv(input.kubeconfig, undefined, '--namespace', inNs, 'apply', '-f', '-'),
     stdin: manifest(obj),
   });
   const commands: PlannedCommand[] = [
@@ -336,8 +337,25 @@ export function kindWorkloadPlan(input: KindWorkloadInput): PlannedCommand[] {
     commands.push(
       apply(`${svc.type} service "${svc.name}"`, serviceManifest(svc, ports.get(svc.app) ?? DEFAULT_ECHO_PORT)),
     );
-  for (const c of input.clients)
-    commands.push(apply(`client pod "${c.name}"`, clientPod(c, input.runId, input.images)));
+  const others = [
+    ...new Set(input.clients.map((c) => c.namespace).filter((n): n is string => !!n && n !== 'default' && n !== ns)),
+  ];
+  for (const other of others)
+    commands.push({
+      purpose: `namespace ${other} for client pods, when missing (removed with the scenario's last client there if the run made it)`,
+      argv: kubectlArgv(input.kubeconfig, undefined, 'apply', '-f', '-'),
+      stdin: manifest({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: other, labels: clientNamespaceLabels(input.runId) },
+      }),
+    });
+  for (const c of input.clients) {
+    const inNs = c.namespace && c.namespace !== 'default' ? c.namespace : ns;
+    commands.push(
+      apply(`client pod "${c.name}"${inNs === ns ? '' : ` in ${inNs}`}`, clientPod(c, input.runId, input.images), inNs),
+    );
+  }
   commands.push({
     purpose: `teardown: the run's namespace with everything in it`,
     argv: kubectlArgv(input.kubeconfig, undefined, 'delete', 'namespace', ns, '--wait=false'),

@@ -198,16 +198,29 @@ export class LabBackend implements Backend {
     if (refused) throw refused;
     const s = this.lab.labState;
     s.policies = [...(s.policies ?? []).filter((p) => !samePolicy(p, policy)), policy];
+    await this.enforcePolicies();
+  }
+
+  /**
+   * The repository changed: a new revision is recorded first (what `cilium-dbg policy get`
+   * reports), then every node's maps are written and the revision is realized (what `policy
+   * wait` waits for).
+   */
+  private async enforcePolicies(): Promise<void> {
+    const s = this.lab.labState;
+    const revision = (s.policyRevision ?? 1) + 1;
+    s.policyRevision = revision;
     this.lab.save();
     await this.lab.datapaths.syncPolicy(s, true);
+    s.policyRealized = revision;
+    this.lab.save();
   }
 
   async removeNetworkPolicy(policy: NetworkPolicyDoc): Promise<void> {
     const s = this.lab.labState;
     if (!(s.policies ?? []).some((p) => samePolicy(p, policy))) return;
     s.policies = (s.policies ?? []).filter((p) => !samePolicy(p, policy));
-    this.lab.save();
-    await this.lab.datapaths.syncPolicy(s, true);
+    await this.enforcePolicies();
   }
 
   async removeWorkload(kind: WorkloadKind, name: string): Promise<void> {

@@ -69,7 +69,7 @@ export class LabPods {
         node,
       })),
       'echo',
-      { app: name, port },
+      { app: name, port, namespace: validateName('namespace', spec.namespace ?? 'default') },
     );
     s.deployments.push({ name, nodes, port });
     await this.add(pods);

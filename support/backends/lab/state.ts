@@ -57,6 +57,12 @@ export interface LabState {
   proxyRules: { nat: Record<string, string[]>; filter: Record<string, string[]> } | null;
   /** Network policies applied now (absent in a state written before policies existed). */
   policies?: NetworkPolicyDoc[];
+  /**
+   * The policy repository's revision (as Cilium's agent counts it: one more at every import or
+   * deletion, starting at 1), and the revision every endpoint's datapath enforces now.
+   */
+  policyRevision?: number;
+  policyRealized?: number;
 }
 
 export type WorkloadKind = 'echo' | 'service' | 'client';

@@ -18,10 +18,10 @@ describe('echo pods answer on their services target ports', () => {
         name: 'echo',
         nodes: ['kind-worker'],
         listeners: [
-          { port: 80, protocol: 'TCP' },
-          { port: 5353, protocol: 'UDP' },
           { port: 8080, protocol: 'TCP' },
+          { port: 5353, protocol: 'UDP' },
           { port: 80, protocol: 'TCP' },
+          { port: 8080, protocol: 'TCP' },
         ],
       },
       'kind',
@@ -31,15 +31,15 @@ describe('echo pods answer on their services target ports', () => {
     assert.deepEqual(
       containers.map((c) => [c.name, c.args]),
       [
-        ['echo', ['netexec', '--http-port=8080']],
-        ['echo-tcp-80', ['netexec', '--http-port=80', '--udp-port=-1']],
+        ['echo', ['netexec', '--http-port=80']],
+        ['echo-tcp-8080', ['netexec', '--http-port=8080', '--udp-port=-1']],
         ['echo-udp-5353', ['serve-hostname', '--udp', '--http=false', '--port=5353']],
       ],
     );
     const pod = { spec: d!.spec!.template.spec } as k8s.V1Pod;
     assert.deepEqual(echoListenersOf(pod), [
-      { port: 8080, protocol: 'TCP' },
       { port: 80, protocol: 'TCP' },
+      { port: 8080, protocol: 'TCP' },
       { port: 5353, protocol: 'UDP' },
     ]);
   });
@@ -69,6 +69,7 @@ describe('echo pods answer on their services target ports', () => {
     });
     const echo = plan.find((c) => /echo deployment/.test(c.purpose))!;
     assert.match(echo.stdin!, /serve-hostname[\s\S]*--port=5353/);
-    assert.doesNotMatch(echo.stdin!, /echo-tcp-8080/, 'the HTTP port itself needs no second container');
+    assert.match(echo.stdin!, /--http-port=80\b/);
+    assert.doesNotMatch(echo.stdin!, /echo-tcp-80\b/, 'the HTTP port itself needs no second container');
   });
 });

@@ -1,13 +1,7 @@
 /** kind/existing policy path against recorded shapes of `cilium-dbg policy get` / `policy wait`, with scripted agents. */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import {
-  parsePolicyRevision,
-  policyBody,
-  policyListed,
-  policyNamespace,
-  waitForAgents,
-} from '../../../support/backends/k8s/network-policies.ts';
+import { policyBody, policyNamespace, waitForAgents } from '../../../support/backends/k8s/network-policies.ts';
 import type { RunResult } from '../../../support/exec/index.ts';
 import { parsePolicyManifest } from '../../../support/policy/manifest.ts';
 import { runCleanups, SEED, setup } from '../helpers/kind/kind-cluster-world.ts';
@@ -16,7 +10,11 @@ const doc = parsePolicyManifest(
   'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny-all}\nspec: {podSelector: {}, policyTypes: [Ingress]}',
 );
 
-/** `cilium-dbg policy get`: the rules as JSON (labels as key/value/source), then `Revision: N` (cilium/cilium cilium-dbg/cmd policy_get.go prints "%s\nRevision: %d\n"). */
+/**
+ * `cilium-dbg policy get -o json`: the api/v1 Policy model indented by two spaces, its `policy`
+ * the rules as a JSON string (labels as key/value/source), `revision` a number (cilium/cilium
+ * cilium-dbg/cmd/policy_get.go, api/v1/models/policy.go).
+ */
 function policyGet(revision: number, names: string[]): string {
   const rules = names.map((n) => ({
     endpointSelector: { matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'hookpoint-abc123' } },
@@ -27,7 +25,7 @@ function policyGet(revision: number, names: string[]): string {
       { key: 'io.cilium.k8s.policy.namespace', value: 'hookpoint-abc123', source: 'k8s' },
     ],
   }));
-  return `${JSON.stringify(rules, null, 2)}\nRevision: ${revision}\n`;
+  return `${JSON.stringify({ policy: JSON.stringify(rules, null, 2), revision }, null, 2)}\n`;
 }
 
 function result(stdout: string, exitCode = 0): RunResult {
@@ -43,14 +41,6 @@ describe('kind/existing network policy path', () => {
       (policyBody(doc, 'hookpoint-abc123').metadata as { namespace: string }).namespace,
       'hookpoint-abc123',
     );
-  });
-
-  it('reads the revision and whether the policy is listed', () => {
-    const text = policyGet(17, ['deny-all']);
-    assert.equal(parsePolicyRevision(text), 17);
-    assert.equal(policyListed(text, 'deny-all', 'hookpoint-abc123'), true);
-    assert.equal(policyListed(text, 'deny-al', 'hookpoint-abc123'), false);
-    assert.equal(parsePolicyRevision('[]'), null);
   });
 
   it('waits on every agent until the policy is listed, then policy wait <that revision>', async () => {
@@ -76,7 +66,7 @@ describe('kind/existing network policy path', () => {
     );
     assert.deepEqual(
       calls.filter((c) => c.node === 'worker').map((c) => c.argv),
-      ['cilium policy get', 'cilium policy get', 'cilium policy wait 5'],
+      ['cilium policy get -o json', 'cilium policy get -o json', 'cilium policy wait 5'],
     );
     assert.ok(calls.some((c) => c.node === 'control-plane' && c.argv === 'cilium policy wait 5'));
   });
@@ -129,5 +119,84 @@ describe('kind backend policy path (scripted executor + fake API server)', () =>
       w.exec.matching(['cilium-dbg', 'policy', 'wait']).map((c) => c.argv.at(-1)),
       ['8', '8', '9', '9'],
     );
+  });
+});
+
+describe('kind backend: a client pod in another namespace (fake API server)', () => {
+  afterEach(runCleanups);
+
+  it('creates the missing namespace, puts the pod there with its labels, lists it, and removes the namespace with it', async (t) => {
+    const w = await setup(t);
+    if (!w) return;
+    await w.backend.provision(SEED);
+    const intruder = await w.backend.runClient({
+      name: 'intruder',
+      node: 'worker',
+      namespace: 'other',
+      labels: { app: 'intruder' },
+    });
+    assert.equal(intruder.namespace, 'other');
+    const ns = w.api.get('api/v1', 'namespaces', 'other');
+    assert.ok(ns, 'namespace "other" created');
+    assert.equal(ns.metadata.labels['app.kubernetes.io/managed-by'], 'hookpoint');
+    assert.equal(ns.metadata.labels['pod-security.kubernetes.io/enforce'], undefined, 'not privileged');
+    const pod = w.api.get('api/v1', 'pods', 'intruder', 'other');
+    assert.equal(pod?.metadata.labels.app, 'intruder');
+    assert.equal(w.api.get('api/v1', 'pods', 'intruder', w.backend.namespace), undefined);
+    const listed = (await w.backend.topology()).pods.find((p) => p.name === 'intruder');
+    assert.equal(listed?.namespace, 'other', 'the topology lists it in its namespace');
+
+    await w.backend.removeWorkload('client', 'intruder');
+    assert.equal(w.api.get('api/v1', 'pods', 'intruder', 'other'), undefined);
+    assert.equal(w.api.get('api/v1', 'namespaces', 'other'), undefined, 'the namespace it created is removed');
+    assert.equal(
+      (await w.backend.topology()).pods.find((p) => p.name === 'intruder'),
+      undefined,
+    );
+  });
+
+  it('an existing namespace is used and left in place; "default" is the run namespace', async (t) => {
+    const w = await setup(t);
+    if (!w) return;
+    await w.backend.provision(SEED);
+    w.api.put('api/v1', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
+    await w.backend.runClient({ name: 'c1', node: 'worker', namespace: 'team-a', labels: { app: 'c1' } });
+    const home = await w.backend.runClient({ name: 'c2', node: 'worker', namespace: 'default' });
+    assert.equal(home.namespace, w.backend.namespace);
+    await w.backend.removeWorkload('client', 'c1');
+    assert.ok(w.api.get('api/v1', 'namespaces', 'team-a'), 'not ours: kept');
+    await assert.rejects(
+      w.backend.runClient({ name: 'c3', node: 'worker', namespace: 'Not_A_Name' }),
+      /DNS-1123 label/,
+    );
+  });
+});
+
+describe('kind plan: a client pod in another namespace', () => {
+  it('shows the namespace (not privileged) and the pod applied there', async () => {
+    const { kindWorkloadPlan } = await import('../../../support/backends/kind/plan.ts');
+    const plan = kindWorkloadPlan({
+      cluster: 'kind',
+      kubeconfig: '/tmp/kc',
+      runId: 'run1',
+      scratchDir: '/tmp/s',
+      echoes: [],
+      services: [],
+      clients: [
+        { name: 'client', node: 'kind-worker', namespace: 'default' },
+        { name: 'intruder', node: 'kind-worker', namespace: 'other', labels: { app: 'intruder' } },
+      ],
+    });
+    const ns = plan.find((c) => /namespace other for client pods/.test(c.purpose))!;
+    assert.match(ns.stdin!, /name: other/);
+    assert.doesNotMatch(ns.stdin!, /pod-security/);
+    const intruder = plan.find((c) => /client pod "intruder" in other/.test(c.purpose))!;
+    assert.deepEqual(
+      intruder.argv.slice(intruder.argv.indexOf('--namespace'), intruder.argv.indexOf('--namespace') + 2),
+      ['--namespace', 'other'],
+    );
+    assert.match(intruder.stdin!, /app: intruder/);
+    const client = plan.find((c) => c.purpose === 'client pod "client"')!;
+    assert.ok(client.argv.includes('hookpoint-run1'));
   });
 });

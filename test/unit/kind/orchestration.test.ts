@@ -81,7 +81,7 @@ describe('kind backend orchestration (scripted executor + fake API server)', () 
     const svc = await w.backend.exposeService({ name: 'echo', app: 'echo', port: 80, type: 'ClusterIP' });
     assert.equal(svc.clusterIP, '10.96.94.95');
     assert.deepEqual(svc.endpoints.map((b) => b.node).sort(), [`${CLUSTER}-control-plane`, `${CLUSTER}-worker`]);
-    assert.equal(svc.targetPort, 8080);
+    assert.equal(svc.targetPort, 80, 'the echo answers HTTP on 80, as on the lab');
     const client = await w.backend.runClient({ name: 'client', node: 'control-plane' });
     assert.equal(client.node, `${CLUSTER}-control-plane`);
     const topo = await w.backend.topology();

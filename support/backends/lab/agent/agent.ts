@@ -6,6 +6,8 @@
  */
 import { InfraError, UsageError } from '../../../errors.ts';
 import { cancelled } from '../../../exec/index.ts';
+import { formatPolicyGetJson, formatPolicyGetText } from '../../../policy/agent-repository.ts';
+import type { NetworkPolicyDoc } from '../../../policy/manifest.ts';
 import { gatherDatapathState, type NodeDatapath, possibleCpus, renderStatus, startMonitor } from '../datapath/index.ts';
 import type { LabModes } from '../modes.ts';
 import type { LabPod } from '../pod-netns.ts';
@@ -22,7 +24,17 @@ import {
 
 /** What the stand-in needs of the lab (LabBackend provides it). */
 export interface AgentLab {
-  readonly labState: { cluster: string; plan: { nodes: LabNodePlan[] }; pods: LabPod[]; modes: LabModes };
+  readonly labState: {
+    cluster: string;
+    plan: { nodes: LabNodePlan[] };
+    pods: LabPod[];
+    modes: LabModes;
+    policies?: NetworkPolicyDoc[];
+    policyRevision?: number;
+    policyRealized?: number;
+  };
+  /** Read the lab's state again (a command that waits for another process's change). */
+  attach?(cluster: string): unknown;
   node(nameOrRole: string): LabNodePlan;
   datapath(node: string): NodeDatapath | undefined;
   datapathReader(node: string): NodeDatapath;
@@ -179,7 +191,82 @@ function endpointList(lab: AgentLab, nodeName: string, args: readonly string[], 
   io.out(JSON.stringify(eps, null, 2));
 }
 
-/** Serve one agent command (`status`, `status --brief`, `endpoint list -o json`, `monitor …`; a leading `cilium`/`cilium-dbg` is optional). */
+/** The output option of a command (`-o json`, `--output json`, `--output=json`), or null. */
+function outputOption(args: readonly string[]): string | null {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '-o' || args[i] === '--output') return args[i + 1] ?? '';
+    if (args[i]!.startsWith('--output=')) return args[i]!.slice(9);
+    if (args[i]!.startsWith('-o') && args[i]!.length > 2) return args[i]!.slice(2);
+  }
+  return null;
+}
+
+/**
+ * `cilium-dbg policy get [-o json]`: the rules Cilium derives from the policies applied now
+ * (support/policy/agent-repository.ts writes the shape) and the repository's revision.
+ */
+function policyGet(lab: AgentLab, args: readonly string[], io: AgentIO): void {
+  const o = outputOption(args);
+  const labels = args.filter((a, i) => !a.startsWith('-') && !['-o', '--output'].includes(args[i - 1] ?? ''));
+  if (labels.length)
+    throw new UsageError("The lab's agent stand-in prints every rule (`cilium-dbg policy get`), not rules by label.");
+  if (o !== null && o !== 'json')
+    throw new UsageError(`The lab's agent stand-in prints \`cilium-dbg policy get\` as text or -o json, not "${o}".`);
+  const s = lab.labState;
+  const revision = s.policyRevision ?? 1;
+  io.out(
+    o === 'json' ? formatPolicyGetJson(s.policies ?? [], revision) : formatPolicyGetText(s.policies ?? [], revision),
+  );
+}
+
+function intFlag(args: readonly string[], name: string, dflt: number): number {
+  const i = args.findIndex((a) => a === name || a.startsWith(`${name}=`));
+  if (i < 0) return dflt;
+  const v = args[i]!.includes('=') ? args[i]!.slice(name.length + 1) : args[i + 1];
+  if (!v || !/^\d+$/.test(v)) throw new UsageError(`invalid argument "${v ?? ''}" for "${name}" flag`);
+  return Number(v);
+}
+
+/**
+ * `cilium-dbg policy wait <revision>`: until every endpoint of this node enforces that revision
+ * (cilium-dbg/cmd/policy_wait.go: silent and exit 0 when they do; `\rWaiting for endpoints to
+ * run policy revision N: ready/needed` while waiting; after --max-wait-time seconds an error
+ * and exit 1). The lab writes every endpoint's policy map at once, so they realize a revision
+ * together.
+ */
+async function policyWait(lab: AgentLab, nodeName: string, args: readonly string[], io: AgentIO): Promise<void> {
+  const positional = args.filter((a, i) => !a.startsWith('-') && !/^--[a-z-]+$/.test(args[i - 1] ?? ''));
+  if (positional.length < 1 || positional[0] === '') throw new UsageError('invalid revision');
+  if (!/^-?\d+$/.test(positional[0]!))
+    throw new UsageError(
+      `invalid revision '${positional[0]}': strconv.ParseInt: parsing "${positional[0]}": invalid syntax`,
+    );
+  const wanted = Number(positional[0]);
+  const sleepMs = intFlag(args, '--sleep-time', 1) * 1000;
+  const maxMs = intFlag(args, '--max-wait-time', 360) * 1000;
+  const started = Date.now();
+  const node = lab.node(nodeName);
+  let waited = false;
+  for (;;) {
+    const s = lab.labState;
+    const needed = s.pods.filter((p) => p.node === node.name).length;
+    const ready = (s.policyRealized ?? 1) >= wanted ? needed : 0;
+    if (ready === needed) {
+      if (waited) io.out('');
+      return;
+    }
+    if (Date.now() - started >= maxMs || cancelled())
+      throw new InfraError(
+        `${needed - ready} endpoints still not ready after ${((Date.now() - started) / 1000).toFixed(1)}s (0 failed)`,
+      );
+    io.out(`\rWaiting for endpoints to run policy revision ${wanted}: ${ready}/${needed}`);
+    waited = true;
+    await new Promise((r) => setTimeout(r, Math.max(50, Math.min(sleepMs, 1000))));
+    lab.attach?.(s.cluster);
+  }
+}
+
+/** Serve one agent command (`status`, `status --brief`, `endpoint list -o json`, `policy get|wait`, `monitor …`; a leading `cilium`/`cilium-dbg` is optional). */
 export async function runAgent(lab: AgentLab, nodeName: string, command: readonly string[], io: AgentIO) {
   const rest = /^cilium(-dbg)?$/.test(command[0] ?? '') ? command.slice(1) : [...command];
   const [verb, ...args] = rest;
@@ -187,8 +274,10 @@ export async function runAgent(lab: AgentLab, nodeName: string, command: readonl
   if (verb === 'status' && args.length === 1 && args[0] === '--brief') return briefStatus(lab, nodeName, io);
   if (verb === 'endpoint' && args[0] === 'list') return endpointList(lab, nodeName, args.slice(1), io);
   if (verb === 'monitor') return monitor(lab, nodeName, args, io);
+  if (verb === 'policy' && args[0] === 'get') return policyGet(lab, args.slice(1), io);
+  if (verb === 'policy' && args[0] === 'wait') return policyWait(lab, nodeName, args.slice(1), io);
   throw new UsageError(
-    `The lab's agent stand-in serves "cilium-dbg status [--brief]", "cilium-dbg endpoint list -o json" and "cilium-dbg monitor", not "${rest.join(' ')}".`,
+    `The lab's agent stand-in serves "cilium-dbg status [--brief]", "cilium-dbg endpoint list -o json", "cilium-dbg policy get [-o json]", "cilium-dbg policy wait <revision>" and "cilium-dbg monitor", not "${rest.join(' ')}".`,
     'Examples: hookpoint lab agent worker -- cilium-dbg status · hookpoint lab agent control-plane -- cilium-dbg monitor --type trace',
   );
 }

@@ -6,6 +6,7 @@
  * that play controllers (a Deployment gets a Ready pod), and fault injection (status codes,
  * requests that are accepted and never answered).
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -75,6 +76,8 @@ function kindOf(resource: string): string {
     ciliumnodes: 'CiliumNode',
     events: 'Event',
     secrets: 'Secret',
+    networkpolicies: 'NetworkPolicy',
+    ciliumnetworkpolicies: 'CiliumNetworkPolicy',
   };
   return map[resource] ?? 'Unknown';
 }
@@ -106,7 +109,7 @@ export class FakeApiServer {
     const ns = obj.metadata?.namespace;
     obj.metadata ??= {};
     obj.metadata.resourceVersion = String(++this.rv);
-    obj.metadata.uid ??= `uid-${this.rv}`;
+    obj.metadata.uid ??= randomUUID();
     obj.metadata.generation ??= 1;
     this.coll(gv, resource, ns).set(obj.metadata.name, obj);
     return obj;
@@ -190,8 +193,17 @@ export class FakeApiServer {
     ].join('\n');
   }
 
-  private status(code: number, reason: string, message: string): Obj {
-    return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+  private status(code: number, reason: string, message: string, details?: Obj): Obj {
+    return {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message,
+      reason,
+      ...(details ? { details } : {}),
+      code,
+    };
   }
 
   private send(res: ServerResponse, code: number, body: unknown): void {
@@ -235,7 +247,13 @@ export class FakeApiServer {
     if (!rp) return this.send(res, 404, this.status(404, 'NotFound', `the server could not find ${url.pathname}`));
     const coll = this.coll(rp.groupVersion, rp.resource, rp.namespace);
     const kind = kindOf(rp.resource);
-    const notFound = () => this.send(res, 404, this.status(404, 'NotFound', `${rp.resource} "${rp.name}" not found`));
+    // As the API server names a resource in its errors: GroupResource.String(), "pods" or "networkpolicies.networking.k8s.io".
+    const group = rp.groupVersion === 'api/v1' ? '' : rp.groupVersion.split('/')[1]!;
+    const qualified = group ? `${rp.resource}.${group}` : rp.resource;
+    // StatusDetails: Kind holds the resource (k8s.io/apimachinery errors.NewNotFound, the registry's finalizeDelete).
+    const details = (name: string, uid?: string) => ({ name, group, kind: rp.resource, ...(uid ? { uid } : {}) });
+    const notFound = () =>
+      this.send(res, 404, this.status(404, 'NotFound', `${qualified} "${rp.name}" not found`, details(rp.name!)));
     if (method === 'GET' && rp.name) {
       const o = coll.get(rp.name);
       return o ? this.send(res, 200, o) : notFound();
@@ -258,8 +276,13 @@ export class FakeApiServer {
       const name = o?.metadata?.name;
       if (!name) return this.send(res, 422, this.status(422, 'Invalid', 'metadata.name: Required value'));
       if (coll.has(name))
-        return this.send(res, 409, this.status(409, 'AlreadyExists', `${rp.resource} "${name}" already exists`));
+        return this.send(
+          res,
+          409,
+          this.status(409, 'AlreadyExists', `${qualified} "${name}" already exists`, details(name)),
+        );
       if (rp.namespace) o.metadata.namespace = rp.namespace;
+      o.metadata.creationTimestamp ??= new Date().toISOString().replace(/\.\d+Z$/, 'Z');
       const created = this.put(rp.groupVersion, rp.resource, o);
       for (const h of this.hooks.get(rp.resource) ?? []) h(created, this);
       return this.send(res, 201, created);
@@ -286,7 +309,15 @@ export class FakeApiServer {
       coll.delete(rp.name);
       if (rp.resource === 'namespaces') for (const [key, m] of this.store) if (key.split('|')[1] === rp.name) m.clear();
       for (const h of this.deleteHooks.get(rp.resource) ?? []) h(cur, this);
-      return this.send(res, 200, { kind: 'Status', apiVersion: 'v1', status: 'Success', metadata: {} });
+      // Without ReturnDeletedObject (e.g. networkpolicies, custom resources) the registry answers a
+      // Status naming what was deleted.
+      return this.send(res, 200, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Success',
+        details: details(rp.name, cur.metadata?.uid),
+      });
     }
     return this.send(res, 405, this.status(405, 'MethodNotAllowed', `${method} ${url.pathname}`));
   }
