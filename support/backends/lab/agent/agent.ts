@@ -255,7 +255,7 @@ async function policyWait(lab: AgentLab, nodeName: string, args: readonly string
       if (waited) io.out('');
       return;
     }
-    if (Date.now() - started >= maxMs || cancelled())
+    if (Date.now() - started >= maxMs || cancelled() || io.stopped?.())
       throw new InfraError(
         `${needed - ready} endpoints still not ready after ${((Date.now() - started) / 1000).toFixed(1)}s (0 failed)`,
       );
