@@ -39,9 +39,16 @@ export interface SendOptions {
   maxTimeSec?: number;
   /** URL path (default "/hostname": agnhost's netexec answers it with the pod name; the lab's echo answers any path). */
   path?: string;
-  /** Requests in flight at once (default 1: sequential). */
+  /** Requests in flight at once (default HTTP_LANES). */
   concurrency?: number;
 }
+
+/**
+ * HTTP requests in flight at once by default. Each is still its own curl process and connection
+ * (its own source port, its own transcript line); three at once cut a window's wait, most of all
+ * when requests time out (a denied policy) or each is a `kubectl exec` round trip.
+ */
+export const HTTP_LANES = 3;
 
 /** A body that is only a pod name (one DNS-1123 subdomain): agnhost's answer to /hostname and to a UDP "hostname". */
 export const BARE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -147,7 +154,7 @@ export async function sendRequests(
     argv: curlArgv(to, opts),
     timeoutMs: ((opts.maxTimeSec ?? 2) + 3) * 1000,
     parse: (seq, res) => parseCurlOutcome(seq, res.exitCode, res.stdout, res.stderr),
-    concurrency: opts.concurrency,
+    concurrency: opts.concurrency ?? HTTP_LANES,
     noun: 'HTTP requests',
   });
 }
