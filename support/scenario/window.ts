@@ -198,21 +198,6 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
   const running: Array<{ point: CapturePoint; cap: RunningCapture }> = [];
   const monitors: Array<{ node: string; mon: RunningMonitor }> = [];
   try {
-    // Probes start side by side (each waits until it really listens); whatever started is stopped in finally.
-    const monitorNodes = [...new Set(world.armed.monitors.map((t) => resolveNode(topo, t).name))];
-    const started = await Promise.allSettled([
-      ...points.map(async (point) => running.push({ point, cap: await startCapture(backend, point, { filter }) })),
-      ...monitorNodes.map(async (node) =>
-        monitors.push({
-          node,
-          // With a network policy applied, drops and verdicts are evidence too.
-          mon: await startMonitor(backend, node, world.policies.length ? { types: POLICY_MONITOR_TYPES } : {}),
-        }),
-      ),
-    ]);
-    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-
     let countersError: InfraError | undefined;
     const snapshot = async (kind: string): Promise<Map<string, CitedEvidence<IptablesDump>>> => {
       const cited = new Map<string, CitedEvidence<IptablesDump>>();
@@ -229,7 +214,25 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
       }
       return cited;
     };
-    const citedBefore = await snapshot('iptables-before');
+
+    // Probes start side by side (each waits until it really listens), and the counters are read
+    // meanwhile: all of it before the first packet. Whatever started is stopped in finally.
+    const monitorNodes = [...new Set(world.armed.monitors.map((t) => resolveNode(topo, t).name))];
+    const probes = Promise.allSettled([
+      ...points.map(async (point) => running.push({ point, cap: await startCapture(backend, point, { filter }) })),
+      ...monitorNodes.map(async (node) =>
+        monitors.push({
+          node,
+          // With a network policy applied, drops and verdicts are evidence too.
+          mon: await startMonitor(backend, node, world.policies.length ? { types: POLICY_MONITOR_TYPES } : {}),
+        }),
+      ),
+    ]);
+    const before = snapshot('iptables-before');
+    await Promise.allSettled([probes, before]);
+    const failed = (await probes).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const citedBefore = await before;
 
     const traffic = await world.cite(await sendTraffic(backend, topo, from, spec));
     // A failed request counts only against a client shown to reach something else in the same window.
@@ -241,14 +244,17 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
       else controlMissing = `the scenario has no echo pod other than ${spec.to.ip} for the client to try`;
     }
 
-    const citedAfter = await snapshot('iptables-after');
+    // The counters after, and the probes stopping (each waits a short settle time), side by side.
+    const after = snapshot('iptables-after');
+    const capStops = Promise.all(running.splice(0).map(async ({ point, cap }) => ({ point, ev: await cap.stop() })));
+    const monStops = Promise.all(monitors.splice(0).map(async ({ node, mon }) => ({ node, ev: await mon.stop() })));
+    await Promise.allSettled([after, capStops, monStops]);
+    const citedAfter = await after;
     if (countersError) citedBefore.clear();
 
     const captures: CaptureResult[] = [];
-    // Stop side by side (each waits a short settle time), then attach in the order the scenario named them.
-    const stopped = await Promise.all(
-      running.splice(0).map(async ({ point, cap }) => ({ point, ev: await cap.stop() })),
-    );
+    // Attach in the order the scenario named them.
+    const stopped = await capStops;
     stopped.sort((a, b) => points.indexOf(a.point) - points.indexOf(b.point));
     for (const { point, ev } of stopped) {
       const cited = await world.cite(ev, { hold: true });
@@ -263,9 +269,7 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
       captures.push({ point, label: captureLabel(point), evidence: cited });
     }
     const monitorEv = new Map<string, CitedEvidence<MonitorEvent[]>>();
-    const monitorStops = await Promise.all(
-      monitors.splice(0).map(async ({ node, mon }) => ({ node, ev: await mon.stop() })),
-    );
+    const monitorStops = await monStops;
     for (const { node, ev } of monitorStops) monitorEv.set(node, await world.cite(ev, { hold: true }));
 
     const window: ObservationWindow = {
