@@ -359,3 +359,10 @@ test("destination seen: a capture where only some packets are the client's fails
     'AssertionError',
   );
 });
+
+test('a carrier without a destination is named "?"; a bare padded line is quoted trimmed', () => {
+  const [carrier] = packets(vxlan(1, '172.18.0.2', '172.18.0.3', `${CLIENT}.40001 > ${B1}.80`));
+  assert.deepEqual(thrown(() => expectOnlyDestinations([{ ...carrier!, dst: null }], [B1], [CLIENT])).actual, ['?']);
+  const bare = `${syn(1, `${CLIENT}.40001`, `${B1}.80`)}  `;
+  assert.match(thrown(() => expectEncapsulated(packets(bare), [CLIENT], NODES)).message, /length 0`\.$/);
+});
