@@ -430,3 +430,36 @@ test('routes and neighbours: default routes of every spelling, a multipath defau
     },
   );
 });
+
+test('status value: numbers and lists by path, a path through a missing object, a label of the raw output', () => {
+  const st = parseCiliumStatus(
+    [
+      'KVStore:                 Disabled',
+      'Controller Status:       16/16 healthy',
+      'IPAM:                    IPv4: 2/254 allocated from 10.244.3.0/24,',
+      'Routing:                 Network: Native (direct routing)   Host: BPF',
+      'Encryption:',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    ['controllers.healthy', 'ipamAllocations', 'routing.host', 'masquerading.mode', 'ciliumVersion', 'Encryption'].map(
+      (f) => statusValue(st, f),
+    ),
+    ['16', '[{"family":"IPv4","used":2,"total":254,"cidr":"10.244.3.0/24"}]', 'BPF', null, null, ''],
+  );
+  // A value that starts with the word, followed by a non-word character, matches; a longer word does not.
+  expectStatusField(st, 'Routing', 'network: native');
+  expectStatusField(st, 'Encryption', '');
+  assert.deepEqual(
+    thrown(() => expectStatusField(st, 'routing.host', 'B')),
+    {
+      kind: 'AssertionError',
+      message: 'Expected the agent status to report routing.host "B", but it reports "BPF".',
+      expected: 'B',
+      actual: 'BPF',
+    },
+  );
+  assert.equal(thrown(() => expectStatusField(st, 'KVStore', 'Disabled2')).kind, 'AssertionError');
+  assert.equal(thrown(() => expectStatusField(st, 'masquerading', 'BPF')).kind, 'inconclusive');
+});
