@@ -463,3 +463,20 @@ test('status value: numbers and lists by path, a path through a missing object, 
   assert.equal(thrown(() => expectStatusField(st, 'KVStore', 'Disabled2')).kind, 'AssertionError');
   assert.equal(thrown(() => expectStatusField(st, 'masquerading', 'BPF')).kind, 'inconclusive');
 });
+
+test('routes: two routes for the same destination are both quoted', () => {
+  const two = parseIpRoute(
+    JSON.stringify([
+      { dst: '10.244.1.0/24', gateway: '172.18.0.3', dev: 'eth0', metric: 100 },
+      { dst: '10.244.1.0/24', dev: 'cilium_host', metrics: [{ mtu: 1450 }] },
+    ]),
+  ).routes;
+  assert.equal(
+    thrown(() => expectRouteVia(two, '10.244.1.0/24', '172.18.0.9')).message,
+    'Expected the routes to send 10.244.1.0/24 via 172.18.0.9, but the route for 10.244.1.0/24 is `10.244.1.0/24 via 172.18.0.3 dev eth0`, `10.244.1.0/24 dev cilium_host`.',
+  );
+  assert.equal(
+    thrown(() => expectRouteThroughDevice(two, '10.244.1.0/24', 'lxc1')).message,
+    'Expected the routes to send 10.244.1.0/24 dev lxc1, but the route for 10.244.1.0/24 is `10.244.1.0/24 via 172.18.0.3 dev eth0`, `10.244.1.0/24 dev cilium_host mtu 1450`.',
+  );
+});
