@@ -12,7 +12,7 @@ import {
   expectRouteThroughDevice,
   expectRouteVia,
 } from '../../support/expectations/net.ts';
-import { expectStatusField, statusValue } from '../../support/expectations/status.ts';
+import { expectStatusField, STATUS_FIELD_OF_WORDS, statusValue } from '../../support/expectations/status.ts';
 import {
   expectAllFail,
   expectAllSucceeded,
@@ -22,6 +22,7 @@ import {
 import { parseIpNeigh, parseIpRoute } from '../../support/parsers/ip.ts';
 import { parseCiliumStatus } from '../../support/parsers/status.ts';
 import type { RequestError, RequestOutcome } from '../../support/probes/traffic.ts';
+import { realWorld } from './helpers/real-world.ts';
 import { thrown } from './helpers/thrown.ts';
 
 function o(seq: number, by: string | null, error: RequestError | null = null): RequestOutcome {
@@ -479,4 +480,25 @@ test('routes: two routes for the same destination are both quoted', () => {
     thrown(() => expectRouteThroughDevice(two, '10.244.1.0/24', 'lxc1')).message,
     'Expected the routes to send 10.244.1.0/24 dev lxc1, but the route for 10.244.1.0/24 is `10.244.1.0/24 via 172.18.0.3 dev eth0`, `10.244.1.0/24 dev cilium_host mtu 1450`.',
   );
+});
+
+test('status: the field words of the steps read a real 1.18.6 agent status', (t) => {
+  const text = realWorld(t, 'cilium-dbg-status-1.18.6-kind-native-kpr-true-bpfhostrouting-idx60285825367.txt');
+  if (text === null) return;
+  const st = parseCiliumStatus(text);
+  assert.deepEqual(
+    Object.entries(STATUS_FIELD_OF_WORDS).map(([word, path]) => [word, statusValue(st, path)]),
+    [
+      ['routing', 'Native'],
+      ['host routing', 'BPF'],
+      ['tunnel protocol', null],
+      ['kube-proxy replacement', 'True'],
+      ['IPAM', 'IPv4: 2/254 allocated from 10.244.3.0/24'],
+      ['masquerading', 'BPF'],
+    ],
+  );
+  // A path past a text value is no value; a longer word is no match even with blanks after it.
+  assert.equal(statusValue(st, 'routing.network.x'), null);
+  assert.equal(thrown(() => expectStatusField(st, 'Kubernetes', 'O')).kind, 'AssertionError');
+  expectStatusField(st, 'Kubernetes', 'Ok');
 });
