@@ -223,3 +223,31 @@ test('describeHelperCall: the chain, the helper, and the instruction when known'
     `${PATH_TO_POLICY} → cilium_call_pol slot 3295 → cil_lxc_policy (id 562) → cilium_calls_03 slot 11 → tail_ipv4_policy (id 563): call bpf_redirect`,
   );
 });
+
+test('helper on path: without a known destination, two missing programs, two empty slots — each named', async () => {
+  const none = await closure([]);
+  assert.equal(
+    thrown(() => expectHelperOnPath(none, 'bpf_redirect')).message,
+    `Expected the path of an IPv4 packet from ${HOOK} to reach a call of bpf_redirect, bpf_redirect_peer, bpf_redirect_neigh, but no program on it calls one: cil_from_container (id 583) → cilium_calls_01 slot 7 → tail_handle_ipv4 (id 584); tail_handle_ipv4 (id 584) tail-calls cilium_call_pol at a slot chosen at run time (the destination endpoint), and no destination endpoint is known ${EV}.`,
+  );
+  // At egress the hook program takes two slots (28, 13): give both to programs the probe did not read.
+  const ev = await closure([3295]);
+  const egress = clone(ev.data);
+  egress.direction = 'egress';
+  egress.programs.find((p) => p.id === 583)!.tailCalls = [
+    { insn: 14, mapId: 394, index: 28 },
+    { insn: 20, mapId: 394, index: 13 },
+  ];
+  const calls = egress.maps.find((m) => m.id === 394)!;
+  calls.slots.push({ slot: 28, programId: 590 });
+  assert.equal(
+    thrown(() => expectHelperOnPath(egress, 'bpf_redirect')).message,
+    `The path of an IPv4 packet from tc egress of ${CLIENT_LXC} to endpoint 3295 leads to program 590, program 588, which the evidence does not hold.`,
+  );
+  // Both slots empty: both stops are named.
+  calls.slots = calls.slots.filter((s) => s.slot !== 13 && s.slot !== 28);
+  assert.equal(
+    thrown(() => expectHelperOnPath(egress, 'bpf_redirect')).message,
+    `Expected the path of an IPv4 packet from tc egress of ${CLIENT_LXC} to endpoint 3295 to reach a call of bpf_redirect, bpf_redirect_peer, bpf_redirect_neigh, but no program on it calls one: cil_from_container (id 583); cil_from_container (id 583) tail-calls cilium_calls_01 slot 28, which is empty; cil_from_container (id 583) tail-calls cilium_calls_01 slot 13, which is empty.`,
+  );
+});

@@ -305,3 +305,64 @@ test('encapsulated: a carrier from or to a non-node address, or not UDP, fails n
   const noDst = { ...carrier!, dst: null };
   assert.equal(thrown(() => expectEncapsulated([noDst], [CLIENT], NODES)).kind, 'AssertionError');
 });
+
+/** ARP from and to the client, as tcpdump -e prints it: a reply carries no destination address. */
+const ARP_REQUEST = `04:08:00.000010 ARP, Request who-has ${B1} tell ${CLIENT}, length 28`;
+const ARP_REPLY = `04:08:00.000011 ARP, Reply ${CLIENT} is-at 12:94:43:de:b3:c0, length 28`;
+
+test('packets without a destination (an ARP reply) are counted but never named as a destination', () => {
+  const lines = [ARP_REPLY, syn(1, `${CLIENT}.40001`, `${B1}.80`), syn(2, '172.18.0.2.5000', '172.18.0.4.6443')];
+  assert.deepEqual(
+    thrown(() => expectDestinationSeen(packets(...lines), VIP, { clientIps: [CLIENT] })),
+    {
+      kind: 'AssertionError',
+      message: `Expected the capture to see ${VIP} as a destination, but none of its 3 packets goes to ${VIP} (destinations: ${B1} ×1, 172.18.0.4 ×1): ${q(lines[0]!)}, ${q(lines[1]!)}, ${q(lines[2]!)}.`,
+      expected: VIP,
+      actual: [B1, '172.18.0.4'],
+    },
+  );
+  // The client's ARP reply is the client's but goes to no address: not judged, not returned.
+  assert.deepEqual(
+    expectOnlyDestinations(packets(ARP_REPLY, ARP_REQUEST, lines[1]!), [B1], [CLIENT]).map((p) => p.line),
+    [2, 3],
+  );
+  // A packet without a source is nobody's.
+  const [sent] = packets(lines[1]!);
+  assert.equal(thrown(() => expectOnlyDestinations([{ ...sent!, src: null }], [B1], [CLIENT])).kind, 'inconclusive');
+});
+
+test('lines are quoted without the blanks tcpdump left around them; more than three are counted', () => {
+  const padded = `${syn(1, `${CLIENT}.40001`, `${VIP}.80`)}   `;
+  assert.match(
+    thrown(() => expectOnlyDestinations(packets(padded), [B1], [CLIENT])).message,
+    new RegExp(`: \`${syn(1, `${CLIENT}.40001`, `${VIP}.80`).replace(/[.[\]]/g, '\\$&')}\`\\.$`),
+  );
+  const carrier = `04:08:00.000001 IP 172.18.0.9.36121 > 172.18.0.3.8472: OTV, flags [I] (0x08), overlay 0, instance 1   `;
+  const inner = `    IP ${CLIENT}.40001 > ${B1}.80: Flags [S], seq 1, win 64240, length 0`;
+  assert.equal(
+    thrown(() => expectEncapsulated(packets(carrier, inner), [CLIENT], NODES)).message,
+    `Expected the capture to see the traffic of ${CLIENT} inside a UDP tunnel between node IPs (172.18.0.2, 172.18.0.3), but 1 of its packets were carried otherwise: ${q(carrier.trim())} carrying ${q(inner.trim())}.`,
+  );
+  const bare = [1, 2, 3, 4].map((n) => syn(n, `${CLIENT}.4000${n}`, `${B1}.80`));
+  assert.equal(
+    thrown(() => expectEncapsulated(packets(...bare), [CLIENT], NODES)).message,
+    `Expected the capture to see the traffic of ${CLIENT} only inside a tunnel between node IPs, but 4 of 4 of its packets crossed it unencapsulated: ${q(bare[0]!)}, ${q(bare[1]!)}, ${q(bare[2]!)} … and 1 more.`,
+  );
+  // Exactly three: no "more".
+  assert.doesNotMatch(thrown(() => expectEncapsulated(packets(...bare.slice(0, 3)), [CLIENT], NODES)).message, /more/);
+});
+
+test("destination seen: a capture where only some packets are the client's fails rather than being inconclusive", () => {
+  const lines = [syn(1, '172.18.0.2.5000', '172.18.0.4.6443'), syn(2, `${CLIENT}.40001`, `${B1}.80`)];
+  assert.equal(
+    thrown(() => expectDestinationSeen(packets(...lines), VIP, { clientIps: [CLIENT] })).kind,
+    'AssertionError',
+  );
+});
+
+test('a carrier without a destination is named "?"; a bare padded line is quoted trimmed', () => {
+  const [carrier] = packets(vxlan(1, '172.18.0.2', '172.18.0.3', `${CLIENT}.40001 > ${B1}.80`));
+  assert.deepEqual(thrown(() => expectOnlyDestinations([{ ...carrier!, dst: null }], [B1], [CLIENT])).actual, ['?']);
+  const bare = `${syn(1, `${CLIENT}.40001`, `${B1}.80`)}  `;
+  assert.match(thrown(() => expectEncapsulated(packets(bare), [CLIENT], NODES)).message, /length 0`\.$/);
+});

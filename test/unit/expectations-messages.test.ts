@@ -6,8 +6,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CitedEvidence } from '../../support/expectations/evidence-ref.ts';
-import { expectDefaultGateway, expectNeighbourMac, expectRouteVia } from '../../support/expectations/net.ts';
-import { expectStatusField, statusValue } from '../../support/expectations/status.ts';
+import {
+  expectDefaultGateway,
+  expectNeighbourMac,
+  expectRouteThroughDevice,
+  expectRouteVia,
+} from '../../support/expectations/net.ts';
+import { expectStatusField, STATUS_FIELD_OF_WORDS, statusValue } from '../../support/expectations/status.ts';
 import {
   expectAllFail,
   expectAllSucceeded,
@@ -17,6 +22,7 @@ import {
 import { parseIpNeigh, parseIpRoute } from '../../support/parsers/ip.ts';
 import { parseCiliumStatus } from '../../support/parsers/status.ts';
 import type { RequestError, RequestOutcome } from '../../support/probes/traffic.ts';
+import { realWorld } from './helpers/real-world.ts';
 import { thrown } from './helpers/thrown.ts';
 
 function o(seq: number, by: string | null, error: RequestError | null = null): RequestOutcome {
@@ -334,4 +340,165 @@ test('status: a field is read by path, by label, or as a mode; wrong, missing an
         'The status on node cp is not an agent status (unknown) (evidence: status node cp), so routing.network cannot be read.',
     },
   );
+});
+
+test('route through a device: the mtu asked for or not, the routes named with their mtu, a host address as /32', () => {
+  const routes = parseIpRoute(
+    JSON.stringify([
+      { dst: '10.244.1.0/24', gateway: '10.244.0.1', dev: 'cilium_host', metrics: [{ mtu: 1450 }] },
+      { dst: '10.244.2.0/24', gateway: '172.18.0.4', dev: 'eth0' },
+      { dst: '10.244.0.5', dev: 'lxc1' },
+      { dst: 'fd00::5', dev: 'lxc2' },
+    ]),
+  ).routes;
+  assert.equal(expectRouteThroughDevice(routes, '10.244.1.0/24', 'cilium_host').mtu, 1450);
+  assert.equal(expectRouteThroughDevice(routes, '10.244.0.5/32', 'lxc1').dev, 'lxc1');
+  assert.equal(expectRouteThroughDevice(routes, 'fd00::5/128', 'lxc2').dev, 'lxc2');
+  assert.deepEqual(
+    thrown(() =>
+      expectRouteThroughDevice(
+        cited('routes', 'node cp', routes, '11-routes-cp.txt'),
+        '10.244.1.0/24',
+        'cilium_host',
+        1500,
+      ),
+    ),
+    {
+      kind: 'AssertionError',
+      message:
+        'Expected the routes of node cp to send 10.244.1.0/24 dev cilium_host mtu 1500, but the route for 10.244.1.0/24 is `10.244.1.0/24 via 10.244.0.1 dev cilium_host mtu 1450` (evidence 11-routes-cp.txt).',
+      expected: '10.244.1.0/24 dev cilium_host mtu 1500',
+      actual: ['10.244.1.0/24 via 10.244.0.1 dev cilium_host'],
+    },
+  );
+  assert.deepEqual(
+    thrown(() => expectRouteThroughDevice(routes, '10.244.2.0/24', 'cilium_host')),
+    {
+      kind: 'AssertionError',
+      message:
+        'Expected the routes to send 10.244.2.0/24 dev cilium_host, but the route for 10.244.2.0/24 is `10.244.2.0/24 via 172.18.0.4 dev eth0`.',
+      expected: '10.244.2.0/24 dev cilium_host',
+      actual: ['10.244.2.0/24 via 172.18.0.4 dev eth0'],
+    },
+  );
+  const many = parseIpRoute(
+    JSON.stringify(Array.from({ length: 7 }, (_, i) => ({ dst: `10.0.${i}.0/24`, dev: `d${i}` }))),
+  ).routes;
+  assert.deepEqual(
+    thrown(() => expectRouteThroughDevice(many, '10.9.0.0/24', 'cilium_host')),
+    {
+      kind: 'AssertionError',
+      message:
+        'Expected the routes to send 10.9.0.0/24 dev cilium_host, but there is no route for 10.9.0.0/24 (routes: `10.0.0.0/24 dev d0`, `10.0.1.0/24 dev d1`, `10.0.2.0/24 dev d2`, `10.0.3.0/24 dev d3`, `10.0.4.0/24 dev d4`, `10.0.5.0/24 dev d5` … and 1 more).',
+      expected: '10.9.0.0/24 dev cilium_host',
+      actual: [],
+    },
+  );
+});
+
+test('routes and neighbours: default routes of every spelling, a multipath default, a MAC compared without case', () => {
+  const defaults = parseIpRoute(
+    JSON.stringify([
+      { dst: '0.0.0.0/0', gateway: '172.18.0.1', dev: 'eth0' },
+      { dst: '::/0', nexthops: [{ gateway: 'fe80::1', dev: 'eth0' }, { dev: 'eth1' }] },
+    ]),
+  ).routes;
+  assert.equal(expectDefaultGateway(defaults, '172.18.0.1').dst, '0.0.0.0/0');
+  assert.equal(expectDefaultGateway(defaults, 'fe80::1').dst, '::/0');
+  assert.equal(
+    thrown(() => expectDefaultGateway(defaults, '10.0.0.1')).message,
+    'Expected the routes to have its default gateway at 10.0.0.1, but the default route is `0.0.0.0/0 via 172.18.0.1 dev eth0`, `::/0 nexthop via fe80::1 dev eth0 nexthop via - dev eth1`.',
+  );
+  const neigh = parseIpNeigh(
+    '10.244.0.26 dev eth0 lladdr 76:F0:BD:76:76:77 REACHABLE\n10.244.0.27 FAILED\n',
+  ).neighbours;
+  assert.equal(expectNeighbourMac(neigh, '10.244.0.26', '76:f0:bd:76:76:77').dev, 'eth0');
+  assert.deepEqual(
+    thrown(() =>
+      expectNeighbourMac(
+        cited('neigh', 'pod client', neigh, '12-neigh.txt'),
+        '10.244.0.27',
+        '02:00:00:00:00:01',
+        'lxc1',
+      ),
+    ),
+    {
+      kind: 'AssertionError',
+      message:
+        'Expected the neighbour table of pod client to resolve 10.244.0.27 to 02:00:00:00:00:01 (lxc1), but it resolves to no MAC FAILED (evidence 12-neigh.txt).',
+      expected: '02:00:00:00:00:01',
+      actual: [null],
+    },
+  );
+});
+
+test('status value: numbers and lists by path, a path through a missing object, a label of the raw output', () => {
+  const st = parseCiliumStatus(
+    [
+      'KVStore:                 Disabled',
+      'Controller Status:       16/16 healthy',
+      'IPAM:                    IPv4: 2/254 allocated from 10.244.3.0/24,',
+      'Routing:                 Network: Native (direct routing)   Host: BPF',
+      'Encryption:',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    ['controllers.healthy', 'ipamAllocations', 'routing.host', 'masquerading.mode', 'ciliumVersion', 'Encryption'].map(
+      (f) => statusValue(st, f),
+    ),
+    ['16', '[{"family":"IPv4","used":2,"total":254,"cidr":"10.244.3.0/24"}]', 'BPF', null, null, ''],
+  );
+  // A value that starts with the word, followed by a non-word character, matches; a longer word does not.
+  expectStatusField(st, 'Routing', 'network: native');
+  expectStatusField(st, 'Encryption', '');
+  assert.deepEqual(
+    thrown(() => expectStatusField(st, 'routing.host', 'B')),
+    {
+      kind: 'AssertionError',
+      message: 'Expected the agent status to report routing.host "B", but it reports "BPF".',
+      expected: 'B',
+      actual: 'BPF',
+    },
+  );
+  assert.equal(thrown(() => expectStatusField(st, 'KVStore', 'Disabled2')).kind, 'AssertionError');
+  assert.equal(thrown(() => expectStatusField(st, 'masquerading', 'BPF')).kind, 'inconclusive');
+});
+
+test('routes: two routes for the same destination are both quoted', () => {
+  const two = parseIpRoute(
+    JSON.stringify([
+      { dst: '10.244.1.0/24', gateway: '172.18.0.3', dev: 'eth0', metric: 100 },
+      { dst: '10.244.1.0/24', dev: 'cilium_host', metrics: [{ mtu: 1450 }] },
+    ]),
+  ).routes;
+  assert.equal(
+    thrown(() => expectRouteVia(two, '10.244.1.0/24', '172.18.0.9')).message,
+    'Expected the routes to send 10.244.1.0/24 via 172.18.0.9, but the route for 10.244.1.0/24 is `10.244.1.0/24 via 172.18.0.3 dev eth0`, `10.244.1.0/24 dev cilium_host`.',
+  );
+  assert.equal(
+    thrown(() => expectRouteThroughDevice(two, '10.244.1.0/24', 'lxc1')).message,
+    'Expected the routes to send 10.244.1.0/24 dev lxc1, but the route for 10.244.1.0/24 is `10.244.1.0/24 via 172.18.0.3 dev eth0`, `10.244.1.0/24 dev cilium_host mtu 1450`.',
+  );
+});
+
+test('status: the field words of the steps read a real 1.18.6 agent status', (t) => {
+  const text = realWorld(t, 'cilium-dbg-status-1.18.6-kind-native-kpr-true-bpfhostrouting-idx60285825367.txt');
+  if (text === null) return;
+  const st = parseCiliumStatus(text);
+  assert.deepEqual(
+    Object.entries(STATUS_FIELD_OF_WORDS).map(([word, path]) => [word, statusValue(st, path)]),
+    [
+      ['routing', 'Native'],
+      ['host routing', 'BPF'],
+      ['tunnel protocol', null],
+      ['kube-proxy replacement', 'True'],
+      ['IPAM', 'IPv4: 2/254 allocated from 10.244.3.0/24'],
+      ['masquerading', 'BPF'],
+    ],
+  );
+  // A path past a text value is no value; a longer word is no match even with blanks after it.
+  assert.equal(statusValue(st, 'routing.network.x'), null);
+  assert.equal(thrown(() => expectStatusField(st, 'Kubernetes', 'O')).kind, 'AssertionError');
+  expectStatusField(st, 'Kubernetes', 'Ok');
 });

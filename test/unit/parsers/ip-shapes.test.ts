@@ -108,6 +108,35 @@ describe('ip route read whole', () => {
     });
   });
 
+  it('every route type word; numbers that are not whole numbers', () => {
+    const d = parseIpRoute(
+      [
+        'unicast 10.1.0.0/16 via 10.0.0.1 dev eth0 metric 5x',
+        'broadcast 10.0.0.255 dev eth0 table local proto kernel scope link src 10.0.0.1',
+        'multicast ff00::/8 dev eth0 table local proto kernel metric x5',
+        'prohibit 10.2.0.0/16 mtu 15a',
+        'throw 10.3.0.0/16',
+        'unreachable 10.4.0.0/16',
+        'anycast fe80:: dev eth0 table local proto kernel metric 0',
+        'nat 10.5.0.0/16 via 10.0.0.2',
+      ].join('\n'),
+    );
+    assert.deepEqual(d.unknownLines, []);
+    assert.deepEqual(
+      d.routes.map((r) => [r.type, r.dst, r.metric, r.mtu]),
+      [
+        ['unicast', '10.1.0.0/16', null, null],
+        ['broadcast', '10.0.0.255', null, null],
+        ['multicast', 'ff00::/8', null, null],
+        ['prohibit', '10.2.0.0/16', null, null],
+        ['throw', '10.3.0.0/16', null, null],
+        ['unreachable', '10.4.0.0/16', null, null],
+        ['anycast', 'fe80::', 0, null],
+        ['nat', '10.5.0.0/16', null, null],
+      ],
+    );
+  });
+
   it('ip -j route: every field, mtu from metrics, nexthops, table as text', () => {
     const json = [
       {

@@ -265,9 +265,11 @@ describe('agent status edges', () => {
     );
   });
 
-  it('a label is top-level only at the base indentation', () => {
+  it('a label is top-level only at the base indentation, not deeper and not shallower', () => {
     const s = parseCiliumStatus(['KVStore:   Ok', '  Nested:   x', 'Tunnel:   vxlan'].join('\n'));
     assert.deepEqual(Object.keys(s.fields), ['KVStore', 'Tunnel']);
+    const indented = parseCiliumStatus(['    KVStore:   Ok', 'Prompt: x', '    Tunnel:   vxlan'].join('\n'));
+    assert.deepEqual(Object.keys(indented.fields), ['KVStore', 'Tunnel']);
   });
 });
 

@@ -291,14 +291,23 @@ describe('tcpdump line edges', () => {
     const d = parseTcpdump(lines.join('\n'));
     assert.deepEqual(d.unknownLines, []);
     assert.deepEqual(
-      d.packets.map((p) => [p.interface, p.direction, p.ethertype, p.srcMac, p.frameLength, p.protocol, p.length]),
+      d.packets.map((p) => [
+        p.interface,
+        p.direction,
+        p.ethertype,
+        p.srcMac,
+        p.frameLength,
+        p.src?.ip,
+        p.protocol,
+        p.length,
+      ]),
       [
-        ['eth0', 'B', 'IPv4', null, null, 'udp', 1],
-        ['eth0', 'M', 'IPv4', null, null, 'udp', 2],
-        ['eth0', 'P', 'IPv4', null, null, 'udp', 3],
-        [null, null, 'IPv4', null, null, 'udp', 4],
-        [null, null, 'IPv4', 'aa:bb:cc:dd:ee:01', 74, 'udp', 5],
-        [null, null, 'IPv6', 'aa:bb:cc:dd:ee:01', 86, 'icmp6', 6],
+        ['eth0', 'B', 'IPv4', null, null, '10.0.0.1', 'udp', 1],
+        ['eth0', 'M', 'IPv4', null, null, '10.0.0.1', 'udp', 2],
+        ['eth0', 'P', 'IPv4', null, null, '10.0.0.1', 'udp', 3],
+        [null, null, 'IPv4', null, null, '10.0.0.1', 'udp', 4],
+        [null, null, 'IPv4', 'aa:bb:cc:dd:ee:01', 74, '10.0.0.1', 'udp', 5],
+        [null, null, 'IPv6', 'aa:bb:cc:dd:ee:01', 86, 'fe80::1', 'icmp6', 6],
       ],
     );
   });
