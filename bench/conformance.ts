@@ -18,11 +18,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function once(reports: string): Promise<{ wallMs: number; scenariosMs: number }> {
   const started = Date.now();
   // What `npm run conformance -- --backend lab` runs (the seed suite), on the warm lab named here.
-  const res = await run([...CLI, 'run', '--tags', '@seed', '--backend', 'lab', '--cluster', CLUSTER, '--reports', reports], {
-    timeoutMs: 300_000,
-    check: false,
-    cwd: ROOT,
-  });
+  const res = await run(
+    [...CLI, 'run', '--tags', '@seed', '--backend', 'lab', '--cluster', CLUSTER, '--reports', reports],
+    {
+      timeoutMs: 300_000,
+      check: false,
+      cwd: ROOT,
+    },
+  );
   const wallMs = Date.now() - started;
   if (res.exitCode !== 0)
     throw new Error(`conformance did not pass (exit ${res.exitCode}):\n${res.stdout.slice(-2000)}`);

@@ -36,9 +36,7 @@ function site(over: Partial<SiteFiles> = {}): SiteFiles {
 }
 
 const embedded = (html: string) =>
-  new Map(
-    [...html.matchAll(/d\('([^']+)','([A-Za-z0-9+/=]*)'\)/g)].map((m) => [m[1]!, Buffer.from(m[2]!, 'base64')]),
-  );
+  new Map([...html.matchAll(/d\('([^']+)','([A-Za-z0-9+/=]*)'\)/g)].map((m) => [m[1]!, Buffer.from(m[2]!, 'base64')]));
 
 describe('single-file report packed from the Allure site', () => {
   it('inlines every linked asset as a data: URI of its media type, byte for byte', () => {
