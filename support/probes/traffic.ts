@@ -152,7 +152,9 @@ export async function sendRequests(
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`sendRequests: count must be ≥ 1, got ${count}`);
   return sendBatch(backend, from, to, count, {
     argv: curlArgv(to, opts),
-    timeoutMs: ((opts.maxTimeSec ?? 2) + 3) * 1000,
+    // curl's --max-time bounds the request; the exec bound only catches a hung exec, and a
+    // `kubectl exec` round trip on a busy API server (or the kind stand-in) takes seconds itself.
+    timeoutMs: ((opts.maxTimeSec ?? 2) + 10) * 1000,
     parse: (seq, res) => parseCurlOutcome(seq, res.exitCode, res.stdout, res.stderr),
     concurrency: opts.concurrency ?? HTTP_LANES,
     noun: 'HTTP requests',
