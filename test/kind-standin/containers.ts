@@ -127,7 +127,8 @@ function signalNumber(sig: NodeJS.Signals): number {
 
 /**
  * How to enter a container: its network namespace, and for the node and hostPID pods also the
- * node's PID and mount namespaces (the node's own /proc, where PID 1 is the node's init).
+ * node's PID and mount namespaces (the node's own /proc, where PID 1 is the node's init), under
+ * the node init's root directory.
  */
 export function enterArgv(c: Pick<ContainerRecord, 'netns' | 'nodeInit'>): string[] {
   if (c.nodeInit === undefined) return [ipBinary(), 'netns', 'exec', c.netns];
@@ -136,6 +137,9 @@ export function enterArgv(c: Pick<ContainerRecord, 'netns' | 'nodeInit'>): strin
     `--net=/run/netns/${c.netns}`,
     `--pid=/proc/${c.nodeInit}/ns/pid`,
     `--mount=/proc/${c.nodeInit}/ns/mnt`,
+    // Entering a mount namespace resets the root to that namespace's root: in a chroot (a clean
+    // room) that is the host's "/", where the images do not exist. Keep the node init's root.
+    `--root=/proc/${c.nodeInit}/root`,
     '--',
   ];
 }
