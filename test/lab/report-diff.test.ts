@@ -1,5 +1,5 @@
 /**
- * `hookpoint diff` on real lab runs (root): the whole suite on the normal lab against the same
+ * `hookpoint diff` on real lab runs (root): the seed suite on the normal lab against the same
  * suite with `--variant no-tc`. The diff lists the pod → ClusterIP scenario with its counters gone
  * from flat to rising and exits 1 (it got worse); scenarios that do not depend on tc (NodePort,
  * native routing, node → ClusterIP) are not listed. Both runs use the same cluster name, as the
@@ -37,6 +37,8 @@ test('normal lab vs --variant no-tc: the ClusterIP scenario with counters flat �
         'lab',
         '--cluster',
         'hpdiff',
+        '--tags',
+        '@seed',
         '--reports',
         reports,
         '--no-report',
