@@ -71,7 +71,9 @@ async function serve(sock: Socket, req: AgentRequest): Promise<void> {
   if (!sock.destroyed) sock.end(encodeFrame({ kind: 'exit', code }));
 }
 
-const server = createServer((sock) => {
+// allowHalfOpen: a client's end-of-input asks a monitor to stop; the events it flushes and the exit
+// code still travel back on the same connection.
+const server = createServer({ allowHalfOpen: true }, (sock) => {
   let buffer = '';
   const onData = (chunk: Buffer) => {
     buffer += chunk.toString('utf8');
