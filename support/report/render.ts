@@ -11,6 +11,7 @@ import path from 'node:path';
 import { EnvironmentError } from '../errors.ts';
 import { JAVA_APT_PACKAGE } from '../exec/host-tools.ts';
 import { run } from '../exec/index.ts';
+import { classArchive } from './jvm-archive.ts';
 import { writeSingleFile } from './single-file.ts';
 
 export { JAVA_APT_PACKAGE };
@@ -22,15 +23,26 @@ const GENERATE_TIMEOUT_MS = 180_000;
  * (allure2 Analytics.md; `=1` only disables half of it, allure2 PR #3333).
  */
 /**
- * `allure generate` is a short-lived JVM: the C1 compiler only, the serial collector and the shared
- * class archive start it about twice as fast on a small machine, with the same output. A user's
- * own JAVA_OPTS come after ours, so they win.
+ * `allure generate` is a short-lived JVM: the C1 compiler only, the serial collector and shared
+ * class archives (the JDK's, and Allure's own: ./jvm-archive.ts) start it about twice as fast on a
+ * small machine, with the same output. A user's own JAVA_OPTS come after ours, so they win.
  */
-const FAST_JVM = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto';
-const ALLURE_ENV = {
-  ALLURE_NO_ANALYTICS: 'true',
-  JAVA_OPTS: `${FAST_JVM}${process.env.JAVA_OPTS ? ` ${process.env.JAVA_OPTS}` : ''}`,
-};
+const FAST_JVM = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xshare:auto'];
+
+function allureEnv(archiveOptions: readonly string[]): Record<string, string> {
+  const opts = [...FAST_JVM, ...archiveOptions, ...(process.env.JAVA_OPTS ? [process.env.JAVA_OPTS] : [])];
+  return { ALLURE_NO_ANALYTICS: 'true', JAVA_OPTS: opts.join(' ') };
+}
+
+/** allure-commandline's version (its package.json), which names the class archive. */
+async function allureVersion(launcher: string): Promise<string> {
+  try {
+    const pkg = JSON.parse(await readFile(path.join(path.dirname(launcher), '..', '..', 'package.json'), 'utf8'));
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 async function executable(file: string): Promise<boolean> {
   try {
@@ -135,14 +147,21 @@ export interface Rendered {
  * (single-file.ts: Allure 2's own single-file layout), so a report costs one JVM, not two.
  */
 export async function renderAllure(opts: RenderOptions): Promise<Rendered> {
-  await findJava();
+  const java = await findJava();
   const launcher = await allureLauncher();
   const timeoutMs = opts.timeoutMs ?? GENERATE_TIMEOUT_MS;
   const site = path.join(opts.reportsDir, 'allure-report');
   const singleFile = path.join(opts.reportsDir, 'hookpoint-report.html');
   const historyCarried = opts.historyFrom ? await carryHistory(opts.historyFrom, opts.resultsDir) : false;
-  const how = { timeoutMs, where: 'host', env: ALLURE_ENV, cleanup: opts.cleanup };
-  await run([launcher, 'generate', opts.resultsDir, '-o', site, '--clean'], how);
+  const archive = await classArchive(java, await allureVersion(launcher));
+  const how = { timeoutMs, where: 'host', env: allureEnv(archive.jvmOptions), cleanup: opts.cleanup };
+  try {
+    await run([launcher, 'generate', opts.resultsDir, '-o', site, '--clean'], how);
+  } catch (err) {
+    await archive.discard();
+    throw err;
+  }
+  await archive.commit();
   await writeSingleFile(site, singleFile);
   return { site, singleFile, historyCarried };
 }

@@ -244,8 +244,12 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
       else controlMissing = `the scenario has no echo pod other than ${spec.to.ip} for the client to try`;
     }
 
-    // The counters after, and the probes stopping (each waits a short settle time), side by side.
+    // The counters after, the probes stopping (each waits a short settle time) and the backends'
+    // liveness, side by side: all three are read after the traffic.
     const after = snapshot('iptables-after');
+    const targets = backendsAddressed(topo, spec);
+    const liveness = targets.length ? checkListeners(backend, targets) : undefined;
+    liveness?.catch(() => undefined); // judged below, after the window's evidence is cited
     const capStops = Promise.all(running.splice(0).map(async ({ point, cap }) => ({ point, ev: await cap.stop() })));
     const monStops = Promise.all(monitors.splice(0).map(async ({ node, mon }) => ({ node, ev: await mon.stop() })));
     await Promise.allSettled([after, capStops, monStops]);
@@ -287,8 +291,7 @@ export async function observe(world: HookpointWorld, spec: TrafficSpec): Promise
     };
     world.window = window;
     // A backend that exited makes every verdict of this window about a dead workload: broken.
-    const targets = backendsAddressed(topo, spec);
-    if (targets.length) expectBackendsAlive(await world.cite(await checkListeners(backend, targets)));
+    if (liveness) expectBackendsAlive(await world.cite(await liveness));
     return window;
   } catch (err) {
     // No Then step will judge a window that failed: its evidence belongs to the traffic step.

@@ -45,11 +45,17 @@ test('two consecutive reports: every artifact, categories as summary.md says, an
   const out = await tmp();
   // A private TMPDIR, so staging copies of other test files running in parallel do not count.
   const privateTmp = await tmp();
+  const cache = await tmp();
   const savedTmp = process.env.TMPDIR;
   process.env.TMPDIR = privateTmp;
+  // A private cache, so the first report writes Allure's class archive and the later ones map it.
+  const savedCache = process.env.HOOKPOINT_CACHE_DIR;
+  process.env.HOOKPOINT_CACHE_DIR = cache;
   t.after(() => {
     if (savedTmp === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = savedTmp;
+    if (savedCache === undefined) delete process.env.HOOKPOINT_CACHE_DIR;
+    else process.env.HOOKPOINT_CACHE_DIR = savedCache;
   });
   const first = await buildReports({ resultsDirs: [A, B], reportsDir: out, environment: ENV });
   assert.deepEqual(first.files.map((f) => path.relative(out, f)).sort(), [
@@ -99,6 +105,13 @@ test('two consecutive reports: every artifact, categories as summary.md says, an
   assert.ok(!/googletagmanager|G-FVWC4GKEYS/.test(html));
   assert.ok(!/googletagmanager/.test(await readFile(path.join(out, 'allure-report/index.html'), 'utf8')));
 
+  // The first report left Allure's class archive (whole, under its final name); every later
+  // report maps it, and what they render is checked below as before.
+  const archives = await readdir(cache);
+  assert.equal(archives.length, 1, `one class archive: ${archives}`);
+  assert.match(archives[0]!, /^allure-[\d.]+-[0-9a-f]{16}\.jsa$/);
+  assert.ok((await stat(path.join(cache, archives[0]!))).size > 1_000_000);
+
   const second = await buildReports({ resultsDirs: [A, B], reportsDir: out, environment: ENV });
   assert.equal(second.trend, 2);
   const trend = await json(path.join(out, 'allure-report/history/history-trend.json'));
@@ -124,6 +137,7 @@ test('two consecutive reports: every artifact, categories as summary.md says, an
 
   const noHistory = await buildReports({ resultsDirs: [A], reportsDir: out, history: false });
   assert.equal(noHistory.trend, 1);
+  assert.deepEqual(await readdir(cache), archives, 'later reports map the archive, they do not write another');
 });
 
 test('Java missing: an EnvironmentError naming the apt package, after summary and JUnit were written', async () => {
