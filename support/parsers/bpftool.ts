@@ -105,7 +105,7 @@ export function parseBpftoolNet(text: string): BpftoolNet {
         mode = kind;
         name = words[0] === 'id' || words[0] === 'prog_id' ? '' : words[0]!;
         hookKind = 'xdp';
-      } else name = words[0]!;
+      } else name = words[0] === 'id' || words[0] === 'prog_id' ? '' : words[0]!; // a program without a name: bpftool prints none
       const at = (k: string) => {
         const idx = words.indexOf(k);
         return idx >= 0 ? num(words[idx + 1]) : null;
