@@ -158,6 +158,7 @@ function decodeNetwork(p: Packet, b: Uint8Array, o: number, end: number, etherty
     p.length = Math.max(0, ((b[l4 + 4]! << 8) | b[l4 + 5]!) - 8);
     p.info = `UDP, length ${p.length}`;
     decodeVxlan(p, b, l4 + 8, end);
+    decodeGeneve(p, b, l4 + 8, end);
   } else if (proto === 1 && l4 + 1 <= end) {
     p.protocol = 'icmp';
     p.length = l4end - l4;
@@ -186,6 +187,30 @@ function decodeVxlan(p: Packet, b: Uint8Array, o: number, end: number): void {
   p.info = kind === 'OTV' ? `OTV, flags [I] (0x08), overlay 0, instance ${vni}` : `VXLAN, flags [I] (0x08), vni ${vni}`;
   const inner = emptyPacket('', p.line);
   decodeLink(inner, b, o + 8, end, 1);
+  inner.raw = renderPacket(inner);
+  p.inner = inner;
+}
+
+/** The UDP port tcpdump decodes as Geneve (IANA; Cilium's `tunnelProtocol=geneve`). */
+export const GENEVE_UDP_PORT = 6081;
+/** Geneve's protocol type for an Ethernet frame (Transparent Ethernet Bridging), the one Cilium carries. */
+const ETHERTYPE_TEB = 0x6558;
+
+/**
+ * A Geneve header at `o` (RFC 8926: version and option length, O/C flags, protocol type, 24-bit
+ * VNI, then options of 4 × option-length bytes) and the Ethernet frame it carries → p.inner;
+ * the text as tcpdump prints it (`Geneve, Flags [none], vni 0x2`).
+ */
+function decodeGeneve(p: Packet, b: Uint8Array, o: number, end: number): void {
+  if (p.dst?.port !== GENEVE_UDP_PORT || o + 8 > end || b[o]! >> 6 !== 0) return;
+  const options = (b[o]! & 0x3f) * 4;
+  const flags = [b[o + 1]! & 0x80 ? 'O' : '', b[o + 1]! & 0x40 ? 'C' : ''].join('') || 'none';
+  const vni = (b[o + 4]! << 16) | (b[o + 5]! << 8) | b[o + 6]!;
+  p.info = `Geneve, Flags [${flags}], vni 0x${vni.toString(16)}`;
+  const frame = o + 8 + options;
+  if (((b[o + 2]! << 8) | b[o + 3]!) !== ETHERTYPE_TEB || frame + 14 > end) return;
+  const inner = emptyPacket('', p.line);
+  decodeLink(inner, b, frame, end, 1);
   inner.raw = renderPacket(inner);
   p.inner = inner;
 }
