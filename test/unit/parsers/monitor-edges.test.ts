@@ -9,29 +9,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type MonitorEvent, parseMonitor, parseMonitorLine } from '../../../support/parsers/monitor.ts';
+import { NO_FIELDS } from '../helpers/monitor-events.ts';
 import { realWorld } from '../helpers/real-world.ts';
 
-const NONE: Omit<MonitorEvent, 'type' | 'raw'> = {
-  observationPoint: null,
-  endpoint: null,
-  srcEndpoint: null,
-  origIp: null,
-  src: null,
-  dst: null,
-  protocol: null,
-  flags: null,
-  flowId: null,
-  identities: null,
-  ifindex: null,
-  interface: null,
-  state: null,
-  message: null,
-  file: null,
-  cpu: null,
-  verdict: null,
-  layer: null,
-  line: 0,
-};
+const NONE = NO_FIELDS;
 
 /** The whole event parseMonitorLine must return for `raw`: every field not named is null. */
 function whole(raw: string, fields: Partial<MonitorEvent> & Pick<MonitorEvent, 'type'>): void {

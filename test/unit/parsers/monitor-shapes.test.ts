@@ -8,28 +8,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type MonitorEvent, parseMonitor, parseMonitorLine } from '../../../support/parsers/monitor.ts';
+import { NO_FIELDS } from '../helpers/monitor-events.ts';
 
-const NONE: Omit<MonitorEvent, 'type' | 'raw'> = {
-  observationPoint: null,
-  endpoint: null,
-  srcEndpoint: null,
-  origIp: null,
-  src: null,
-  dst: null,
-  protocol: null,
-  flags: null,
-  flowId: null,
-  identities: null,
-  ifindex: null,
-  interface: null,
-  state: null,
-  message: null,
-  file: null,
-  cpu: null,
-  verdict: null,
-  layer: null,
-  line: 0,
-};
+const NONE = NO_FIELDS;
 
 function ev(e: Partial<MonitorEvent> & Pick<MonitorEvent, 'type' | 'raw'>): MonitorEvent {
   return { ...NONE, ...e };

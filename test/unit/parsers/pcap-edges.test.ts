@@ -7,12 +7,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ipv6, looksLikePcap, readPcap, tcpFlagsText } from '../../../support/parsers/pcap.ts';
 import { type Packet, parseTcpdump } from '../../../support/parsers/tcpdump.ts';
+import { be16, be32, pcapBytes, type PcapRecord as Rec } from '../helpers/pcap-bytes.ts';
 import { realWorld, skipUnlessRealWorld } from '../helpers/real-world.ts';
 
 // ---- Byte builders, in the layouts of the real formats (network byte order on the wire) ----
 
-const be16 = (v: number) => [(v >> 8) & 255, v & 255];
-const be32 = (v: number) => [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
 const macB = (s: string) => s.split(':').map((h) => Number.parseInt(h, 16));
 const ip4B = (s: string) => s.split('.').map(Number);
 
@@ -87,37 +86,7 @@ function sll2(pkttype: number, protocol: number, payload: number[], addr = '7e:b
 /** VXLAN header (I flag, 24-bit VNI) and the Ethernet frame it carries. */
 const vxlan = (vni: number, inner: number[], flags = 0x08) => [flags, 0, 0, 0, ...be32(vni << 8), ...inner];
 
-interface Rec {
-  sec: number;
-  frac: number;
-  frame: number[];
-  /** Bytes captured (the snaplen cut); the whole frame when absent. */
-  incl?: number;
-}
-
-/** A classic pcap file as libpcap writes it (snaplen 262144). */
-function pcap(recs: Rec[], opts: { little?: boolean; nano?: boolean; linkType?: number } = {}): Uint8Array {
-  const little = opts.little ?? true;
-  const out: number[] = [];
-  const u32 = (v: number) => out.push(...(little ? be32(v).reverse() : be32(v)));
-  const u16 = (v: number) => out.push(...(little ? be16(v).reverse() : be16(v)));
-  u32(opts.nano ? 0xa1b23c4d : 0xa1b2c3d4);
-  u16(2);
-  u16(4);
-  u32(0);
-  u32(0);
-  u32(262144);
-  u32(opts.linkType ?? 1);
-  for (const r of recs) {
-    const incl = r.incl ?? r.frame.length;
-    u32(r.sec);
-    u32(r.frac);
-    u32(incl);
-    u32(r.frame.length);
-    out.push(...r.frame.slice(0, incl));
-  }
-  return new Uint8Array(out);
-}
+const pcap = pcapBytes;
 
 /** 2023-11-14 00:00:00 UTC; `at('02:52:24.958577')` is a record time on that day. */
 const DAY = 1_699_920_000;

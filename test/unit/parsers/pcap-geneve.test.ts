@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readPcap } from '../../../support/parsers/pcap.ts';
 import { parseTcpdump } from '../../../support/parsers/tcpdump.ts';
+import { be16, pcapBytes } from '../helpers/pcap-bytes.ts';
 
-const be16 = (v: number) => [(v >> 8) & 255, v & 255];
 /** Pod 10.0.1.5 → pod 10.0.2.7, ICMP echo request, in an Ethernet frame. */
 const INNER = [
   ...[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0],
@@ -16,14 +16,12 @@ const INNER = [
   ...[8, 0, 0, 0, 0, 1, 0, 1],
 ];
 
-/** Node 172.18.0.4 → node 172.18.0.2, UDP to `port`, carrying `payload`; one classic little-endian pcap record. */
+/** Node 172.18.0.4 → node 172.18.0.2, UDP to `port`, carrying `payload`; one classic pcap record. */
 function capture(payload: number[], port = 6081): Uint8Array {
   const udp = [...be16(51000), ...be16(port), ...be16(8 + payload.length), 0, 0, ...payload];
   const ip = [0x45, 0, ...be16(20 + udp.length), 0, 0, 0, 0, 64, 17, 0, 0, 172, 18, 0, 4, 172, 18, 0, 2, ...udp];
   const frame = [2, 0x42, 0xac, 0x12, 0, 2, 2, 0x42, 0xac, 0x12, 0, 4, 8, 0, ...ip];
-  const header = [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0];
-  const len = [frame.length & 255, frame.length >> 8, 0, 0];
-  return new Uint8Array([...header, ...[0, 0, 0, 0, 0, 0, 0, 0], ...len, ...len, ...frame]);
+  return pcapBytes([{ sec: 0, frac: 0, frame }]);
 }
 
 /** Geneve base header: option length (4-byte words), flags byte, protocol type, VNI. */

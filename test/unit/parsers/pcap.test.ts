@@ -1,44 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ipv6, looksLikePcap, PcapFormatError, readPcap, tcpFlagsText } from '../../../support/parsers/pcap.ts';
-
-// A small pcap writer for the tests: the frames are built here byte by byte.
-interface Rec {
-  sec: number;
-  frac: number;
-  frame: number[];
-}
-
-function pcapBytes(recs: Rec[], opts: { little?: boolean; nano?: boolean; linkType?: number } = {}): Uint8Array {
-  const little = opts.little ?? true;
-  const parts: number[] = [];
-  const u32 = (v: number) => {
-    const b = [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
-    parts.push(...(little ? b.reverse() : b));
-  };
-  const u16 = (v: number) => {
-    const b = [(v >>> 8) & 255, v & 255];
-    parts.push(...(little ? b.reverse() : b));
-  };
-  u32(opts.nano ? 0xa1b23c4d : 0xa1b2c3d4);
-  u16(2);
-  u16(4);
-  u32(0);
-  u32(0);
-  u32(262144);
-  u32(opts.linkType ?? 1);
-  for (const r of recs) {
-    u32(r.sec);
-    u32(r.frac);
-    u32(r.frame.length);
-    u32(r.frame.length);
-    parts.push(...r.frame);
-  }
-  return new Uint8Array(parts);
-}
+import { be16, pcapBytes } from '../helpers/pcap-bytes.ts';
 
 const ip4 = (s: string) => s.split('.').map(Number);
-const be16 = (v: number) => [(v >> 8) & 255, v & 255];
 
 function ipv4Tcp(src: string, sport: number, dst: string, dport: number, flags: number, payload = 0): number[] {
   const tcp = [...be16(sport), ...be16(dport), 0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, ...be16(64240), 0, 0, 0, 0];
