@@ -262,7 +262,10 @@ function parseArrow(ev: MonitorEvent, body: string): void {
     if (obs === 'endpoint') {
       let e = rest.indexOf(' ', sp + 1);
       if (e < 0 || e > headEnd) e = headEnd;
-      ev.endpoint = toInt(rest.slice(sp + 1, e));
+      // `-> endpoint N` names where the packet goes, `<- endpoint N` the endpoint that sent it.
+      const id = toInt(rest.slice(sp + 1, e));
+      if (out) ev.endpoint = id;
+      else ev.srcEndpoint = id;
     }
   } else if (toInt(w0) === null) {
     ev.observationPoint = dir + w0;
@@ -346,7 +349,14 @@ function parsePolicyVerdict(ev: MonitorEvent, body: string): void {
 function parseCpu(ev: MonitorEvent, body: string): void {
   const colon = body.indexOf(': ');
   ev.cpu = toInt(body.slice(4, colon));
-  const rest = body.slice(colon + 2);
+  let rest = body.slice(colon + 2);
+  // A packet that carries an IP trace id (Cilium 1.17+) is tagged after its mark:
+  // `MARK 0x… [ IP-TRACE-ID = 42 ] FROM …`; the tag is dropped, the header read as usual.
+  const tag = rest.indexOf(' [ IP-TRACE-ID = ');
+  if (tag >= 0) {
+    const close = rest.indexOf(' ]', tag);
+    if (close >= 0) rest = rest.slice(0, tag) + rest.slice(close + 2);
+  }
   if (rest.charCodeAt(0) === 91 /* [ */) {
     // trace-sock: [pre-xlate-fwd] cgroup_id: 16761 sock_cookie: 72480, dst [10.96.211.254]:80 tcp
     ev.type = 'trace-sock';

@@ -21,6 +21,8 @@ function whole(raw: string, fields: Partial<MonitorEvent> & Pick<MonitorEvent, '
 
 const at = (ip: string, port: number | null = null) => ({ ip, port });
 
+const pick = (ev: MonitorEvent, keys: (keyof MonitorEvent)[]) => Object.fromEntries(keys.map((k) => [k, ev[k]]));
+
 describe('monitor edges: one-line traces', () => {
   it('terminal padding after a pasted line is not part of the ICMP type (cilium/cilium#3339)', () => {
     // Pre-orig-ip format, copied from a terminal: the lines end in blanks.
@@ -201,11 +203,52 @@ describe('monitor edges: L7, drops, verbose headers', () => {
     );
   });
 
-  it('keeps a verbose header it cannot place (the `[ IP-TRACE-ID = N ]` tag) unknown, not misread', () => {
-    const raw =
+  // Cilium 1.17+ (pkg/monitor/datapath_trace.go): a packet with an IP trace id is tagged after
+  // its mark in the verbose form, and after the identities in the one-line form.
+  it('reads a verbose header tagged `[ IP-TRACE-ID = N ]` as the same header without the tag', () => {
+    const tagged =
       'CPU 01: MARK 0x8e37b814 [ IP-TRACE-ID = 42 ] FROM 2927 to-endpoint: 74 bytes (74 captured), state reply, interface lxc61f83227c4ba, , identity 60386->22196, orig-ip 10.244.2.148, to endpoint 2927';
-    assert.equal(parseMonitorLine(raw).type, 'unknown');
-    assert.deepEqual(parseMonitor(raw).unknownLines, [{ line: 1, text: raw }]);
+    const plain = tagged.replace(' [ IP-TRACE-ID = 42 ]', '');
+    const ev = parseMonitorLine(tagged);
+    assert.deepEqual({ ...ev, raw: plain }, { ...parseMonitorLine(plain), raw: plain });
+    assert.deepEqual(pick(ev, ['type', 'observationPoint', 'srcEndpoint', 'endpoint', 'state', 'origIp']), {
+      type: 'trace',
+      observationPoint: 'to-endpoint',
+      srcEndpoint: 2927,
+      endpoint: 2927,
+      state: 'reply',
+      origIp: '10.244.2.148',
+    });
+    assert.deepEqual(parseMonitor(tagged).unknownLines, []);
+  });
+
+  it('reads a one-line trace tagged `[ ip-trace-id = N ]` as the same trace without the tag', () => {
+    const tagged =
+      '-> endpoint 2927 flow 0x8e37b814 , identity 60386->22196 [ ip-trace-id = 42 ] state reply ifindex lxc61f83227c4ba orig-ip 10.244.2.148: 10.96.0.10:53 -> 10.244.1.7:41234 udp';
+    const plain = tagged.replace(' [ ip-trace-id = 42 ]', '');
+    assert.deepEqual({ ...parseMonitorLine(tagged), raw: plain }, { ...parseMonitorLine(plain), raw: plain });
+    assert.equal(parseMonitorLine(tagged).state, 'reply');
+  });
+
+  // `<- endpoint N` prints the trace's source endpoint (TraceFromLxc: n.Source), `-> endpoint N`
+  // its destination (TraceToLxc: n.DstID).
+  it('`<- endpoint N` is the sending endpoint; `-> endpoint N` the receiving one', () => {
+    const from = parseMonitorLine(
+      '<- endpoint 1543 flow 0x5c1f0e2a , identity 22196->unknown state new ifindex 0 orig-ip 0.0.0.0: 10.244.1.7:41234 -> 10.96.0.10:53 udp',
+    );
+    assert.deepEqual(pick(from, ['observationPoint', 'srcEndpoint', 'endpoint']), {
+      observationPoint: 'from-endpoint',
+      srcEndpoint: 1543,
+      endpoint: null,
+    });
+    const to = parseMonitorLine(
+      '-> endpoint 1543 flow 0x5c1f0e2a , identity 60386->22196 state reply ifindex lxc61f83227c4ba orig-ip 10.96.0.10: 10.96.0.10:53 -> 10.244.1.7:41234 udp',
+    );
+    assert.deepEqual(pick(to, ['observationPoint', 'srcEndpoint', 'endpoint']), {
+      observationPoint: 'to-endpoint',
+      srcEndpoint: null,
+      endpoint: 1543,
+    });
   });
 
   // cilium-monitor-debug-lines-CT-revnat-cilium-1.12-issue22107-partial.txt
