@@ -185,10 +185,7 @@ function decodeVxlan(p: Packet, b: Uint8Array, o: number, end: number): void {
   if (!kind || o + 8 + 14 > end || (b[o]! & 0x08) === 0) return;
   const vni = (b[o + 4]! << 16) | (b[o + 5]! << 8) | b[o + 6]!;
   p.info = kind === 'OTV' ? `OTV, flags [I] (0x08), overlay 0, instance ${vni}` : `VXLAN, flags [I] (0x08), vni ${vni}`;
-  const inner = emptyPacket('', p.line);
-  decodeLink(inner, b, o + 8, end, 1);
-  inner.raw = renderPacket(inner);
-  p.inner = inner;
+  p.inner = innerFrame(p, b, o + 8, end);
 }
 
 /** The UDP port tcpdump decodes as Geneve (IANA; Cilium's `tunnelProtocol=geneve`). */
@@ -209,10 +206,17 @@ function decodeGeneve(p: Packet, b: Uint8Array, o: number, end: number): void {
   p.info = `Geneve, Flags [${flags}], vni 0x${vni.toString(16)}`;
   const frame = o + 8 + options;
   if (((b[o + 2]! << 8) | b[o + 3]!) !== ETHERTYPE_TEB || frame + 14 > end) return;
+  p.inner = innerFrame(p, b, frame, end);
+}
+
+/** The Ethernet frame a tunnel header carries, from `o` to the end of the outer UDP payload. */
+function innerFrame(p: Packet, b: Uint8Array, o: number, end: number): Packet {
   const inner = emptyPacket('', p.line);
-  decodeLink(inner, b, frame, end, 1);
+  // tcpdump -e prints the inner frame's own length (`…, length 98: 10.244…`).
+  inner.frameLength = end - o;
+  decodeLink(inner, b, o, end, 1);
   inner.raw = renderPacket(inner);
-  p.inner = inner;
+  return inner;
 }
 
 function decodeLink(p: Packet, b: Uint8Array, o: number, end: number, linktype: number): void {

@@ -174,13 +174,11 @@ describe('readPcap reads the corpus packets as tcpdump printed them', {
       assert.deepEqual(common(read), common(printed));
       assert.deepEqual([read.time, read.frameLength, read.dst], [printed.time, printed.frameLength, printed.dst]);
       assert.equal(read.info, printed.info);
-      // The carried frame: same fields; its text as tcpdump prints it minus id/seq, and no length of its own.
+      // The carried frame: same fields and frame length; its text as tcpdump prints it minus id/seq.
       assert.deepEqual(common(read.inner!), common(printed.inner!));
       assert.equal(read.inner!.length, 64);
-      assert.equal(
-        read.inner!.raw,
-        printed.inner!.raw.replace(/ \(0x0800\), length \d+/, ', length ?').replace(/, id \d+, seq \d+/, ''),
-      );
+      assert.equal(read.inner!.frameLength, printed.inner!.frameLength);
+      assert.equal(read.inner!.raw, printed.inner!.raw.replace(' (0x0800)', '').replace(/, id \d+, seq \d+/, ''));
       assert.equal(read.raw, printed.raw.replace(' (0x0800)', ''));
     }
   });
@@ -579,6 +577,9 @@ describe('VXLAN', () => {
       [p.inner!.srcMac, p.inner!.dstMac, p.inner!.src, p.inner!.dst, p.inner!.flags, p.inner!.length],
       [MAC_A, MAC_B, { ip: '10.0.0.178', port: 33000 }, { ip: '10.0.2.39', port: 8080 }, 'P.', 1200],
     );
+    // The carried frame's own length, as tcpdump -e prints it: the UDP payload minus the VXLAN header.
+    assert.equal(p.inner!.frameLength, inner.length);
+    assert.match(p.inner!.raw, new RegExp(`, ethertype IPv4, length ${inner.length}: `));
   });
 
   it('a large frame on 8472: the VNI is read from the VXLAN header only', () => {

@@ -59,6 +59,8 @@ test('Geneve: options are skipped, O and C flags and a larger VNI are printed', 
   const [p] = readPcap(capture([...geneve(opts, 0xc0, 0x6558, 0x1a2b3c), ...INNER])).packets;
   assert.equal(p!.info, 'Geneve, Flags [OC], vni 0x1a2b3c');
   assert.deepEqual([p!.inner?.src?.ip, p!.inner?.dst?.ip], ['10.0.1.5', '10.0.2.7']);
+  // The carried frame's own length excludes the Geneve header and its options.
+  assert.equal(p!.inner?.frameLength, INNER.length);
 });
 
 test('Geneve: no inner packet for another protocol, another version, a cut frame or another port', () => {
