@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ipv6, looksLikePcap, readPcap, tcpFlagsText } from '../../../support/parsers/pcap.ts';
 import { type Packet, parseTcpdump } from '../../../support/parsers/tcpdump.ts';
-import { be16, be32, pcapBytes, type PcapRecord as Rec } from '../helpers/pcap-bytes.ts';
+import { be16, be32, pcapBytes } from '../helpers/pcap-bytes.ts';
 import { realWorld, skipUnlessRealWorld } from '../helpers/real-world.ts';
 
 // ---- Byte builders, in the layouts of the real formats (network byte order on the wire) ----
