@@ -107,8 +107,13 @@ class DumpBuilder {
   }
 }
 
+/** Where the text begins: after a byte-order mark, which an editor may have saved before `*nat`. */
+function textStart(text: string): number {
+  return text.charCodeAt(0) === 0xfeff ? 1 : 0;
+}
+
 function splitLines(text: string): string[] {
-  const lines = text.split('\n');
+  const lines = text.slice(textStart(text)).split('\n');
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
     if (l.endsWith('\r')) lines[i] = l.slice(0, -1);
@@ -279,7 +284,7 @@ function parseSpecLines(text: string, format: 'save' | 'rules'): IptablesDump {
   let sawCounters = false;
   let sawUncounted = false;
   // Walk the text line by line without splitting it first (a 12 MB dump has ~100k lines).
-  let pos = 0;
+  let pos = textStart(text);
   let ln = -1;
   const n = text.length;
   while (pos < n) {
@@ -422,8 +427,8 @@ function isOptColumn(s: string | undefined): boolean {
   return s === '--' || s === '-f' || s === '!f';
 }
 
-/** Split the first `count` whitespace-separated fields; returns them and the offset of the rest. */
-function fields(s: string, count: number): { parts: string[]; rest: string } {
+/** The first `count` whitespace-separated fields. */
+function fields(s: string, count: number): { parts: string[] } {
   const parts: string[] = [];
   let i = 0;
   const n = s.length;
@@ -434,7 +439,7 @@ function fields(s: string, count: number): { parts: string[]; rest: string } {
     while (i < n && s.charCodeAt(i) !== 32 && s.charCodeAt(i) !== 9) i++;
     parts.push(s.slice(st, i));
   }
-  return { parts, rest: s.slice(i).trim() };
+  return { parts };
 }
 
 const CHAIN_HEADER = /^Chain (\S+) \((?:policy (\S+)(?: (\S+) packets, (\S+) bytes)?|(\d+) references?)\)\s*$/;
@@ -507,7 +512,7 @@ export function parseIptablesList(text: string): IptablesDump {
 
 function listRowVerbose(chain: string, line: string, ln: number): IptablesRule | null {
   // pkts bytes [target] prot opt in out source destination [extra…]
-  const { parts, rest } = fields(line, 10);
+  const { parts } = fields(line, 10);
   if (parts.length < 8) return null;
   const packets = parseIptablesNumber(parts[0]!);
   const bytes = parseIptablesNumber(parts[1]!);
@@ -523,7 +528,8 @@ function listRowVerbose(chain: string, line: string, ln: number): IptablesRule |
   } else return null;
   // cols: prot opt in out source destination [first extra word]
   if (cols.length < 6) return null;
-  const extra = [cols.slice(6).join(' '), rest].filter(Boolean).join(' ');
+  // The extra columns as printed: a comment keeps its own runs of blanks.
+  const extra = line.slice(nthFieldOffset(line, target === null ? 8 : 9)).trim();
   const spec = line.slice(nthFieldOffset(line, 2)).trim();
   const matches = target === null ? spec : spec.slice(nthFieldOffset(spec, 1)).trim();
   return listRule(chain, line, spec, packets, bytes, target, cols[0]!, extra, matches, ln);
@@ -531,7 +537,7 @@ function listRowVerbose(chain: string, line: string, ln: number): IptablesRule |
 
 function listRowPlain(chain: string, line: string, ln: number): IptablesRule | null {
   // [target] prot opt source destination [extra…]
-  const { parts, rest } = fields(line, 6);
+  const { parts } = fields(line, 6);
   if (parts.length < 4) return null;
   let target: string | null;
   let cols: string[];
@@ -543,7 +549,7 @@ function listRowPlain(chain: string, line: string, ln: number): IptablesRule | n
     cols = parts.slice(0);
   } else return null;
   if (cols.length < 4) return null;
-  const extra = [cols.slice(4).join(' '), rest].filter(Boolean).join(' ');
+  const extra = line.slice(nthFieldOffset(line, target === null ? 4 : 5)).trim();
   const matches = target === null ? line : line.slice(nthFieldOffset(line, 1)).trim();
   return listRule(chain, line, line, null, null, target, cols[0]!, extra, matches, ln);
 }

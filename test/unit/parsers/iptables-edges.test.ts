@@ -137,6 +137,29 @@ describe('iptables-save and -S: blanks, line ends, counters', () => {
   });
 });
 
+describe('a byte-order mark before the first line', () => {
+  // An editor on another system may save a pasted dump with a BOM; the table and chains are still read.
+  it('is skipped in iptables-save, -S and -L text', () => {
+    const save = parseIptablesSave(
+      '\uFEFF*nat\n:KUBE-SERVICES - [0:0]\n[3:180] -A KUBE-SERVICES -j KUBE-NODEPORTS\nCOMMIT\n',
+    );
+    assert.deepEqual(
+      [save.unknownLines, save.chains.map((c) => c.name), rulesOf(save, 'KUBE-SERVICES')[0]?.table],
+      [[], ['KUBE-SERVICES'], 'nat'],
+    );
+    const rules = parseIptablesRules('\uFEFF-N KUBE-SERVICES\n-A KUBE-SERVICES -j KUBE-NODEPORTS\n');
+    assert.deepEqual([rules.unknownLines, rulesOf(rules, 'KUBE-SERVICES').length], [[], 1]);
+    const list = parseIptablesList(
+      '\uFEFFChain KUBE-SERVICES (2 references)\ntarget     prot opt source               destination\nKUBE-NODEPORTS  all  --  0.0.0.0/0            0.0.0.0/0\n',
+    );
+    assert.deepEqual(
+      [list.unknownLines, rulesOf(list, 'KUBE-SERVICES').map((r) => r.target)],
+      [[], ['KUBE-NODEPORTS']],
+    );
+    assert.equal(parseIptables('\uFEFF*nat\n-A X -j Y\n').chains[0]?.rules[0]?.table, 'nat');
+  });
+});
+
 describe('iptables -S: policy and rule counters', () => {
   it('only -P CHAIN POLICY -c P B carries policy counters; -N sets neither policy nor counters', () => {
     const d = parseIptablesRules(
@@ -383,8 +406,36 @@ describe('iptables -L: rows that are not rules', () => {
 });
 
 describe('iptables -L: comments', () => {
-  // Not pinned here: blanks between `/*` and the first word, and on a row without target between
-  // the first two words, collapse to one (the first extra words are re-joined with one blank).
+  it('blanks near the start of a comment are kept too, with or without target', () => {
+    const rows = (pad: string) => [
+      `    0     0 ACCEPT     all  --  *      *       0.0.0.0/0            0.0.0.0/0            /*${pad}a  b */`,
+      `    0     0            all  --  *      *       0.0.0.0/0            0.0.0.0/0            /* x  y */`,
+    ];
+    const d = parseIptablesList(
+      [
+        'Chain X (1 references)',
+        ' pkts bytes target     prot opt in     out     source               destination',
+        ...rows('   '),
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      rulesOf(d, 'X').map((r) => r.comment),
+      ['  a  b', 'x  y'],
+    );
+    const plain = parseIptablesList(
+      [
+        'Chain X (1 references)',
+        'target     prot opt source               destination',
+        '           all  --  0.0.0.0/0            0.0.0.0/0            /* p  q */',
+        'ACCEPT     all  --  0.0.0.0/0            0.0.0.0/0            /*   r */',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      rulesOf(plain, 'X').map((r) => r.comment),
+      ['p  q', '  r'],
+    );
+  });
+
   it('a comment keeps its runs of blanks, with or without target, verbose or plain', () => {
     const verbose = parseIptablesList(
       [
