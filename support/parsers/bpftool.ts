@@ -73,7 +73,9 @@ export function parseBpftoolNet(text: string): BpftoolNet {
   const trimmed = text.trimStart();
   if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
     try {
-      return { attachments: fromNetJson(JSON.parse(trimmed)), unknownLines: [] };
+      const data: unknown = JSON.parse(trimmed);
+      if (jsonError(data) !== null) return { attachments: [], unknownLines: failed(trimmed) };
+      return { attachments: fromNetJson(data), unknownLines: [] };
     } catch {
       // not JSON after all: fall through to the text reader
     }
@@ -147,6 +149,22 @@ export function parseBpftoolNet(text: string): BpftoolNet {
 
 type Json = Record<string, unknown>;
 
+/**
+ * bpftool -j reports a failure as one object, `{"error":"can't get prog by id (7): No such file
+ * or directory"}`, where the data would be: the message, so it is read as an unknown line, never
+ * as an empty listing or a program without an id.
+ */
+function jsonError(data: unknown): string | null {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return null;
+  const error = (data as Json).error;
+  return typeof error === 'string' ? error : null;
+}
+
+/** What a parser returns for a bpftool -j error object: nothing read, the object one unknown line. */
+function failed(text: string): Array<{ line: number; text: string }> {
+  return [{ line: 1, text: text.trim() }];
+}
+
 function fromNetJson(data: unknown): BpfAttachment[] {
   const out: BpfAttachment[] = [];
   const roots = Array.isArray(data) ? data : [data];
@@ -203,6 +221,7 @@ export function parseBpftoolProgShow(text: string): {
   if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
     try {
       const data = JSON.parse(trimmed) as Json | Json[];
+      if (jsonError(data) !== null) return { programs: [], unknownLines: failed(trimmed) };
       const list = Array.isArray(data) ? data : [data];
       return {
         programs: list.map((p) => ({
@@ -447,6 +466,7 @@ export function parseBpftoolMapShow(text: string): {
   if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
     try {
       const data = JSON.parse(trimmed) as Json | Json[];
+      if (jsonError(data) !== null) return { maps: [], unknownLines: failed(trimmed) };
       const list = Array.isArray(data) ? data : [data];
       const n = (v: unknown) => (typeof v === 'number' ? v : null);
       return {

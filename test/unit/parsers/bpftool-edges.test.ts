@@ -465,3 +465,19 @@ describe('bpftool map dump: edges', () => {
     assert.equal(u32le([0xff, 0xff, 0xff, 0xff]), 0xffffffff);
   });
 });
+
+// bpftool -j prints a failure as one object where the data would be (`bpftool -j prog show id 7`
+// for a program that is gone); an empty listing read from it would pass a "not attached" check.
+describe('bpftool -j error objects', () => {
+  const error = '{"error":"can\'t get prog by id (7): No such file or directory"}';
+  it('prog show, map show and net show read nothing from it and keep it as an unknown line', () => {
+    const unknown = [{ line: 1, text: error }];
+    assert.deepEqual(parseBpftoolProgShow(`${error}\n`), { programs: [], unknownLines: unknown });
+    assert.deepEqual(parseBpftoolMapShow(`  ${error}`), { maps: [], unknownLines: unknown });
+    assert.deepEqual(parseBpftoolNet(error), { attachments: [], unknownLines: unknown });
+  });
+  it('an object with an `error` that is not a message is data (a program listed alone)', () => {
+    const one = parseBpftoolProgShow('{"id":7,"type":"sched_cls","name":"cil_from_container","error":0}');
+    assert.deepEqual([one.programs.map((p) => [p.id, p.name]), one.unknownLines], [[[7, 'cil_from_container']], []]);
+  });
+});
