@@ -153,7 +153,15 @@ const ICMP_WORDS = new Set([
   'NeighborAdvertisement',
   'RouterSolicitation',
   'RouterAdvertisement',
+  'PacketTooBig',
+  'ParameterProblem',
 ]);
+
+/** The type of an ICMP type-and-code as gopacket prints it: `DestinationUnreachable(Port)` → `DestinationUnreachable`. */
+function icmpType(word: string): string {
+  const paren = word.indexOf('(');
+  return paren > 0 ? word.slice(0, paren) : word;
+}
 
 /**
  * The 5-tuple part `a -> b [proto] [flags…]`, read from s[from..]
@@ -187,7 +195,7 @@ function parseTuple(ev: MonitorEvent, s: string, from: number): boolean {
       ev.protocol =
         word === 'tcp' || word === 'udp' ? word : word.toLowerCase() === 'icmpv4' ? 'icmp' : word.toLowerCase();
       ev.flags = sp2 < end ? s.slice(sp2 + 1, end) || null : null;
-    } else if (ICMP_WORDS.has(word)) {
+    } else if (ICMP_WORDS.has(icmpType(word))) {
       ev.protocol = dst.ip.includes(':') ? 'icmpv6' : 'icmp';
       ev.flags = s.slice(ws, end);
     } else if (end > ws) ev.flags = s.slice(ws, end);

@@ -95,13 +95,24 @@ describe('monitor edges: one-line traces', () => {
     );
   });
 
-  it('keeps an ICMP type with its code, `DestinationUnreachable(Port)`, whole as the flags', () => {
+  it('keeps an ICMP type with its code, `DestinationUnreachable(Port)`, whole as the flags; the protocol is ICMP', () => {
     const e = parseMonitorLine(
       '-> endpoint 1478 flow 0x0 , identity 13837->22446 state related ifindex lxcf51203b3acca orig-ip 10.244.0.132: 10.244.0.132 -> 10.244.1.87 DestinationUnreachable(Port)',
     );
     assert.deepEqual(
-      [e.state, e.src, e.dst, e.flags],
-      ['related', at('10.244.0.132'), at('10.244.1.87'), 'DestinationUnreachable(Port)'],
+      [e.state, e.src, e.dst, e.protocol, e.flags],
+      ['related', at('10.244.0.132'), at('10.244.1.87'), 'icmp', 'DestinationUnreachable(Port)'],
+    );
+    const v6 = parseMonitorLine(
+      '-> endpoint 1478 flow 0x0 , identity 13837->22446 state related ifindex lxcf51203b3acca orig-ip fd00::1: fd00::1 -> fd00::2 PacketTooBig',
+    );
+    assert.deepEqual([v6.protocol, v6.flags], ['icmpv6', 'PacketTooBig']);
+    // A word with a parenthesis that is no ICMP type stays flags without a protocol.
+    assert.equal(
+      parseMonitorLine(
+        '-> stack flow 0x0 , identity 1->2 state new ifindex 0 orig-ip 0.0.0.0: 10.0.0.1 -> 10.0.0.2 Unknown(7)',
+      ).protocol,
+      null,
     );
   });
 
