@@ -219,7 +219,7 @@ async function exec(target: string, command: string[], opts: Common): Promise<vo
   const lab = attached(opts);
   const t = lab.targetArgv(resolveTarget(lab, target), command);
   // Lab nodes and pods share the host's filesystem: a program missing here is missing there, and
-  // the exit status is the shell's for "command not found" (127), not `ip netns exec`'s 255.
+  // the exit status is the shell's for "command not found" (127), not `nsenter`'s own failure.
   const program = command[0]!;
   if (program.includes('/') ? !isExecutable(program) : !which(program)) {
     process.stderr.write(`hookpoint: ${program}: command not found (on ${t.where}).\n`);

@@ -7,7 +7,7 @@
  * that node counts as nft (`nftOnly`: only `nft` can read it).
  *
  * The detector only runs commands through the caller's `NodeRun` (a backend's exec on a node,
- * or the lab's `ip netns exec`), so the counter probe, the lab's inspect and status, and the
+ * or the lab's `nsenter --net`), so the counter probe, the lab's inspect and status, and the
  * Kubernetes backends ask the same question the same way. Each check lists one rule, never the
  * whole table, so it stays cheap on a node with thousands of services.
  */

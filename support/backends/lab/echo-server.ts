@@ -3,7 +3,7 @@
  * every request with `pod=<name> client=<ip:port>` — which endpoint (backend pod) answered and
  * the source address it saw (so a test can tell SNAT from a preserved pod IP).
  *
- * Started daemonised (`setsid -f ip netns exec <pod netns> <node> echo-server.ts …`, see
+ * Started daemonised (`setsid -f nsenter --net=<pod netns> -- <node> echo-server.ts …`, see
  * pod-netns.ts): once listening it writes its pid file, prints `ready pid=<n>` and then moves
  * its stdio to the log file, so the launcher sees end-of-output and returns while the server
  * lives on in its own session. No imports beyond Node's own modules: it starts in ~50 ms.

@@ -9,6 +9,7 @@ import { type BackgroundProcess, type RunResult, run, spawnBackground } from '..
 import type { ExecOptions, ExecTarget } from '../types.ts';
 import { inCgroup } from './cgroups.ts';
 import { nodeNetns, podNetns } from './names.ts';
+import { inNetns } from './netns-exec.ts';
 import { type LabSession, stateRootDefault } from './state.ts';
 
 /** The repository this code runs from: its bin/hookpoint.js runs a node's agent reproduction. */
@@ -31,26 +32,14 @@ export class LabExecTargets {
       case 'node': {
         const n = this.lab.node(target.node);
         return {
-          argv: this.inNodeCgroup(n.name, [
-            'ip',
-            'netns',
-            'exec',
-            nodeNetns(this.lab.labState.cluster, n.name),
-            ...argv,
-          ]),
+          argv: this.inNodeCgroup(n.name, inNetns(nodeNetns(this.lab.labState.cluster, n.name), argv)),
           where: `node ${n.name}`,
         };
       }
       case 'pod': {
         const p = this.lab.pod(target.pod);
         return {
-          argv: this.inNodeCgroup(p.node, [
-            'ip',
-            'netns',
-            'exec',
-            podNetns(this.lab.labState.cluster, p.name),
-            ...argv,
-          ]),
+          argv: this.inNodeCgroup(p.node, inNetns(podNetns(this.lab.labState.cluster, p.name), argv)),
           where: `pod ${p.name}`,
         };
       }

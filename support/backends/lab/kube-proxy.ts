@@ -17,6 +17,7 @@ import {
   servicePortName,
 } from '../../kube-proxy/chains.ts';
 import { type IptablesMode, iptablesCommand } from '../../kube-proxy/mode.ts';
+import { inNetns } from './netns-exec.ts';
 
 export interface ProxyEndpoint {
   ip: string;
@@ -230,7 +231,7 @@ export async function applyProxyRules(opts: {
   file: string;
   partial: boolean;
 }): Promise<void> {
-  const argv = ['ip', 'netns', 'exec', opts.netns, iptablesCommand(opts.mode, 'restore')];
+  const argv = inNetns(opts.netns, [iptablesCommand(opts.mode, 'restore')]);
   if (opts.partial) argv.push('--noflush');
   argv.push(opts.file);
   await run(argv, { timeoutMs: 15_000, where: opts.where });

@@ -14,6 +14,7 @@ import { inCgroup } from './cgroups.ts';
 import { killAll, NETNS_DIR, pidsInNetns, processAlive, type RunDir } from './ledger.ts';
 import { labMac, lxcName, nodeNetns, podNetns, stableNumber } from './names.ts';
 import { ipBatch, POD_SYSCTLS, sysctlLine } from './netns.ts';
+import { inNetns } from './netns-exec.ts';
 import { intToIp, ipToInt, type LabNodePlan } from './topology.ts';
 
 export interface LabPod {
@@ -152,11 +153,7 @@ export function echoRunning(rd: RunDir, pod: string): boolean {
  * living in a lab namespace.
  */
 export async function startEcho(rd: RunDir, cluster: string, pod: LabPod, cgroup?: string): Promise<number> {
-  const inNetns = [
-    'ip',
-    'netns',
-    'exec',
-    podNetns(cluster, pod.name),
+  const server = inNetns(podNetns(cluster, pod.name), [
     process.execPath,
     ECHO_SERVER,
     '--pod',
@@ -168,9 +165,9 @@ export async function startEcho(rd: RunDir, cluster: string, pod: LabPod, cgroup
     echoPidFile(rd, pod.name),
     '--log',
     rd.file(`echo-${pod.name}.log`),
-  ];
+  ]);
   // Under kube-proxy replacement the server runs in its node's cgroup, like every process of the node.
-  const argv = ['setsid', '-f', ...(cgroup ? inCgroup(cgroup, inNetns) : inNetns)];
+  const argv = ['setsid', '-f', ...(cgroup ? inCgroup(cgroup, server) : server)];
   const res = await run(argv, { timeoutMs: 15_000, where: `pod ${pod.name}`, check: false });
   const m = /ready pid=(\d+)/.exec(res.stdout);
   if (!m)

@@ -36,6 +36,7 @@ import { join } from 'node:path';
 import { InfraError } from '../../../errors.ts';
 import { type RunResult, run } from '../../../exec/index.ts';
 import { CILIUM_CALL, LXC_HOOK_PROGRAMS } from '../../../parsers/cilium-programs.ts';
+import { inNetns } from '../netns-exec.ts';
 
 /** BPF_FS_MAGIC from linux/magic.h. */
 const BPF_FS_MAGIC = 0xcafe4a11;
@@ -943,7 +944,7 @@ export class NodeDatapath {
 
   /** What `bpftool net show` reports on tc inside the node netns (the real state). */
   async attachedPrograms(): Promise<AttachedProgram[]> {
-    const res = await run(['ip', 'netns', 'exec', this.netns, 'bpftool', '-j', 'net', 'show'], {
+    const res = await run(inNetns(this.netns, ['bpftool', '-j', 'net', 'show']), {
       timeoutMs: TIMEOUT_MS,
       where: this.where,
     });
