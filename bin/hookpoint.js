@@ -8,9 +8,11 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(3);
 }
-// Node's on-disk compile cache (os.tmpdir()/node-compile-cache): the lab's agent stand-in is a
-// short-lived `hookpoint lab agent` process per status read and monitor window, so start-up counts.
+// Node's on-disk compile cache (os.tmpdir()/node-compile-cache) and the stripped TypeScript kept
+// in Hookpoint's cache (support/strip-cache.js): the lab's agent stand-in is a short-lived
+// `hookpoint lab agent` process per status read and monitor window, so start-up counts.
 (await import('node:module')).enableCompileCache?.();
+(await import('../support/strip-cache.js')).useStripCache();
 const argv = process.argv.slice(2);
 // `lab agent` (what every agent read of the lab runs) goes to the lab's agent server first: a thin
 // client, as `cilium-dbg` is of a real agent. It answers undefined when the CLI must serve it.

@@ -15,15 +15,8 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-
-/** The cache directory Hookpoint keeps host-wide, rebuildable files in. */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.HOOKPOINT_CACHE_DIR) return env.HOOKPOINT_CACHE_DIR;
-  const base = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache');
-  return path.join(base, 'hookpoint');
-}
+import { cacheDir } from '../cache-dir.js';
 
 /** Pure: the archive's file name for one JVM build and one Allure version. */
 export function archiveName(java: { path: string; size: number; mtimeMs: number }, allureVersion: string): string {

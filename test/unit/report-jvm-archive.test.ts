@@ -3,7 +3,8 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { archiveName, cacheDir, classArchive } from '../../support/report/jvm-archive.ts';
+import { cacheDir } from '../../support/cache-dir.js';
+import { archiveName, classArchive } from '../../support/report/jvm-archive.ts';
 
 const tmps: string[] = [];
 async function tmp(): Promise<string> {
