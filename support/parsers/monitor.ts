@@ -34,7 +34,7 @@ export interface MonitorEvent {
   observationPoint: string | null;
   /** Destination endpoint: the N of `-> endpoint N` / `to endpoint N`. */
   endpoint: number | null;
-  /** Endpoint that emitted the event: `FROM N` of the verbose form, `from N` of L7. */
+  /** Endpoint that emitted the event: `<- endpoint N`, `FROM N` of the verbose form, `from N` of L7. */
   srcEndpoint: number | null;
   /**
    * `orig-ip`: on `-> endpoint` events the source address before reverse NAT (equal to the
