@@ -217,9 +217,10 @@ async function exec(target: string, command: string[], opts: Common): Promise<vo
       'Example: hookpoint lab exec worker -- ip route',
     );
   const lab = attached(opts);
-  const t = lab.targetArgv(resolveTarget(lab, target), command);
+  // A person's command sees the node's own /sys too, as in `docker exec` into a kind node.
+  const t = lab.targetArgv(resolveTarget(lab, target), command, { sysfs: true });
   // Lab nodes and pods share the host's filesystem: a program missing here is missing there, and
-  // the exit status is the shell's for "command not found" (127), not `nsenter`'s own failure.
+  // the exit status is the shell's for "command not found" (127), not `ip netns exec`'s 255.
   const program = command[0]!;
   if (program.includes('/') ? !isExecutable(program) : !which(program)) {
     process.stderr.write(`hookpoint: ${program}: command not found (on ${t.where}).\n`);

@@ -237,9 +237,13 @@ export class LabBackend implements Backend {
   // -------------------------------------------------------------------------------------------
   // Commands on nodes, pods and the agent
 
-  /** argv and transcript label for a target. */
-  targetArgv(target: ExecTarget, argv: readonly string[]): { argv: string[]; where: string } {
-    return this.targets.argv(target, argv);
+  /** argv and transcript label for a target (`sysfs`: see LabExecTargets.argv). */
+  targetArgv(
+    target: ExecTarget,
+    argv: readonly string[],
+    opts: { sysfs?: boolean } = {},
+  ): { argv: string[]; where: string } {
+    return this.targets.argv(target, argv, opts);
   }
 
   async exec(target: ExecTarget, argv: readonly string[], opts: ExecOptions = {}): Promise<RunResult> {

@@ -9,7 +9,7 @@ import { type BackgroundProcess, type RunResult, run, spawnBackground } from '..
 import type { ExecOptions, ExecTarget } from '../types.ts';
 import { inCgroup } from './cgroups.ts';
 import { nodeNetns, podNetns } from './names.ts';
-import { inNetns } from './netns-exec.ts';
+import { inNetns, inNetnsWithSysfs } from './netns-exec.ts';
 import { type LabSession, stateRootDefault } from './state.ts';
 
 /** The repository this code runs from: its bin/hookpoint.js runs a node's agent reproduction. */
@@ -23,23 +23,27 @@ export class LabExecTargets {
     this.lab = lab;
   }
 
-  /** argv and transcript label for a target. */
-  argv(target: ExecTarget, argv: readonly string[]): { argv: string[]; where: string } {
+  /**
+   * argv and transcript label for a target. `sysfs`: a node's or pod's command also sees the
+   * namespace's own /sys (for a person's commands; probes read the network without it).
+   */
+  argv(target: ExecTarget, argv: readonly string[], opts: { sysfs?: boolean } = {}): { argv: string[]; where: string } {
     if (argv.length === 0) throw new UsageError('No command given to run.');
+    const enter = opts.sysfs ? inNetnsWithSysfs : inNetns;
     switch (target.kind) {
       case 'host':
         return { argv: [...argv], where: 'host' };
       case 'node': {
         const n = this.lab.node(target.node);
         return {
-          argv: this.inNodeCgroup(n.name, inNetns(nodeNetns(this.lab.labState.cluster, n.name), argv)),
+          argv: this.inNodeCgroup(n.name, enter(nodeNetns(this.lab.labState.cluster, n.name), argv)),
           where: `node ${n.name}`,
         };
       }
       case 'pod': {
         const p = this.lab.pod(target.pod);
         return {
-          argv: this.inNodeCgroup(p.node, inNetns(podNetns(this.lab.labState.cluster, p.name), argv)),
+          argv: this.inNodeCgroup(p.node, enter(podNetns(this.lab.labState.cluster, p.name), argv)),
           where: `pod ${p.name}`,
         };
       }

@@ -13,3 +13,12 @@ import { NETNS_DIR } from './ledger.ts';
 export function inNetns(netns: string, argv: readonly string[]): string[] {
   return ['nsenter', `--net=${path.join(NETNS_DIR, netns)}`, '--', ...argv];
 }
+
+/**
+ * The same with the namespace's own /sys (`ip netns exec`): for what a person types into a node
+ * (`hookpoint lab exec`), where `ls /sys/class/net` or `tcpdump -D` must list the node's devices,
+ * as `docker exec` into a kind node does.
+ */
+export function inNetnsWithSysfs(netns: string, argv: readonly string[]): string[] {
+  return ['ip', 'netns', 'exec', netns, ...argv];
+}
