@@ -74,7 +74,7 @@ for (const mode of ['nft', 'legacy'] as const) {
           assert.ok(watched(f.data, 'other').svc.length === 1, 'the whole table has them');
           assert.ok(t.raw.length < f.raw.length);
           assert.equal(t.commands.length, 1, 'one command per node');
-          assert.match(t.commands[0]!, new RegExp(`^ip netns exec \\S+ sh -c .*iptables-${mode}`, 's'));
+          assert.match(t.commands[0]!, new RegExp(`^nsenter --net=\\S+ -- sh -c .*iptables-${mode}`, 's'));
         }
       }
       const verdict = (before: typeof fullBefore, after: typeof fullAfter) =>
