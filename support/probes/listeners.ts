@@ -39,7 +39,10 @@ export interface ListenerQuery {
   service?: { name: string; port: number; targetPort: number };
 }
 
-const TIMEOUT_MS = 5000;
+// A `kubectl exec` round trip to a busy API server (or to the kind stand-in on two loaded cores)
+// can take seconds; a listener read that times out breaks the scenario, so it gets the bpftool
+// reads' bound, not a tighter one.
+const TIMEOUT_MS = 15_000;
 
 /** Every listening TCP socket and bound UDP socket of the namespace, numeric, no header. */
 export function ssArgv(): string[] {
