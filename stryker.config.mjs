@@ -26,6 +26,8 @@ export default {
       'test/unit/lab-{status,monitor-format,datapath-layout}.test.ts',
       // `hookpoint parse`: the parser registry's JSON and table renderings (support/parsers/registry.ts).
       'test/unit/cli-parse.test.ts',
+      // The policy reachability matrix (support/expectations/reachability.ts).
+      'test/unit/policy.test.ts',
     ],
     forceBail: true,
     // Node strips each module's TypeScript again in every test process (~40 % of its CPU); the

@@ -1,15 +1,14 @@
 /**
  * Bad input of the vocabulary beyond the seed, refused before anything is provisioned (exit 2, one
  * paragraph naming the step, its line and the fix): ICMP to a ClusterIP, "at least N different
- * backends" with too few requests (the false-failure formula), lists of nodes with an unknown or
- * repeated node. The boundary cases that must pass are checked too (a refusal that always fires
+ * backends" with too few requests (the false-failure formula, unit-tested in
+ * expectations-traffic.test.ts), lists of nodes with an unknown or repeated node. The boundary cases that must pass are checked too (a refusal that always fires
  * would pass the bad cases alone). Runs the real CLI with --dry-run: no root, no lab.
  */
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { falseFailureChance, fewestRequestsFor, tooFewRequests } from '../../support/expectations/traffic.ts';
 import { cli, expectParagraph, scenario, tempDir, writeFeature } from './helpers/hardening.ts';
 
 const dir = tempDir('vocab');
@@ -20,23 +19,6 @@ async function dryRun(name: string, steps: string) {
   const res = await cli(['run', file, '--dry-run', '--backend', 'lab', '--reports', path.join(dir, 'reports')]);
   return { res, file: path.basename(file) };
 }
-
-describe('the false-failure formula (one owner: support/expectations/traffic.ts)', () => {
-  test('2 backends, at least 2: 14 requests fail a balanced service more often than 1 in 10,000, 15 do not', () => {
-    assert.equal(falseFailureChance(14, 2, 2), 2 ** -13);
-    assert.equal(falseFailureChance(15, 2, 2), 2 ** -14);
-    assert.equal(fewestRequestsFor(2, 2), 15);
-    assert.match(tooFewRequests(14, 2, 2) ?? '', /1 in 8,192 .*send at least 15/);
-    assert.equal(tooFewRequests(15, 2, 2), undefined);
-  });
-
-  test('more backends need fewer requests for 2 of them, more for all of them; too few backends never can', () => {
-    assert.equal(fewestRequestsFor(3, 2), 10); // 3 · 3^-n ≤ 1e-4 from n = 10
-    assert.ok(fewestRequestsFor(3, 3) > fewestRequestsFor(3, 2));
-    assert.ok(Math.abs(falseFailureChance(1, 4, 2) - 1) < 1e-12);
-    assert.match(tooFewRequests(100, 2, 3) ?? '', /has 2 backends, so 3 different ones can never answer/);
-  });
-});
 
 describe('refused before provisioning: exit 2', () => {
   test('ICMP echo requests to a ClusterIP service', async () => {

@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { AssertionError } from 'chai';
 import { InconclusiveError } from '../../support/errors.ts';
 import type { Evidence } from '../../support/evidence/index.ts';
 import type { CitedEvidence } from '../../support/expectations/evidence-ref.ts';
-import { expectAllFail, expectAllSucceeded, expectAnsweredBy } from '../../support/expectations/traffic.ts';
+import {
+  expectAllFail,
+  expectAllSucceeded,
+  expectAnsweredBy,
+  expectDifferentBackends,
+  falseFailureChance,
+  fewestRequestsFor,
+  tooFewRequests,
+} from '../../support/expectations/traffic.ts';
 import { parseCurlOutcome, type RequestOutcome } from '../../support/probes/traffic.ts';
 
 const W = '\nhookpoint-curl code=200 local=10.244.0.10:40001 remote=10.96.94.95:80\n';
@@ -156,4 +164,53 @@ test('bare outcome lists are judged too (no evidence name in the message)', () =
   );
   const evidence: Evidence<RequestOutcome[]> = ev(data);
   assert.throws(() => expectAllSucceeded(evidence, 1), /evidence 04-traffic-pod-client\.txt/);
+});
+
+test('different backends: every request answered by the named pods, and at least N of them', () => {
+  const both = [okFrom('echo-cp', 1), okFrom('echo-worker', 2), okFrom('echo-cp', 3)];
+  expectDifferentBackends(ev(both), ['echo-cp', 'echo-worker'], 2);
+  expectDifferentBackends(ev(both), ['echo-cp', 'echo-worker'], 1);
+  const one = [okFrom('echo-cp', 1), okFrom('echo-cp', 2)];
+  assert.throws(
+    () => expectDifferentBackends(ev(one), ['echo-cp', 'echo-worker'], 2),
+    (e: unknown) =>
+      e instanceof AssertionError &&
+      /Expected at least 2 different backends of echo-cp, echo-worker to answer, but only echo-cp did \(.*\).*evidence 04-traffic-pod-client\.txt/.test(
+        (e as Error).message,
+      ) &&
+      (e as AssertionError).expected === '≥ 2 backends' &&
+      JSON.stringify((e as AssertionError).actual) === '["echo-cp"]',
+  );
+  // One failed request among answers fails the step, naming it, before the count of backends.
+  assert.throws(
+    () => expectDifferentBackends(ev([...both, refused(4)]), ['echo-cp', 'echo-worker'], 2),
+    (e: unknown) =>
+      e instanceof AssertionError &&
+      /Expected every request to be answered by echo-cp, echo-worker, but 1 of 4 failed .*#4/.test(
+        (e as Error).message,
+      ) &&
+      (e as AssertionError).expected === '4 answered' &&
+      (e as AssertionError).actual === '3 answered',
+  );
+});
+
+test('answered by without allSucceed: a failed request among answers is not this check', () => {
+  expectAnsweredBy(ev([okFrom('echo-cp', 1), refused(2)]), ['echo-cp']);
+});
+
+describe('the false-failure formula (one owner: support/expectations/traffic.ts)', () => {
+  test('2 backends, at least 2: 14 requests fail a balanced service more often than 1 in 10,000, 15 do not', () => {
+    assert.equal(falseFailureChance(14, 2, 2), 2 ** -13);
+    assert.equal(falseFailureChance(15, 2, 2), 2 ** -14);
+    assert.equal(fewestRequestsFor(2, 2), 15);
+    assert.match(tooFewRequests(14, 2, 2) ?? '', /1 in 8,192 .*send at least 15/);
+    assert.equal(tooFewRequests(15, 2, 2), undefined);
+  });
+
+  test('more backends need fewer requests for 2 of them, more for all of them; too few backends never can', () => {
+    assert.equal(fewestRequestsFor(3, 2), 10); // 3 · 3^-n ≤ 1e-4 from n = 10
+    assert.ok(fewestRequestsFor(3, 3) > fewestRequestsFor(3, 2));
+    assert.ok(Math.abs(falseFailureChance(1, 4, 2) - 1) < 1e-12);
+    assert.match(tooFewRequests(100, 2, 3) ?? '', /has 2 backends, so 3 different ones can never answer/);
+  });
 });
