@@ -66,8 +66,10 @@ export function renderMatrices(cells: readonly ReachCell[]): string {
   return [head, ...left.map((l, i) => `${l}${' '.repeat(width - [...l].length)}   ${right[i]}`)].join('\n');
 }
 
+/** `10.0.0.1:41000 -> 10.0.1.2:80`; an ICMP trace has no ports: `10.0.0.1 -> 10.0.1.2`. */
 function tupleOf(e: MonitorEvent): string {
-  return e.src && e.dst ? `${e.src.ip}:${e.src.port ?? ''} -> ${e.dst.ip}:${e.dst.port ?? ''}` : '';
+  const at = (p: { ip: string; port: number | null }) => (p.port === null ? p.ip : `${p.ip}:${p.port}`);
+  return e.src && e.dst ? `${at(e.src)} -> ${at(e.dst)}` : '';
 }
 
 /** The monitor events of one connection of a cell: its packets from the source to the destination. */
