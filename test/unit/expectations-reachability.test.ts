@@ -155,6 +155,11 @@ describe('cellEvidence: a connection that should pass was not answered', () => {
     assert.match(cellEvidence(wrong, [on('w', 'm.txt', portless)]), /flow 0x8/);
   });
 
+  it('a drop cut before its tuple is no drop of this connection', () => {
+    const cut = parseMonitorLine('xx drop (Policy denied) flow 0x1 to endpoint 7, ifindex 5, file bpf_lxc.c:979');
+    assert.match(cellEvidence(wrong, [on('w', 'm.txt', cut)]), /; no drop event from 10\.0\.0\.9 to /);
+  });
+
   it('a drop missing endpoint, ifindex or file is cited with what it has', () => {
     const bare = {
       ...drop('0x9', '10.0.0.9:1003 -> 10.0.1.1:80'),
