@@ -261,7 +261,10 @@ export function parseIpNeigh(text: string): { neighbours: Neighbour[]; unknownLi
   const unknownLines: Unknown = [];
   for (const { line, raw, t } of nonBlankLines(text)) {
     const w = t.split(/\s+/);
-    const routeWord = w.includes('via') || w.includes('proto') || w.includes('scope') || w.includes('src');
+    // Words of an `ip route` line pasted among neighbours; `proto` only without `lladdr`: a
+    // neighbour installed by a routing daemon ends in `REACHABLE proto zebra`.
+    const routeWord =
+      w.includes('via') || (w.includes('proto') && !w.includes('lladdr')) || w.includes('scope') || w.includes('src');
     if (!/^[0-9a-fA-F:.]+$/.test(w[0]!) || routeWord || !(w.includes('lladdr') || NUD.has(w.at(-1)!))) {
       unknownLines.push({ line, text: raw });
       continue;

@@ -231,3 +231,17 @@ describe('parseIpAddr edges', () => {
     assert.deepEqual(r.interfaces[0]!.addresses, [{ family: 'inet', local: '', prefixlen: 24, scope: null }]);
   });
 });
+
+describe('ip neigh: an entry a routing daemon installed', () => {
+  // `ip neigh add … protocol zebra nud reachable` then `ip neigh show` (iproute2 6.1, Debian 12):
+  // the protocol is printed after the state.
+  it('is a neighbour, its state read before `proto zebra`; a route line with `proto` stays unknown', () => {
+    const text = '10.9.9.9 dev v0 lladdr 02:00:00:00:00:01 REACHABLE proto zebra \n10.0.0.0/24 dev eth0 proto kernel\n';
+    const parsed = parseIpNeigh(text);
+    assert.deepEqual(
+      parsed.neighbours.map((n) => [n.ip, n.dev, n.lladdr, n.state]),
+      [['10.9.9.9', 'v0', '02:00:00:00:00:01', 'REACHABLE']],
+    );
+    assert.deepEqual(parsed.unknownLines, [{ line: 2, text: '10.0.0.0/24 dev eth0 proto kernel' }]);
+  });
+});
