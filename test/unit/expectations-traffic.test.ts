@@ -33,6 +33,9 @@ const timedOut = (n: number) =>
     'curl: (28) Connection timed out after 2001 milliseconds\n',
   );
 
+/** The expected/actual a failed step carries (chai's AssertionError). */
+type Judged = { expected?: unknown; actual?: unknown };
+
 function ev(data: RequestOutcome[]): CitedEvidence<RequestOutcome[]> {
   const ok = data.filter((o) => o.ok).length;
   return {
@@ -178,8 +181,8 @@ test('different backends: every request answered by the named pods, and at least
       /Expected at least 2 different backends of echo-cp, echo-worker to answer, but only echo-cp did \(.*\).*evidence 04-traffic-pod-client\.txt/.test(
         (e as Error).message,
       ) &&
-      (e as AssertionError).expected === '≥ 2 backends' &&
-      JSON.stringify((e as AssertionError).actual) === '["echo-cp"]',
+      (e as Judged).expected === '≥ 2 backends' &&
+      JSON.stringify((e as Judged).actual) === '["echo-cp"]',
   );
   // One failed request among answers fails the step, naming it, before the count of backends.
   assert.throws(
@@ -189,8 +192,8 @@ test('different backends: every request answered by the named pods, and at least
       /Expected every request to be answered by echo-cp, echo-worker, but 1 of 4 failed .*#4/.test(
         (e as Error).message,
       ) &&
-      (e as AssertionError).expected === '4 answered' &&
-      (e as AssertionError).actual === '3 answered',
+      (e as Judged).expected === '4 answered' &&
+      (e as Judged).actual === '3 answered',
   );
 });
 
