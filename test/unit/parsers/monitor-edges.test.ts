@@ -107,6 +107,10 @@ describe('monitor edges: one-line traces', () => {
       '-> endpoint 1478 flow 0x0 , identity 13837->22446 state related ifindex lxcf51203b3acca orig-ip fd00::1: fd00::1 -> fd00::2 PacketTooBig',
     );
     assert.deepEqual([v6.protocol, v6.flags], ['icmpv6', 'PacketTooBig']);
+    const problem = parseMonitorLine(
+      '-> endpoint 1478 flow 0x0 , identity 13837->22446 state related ifindex lxcf51203b3acca orig-ip 10.244.0.132: 10.244.0.132 -> 10.244.1.87 ParameterProblem(PointerIndicatesError)',
+    );
+    assert.deepEqual([problem.protocol, problem.flags], ['icmp', 'ParameterProblem(PointerIndicatesError)']);
     // A word with a parenthesis that is no ICMP type stays flags without a protocol.
     assert.equal(
       parseMonitorLine(
