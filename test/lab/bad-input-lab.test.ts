@@ -105,7 +105,7 @@ describe('bad input on the lab', { skip: root ? false : 'needs root', concurrenc
       assert.match(none.stderr, /^hookpoint: no-such-program-hp: command not found \(on node /);
       assert.equal(none.stderr.trim().split('\n').length, 1, 'one line');
       // The node's own /sys, as in `docker exec` into a kind node: its devices, not the host's.
-      const sys = await cli(['lab', 'exec', '--cluster', cluster, 'worker', '--', 'ls', '/sys/class/net']);
+      const sys = await cli(['lab', 'exec', '--cluster', cluster, 'worker', '--', 'sh', '-c', 'ls /sys/class/net']);
       const ip = await cli(['lab', 'exec', '--cluster', cluster, 'worker', '--', 'ip', '-o', 'link', 'show']);
       assert.equal(sys.exitCode, 0, sys.stderr);
       const names = ip.stdout.split('\n').flatMap((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? []);
