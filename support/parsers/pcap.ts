@@ -157,8 +157,10 @@ function decodeNetwork(p: Packet, b: Uint8Array, o: number, end: number, etherty
     p.dst.port = (b[l4 + 2]! << 8) | b[l4 + 3]!;
     p.length = Math.max(0, ((b[l4 + 4]! << 8) | b[l4 + 5]!) - 8);
     p.info = `UDP, length ${p.length}`;
-    decodeVxlan(p, b, l4 + 8, end);
-    decodeGeneve(p, b, l4 + 8, end);
+    // A tunnel's inner frame is decoded from what was captured, its length read from the UDP header.
+    const tunnel = { end, payloadEnd: l4 + 8 + p.length };
+    decodeVxlan(p, b, l4 + 8, tunnel);
+    decodeGeneve(p, b, l4 + 8, tunnel);
   } else if (proto === 1 && l4 + 1 <= end) {
     p.protocol = 'icmp';
     p.length = l4end - l4;
@@ -180,12 +182,19 @@ function decodeNetwork(p: Packet, b: Uint8Array, o: number, end: number, etherty
 export const VXLAN_UDP_PORTS: Readonly<Record<number, 'VXLAN' | 'OTV'>> = { 4789: 'VXLAN', 8472: 'OTV' };
 
 /** A VXLAN header at `o` (flags with the I bit, 24-bit VNI) and the Ethernet frame it carries → p.inner. */
-function decodeVxlan(p: Packet, b: Uint8Array, o: number, end: number): void {
+function decodeVxlan(p: Packet, b: Uint8Array, o: number, at: TunnelEnds): void {
+  const { end } = at;
   const kind = VXLAN_UDP_PORTS[p.dst?.port ?? -1];
   if (!kind || o + 8 + 14 > end || (b[o]! & 0x08) === 0) return;
   const vni = (b[o + 4]! << 16) | (b[o + 5]! << 8) | b[o + 6]!;
   p.info = kind === 'OTV' ? `OTV, flags [I] (0x08), overlay 0, instance ${vni}` : `VXLAN, flags [I] (0x08), vni ${vni}`;
-  p.inner = innerFrame(p, b, o + 8, end);
+  p.inner = innerFrame(p, b, o + 8, at);
+}
+
+/** Where the captured bytes end, and where the UDP payload ends on the wire (its header's length). */
+interface TunnelEnds {
+  end: number;
+  payloadEnd: number;
 }
 
 /** The UDP port tcpdump decodes as Geneve (IANA; Cilium's `tunnelProtocol=geneve`). */
@@ -198,7 +207,8 @@ const ETHERTYPE_TEB = 0x6558;
  * VNI, then options of 4 × option-length bytes) and the Ethernet frame it carries → p.inner;
  * the text as tcpdump prints it (`Geneve, Flags [none], vni 0x2`).
  */
-function decodeGeneve(p: Packet, b: Uint8Array, o: number, end: number): void {
+function decodeGeneve(p: Packet, b: Uint8Array, o: number, at: TunnelEnds): void {
+  const { end } = at;
   if (p.dst?.port !== GENEVE_UDP_PORT || o + 8 > end || b[o]! >> 6 !== 0) return;
   const options = (b[o]! & 0x3f) * 4;
   const flags = [b[o + 1]! & 0x80 ? 'O' : '', b[o + 1]! & 0x40 ? 'C' : ''].join('') || 'none';
@@ -206,15 +216,16 @@ function decodeGeneve(p: Packet, b: Uint8Array, o: number, end: number): void {
   p.info = `Geneve, Flags [${flags}], vni 0x${vni.toString(16)}`;
   const frame = o + 8 + options;
   if (((b[o + 2]! << 8) | b[o + 3]!) !== ETHERTYPE_TEB || frame + 14 > end) return;
-  p.inner = innerFrame(p, b, frame, end);
+  p.inner = innerFrame(p, b, frame, at);
 }
 
 /** The Ethernet frame a tunnel header carries, from `o` to the end of the outer UDP payload. */
-function innerFrame(p: Packet, b: Uint8Array, o: number, end: number): Packet {
+function innerFrame(p: Packet, b: Uint8Array, o: number, at: TunnelEnds): Packet {
   const inner = emptyPacket('', p.line);
-  // tcpdump -e prints the inner frame's own length (`…, length 98: 10.244…`).
-  inner.frameLength = end - o;
-  decodeLink(inner, b, o, end, 1);
+  // tcpdump -e prints the inner frame's own length (`…, length 98: 10.244…`): its length on the
+  // wire, also when the capture was cut short by the snap length.
+  inner.frameLength = Math.max(0, at.payloadEnd - o);
+  decodeLink(inner, b, o, at.end, 1);
   inner.raw = renderPacket(inner);
   return inner;
 }

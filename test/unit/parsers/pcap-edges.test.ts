@@ -306,6 +306,8 @@ describe('a record cut by the snaplen', () => {
     assert.deepEqual(innerAt(64), [MAC_A, null, 'IPv4', null, null, null]);
     assert.deepEqual(innerAt(84), [MAC_A, null, 'IPv4', '10.0.0.178', 'other', 'ip-proto-1']);
     assert.deepEqual(innerAt(85), [MAC_A, null, 'IPv4', '10.0.0.178', 'icmp', 'ICMP echo request, length 64']);
+    // Its frame length is the one on the wire (UDP length 106 − 8 of VXLAN), however far it was captured.
+    for (const incl of [64, 85, f.length]) assert.equal(one(f, 1, incl).inner!.frameLength, 98);
   });
 
   it('Ethernet / IPv6 / hop-by-hop / ICMPv6', () => {
