@@ -28,8 +28,16 @@ function strip(source) {
 
 /** Register the cache for this process; false when it is off or cannot be used. */
 export function useStripCache(env = process.env) {
-  if (env.HOOKPOINT_STRIP_CACHE === '0' || !module.registerHooks || !module.stripTypeScriptTypes) return false;
-  const dir = path.join(cacheDir(env), 'strip', process.version);
+  if (env.HOOKPOINT_STRIP_CACHE === '0') return false;
+  return registerStripCache(path.join(cacheDir(env), 'strip', process.version));
+}
+
+/**
+ * Load every TypeScript module of ours through `dir` (also the mutation runs' sandbox cache,
+ * scripts/stryker-strip-cache.mjs); false when this Node lacks the hooks or `dir` cannot be made.
+ */
+export function registerStripCache(dir) {
+  if (!module.registerHooks || !module.stripTypeScriptTypes) return false;
   try {
     mkdirSync(dir, { recursive: true });
   } catch {

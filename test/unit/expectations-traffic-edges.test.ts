@@ -16,18 +16,8 @@ import {
   fewestRequestsFor,
   tooFewRequests,
 } from '../../support/expectations/traffic.ts';
-import { parseCurlOutcome, type RequestOutcome, summarize } from '../../support/probes/traffic.ts';
-
-const W = (n: number) => `\nhookpoint-curl code=200 local=10.244.0.10:${40000 + n} remote=10.96.94.95:80\n`;
-const okFrom = (pod: string, n: number) =>
-  parseCurlOutcome(n, 0, `pod=${pod} client=10.244.0.10:${40000 + n} host=10.96.94.95\n${W(n)}`, '');
-const refused = (n: number) =>
-  parseCurlOutcome(
-    n,
-    7,
-    '\nhookpoint-curl code=000 local=:0 remote=:0\n',
-    'curl: (7) Failed to connect to 10.96.94.95 port 80 after 0 ms: Connection refused\n',
-  );
+import { type RequestOutcome, summarize } from '../../support/probes/traffic.ts';
+import { okFrom, refused } from './helpers/curl-outcomes.ts';
 
 function ev(data: RequestOutcome[]): CitedEvidence<RequestOutcome[]> {
   return {

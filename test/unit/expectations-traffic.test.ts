@@ -14,24 +14,7 @@ import {
   tooFewRequests,
 } from '../../support/expectations/traffic.ts';
 import { parseCurlOutcome, type RequestOutcome } from '../../support/probes/traffic.ts';
-
-const W = '\nhookpoint-curl code=200 local=10.244.0.10:40001 remote=10.96.94.95:80\n';
-const okFrom = (pod: string, n: number) =>
-  parseCurlOutcome(n, 0, `pod=${pod} client=10.244.0.10:${40000 + n} host=10.96.94.95\n${W}`, '');
-const refused = (n: number) =>
-  parseCurlOutcome(
-    n,
-    7,
-    '\nhookpoint-curl code=000 local=:0 remote=:0\n',
-    'curl: (7) Failed to connect to 10.96.94.95 port 80 after 0 ms: Connection refused\n',
-  );
-const timedOut = (n: number) =>
-  parseCurlOutcome(
-    n,
-    28,
-    '\nhookpoint-curl code=000 local=10.244.0.10:40100 remote=:0\n',
-    'curl: (28) Connection timed out after 2001 milliseconds\n',
-  );
+import { okFrom, refused, timedOut, writeOut } from './helpers/curl-outcomes.ts';
 
 /** The expected/actual a failed step carries (chai's AssertionError). */
 type Judged = { expected?: unknown; actual?: unknown };
@@ -154,9 +137,9 @@ test('answered by: only the named pods answer; every: each of them answered', ()
   );
   assert.throws(() => expectAnsweredBy(ev([refused(1)]), ['echo-cp']), AssertionError);
   // agnhost's "/" answers a timestamp, naming no pod; its "/hostname" answers the bare pod name.
-  const anonymous = parseCurlOutcome(1, 0, `NOW: 2026-12-01 07:00:00.1 +0000 UTC\n${W}`, '');
+  const anonymous = parseCurlOutcome(1, 0, `NOW: 2026-12-01 07:00:00.1 +0000 UTC\n${writeOut(1)}`, '');
   assert.throws(() => expectAnsweredBy(ev([anonymous]), ['echo-cp']), InconclusiveError);
-  expectAnsweredBy(ev([parseCurlOutcome(1, 0, `echo-cp\n${W}`, '')]), ['echo-cp']);
+  expectAnsweredBy(ev([parseCurlOutcome(1, 0, `echo-cp\n${writeOut(1)}`, '')]), ['echo-cp']);
 });
 
 test('bare outcome lists are judged too (no evidence name in the message)', () => {
