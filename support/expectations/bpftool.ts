@@ -3,7 +3,7 @@
  * called by a program's translated code, and a helper called on a packet's tail-call path.
  * Pure: no I/O.
  */
-import type { BpfAttachment, BpftoolXlated } from '../parsers/bpftool.ts';
+import { type BpfAttachment, type BpftoolXlated, WITHHELD_HELPER } from '../parsers/bpftool.ts';
 import { IPV4_HOOK_SLOTS, REDIRECT_HELPERS } from '../parsers/cilium-programs.ts';
 import {
   chainText,
@@ -12,8 +12,18 @@ import {
   programLabel,
   type TailCallClosure,
   walkTailCalls,
+  withheldOnPath,
 } from '../parsers/tail-calls.ts';
 import { citeAll, dataOf, type EvidenceOr, fail, inconclusive, isEvidence, listSome } from './evidence-ref.ts';
+
+/** What a person can change so that bpftool shows the helpers a dump withheld. */
+const WITHHELD_HINT =
+  "Let bpftool see kernel addresses: add SYSLOG to the chart's securityContext.capabilities.ciliumAgent, or set kernel.perf_event_paranoid to 1 on the nodes.";
+
+/** "… shows 3 helper calls as `call bpf_unspec#0`: the kernel withholds …" */
+function withheldText(count: number): string {
+  return `${count} helper call${count === 1 ? '' : 's'} as \`call ${WITHHELD_HELPER}#0\`: the kernel withholds helper addresses from a bpftool without CAP_SYSLOG (the cilium-agent container's default) unless kernel.perf_event_paranoid is 1 or less`;
+}
 
 function describe(a: BpfAttachment): string {
   return `${a.hook}${a.direction ? ` ${a.direction}` : ''} ${a.program}${a.id !== null ? ` (id ${a.id})` : ''}`;
@@ -61,6 +71,12 @@ export function expectHelperCall(xlated: EvidenceOr<BpftoolXlated | string[]>, h
     );
   }
   if (calls.includes(helper)) return;
+  const withheld = Array.isArray(d) ? 0 : (d.withheldCalls?.length ?? 0);
+  if (withheld > 0)
+    inconclusive(
+      `The translated code${where} calls ${calls.length ? listSome(calls, 8) : 'no named helper'} and shows ${withheldText(withheld)}, so whether it calls ${helper} cannot be judged${ev}.`,
+      WITHHELD_HINT,
+    );
   fail(
     `Expected the translated code${where} to call ${helper}, but it calls ${calls.length ? listSome(calls, 8) : 'no helper at all'}${ev}.`,
     { expected: helper, actual: calls },
@@ -111,6 +127,14 @@ export function expectHelperOnPath(closure: EvidenceOr<TailCallClosure>, helper:
     const hits = helperCallsOnPath(c, walk, helpers);
     if (hits.length === 0) {
       const path = walk.chains.map(chainText).join('; ');
+      const withheld = withheldOnPath(c, walk);
+      if (withheld.length)
+        inconclusive(
+          `No program on the path of an IPv4 packet from ${hookName}${to} shows a call of ${listSome([...helpers])}, but the dump of ${listSome(
+            withheld.map((p) => programLabel({ programId: p.id, program: p.name })),
+          )} shows ${withheldText(withheld.reduce((n, p) => n + (p.withheldCalls ?? 0), 0))}, so whether the path reaches one cannot be judged: ${path}${ev}.`,
+          WITHHELD_HINT,
+        );
       const stops = walk.stops.length ? `; ${walk.stops.join('; ')}` : '';
       fail(
         `Expected the path of an IPv4 packet from ${hookName}${to} to reach a call of ${listSome([...helpers])}, but no program on it calls one: ${path}${stops}${ev}.`,

@@ -328,8 +328,22 @@ export interface BpftoolXlated {
   mapIds: number[];
   /** Number of translated instructions recognised. */
   instructions: number;
+  /**
+   * Instruction indexes of helper calls whose helper the kernel withheld (WITHHELD_HELPER): the
+   * dump cannot tell which helpers these call.
+   */
+  withheldCalls: Array<number | null>;
   unknownLines: Array<{ line: number; text: string }>;
 }
+
+/**
+ * How a helper call reads when the kernel withheld its address: it zeroes the call's immediate
+ * for a reader that may not see kernel addresses (`bpf_dump_raw_ok`: no CAP_SYSLOG, and
+ * `kernel.perf_event_paranoid` ≥ 2), and bpftool names helper 0 `bpf_unspec`. No program can
+ * call helper 0 (the verifier refuses it), so the name always means "withheld". Tail calls keep
+ * their helper. The cilium-agent container lacks CAP_SYSLOG by default (backends/k8s/tool-locations.ts).
+ */
+export const WITHHELD_HELPER = 'bpf_unspec';
 
 const INSN = /(?:^|")\s*(\d+):\s+\(([0-9a-f]{2})\)\s+(.*?)(?:"|$)/;
 
@@ -383,6 +397,7 @@ export function parseBpftoolXlated(text: string): BpftoolXlated {
   }
   const callSites: XlatedCall[] = [];
   const tailCalls: XlatedTailCall[] = [];
+  const withheldCalls: Array<number | null> = [];
   const mapIds: number[] = [];
   const targets = jumpTargets(insns);
   insns.forEach((ins, k) => {
@@ -392,10 +407,22 @@ export function parseBpftoolXlated(text: string): BpftoolXlated {
     // "call bpf_redirect#23" (helper) vs "call pc+12" (bpf-to-bpf) vs "call unknown#195896080".
     const m = /^call ([A-Za-z_][A-Za-z0-9_]*)(?:#-?\d+)?\s*$/.exec(ins.disasm);
     if (!m || m[1] === 'pc') return;
+    if (m[1] === WITHHELD_HELPER) {
+      withheldCalls.push(ins.insn);
+      return;
+    }
     callSites.push({ insn: ins.insn, helper: m[1]! });
     if (m[1] === 'bpf_tail_call') tailCalls.push({ insn: ins.insn, ...tailCallArgs(insns, k, targets) });
   });
-  return { calls: unique(callSites), callSites, tailCalls, mapIds, instructions: insns.length, unknownLines };
+  return {
+    calls: unique(callSites),
+    callSites,
+    tailCalls,
+    mapIds,
+    instructions: insns.length,
+    withheldCalls,
+    unknownLines,
+  };
 }
 
 /** Instruction indexes some jump lands on (`goto pc+N` at i lands on i+1+N). */

@@ -138,7 +138,11 @@ export const PARSERS = {
       for (const c of r.callSites) count.set(c.helper, (count.get(c.helper) ?? 0) + 1);
       return columns(
         ['HELPER', 'CALLS', 'FIRST AT'],
-        r.calls.map((h) => [h, count.get(h), r.callSites.find((c) => c.helper === h)?.insn ?? null]),
+        [
+          ...r.calls.map((h) => [h, count.get(h), r.callSites.find((c) => c.helper === h)?.insn ?? null]),
+          // Calls whose helper the kernel withheld (parsers/bpftool.ts WITHHELD_HELPER).
+          ...(r.withheldCalls.length ? [['(withheld)', r.withheldCalls.length, r.withheldCalls[0] ?? null]] : []),
+        ],
       );
     },
     nothing: (r, source) => (r.instructions === 0 ? `no translated instructions found in ${source}` : null),

@@ -20,6 +20,8 @@ export interface ClosureProgram {
   callSites: XlatedCall[];
   tailCalls: XlatedTailCall[];
   instructions: number;
+  /** Helper calls the dump shows withheld (parsers/bpftool.ts WITHHELD_HELPER); absent: none. */
+  withheldCalls?: number;
 }
 
 export interface ClosureMap {
@@ -73,6 +75,13 @@ export function helperCallsOnPath(
         if (helpers.includes(c.helper)) out.push({ chain: chain.slice(0, i + 1), helper: c.helper, insn: c.insn });
     });
   return out;
+}
+
+/** The programs on the walked path whose dump withheld some helper calls, each once. */
+export function withheldOnPath(closure: TailCallClosure, walk: PathWalk): ClosureProgram[] {
+  const programs = new Map(closure.programs.map((p) => [p.id, p]));
+  const ids = new Set(walk.chains.flatMap((chain) => chain.map((s) => s.programId)));
+  return [...ids].map((id) => programs.get(id)).filter((p): p is ClosureProgram => !!p && (p.withheldCalls ?? 0) > 0);
 }
 
 export interface PathWalk {

@@ -19,7 +19,7 @@ import {
   programArraySlots,
 } from '../parsers/bpftool.ts';
 import { IPV4_HOOK_SLOTS } from '../parsers/cilium-programs.ts';
-import { chainText, type TailCallClosure, walkTailCalls } from '../parsers/tail-calls.ts';
+import { chainText, type TailCallClosure, walkTailCalls, withheldOnPath } from '../parsers/tail-calls.ts';
 import { commandEvidence, commandOf, tail } from './common.ts';
 
 const TIMEOUT_MS = 15_000;
@@ -80,7 +80,7 @@ export async function bpftoolXlated(backend: Backend, node: string, progId: numb
     `node ${node} prog ${progId}`,
     res,
     x,
-    `program ${progId} on node ${node}: ${x.instructions} instructions; helpers ${x.calls.join(', ') || 'none'}`,
+    `program ${progId} on node ${node}: ${x.instructions} instructions; helpers ${x.calls.join(', ') || 'none'}${x.withheldCalls.length ? `; ${x.withheldCalls.length} helper calls withheld by the kernel` : ''}`,
   );
 }
 
@@ -165,6 +165,7 @@ export async function bpftoolTailCalls(
         callSites: x.callSites,
         tailCalls: x.tailCalls,
         instructions: x.instructions,
+        withheldCalls: x.withheldCalls.length,
       });
     }
     for (const [i, { show, shown, dump }] of (await Promise.all(maps)).entries()) {
@@ -183,7 +184,7 @@ export async function bpftoolTailCalls(
   const path = walk.redirects[0]
     ? `${chainText(walk.redirects[0].chain)}: call ${walk.redirects[0].helper}${walk.redirects[0].insn !== null ? ` at insn ${walk.redirects[0].insn}` : ''}`
     : walk.chains.length
-      ? `${walk.chains.map(chainText).join('; ')}: no redirect helper on the path`
+      ? `${walk.chains.map(chainText).join('; ')}: no redirect helper on the path${withheldOnPath(closure, walk).length ? ' (some helper calls withheld by the kernel)' : ''}`
       : 'nothing attached';
   return {
     kind: 'bpftool-tail-calls',

@@ -6,6 +6,10 @@
  * runs in the host network namespace; the pinned probe image has tcpdump and nsenter.
  * Exec targets route a command by its first word through this table, so probes stay
  * backend-neutral: a `bpftool` asked of a node runs in that node's cilium-agent container.
+ * That container has the chart's default capabilities (values.yaml
+ * `securityContext.capabilities.ciliumAgent`), without SYSLOG: unless the nodes' kernel allows
+ * it (`kernel.perf_event_paranoid` ≤ 1), its `bpftool prog dump xlated` shows every helper call
+ * but tail calls withheld (parsers/bpftool.ts WITHHELD_HELPER).
  */
 import { CILIUM_AGENT_CONTAINER } from './kubectl-commands.ts';
 import { PROBE_IMAGE } from './workload-manifests.ts';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Backend, ExecOptions, ExecTarget } from '../../../support/backends/types.ts';
 import type { RunResult } from '../../../support/exec/index.ts';
 
-/** command (without an `ip netns exec <ns>` prefix) → recorded output. */
+/** command (without the `ip netns exec <ns>`, `nsenter --net=… --` or `setpriv … --` before bpftool) → recorded output. */
 export function recordedOutputs(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const block of text.split(/^\$ /m).slice(1)) {
@@ -14,6 +14,8 @@ export function recordedOutputs(text: string): Map<string, string> {
     const command = block
       .slice(0, nl)
       .replace(/^ip netns exec \S+ /, '')
+      .replace(/^nsenter --net=\S+ -- /, '')
+      .replace(/^setpriv \S+ -- /, '')
       .trim();
     out.set(command, `${block.slice(nl + 1).trimEnd()}\n`);
   }

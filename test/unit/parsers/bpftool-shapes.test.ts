@@ -473,6 +473,7 @@ describe('bpftool prog dump xlated read whole', () => {
       ],
       mapIds: [313, 314],
       instructions: 13,
+      withheldCalls: [],
       unknownLines: [{ line: 17, text: 'garbage' }],
     });
   });
@@ -521,6 +522,7 @@ describe('bpftool prog dump xlated read whole', () => {
       tailCalls: [{ insn: 3, mapId: 5, index: 2 }],
       mapIds: [5],
       instructions: 5,
+      withheldCalls: [],
       unknownLines: [],
     });
     assert.equal(parseBpftoolXlated('[not json').unknownLines.length, 1);
