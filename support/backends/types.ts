@@ -230,6 +230,11 @@ export interface BackendDescriptor {
   keptClusterHint(cluster: string): string;
   /** Why this backend cannot enforce a network policy as written (null: it can); checked at preflight. */
   refusesPolicy(policy: NetworkPolicyDoc): Error | null;
+  /**
+   * How long a monitor reads on after the traffic before it stops: the delay from a packet to its
+   * line on the reader's output, which differs with the path the events take to it.
+   */
+  monitorSettleMs: number;
 }
 
 export interface Backend {

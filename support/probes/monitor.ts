@@ -10,9 +10,11 @@
  * (default 10 s; a cold agent CLI can take seconds) but the reader is still running, it resolves anyway after that bounded wait
  * and the evidence says so. A reader that exits before that is an InfraError.
  *
- * Stopping waits `settleMs` (default 250 ms) first: trace events travel through a perf ring
- * buffer, so the last packets of the window reach the reader a moment after the traffic ends.
+ * Stopping waits `settleMs` first (default: the backend's monitorSettleMs): trace events travel
+ * through a perf ring buffer and on to the reader, so the last packets of the window reach it a
+ * moment after the traffic ends.
  */
+import { descriptorOf } from '../backends/descriptors.ts';
 import type { Backend } from '../backends/types.ts';
 import { InfraError } from '../errors.ts';
 import type { Evidence } from '../evidence/index.ts';
@@ -29,7 +31,7 @@ export interface MonitorOptions {
   relatedTo?: number;
   /** Wait at most this long for the reader's first line (default 10 000 ms). */
   readyMs?: number;
-  /** Pause before stopping so in-flight events arrive (default 250 ms). */
+  /** Pause before stopping so in-flight events arrive (default: the backend descriptor's monitorSettleMs). */
   settleMs?: number;
   /** Hard bound on the reader's life (default 10 minutes). */
   maxMs?: number;
@@ -85,7 +87,8 @@ export async function startMonitor(backend: Backend, node: string, opts: Monitor
   let result: Promise<Evidence<MonitorEvent[]>> | undefined;
   const finish = async (): Promise<Evidence<MonitorEvent[]>> => {
     const diedEarly = !proc.running();
-    if (!diedEarly && (opts.settleMs ?? 250) > 0) await sleep(opts.settleMs ?? 250);
+    const settleMs = opts.settleMs ?? descriptorOf(backend.name).monitorSettleMs;
+    if (!diedEarly && settleMs > 0) await sleep(settleMs);
     const res = await proc.stop();
     if (diedEarly) {
       throw new InfraError(

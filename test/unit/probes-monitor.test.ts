@@ -10,6 +10,10 @@ interface Script {
   first?: string;
   /** Printed during the window (after start). */
   later?: string;
+  /** When `later` is printed, ms after the start (default 5). */
+  laterMs?: number;
+  /** The backend's name (default lab): its descriptor gives the default settle time. */
+  backend?: 'lab' | 'kind';
   /** Printed on stderr right away. */
   errFirst?: string;
   /** The process dies right away with this exit code. */
@@ -20,7 +24,7 @@ interface Script {
 function fakeSpawner(script: Script) {
   const spawned: Array<{ target: ExecTarget; argv: string[]; maxMs?: number; stopped: number }> = [];
   const backend = {
-    name: 'lab',
+    name: script.backend ?? 'lab',
     spawn(target: ExecTarget, argv: readonly string[], opts?: { maxMs?: number }): BackgroundProcess {
       const rec = { target, argv: [...argv], maxMs: opts?.maxMs, stopped: 0 };
       spawned.push(rec);
@@ -48,7 +52,7 @@ function fakeSpawner(script: Script) {
       });
       setTimeout(() => {
         if (alive) out += script.later ?? '';
-      }, 5);
+      }, script.laterMs ?? 5);
       return {
         pid: 1,
         output: () => out,
@@ -95,6 +99,22 @@ test('monitor: cilium-dbg monitor --type trace on the agent of the node; ready a
   assert.match(ev.summary, /2 trace events \(1 -> endpoint, 1 -> stack\)$/);
   assert.strictEqual(await mon.stop(), ev, 'stop is idempotent');
   assert.equal(spawned[0]!.stopped, 1);
+});
+
+test('monitor: by default it reads on for the settle time of the backend, so events still in flight when the traffic ends are kept', async () => {
+  // The lab's events reach the reader within two polls of its trace stream; kind's cross the agent and the exec stream.
+  for (const [backend, laterMs] of [
+    ['lab', 60],
+    ['kind', 180],
+  ] as const) {
+    const { backend: b } = fakeSpawner({ errFirst: BANNER, later: EVENTS, laterMs, backend });
+    const mon = await startMonitor(b, 'cilium-kubeproxy-control-plane');
+    const ev = await mon.stop();
+    assert.equal(ev.data.filter((e) => e.type === 'trace').length, 2, `${backend}: events ${laterMs} ms late are read`);
+  }
+  const { backend: late } = fakeSpawner({ errFirst: BANNER, later: EVENTS, laterMs: 400, backend: 'lab' });
+  const ev = await (await startMonitor(late, 'cilium-kubeproxy-control-plane')).stop();
+  assert.equal(ev.data.length, 0, 'the reader stops after the settle time, not at the end of the stream');
 });
 
 test('monitor: --related-to is passed through; no ready line → starts after the bounded delay and says so', async () => {

@@ -16,6 +16,7 @@ export const K8S_DESCRIPTOR_PARTS: Pick<
   | 'nodeCollectors'
   | 'ownCollectors'
   | 'tools'
+  | 'monitorSettleMs'
 > = {
   installsPrerequisitesAsRoot: false,
   helmValues: { honours: 'chart' },
@@ -24,4 +25,6 @@ export const K8S_DESCRIPTOR_PARTS: Pick<
   nodeCollectors: K8S_NODE_COLLECTORS,
   ownCollectors: K8S_OWN_COLLECTORS,
   tools: K8S_TOOL_PROVIDERS,
+  // Events cross the agent's perf ring reader, its monitor socket, cilium-dbg and the exec stream.
+  monitorSettleMs: 250,
 };

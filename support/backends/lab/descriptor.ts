@@ -6,6 +6,7 @@
 import { HOST_FILES, toolsFor } from '../../exec/host-tools.ts';
 import { labUnenforced } from '../../policy/manifest.ts';
 import type { BackendDescriptor } from '../types.ts';
+import { TRACE_POLL_MS } from './trace-poll.ts';
 
 /** Tools of the lab and the Debian package that provides each (one list: support/exec/host-tools.ts). */
 export const LAB_TOOLS: ReadonlyArray<[tool: string, pkg: string]> = toolsFor(['lab']).map((t) => [t.tool, t.pkg]);
@@ -54,4 +55,6 @@ export const LAB_DESCRIPTOR: BackendDescriptor = {
   ),
   keptClusterHint: (cluster) => `hookpoint lab down --cluster ${cluster}`,
   refusesPolicy: labUnenforced,
+  // The agent stand-in polls its trace stream every TRACE_POLL_MS and writes each line at once: two polls cover it.
+  monitorSettleMs: 2 * TRACE_POLL_MS,
 };

@@ -13,6 +13,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { InfraError } from '../../../errors.ts';
 import { type BackgroundProcess, spawnBackground } from '../../../exec/index.ts';
+import { TRACE_POLL_MS } from '../trace-poll.ts';
 import type { NodeDatapath } from './node-datapath.ts';
 
 export const TRACE_RECORD_SIZE = 64;
@@ -271,7 +272,7 @@ export interface MonitorOptions {
   /** Upper bound of the reader's life (spawnBackground maxMs); default 6 h. */
   maxMs?: number;
   /**
-   * Called with each record as it arrives, polled every `pollMs` (default 50), once the node's
+   * Called with each record as it arrives, polled every `pollMs` (default TRACE_POLL_MS), once the node's
    * interface names cover its interfaces: for a `cilium-dbg monitor`-style command that prints
    * the stream.
    */
@@ -369,7 +370,7 @@ export async function startMonitor(dp: NodeDatapath, opts: MonitorOptions = {}):
           delivering = undefined;
         });
     };
-    timer = setInterval(tick, opts.pollMs ?? 50);
+    timer = setInterval(tick, opts.pollMs ?? TRACE_POLL_MS);
     timer.unref();
   }
   async function deliverRecords(): Promise<void> {
