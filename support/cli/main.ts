@@ -5,12 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { describeError, ExitCode, exitCodeOf, interruptedLine } from '../errors.ts';
-import { cancelAll } from '../exec/index.ts';
+import { cancelAll, prepareSpawner } from '../exec/index.ts';
 
 export type Registrar = (program: Command) => void;
 
 /** Subcommands, in help order. Each module registers itself; unbuilt ones say so and exit 2. */
 const SUBCOMMANDS = ['run', 'matrix', 'report', 'diff', 'plan', 'doctor', 'steps', 'parse', 'lab', 'down'] as const;
+
+/** Subcommands that run commands: their spawner starts before their modules load (support/exec/spawner-client.ts). */
+const SPAWNING: ReadonlySet<string> = new Set(['run', 'matrix', 'report', 'doctor', 'lab', 'down']);
 
 /** Load only the invoked subcommand's module (fast start for `lab agent`, which probes spawn); all of them for help. */
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
@@ -22,6 +25,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .option('--debug', 'show stack traces and verbose diagnostics')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  if (only.length === 1 && SPAWNING.has(only[0]!)) prepareSpawner();
   for (const name of only) {
     const mod = (await import(`./${name}.ts`)) as { register: Registrar };
     mod.register(program);

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { BACKENDS, DEFAULT_NODE_READS, KEEP, LAB_VARIANTS, loadConfig, type RawOptions } from '../config.ts';
 import { HookpointError } from '../errors.ts';
-import { runFeatures } from '../run/run-suite.ts';
 
 async function retireBeforeStart(reports: string, paths: string[], err: unknown): Promise<void> {
   if (!(err instanceof HookpointError)) return;
@@ -92,12 +91,20 @@ export function register(program: Command): void {
         if (!opts.list && !opts.dryRun) await retireBeforeStart(opts.reports ?? 'reports', paths, err);
         throw err;
       }
-      process.exitCode = await runFeatures({
-        config,
-        paths,
-        list: opts.list,
-        dryRun: opts.dryRun,
-        report: opts.report,
-      });
+      // Allure warms up while the run loads and runs (support/report/allure-warm.ts).
+      if (!opts.list && !opts.dryRun && opts.report !== false) (await import('../report/render.ts')).warmAllure();
+      const { runFeatures } = await import('../run/run-suite.ts');
+      try {
+        process.exitCode = await runFeatures({
+          config,
+          paths,
+          list: opts.list,
+          dryRun: opts.dryRun,
+          report: opts.report,
+        });
+      } finally {
+        // Unused (a run that ended before its report, or rendered it cold): stopped, nothing left.
+        await (await (await import('../report/allure-warm.ts')).takeWarmAllure())?.stop();
+      }
     });
 }

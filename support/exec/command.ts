@@ -1,11 +1,11 @@
 /**
- * THE ONLY place Hookpoint spawns processes (house rule 2; enforced by biome's
- * noRestrictedImports). argv arrays only — never a shell string built from user text —, a
- * timeout on every call, cancellation on SIGINT/SIGTERM, and every call recorded in the
- * active transcript.
+ * THE ONLY way Hookpoint runs processes (house rule 2; enforced by biome's noRestrictedImports:
+ * only support/exec may spawn, and the start itself is spawner-client.ts's). argv arrays only —
+ * never a shell string built from user text —, a timeout on every call, cancellation on
+ * SIGINT/SIGTERM, and every call recorded in the active transcript.
  */
-import { execa, type ResultPromise } from 'execa';
 import { InfraError } from '../errors.ts';
+import { type Outcome, type Started, startCommand } from './spawner-client.ts';
 import { activeTranscript, type CommandRecord, formatArgv } from './transcript.ts';
 import { processTree, signalAll } from './tree.ts';
 
@@ -38,13 +38,16 @@ export interface RunResult {
 }
 
 const shutdown = new AbortController();
-const live = new Set<ResultPromise>();
+const live = new Set<Started>();
 
 /** Abort every running command (called from the SIGINT/SIGTERM handler). */
 export function cancelAll(reason = 'interrupted'): void {
   if (!shutdown.signal.aborted) shutdown.abort(reason);
   // The whole tree: a wrapper's children would otherwise outlive it and hold its pipes open.
-  for (const p of live) if (p.pid) signalAll(processTree(p.pid), 'SIGTERM');
+  for (const p of live) {
+    p.cancel(reason);
+    if (p.pid) signalAll(processTree(p.pid), 'SIGTERM');
+  }
 }
 
 export function cancelled(): boolean {
@@ -69,29 +72,28 @@ export async function run(argv: readonly string[], opts: RunOptions): Promise<Ru
   if (shutdown.signal.aborted && !opts.cleanup)
     throw new InfraError(`Not started: ${formatArgv(argv)} (run is shutting down).`);
   const started = Date.now();
-  const child = execa(argv[0]!, argv.slice(1), {
+  const child = startCommand(argv, {
     // Backstop only: the timer below ends the command and its children at timeoutMs.
-    timeout: opts.timeoutMs + 1000,
-    reject: false,
+    timeoutMs: opts.timeoutMs + 1000,
     input: opts.input,
     cwd: opts.cwd,
     env: opts.env,
-    cancelSignal: opts.cleanup ? undefined : shutdown.signal,
-    stripFinalNewline: false,
-    forceKillAfterDelay: 2000,
+    cancellable: !opts.cleanup,
+    graceMs: 2000,
   });
   if (!opts.cleanup) live.add(child);
   // At the timeout, end the command with its descendants (snapshot first: orphans get reparented).
   let hung = false;
-  const hang = setTimeout(() => {
+  const hang = setTimeout(async () => {
     hung = true;
-    const tree = child.pid ? processTree(child.pid) : [];
+    const pid = await child.started;
+    const tree = pid ? processTree(pid) : [];
     signalAll(tree, 'SIGTERM');
     setTimeout(() => signalAll(tree, 'SIGKILL'), 2000).unref();
   }, opts.timeoutMs);
-  let res: Awaited<typeof child>;
+  let res: Outcome;
   try {
-    res = await child;
+    res = await child.done;
   } finally {
     clearTimeout(hang);
     live.delete(child);
@@ -171,31 +173,25 @@ export function spawnBackground(
   validateArgv(argv);
   const where = opts.where ?? 'host';
   const started = Date.now();
-  const child = execa(argv[0]!, argv.slice(1), {
-    timeout: opts.maxMs,
-    reject: false,
-    cwd: opts.cwd,
-    env: opts.env,
-    cancelSignal: shutdown.signal,
-    buffer: true,
-    stripFinalNewline: false,
-    forceKillAfterDelay: opts.graceMs ?? 2000,
-    detached: opts.detached,
-  });
-  live.add(child);
   let out = '';
   let err = '';
   let alive = true;
   const waiters: Array<() => void> = [];
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-    for (const w of waiters.splice(0)) w();
+  const child = startCommand(argv, {
+    timeoutMs: opts.maxMs,
+    cwd: opts.cwd,
+    env: opts.env,
+    cancellable: true,
+    graceMs: opts.graceMs ?? 2000,
+    detached: opts.detached,
+    onData: (stream, text) => {
+      if (stream === 'stdout') out += text;
+      else err += text;
+      for (const w of waiters.splice(0)) w();
+    },
   });
-  child.stderr?.on('data', (d: Buffer) => {
-    err += d.toString();
-    for (const w of waiters.splice(0)) w();
-  });
-  const settled = child.then((r) => {
+  live.add(child);
+  const settled = child.done.then((r) => {
     alive = false;
     live.delete(child);
     for (const w of waiters.splice(0)) w();
@@ -226,7 +222,9 @@ export function spawnBackground(
     };
   };
   return {
-    pid: child.pid,
+    get pid() {
+      return child.pid;
+    },
     output: () => out,
     running: () => alive,
     exited: settled.then((r) => r.exitCode ?? null),

@@ -8,6 +8,7 @@ export {
   spawnBackground,
 } from './command.ts';
 export { isSecretKey, redact, registerSecret, registerSecretValues } from './redact.ts';
+export { prepareSpawner } from './spawner-client.ts';
 export {
   activeTranscript,
   type CommandRecord,

@@ -38,6 +38,16 @@ export interface ClassArchive {
 
 const NONE: ClassArchive = { jvmOptions: [], commit: async () => {}, discard: async () => {} };
 
+/** Options that map the archive when it is already written (none otherwise): for a JVM that must not write one. */
+export async function existingArchive(
+  java: string,
+  allureVersion: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string[]> {
+  const opts = (await classArchive(java, allureVersion, env)).jvmOptions;
+  return opts.some((o) => o.startsWith('-XX:SharedArchiveFile=')) ? opts : [];
+}
+
 /** The archive options for `java` running Allure `allureVersion`; none when the cache cannot be used. */
 export async function classArchive(
   java: string,

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { EnvironmentError } from '../errors.ts';
 import { JAVA_APT_PACKAGE } from '../exec/host-tools.ts';
 import { run } from '../exec/index.ts';
-import { classArchive } from './jvm-archive.ts';
+import { type AllureRuntime, startWarmAllure, takeWarmAllure } from './allure-warm.ts';
+import { classArchive, existingArchive } from './jvm-archive.ts';
 import { writeSingleFile } from './single-file.ts';
 
 export { JAVA_APT_PACKAGE };
@@ -32,6 +33,29 @@ const FAST_JVM = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xshare:auto']
 function allureEnv(archiveOptions: readonly string[]): Record<string, string> {
   const opts = [...FAST_JVM, ...archiveOptions, ...(process.env.JAVA_OPTS ? [process.env.JAVA_OPTS] : [])];
   return { ALLURE_NO_ANALYTICS: 'true', JAVA_OPTS: opts.join(' ') };
+}
+
+/** How `allure generate` runs here (for the warm one, allure-warm.ts): java, launcher, JVM options, environment. */
+async function allureRuntime(): Promise<AllureRuntime> {
+  const java = await findJava();
+  const launcher = await allureLauncher();
+  const version = await allureVersion(launcher);
+  const env = allureEnv(await existingArchive(java, version));
+  return {
+    java,
+    launcher,
+    version,
+    jvmOptions: env.JAVA_OPTS!.split(/\s+/).filter(Boolean),
+    env: { ALLURE_NO_ANALYTICS: env.ALLURE_NO_ANALYTICS! },
+  };
+}
+
+/**
+ * Start warming Allure for this run's report (allure-warm.ts), early in `hookpoint run`; the
+ * report uses it when it is ready, else renders cold.
+ */
+export function warmAllure(): void {
+  startWarmAllure(allureRuntime);
 }
 
 /** allure-commandline's version (its package.json), which names the class archive. */
@@ -153,6 +177,13 @@ export async function renderAllure(opts: RenderOptions): Promise<Rendered> {
   const site = path.join(opts.reportsDir, 'allure-report');
   const singleFile = path.join(opts.reportsDir, 'hookpoint-report.html');
   const historyCarried = opts.historyFrom ? await carryHistory(opts.historyFrom, opts.resultsDir) : false;
+  // The run's warm Allure, when one was started and is ready (not while shutting down: cold only).
+  const warm = await takeWarmAllure();
+  if (warm && !opts.cleanup && (await warm.render(opts.resultsDir, site, timeoutMs))) {
+    await writeSingleFile(site, singleFile);
+    return { site, singleFile, historyCarried };
+  }
+  await warm?.stop();
   const archive = await classArchive(java, await allureVersion(launcher));
   const how = { timeoutMs, where: 'host', env: allureEnv(archive.jvmOptions), cleanup: opts.cleanup };
   try {

@@ -348,7 +348,8 @@ export async function startMonitor(dp: NodeDatapath, opts: MonitorOptions = {}):
   // Ready once every possible CPU has its perf buffer (bpftool opens one per CPU).
   const cpus = possibleCpus();
   const deadline = Date.now() + 5000;
-  while (bg.running() && bg.pid !== undefined && perfFds(bg.pid) < cpus && Date.now() < deadline)
+  // The pid is known once the process runs (it is started by the spawner, support/exec).
+  while (bg.running() && (bg.pid === undefined || perfFds(bg.pid) < cpus) && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 10));
   if (!bg.running()) {
     active.delete(key);
