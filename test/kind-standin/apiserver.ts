@@ -19,12 +19,13 @@ import { appendFileSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { IMAGES } from '../../support/backends/images.ts';
 import { CILIUM_AGENT_CONTAINER } from '../../support/backends/k8s/kubectl-commands.ts';
+import { CILIUM_AGENT_CAPABILITIES } from '../../support/backends/k8s/tool-locations.ts';
 import { NODE_LABEL, ROLE_LABEL } from '../../support/backends/k8s/workload-manifests.ts';
 import { LabBackend } from '../../support/backends/lab/index.ts';
 import { nodeNetns, podNetns } from '../../support/backends/lab/names.ts';
 import { planFromKindConfig } from '../../support/backends/lab/topology.ts';
 import { FakeApiServer } from '../unit/helpers/kind/fake-apiserver.ts';
-import { buildImages, enterArgv } from './containers.ts';
+import { buildImages, containerCapabilities, enterArgv } from './containers.ts';
 import { policyController } from './policies.ts';
 import {
   type ClusterRecord,
@@ -254,19 +255,22 @@ function putPod(o: {
   const containers = (o.spec.containers ?? []) as Obj[];
   const rec: PodRecord = { namespace: o.ns, name: o.name, node: o.node, containers: {} };
   for (const c of containers) {
+    // The agent container, or another container of the agent's image (the probe's bpftool).
     const image =
-      c.name === CILIUM_AGENT_CONTAINER
+      c.name === CILIUM_AGENT_CONTAINER || /(^|\/)cilium\/cilium([:@]|$)/.test(c.image ?? '')
         ? `cilium-agent-${o.node}`
         : c.image === undefined
           ? 'workload'
           : /netshoot/.test(c.image)
             ? 'probe'
             : 'workload';
+    const caps = containerCapabilities(c.securityContext);
     rec.containers[c.name] = {
       netns: o.netns,
       image: image.startsWith('cilium-agent') ? 'cilium-agent' : (image as 'probe' | 'workload'),
       bin: images.dirs[image]!,
       ...(o.spec.hostPID ? { nodeInit: nodeInits.get(o.node) } : {}),
+      ...(caps ? { capabilities: caps } : {}),
     };
   }
   pods[`${o.ns}/${o.name}`] = rec;
@@ -380,9 +384,14 @@ async function installCilium(rel: Release): Promise<void> {
     });
   for (const o of api.list('api/v1', 'pods', 'kube-system'))
     if (o.metadata.labels?.['k8s-app'] === 'cilium') dropPod('kube-system', o.metadata.name);
+  // The chart's default security context of the agent container (values.yaml securityContext).
+  const securityContext = {
+    privileged: false,
+    capabilities: { add: [...CILIUM_AGENT_CAPABILITIES], drop: ['ALL'] },
+  };
   const template = {
     metadata: { labels: { 'k8s-app': 'cilium' } },
-    spec: { hostNetwork: true, containers: [{ name: CILIUM_AGENT_CONTAINER, image }] },
+    spec: { hostNetwork: true, containers: [{ name: CILIUM_AGENT_CONTAINER, image, securityContext }] },
   };
   const old = api.get('apis/apps/v1', 'daemonsets', 'cilium', 'kube-system');
   const generation = (old?.metadata?.generation ?? 0) + 1;

@@ -106,7 +106,8 @@ export function execIn(c: ContainerRecord, argv: readonly string[], hostname: st
   const tool = argv[0]!.includes('/') ? path.join(c.bin, path.basename(argv[0]!)) : argv[0]!;
   const env = { PATH: c.bin, HOME: '/root', HOSTNAME: hostname, TERM: 'xterm' };
   // `ip`/`nsenter` are this machine's; the command they start finds programs in the image only.
-  const child = spawn(enterArgv(c)[0]!, [...enterArgv(c).slice(1), tool, ...argv.slice(1)], {
+  const full = [...enterArgv(c), ...withCapabilities(c.capabilities, [tool, ...argv.slice(1)])];
+  const child = spawn(full[0]!, full.slice(1), {
     env,
     stdio: ['inherit', 'pipe', 'pipe'],
   });
@@ -142,6 +143,26 @@ export function enterArgv(c: Pick<ContainerRecord, 'netns' | 'nodeInit'>): strin
     `--root=/proc/${c.nodeInit}/root`,
     '--',
   ];
+}
+
+/**
+ * The capabilities a container's processes get, from its securityContext: every one when
+ * privileged or when it names none (the stand-in's other containers), else exactly the added ones
+ * after `drop: [ALL]` (as the Cilium chart sets its agent container). Pure.
+ */
+export function containerCapabilities(
+  sc: { privileged?: boolean; capabilities?: { add?: string[]; drop?: string[] } } | undefined,
+): string[] | undefined {
+  if (!sc || sc.privileged || !sc.capabilities) return undefined;
+  if (!(sc.capabilities.drop ?? []).includes('ALL')) return undefined;
+  return [...(sc.capabilities.add ?? [])];
+}
+
+/** A command under a bounding set of just these capabilities (setpriv, as the runtime would start it). */
+function withCapabilities(caps: readonly string[] | undefined, argv: string[]): string[] {
+  if (!caps) return argv;
+  const set = ['-all', ...caps.map((c) => `+${c.toLowerCase()}`)].join(',');
+  return [findOnHost('setpriv') ?? '/usr/bin/setpriv', `--bounding-set=${set}`, '--', ...argv];
 }
 
 /** The `ip` binary itself is found on this machine's PATH, not the image's. */

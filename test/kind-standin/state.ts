@@ -80,6 +80,8 @@ export interface ContainerRecord {
   bin: string;
   /** Host PID of the node's init when the container shares the node's PID namespace (node, hostPID pods). */
   nodeInit?: number;
+  /** The capabilities its processes may hold (from its securityContext); absent: all of them. */
+  capabilities?: string[];
 }
 
 export interface PodRecord {

@@ -10,12 +10,31 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { IMAGES } from '../../support/backends/images.ts';
-import { K8S_TOOL_LOCATIONS } from '../../support/backends/k8s/tool-locations.ts';
+import {
+  CILIUM_AGENT_CAPABILITIES,
+  HOME_IMAGE,
+  K8S_TOOL_LOCATIONS,
+} from '../../support/backends/k8s/tool-locations.ts';
 import { run } from '../../support/exec/index.ts';
 import { leftovers, standinEnv } from '../kind-standin/run.ts';
 import { ownCgroupHierarchy, REPO, STANDIN_DIR } from '../kind-standin/state.ts';
 
 const isRoot = process.getuid?.() === 0;
+/** Capability numbers (linux/capability.h) of the chart's agent set. */
+const CAP_BITS: Record<(typeof CILIUM_AGENT_CAPABILITIES)[number], number> = {
+  CHOWN: 0,
+  DAC_OVERRIDE: 1,
+  FOWNER: 3,
+  KILL: 5,
+  SETGID: 6,
+  SETUID: 7,
+  NET_ADMIN: 12,
+  NET_RAW: 13,
+  IPC_LOCK: 14,
+  SYS_MODULE: 16,
+  SYS_ADMIN: 21,
+  SYS_RESOURCE: 24,
+};
 const skip = isRoot ? false : 'needs root (network namespaces)';
 
 // A bare machine (a fresh chroot) has no cgroup hierarchy for the stand-in's pods: mount one for these tests.
@@ -118,6 +137,15 @@ describe('kind stand-in: each image offers only its own programs', { skip }, () 
     const bpf = await agentExec('bpftool', 'net', 'show');
     assert.equal(bpf.code, 0, bpf.err);
     assert.match(bpf.out, /tc:/);
+    // With the chart's capabilities only (those this machine's root has): no CAP_SYSLOG (34), so the
+    // kernel would withhold helper calls from its xlated dumps; the kind backend's bpftool runs elsewhere.
+    const bound = (text: string) => BigInt(`0x${/CapBnd:\s+([0-9a-f]+)/.exec(text)![1]}`);
+    const own = bound(readFileSync('/proc/self/status', 'utf8'));
+    const chart = CILIUM_AGENT_CAPABILITIES.reduce((m, c) => m | (1n << BigInt(CAP_BITS[c])), 0n);
+    const agentCaps = await agentExec('grep', 'CapBnd', '/proc/self/status');
+    assert.equal(agentCaps.code, 0, agentCaps.err);
+    assert.equal(bound(agentCaps.out), chart & own);
+    assert.equal(bound(agentCaps.out) & (1n << 34n), 0n);
     assert.match((await agentExec('cilium-dbg', 'status')).out, /Attach Mode:\s+Legacy TC/);
     // ... and no tcpdump (the agent image has none).
     const td = await agentExec('tcpdump', '--version');
@@ -131,7 +159,7 @@ describe('kind stand-in: each image offers only its own programs', { skip }, () 
 
   it('the kind backend sends each tool to an image that has it (its routing table against the image lists)', () => {
     for (const [tool, loc] of Object.entries(K8S_TOOL_LOCATIONS)) {
-      const image = loc.home === 'agent' ? 'cilium-agent' : loc.home === 'probe' ? 'probe' : 'kind-node';
+      const image = HOME_IMAGE[loc.home];
       assert.ok(IMAGES[image].has.includes(tool), `${tool} is routed to ${image}, which lacks it`);
     }
   });

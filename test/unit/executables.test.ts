@@ -12,7 +12,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { IMAGES, type ImageName } from '../../support/backends/images.ts';
-import { toolLocation } from '../../support/backends/k8s/tool-locations.ts';
+import { HOME_IMAGE, toolLocation } from '../../support/backends/k8s/tool-locations.ts';
 import { KIND_HOST_TOOLS } from '../../support/backends/kind/host-checks.ts';
 import type { ExecTarget } from '../../support/backends/types.ts';
 import { HOST_TOOLS, type HostTool, packagesFor, RUN_PURPOSES, TEST_PURPOSES } from '../../support/exec/host-tools.ts';
@@ -164,7 +164,7 @@ function imageOf(target: ExecTarget['kind'], program: string): ImageName | 'host
   if (target === 'agent') return 'cilium-agent';
   const home = toolLocation(program).home;
   if (home === 'probe') return 'probe';
-  if (target === 'node') return home === 'agent' ? 'cilium-agent' : 'kind-node';
+  if (target === 'node') return HOME_IMAGE[home];
   return 'workload';
 }
 
@@ -215,7 +215,7 @@ describe('commands routed into containers (kind, existing)', () => {
 
   it('a command routed into an image without the program is reported (a test of the test)', () => {
     assert.equal(imageOf('node', 'tcpdump'), 'probe', 'tcpdump on a node runs in the probe pod');
-    assert.equal(imageOf('node', 'bpftool'), 'cilium-agent', 'bpftool on a node runs in the agent container');
+    assert.equal(imageOf('node', 'bpftool'), 'cilium-agent', "bpftool on a node runs in the agent's image");
     assert.equal(IMAGES['kind-node'].has.includes('bpftool'), false);
     assert.equal(IMAGES['kind-node'].lacks.includes('tcpdump'), true);
   });

@@ -53,7 +53,7 @@ test('the lab collects its declared node commands on every node (bpftool on the 
   assert.ok(s.attached.some((a) => a.name.includes('failure-bpftool-net-node-n1')));
 });
 
-test('kind and existing ask the agent for bpftool and add their own collectors for the involved nodes', async () => {
+test('kind and existing ask the node for bpftool (their tool locations send it to the agent image), the agent for cilium-dbg, and add their own collectors', async () => {
   for (const name of ['kind', 'existing'] as const) {
     const own: Evidence<string> = {
       kind: 'agent-log',
@@ -65,10 +65,8 @@ test('kind and existing ask the agent for bpftool and add their own collectors f
     };
     const s = standIn(name, { own: [own] });
     await collectFailureEvidence(s.world, ['n2']);
-    assert.deepEqual(s.calls.find((c) => c.argv[0] === 'bpftool')!.target, { kind: 'agent', node: 'n2' }, name);
-    assert.ok(
-      s.calls.every((c) => c.target.kind === 'agent' || !['bpftool', 'tcpdump', 'cilium-dbg'].includes(c.argv[0]!)),
-    );
+    assert.deepEqual(s.calls.find((c) => c.argv[0] === 'bpftool')!.target, { kind: 'node', node: 'n2' }, name);
+    assert.ok(s.calls.every((c) => c.argv[0] !== 'cilium-dbg' || c.target.kind === 'agent'));
     assert.deepEqual(s.ownAsked, [['n2']]);
     const log = s.attached.find((a) => a.name.includes('failure-agent-log'))!;
     assert.match(String(log.body), /# \$ kubectl logs cilium-x --container cilium-agent --tail=200/);

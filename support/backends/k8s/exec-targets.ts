@@ -9,10 +9,11 @@
 import { InfraError } from '../../errors.ts';
 import type { ExecTarget } from '../types.ts';
 import type { ClusterAccess } from './cluster-access.ts';
-import { agentExecArgv, CILIUM_AGENT_SELECTOR, CILIUM_NAMESPACE } from './kubectl-commands.ts';
+import { agentImageOf } from './installed-cilium.ts';
+import { agentExecArgv, CILIUM_AGENT_SELECTOR, CILIUM_DAEMONSET, CILIUM_NAMESPACE } from './kubectl-commands.ts';
 import { waitUntil } from './readiness.ts';
 import { toolLocation } from './tool-locations.ts';
-import { PROBE_NAME, probeDaemonSet } from './workload-manifests.ts';
+import { PROBE_BPFTOOL_CONTAINER, PROBE_NAME, probeDaemonSet } from './workload-manifests.ts';
 
 export interface ResolvedCommand {
   argv: string[];
@@ -44,9 +45,14 @@ export class ExecTargets {
   private ensureProbe(): Promise<void> {
     this.probeReady ??= (async () => {
       await this.ensureNamespace();
+      // The agent's image, already on every node, for the probe's bpftool container.
+      const agentImage = agentImageOf(await this.c.api().readDaemonSet(CILIUM_NAMESPACE, CILIUM_DAEMONSET));
       await this.c
         .api()
-        .createDaemonSet(this.c.namespace, probeDaemonSet(this.c.runId, this.c.scratchDir, this.c.opts.images));
+        .createDaemonSet(
+          this.c.namespace,
+          probeDaemonSet(this.c.runId, this.c.scratchDir, this.c.opts.images, agentImage),
+        );
       await waitUntil(
         `probe DaemonSet ${this.c.namespace}/${PROBE_NAME}`,
         async () => {
@@ -145,6 +151,12 @@ export class ExecTargets {
     return agentExecArgv({ kubeconfig: this.c.opts.kubeconfig, context: this.c.opts.context, pod, version, argv });
   }
 
+  /** A command in another container of the node's probe pod (host network namespace). */
+  private async inProbeContainer(node: string, container: string, argv: readonly string[]): Promise<string[]> {
+    const probe = await this.probePod(node);
+    return this.c.kubectl('--namespace', this.c.namespace, 'exec', probe, '-c', container, '--', ...argv);
+  }
+
   /** A command in the probe pod of a node, inside the network namespace of process `pid` (1: the node's). */
   private async inProbeNetns(node: string, pid: string, argv: readonly string[]): Promise<string[]> {
     const probe = await this.probePod(node);
@@ -207,6 +219,11 @@ export class ExecTargets {
         this.c.involved.add(node);
         if (tool.home === 'agent')
           return { argv: await this.inAgent(node, argv), where: `cilium-agent container on node ${node}` };
+        if (tool.home === 'agent-image')
+          return {
+            argv: await this.inProbeContainer(node, PROBE_BPFTOOL_CONTAINER, argv),
+            where: `${PROBE_BPFTOOL_CONTAINER} container (Cilium agent image) of the probe on node ${node}`,
+          };
         if (tool.home === 'probe') return { argv: await this.inProbeNetns(node, '1', argv), where: `node ${node}` };
         return { argv: await this.onNode(node, argv, input), where: `node ${node}` };
       }

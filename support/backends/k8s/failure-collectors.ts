@@ -23,7 +23,7 @@ import {
 export const K8S_NODE_COLLECTORS: readonly NodeCollector[] = [
   { name: 'status', target: 'agent', argv: ['cilium-dbg', 'status'] },
   { name: 'iptables-save', target: 'node', argv: ['iptables-save', '-c'] },
-  { name: 'bpftool-net', target: 'agent', argv: ['bpftool', 'net', 'show'] },
+  { name: 'bpftool-net', target: 'node', argv: ['bpftool', 'net', 'show'] },
   { name: 'routes', target: 'node', argv: ['ip', 'route', 'show', 'table', 'all'] },
   { name: 'neigh', target: 'node', argv: ['ip', 'neigh', 'show'] },
 ];

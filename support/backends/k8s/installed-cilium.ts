@@ -2,9 +2,11 @@
  * The Cilium installed on the cluster: its version (from the agent DaemonSet's image), its Helm
  * release values, and whether it is ready (DaemonSet fully ready and updated, nodes Ready).
  */
+import type * as k8s from '@kubernetes/client-node';
 import type { ClusterAccess } from './cluster-access.ts';
 import { flattenValues } from './helm-value-maps.ts';
 import {
+  CILIUM_AGENT_CONTAINER,
   CILIUM_DAEMONSET,
   CILIUM_NAMESPACE,
   CILIUM_RELEASE,
@@ -17,6 +19,12 @@ import { waitUntil } from './readiness.ts';
 export function imageVersion(image: string | undefined): string | undefined {
   const m = /:v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)(?:@|$)/.exec(image ?? '');
   return m?.[1];
+}
+
+/** The image of the cilium-agent container of the Cilium DaemonSet (its first container otherwise). */
+export function agentImageOf(ds: k8s.V1DaemonSet | null | undefined): string | undefined {
+  const containers = ds?.spec?.template.spec?.containers;
+  return (containers?.find((x) => x.name === CILIUM_AGENT_CONTAINER) ?? containers?.[0])?.image;
 }
 
 export interface InstalledCilium {
@@ -35,9 +43,7 @@ export interface InstalledCilium {
 export async function installedCilium(c: ClusterAccess): Promise<InstalledCilium> {
   const ds = await c.api().readDaemonSet(CILIUM_NAMESPACE, CILIUM_DAEMONSET);
   if (!ds) return {};
-  const agent =
-    ds.spec?.template.spec?.containers.find((x) => x.name === 'cilium-agent') ?? ds.spec?.template.spec?.containers[0];
-  const version = imageVersion(agent?.image);
+  const version = imageVersion(agentImageOf(ds));
   let res: Awaited<ReturnType<typeof c.exec.run>>;
   try {
     res = await c.exec.run(helmGetValuesArgv(c.opts.kubeconfig, c.opts.context), {

@@ -198,11 +198,21 @@ export function clientPod(spec: ClientSpec, runId: string, images: ImageOverride
   };
 }
 
+/** The probe pod's container of the Cilium agent's image, where bpftool runs (tool-locations.ts). */
+export const PROBE_BPFTOOL_CONTAINER = 'bpftool';
+
 /**
  * Privileged probe on every node: host network and PID namespaces, the node's scratch directory
  * mounted at the same path, so `nsenter -t 1` reaches the host and `nsenter -t <pid> -n` a pod.
+ * With `agentImage` (the installed agent's image, already on every node), a second privileged
+ * container of that image runs bpftool with every capability; `probe` stays the default container.
  */
-export function probeDaemonSet(runId: string, scratchDir: string, images: ImageOverrides = {}): k8s.V1DaemonSet {
+export function probeDaemonSet(
+  runId: string,
+  scratchDir: string,
+  images: ImageOverrides = {},
+  agentImage?: string,
+): k8s.V1DaemonSet {
   const labels = { app: PROBE_NAME, [RUN_LABEL]: runId, ...MANAGED_BY };
   return {
     apiVersion: 'apps/v1',
@@ -211,7 +221,7 @@ export function probeDaemonSet(runId: string, scratchDir: string, images: ImageO
     spec: {
       selector: { matchLabels: { app: PROBE_NAME } },
       template: {
-        metadata: { labels },
+        metadata: { labels, annotations: { 'kubectl.kubernetes.io/default-container': 'probe' } },
         spec: {
           hostNetwork: true,
           hostPID: true,
@@ -226,6 +236,16 @@ export function probeDaemonSet(runId: string, scratchDir: string, images: ImageO
               securityContext: { privileged: true },
               volumeMounts: [{ name: 'scratch', mountPath: scratchDir }],
             },
+            ...(agentImage
+              ? [
+                  {
+                    name: PROBE_BPFTOOL_CONTAINER,
+                    image: agentImage,
+                    command: ['sleep', 'infinity'],
+                    securityContext: { privileged: true },
+                  },
+                ]
+              : []),
           ],
           volumes: [{ name: 'scratch', hostPath: { path: scratchDir, type: 'DirectoryOrCreate' } }],
         },

@@ -9,7 +9,7 @@ import { InfraError, UsageError } from '../../../support/errors.ts';
 import { snapshotCounters } from '../../../support/probes/counters.ts';
 import { type ApiSession, putProbePods, startApiSession } from '../helpers/kind/api-session.ts';
 import type { FakeApiServer } from '../helpers/kind/fake-apiserver.ts';
-import { agentExecTail, ScriptedExecutor } from '../helpers/kind/scripted-executor.ts';
+import { ScriptedExecutor } from '../helpers/kind/scripted-executor.ts';
 
 let session: ApiSession;
 let api: FakeApiServer;
@@ -87,13 +87,19 @@ describe('existing backend', () => {
     const r = await b.exec({ kind: 'node', node: 'worker2' }, ['ip', 'route']);
     assert.deepEqual(r.argv.slice(0, 5), ['kubectl', '--kubeconfig', kubeconfig, '--context', 'prod-eu']);
     assert.equal(r.argv[r.argv.indexOf('exec') + 1], 'probe-3-9', 'the probe pod on ip-10-0-3-9 (worker2)');
-    // bpftool is not taken from the host: it runs in the node's cilium-agent container.
-    exec.on(['--container', 'cilium-agent', '--', 'bpftool', 'net', 'show'], { stdout: '' });
+    // bpftool is not taken from the host: it runs in the probe's container of the agent's image.
+    exec.on(['-c', 'bpftool', '--', 'bpftool', 'net', 'show'], { stdout: '' });
     const bpf = await b.exec({ kind: 'node', node: 'worker2' }, ['bpftool', 'net', 'show']);
-    assert.deepEqual(
-      bpf.argv.slice(bpf.argv.indexOf('--namespace')),
-      agentExecTail(bpf.argv[bpf.argv.indexOf('exec') + 1]!, ['bpftool', 'net', 'show']),
-    );
+    assert.deepEqual(bpf.argv.slice(bpf.argv.indexOf('exec')), [
+      'exec',
+      'probe-3-9',
+      '-c',
+      'bpftool',
+      '--',
+      'bpftool',
+      'net',
+      'show',
+    ]);
     assert.deepEqual(exec.refused, []);
     const ds = api.get('apis/apps/v1', 'daemonsets', 'hookpoint-probe', 'hookpoint-e1e2e3')!;
     const pod = ds.spec.template.spec;

@@ -1,6 +1,7 @@
 /**
  * Tools where the images have them, on the kind backend (scripted executor + fake API server):
- * bpftool runs in the node's cilium-agent container (the kindest/node image has none), the
+ * bpftool runs in the agent's image, in the probe pod's privileged container of it (the
+ * kindest/node image has none; the agent container lacks CAP_SYSLOG), the
  * cilium_host address comes from the node's CiliumNode, and after a failed scenario every
  * collector — the descriptor's node collectors and the backend's own — runs where its tool is.
  * The test double refuses any node-container command for a tool the node image lacks.
@@ -18,7 +19,6 @@ import { routes } from '../../../support/probes/net.ts';
 import { collectFailureEvidence } from '../../../support/scenario/failure-collectors.ts';
 import type { HookpointWorld } from '../../../support/scenario/world.ts';
 import { CLUSTER, runCleanups, SEED, setup, type World } from '../helpers/kind/kind-cluster-world.ts';
-import { agentExecTail } from '../helpers/kind/scripted-executor.ts';
 import { realWorld } from '../helpers/real-world.ts';
 
 afterEach(runCleanups);
@@ -47,7 +47,7 @@ function podRouteBlock(text: string): string {
   return `${lines[at + 1]}\n`;
 }
 
-const agentBpftool = ['exec', '--container', 'cilium-agent', '--', 'bpftool'];
+const probeBpftool = ['-c', 'bpftool', '--', 'bpftool'];
 
 async function provisioned(t: Parameters<typeof setup>[0]): Promise<World | null> {
   const w = await setup(t);
@@ -57,23 +57,45 @@ async function provisioned(t: Parameters<typeof setup>[0]): Promise<World | null
 }
 
 describe('tools where the images have them (kind)', () => {
-  it('runs bpftool in the cilium-agent container of the node, and reads the real tcx output', async (t) => {
+  it("runs bpftool in the probe's container of the agent's image on the node, and reads the real tcx output", async (t) => {
     const tcx = realWorld(t, TCX);
     const xlated = realWorld(t, XLATED);
     if (tcx === null || xlated === null) return;
     const w = await provisioned(t);
     if (!w) return;
     w.exec
-      .on([...agentBpftool, 'net', 'show'], { stdout: netShowBlock(tcx) })
-      .on([...agentBpftool, 'prog', 'dump', 'xlated', 'id', '1998'], { stdout: xlated });
+      .on([...probeBpftool, 'net', 'show'], { stdout: netShowBlock(tcx) })
+      .on([...probeBpftool, 'prog', 'dump', 'xlated', 'id', '1998'], { stdout: xlated });
 
     const net = await bpftoolNet(w.backend, 'worker');
-    const call = w.exec.matching([...agentBpftool, 'net', 'show'])[0]!.argv;
-    assert.deepEqual(
-      call.slice(call.indexOf('--namespace'), call.length),
-      agentExecTail('cilium-x7k2p', ['bpftool', 'net', 'show']),
-    );
+    const call = w.exec.matching([...probeBpftool, 'net', 'show'])[0]!.argv;
+    assert.deepEqual(call.slice(call.indexOf('exec')), [
+      'exec',
+      'hookpoint-probe-worker',
+      '-c',
+      'bpftool',
+      '--',
+      'bpftool',
+      'net',
+      'show',
+    ]);
     assert.ok(call.includes(w.backend.kubeconfig));
+    // The probe's bpftool container runs the installed agent's image, privileged; `probe` stays the default container.
+    const probe = w.api.get('apis/apps/v1', 'daemonsets', 'hookpoint-probe', call[call.indexOf('--namespace') + 1])!;
+    const agentImage = w.api.get('apis/apps/v1', 'daemonsets', 'cilium', 'kube-system')!.spec.template.spec
+      .containers[0].image;
+    assert.deepEqual(
+      probe.spec.template.spec.containers.map((c: { name: string; image: string; securityContext: unknown }) => [
+        c.name,
+        c.name === 'bpftool' ? c.image === agentImage : true,
+        c.securityContext,
+      ]),
+      [
+        ['probe', true, { privileged: true }],
+        ['bpftool', true, { privileged: true }],
+      ],
+    );
+    assert.equal(probe.spec.template.metadata.annotations['kubectl.kubernetes.io/default-container'], 'probe');
     const lxc = net.data.find((a) => a.interface === 'lxc016a899bb2f4' && a.direction === 'ingress');
     assert.deepEqual(lxc && { hook: lxc.hook, program: lxc.program, id: lxc.id, linkId: lxc.linkId }, {
       hook: 'tcx',
@@ -86,7 +108,10 @@ describe('tools where the images have them (kind)', () => {
     assert.equal(w.exec.matching(['docker', 'exec', `${CLUSTER}-worker`, 'bpftool']).length, 0);
     assert.deepEqual(w.exec.refused, []);
     // The exec target states which image the tool came from.
-    assert.match(w.exec.matching([...agentBpftool])[0]!.opts.where ?? '', /cilium-agent container on node/);
+    assert.match(
+      w.exec.matching([...probeBpftool])[0]!.opts.where ?? '',
+      /bpftool container \(Cilium agent image\) of the probe on node/,
+    );
   });
 
   it('refuses bpftool or tcpdump asked of a node container (the test double is strict)', async (t) => {
@@ -146,7 +171,7 @@ describe('tools where the images have them (kind)', () => {
     if (tcx === null) return;
     const w = await provisioned(t);
     if (!w) return;
-    w.exec.on([...agentBpftool, 'net', 'show'], { stdout: netShowBlock(tcx) });
+    w.exec.on([...probeBpftool, 'net', 'show'], { stdout: netShowBlock(tcx) });
     const attached: Attachment[] = [];
     const world = {
       backend: w.backend,
