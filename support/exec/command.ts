@@ -4,8 +4,9 @@
  * never a shell string built from user text —, a timeout on every call, cancellation on
  * SIGINT/SIGTERM, and every call recorded in the active transcript.
  */
+import { execa } from 'execa';
 import { InfraError } from '../errors.ts';
-import { type Outcome, type Started, startCommand } from './spawner-client.ts';
+import { type Outcome, startCommand } from './spawner-client.ts';
 import { activeTranscript, type CommandRecord, formatArgv } from './transcript.ts';
 import { processTree, signalAll } from './tree.ts';
 
@@ -38,14 +39,15 @@ export interface RunResult {
 }
 
 const shutdown = new AbortController();
-const live = new Set<Started>();
+/** What runs now: commands (through the spawner) and background processes (started here). */
+const live = new Set<{ readonly pid?: number; cancel?(reason: string): void }>();
 
 /** Abort every running command (called from the SIGINT/SIGTERM handler). */
 export function cancelAll(reason = 'interrupted'): void {
   if (!shutdown.signal.aborted) shutdown.abort(reason);
   // The whole tree: a wrapper's children would otherwise outlive it and hold its pipes open.
   for (const p of live) {
-    p.cancel(reason);
+    p.cancel?.(reason);
     if (p.pid) signalAll(processTree(p.pid), 'SIGTERM');
   }
 }
@@ -153,7 +155,8 @@ export interface BackgroundProcess {
 
 /**
  * Start a long-running process (capture, monitor reader, echo server). It is bounded by a
- * timeout too (maxMs) and killed on SIGINT/SIGTERM.
+ * timeout too (maxMs) and killed on SIGINT/SIGTERM. Started in this process, not through the
+ * spawner: its pid is known as soon as this returns, and there are few of them.
  */
 export function spawnBackground(
   argv: readonly string[],
@@ -173,25 +176,31 @@ export function spawnBackground(
   validateArgv(argv);
   const where = opts.where ?? 'host';
   const started = Date.now();
+  const child = execa(argv[0]!, argv.slice(1), {
+    timeout: opts.maxMs,
+    reject: false,
+    cwd: opts.cwd,
+    env: opts.env,
+    cancelSignal: shutdown.signal,
+    buffer: true,
+    stripFinalNewline: false,
+    forceKillAfterDelay: opts.graceMs ?? 2000,
+    detached: opts.detached,
+  });
+  live.add(child);
   let out = '';
   let err = '';
   let alive = true;
   const waiters: Array<() => void> = [];
-  const child = startCommand(argv, {
-    timeoutMs: opts.maxMs,
-    cwd: opts.cwd,
-    env: opts.env,
-    cancellable: true,
-    graceMs: opts.graceMs ?? 2000,
-    detached: opts.detached,
-    onData: (stream, text) => {
-      if (stream === 'stdout') out += text;
-      else err += text;
-      for (const w of waiters.splice(0)) w();
-    },
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (const w of waiters.splice(0)) w();
   });
-  live.add(child);
-  const settled = child.done.then((r) => {
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+    for (const w of waiters.splice(0)) w();
+  });
+  const settled = child.then((r) => {
     alive = false;
     live.delete(child);
     for (const w of waiters.splice(0)) w();
@@ -222,9 +231,7 @@ export function spawnBackground(
     };
   };
   return {
-    get pid() {
-      return child.pid;
-    },
+    pid: child.pid,
     output: () => out,
     running: () => alive,
     exited: settled.then((r) => r.exitCode ?? null),

@@ -1,9 +1,10 @@
 /**
- * How command.ts starts a process: through the spawner (spawner.js), a small child process that
- * forks on the run's behalf, so each start costs the spawner's small fork and not the run's
- * (see spawner.js for the figures). `HOOKPOINT_SPAWNER=0` starts them in this process instead,
- * as does a spawner that cannot be started. The caller keeps the process tree, its timers and
- * the transcript; this only starts, relays and reports.
+ * How command.ts starts a command (run()): through the spawner (spawner.js), a small child process
+ * that forks on the run's behalf, so each start costs the spawner's small fork and not the run's
+ * (see spawner.js for the figures). `HOOKPOINT_SPAWNER=0` starts them in this process instead, as
+ * does a spawner that cannot be started. The caller keeps the process tree, its timers and the
+ * transcript; this only starts and reports. Background processes start in the caller's process
+ * (command.ts): their pid must be known at once, and there are few of them.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
@@ -19,9 +20,6 @@ export interface StartOptions {
   cancellable: boolean;
   /** After SIGTERM, how long before SIGKILL. */
   graceMs: number;
-  detached?: boolean;
-  /** Streamed output (background processes); without it the output comes with the outcome. */
-  onData?: (stream: 'stdout' | 'stderr', text: string) => void;
 }
 
 /** What the caller reads of a finished command (execa's result fields it uses). */
@@ -43,7 +41,6 @@ export interface Started {
   /** Resolves with the pid once the process runs (undefined when it could not start). */
   readonly started: Promise<number | undefined>;
   readonly done: Promise<Outcome>;
-  kill(signal: NodeJS.Signals): void;
   /** The run shuts down: a cancellable command is ended. */
   cancel(reason: string): void;
 }
@@ -52,7 +49,6 @@ const SPAWNER = path.join(import.meta.dirname, 'spawner.js');
 
 interface Pending {
   setPid(pid: number | undefined): void;
-  onData?: StartOptions['onData'];
   finish(o: Outcome): void;
 }
 
@@ -61,16 +57,20 @@ let spawnerBroken = false;
 let nextId = 0;
 const pending = new Map<number, Pending>();
 
+function failed(why: string): Outcome {
+  return { failed: true, timedOut: false, isCanceled: false, shortMessage: why, stdout: '', stderr: '' };
+}
+
 function lost(why: string): void {
   spawner = undefined;
   for (const [id, p] of pending) {
     pending.delete(id);
     p.setPid(undefined);
-    p.finish({ failed: true, timedOut: false, isCanceled: false, shortMessage: why, stdout: '', stderr: '' });
+    p.finish(failed(why));
   }
 }
 
-/** Keep the run alive while the spawner owes it an answer, and only then. */
+/** Keep the caller alive while the spawner owes it an answer, and only then. */
 function holdWhilePending(): void {
   const ch = spawner?.channel as { ref(): void; unref(): void } | undefined;
   if (!ch) return;
@@ -88,28 +88,17 @@ function theSpawner(): ChildProcess | undefined {
       execArgv: [],
       env: { ...process.env, NODE_OPTIONS: '' },
     });
-    child.on(
-      'message',
-      (m: {
-        kind: string;
-        id: number;
-        pid?: number;
-        stream?: 'stdout' | 'stderr';
-        text?: string;
-        result?: Outcome;
-      }) => {
-        const p = pending.get(m.id);
-        if (!p) return;
-        if (m.kind === 'pid') p.setPid(m.pid);
-        else if (m.kind === 'data') p.onData?.(m.stream!, m.text!);
-        else if (m.kind === 'done') {
-          pending.delete(m.id);
-          holdWhilePending();
-          p.setPid(undefined);
-          p.finish(m.result!);
-        }
-      },
-    );
+    child.on('message', (m: { kind: string; id: number; pid?: number; result?: Outcome }) => {
+      const p = pending.get(m.id);
+      if (!p) return;
+      if (m.kind === 'pid') p.setPid(m.pid);
+      else if (m.kind === 'done') {
+        pending.delete(m.id);
+        holdWhilePending();
+        p.setPid(undefined);
+        p.finish(m.result!);
+      }
+    });
     child.on('exit', (code, signal) => {
       if (spawner === child) lost(`the spawner exited (${signal ?? `exit ${code}`})`);
     });
@@ -156,7 +145,6 @@ export function startCommand(argv: readonly string[], opts: StartOptions): Start
       if (p !== undefined) pid = p;
       resolvePid(pid);
     },
-    onData: opts.onData,
     finish,
   });
   holdWhilePending();
@@ -171,8 +159,6 @@ export function startCommand(argv: readonly string[], opts: StartOptions): Start
       env,
       cancellable: opts.cancellable,
       graceMs: opts.graceMs,
-      detached: opts.detached,
-      stream: Boolean(opts.onData),
     },
   });
   return {
@@ -181,10 +167,6 @@ export function startCommand(argv: readonly string[], opts: StartOptions): Start
     },
     started,
     done,
-    kill: (signal) => {
-      if (pid !== undefined && via.connected) via.send({ kind: 'kill', id, signal });
-      else void started.then((p) => p !== undefined && via.connected && via.send({ kind: 'kill', id, signal }));
-    },
     cancel: (reason) => {
       if (opts.cancellable && via.connected) via.send({ kind: 'cancel', reason });
     },
@@ -193,15 +175,14 @@ export function startCommand(argv: readonly string[], opts: StartOptions): Start
 
 const inProcessShutdown = new AbortController();
 
-/** The same in this process (HOOKPOINT_SPAWNER=0, or no spawner); only then is execa loaded here. */
+/** The same in this process (HOOKPOINT_SPAWNER=0, or no spawner). */
 function inProcess(
   argv: readonly string[],
   opts: StartOptions & { env: Record<string, string>; cwd: string },
 ): Started {
   let child: ResultPromise | undefined;
-  let killed: NodeJS.Signals | undefined;
   const running = import('execa').then(({ execa }) => {
-    const c = execa(argv[0]!, argv.slice(1), {
+    child = execa(argv[0]!, argv.slice(1), {
       timeout: opts.timeoutMs,
       reject: false,
       input: opts.input,
@@ -211,16 +192,9 @@ function inProcess(
       cancelSignal: opts.cancellable ? inProcessShutdown.signal : undefined,
       stripFinalNewline: false,
       forceKillAfterDelay: opts.graceMs,
-      detached: opts.detached,
     });
-    if (opts.onData) {
-      c.stdout?.on('data', (d: Buffer) => opts.onData!('stdout', d.toString()));
-      c.stderr?.on('data', (d: Buffer) => opts.onData!('stderr', d.toString()));
-    }
-    if (killed) c.kill(killed);
-    child = c;
     // Wrapped: execa's result is itself awaitable, and returning it would wait for the exit.
-    return { c };
+    return { c: child };
   });
   const done = running.then(async ({ c }): Promise<Outcome> => {
     const r = await c;
@@ -232,8 +206,8 @@ function inProcess(
       failed: Boolean(r.failed),
       code: (r as { code?: string }).code,
       shortMessage: r.shortMessage,
-      stdout: opts.onData ? '' : String(r.stdout ?? ''),
-      stderr: opts.onData ? '' : String(r.stderr ?? ''),
+      stdout: String(r.stdout ?? ''),
+      stderr: String(r.stderr ?? ''),
     };
   });
   return {
@@ -242,10 +216,6 @@ function inProcess(
     },
     started: running.then(({ c }) => c.pid),
     done,
-    kill: (signal) => {
-      if (child) child.kill(signal);
-      else killed = signal;
-    },
     cancel: (reason) => {
       if (opts.cancellable && !inProcessShutdown.signal.aborted) inProcessShutdown.abort(reason);
     },

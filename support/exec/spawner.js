@@ -1,21 +1,21 @@
 /**
- * The spawner: a small process that starts Hookpoint's commands on behalf of the run (command.ts).
- * Node starts a child with fork(), whose cost grows with the parent's memory: measured here,
- * 2.6 ms a spawn from a bare Node process against 22 ms from one holding 200 MB (10 ms of it on
- * the parent's own thread). A run's process holds 150-180 MB (cucumber, the report, evidence) and
- * starts some 200 commands, so it hands each to this process, which stays small.
+ * The spawner: a small process that starts Hookpoint's commands on behalf of the run (run() in
+ * command.ts, through spawner-client.ts). Node starts a child with fork(), whose cost grows with
+ * the parent's memory: measured here, 2.6 ms a start from a bare Node process against 22 ms from
+ * one holding 200 MB (10 ms of it on the parent's own thread). A run's process holds 150-180 MB
+ * (cucumber, the report, evidence) and starts some 150 commands, so it hands them to this
+ * process, which stays small.
  *
  * Plain JavaScript (no type stripping on its start). Messages over the IPC channel:
- *   in:  {kind:'run', id, argv, opts}  {kind:'kill', id, signal}  {kind:'cancel'}
- *   out: {kind:'pid', id, pid}  {kind:'data', id, stream, text}  {kind:'done', id, result}
- * It never decides anything: timeouts, the process tree and the transcript stay with the caller.
- * It ignores SIGINT (a terminal's Ctrl-C reaches the whole process group; the run decides how to
+ *   in:  {kind:'run', id, argv, opts}  {kind:'cancel', reason}
+ *   out: {kind:'pid', id, pid}  {kind:'done', id, result}
+ * It decides nothing: timeouts, the process tree and the transcript stay with the caller. It
+ * ignores SIGINT (a terminal's Ctrl-C reaches the whole process group; the run decides how to
  * stop) and exits when the run's process goes away.
  */
 import { execa } from 'execa';
 
 const cancel = new AbortController();
-const children = new Map();
 
 process.on('SIGINT', () => {});
 process.on('disconnect', () => {
@@ -29,7 +29,6 @@ const send = (m) => {
 
 process.on('message', (m) => {
   if (m.kind === 'cancel') cancel.abort(m.reason ?? 'interrupted');
-  else if (m.kind === 'kill') children.get(m.id)?.kill(m.signal);
   else if (m.kind === 'run') start(m);
 });
 
@@ -46,21 +45,13 @@ function start({ id, argv, opts }) {
       cancelSignal: opts.cancellable ? cancel.signal : undefined,
       stripFinalNewline: false,
       forceKillAfterDelay: opts.graceMs,
-      detached: opts.detached,
-      buffer: !opts.stream,
     });
   } catch (err) {
     send({ kind: 'done', id, result: { failed: true, shortMessage: String(err?.message ?? err) } });
     return;
   }
-  children.set(id, child);
   send({ kind: 'pid', id, pid: child.pid });
-  if (opts.stream) {
-    child.stdout?.on('data', (d) => send({ kind: 'data', id, stream: 'stdout', text: d.toString() }));
-    child.stderr?.on('data', (d) => send({ kind: 'data', id, stream: 'stderr', text: d.toString() }));
-  }
   child.then((r) => {
-    children.delete(id);
     send({
       kind: 'done',
       id,
@@ -72,8 +63,8 @@ function start({ id, argv, opts }) {
         failed: Boolean(r.failed),
         code: r.code,
         shortMessage: r.shortMessage,
-        stdout: opts.stream ? '' : String(r.stdout ?? ''),
-        stderr: opts.stream ? '' : String(r.stderr ?? ''),
+        stdout: String(r.stdout ?? ''),
+        stderr: String(r.stderr ?? ''),
       },
     });
   });
