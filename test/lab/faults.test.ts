@@ -104,7 +104,13 @@ async function interrupt(
       await until('curl traffic', () => descendants(pid).some((d) => d.cmd.startsWith('curl ')), 60_000);
       await new Promise((r) => setTimeout(r, 300));
     } else {
-      await until('allure rendering', () => descendants(pid).some((d) => /allure/.test(d.cmd)), 90_000);
+      // The report is being built once its build directory exists (support/report/index.ts), whether
+      // Allure renders cold or in the JVM warmed since the start (whose command names Allure from the start).
+      await until(
+        'the report build',
+        () => existsSync(reports) && readdirSync(reports).some((n) => n.startsWith('.hookpoint-build-')),
+        90_000,
+      );
     }
     await during?.(pid, cluster);
     process.kill(pid, signal);
