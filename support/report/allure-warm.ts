@@ -11,7 +11,8 @@
  * The class is compiled once per JVM build and source (`java -m jdk.compiler/…`: Debian's Java
  * runtime image carries the compiler module, no JDK package needed) into Hookpoint's cache.
  * Anything that does not work (no Java, no compiler module, a JVM that died, a warm-up that is
- * not done when the results are) leaves the report to the cold launcher (render.ts).
+ * not done when the results are) leaves the report to the cold launcher (render.ts), as does a
+ * user's own JAVA_OPTS or ALLURE_OPTS (the launcher's shell splits those; they reach Allure as given).
  * `HOOKPOINT_ALLURE_WARM=0` turns it off.
  */
 import { createHash } from 'node:crypto';
@@ -55,7 +56,7 @@ let warming: Promise<WarmAllure | undefined> | undefined;
 
 /** Start warming (no-op when off or already started); never throws. */
 export function startWarmAllure(runtime: () => Promise<AllureRuntime>): void {
-  if (warming || process.env.HOOKPOINT_ALLURE_WARM === '0') return;
+  if (warming || process.env.HOOKPOINT_ALLURE_WARM === '0' || process.env.JAVA_OPTS || process.env.ALLURE_OPTS) return;
   warming = runtime()
     .then(start)
     .catch(() => undefined);

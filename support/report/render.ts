@@ -45,7 +45,8 @@ async function allureRuntime(): Promise<AllureRuntime> {
     java,
     launcher,
     version,
-    jvmOptions: env.JAVA_OPTS!.split(/\s+/).filter(Boolean),
+    // Ours only: a user's own JAVA_OPTS keeps the run on the launcher (allure-warm.ts).
+    jvmOptions: env.JAVA_OPTS!.split(' ').filter(Boolean),
     env: { ALLURE_NO_ANALYTICS: env.ALLURE_NO_ANALYTICS! },
   };
 }
