@@ -70,8 +70,12 @@ test('warm and cold Allure render the same site from the same results', { skip, 
   const java = await findJava();
   const launcher = await allureLauncher();
   const cache = await tmp();
+  // A private TMPDIR: the exchange directory is looked for there, apart from other runs' on this machine.
+  const privateTmp = await tmp();
   const saved = process.env.HOOKPOINT_CACHE_DIR;
+  const savedTmp = process.env.TMPDIR;
   process.env.HOOKPOINT_CACHE_DIR = cache;
+  process.env.TMPDIR = privateTmp;
   try {
     startWarmAllure(async () => ({
       java,
@@ -105,12 +109,14 @@ test('warm and cold Allure render the same site from the same results', { skip, 
     assert.equal(await page(warmSite), await page(coldSite));
     await warm.stop();
     assert.deepEqual(
-      (await readdir(os.tmpdir())).filter((n) => n.startsWith('hookpoint-allure-warm-')),
+      (await readdir(privateTmp)).filter((n) => n.startsWith('hookpoint-allure-warm-')),
       [],
       'the exchange directory is gone',
     );
   } finally {
     if (saved === undefined) delete process.env.HOOKPOINT_CACHE_DIR;
     else process.env.HOOKPOINT_CACHE_DIR = saved;
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
   }
 });
