@@ -9,6 +9,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import type { ResultPromise } from 'execa';
+import { outcomeOf, startWithExeca } from './execa-start.js';
 
 export interface StartOptions {
   /** execa's own bound (the caller's timer ends the tree first). */
@@ -182,34 +183,11 @@ function inProcess(
 ): Started {
   let child: ResultPromise | undefined;
   const running = import('execa').then(({ execa }) => {
-    child = execa(argv[0]!, argv.slice(1), {
-      timeout: opts.timeoutMs,
-      reject: false,
-      input: opts.input,
-      cwd: opts.cwd,
-      env: opts.env,
-      extendEnv: false,
-      cancelSignal: opts.cancellable ? inProcessShutdown.signal : undefined,
-      stripFinalNewline: false,
-      forceKillAfterDelay: opts.graceMs,
-    });
+    child = startWithExeca(execa, argv, opts, opts.cancellable ? inProcessShutdown.signal : undefined);
     // Wrapped: execa's result is itself awaitable, and returning it would wait for the exit.
     return { c: child };
   });
-  const done = running.then(async ({ c }): Promise<Outcome> => {
-    const r = await c;
-    return {
-      exitCode: r.exitCode,
-      signal: r.signal,
-      timedOut: Boolean(r.timedOut),
-      isCanceled: Boolean(r.isCanceled),
-      failed: Boolean(r.failed),
-      code: (r as { code?: string }).code,
-      shortMessage: r.shortMessage,
-      stdout: String(r.stdout ?? ''),
-      stderr: String(r.stderr ?? ''),
-    };
-  });
+  const done = running.then(async ({ c }) => outcomeOf(await c));
   return {
     get pid() {
       return child?.pid;

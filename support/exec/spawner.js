@@ -14,6 +14,7 @@
  * stop) and exits when the run's process goes away.
  */
 import { execa } from 'execa';
+import { outcomeOf, startWithExeca } from './execa-start.js';
 
 const cancel = new AbortController();
 
@@ -35,37 +36,11 @@ process.on('message', (m) => {
 function start({ id, argv, opts }) {
   let child;
   try {
-    child = execa(argv[0], argv.slice(1), {
-      timeout: opts.timeoutMs,
-      reject: false,
-      input: opts.input,
-      cwd: opts.cwd,
-      env: opts.env,
-      extendEnv: false,
-      cancelSignal: opts.cancellable ? cancel.signal : undefined,
-      stripFinalNewline: false,
-      forceKillAfterDelay: opts.graceMs,
-    });
+    child = startWithExeca(execa, argv, opts, opts.cancellable ? cancel.signal : undefined);
   } catch (err) {
     send({ kind: 'done', id, result: { failed: true, shortMessage: String(err?.message ?? err) } });
     return;
   }
   send({ kind: 'pid', id, pid: child.pid });
-  child.then((r) => {
-    send({
-      kind: 'done',
-      id,
-      result: {
-        exitCode: r.exitCode,
-        signal: r.signal,
-        timedOut: Boolean(r.timedOut),
-        isCanceled: Boolean(r.isCanceled),
-        failed: Boolean(r.failed),
-        code: r.code,
-        shortMessage: r.shortMessage,
-        stdout: String(r.stdout ?? ''),
-        stderr: String(r.stderr ?? ''),
-      },
-    });
-  });
+  child.then((r) => send({ kind: 'done', id, result: outcomeOf(r) }));
 }

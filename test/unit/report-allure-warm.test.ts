@@ -3,32 +3,15 @@
  * same files and the same data for the same results, read from a real JVM on both sides.
  */
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { cp, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { run } from '../../support/exec/index.ts';
 import { launcherClasspath, startWarmAllure, takeWarmAllure } from '../../support/report/allure-warm.ts';
 import { allureLauncher, findJava } from '../../support/report/render.ts';
+import { skipWithoutJava as skip, tmp } from './helpers/report-setup.ts';
 
 const RESULTS = path.join(import.meta.dirname, '..', 'fixtures', 'allure-results-cilium-1.16.5');
-const tmps: string[] = [];
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(path.join(os.tmpdir(), 'hookpoint-warm-test-'));
-  tmps.push(d);
-  return d;
-}
-after(async () => {
-  for (const d of tmps) await rm(d, { recursive: true, force: true });
-});
-
-let javaMissing = '';
-try {
-  await findJava();
-} catch (e) {
-  javaMissing = (e as Error).message;
-}
-const skip = javaMissing && process.env.CI !== 'true' ? `Java is missing (${javaMissing})` : false;
 
 /** Every file under dir, relative, with Allure's random ids replaced so two renders compare. */
 async function files(dir: string): Promise<string[]> {

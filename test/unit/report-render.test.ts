@@ -1,32 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { EnvironmentError } from '../../support/errors.ts';
 import { buildReports } from '../../support/report/index.ts';
 import { findJava } from '../../support/report/render.ts';
+import { skipWithoutJava as skip, tmp } from './helpers/report-setup.ts';
 
 const FIX = path.join(import.meta.dirname, '..', 'fixtures');
 const A = path.join(FIX, 'allure-results-cilium-1.16.5');
 const B = path.join(FIX, 'allure-results-cilium-1.17.0');
-const tmps: string[] = [];
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(path.join(os.tmpdir(), 'hookpoint-test-'));
-  tmps.push(d);
-  return d;
-}
-after(async () => {
-  for (const d of tmps) await rm(d, { recursive: true, force: true });
-});
-
-let javaMissing = '';
-try {
-  await findJava();
-} catch (e) {
-  javaMissing = (e as Error).message;
-}
-const skip = javaMissing && process.env.CI !== 'true' ? `Java is missing (${javaMissing})` : false;
 
 const ENV = {
   backend: 'kind',

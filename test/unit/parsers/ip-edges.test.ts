@@ -9,20 +9,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseIpAddr, parseIpNeigh, parseIpRoute } from '../../../support/parsers/ip.ts';
-
-const route = (o: Partial<ReturnType<typeof parseIpRoute>['routes'][number]> & { dst: string; raw: string }) => ({
-  type: null,
-  gateway: null,
-  dev: null,
-  protocol: null,
-  scope: null,
-  prefsrc: null,
-  metric: null,
-  mtu: null,
-  table: null,
-  nexthops: [],
-  ...o,
-});
+import { route } from '../helpers/ip-route.ts';
 
 describe('parseIpRoute edges', () => {
   it('keeps a truncated "metric" with no value as null', () => {

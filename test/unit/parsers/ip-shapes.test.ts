@@ -6,26 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type Interface, parseIpAddr, parseIpNeigh, parseIpRoute, type Route } from '../../../support/parsers/ip.ts';
+import { type Interface, parseIpAddr, parseIpNeigh, parseIpRoute } from '../../../support/parsers/ip.ts';
+import { route } from '../helpers/ip-route.ts';
 import { realWorld } from '../helpers/real-world.ts';
 
 const FILE = 'ip-route-node-and-pod-1.18.6-kind-native-autodirectnoderoutes-idx60285825367.txt';
-
-function route(r: Partial<Route> & Pick<Route, 'dst' | 'raw'>): Route {
-  return {
-    type: null,
-    gateway: null,
-    dev: null,
-    protocol: null,
-    scope: null,
-    prefsrc: null,
-    metric: null,
-    mtu: null,
-    table: null,
-    nexthops: [],
-    ...r,
-  };
-}
 
 describe('ip route read whole', () => {
   it('a kind node (1.18.6, native routing): gateway, proto, metric, scope, src', (t) => {

@@ -52,11 +52,6 @@ function isSubsequence(tokens: readonly string[], argv: readonly string[]): bool
  */
 export const NODE_IMAGE_LACKS: ReadonlySet<string> = new Set(['bpftool', 'tcpdump', 'cilium', 'cilium-dbg']);
 
-/** The tail of a kubectl call that runs `command` in the cilium-agent container of `pod`. */
-export function agentExecTail(pod: string, command: readonly string[]): string[] {
-  return ['--namespace', 'kube-system', 'exec', pod, '--container', 'cilium-agent', '--', ...command];
-}
-
 /** The tool a command runs inside a node's own filesystem (kind node container, or the host via nsenter -m), if any. */
 export function nodeContainerTool(argv: readonly string[]): string | undefined {
   if (argv[0] === 'docker' && argv[1] === 'exec') {
