@@ -57,10 +57,11 @@ export async function sendDatagrams(
 ): Promise<Evidence<RequestOutcome[]>> {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`sendDatagrams: count must be ≥ 1, got ${count}`);
   return sendBatch(backend, from, to, count, {
-    argv: socatUdpArgv(to),
+    argv: () => socatUdpArgv(to),
+    requestsPerProcess: 'one',
     input: DATAGRAM_PAYLOAD,
-    timeoutMs: (WAIT_SEC * 2 + 3) * 1000,
-    parse: (seq, res) => parseDatagramOutcome(seq, res.exitCode, res.stdout, res.stderr),
+    timeoutMs: () => (WAIT_SEC * 2 + 3) * 1000,
+    parse: ([seq], res) => [parseDatagramOutcome(seq!, res.exitCode, res.stdout, res.stderr)],
     noun: 'UDP datagrams',
   });
 }

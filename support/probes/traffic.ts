@@ -1,8 +1,9 @@
 /**
- * Traffic probe: HTTP requests from a pod or a node to an address, one curl process per request
- * (so each request is a fresh TCP connection with its own source port and its own line in the
- * transcript), run in the source's network namespace through the backend. Every request is
- * bounded by curl's --max-time and by the exec timeout around it.
+ * Traffic probe: HTTP requests from a pod or a node to an address, run in the source's network
+ * namespace through the backend. A curl process carries several requests (its lane's share of the
+ * batch), each a fresh TCP connection (`Connection: close`, so curl never reuses one) with its own
+ * source port and its own write-out line: outcome, exit code and error per request. Every request
+ * is bounded by curl's --max-time and every process by the exec timeout around it.
  *
  * The lab's echo servers answer `pod=<name> client=<ip:port> …`, so each outcome records which
  * backend answered and which source address it saw; agnhost (kind, existing) answers `/hostname`
@@ -11,7 +12,7 @@
 import type { Backend, ExecTarget } from '../backends/types.ts';
 import type { Evidence } from '../evidence/index.ts';
 import type { RunResult } from '../exec/index.ts';
-import { commandOf, describeTarget } from './common.ts';
+import { commandOf, describeTarget, tail } from './common.ts';
 
 export type RequestError = 'refused' | 'timeout' | 'reset' | 'other';
 
@@ -44,22 +45,32 @@ export interface SendOptions {
 }
 
 /**
- * HTTP requests in flight at once by default. Each is still its own curl process and connection
- * (its own source port, its own transcript line); three at once cut a window's wait, most of all
- * when requests time out (a denied policy) or each is a `kubectl exec` round trip.
+ * HTTP requests in flight at once by default: three curl processes, each carrying its share of the
+ * batch one request after another. Three at once cut a window's wait when requests time out (a
+ * denied policy); few processes keep it short when each is a `kubectl exec` round trip or the
+ * machine is busy (a curl start costs more CPU than a request to a pod).
  */
 export const HTTP_LANES = 3;
 
 /** A body that is only a pod name (one DNS-1123 subdomain): agnhost's answer to /hostname and to a UDP "hostname". */
 export const BARE_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
-/** The marker line curl's --write-out prints after the body. */
+/**
+ * The marker line curl's --write-out prints after each request's body: its index in the process,
+ * status, exit code, addresses and error message (curl ≥ 7.75 knows `urlnum`, `exitcode` and
+ * `errormsg`; the message is last because it has blanks).
+ */
 const MARK = 'hookpoint-curl';
+const WRITE_OUT = `\n${MARK} #%{urlnum} code=%{http_code} exit=%{exitcode} local=%{local_ip}:%{local_port} remote=%{remote_ip}:%{remote_port} error=%{errormsg}\n`;
 
-export function curlArgv(to: { ip: string; port: number }, opts: SendOptions = {}): string[] {
+/** One curl carrying `requests` requests to `to`, one after another, each on a fresh connection. */
+export function curlArgv(to: { ip: string; port: number }, opts: SendOptions = {}, requests = 1): string[] {
+  if (!Number.isInteger(requests) || requests < 1)
+    throw new RangeError(`curlArgv: requests must be ≥ 1, got ${requests}`);
   const maxTime = opts.maxTimeSec ?? 2;
   const host = to.ip.includes(':') ? `[${to.ip}]` : to.ip;
   const path = opts.path ?? '/hostname';
+  const url = `http://${host}:${to.port}${path.startsWith('/') ? path : `/${path}`}`;
   return [
     'curl',
     '-sS',
@@ -67,11 +78,13 @@ export function curlArgv(to: { ip: string; port: number }, opts: SendOptions = {
     '*',
     '--max-time',
     String(maxTime),
-    '-o',
-    '-',
+    // The server closes after answering, so each request opens its own connection (new source
+    // port, a new conntrack entry and a new service translation), as separate clients would.
+    '-H',
+    'Connection: close',
     '-w',
-    `\n${MARK} code=%{http_code} local=%{local_ip}:%{local_port} remote=%{remote_ip}:%{remote_port}\n`,
-    `http://${host}:${to.port}${path.startsWith('/') ? path : `/${path}`}`,
+    WRITE_OUT,
+    ...Array.from({ length: requests }, () => url),
   ];
 }
 
@@ -83,30 +96,72 @@ export function classifyCurlError(exitCode: number, stderr: string): RequestErro
   return 'other';
 }
 
-/** Pure: one curl run (exit code, stdout, stderr) → its outcome. */
+/**
+ * Pure: one request's outcome from its body and write-out line. `exitCode` and `stderr` are the
+ * process's, used only when the line lacks `exit=` and `error=` (a curl older than 7.75).
+ */
 export function parseCurlOutcome(seq: number, exitCode: number, stdout: string, stderr: string): RequestOutcome {
   const markAt = stdout.lastIndexOf(`${MARK} `);
   const body = (markAt >= 0 ? stdout.slice(0, markAt) : stdout).trim();
-  const meta = markAt >= 0 ? stdout.slice(markAt) : '';
+  const meta = markAt >= 0 ? stdout.slice(markAt).split('\n')[0]! : '';
   const code = /code=(\d{3})/.exec(meta)?.[1];
   const httpStatus = code && code !== '000' ? Number(code) : null;
   const portText = /local=\S*:(\d+)/.exec(meta)?.[1];
   const localPort = portText && portText !== '0' ? Number(portText) : null;
+  const ownExit = /exit=(\d+)/.exec(meta)?.[1];
+  const exit = ownExit !== undefined ? Number(ownExit) : exitCode;
+  const ownError = / error=(.*)$/.exec(meta)?.[1]?.trim();
+  const complaint = ownError || (stderr.trim().split('\n').filter(Boolean).pop() ?? '');
   // The lab's echo says "pod=<name> client=<ip:port>"; agnhost's /hostname is the bare pod name.
   const answeredBy = /(?:^|\s)pod=(\S+)/.exec(body)?.[1] ?? (BARE_NAME.test(body) ? body : null);
   const clientSeen = /(?:^|\s)client=(\S+)/.exec(body)?.[1] ?? null;
-  const ok = exitCode === 0 && httpStatus !== null && httpStatus >= 200 && httpStatus < 400;
-  const complaint = stderr.trim().split('\n').filter(Boolean).pop() ?? '';
+  const ok = exit === 0 && httpStatus !== null && httpStatus >= 200 && httpStatus < 400;
   let error: RequestError | null = null;
-  if (exitCode !== 0) error = classifyCurlError(exitCode, stderr);
+  if (exit !== 0) error = classifyCurlError(exit, complaint);
   else if (!ok) error = 'other';
   const detail =
-    exitCode !== 0
-      ? complaint || `curl exited with ${exitCode}`
+    exit !== 0
+      ? complaint || `curl exited with ${exit}`
       : ok
         ? body.split('\n')[0]!.slice(0, 200)
         : `HTTP ${httpStatus ?? 'no status'}: ${body.split('\n')[0]!.slice(0, 200)}`;
-  return { seq, ok, httpStatus, answeredBy, clientSeen, error, detail, localPort, exitCode };
+  return { seq, ok, httpStatus, answeredBy, clientSeen, error, detail, localPort, exitCode: exit };
+}
+
+/**
+ * Pure: the outcomes of the requests one curl process carried (`seqs`, in the order of its URLs)
+ * from its output: each body ends at its write-out line. A request with no line (curl killed or
+ * gone before it) is a failure that names the process's end.
+ */
+export function parseCurlTransfers(
+  seqs: readonly number[],
+  res: Pick<RunResult, 'exitCode' | 'stdout' | 'stderr'>,
+): RequestOutcome[] {
+  const lines = [...res.stdout.matchAll(new RegExp(`^${MARK} .*$`, 'gm'))];
+  let from = 0;
+  return seqs.map((seq, i) => {
+    const mark = lines[i];
+    if (!mark) {
+      const why = tail(res.stderr) || `curl exited with ${res.exitCode}`;
+      return {
+        seq,
+        ok: false,
+        httpStatus: null,
+        answeredBy: null,
+        clientSeen: null,
+        error: res.exitCode === 0 ? 'other' : classifyCurlError(res.exitCode, res.stderr),
+        detail: `curl ended before this request: ${why}`,
+        localPort: null,
+        exitCode: res.exitCode,
+      };
+    }
+    const end = mark.index + mark[0].length;
+    const own = res.stdout.slice(from, end);
+    from = end + 1;
+    if (seqs.length === 1) return parseCurlOutcome(seq, res.exitCode, own, res.stderr);
+    // Several requests: each line says its own exit and error (a curl without `exit=` is judged by its status).
+    return parseCurlOutcome(seq, / code=000 /.test(mark[0]) ? res.exitCode || 1 : 0, own, '');
+  });
 }
 
 export function describeOutcome(o: RequestOutcome): string {
@@ -150,20 +205,34 @@ export async function sendRequests(
   opts: SendOptions = {},
 ): Promise<Evidence<RequestOutcome[]>> {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`sendRequests: count must be ≥ 1, got ${count}`);
+  const maxTimeSec = opts.maxTimeSec ?? 2;
   return sendBatch(backend, from, to, count, {
-    argv: curlArgv(to, opts),
-    // curl's --max-time bounds the request; the exec bound only catches a hung exec, and a
+    argv: (requests) => curlArgv(to, opts, requests),
+    requestsPerProcess: 'many',
+    // curl's --max-time bounds each request; the exec bound only catches a hung exec, and a
     // `kubectl exec` round trip on a busy API server (or the kind stand-in) takes seconds itself.
-    timeoutMs: ((opts.maxTimeSec ?? 2) + 10) * 1000,
-    parse: (seq, res) => parseCurlOutcome(seq, res.exitCode, res.stdout, res.stderr),
+    timeoutMs: (requests) => (maxTimeSec * requests + 10) * 1000,
+    parse: (seqs, res) => parseCurlTransfers(seqs, res),
     concurrency: opts.concurrency ?? HTTP_LANES,
     noun: 'HTTP requests',
   });
 }
 
+/** Pure: requests 1..count in `lanes` runs of consecutive numbers, as even as they go (10 in 3: 4, 3, 3). */
+export function laneShares(count: number, lanes: number): number[][] {
+  const n = Math.max(1, Math.min(lanes, count));
+  return Array.from({ length: n }, (_, k) => {
+    const first = Math.floor((k * count) / n);
+    const end = Math.floor(((k + 1) * count) / n);
+    return Array.from({ length: end - first }, (_, j) => first + j + 1);
+  });
+}
+
 /**
- * Run one client process per request (each a fresh socket with its own source port and its own
- * line in the transcript), `concurrency` at a time, and gather the outcomes as traffic evidence.
+ * Send `count` requests, `concurrency` processes at a time: one process per request
+ * (`requestsPerProcess: 'one'`, e.g. a socat per datagram) or each lane's share in one process
+ * (`'many'`, curl with several URLs). Gathers the outcomes, in request order, as traffic evidence;
+ * each process's command is listed above the requests it carried.
  */
 export async function sendBatch(
   backend: Backend,
@@ -171,32 +240,44 @@ export async function sendBatch(
   to: { ip: string; port: number },
   count: number,
   how: {
-    argv: string[];
+    /** The command for a process carrying `requests` requests. */
+    argv: (requests: number) => string[];
+    requestsPerProcess: 'one' | 'many';
     input?: string;
-    timeoutMs: number;
-    parse: (seq: number, res: RunResult) => RequestOutcome;
+    timeoutMs: (requests: number) => number;
+    /** The outcomes of the requests `seqs` (in order) from their process's result. */
+    parse: (seqs: readonly number[], res: RunResult) => RequestOutcome[];
     concurrency?: number;
     noun: string;
   },
 ): Promise<Evidence<RequestOutcome[]>> {
   const where = describeTarget(from);
-  const results: Array<{ outcome: RequestOutcome; res: RunResult }> = new Array(count);
+  const lanes = Math.max(1, Math.min(how.concurrency ?? 1, count));
+  const groups =
+    how.requestsPerProcess === 'many' ? laneShares(count, lanes) : Array.from({ length: count }, (_, i) => [i + 1]);
+  const done: Array<{ outcomes: RequestOutcome[]; res: RunResult }> = new Array(groups.length);
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < count) {
-      const i = next++;
-      const res = await backend.exec(from, how.argv, { timeoutMs: how.timeoutMs, check: false, input: how.input });
-      results[i] = { outcome: how.parse(i + 1, res), res };
+    while (next < groups.length) {
+      const g = next++;
+      const seqs = groups[g]!;
+      const res = await backend.exec(from, how.argv(seqs.length), {
+        timeoutMs: how.timeoutMs(seqs.length),
+        check: false,
+        input: how.input,
+      });
+      done[g] = { outcomes: how.parse(seqs, res), res };
     }
   };
-  const lanes = Math.max(1, Math.min(how.concurrency ?? 1, count));
-  await Promise.all(Array.from({ length: lanes }, worker));
-  const outcomes = results.map((r) => r.outcome);
-  const commands = results.map((r) => commandOf(r.res));
-  const raw = results
-    .map(({ outcome, res }) => {
-      const lines = [describeOutcome(outcome), `  $ ${commandOf(res)}`];
-      if (!outcome.ok && res.stderr.trim()) lines.push(`  stderr: ${res.stderr.trim().split('\n').join(' | ')}`);
+  await Promise.all(Array.from({ length: Math.min(lanes, groups.length) }, worker));
+  const outcomes = done.flatMap((d) => d.outcomes);
+  const commands = done.map((d) => commandOf(d.res));
+  const raw = done
+    .map(({ outcomes: mine, res }) => {
+      const lines = [`$ ${commandOf(res)}`];
+      for (const o of mine) lines.push(`  ${describeOutcome(o)}`);
+      const failed = mine.some((o) => !o.ok);
+      if (failed && res.stderr.trim()) lines.push(`  stderr: ${res.stderr.trim().split('\n').join(' | ')}`);
       return lines.join('\n');
     })
     .join('\n');

@@ -21,6 +21,7 @@ import { EnvironmentError, ExitCode, exitCodeOf, HookpointError, UsageError } fr
 import { installMissing, missingPackages, RUN_PURPOSES } from '../exec/host-tools.ts';
 import { cancelled } from '../exec/index.ts';
 import { plural } from '../expectations/evidence-ref.ts';
+import { ResultsWriter } from '../report/results-writer.ts';
 import { newRunId, RUN_KEYS, type RunIdentity } from '../report/run-identity.ts';
 import { CONFIGURATION_PREFIX } from '../report/summary.ts';
 import { TERMINAL_OPTIONS } from '../report/terminal.ts';
@@ -270,6 +271,8 @@ async function runFeaturesIn(req: RunRequest, state: RunState): Promise<number> 
       formatOptions: {
         ...(base.formatOptions as object),
         resultsDir,
+        // Handed to allure-cucumberjs, whose options pass it on to its runtime in place of the default writer.
+        writer: new ResultsWriter(resultsDir) as unknown as string,
         [TERMINAL_OPTIONS.report]: path.relative(process.cwd(), path.join(reportsDir, 'hookpoint-report.html')),
       },
     },

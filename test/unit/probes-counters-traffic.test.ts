@@ -130,33 +130,42 @@ test('counters: a node without the -nft/-legacy tools falls back to plain iptabl
   );
 });
 
-const echo = (pod: string, port: number) =>
-  `pod=${pod} client=10.244.0.10:${port} host=10.96.94.95\n\nhookpoint-curl code=200 local=10.244.0.10:${port} remote=10.96.94.95:80\n`;
+const echo = (pod: string, port: number, urlnum = 0) =>
+  `pod=${pod} client=10.244.0.10:${port} host=10.96.94.95\n\nhookpoint-curl #${urlnum} code=200 exit=0 local=10.244.0.10:${port} remote=10.96.94.95:80 error=\n`;
 
-test('traffic: one curl per request, fresh connection, bounded, in the source namespace', async () => {
-  let n = 0;
-  const { backend, calls } = fakeBackend(() => {
-    n++;
-    return { stdout: echo(n % 2 ? 'echo-cp' : 'echo-worker', 40000 + n) };
+test('traffic: three curl processes share the requests, each a fresh connection, bounded, in the source namespace', async () => {
+  let port = 40000;
+  const { backend, calls } = fakeBackend(({ argv }) => {
+    const urls = argv.filter((a) => a.startsWith('http://'));
+    return { stdout: urls.map((_, i) => echo(++port % 2 ? 'echo-cp' : 'echo-worker', port, i)).join('') };
   });
   const ev = await sendRequests(backend, { kind: 'pod', pod: 'client' }, { ip: '10.96.94.95', port: 80 }, 4);
-  assert.equal(calls.length, 4);
+  assert.equal(calls.length, 3, 'one process per lane (HTTP_LANES), not one per request');
+  assert.deepEqual(
+    calls.map((c) => c.argv.filter((a) => a === 'http://10.96.94.95:80/hostname').length),
+    [1, 1, 2],
+  );
   for (const c of calls) {
     assert.deepEqual(c.target, { kind: 'pod', pod: 'client' });
     assert.equal(c.argv[0], 'curl');
     assert.ok(c.argv.includes('-sS'));
     assert.equal(c.argv[c.argv.indexOf('--max-time') + 1], '2');
-    assert.equal(c.argv[c.argv.indexOf('-o') + 1], '-');
-    assert.match(c.argv[c.argv.indexOf('-w') + 1]!, /%\{http_code\}.*%\{local_port\}/);
-    assert.equal(c.argv.at(-1), 'http://10.96.94.95:80/hostname');
+    assert.equal(c.argv[c.argv.indexOf('-H') + 1], 'Connection: close', 'no connection is reused');
+    assert.match(
+      c.argv[c.argv.indexOf('-w') + 1]!,
+      /%\{urlnum\}.*%\{http_code\}.*%\{exitcode\}.*%\{local_port\}.*%\{errormsg\}\n$/,
+    );
     assert.ok(!c.argv.includes('--keepalive') && !c.argv.includes('--local-port'));
     assert.equal(c.opts?.check, false, 'a failed request is an outcome, not an exec error');
-    // Bounded: above curl's own --max-time, yet a hung exec ends within seconds.
-    assert.ok((c.opts?.timeoutMs ?? 0) > 2000 && (c.opts?.timeoutMs ?? 0) <= 15_000);
   }
+  // Bounded: above curl's own --max-time for every request it carries, yet a hung exec ends within seconds.
+  assert.deepEqual(
+    calls.map((c) => c.opts?.timeoutMs),
+    [12_000, 12_000, 14_000],
+  );
   assert.equal(ev.kind, 'traffic');
   assert.equal(ev.where, 'pod client');
-  assert.equal(ev.commands.length, 4);
+  assert.equal(ev.commands.length, 3);
   assert.match(ev.commands[0]!, /^ip netns exec client curl -sS/);
   assert.deepEqual(
     ev.data.map((o) => [o.seq, o.ok, o.answeredBy, o.localPort]),
@@ -171,6 +180,9 @@ test('traffic: one curl per request, fresh connection, bounded, in the source na
     ev.summary,
     '4/4 HTTP requests from pod client to 10.96.94.95:80 succeeded (answered by echo-cp ×2, echo-worker ×2)',
   );
+  // Each command once, the requests it carried beneath it.
+  assert.match(ev.raw, /^\$ ip netns exec client curl [\s\S]*?\/hostname\n {2}#1 ok HTTP 200 answered by echo-cp/);
+  assert.match(ev.raw, /\n {2}#3 ok .*\n {2}#4 ok .*\n$/);
 });
 
 test('traffic: failures are outcomes; concurrency and max time are honoured; IPv6 is bracketed', async () => {
