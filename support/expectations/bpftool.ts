@@ -117,11 +117,12 @@ export function expectHelperOnPath(closure: EvidenceOr<TailCallClosure>, helper:
   for (const destinations of c.destinations.length ? c.destinations.map((d) => [d]) : [[]]) {
     const walk = walkTailCalls(c, { hookSlots, destinations });
     const to = destinations.length ? ` to endpoint ${destinations[0]}` : '';
-    if (walk.missing.programs.length || walk.missing.maps.length)
+    if (walk.missing.programs.length || walk.missing.maps.length || walk.missing.slots.length)
       inconclusive(
         `The path of an IPv4 packet from ${hookName}${to} leads to ${[
           ...walk.missing.programs.map((id) => `program ${id}`),
           ...walk.missing.maps.map((id) => `map ${id}`),
+          ...walk.missing.slots.map((s) => `slot ${s.slot} of map ${s.mapId}`),
         ].join(', ')}, which the evidence does not hold${ev}.`,
       );
     const hits = helperCallsOnPath(c, walk, helpers);

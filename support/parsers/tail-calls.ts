@@ -30,6 +30,11 @@ export interface ClosureMap {
   type: string;
   /** Filled slots of a program array: slot → program id. */
   slots: Array<{ slot: number; programId: number }>;
+  /**
+   * Only these slots were read (`map lookup`), the rest is unknown; absent: the whole array was
+   * read (`map dump`), so a slot not in `slots` is empty.
+   */
+  readSlots?: number[];
 }
 
 /** What bpftool showed of the programs and program arrays on a packet's path. */
@@ -91,8 +96,8 @@ export interface PathWalk {
   chains: PathStep[][];
   /** Why the path stops where it does: empty slots, slots chosen at run time, unread data. */
   stops: string[];
-  /** Programs and maps the walk needs and the closure lacks (the probe fetches them). */
-  missing: { programs: number[]; maps: number[] };
+  /** Programs, maps and slots of partly read arrays the walk needs and the closure lacks (the probe fetches them). */
+  missing: { programs: number[]; maps: number[]; slots: Array<{ mapId: number; slot: number }> };
 }
 
 /** The kernel's limit of chained tail calls (MAX_TAIL_CALL_CNT). */
@@ -118,7 +123,7 @@ export function walkTailCalls(
   const programs = new Map(closure.programs.map((p) => [p.id, p]));
   const maps = new Map(closure.maps.map((m) => [m.id, m]));
   const destinations = opts.destinations ?? closure.destinations;
-  const walk: PathWalk = { redirects: [], chains: [], stops: [], missing: { programs: [], maps: [] } };
+  const walk: PathWalk = { redirects: [], chains: [], stops: [], missing: { programs: [], maps: [], slots: [] } };
   const need = (list: number[], id: number) => {
     if (!list.includes(id)) list.push(id);
   };
@@ -142,6 +147,11 @@ export function walkTailCalls(
     const follow = (mapId: number, map: ClosureMap, slot: number) => {
       const hit = map.slots.find((s) => s.slot === slot);
       const where = `${map.name ?? `map ${mapId}`} slot ${slot}`;
+      if (!hit && map.readSlots && !map.readSlots.includes(slot)) {
+        if (!walk.missing.slots.some((s) => s.mapId === mapId && s.slot === slot))
+          walk.missing.slots.push({ mapId, slot });
+        return;
+      }
       if (!hit) {
         stop(`${programLabel(step)} tail-calls ${where}, which is empty`);
         return;

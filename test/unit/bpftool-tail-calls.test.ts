@@ -22,8 +22,20 @@ const CLIENT_LXC = 'lxc1878d68cf0fd';
 const BACKEND_EP = 3295;
 const CLIENT_EP = 1938;
 
-async function recordedClosure(destinations: number[] = [BACKEND_EP]) {
-  const { backend, calls } = replayBackend(readRecorded(SAME_NODE));
+/**
+ * The recorded outputs plus `bpftool map show` of the node (what the read-ahead lists): the
+ * recorded `map show id` blocks one after another, which is how bpftool lists those maps.
+ */
+function withNodeMaps(out: Map<string, string>): Map<string, string> {
+  const shows = [...out].filter(([cmd]) => /^bpftool map show id \d+$/.test(cmd)).map(([, text]) => text);
+  return new Map([...out, ['bpftool map show', shows.join('')]]);
+}
+
+/** As on a node: a translated dump takes a while (kallsyms), everything else a moment. */
+const nodeTimes = (argv: readonly string[]) => (argv.includes('xlated') ? 40 : 2);
+
+async function recordedClosure(destinations: number[] = [BACKEND_EP], outputs = withNodeMaps(readRecorded(SAME_NODE))) {
+  const { backend, calls } = replayBackend(outputs, nodeTimes);
   const ev = await bpftoolTailCalls(backend, NODE, { ifname: CLIENT_LXC, direction: 'ingress', destinations });
   return { ev, calls };
 }
@@ -31,33 +43,39 @@ async function recordedClosure(destinations: number[] = [BACKEND_EP]) {
 const clone = (c: TailCallClosure): TailCallClosure => JSON.parse(JSON.stringify(c));
 const failsWith = (re: RegExp) => (e: unknown) => e instanceof AssertionError && re.test(e.message);
 
+/** The walk's reads, in the order the evidence lists them. */
+const WALK = [
+  'net show',
+  'prog show id 583',
+  'prog dump xlated id 583',
+  'map show id 394',
+  'map dump id 394',
+  'prog show id 584',
+  'prog dump xlated id 584',
+  'map show id 391',
+  'map lookup id 391 key hex df 0c 00 00',
+  'prog show id 562',
+  'prog dump xlated id 562',
+  'map show id 392',
+  'map dump id 392',
+  'prog show id 563',
+  'prog dump xlated id 563',
+];
+const bare = (command: string) => command.replace(/^.*?bpftool /, '');
+
 describe('bpftoolTailCalls (probe)', () => {
   it('reads the hook, then only the programs and arrays on the path, through the node exec target', async () => {
     const { ev, calls } = await recordedClosure();
     assert.deepEqual(calls[0]!.target, { kind: 'node', node: NODE });
-    assert.deepEqual(
-      calls.map((c) => c.argv.slice(1).join(' ')),
-      [
-        'net show',
-        'prog show id 583',
-        'prog dump xlated id 583',
-        'map show id 394',
-        'map dump id 394',
-        'prog show id 584',
-        'prog dump xlated id 584',
-        'map show id 391',
-        'map dump id 391',
-        'prog show id 562',
-        'prog dump xlated id 562',
-        'map show id 392',
-        'map dump id 392',
-        'prog show id 563',
-        'prog dump xlated id 563',
-      ],
-    );
+    assert.deepEqual(ev.commands.map(bare), WALK);
+    // Each command runs once; besides the walk's, only the read-ahead's listing of the node's maps.
+    const run = calls.map((c) => c.argv.slice(1).join(' '));
+    assert.equal(new Set(run).size, run.length, `a command ran twice: ${run.join('; ')}`);
+    assert.deepEqual([...run].sort(), [...WALK, 'map show'].sort());
+    // The policy array is read at the destination's slot only (little-endian 3295), never dumped.
+    assert.ok(!run.includes('map dump id 391'));
     assert.equal(ev.kind, 'bpftool-tail-calls');
     assert.equal(ev.where, `node ${NODE} ${CLIENT_LXC}`);
-    assert.equal(ev.commands.length, calls.length);
     assert.match(ev.raw, /^\$ bpftool prog dump xlated id 563\n[^$]*call bpf_redirect#/m);
     assert.equal(
       ev.summary,
@@ -73,6 +91,27 @@ describe('bpftoolTailCalls (probe)', () => {
     });
   });
 
+  it('reads ahead: the dumps of the IPv4 slot’s and the destination’s programs start before the walk has read the arrays that name them', async () => {
+    const { ev, calls } = await recordedClosure();
+    const at = (cmd: string) => calls.findIndex((c) => c.argv.slice(1).join(' ') === cmd);
+    assert.ok(at('prog dump xlated id 584') < at('map show id 394'), 'tail_handle_ipv4 (slot 7) is dumped ahead');
+    assert.ok(
+      at('prog dump xlated id 562') < at('map show id 391'),
+      'the destination’s policy program is dumped ahead',
+    );
+    // The last program is reached through a slot the read-ahead does not guess: the walk reads it.
+    assert.ok(at('prog dump xlated id 563') > at('map dump id 392'));
+    // Without the node's map listing there is no read-ahead, and the evidence is the same.
+    const plain = await recordedClosure([BACKEND_EP], readRecorded(SAME_NODE));
+    assert.deepEqual(plain.ev.commands, ev.commands);
+    assert.equal(plain.ev.raw, ev.raw);
+    assert.deepEqual(plain.ev.data, ev.data);
+    assert.ok(
+      plain.calls.findIndex((c) => c.argv.join(' ') === 'bpftool prog dump xlated id 584') >
+        plain.calls.findIndex((c) => c.argv.join(' ') === 'bpftool map dump id 394'),
+    );
+  });
+
   it('no program at the hook: nothing else is read', async () => {
     const { backend, calls } = replayBackend(readRecorded(SAME_NODE));
     const ev = await bpftoolTailCalls(backend, NODE, { ifname: 'lxcnothere', direction: 'ingress', destinations: [] });
@@ -83,15 +122,15 @@ describe('bpftoolTailCalls (probe)', () => {
 
   it('a bpftool that fails is an InfraError naming the node and the command', async () => {
     const out = readRecorded(SAME_NODE);
-    out.delete('bpftool map dump id 391');
+    out.delete('bpftool map dump id 392');
     await assert.rejects(
-      bpftoolTailCalls(replayBackend(out).backend, NODE, {
+      bpftoolTailCalls(replayBackend(withNodeMaps(out)).backend, NODE, {
         ifname: CLIENT_LXC,
         direction: 'ingress',
         destinations: [BACKEND_EP],
       }),
       (e: unknown) =>
-        e instanceof InfraError && /on node hpebpf-control-plane: `bpftool map dump id 391`/.test(e.message),
+        e instanceof InfraError && /on node hpebpf-control-plane: `bpftool map dump id 392`/.test(e.message),
     );
   });
 });
@@ -139,7 +178,10 @@ describe('expectHelperOnPath', () => {
     );
     assert.ok(c.maps.find((m) => m.id === 394)!.slots.some((s) => s.slot === 11 && s.programId === 586));
     const policy = c.maps.find((m) => m.name === 'cilium_call_pol')!;
-    assert.ok(policy.slots.some((s) => s.slot === CLIENT_EP && s.programId === 585));
+    // The probe read only the destination's slot; the lab's array holds the client's too.
+    assert.deepEqual(policy.readSlots, [BACKEND_EP]);
+    policy.slots.push({ slot: CLIENT_EP, programId: 585 });
+    policy.readSlots!.push(CLIENT_EP);
     const viaOther = walkTailCalls(c, { hookSlots: [7], destinations: [CLIENT_EP] });
     assert.ok(viaOther.redirects.length > 0, 'following the other endpoint’s slot would find a redirect');
     // The destination's slot is empty: no redirect on this packet's path.

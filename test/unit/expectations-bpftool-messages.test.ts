@@ -192,15 +192,15 @@ test('helper on path: each destination is judged on its own; a helper other than
       actual: [chain, chain],
     },
   );
-  // Two destinations: the backend's path redirects; the client's own slot (1938) leads to a program
-  // the probe did not read, so the second path cannot be judged.
+  // Two destinations: the backend's path redirects; the client's own slot (1938) of the policy
+  // array was not read (the probe looks up only the slots the walk needs), so that path cannot be judged.
   const two = clone(ev.data);
   two.destinations = [3295, 1938];
   assert.deepEqual(
     thrown(() => expectHelperOnPath(two, 'bpf_redirect')),
     {
       kind: 'inconclusive',
-      message: `The path of an IPv4 packet from ${HOOK} to endpoint 1938 leads to program 585, which the evidence does not hold.`,
+      message: `The path of an IPv4 packet from ${HOOK} to endpoint 1938 leads to slot 1938 of map 391, which the evidence does not hold.`,
     },
   );
   // The same destination twice: both paths redirect, one hit each.

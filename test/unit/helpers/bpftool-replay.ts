@@ -26,13 +26,18 @@ export function readRecorded(path: string): Map<string, string> {
   return recordedOutputs(readFileSync(path, 'utf8'));
 }
 
-/** A Backend whose exec answers from `outputs`; unknown commands fail like bpftool does. */
-export function replayBackend(outputs: Map<string, string>) {
+/**
+ * A Backend whose exec answers from `outputs`; unknown commands fail like bpftool does.
+ * `delayMs` gives a command its running time (translated dumps are the slow ones on a node).
+ */
+export function replayBackend(outputs: Map<string, string>, delayMs?: (argv: readonly string[]) => number) {
   const calls: Array<{ target: ExecTarget; argv: string[] }> = [];
   const backend = {
     name: 'lab',
     async exec(target: ExecTarget, argv: readonly string[], _opts?: ExecOptions): Promise<RunResult> {
       calls.push({ target, argv: [...argv] });
+      const wait = delayMs?.(argv) ?? 0;
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const stdout = outputs.get(argv.join(' '));
       return {
         argv: [...argv],

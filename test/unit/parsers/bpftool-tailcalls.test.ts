@@ -186,14 +186,14 @@ describe('bpftool map dump of a program array', () => {
         [13, 588],
       ],
     );
-    const policy = programArraySlots(parseBpftoolMapDump(out.get('bpftool map dump id 391')!));
-    assert.deepEqual(
-      [...policy],
-      [
-        [1938, 585],
-        [3295, 562],
-      ],
-    );
+    // A lookup prints the slot's line as a dump does; an absent slot is bpftool's "Not found".
+    const policy = programArraySlots(parseBpftoolMapDump(out.get('bpftool map lookup id 391 key hex df 0c 00 00')!));
+    assert.deepEqual([...policy], [[3295, 562]]);
+    const absent = readRecorded(`${LAB}/tail-calls-no-local-redirect.txt`).get(
+      'bpftool map lookup id 732 key hex df 0c 00 00',
+    )!;
+    assert.match(absent, /^key:\ndf 0c 00 00\n\nNot found\n$/);
+    assert.deepEqual([...programArraySlots(parseBpftoolMapDump(absent))], []);
   });
   it('-j, and the long-key text form (key: and value: on their own lines)', () => {
     assert.deepEqual(

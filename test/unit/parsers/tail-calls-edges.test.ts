@@ -140,7 +140,7 @@ describe('walkTailCalls: what the dump lacks', () => {
       [programArray(CALLS, 'cilium_calls_01', [[7, 584]])],
     );
     const walk = walkTailCalls(c, IPV4);
-    assert.deepEqual(walk.missing, { programs: [584], maps: [] });
+    assert.deepEqual(walk.missing, { programs: [584], maps: [], slots: [] });
     assert.deepEqual(
       walk.chains.map((chain) => chainText(chain)),
       ['cil_from_container (id 583) → cilium_calls_01 slot 7 → program (id 584)'],
@@ -150,6 +150,31 @@ describe('walkTailCalls: what the dump lacks', () => {
       helperCallsOnPath(c, walk, ['bpf_skb_event_output']).map((h) => [chainText(h.chain), h.helper, h.insn]),
       [['cil_from_container (id 583)', 'bpf_skb_event_output', 1]],
     );
+  });
+
+  it('an array read slot by slot: a slot not read is asked for, a slot read and empty is a stop', () => {
+    const policy = { ...programArray(391, 'cilium_call_pol', [[3295, 562]]), readSlots: [3295] };
+    const c = closure(
+      HOOK,
+      [
+        program(583, 'cil_from_container', [{ tail: CALLS, slot: 7 }]),
+        program(584, 'tail_handle_ipv4', [{ tail: 391, slot: 'r7' }]),
+        program(562, 'cil_lxc_policy', [{ call: 'bpf_redirect' }]),
+      ],
+      [programArray(CALLS, 'cilium_calls_01', [[7, 584]]), policy],
+    );
+    const toBackend = walkTailCalls(c, { ...IPV4, destinations: [3295] });
+    assert.deepEqual(toBackend.missing, { programs: [], maps: [], slots: [] });
+    assert.equal(toBackend.redirects.length, 1);
+    // Slot 1938 was not looked up: unknown, so the walk asks for it rather than calling it empty.
+    const toClient = walkTailCalls(c, { ...IPV4, destinations: [1938] });
+    assert.deepEqual(toClient.missing, { programs: [], maps: [], slots: [{ mapId: 391, slot: 1938 }] });
+    assert.deepEqual(toClient.stops, []);
+    // Looked up and not found: empty.
+    policy.readSlots.push(1938);
+    assert.deepEqual(walkTailCalls(c, { ...IPV4, destinations: [1938] }).stops, [
+      'tail_handle_ipv4 (id 584) tail-calls cilium_call_pol slot 1938, which is empty',
+    ]);
   });
 
   it('a tail call whose program array the code does not show is a stop, not a map to fetch', () => {
@@ -163,7 +188,7 @@ describe('walkTailCalls: what the dump lacks', () => {
       '   6: (95) exit',
     ].join('\n');
     const walk = walkTailCalls(closure(HOOK, [program(583, 'cil_from_container', code)], []), IPV4);
-    assert.deepEqual(walk.missing, { programs: [], maps: [] });
+    assert.deepEqual(walk.missing, { programs: [], maps: [], slots: [] });
     assert.deepEqual(walk.stops, [
       'cil_from_container (id 583) has a tail call whose program array the dump does not show',
     ]);
