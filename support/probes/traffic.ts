@@ -218,9 +218,18 @@ export async function sendRequests(
   });
 }
 
-/** Pure: requests 1..count in `lanes` runs of consecutive numbers, as even as they go (10 in 3: 4, 3, 3). */
-export function laneShares(count: number, lanes: number): number[][] {
-  const n = Math.max(1, Math.min(lanes, count));
+/**
+ * Requests one process carries at most: its URLs are its arguments, and through `kubectl exec`
+ * every argument travels in the exec request's URL, which API servers bound.
+ */
+export const MAX_REQUESTS_PER_PROCESS = 100;
+
+/**
+ * Pure: requests 1..count as runs of consecutive numbers, one process each: one run per lane, as
+ * even as they go (10 in 3: 3, 3, 4), unless that exceeds `perProcess`; then runs of `perProcess`.
+ */
+export function processShares(count: number, lanes: number, perProcess = MAX_REQUESTS_PER_PROCESS): number[][] {
+  const n = Math.max(1, Math.min(lanes, count), Math.ceil(count / perProcess));
   return Array.from({ length: n }, (_, k) => {
     const first = Math.floor((k * count) / n);
     const end = Math.floor(((k + 1) * count) / n);
@@ -231,7 +240,7 @@ export function laneShares(count: number, lanes: number): number[][] {
 /**
  * Send `count` requests, `concurrency` processes at a time: one process per request
  * (`requestsPerProcess: 'one'`, e.g. a socat per datagram) or each lane's share in one process
- * (`'many'`, curl with several URLs). Gathers the outcomes, in request order, as traffic evidence;
+ * (`'many'`, curl with several URLs; more processes when a share would exceed MAX_REQUESTS_PER_PROCESS). Gathers the outcomes, in request order, as traffic evidence;
  * each process's command is listed above the requests it carried.
  */
 export async function sendBatch(
@@ -254,7 +263,7 @@ export async function sendBatch(
   const where = describeTarget(from);
   const lanes = Math.max(1, Math.min(how.concurrency ?? 1, count));
   const groups =
-    how.requestsPerProcess === 'many' ? laneShares(count, lanes) : Array.from({ length: count }, (_, i) => [i + 1]);
+    how.requestsPerProcess === 'many' ? processShares(count, lanes) : Array.from({ length: count }, (_, i) => [i + 1]);
   const done: Array<{ outcomes: RequestOutcome[]; res: RunResult }> = new Array(groups.length);
   let next = 0;
   const worker = async (): Promise<void> => {

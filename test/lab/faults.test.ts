@@ -73,8 +73,11 @@ async function until(what: string, fn: () => boolean, timeoutMs: number): Promis
   }
 }
 
-const TRAFFIC = `When pod "client" sends 3000 HTTP requests to service "echo"
-Then all 3000 requests succeed`;
+// Traffic that lasts, whatever the machine's speed: ping sends one echo request per 0.2 s
+// (support/probes/ping.ts), so 1000 take 200 s, long after the second run below is refused. HTTP
+// requests no longer do: a curl carries up to 100 of them, a few milliseconds each on the lab.
+const TRAFFIC = `When pod "client" sends 1000 ICMP echo requests to the "echo" replica on node "worker"
+Then all 1000 requests succeed`;
 const SHORT = `When pod "client" sends 3 HTTP requests to service "echo"
 Then all 3 requests succeed`;
 
@@ -101,7 +104,7 @@ async function interrupt(
       // The janitor starts before the first namespace: signal once the lab has begun to exist.
       await until('the lab to start provisioning', () => existsSync(path.join(STATE, cluster, 'ledger.jsonl')), 30_000);
     } else if (phase === 'traffic') {
-      await until('curl traffic', () => descendants(pid).some((d) => d.cmd.startsWith('curl ')), 60_000);
+      await until('ping traffic', () => descendants(pid).some((d) => d.cmd.startsWith('ping ')), 60_000);
       await new Promise((r) => setTimeout(r, 300));
     } else {
       // The report is being built once its build directory exists (support/report/index.ts), whether

@@ -4,7 +4,7 @@ import type { Backend } from '../../support/backends/types.ts';
 import { DEFAULT_NODE_READS } from '../../support/config.ts';
 import { InfraError } from '../../support/errors.ts';
 import { forgetIptablesModes, snapshotCounters } from '../../support/probes/counters.ts';
-import { sendRequests } from '../../support/probes/traffic.ts';
+import { MAX_REQUESTS_PER_PROCESS, processShares, sendRequests } from '../../support/probes/traffic.ts';
 import { fakeBackend, type Reply } from './helpers/fake-backend.ts';
 
 const NAT_WITH_KUBE = `*nat
@@ -183,6 +183,23 @@ test('traffic: three curl processes share the requests, each a fresh connection,
   // Each command once, the requests it carried beneath it.
   assert.match(ev.raw, /^\$ ip netns exec client curl [\s\S]*?\/hostname\n {2}#1 ok HTTP 200 answered by echo-cp/);
   assert.match(ev.raw, /\n {2}#3 ok .*\n {2}#4 ok .*\n$/);
+});
+
+test('traffic: requests are shared out as runs of consecutive numbers, one per lane, at most 100 per process', () => {
+  const sizes = (g: number[][]) => g.map((x) => x.length);
+  assert.deepEqual(processShares(4, 3), [[1], [2], [3, 4]]);
+  assert.deepEqual(sizes(processShares(10, 3)), [3, 3, 4]);
+  assert.deepEqual(processShares(1, 3), [[1]]);
+  assert.deepEqual(sizes(processShares(250, 3)), [83, 83, 84]);
+  assert.deepEqual(sizes(processShares(301, 3)), [75, 75, 75, 76]);
+  const many = processShares(3000, 3);
+  assert.equal(many.length, 30);
+  assert.ok(many.every((g) => g.length === MAX_REQUESTS_PER_PROCESS));
+  assert.deepEqual(
+    many.flat(),
+    Array.from({ length: 3000 }, (_, i) => i + 1),
+    'every request once, in order',
+  );
 });
 
 test('traffic: failures are outcomes; concurrency and max time are honoured; IPv6 is bracketed', async () => {
