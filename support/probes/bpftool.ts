@@ -217,7 +217,8 @@ export async function bpftoolTailCalls(
   const readAhead = async (id: number, atHook: boolean): Promise<void> => {
     if (ahead.has(id) || ahead.size >= READ_AHEAD_PROGRAMS) return;
     ahead.add(id);
-    void programReads(id);
+    // Started, not awaited: each read carries its own catch, so one that fails waits for the walk.
+    void read(['bpftool', 'prog', 'dump', 'xlated', 'id', String(id)], `the translated code of program ${id}`);
     const mapIds = parseBpftoolProgShow((await showProgram(id)).stdout).programs[0]?.mapIds ?? [];
     const maps = new Map(parseBpftoolMapShow((await allMaps!).stdout).maps.map((m) => [m.id, m]));
     await Promise.all(

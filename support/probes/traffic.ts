@@ -240,8 +240,9 @@ export function processShares(count: number, lanes: number, perProcess = MAX_REQ
 /**
  * Send `count` requests, `concurrency` processes at a time: one process per request
  * (`requestsPerProcess: 'one'`, e.g. a socat per datagram) or each lane's share in one process
- * (`'many'`, curl with several URLs; more processes when a share would exceed MAX_REQUESTS_PER_PROCESS). Gathers the outcomes, in request order, as traffic evidence;
- * each process's command is listed above the requests it carried.
+ * (`'many'`, curl with several URLs; more processes when a share would exceed
+ * MAX_REQUESTS_PER_PROCESS). Gathers the outcomes, in request order, as traffic evidence; each
+ * process's command is listed above the requests it carried.
  */
 export async function sendBatch(
   backend: Backend,

@@ -112,6 +112,26 @@ describe('bpftoolTailCalls (probe)', () => {
     );
   });
 
+  it('a read ahead that fails is reported by the walk that needs it, as one InfraError, never as an unhandled rejection', async () => {
+    // The client's own slot (1938) holds program 585, whose reads were not recorded: the read-ahead
+    // starts its dump, which fails, and the walk then needs it for the second destination.
+    const out = withNodeMaps(readRecorded(SAME_NODE));
+    out.set('bpftool map lookup id 391 key hex 92 07 00 00', 'key: 92 07 00 00  value: 49 02 00 00\n');
+    const { backend, calls } = replayBackend(out, nodeTimes);
+    await assert.rejects(
+      bpftoolTailCalls(backend, NODE, {
+        ifname: CLIENT_LXC,
+        direction: 'ingress',
+        destinations: [BACKEND_EP, CLIENT_EP],
+      }),
+      (e: unknown) => e instanceof InfraError && /`bpftool prog (show|dump xlated) id 585`/.test(e.message),
+    );
+    assert.ok(
+      calls.some((c) => c.argv.join(' ') === 'bpftool prog dump xlated id 585'),
+      'the dump was read ahead',
+    );
+  });
+
   it('no program at the hook: nothing else is read', async () => {
     const { backend, calls } = replayBackend(readRecorded(SAME_NODE));
     const ev = await bpftoolTailCalls(backend, NODE, { ifname: 'lxcnothere', direction: 'ingress', destinations: [] });
