@@ -25,7 +25,7 @@ const cluster = arg('cluster');
 const owner = Number(arg('owner'));
 const ownerStart = arg('owner-start');
 
-// Tell the launcher we run, then leave its pipes (see echo-server.ts for the same dance).
+// Tell the launcher we run, then leave its pipes (see echo-server.js for the same dance).
 writeSync(1, `janitor pid=${process.pid} watching=${owner}\n`);
 const { closeSync, openSync } = await import('node:fs');
 closeSync(0);

@@ -2,7 +2,7 @@
  * The kernel side of a lab pod, apart from the lab's model of it (pods.ts): a network namespace
  * whose `eth0` holds a /32 with the default route via the node's cilium_host address, host side
  * an `lxc…` veth with a /32 endpoint route (Cilium's endpointRoutes), an endpoint id, and — for
- * echo pods — the echo server (echo-server.ts) started daemonised inside it with the running
+ * echo pods — the echo server (echo-server.js) started daemonised inside it with the running
  * Node's own executable.
  */
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -42,7 +42,7 @@ export function echoListeners(pod: Pick<LabPod, 'port' | 'extraListeners'>): Lis
   return [{ port: pod.port ?? 80, protocol: 'TCP' }, ...(pod.extraListeners ?? [])];
 }
 
-export const ECHO_SERVER = path.join(import.meta.dirname, 'echo-server.ts');
+export const ECHO_SERVER = path.join(import.meta.dirname, 'echo-server.js');
 
 /** Next free pod address in the node's /24 (stable per pod name), skipping the router address. */
 export function allocatePodIP(cluster: string, node: LabNodePlan, pod: string, taken: ReadonlySet<string>): string {

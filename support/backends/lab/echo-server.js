@@ -3,22 +3,24 @@
  * every request with `pod=<name> client=<ip:port>` — which endpoint (backend pod) answered and
  * the source address it saw (so a test can tell SNAT from a preserved pod IP).
  *
- * Started daemonised (`setsid -f nsenter --net=<pod netns> -- <node> echo-server.ts …`, see
+ * Started daemonised (`setsid -f nsenter --net=<pod netns> -- <node> echo-server.js …`, see
  * pod-netns.ts): once listening it writes its pid file, prints `ready pid=<n>` and then moves
  * its stdio to the log file, so the launcher sees end-of-output and returns while the server
- * lives on in its own session. No imports beyond Node's own modules: it starts in ~50 ms.
+ * lives on in its own session. No imports beyond Node's own modules, and plain JavaScript: a
+ * TypeScript entry point starts Node's type stripper first, which tripled its start here
+ * (0.30 s against 0.09 s for a bare Node).
  *
  * Further listeners (`--listen tcp:8080 --listen udp:5353`) serve the same answer over HTTP on
  * another TCP port, or as the reply to every UDP datagram.
  *
- *   echo-server.ts --pod NAME --port 80 [--listen PROTO:PORT …] --pid-file FILE --log FILE
+ *   echo-server.js --pod NAME --port 80 [--listen PROTO:PORT …] --pid-file FILE --log FILE
  */
 
 import { createSocket } from 'node:dgram';
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 
-function arg(name: string): string {
+function arg(name) {
   const i = process.argv.indexOf(`--${name}`);
   const v = i >= 0 ? process.argv[i + 1] : undefined;
   if (!v) {
@@ -33,7 +35,7 @@ const port = Number(arg('port'));
 const pidFile = arg('pid-file');
 const log = arg('log');
 
-const answer = (ip: string | undefined, port: number | undefined) => `pod=${pod} client=${ip}:${port}\n`;
+const answer = (ip, port) => `pod=${pod} client=${ip}:${port}\n`;
 const listens = process.argv.flatMap((a, i) => (a === '--listen' ? [process.argv[i + 1] ?? ''] : []));
 const extra = listens.map((l) => {
   const m = /^(tcp|udp):(\d+)$/.exec(l);
@@ -41,15 +43,15 @@ const extra = listens.map((l) => {
     writeSync(2, `echo-server: --listen wants tcp:PORT or udp:PORT, got "${l}"\n`);
     process.exit(2);
   }
-  return { proto: m[1] as 'tcp' | 'udp', port: Number(m[2]) };
+  return { proto: m[1], port: Number(m[2]) };
 });
 
-const failed = (err: Error): void => {
+const failed = (err) => {
   writeSync(2, `echo-server ${pod}: ${err.message}\n`);
   process.exit(1);
 };
 
-function httpServer(): Server {
+function httpServer() {
   const server = createServer((req, res) => {
     const body = answer(req.socket.remoteAddress, req.socket.remotePort);
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
@@ -60,10 +62,10 @@ function httpServer(): Server {
   return server;
 }
 
-const servers: Server[] = [];
-const sockets: ReturnType<typeof createSocket>[] = [];
-const listening: Array<Promise<void>> = [];
-for (const l of [{ proto: 'tcp' as const, port }, ...extra]) {
+const servers = [];
+const sockets = [];
+const listening = [];
+for (const l of [{ proto: 'tcp', port }, ...extra]) {
   if (l.proto === 'tcp') {
     const server = httpServer();
     servers.push(server);
@@ -88,7 +90,7 @@ void Promise.all(listening).then(() => {
   openSync(log, 'a');
 });
 
-const stop = (): void => {
+const stop = () => {
   for (const server of servers) {
     server.close();
     server.closeAllConnections();
