@@ -74,6 +74,10 @@ export function curlArgv(to: { ip: string; port: number }, opts: SendOptions = {
   return [
     'curl',
     '-sS',
+    // Verbose: since curl 7.87 a failed connect says only "Couldn't connect to server", for a
+    // refusal and an unreachable host alike; the verbose "connect to … failed: Connection refused"
+    // line (stderr) is the only place the reason is left.
+    '-v',
     '--noproxy',
     '*',
     '--max-time',
@@ -96,11 +100,48 @@ export function classifyCurlError(exitCode: number, stderr: string): RequestErro
   return 'other';
 }
 
+/** curl's own complaints in its stderr: the `-v` trace lines (`*`, `>`, `<`, `{`, `}`) left out. Pure. */
+export function curlComplaints(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((l) => l.trim() && !/^[*<>{}] ?/.test(l))
+    .join('\n');
+}
+
+/**
+ * Pure: why each failed connect of a verbose curl failed, in order: the reason of the last
+ * `* connect to <ip> port <n> … failed: <reason>` (a refusal) or `* Immediate connect fail for
+ * <ip>: <reason>` (no route) line before each `* Failed to connect to …` line
+ * ("" when the trace had none). One entry per request that ended with curl's exit 7.
+ */
+export function connectFailures(stderr: string): string[] {
+  const out: string[] = [];
+  let reason = '';
+  for (const line of stderr.split('\n')) {
+    const attempt =
+      /^\* +connect to \S+ port \d+\b.* failed: (.+)$/.exec(line) ??
+      /^\* +Immediate connect fail for \S+: (.+)$/.exec(line);
+    if (attempt) reason = attempt[1]!.trim();
+    else if (/^\* +Failed to connect to /.test(line)) {
+      out.push(reason);
+      reason = '';
+    }
+  }
+  return out;
+}
+
 /**
  * Pure: one request's outcome from its body and write-out line. `exitCode` and `stderr` are the
  * process's, used only when the line lacks `exit=` and `error=` (a curl older than 7.75).
+ * `connectReason` is the verbose trace's reason for a failed connect (connectFailures).
  */
-export function parseCurlOutcome(seq: number, exitCode: number, stdout: string, stderr: string): RequestOutcome {
+export function parseCurlOutcome(
+  seq: number,
+  exitCode: number,
+  stdout: string,
+  stderr: string,
+  connectReason = '',
+): RequestOutcome {
   const markAt = stdout.lastIndexOf(`${MARK} `);
   const body = (markAt >= 0 ? stdout.slice(0, markAt) : stdout).trim();
   const meta = markAt >= 0 ? stdout.slice(markAt).split('\n')[0]! : '';
@@ -111,7 +152,8 @@ export function parseCurlOutcome(seq: number, exitCode: number, stdout: string, 
   const ownExit = /exit=(\d+)/.exec(meta)?.[1];
   const exit = ownExit !== undefined ? Number(ownExit) : exitCode;
   const ownError = / error=(.*)$/.exec(meta)?.[1]?.trim();
-  const complaint = ownError || (stderr.trim().split('\n').filter(Boolean).pop() ?? '');
+  const said = ownError || (curlComplaints(stderr).split('\n').filter(Boolean).pop() ?? '');
+  const complaint = connectReason && !said.includes(connectReason) ? `${said} (${connectReason})` : said;
   // The lab's echo says "pod=<name> client=<ip:port>"; agnhost's /hostname is the bare pod name.
   const answeredBy = /(?:^|\s)pod=(\S+)/.exec(body)?.[1] ?? (BARE_NAME.test(body) ? body : null);
   const clientSeen = /(?:^|\s)client=(\S+)/.exec(body)?.[1] ?? null;
@@ -138,18 +180,21 @@ export function parseCurlTransfers(
   res: Pick<RunResult, 'exitCode' | 'stdout' | 'stderr'>,
 ): RequestOutcome[] {
   const lines = [...res.stdout.matchAll(new RegExp(`^${MARK} .*$`, 'gm'))];
+  const complaints = curlComplaints(res.stderr);
+  const reasons = connectFailures(res.stderr);
+  let failedConnects = 0;
   let from = 0;
   return seqs.map((seq, i) => {
     const mark = lines[i];
     if (!mark) {
-      const why = tail(res.stderr) || `curl exited with ${res.exitCode}`;
+      const why = tail(complaints) || `curl exited with ${res.exitCode}`;
       return {
         seq,
         ok: false,
         httpStatus: null,
         answeredBy: null,
         clientSeen: null,
-        error: res.exitCode === 0 ? 'other' : classifyCurlError(res.exitCode, res.stderr),
+        error: res.exitCode === 0 ? 'other' : classifyCurlError(res.exitCode, complaints),
         detail: `curl ended before this request: ${why}`,
         localPort: null,
         exitCode: res.exitCode,
@@ -158,9 +203,11 @@ export function parseCurlTransfers(
     const end = mark.index + mark[0].length;
     const own = res.stdout.slice(from, end);
     from = end + 1;
-    if (seqs.length === 1) return parseCurlOutcome(seq, res.exitCode, own, res.stderr);
+    const exit = /exit=(\d+)/.exec(mark[0])?.[1];
+    const reason = exit === '7' ? (reasons[failedConnects++] ?? '') : '';
+    if (seqs.length === 1) return parseCurlOutcome(seq, res.exitCode, own, res.stderr, reason);
     // Several requests: each line says its own exit and error (a curl without `exit=` is judged by its status).
-    return parseCurlOutcome(seq, / code=000 /.test(mark[0]) ? res.exitCode || 1 : 0, own, '');
+    return parseCurlOutcome(seq, / code=000 /.test(mark[0]) ? res.exitCode || 1 : 0, own, '', reason);
   });
 }
 

@@ -344,9 +344,13 @@ async function runFeaturesIn(req: RunRequest, state: RunState): Promise<number> 
   const environments: Array<Record<string, string>> = [];
   let failure: unknown;
   let lastCtx: RunContext | undefined;
+  // The last configuration's teardown runs while the reports render (neither reads what the other writes).
+  let teardown: Promise<unknown> | undefined;
   for (const g of groups) {
     if (cancelled()) break;
-    const outcome = await runGroup(g, groups.length, { config, runId, runnable, runConfiguration, support, log });
+    const last = g === groups[groups.length - 1];
+    const outcome = await runGroup(g, groups.length, { config, runId, runnable, runConfiguration, support, log }, last);
+    teardown = outcome.teardown;
     lastCtx = outcome.ctx ?? lastCtx;
     if (outcome.started) state.scenariosStarted = true;
     success &&= outcome.success;
@@ -356,25 +360,45 @@ async function runFeaturesIn(req: RunRequest, state: RunState): Promise<number> 
       break;
     }
   }
-  // A later configuration that could not be provisioned must not leave the earlier ones unreported.
-  if (failure !== undefined && !state.scenariosStarted) throw failure;
-  // After Ctrl-C the scenarios stopped early: every output is rendered from those partial results.
-  const interrupted = cancelled();
-  const environment = {
-    ...(environments.length ? mergeEnvironments(environments) : lastCtx ? baseEnvironment(lastCtx) : {}),
-    ...runEnvironment(runId),
-  };
-  if (req.report !== false) {
-    // The environment travels with the results, so a later `hookpoint report --merge` shows it too.
-    const { writeEnvironment } = await import('../report/index.ts');
-    await writeEnvironment(resultsDir, environment).catch(() => undefined);
-    await renderRunReports(reportsDir, resultsDir, environment, log, interrupted || failure !== undefined);
-  } else if (environments.length) {
-    const { writeEnvironment } = await import('../report/index.ts');
-    await writeEnvironment(resultsDir, environment);
+  try {
+    // A later configuration that could not be provisioned must not leave the earlier ones unreported.
+    if (failure !== undefined && !state.scenariosStarted) throw await afterTeardown(failure, teardown, log);
+    // After Ctrl-C the scenarios stopped early: every output is rendered from those partial results.
+    const interrupted = cancelled();
+    const environment = {
+      ...(environments.length ? mergeEnvironments(environments) : lastCtx ? baseEnvironment(lastCtx) : {}),
+      ...runEnvironment(runId),
+    };
+    if (req.report !== false) {
+      // The environment travels with the results, so a later `hookpoint report --merge` shows it too.
+      const { writeEnvironment } = await import('../report/index.ts');
+      await writeEnvironment(resultsDir, environment).catch(() => undefined);
+      const rendering = renderRunReports(
+        reportsDir,
+        resultsDir,
+        environment,
+        log,
+        interrupted || failure !== undefined,
+      );
+      const renderError = await rendering.then(
+        () => undefined,
+        (err: unknown) => ({ err }),
+      );
+      failure = await afterTeardown(failure, teardown, log);
+      if (renderError) throw renderError.err;
+    } else {
+      if (environments.length) {
+        const { writeEnvironment } = await import('../report/index.ts');
+        await writeEnvironment(resultsDir, environment);
+      }
+      failure = await afterTeardown(failure, teardown, log);
+    }
+    if (failure !== undefined) throw failure;
+    return success ? ExitCode.ok : ExitCode.scenarioFailed;
+  } finally {
+    // Whatever ends the run here, the last teardown ends first: no cluster state may outlive it.
+    await teardown;
   }
-  if (failure !== undefined) throw failure;
-  return success ? ExitCode.ok : ExitCode.scenarioFailed;
 }
 
 /** Replaces cucumber's `progress`: three lines per failure, attachments left in the report. */
@@ -396,6 +420,8 @@ interface ConfigurationOutcome {
   ctx?: RunContext;
   started: boolean;
   success: boolean;
+  /** The teardown still running (runGroup's `overlap`): resolves to its error, if any. */
+  teardown?: Promise<unknown>;
   environment?: Record<string, string>;
   failure?: unknown;
 }
@@ -404,7 +430,12 @@ interface ConfigurationOutcome {
  * One configuration: its own backend and cluster (`<cluster>-<id>` when the run has several),
  * provisioned, its scenarios run by cucumber, torn down whatever happened (keep policy aside).
  */
-async function runGroup(g: Configuration, count: number, run: ConfigurationRun): Promise<ConfigurationOutcome> {
+async function runGroup(
+  g: Configuration,
+  count: number,
+  run: ConfigurationRun,
+  overlap = false,
+): Promise<ConfigurationOutcome> {
   const { log } = run;
   const config: Config = { ...run.config, cluster: configurationCluster(run.config.cluster, g.id, count) };
   const backend = await createBackend(config);
@@ -449,20 +480,37 @@ async function runGroup(g: Configuration, count: number, run: ConfigurationRun):
     // One owner of the keep policy per backend: tell it the outcome, then always let it tear down.
     if (!out.success) backend.noteFailure?.();
     const kept = config.keep === 'always' || (config.keep === 'on-failure' && !out.success);
-    try {
-      await backend.teardown();
-      if (kept)
-        log(
-          `hookpoint: ${tag}kept the cluster (--keep ${config.keep}); remove it with \`${descriptorOf(config.backend).keptClusterHint(config.cluster)}\`.`,
-        );
-    } catch (err) {
-      // A teardown error must not hide the run's own error.
-      if (out.failure === undefined) out.failure = err;
-      else log(`hookpoint: teardown also failed: ${(err as Error).message}`);
-    }
-    setRunContext(undefined);
+    const teardown = backend.teardown().then(
+      () => {
+        if (kept)
+          log(
+            `hookpoint: ${tag}kept the cluster (--keep ${config.keep}); remove it with \`${descriptorOf(config.backend).keptClusterHint(config.cluster)}\`.`,
+          );
+        return undefined;
+      },
+      (err: unknown) => err,
+    );
+    const settled = teardown.finally(() => setRunContext(undefined));
+    if (overlap) out.teardown = settled;
+    else out.failure = await afterTeardown(out.failure, settled, log);
   }
   return out;
+}
+
+/**
+ * The run's failure once a teardown (resolving to its error, if any) has ended: a teardown error
+ * becomes the failure when there is none, and is only logged when there is one (it must not hide it).
+ */
+export async function afterTeardown(
+  failure: unknown,
+  teardown: Promise<unknown> | undefined,
+  log: (l: string) => void,
+): Promise<unknown> {
+  const err = await teardown;
+  if (err === undefined) return failure;
+  if (failure === undefined) return err;
+  log(`hookpoint: teardown also failed: ${(err as Error).message}`);
+  return failure;
 }
 
 /** Formats of one configuration: the file outputs go to `<file>.<id>` and are appended once it ends. */

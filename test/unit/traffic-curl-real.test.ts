@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { run } from '../../support/exec/index.ts';
-import { curlArgv, parseCurlTransfers } from '../../support/probes/traffic.ts';
+import { connectFailures, curlArgv, curlComplaints, parseCurlTransfers } from '../../support/probes/traffic.ts';
 
 const curlMissing = await run(['curl', '--version'], { timeoutMs: 5000, check: false }).then(
   (r) => r.exitCode !== 0,
@@ -108,4 +108,67 @@ test('curl: a process that ended early leaves its remaining requests as failures
     ],
   );
   assert.match(outcomes[1]!.detail, /^curl ended before this request: Terminated$/);
+});
+
+test('curl: a refused connect is "refused" although curl 7.87+ says only "Couldn\'t connect to server"', {
+  skip,
+}, async () => {
+  const closed = createServer();
+  const down = await listen(closed);
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  const res = await run(curlArgv({ ip: '127.0.0.1', port: down }, {}, 2), { timeoutMs: 20_000, check: false });
+  const outcomes = parseCurlTransfers([1, 2], res);
+  assert.deepEqual(
+    outcomes.map((o) => [o.seq, o.ok, o.error]),
+    [
+      [1, false, 'refused'],
+      [2, false, 'refused'],
+    ],
+    res.stderr,
+  );
+  assert.match(outcomes[0]!.detail, /Connection refused/);
+});
+
+// Verbose stderr of curl 7.88.1 (Debian bookworm) for `http://127.0.0.1:18080/ http://127.0.0.1:1/`
+// and, from a namespace with an unreachable route, `http://10.9.2.3:80/`, recorded on this machine.
+const VERBOSE = `*   Trying 127.0.0.1:18080...
+* Connected to 127.0.0.1 (127.0.0.1) port 18080 (#0)
+> GET / HTTP/1.1
+> Host: 127.0.0.1:18080
+> Connection: close
+>${' '}
+< HTTP/1.0 200 OK
+< Content-Length: 4237
+<${' '}
+{ [4237 bytes data]
+* Closing connection 0
+*   Trying 127.0.0.1:1...
+* connect to 127.0.0.1 port 1 failed: Connection refused
+* Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server
+* Closing connection 1
+curl: (7) Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server
+*   Trying 10.9.2.3:80...
+* Immediate connect fail for 10.9.2.3: No route to host
+* Failed to connect to 10.9.2.3 port 80 after 0 ms: Couldn't connect to server
+* Closing connection 2
+curl: (7) Failed to connect to 10.9.2.3 port 80 after 0 ms: Couldn't connect to server
+`;
+
+test('curl: each failed connect gets its own reason from the verbose trace, in request order', () => {
+  assert.deepEqual(connectFailures(VERBOSE), ['Connection refused', 'No route to host']);
+  const line = (n: number, code: string, exit: number, error: string) =>
+    `\nhookpoint-curl #${n} code=${code} exit=${exit} local=:0 remote=:0 error=${error}\n`;
+  const stdout = `pod=e\n${line(0, '200', 0, '')}${line(1, '000', 7, "Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server")}${line(2, '000', 7, "Failed to connect to 10.9.2.3 port 80 after 0 ms: Couldn't connect to server")}`;
+  const outcomes = parseCurlTransfers([1, 2, 3], { exitCode: 7, stdout, stderr: VERBOSE });
+  assert.deepEqual(
+    outcomes.map((o) => [o.seq, o.ok, o.error]),
+    [
+      [1, true, null],
+      [2, false, 'refused'],
+      [3, false, 'other'],
+    ],
+  );
+  assert.match(outcomes[2]!.detail, /\(No route to host\)$/);
+  // The trace's header lines are not complaints: a process that ended early is judged by curl's own line.
+  assert.equal(curlComplaints(VERBOSE).split('\n').length, 2);
 });
